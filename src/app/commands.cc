@@ -1,0 +1,382 @@
+#include "app/commands.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "app/demo_batch.h"
+#include "app/platform.h"
+#include "common/civil_time.h"
+#include "storage/sqlite_store.h"
+
+namespace kuajing::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kUsage = R"(kuajing: the customs-side clearance engine of a cross-border e-commerce pilot zone
+
+usage:
+  kuajing ingest --data DIR [options] FILE...   process CEB message files in the order given;
+                                                 receipts go to DIR/receipts (or --receipts OUT)
+  kuajing quota  --data DIR --id ID --year YYYY  a buyer's used and remaining annual amount
+  kuajing decide --data DIR --invt NO (--release | --reject) [--reason TEXT] [--officer NAME]
+                                                 an officer's decision on a held list
+  kuajing demo   [--data DIR] [options]          clear the shipped demo batch and report
+
+options:
+  --reference DIR        reference data folder (enterprises.csv, goods.csv); default: the
+                         shipped data/reference
+  --receipts DIR         where ingest writes receipts (default DATA/receipts)
+  --now yyyyMMddHHmmss   process at this fixed time (CST) instead of the clock
+  --inspection-rate R    share of lists drawn for random inspection, 0..1 (default 0)
+  --seed N               seed of the random inspection draw (default 1)
+  --no-random            no random inspection (same as --inspection-rate 0)
+)";
+
+struct Args {
+  std::map<std::string, std::string> opts;
+  std::vector<std::string> files;
+  std::string error;
+};
+
+Args Parse(const std::vector<std::string>& a, size_t from) {
+  static const std::map<std::string, bool> kTakesValue = {
+      {"--data", true},   {"--reference", true}, {"--receipts", true}, {"--now", true},
+      {"--inspection-rate", true}, {"--seed", true}, {"--id", true}, {"--year", true},
+      {"--invt", true},   {"--reason", true},    {"--officer", true},  {"--no-random", false},
+      {"--release", false}, {"--reject", false}, {"--quiet", false}};
+  Args out;
+  for (size_t i = from; i < a.size(); ++i) {
+    if (a[i].rfind("--", 0) != 0) {
+      out.files.push_back(a[i]);
+      continue;
+    }
+    auto it = kTakesValue.find(a[i]);
+    if (it == kTakesValue.end()) {
+      out.error = "unknown option " + a[i];
+      return out;
+    }
+    if (it->second) {
+      if (i + 1 >= a.size()) {
+        out.error = a[i] + " needs a value";
+        return out;
+      }
+      out.opts[a[i]] = a[i + 1];
+      ++i;
+    } else {
+      out.opts[a[i]] = "1";
+    }
+  }
+  return out;
+}
+
+std::string DefaultReferenceDir() {
+  // The shipped reference data, found next to the binary's source tree or installed data.
+  for (const char* p : {KJ_SOURCE_DIR "/data/reference", "data/reference", "/usr/share/kuajing/reference"}) {
+    if (fs::exists(fs::path(p) / "enterprises.csv")) return p;
+  }
+  return "data/reference";
+}
+
+StatusOr<PlatformOptions> Options(const Args& a, const std::string& data_dir) {
+  PlatformOptions o;
+  o.data_dir = data_dir;
+  o.reference_dir = a.opts.count("--reference") ? a.opts.at("--reference") : DefaultReferenceDir();
+  if (a.opts.count("--inspection-rate") && !a.opts.count("--no-random")) {
+    auto r = Decimal::Parse(a.opts.at("--inspection-rate"));
+    if (!r || r->e5 < 0 || r->e5 > Decimal::kScale) return InvalidArgument("--inspection-rate must be between 0 and 1");
+    o.rules.random_inspection_rate = *r;
+  }
+  if (a.opts.count("--seed")) o.rules.random_seed = std::stoull(a.opts.at("--seed"));
+  return o;
+}
+
+// The processing clock: fixed with --now, else the system clock.
+class Clock {
+ public:
+  explicit Clock(std::optional<int64_t> fixed) : fixed_(fixed) {}
+  int64_t Now() const {
+    if (fixed_) return *fixed_;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+ private:
+  std::optional<int64_t> fixed_;
+};
+
+StatusOr<Clock> MakeClock(const Args& a) {
+  if (!a.opts.count("--now")) return Clock(std::nullopt);
+  auto t = ParseAppTime(a.opts.at("--now"));
+  if (!t) return InvalidArgument("--now must be yyyyMMddHHmmss");
+  return Clock(*t);
+}
+
+std::string StatusWord(const std::string& status) {
+  static const std::map<std::string, std::string> kWords = {
+      {"1", "draft stored"}, {"2", "declaring"}, {"100", "rejected by customs"}, {"120", "stored"},
+      {"300", "manual review"}, {"399", "concluded"}, {"500", "inspection"}, {"800", "released"},
+      {"899", "closed"}};
+  auto it = kWords.find(status);
+  if (it != kWords.end()) return it->second;
+  return !status.empty() && status[0] == '-' ? "error" : status;
+}
+
+Status WriteReceiptFile(const fs::path& dir, const storage::StoredReceipt& r) {
+  // <declaration guid>.<type>.<status>.<receipt guid prefix>.xml: sorted by the document it answers.
+  size_t g = r.xml.find("guid=\"");
+  std::string receipt_guid = g == std::string::npos ? "0" : r.xml.substr(g + 6, 8);
+  fs::path p = dir / (r.answers_guid + "." + r.type + "." + r.status + "." + receipt_guid + ".xml");
+  std::ofstream out(p, std::ios::binary);
+  out << r.xml;
+  out.close();
+  if (!out) return Unavailable("cannot write " + p.string());
+  return Status::Ok();
+}
+
+// Extracts one element's text from a receipt (for the report lines only).
+std::string Field(const std::string& xml, const std::string& name) {
+  size_t b = xml.find("<ceb:" + name + ">");
+  if (b == std::string::npos) return {};
+  b += name.size() + 6;
+  size_t e = xml.find("</ceb:" + name + ">", b);
+  return xml.substr(b, e - b);
+}
+
+struct Tally {
+  int released = 0, rejected = 0, held = 0, waiting = 0, format_errors = 0;
+  Decimal tax;
+  void Add(const storage::StoredReceipt& r) {
+    if (r.type == "CEB622") {
+      if (r.status == "800") ++released;
+      else if (r.status == "300" || r.status == "500") ++held;
+      else if (r.status == "2") ++waiting;
+      else if (r.status == "100" || (!r.status.empty() && r.status[0] == '-')) ++rejected;
+    } else if (r.type == "CEB816") {
+      for (const char* f : {"customsTax", "valueAddedTax", "consumptionTax"}) {
+        size_t head_end = r.xml.find("</ceb:TaxHeadRd>");
+        std::string head = r.xml.substr(0, head_end);
+        if (auto d = Decimal::Parse(Field(head, f))) tax += *d;
+      }
+    } else if (r.type == "CEB900") {
+      ++format_errors;
+    }
+  }
+};
+
+void Report(const std::string& label, const Answer& a, bool quiet) {
+  if (quiet) return;
+  std::cout << label << (a.repeated ? "  (already processed: original receipts)" : "") << "\n";
+  for (const auto& r : a.receipts) {
+    std::string info = Field(r.xml, "returnInfo");
+    if (info.size() > 160) info = info.substr(0, 157) + "...";
+    std::cout << "  " << r.type << " " << r.status << " " << StatusWord(r.status);
+    if (r.type == "CEB816") {
+      size_t head_end = r.xml.find("</ceb:TaxHeadRd>");
+      std::string head = r.xml.substr(0, head_end);
+      std::cout << " tax bill " << Field(head, "taxNo") << ": duty " << Field(head, "customsTax") << ", VAT "
+                << Field(head, "valueAddedTax") << ", consumption tax " << Field(head, "consumptionTax");
+    } else if (!info.empty()) {
+      std::cout << ": " << info;
+    }
+    std::cout << "\n";
+  }
+}
+
+int Ingest(const Args& a) {
+  if (!a.opts.count("--data") || a.files.empty()) {
+    std::cerr << "ingest needs --data DIR and at least one FILE\n" << kUsage;
+    return 2;
+  }
+  auto opts = Options(a, a.opts.at("--data"));
+  auto clock = MakeClock(a);
+  if (!opts.ok() || !clock.ok()) {
+    std::cerr << (opts.ok() ? clock.status() : opts.status()).message() << "\n";
+    return 2;
+  }
+  auto platform = Platform::Open(*opts);
+  if (!platform.ok()) {
+    std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
+    return 1;
+  }
+  fs::path out_dir = a.opts.count("--receipts") ? fs::path(a.opts.at("--receipts")) : fs::path(a.opts.at("--data")) / "receipts";
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) {
+    std::cerr << "cannot create " << out_dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  Tally tally;
+  const bool quiet = a.opts.count("--quiet") != 0;
+  for (const std::string& file : a.files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::cerr << file << ": cannot read\n";
+      return 1;
+    }
+    // Read at most one byte over the limit: the codec rejects what is over it.
+    std::string raw(opts->limits.max_message_bytes + 1, '\0');
+    in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+    raw.resize(static_cast<size_t>(in.gcount()));
+    auto answer = (*platform)->Submit(raw, "", clock->Now());
+    if (!answer.ok()) {
+      std::cerr << file << ": " << answer.status().ToString() << "\n";
+      return 1;
+    }
+    for (const auto& r : answer->receipts) {
+      if (!answer->repeated) tally.Add(r);
+      Status st = WriteReceiptFile(out_dir, r);
+      if (!st.ok()) {
+        std::cerr << st.message() << "\n";
+        return 1;
+      }
+    }
+    Report(file, *answer, quiet);
+  }
+  std::cout << "released " << tally.released << ", rejected " << tally.rejected << ", held " << tally.held
+            << ", waiting " << tally.waiting << ", format errors " << tally.format_errors << "; tax assessed "
+            << tally.tax.ToMoneyString() << " CNY; receipts in " << out_dir.string() << "\n";
+  return 0;
+}
+
+int Quota(const Args& a) {
+  if (!a.opts.count("--data") || !a.opts.count("--id") || !a.opts.count("--year")) {
+    std::cerr << "quota needs --data DIR --id ID --year YYYY\n";
+    return 2;
+  }
+  auto opts = Options(a, a.opts.at("--data"));
+  if (!opts.ok()) {
+    std::cerr << opts.status().message() << "\n";
+    return 2;
+  }
+  auto platform = Platform::Open(*opts);
+  if (!platform.ok()) {
+    std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
+    return 1;
+  }
+  int year = std::atoi(a.opts.at("--year").c_str());
+  clearance::QuotaView q = (*platform)->Quota(a.opts.at("--id"), year);
+  auto ledger = (*platform)->store().LedgerSum(a.opts.at("--id"), year);
+  std::cout << "buyer " << a.opts.at("--id") << ", " << year << ": used " << q.used.ToMoneyString()
+            << " CNY, remaining " << q.remaining.ToMoneyString() << " CNY of "
+            << opts->rules.annual_limit.ToMoneyString() << "\n";
+  if (ledger.ok() && *ledger != q.used) {
+    std::cerr << "warning: the quota ledger sums to " << ledger->ToMoneyString() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int Decide(const Args& a) {
+  const bool release = a.opts.count("--release"), reject = a.opts.count("--reject");
+  if (!a.opts.count("--data") || !a.opts.count("--invt") || release == reject) {
+    std::cerr << "decide needs --data DIR --invt NO and one of --release or --reject\n";
+    return 2;
+  }
+  auto opts = Options(a, a.opts.at("--data"));
+  auto clock = MakeClock(a);
+  if (!opts.ok() || !clock.ok()) return 2;
+  auto platform = Platform::Open(*opts);
+  if (!platform.ok()) {
+    std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
+    return 1;
+  }
+  clearance::OfficerDecision d;
+  d.invt_no = a.opts.at("--invt");
+  d.action = release ? clearance::OfficerDecision::Action::kRelease : clearance::OfficerDecision::Action::kReject;
+  d.reason = a.opts.count("--reason") ? a.opts.at("--reason") : "";
+  d.officer = a.opts.count("--officer") ? a.opts.at("--officer") : "officer";
+  auto answer = (*platform)->Decide(d, clock->Now());
+  if (!answer.ok()) {
+    std::cerr << answer.status().message() << "\n";
+    return 1;
+  }
+  fs::path out_dir = fs::path(a.opts.at("--data")) / "receipts";
+  fs::create_directories(out_dir);
+  for (const auto& r : answer->receipts) (void)WriteReceiptFile(out_dir, r);
+  Report("decision on " + d.invt_no, *answer, false);
+  return 0;
+}
+
+int Demo(const Args& a) {
+  std::string data = a.opts.count("--data") ? a.opts.at("--data") : (fs::temp_directory_path() / "kuajing-demo").string();
+  if (!a.opts.count("--data")) fs::remove_all(data);
+  auto opts = Options(a, data);
+  if (!opts.ok()) {
+    std::cerr << opts.status().message() << "\n";
+    return 2;
+  }
+  auto platform = Platform::Open(*opts);
+  if (!platform.ok()) {
+    std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
+    return 1;
+  }
+  std::cout << "kuajing demo: clearing a morning of the Hengyang zone (data in " << data << ")\n\n";
+  int64_t now = *ParseAppTime("20240611100000");
+  Tally tally;
+  for (const ClearanceSpec& s : DemoClearances()) {
+    ClearanceMessages m = MakeClearance(s);
+    std::cout << "order " << s.order_no << " (" << s.items.size() << " line" << (s.items.size() > 1 ? "s" : "")
+              << ", " << s.items[0].name << (s.items.size() > 1 ? " ..." : "") << ")\n";
+    // Documents arrive in mixed order, as they do: the list first, the payment last.
+    for (const std::string* xml : {&m.inventory, &m.order, &m.waybill, &m.payment}) {
+      auto answer = (*platform)->Submit(*xml, "", now += 1000);
+      if (!answer.ok()) {
+        std::cerr << answer.status().ToString() << "\n";
+        return 1;
+      }
+      for (const auto& r : answer->receipts) {
+        tally.Add(r);
+        if (r.type == "CEB622" && r.status != "2" && r.status != "120" && r.status != "399") {
+          std::string info = Field(r.xml, "returnInfo");
+          if (info.size() > 200) info = info.substr(0, 197) + "...";
+          std::cout << "  " << StatusWord(r.status) << " (" << r.status << ")"
+                    << (r.status == "800" ? "" : ": " + info) << "\n";
+        } else if (r.type == "CEB816") {
+          size_t head_end = r.xml.find("</ceb:TaxHeadRd>");
+          std::string head = r.xml.substr(0, head_end);
+          std::cout << "  tax bill " << Field(head, "taxNo") << ": duty " << Field(head, "customsTax")
+                    << ", VAT " << Field(head, "valueAddedTax") << ", consumption tax "
+                    << Field(head, "consumptionTax") << "\n";
+        }
+      }
+    }
+  }
+  std::cout << "\nreleased " << tally.released << ", rejected " << tally.rejected << ", held for an officer "
+            << tally.held << "; tax assessed " << tally.tax.ToMoneyString() << " CNY\n";
+  const ClearanceSpec first = DemoClearances().front();
+  clearance::QuotaView q = (*platform)->Quota(first.buyer_id, 2024);
+  std::cout << "buyer " << first.buyer_name << " has used " << q.used.ToMoneyString() << " of 26000.00 CNY in 2024 ("
+            << q.remaining.ToMoneyString() << " left)\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunCommand(const std::vector<std::string>& args) {
+  if (args.size() < 2 || args[1] == "help" || args[1] == "--help" || args[1] == "-h") {
+    std::cout << kUsage;
+    return args.size() < 2 ? 2 : 0;
+  }
+  Args a = Parse(args, 2);
+  if (!a.error.empty()) {
+    std::cerr << a.error << "\n" << kUsage;
+    return 2;
+  }
+  const std::string& cmd = args[1];
+  if (cmd == "ingest") return Ingest(a);
+  if (cmd == "quota") return Quota(a);
+  if (cmd == "decide") return Decide(a);
+  if (cmd == "demo") return Demo(a);
+  std::cerr << "unknown command " << cmd << "\n" << kUsage;
+  return 2;
+}
+
+}  // namespace kuajing::app

@@ -1,0 +1,126 @@
+#include "app/platform.h"
+
+#include "clearance/receipts.h"
+#include "common/civil_time.h"
+#include "common/hash.h"
+#include "storage/sqlite_store.h"
+
+namespace kuajing::app {
+
+using namespace kuajing::model;
+
+storage::StoredReceipt EncodeReceipt(const clearance::Emitted& e) {
+  Message m;
+  m.type = e.type;
+  m.records.push_back(e.receipt);
+  // A receipt message's own guid: derived from what it answers, its status and its time, so a
+  // replay writes the same bytes.
+  std::string seed = std::string(MessageTypeName(e.type)) + e.answers_guid + e.status;
+  std::visit([&](const auto& r) {
+    if constexpr (requires { r.returnTime; }) seed += r.returnTime;
+    if constexpr (requires { r.head.returnTime; }) seed += r.head.returnTime + r.head.taxNo;
+  }, e.receipt);
+  m.guid = DeterministicGuid(seed);
+  return storage::StoredReceipt{MessageTypeName(e.type), e.answers_guid, e.status, codec::Encode(m)};
+}
+
+StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& options) {
+  auto p = std::unique_ptr<Platform>(new Platform);
+  p->options_ = options;
+  auto ref = reference::ReferenceData::LoadDir(options.reference_dir);
+  if (!ref.ok()) return ref.status();
+  p->reference_ = std::make_unique<reference::ReferenceData>(std::move(*ref));
+  auto store = storage::OpenSqliteStore(options.data_dir);
+  if (!store.ok()) return store.status();
+  p->store_ = std::move(*store);
+  p->engine_ = std::make_unique<clearance::Engine>(p->reference_.get(), options.rules);
+  KJ_RETURN_IF_ERROR(p->store_->LoadState(
+      [&](const clearance::StateChange& row) { return p->engine_->Restore(row); }));
+  return p;
+}
+
+StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender, int64_t now_ms) {
+  if (broken_) return Unavailable("the store failed earlier; reopen the platform");
+  storage::MessageRow row;
+  row.received_ms = now_ms;
+  row.sender = std::string(sender);
+  codec::DecodeResult decoded = codec::Decode(raw, options_.limits);
+
+  auto format_failure = [&](const codec::DecodeFailure& f) -> StatusOr<Answer> {
+    // Keep the raw bytes of rejected messages too (audit), unless they are over the size limit.
+    row.guid = f.message_guid;
+    row.type = f.root_name;
+    row.accepted = false;
+    row.raw = raw.size() <= options_.limits.max_message_bytes ? std::string(raw) : std::string();
+    clearance::StepResult step;
+    step.receipts.push_back(clearance::Emitted{
+        MessageType::kCEB900, f.message_guid, f.status,
+        clearance::MakeFormatReceipt(f.message_guid, f.status, f.info, f.root_name, raw, now_ms)});
+    return CommitStep(std::move(row), std::move(step));
+  };
+
+  if (auto* f = std::get_if<codec::DecodeFailure>(&decoded)) return format_failure(*f);
+  auto& dm = std::get<codec::DecodedMessage>(decoded);
+  if (!IsDeclaration(dm.message.type)) {
+    return format_failure(codec::DecodeFailure{
+        "-2",
+        std::string("[Code:0002;Desc:数据包不能通过schema验证] ") + MessageTypeName(dm.message.type) +
+            "Message is sent by customs, not to it: send a declaration (CEB311, 411, 511, 513, 621, 623, 625, 711)",
+        std::string(MessageTypeName(dm.message.type)) + "Message", dm.message.guid});
+  }
+  // A message already processed is answered with its original receipts and changes nothing.
+  auto seen = store_->ReceiptsOfMessage(dm.message.guid);
+  if (!seen.ok()) return seen.status();
+  if (seen->has_value()) return Answer{std::move(**seen), true};
+
+  if (row.sender.empty()) row.sender = dm.message.base_transfer->copCode;
+  row.guid = dm.message.guid;
+  row.type = MessageTypeName(dm.message.type);
+  row.accepted = true;
+  row.raw = std::string(raw);
+  clearance::StepResult step = engine_->Process(dm, row.sender, now_ms);
+  return CommitStep(std::move(row), std::move(step));
+}
+
+StatusOr<Answer> Platform::Decide(const clearance::OfficerDecision& d, int64_t now_ms) {
+  if (broken_) return Unavailable("the store failed earlier; reopen the platform");
+  auto step = engine_->Decide(d, now_ms);
+  if (!step.ok()) return step.status();
+  storage::MessageRow row;
+  row.type = "DECISION";
+  row.guid = DeterministicGuid("decision" + d.invt_no + std::to_string(now_ms));
+  row.sender = d.officer;
+  row.received_ms = now_ms;
+  row.accepted = true;
+  row.raw = std::string(d.action == clearance::OfficerDecision::Action::kRelease ? "release " : "reject ") +
+            d.invt_no + " " + d.reason;
+  return CommitStep(std::move(row), std::move(*step));
+}
+
+StatusOr<Answer> Platform::CommitStep(storage::MessageRow row, clearance::StepResult step) {
+  storage::CommitBatch batch;
+  batch.message = std::move(row);
+  for (const clearance::Emitted& e : step.receipts) batch.receipts.push_back(EncodeReceipt(e));
+  batch.changes = std::move(step.changes);
+  batch.ledger = std::move(step.ledger);
+  Answer answer;
+  answer.receipts = batch.receipts;
+  // Records that repeat an earlier declaration get that declaration's receipts again.
+  for (const std::string& guid : step.resend_guids) {
+    auto old = store_->ReceiptsAnswering(guid);
+    if (!old.ok()) return old.status();
+    for (auto& r : *old) answer.receipts.push_back(std::move(r));
+  }
+  Status st = store_->Commit({&batch});
+  if (!st.ok()) {
+    broken_ = true;
+    return st;
+  }
+  return answer;
+}
+
+clearance::QuotaView Platform::Quota(std::string_view buyer_id, int year) const {
+  return engine_->Quota(buyer_id, year);
+}
+
+}  // namespace kuajing::app

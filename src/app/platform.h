@@ -1,0 +1,71 @@
+// Platform: the one code path from message bytes to durable receipts.
+//
+// Both the offline `kuajing ingest` and the server (later) call Submit(). For each message it
+//   1. reads it (codec); an unreadable message is answered with CEB900;
+//   2. answers a message already processed (same root guid) with its original receipts;
+//   3. lets the engine decide (clearance);
+//   4. commits the raw bytes, the receipts, the state rows and the quota ledger in one durable
+//      transaction (storage), and only then returns the receipts.
+// On start it loads the engine's state from the store, so a restart loses nothing that was
+// acknowledged and counts no quota twice.
+//
+// If a commit fails the engine's memory is ahead of the disk; the platform then refuses every
+// further call with Unavailable until it is reopened (which reloads the state from disk).
+// Thread safety: not thread-safe; one caller at a time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clearance/engine.h"
+#include "codec/codec.h"
+#include "reference/reference_data.h"
+#include "storage/store.h"
+
+namespace kuajing::app {
+
+struct PlatformOptions {
+  std::string data_dir;       // the store lives here
+  std::string reference_dir;  // enterprises.csv, goods.csv
+  clearance::RulesConfig rules;
+  codec::DecodeLimits limits;
+};
+
+struct Answer {
+  std::vector<storage::StoredReceipt> receipts;
+  bool repeated = false;  // the message was processed before; these are the original receipts
+};
+
+class Platform {
+ public:
+  static StatusOr<std::unique_ptr<Platform>> Open(const PlatformOptions& options);
+
+  // Processes one message received at `now_ms`. `sender` is the enterprise the connection is
+  // authenticated as; empty means "trust BaseTransfer.copCode" (offline ingest of files).
+  // Returns Unavailable if the store failed.
+  StatusOr<Answer> Submit(std::string_view raw, std::string_view sender, int64_t now_ms);
+
+  // Applies an officer's decision on a held list, durably.
+  StatusOr<Answer> Decide(const clearance::OfficerDecision& decision, int64_t now_ms);
+
+  clearance::QuotaView Quota(std::string_view buyer_id, int year) const;
+  const clearance::Engine& engine() const { return *engine_; }
+  storage::Store& store() { return *store_; }
+
+ private:
+  Platform() = default;
+  StatusOr<Answer> CommitStep(storage::MessageRow row, clearance::StepResult step);
+
+  PlatformOptions options_;
+  std::unique_ptr<reference::ReferenceData> reference_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<clearance::Engine> engine_;
+  bool broken_ = false;
+};
+
+// The XML of one receipt as its own message (receipt guid derived from its content).
+storage::StoredReceipt EncodeReceipt(const clearance::Emitted& e);
+
+}  // namespace kuajing::app

@@ -1,0 +1,1134 @@
+#include "clearance/engine.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "clearance/receipts.h"
+#include "clearance/validation.h"
+#include "common/civil_time.h"
+#include "common/hash.h"
+
+namespace kuajing::clearance {
+
+using namespace kuajing::model;
+using reference::Enterprise;
+using reference::Role;
+
+namespace {
+
+std::string Key(std::string_view a, std::string_view b) {
+  std::string k;
+  k.reserve(a.size() + b.size() + 1);
+  k.append(a);
+  k.push_back('\x1f');
+  k.append(b);
+  return k;
+}
+
+enum class Phase : uint8_t {
+  kDraft = 0,       // appStatus 1: stored, not declared
+  kWaiting = 1,     // declared, waiting for order / payment / waybill (receipt 2)
+  kReview = 2,      // held for manual review (300)
+  kInspection = 3,  // held for inspection (500)
+  kReleased = 4,    // 800
+  kClosed = 5,      // 899
+  kCancelled = 6,   // CEB623 approved
+  kReturned = 7,    // fully returned (CEB625)
+  kRejected = 8,    // 100 or a negative code; the key may be declared again
+};
+
+bool Decided(Phase p) {
+  return p == Phase::kReview || p == Phase::kInspection || p == Phase::kReleased ||
+         p == Phase::kClosed || p == Phase::kReturned;
+}
+
+std::string Money(Decimal d) { return d.ToMoneyString(); }
+
+// --- stored form of records ---------------------------------------------------------------------
+
+template <typename R>
+std::string EncodeRecord(MessageType type, const R& r) {
+  Message m;
+  m.type = type;
+  m.guid = RecordGuid(Record(r));
+  m.records.push_back(r);
+  return codec::Encode(m);
+}
+
+template <typename R>
+StatusOr<R> DecodeRecord(std::string_view xml) {
+  codec::DecodeResult res = codec::Decode(xml);
+  if (auto* f = std::get_if<codec::DecodeFailure>(&res)) return Internal("stored record: " + f->info);
+  auto& dm = std::get<codec::DecodedMessage>(res);
+  if (dm.message.records.size() != 1 || !std::holds_alternative<R>(dm.message.records[0])) {
+    return Internal("stored record has the wrong shape");
+  }
+  return std::get<R>(std::move(dm.message.records[0]));
+}
+
+using Fields = std::map<std::string, std::string>;
+
+std::string EncodeFields(const Fields& f) {
+  std::string out;
+  for (const auto& [k, v] : f) {
+    out += k;
+    out += '\t';
+    for (char c : v) out.push_back(c == '\n' || c == '\t' ? ' ' : c);
+    out += '\n';
+  }
+  out += '\n';
+  return out;
+}
+
+// Splits "k\tv\n...\n\n<rest>" into the fields and the rest.
+Fields DecodeFields(std::string_view text, std::string_view* rest) {
+  Fields f;
+  while (!text.empty() && text.front() != '\n') {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    size_t tab = line.find('\t');
+    if (tab != std::string_view::npos) f[std::string(line.substr(0, tab))] = line.substr(tab + 1);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  }
+  *rest = text.empty() ? text : text.substr(1);
+  return f;
+}
+
+int64_t ToInt(const Fields& f, const char* k) {
+  auto it = f.find(k);
+  return it == f.end() || it->second.empty() ? 0 : std::stoll(it->second);
+}
+std::string ToStr(const Fields& f, const char* k) {
+  auto it = f.find(k);
+  return it == f.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+// --- the state -----------------------------------------------------------------------------------
+
+struct Engine::State {
+  struct WaybillRec {
+    Logistics doc;
+    bool signed_off = false;
+    bool arrived = false;
+    std::string status_guid, status_app_time;
+  };
+  struct InventoryRec {
+    Inventory doc;
+    Phase phase = Phase::kWaiting;
+    std::string pre_no, invt_no, hold_reason;
+    int64_t released_ms = 0;
+    int year = 0;
+    Decimal counted;   // added to the buyer's annual amount
+    Decimal restored;  // given back by partial returns so far
+    bool tax_issued = false;
+    int tax_seq = 0;
+    TaxAssessment tax;
+    std::vector<Decimal> returned_qty;  // per line, by position
+  };
+  struct DeliveryRec {
+    std::string guid, app_time;
+  };
+
+  const reference::ReferenceData* ref;
+  RulesConfig rules;
+
+  std::unordered_map<std::string, Order> orders;              // ebpCode|orderNo
+  std::unordered_map<std::string, Payment> payments;          // payCode|payTransactionId
+  std::unordered_map<std::string, std::string> payment_of_order;  // ebpCode|orderNo -> payment key
+  std::unordered_map<std::string, WaybillRec> waybills;       // logisticsCode|logisticsNo
+  std::unordered_map<std::string, InventoryRec> inventories;  // ebpCode|orderNo
+  std::unordered_map<std::string, std::string> inventory_of_waybill;  // waybill key -> inv key
+  std::unordered_map<std::string, std::string> inventory_of_invt_no;  // invtNo -> inv key
+  std::unordered_map<std::string, DeliveryRec> deliveries;    // operatorCode|copNo-or-guid
+  std::unordered_map<std::string, Decimal> quota;             // buyerIdNumber|year
+  int64_t seq = 0;  // numbers preNo and invtNo
+
+  // Per call.
+  StepResult* out = nullptr;
+  int64_t now = 0;
+  std::set<std::pair<std::string, std::string>> dirty;
+
+  void Emit(MessageType type, const std::string& answers, std::string status, Record receipt) {
+    out->receipts.push_back(Emitted{type, answers, std::move(status), std::move(receipt)});
+  }
+  template <typename R>
+  void Answer(const R& decl, MessageType receipt_type, std::string status, std::string_view info,
+              std::string_view pre_no = {}, std::string_view invt_no = {}) {
+    Record d(decl);
+    Record r = MakeReceipt(d, status, info, now, pre_no, invt_no);
+    Emit(receipt_type, RecordGuid(d), std::move(status), std::move(r));
+  }
+  void Touch(const char* kind, const std::string& key) { dirty.emplace(kind, key); }
+
+  void CountQuota(const std::string& buyer, int year, Decimal delta, const std::string& invt_no,
+                  std::string reason) {
+    if (delta.e5 == 0) return;
+    quota[Key(buyer, std::to_string(year))] += delta;
+    out->ledger.push_back(QuotaEntry{buyer, year, delta, invt_no, std::move(reason), now});
+  }
+
+  std::string NextPreNo() {
+    ++seq;
+    Touch("meta", "seq");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%09lld", static_cast<long long>(seq % 1000000000));
+    return "B" + FormatDate8(now) + buf;  // an18: B + date + 9-digit serial (domain-reference 1.4)
+  }
+  std::string NewInvtNo(const InventoryRec& inv) {
+    // 4-digit customs code + 4-digit year + I + 9-digit serial (domain-reference 1.4).
+    std::string customs = inv.doc.head.customsCode.size() == 4 ? inv.doc.head.customsCode
+                                                                : rules.default_customs_code;
+    return customs + FormatDate8(now).substr(0, 4) + "I" + inv.pre_no.substr(9);
+  }
+
+  // --- authorisation --------------------------------------------------------------------------
+
+  // Spec: BaseTransfer.copCode "需要与接入客户端的企业身份一致"; each declaration type comes from
+  // the roles named in the XSD annotations (domain-reference 1.3, 3.2). Returns an empty string or
+  // the reason.
+  std::string CheckSender(std::string_view sender, uint8_t allowed_roles,
+                          std::initializer_list<std::string_view> own_codes, const char** code,
+                          const CodeSet& codes) {
+    const Enterprise* e = ref->FindEnterprise(sender);
+    if (e == nullptr) {
+      *code = kUnknownEnterprise;
+      return "无效企业代码: sender " + std::string(sender) + " is not registered with the zone";
+    }
+    if ((e->roles & allowed_roles) == 0) {
+      *code = codes.unauthorized;
+      return "[" + std::string(sender) + "]没有权限进行操作: not registered for a role that may send this document";
+    }
+    bool own = std::find(own_codes.begin(), own_codes.end(), sender) != own_codes.end();
+    // Express and postal operators may send orders and payments on commission (Ann. 2018 No. 194).
+    if (!own && !e->Has(reference::kLogistics)) {
+      *code = codes.unauthorized;
+      return "[" + std::string(sender) + "]没有权限进行操作: the sender is not a party named in the document";
+    }
+    return {};
+  }
+
+  // Each party named in a document must be registered in its role (备案).
+  std::string CheckParty(std::string_view code, Role role, const char* field, const char** out_code) {
+    const Enterprise* e = ref->FindEnterprise(code);
+    if (e == nullptr) {
+      *out_code = kUnknownEnterprise;
+      return std::string(field) + " " + std::string(code) + ": 无效企业代码, not registered with the zone";
+    }
+    if (!e->Has(role)) {
+      *out_code = kWrongRole;
+      return std::string(field) + " " + std::string(code) + ": 无效企业类型, not registered as " +
+             reference::RoleName(role);
+    }
+    return {};
+  }
+
+  // --- appType semantics shared by order, payment and waybill ---------------------------------
+
+  enum class Admit { kNew, kReplace, kDelete, kResend, kRefused };
+
+  // appType 1 adds, 2 replaces, 3 deletes; a record whose appTime is not newer than the stored
+  // one is ignored ("接收报文为旧报文数据，不做处理", spec §7); the same key and appTime is a
+  // resend. `locked` means a decided inventory uses the document (spec -301011 and kin).
+  template <typename Head>
+  Admit AdmitChange(const Head& h, const Head* stored, bool locked, const CodeSet& codes,
+                    const char** code, std::string* why) {
+    if (stored != nullptr && stored->appTime == h.appTime) return Admit::kResend;
+    if (h.appType == "1") {
+      if (stored == nullptr) return Admit::kNew;
+      if (h.appTime < stored->appTime) {
+        *code = codes.stale;
+        *why = "接收报文为旧报文数据，不做处理: appTime " + h.appTime + " is older than the stored " + stored->appTime;
+      } else {
+        *code = codes.duplicate;
+        *why = "已存在相同编号的单证 (guid " + stored->guid + "): send appType 2 to change it";
+      }
+      return Admit::kRefused;
+    }
+    if (stored == nullptr) {
+      *code = codes.not_found;
+      *why = "appType " + h.appType + " needs an earlier declaration with the same number; none is stored";
+      return Admit::kRefused;
+    }
+    if (h.appTime <= stored->appTime) {
+      *code = codes.stale;
+      *why = "接收报文为旧报文数据，不做处理: appTime " + h.appTime + " is not newer than the stored " + stored->appTime;
+      return Admit::kRefused;
+    }
+    if (locked) {
+      *code = codes.state;
+      *why = "状态不符: the inventory list using this document is already decided; it can no longer change";
+      return Admit::kRefused;
+    }
+    return h.appType == "2" ? Admit::kReplace : Admit::kDelete;
+  }
+
+  bool InventoryDecided(const std::string& inv_key) const {
+    auto it = inventories.find(inv_key);
+    return it != inventories.end() && Decided(it->second.phase);
+  }
+
+  // --- declarations ------------------------------------------------------------------------------
+
+  void OnOrder(const Order& o, std::string_view sender) {
+    const auto& h = o.head;
+    const CodeSet& codes = CodesFor(MessageType::kCEB311);
+    const char* code = nullptr;
+    std::string why = CheckSender(sender, reference::kEbp | reference::kEbc | reference::kLogistics,
+                                  {h.ebpCode, h.ebcCode}, &code, codes);
+    if (why.empty()) why = CheckParty(h.ebcCode, reference::kEbc, "ebcCode", &code);
+    if (why.empty()) why = CheckParty(h.ebpCode, reference::kEbp, "ebpCode", &code);
+    if (!why.empty()) return Answer(o, MessageType::kCEB312, code, why);
+    const std::string key = Key(h.ebpCode, h.orderNo);
+    auto it = orders.find(key);
+    const OrderHead* stored = it == orders.end() ? nullptr : &it->second.head;
+    Admit a = AdmitChange(h, stored, InventoryDecided(key), codes, &code, &why);
+    if (a == Admit::kResend) return out->resend_guids.push_back(stored->guid);
+    if (a == Admit::kRefused) return Answer(o, MessageType::kCEB312, code, why);
+    Touch("order", key);
+    if (a == Admit::kDelete) {
+      orders.erase(it);
+      return Answer(o, MessageType::kCEB312, status::kConcluded, "删除成功: the order is deleted");
+    }
+    orders[key] = o;
+    if (h.appStatus == "1") {
+      return Answer(o, MessageType::kCEB312, status::kDeclaring, "已暂存: stored as a draft (appStatus 1); send appType 2 with appStatus 2 to declare");
+    }
+    Answer(o, MessageType::kCEB312, status::kStored, "[Code:1800;Desc:逻辑校验通过] order stored");
+    TryMatch(key);
+  }
+
+  void OnPayment(const Payment& p, std::string_view sender) {
+    const auto& h = p.head;
+    const CodeSet& codes = CodesFor(MessageType::kCEB411);
+    const char* code = nullptr;
+    std::string why = CheckSender(sender, reference::kPay | reference::kLogistics, {h.payCode}, &code, codes);
+    if (why.empty()) why = CheckParty(h.payCode, reference::kPay, "payCode", &code);
+    if (!why.empty()) return Answer(p, MessageType::kCEB412, code, why);
+    const std::string key = Key(h.payCode, h.payTransactionId);
+    const std::string order_key = Key(h.ebpCode, h.orderNo);
+    auto linked = payment_of_order.find(order_key);
+    if (linked != payment_of_order.end() && linked->second != key) {
+      return Answer(p, MessageType::kCEB412, codes.duplicate,
+                    "已存在相同编号的支付单: order " + h.orderNo + " already has the payment " +
+                        payments[linked->second].head.payTransactionId);
+    }
+    auto it = payments.find(key);
+    const PaymentHead* stored = it == payments.end() ? nullptr : &it->second.head;
+    if (stored != nullptr && Key(stored->ebpCode, stored->orderNo) != order_key && h.appType != "1") {
+      return Answer(p, MessageType::kCEB412, codes.state, "状态不符: a payment cannot move to another order");
+    }
+    Admit a = AdmitChange(h, stored, InventoryDecided(order_key), codes, &code, &why);
+    if (a == Admit::kResend) return out->resend_guids.push_back(stored->guid);
+    if (a == Admit::kRefused) return Answer(p, MessageType::kCEB412, code, why);
+    Touch("payment", key);
+    if (a == Admit::kDelete) {
+      payments.erase(it);
+      payment_of_order.erase(order_key);
+      return Answer(p, MessageType::kCEB412, status::kConcluded, "删除成功: the payment is deleted");
+    }
+    payments[key] = p;
+    payment_of_order[order_key] = key;
+    if (h.appStatus == "1") {
+      return Answer(p, MessageType::kCEB412, status::kDeclaring, "已暂存: stored as a draft (appStatus 1)");
+    }
+    Answer(p, MessageType::kCEB412, status::kStored, "[Code:1800;Desc:逻辑校验通过] payment stored");
+    TryMatch(order_key);
+  }
+
+  void OnLogistics(const Logistics& l, std::string_view sender) {
+    const auto& h = l.head;
+    const CodeSet& codes = CodesFor(MessageType::kCEB511);
+    const char* code = nullptr;
+    std::string why = CheckSender(sender, reference::kLogistics, {h.logisticsCode}, &code, codes);
+    if (why.empty()) why = CheckParty(h.logisticsCode, reference::kLogistics, "logisticsCode", &code);
+    if (!why.empty()) return Answer(l, MessageType::kCEB512, code, why);
+    const std::string key = Key(h.logisticsCode, h.logisticsNo);
+    auto it = waybills.find(key);
+    const LogisticsHead* stored = it == waybills.end() ? nullptr : &it->second.doc.head;
+    auto inv = inventory_of_waybill.find(key);
+    bool locked = inv != inventory_of_waybill.end() && InventoryDecided(inv->second);
+    Admit a = AdmitChange(h, stored, locked, codes, &code, &why);
+    if (a == Admit::kResend) return out->resend_guids.push_back(stored->guid);
+    if (a == Admit::kRefused) return Answer(l, MessageType::kCEB512, code, why);
+    Touch("waybill", key);
+    if (a == Admit::kDelete) {
+      waybills.erase(it);
+      return Answer(l, MessageType::kCEB512, status::kConcluded, "删除成功: the waybill is deleted");
+    }
+    WaybillRec& w = waybills[key];
+    w.doc = l;
+    if (h.appStatus == "1") {
+      return Answer(l, MessageType::kCEB512, status::kDeclaring, "已暂存: stored as a draft (appStatus 1)");
+    }
+    Answer(l, MessageType::kCEB512, status::kStored, "[Code:1800;Desc:逻辑校验通过] waybill stored");
+    if (inv != inventory_of_waybill.end()) TryMatch(inv->second);
+  }
+
+  void OnLogisticsStatus(const LogisticsStatus& st, std::string_view sender) {
+    const CodeSet& codes = CodesFor(MessageType::kCEB513);
+    const char* code = nullptr;
+    std::string why = CheckSender(sender, reference::kLogistics, {st.logisticsCode}, &code, codes);
+    if (!why.empty()) return Answer(st, MessageType::kCEB514, code, why);
+    const std::string key = Key(st.logisticsCode, st.logisticsNo);
+    auto it = waybills.find(key);
+    if (it == waybills.end()) {
+      return Answer(st, MessageType::kCEB514, codes.not_found,
+                    "未找到对应运单: no waybill " + st.logisticsNo + " of " + st.logisticsCode + " is stored");
+    }
+    WaybillRec& w = it->second;
+    if (w.signed_off) {
+      if (w.status_app_time == st.appTime) return out->resend_guids.push_back(w.status_guid);
+      return Answer(st, MessageType::kCEB514, codes.duplicate, "物流运单状态已存在: the waybill is already signed for");
+    }
+    w.signed_off = true;
+    w.status_guid = st.guid;
+    w.status_app_time = st.appTime;
+    Touch("waybill", key);
+    Answer(st, MessageType::kCEB514, status::kConcluded, "签收状态已接收: delivery recorded");
+    auto inv = inventory_of_waybill.find(key);
+    if (inv != inventory_of_waybill.end()) MaybeClose(inv->second);
+  }
+
+  void OnInventory(const Inventory& iv, std::string_view sender) {
+    const auto& h = iv.head;
+    const CodeSet& codes = CodesFor(MessageType::kCEB621);
+    const char* code = nullptr;
+    // CEB621 comes from the e-commerce enterprise or its agent (XSD annotation).
+    std::string why = CheckSender(sender, reference::kEbc | reference::kAgent,
+                                  {h.agentCode, h.ebcCode}, &code, codes);
+    if (why.empty()) why = CheckParty(h.agentCode, reference::kAgent, "agentCode", &code);
+    if (why.empty()) why = CheckParty(h.ebcCode, reference::kEbc, "ebcCode", &code);
+    if (why.empty()) why = CheckParty(h.ebpCode, reference::kEbp, "ebpCode", &code);
+    if (why.empty()) why = CheckParty(h.logisticsCode, reference::kLogistics, "logisticsCode", &code);
+    if (why.empty() && !h.areaCode.empty()) {
+      why = CheckParty(h.areaCode, reference::kWarehouse, "areaCode", &code);
+    }
+    if (!why.empty()) return Answer(iv, MessageType::kCEB622, code, why);
+
+    const std::string key = Key(h.ebpCode, h.orderNo);
+    const std::string waybill_key = Key(h.logisticsCode, h.logisticsNo);
+    auto it = inventories.find(key);
+    InventoryRec* stored = it == inventories.end() ? nullptr : &it->second;
+    if (stored != nullptr && stored->doc.head.appTime == h.appTime) {
+      return out->resend_guids.push_back(stored->doc.head.guid);
+    }
+    // A list that was rejected or cancelled frees its order: it may be declared anew.
+    const bool open = stored == nullptr || stored->phase == Phase::kRejected ||
+                      stored->phase == Phase::kCancelled;
+    const bool changeable = stored != nullptr && (stored->phase == Phase::kDraft ||
+                                                  stored->phase == Phase::kWaiting ||
+                                                  stored->phase == Phase::kRejected);
+    if (h.appType == "1" && !open) {
+      if (h.appTime < stored->doc.head.appTime) {
+        return Answer(iv, MessageType::kCEB622, codes.stale,
+                      "已存在较新清单，请修改app_time为最新时间: a newer list is stored (appTime " +
+                          stored->doc.head.appTime + ")", stored->pre_no);
+      }
+      return Answer(iv, MessageType::kCEB622, codes.duplicate,
+                    "清单[" + h.orderNo + "]已经申报过，请勿重复申报 (guid " + stored->doc.head.guid +
+                        "): send appType 2 to change it while it waits", stored->pre_no);
+    }
+    if (h.appType != "1") {
+      if (stored == nullptr) {
+        return Answer(iv, MessageType::kCEB622, codes.not_found,
+                      "不存在已申报的清单[" + h.orderNo + "]，无法进行改单操作");
+      }
+      if (h.appTime <= stored->doc.head.appTime) {
+        return Answer(iv, MessageType::kCEB622, codes.stale,
+                      "已存在较新清单，请修改app_time为最新时间: appTime " + h.appTime +
+                          " is not newer than the stored " + stored->doc.head.appTime, stored->pre_no);
+      }
+      if (!changeable) {
+        return Answer(iv, MessageType::kCEB622, codes.state,
+                      "清单[" + h.orderNo + "]的申报状态不符合改单申报的条件: it is already decided (" +
+                          PhaseName(stored->phase) + "); use CEB623 to cancel or CEB625 to return",
+                      stored->pre_no, stored->invt_no);
+      }
+    }
+    // One waybill carries one list.
+    auto other = inventory_of_waybill.find(waybill_key);
+    if (h.appType != "3" && other != inventory_of_waybill.end() && other->second != key) {
+      auto o = inventories.find(other->second);
+      if (o != inventories.end() && o->second.phase != Phase::kRejected &&
+          o->second.phase != Phase::kCancelled) {
+        return Answer(iv, MessageType::kCEB622, codes.duplicate,
+                      "运单[" + h.logisticsNo + "]已被订单[" + o->second.doc.head.orderNo +
+                          "]的清单使用: one waybill carries one list");
+      }
+    }
+    Touch("inventory", key);
+    if (h.appType == "3") {
+      std::string pre_no = stored->pre_no;
+      Unlink(*stored, key);
+      inventories.erase(key);
+      return Answer(iv, MessageType::kCEB622, status::kConcluded, "删除成功: the list is deleted", pre_no);
+    }
+    if (stored != nullptr) Unlink(*stored, key);
+    InventoryRec& rec = inventories[key];
+    std::string pre_no = stored != nullptr && !stored->pre_no.empty() ? stored->pre_no : NextPreNo();
+    rec = InventoryRec{};
+    rec.doc = iv;
+    rec.pre_no = pre_no;
+    rec.phase = h.appStatus == "1" ? Phase::kDraft : Phase::kWaiting;
+    inventory_of_waybill[waybill_key] = key;
+    if (rec.phase == Phase::kDraft) {
+      return Answer(iv, MessageType::kCEB622, status::kDraft, "电子口岸已暂存: stored as a draft (appStatus 1)", pre_no);
+    }
+    if (!TryMatch(key)) {
+      Answer(iv, MessageType::kCEB622, status::kDeclaring,
+             "电子口岸申报中: accepted; waiting for " + Missing(rec), pre_no);
+    }
+  }
+
+  void OnCancel(const InvtCancel& c, std::string_view sender) {
+    const CodeSet& codes = CodesFor(MessageType::kCEB623);
+    const char* code = nullptr;
+    std::string why = CheckSender(sender, reference::kEbc | reference::kAgent, {c.agentCode, c.ebcCode}, &code, codes);
+    if (!why.empty()) return Answer(c, MessageType::kCEB624, code, why);
+    auto idx = inventory_of_invt_no.find(c.invtNo);
+    if (idx == inventory_of_invt_no.end()) {
+      return Answer(c, MessageType::kCEB624, codes.not_found, "系统中不存在清单编号为[" + c.invtNo + "]的清单！");
+    }
+    InventoryRec& inv = inventories.at(idx->second);
+    const auto& h = inv.doc.head;
+    if (h.ebpCode != c.ebpCode || h.orderNo != c.orderNo || h.buyerIdNumber != c.buyerIdNumber ||
+        (sender != h.agentCode && sender != h.ebcCode)) {
+      return Answer(c, MessageType::kCEB624, codes.invalid,
+                    "报文校验失败，[ebpCode/orderNo/buyerIdNumber or the sender differ from list " + c.invtNo + "]",
+                    inv.pre_no, inv.invt_no);
+    }
+    if (inv.phase == Phase::kCancelled) {
+      return Answer(c, MessageType::kCEB624, codes.duplicate, "撤单清单[" + c.invtNo + "]已经申报过", inv.pre_no, inv.invt_no);
+    }
+    // A list can be cancelled while held or released, not once closed (899), returned or rejected.
+    if (!(inv.phase == Phase::kReview || inv.phase == Phase::kInspection || inv.phase == Phase::kReleased)) {
+      return Answer(c, MessageType::kCEB624, codes.state,
+                    "清单的状态不符合撤单申报要求(清单编号[" + c.invtNo + "])！ it is " + PhaseName(inv.phase) +
+                        (inv.phase == Phase::kClosed ? ": a delivered list is returned with CEB625" : ""),
+                    inv.pre_no, inv.invt_no);
+    }
+    // Cancellation gives back the buyer's annual amount and voids the tax bill (Ann. 2018 No. 194).
+    CountQuota(h.buyerIdNumber, inv.year, Decimal{} - (inv.counted - inv.restored), inv.invt_no,
+               "cancelled (CEB623 " + c.guid + ")");
+    inv.restored = inv.counted;
+    VoidTaxBill(inv);
+    inv.phase = Phase::kCancelled;
+    Touch("inventory", idx->second);
+    Answer(c, MessageType::kCEB624, status::kConcluded,
+           "撤销申请审结通过: list " + c.invtNo + " cancelled; " + Money(inv.counted) +
+               " CNY given back to the buyer's annual amount",
+           inv.pre_no, inv.invt_no);
+  }
+
+  void OnRefund(const InvtRefund& r, std::string_view sender) {
+    const auto& rh = r.head;
+    const CodeSet& codes = CodesFor(MessageType::kCEB625);
+    const char* code = nullptr;
+    std::string why = CheckSender(sender, reference::kEbc | reference::kAgent, {rh.agentCode, rh.ebcCode}, &code, codes);
+    if (!why.empty()) return Answer(r, MessageType::kCEB626, code, why);
+    auto idx = inventory_of_invt_no.find(rh.invtNo);
+    if (idx == inventory_of_invt_no.end()) {
+      return Answer(r, MessageType::kCEB626, codes.not_found,
+                    "退货申请单申报失败，[no released list " + rh.invtNo + " is known]");
+    }
+    InventoryRec& inv = inventories.at(idx->second);
+    const auto& h = inv.doc.head;
+    if (h.ebpCode != rh.ebpCode || h.orderNo != rh.orderNo || h.buyerIdNumber != rh.buyerIdNumber ||
+        h.logisticsNo != rh.logisticsNo || (sender != h.agentCode && sender != h.ebcCode)) {
+      return Answer(r, MessageType::kCEB626, codes.invalid,
+                    "退货申请单报文校验失败，[ebpCode/orderNo/logisticsNo/buyerIdNumber or the sender differ from list " +
+                        rh.invtNo + "]", inv.pre_no, inv.invt_no);
+    }
+    if (inv.phase != Phase::kReleased && inv.phase != Phase::kClosed) {
+      return Answer(r, MessageType::kCEB626, codes.not_found,
+                    "退货申请单申报失败，[list " + rh.invtNo + " is " + PhaseName(inv.phase) +
+                        "; only released lists can be returned]", inv.pre_no, inv.invt_no);
+    }
+    // 海关总署公告2020年第45号: the return is applied within 30 days of release.
+    const int64_t window = int64_t{rules.return_window_days} * kMillisPerDay;
+    if (now - inv.released_ms > window) {
+      return Answer(r, MessageType::kCEB626, codes.not_found,
+                    "退货申请单申报失败，[released " + FormatAppTime(inv.released_ms) + ", more than " +
+                        std::to_string(rules.return_window_days) + " days ago: the return window is closed]",
+                    inv.pre_no, inv.invt_no);
+    }
+    // Every returned line must be a line of the list, with no more than was left (spec -625209).
+    std::vector<Decimal> returning(inv.doc.lists.size());
+    for (const InvtRefundList& l : r.lists) {
+      auto line = std::find_if(inv.doc.lists.begin(), inv.doc.lists.end(),
+                               [&](const InventoryList& x) { return x.gnum == l.gnum && x.gcode == l.gcode; });
+      if (line == inv.doc.lists.end()) {
+        return Answer(r, MessageType::kCEB626, kRefundLineNotFound,
+                      "退货申请单[" + rh.invtNo + "],在关联的清单中未找到表体序号为[" + std::to_string(l.gnum) +
+                          "],商品编号为[" + l.gcode + "]的数据", inv.pre_no, inv.invt_no);
+      }
+      size_t i = static_cast<size_t>(line - inv.doc.lists.begin());
+      Decimal left = line->qty - inv.returned_qty[i];
+      if (l.qty > left) {
+        return Answer(r, MessageType::kCEB626, codes.invalid,
+                      "退货申请单报文校验失败，[gnum " + std::to_string(l.gnum) + ": qty " + l.qty.ToString() +
+                          " is more than the " + left.ToString() + " not yet returned]", inv.pre_no, inv.invt_no);
+      }
+      returning[i] += l.qty;
+    }
+    bool all = true;
+    Decimal give_back;
+    for (size_t i = 0; i < returning.size(); ++i) {
+      inv.returned_qty[i] += returning[i];
+      all = all && inv.returned_qty[i] == inv.doc.lists[i].qty;
+      // The returned share of the line's taxable price (totalPrice + its freight share).
+      give_back.e5 += RoundHalfUpToFenE5(static_cast<__int128>(inv.tax.lines[i].tax_price.e5) * returning[i].e5,
+                                         inv.doc.lists[i].qty.e5);
+    }
+    if (all) give_back = inv.counted - inv.restored;  // exactly what was counted, no rounding drift
+    give_back = std::min(give_back, inv.counted - inv.restored);
+    // 财关税〔2016〕18号 §4: returns within 30 days of release get the tax back and the
+    // annual amount adjusted.
+    CountQuota(h.buyerIdNumber, inv.year, Decimal{} - give_back, inv.invt_no, "returned (CEB625 " + rh.guid + ")");
+    inv.restored += give_back;
+    VoidTaxBill(inv);
+    if (all) {
+      inv.phase = Phase::kReturned;
+    } else {
+      ReissueTaxBill(inv);
+    }
+    Touch("inventory", idx->second);
+    Answer(r, MessageType::kCEB626, status::kConcluded,
+           std::string(all ? "退货审结: the whole list is returned" : "退货审结: part of the list is returned") +
+               "; " + Money(give_back) + " CNY given back to the buyer's annual amount",
+           inv.pre_no, inv.invt_no);
+  }
+
+  void OnDelivery(const Delivery& d, std::string_view sender) {
+    const auto& h = d.head;
+    const CodeSet& codes = CodesFor(MessageType::kCEB711);
+    const char* code = nullptr;
+    std::string why = CheckSender(sender, reference::kWarehouse, {h.operatorCode}, &code, codes);
+    if (why.empty()) why = CheckParty(h.operatorCode, reference::kWarehouse, "operatorCode", &code);
+    if (!why.empty()) return Answer(d, MessageType::kCEB712, code, why);
+    const std::string key = Key(h.operatorCode, h.copNo.empty() ? h.guid : h.copNo);
+    auto it = deliveries.find(key);
+    if (it != deliveries.end()) {
+      if (it->second.app_time == h.appTime) return out->resend_guids.push_back(it->second.guid);
+      return Answer(d, MessageType::kCEB712, codes.duplicate, "入库明细单报已存在: copNo " + h.copNo);
+    }
+    deliveries[key] = DeliveryRec{h.guid, h.appTime};
+    Touch("delivery", key);
+    size_t known = 0;
+    for (const DeliveryList& l : d.lists) {
+      auto w = waybills.find(Key(h.logisticsCode, l.logisticsNo));
+      if (w == waybills.end()) continue;
+      ++known;
+      if (!w->second.arrived) {
+        w->second.arrived = true;
+        Touch("waybill", w->first);
+      }
+    }
+    Answer(d, MessageType::kCEB712, status::kStored,
+           "[Code:1800;Desc:逻辑校验通过] " + std::to_string(d.lists.size()) + " parcels entered, " +
+               std::to_string(known) + " of them with a known waybill");
+  }
+
+  // --- matching and decision -----------------------------------------------------------------------
+
+  static const char* PhaseName(Phase p) {
+    switch (p) {
+      case Phase::kDraft: return "a draft";
+      case Phase::kWaiting: return "waiting for documents";
+      case Phase::kReview: return "held for manual review (300)";
+      case Phase::kInspection: return "held for inspection (500)";
+      case Phase::kReleased: return "released (800)";
+      case Phase::kClosed: return "closed (899)";
+      case Phase::kCancelled: return "cancelled";
+      case Phase::kReturned: return "returned";
+      case Phase::kRejected: return "rejected";
+    }
+    return "?";
+  }
+
+  const Order* DeclaredOrder(const std::string& key) const {
+    auto it = orders.find(key);
+    return it != orders.end() && it->second.head.appStatus == "2" ? &it->second : nullptr;
+  }
+  const Payment* DeclaredPayment(const std::string& order_key) const {
+    auto link = payment_of_order.find(order_key);
+    if (link == payment_of_order.end()) return nullptr;
+    auto it = payments.find(link->second);
+    return it != payments.end() && it->second.head.appStatus == "2" ? &it->second : nullptr;
+  }
+  const WaybillRec* DeclaredWaybill(const InventoryHead& h) const {
+    auto it = waybills.find(Key(h.logisticsCode, h.logisticsNo));
+    return it != waybills.end() && it->second.doc.head.appStatus == "2" ? &it->second : nullptr;
+  }
+
+  std::string Missing(const InventoryRec& inv) const {
+    const auto& h = inv.doc.head;
+    const std::string key = Key(h.ebpCode, h.orderNo);
+    std::string m;
+    auto add = [&](const std::string& s) { m += (m.empty() ? "" : ", ") + s; };
+    if (!DeclaredOrder(key)) add("the order (CEB311) " + h.orderNo + " of " + h.ebpCode);
+    if (!DeclaredPayment(key)) add("the payment (CEB411) of order " + h.orderNo);
+    if (!DeclaredWaybill(h)) add("the waybill (CEB511) " + h.logisticsNo + " of " + h.logisticsCode);
+    return m;
+  }
+
+  void Unlink(const InventoryRec& inv, const std::string& key) {
+    const std::string wk = Key(inv.doc.head.logisticsCode, inv.doc.head.logisticsNo);
+    auto w = inventory_of_waybill.find(wk);
+    if (w != inventory_of_waybill.end() && w->second == key) inventory_of_waybill.erase(w);
+    if (!inv.invt_no.empty()) inventory_of_invt_no.erase(inv.invt_no);
+  }
+
+  // Decides the inventory of `inv_key` if it waits and its three documents are all declared.
+  // Returns true if a decision was made (receipts emitted).
+  bool TryMatch(const std::string& inv_key) {
+    auto it = inventories.find(inv_key);
+    if (it == inventories.end() || it->second.phase != Phase::kWaiting) return false;
+    InventoryRec& inv = it->second;
+    const Order* order = DeclaredOrder(inv_key);
+    const Payment* payment = DeclaredPayment(inv_key);
+    const WaybillRec* waybill = DeclaredWaybill(inv.doc.head);
+    if (order == nullptr || payment == nullptr || waybill == nullptr) return false;
+    Touch("inventory", inv_key);
+
+    std::vector<std::string> problems = CompareDocuments(inv.doc, *order, *payment, waybill->doc);
+    if (!problems.empty()) {
+      std::string info = "清单申报失败，[";
+      for (size_t i = 0; i < problems.size(); ++i) info += (i ? "; " : "") + problems[i];
+      info += "]";
+      return Reject(inv, kInventoryMatchFailed, info);
+    }
+    const auto& h = inv.doc.head;
+    // Tax rates of each line come from the positive list (checked in CompareDocuments).
+    std::vector<TaxLineInput> lines;
+    Decimal goods;
+    for (const InventoryList& l : inv.doc.lists) {
+      const reference::GoodsLine* g = ref->FindGoods(l.gcode);
+      lines.push_back(TaxLineInput{l.gnum, l.gcode, l.totalPrice, g->vat_rate, g->consumption_tax_rate, g->duty_rate});
+      goods += l.totalPrice;
+    }
+    // 财关税〔2018〕49号: both limits apply to the dutiable price: goods + freight + insurance.
+    const Decimal dutiable = goods + h.freight + h.insuredFee;
+    const int year = CstYear(now);
+    const Decimal used = quota[Key(h.buyerIdNumber, std::to_string(year))];
+    // 49号 §2: one indivisible item (the order holds exactly one piece) may exceed the single limit.
+    const bool single_item = inv.doc.lists.size() == 1 && inv.doc.lists[0].qty == Decimal::FromUnits(1);
+    const bool over_single = dutiable > rules.single_limit;
+    if (over_single && !single_item) {
+      return Reject(inv, kOverSingleLimit,
+                    "清单[" + h.orderNo + "]的购买金额超过单笔限额[" + Money(rules.single_limit) +
+                        "]: dutiable price " + Money(dutiable) +
+                        " (goods + freight + insurance) is over the limit and the order holds more than one "
+                        "indivisible item; split the order or declare it as general trade (财关税〔2018〕49号)");
+    }
+    if (used + dutiable > rules.annual_limit) {
+      return Reject(inv, kOverAnnualLimit,
+                    "清单[" + h.orderNo + "]中购买人[" + h.buyerName + "]已用购买额度为[" + Money(used) +
+                        "]，本次购买将超过年度限额[" + Money(rules.annual_limit) + "]: this list adds " +
+                        Money(dutiable) + "; " + Money(rules.annual_limit - used) + " is left for " +
+                        std::to_string(year) + " (财关税〔2018〕49号)");
+    }
+    inv.tax = AssessTax(lines, h.freight + h.insuredFee, over_single, rules.reduction);
+    inv.returned_qty.assign(inv.doc.lists.size(), Decimal{});
+    inv.year = year;
+    inv.counted = dutiable;
+    inv.invt_no = NewInvtNo(inv);
+    inventory_of_invt_no[inv.invt_no] = inv_key;
+    CountQuota(h.buyerIdNumber, year, dutiable, inv.invt_no, "accepted (CEB621 " + h.guid + ")");
+    Answer(inv.doc, MessageType::kCEB622, status::kStored,
+           "[Code:1800;Desc:逻辑校验通过] order, payment and waybill match; dutiable price " + Money(dutiable) +
+               "; buyer's " + std::to_string(year) + " amount now " + Money(used + dutiable),
+           inv.pre_no, inv.invt_no);
+    if (over_single && rules.review_single_item_over_limit) {
+      inv.phase = Phase::kReview;
+      inv.hold_reason = "single item over " + Money(rules.single_limit) +
+                        " CNY: an officer confirms it is indivisible (财关税〔2018〕49号 §2); full tax " +
+                        Money(inv.tax.Total());
+      Answer(inv.doc, MessageType::kCEB622, status::kReview, "人工审核: " + inv.hold_reason, inv.pre_no, inv.invt_no);
+      return true;
+    }
+    if (InspectionDrawn(h.guid)) {
+      inv.phase = Phase::kInspection;
+      inv.hold_reason = "random inspection (rate " + rules.random_inspection_rate.ToString() + ")";
+      Answer(inv.doc, MessageType::kCEB622, status::kInspection, "查验: " + inv.hold_reason, inv.pre_no, inv.invt_no);
+      return true;
+    }
+    Release(inv);
+    return true;
+  }
+
+  // A deterministic draw: the list's guid and the seed decide, so a replay decides the same.
+  bool InspectionDrawn(const std::string& guid) const {
+    if (rules.random_inspection_rate.e5 <= 0) return false;
+    uint64_t h = Hash64(guid, rules.random_seed) % static_cast<uint64_t>(Decimal::kScale);
+    return static_cast<int64_t>(h) < rules.random_inspection_rate.e5;
+  }
+
+  // The official equalities between the documents (XSD annotations; domain-reference 3.3).
+  std::vector<std::string> CompareDocuments(const Inventory& inv, const Order& o, const Payment& p,
+                                            const Logistics& w) const {
+    std::vector<std::string> bad;
+    const auto& ih = inv.head;
+    const auto& oh = o.head;
+    const auto& ph = p.head;
+    const auto& wh = w.head;
+    auto differ = [&](const std::string& a, const std::string& b, const std::string& what) {
+      if (a != b) bad.push_back(what + " differ ('" + a + "' / '" + b + "')");
+    };
+    // OrderHead.acturalPaid: "与支付凭证的支付金额一致".
+    if (oh.acturalPaid != ph.amountPaid) {
+      bad.push_back("order acturalPaid " + oh.acturalPaid.ToString() + " differs from payment amountPaid " +
+                    ph.amountPaid.ToString());
+    }
+    if (!oh.payCode.empty()) differ(oh.payCode, ph.payCode, "order payCode / payment payCode");
+    if (!oh.payTransactionId.empty()) {
+      differ(oh.payTransactionId, ph.payTransactionId, "order / payment payTransactionId");
+    }
+    differ(oh.ebcCode, ih.ebcCode, "order / list ebcCode");
+    differ(wh.orderNo, oh.orderNo, "waybill orderNo / order orderNo");
+    // OrderHead.consignee*: "必须与电子运单的...一致".
+    differ(oh.consignee, wh.consignee, "order / waybill consignee");
+    differ(oh.consigneeTelephone, wh.consigneeTelephone, "order / waybill consigneeTelephone");
+    differ(oh.consigneeAddress, wh.consigneeAddress, "order / waybill consigneeAddress");
+    differ(oh.buyerIdNumber, ih.buyerIdNumber, "order / list buyerIdNumber");
+    differ(oh.buyerName, ih.buyerName, "order / list buyerName");
+    // 财关税〔2016〕18号 §5: an unauthenticated buyer must be the payer.
+    const Enterprise* platform = ref->FindEnterprise(oh.ebpCode);
+    if (platform == nullptr || !platform->buyer_identity_verified) {
+      if (oh.buyerIdNumber != ph.payerIdNumber || oh.buyerName != ph.payerName) {
+        bad.push_back("订购人与支付人不一致: buyer " + oh.buyerName + " is not the payer " + ph.payerName +
+                      " and the platform's buyer identities are not authenticated (财关税〔2016〕18号)");
+      }
+    }
+    // InventoryList.gnum: "与关联的电子订单表体序号一一对应"; gname "与电子订单一致".
+    if (inv.lists.size() != o.lists.size()) {
+      bad.push_back("the list has " + std::to_string(inv.lists.size()) + " lines, the order " +
+                    std::to_string(o.lists.size()) + ": lines must correspond one to one");
+    }
+    for (const InventoryList& l : inv.lists) {
+      auto ol = std::find_if(o.lists.begin(), o.lists.end(), [&](const OrderList& x) { return x.gnum == l.gnum; });
+      const std::string g = "line " + std::to_string(l.gnum);
+      if (ol == o.lists.end()) {
+        bad.push_back(g + " has no order line with the same gnum");
+      } else {
+        if (rules.require_gname_equals_item_name) differ(l.gname, ol->itemName, g + " gname / order itemName");
+        if (l.qty != ol->qty) bad.push_back(g + " qty " + l.qty.ToString() + " differs from the order's " + ol->qty.ToString());
+      }
+      // The positive list (跨境电子商务零售进口商品清单, MOF et al. 2019, adjusted by 2022 No. 7).
+      if (ref->FindGoods(l.gcode) == nullptr) {
+        bad.push_back(g + " gcode " + l.gcode + " is not on the retail-import positive list");
+      }
+    }
+    return bad;
+  }
+
+  bool Reject(InventoryRec& inv, const char* code, const std::string& info) {
+    inv.phase = Phase::kRejected;
+    Answer(inv.doc, MessageType::kCEB622, code, info, inv.pre_no);
+    return true;
+  }
+
+  void Release(InventoryRec& inv) {
+    inv.phase = Phase::kReleased;
+    inv.released_ms = now;
+    const TaxAssessment& t = inv.tax;
+    Answer(inv.doc, MessageType::kCEB622, status::kConcluded,
+           "海关审结: tax " + Money(t.Total()) + " (duty " + Money(t.customs_tax) + ", VAT " +
+               Money(t.value_added_tax) + ", consumption tax " + Money(t.consumption_tax) + ")" +
+               (t.full_tax ? ", general-trade full tax" : ", retail-import rate"),
+           inv.pre_no, inv.invt_no);
+    Answer(inv.doc, MessageType::kCEB622, status::kReleased, "放行", inv.pre_no, inv.invt_no);
+    IssueTaxBill(inv);
+    MaybeClose(Key(inv.doc.head.ebpCode, inv.doc.head.orderNo));
+  }
+
+  std::string TaxNo(const InventoryRec& inv) const { return inv.invt_no + "_" + std::to_string(inv.tax_seq); }
+
+  void IssueTaxBill(InventoryRec& inv) {
+    inv.tax_issued = true;
+    Emit(MessageType::kCEB816, inv.doc.head.guid, "1",
+         MakeTaxBill(inv.doc, inv.tax, inv.invt_no, TaxNo(inv), now));
+  }
+  void VoidTaxBill(InventoryRec& inv) {
+    if (!inv.tax_issued) return;
+    inv.tax_issued = false;
+    Emit(MessageType::kCEB818, inv.doc.head.guid, "3", MakeTaxStatus(inv.doc, inv.invt_no, TaxNo(inv), "3", now));
+  }
+  // After a partial return: a new bill for what is kept, each line's taxes in proportion to the
+  // quantity kept, rounded to the fen.
+  void ReissueTaxBill(InventoryRec& inv) {
+    TaxAssessment kept = inv.tax;
+    kept.customs_tax = kept.value_added_tax = kept.consumption_tax = Decimal{};
+    for (size_t i = 0; i < kept.lines.size(); ++i) {
+      const __int128 left = (inv.doc.lists[i].qty - inv.returned_qty[i]).e5, all = inv.doc.lists[i].qty.e5;
+      LineTax& l = kept.lines[i];
+      const LineTax& orig = inv.tax.lines[i];
+      l.tax_price.e5 = RoundHalfUpToFenE5(orig.tax_price.e5 * left, all);
+      l.customs_tax.e5 = RoundHalfUpToFenE5(orig.customs_tax.e5 * left, all);
+      l.value_added_tax.e5 = RoundHalfUpToFenE5(orig.value_added_tax.e5 * left, all);
+      l.consumption_tax.e5 = RoundHalfUpToFenE5(orig.consumption_tax.e5 * left, all);
+      kept.customs_tax += l.customs_tax;
+      kept.value_added_tax += l.value_added_tax;
+      kept.consumption_tax += l.consumption_tax;
+    }
+    ++inv.tax_seq;
+    inv.tax_issued = true;
+    Emit(MessageType::kCEB816, inv.doc.head.guid, "1", MakeTaxBill(inv.doc, kept, inv.invt_no, TaxNo(inv), now));
+  }
+
+  // 899 (结关) once a released list's parcel is signed for (CEB513 S). [U] The standard lists 899
+  // but does not say which event closes an import list; delivery is the event kuajing uses.
+  void MaybeClose(const std::string& inv_key) {
+    auto it = inventories.find(inv_key);
+    if (it == inventories.end() || it->second.phase != Phase::kReleased) return;
+    InventoryRec& inv = it->second;
+    auto w = waybills.find(Key(inv.doc.head.logisticsCode, inv.doc.head.logisticsNo));
+    if (w == waybills.end() || !w->second.signed_off) return;
+    inv.phase = Phase::kClosed;
+    Touch("inventory", inv_key);
+    Answer(inv.doc, MessageType::kCEB622, status::kClosed, "结关: the parcel is delivered", inv.pre_no, inv.invt_no);
+  }
+
+  // --- stored form -----------------------------------------------------------------------------------
+
+  std::string Serialize(const std::string& kind, const std::string& key) const {
+    if (kind == "order") return EncodeRecord(MessageType::kCEB311, orders.at(key));
+    if (kind == "payment") return EncodeRecord(MessageType::kCEB411, payments.at(key));
+    if (kind == "waybill") {
+      const WaybillRec& w = waybills.at(key);
+      return EncodeFields({{"signed", w.signed_off ? "1" : "0"}, {"arrived", w.arrived ? "1" : "0"},
+                           {"status_guid", w.status_guid}, {"status_app_time", w.status_app_time}}) +
+             EncodeRecord(MessageType::kCEB511, w.doc);
+    }
+    if (kind == "inventory") {
+      const InventoryRec& v = inventories.at(key);
+      std::string returned;
+      for (Decimal d : v.returned_qty) returned += (returned.empty() ? "" : ",") + d.ToString();
+      std::string text = EncodeFields({{"phase", std::to_string(static_cast<int>(v.phase))},
+                                       {"pre_no", v.pre_no}, {"invt_no", v.invt_no},
+                                       {"hold_reason", v.hold_reason},
+                                       {"released_ms", std::to_string(v.released_ms)},
+                                       {"year", std::to_string(v.year)},
+                                       {"counted", std::to_string(v.counted.e5)},
+                                       {"restored", std::to_string(v.restored.e5)},
+                                       {"tax_issued", v.tax_issued ? "1" : "0"},
+                                       {"tax_seq", std::to_string(v.tax_seq)},
+                                       {"full_tax", v.tax.full_tax ? "1" : "0"},
+                                       {"returned", returned}});
+      text += EncodeRecord(MessageType::kCEB621, v.doc);
+      if (!v.tax.lines.empty()) {
+        text += '\x1e';
+        text += EncodeRecord(MessageType::kCEB816, MakeTaxBill(v.doc, v.tax, v.invt_no, "0", 0));
+      }
+      return text;
+    }
+    if (kind == "delivery") {
+      const DeliveryRec& d = deliveries.at(key);
+      return EncodeFields({{"guid", d.guid}, {"app_time", d.app_time}});
+    }
+    return std::to_string(seq);  // meta/seq
+  }
+
+  bool Exists(const std::string& kind, const std::string& key) const {
+    if (kind == "order") return orders.count(key) != 0;
+    if (kind == "payment") return payments.count(key) != 0;
+    if (kind == "waybill") return waybills.count(key) != 0;
+    if (kind == "inventory") return inventories.count(key) != 0;
+    if (kind == "delivery") return deliveries.count(key) != 0;
+    return true;
+  }
+
+  void Flush() {
+    for (const auto& [kind, key] : dirty) {
+      if (Exists(kind, key)) {
+        out->changes.push_back(StateChange{kind, key, Serialize(kind, key), false});
+      } else {
+        out->changes.push_back(StateChange{kind, key, {}, true});
+      }
+    }
+    dirty.clear();
+  }
+
+  Status RestoreRow(const StateChange& row) {
+    std::string_view rest;
+    if (row.kind == "order") {
+      auto o = DecodeRecord<Order>(row.value);
+      if (!o.ok()) return o.status();
+      orders[row.key] = std::move(*o);
+    } else if (row.kind == "payment") {
+      auto p = DecodeRecord<Payment>(row.value);
+      if (!p.ok()) return p.status();
+      payment_of_order[Key(p->head.ebpCode, p->head.orderNo)] = row.key;
+      payments[row.key] = std::move(*p);
+    } else if (row.kind == "waybill") {
+      Fields f = DecodeFields(row.value, &rest);
+      auto l = DecodeRecord<Logistics>(rest);
+      if (!l.ok()) return l.status();
+      waybills[row.key] = WaybillRec{std::move(*l), f["signed"] == "1", f["arrived"] == "1",
+                                     f["status_guid"], f["status_app_time"]};
+    } else if (row.kind == "inventory") {
+      Fields f = DecodeFields(row.value, &rest);
+      size_t sep = rest.find('\x1e');
+      auto iv = DecodeRecord<Inventory>(rest.substr(0, sep));
+      if (!iv.ok()) return iv.status();
+      InventoryRec v;
+      v.doc = std::move(*iv);
+      v.phase = static_cast<Phase>(ToInt(f, "phase"));
+      v.pre_no = ToStr(f, "pre_no");
+      v.invt_no = ToStr(f, "invt_no");
+      v.hold_reason = ToStr(f, "hold_reason");
+      v.released_ms = ToInt(f, "released_ms");
+      v.year = static_cast<int>(ToInt(f, "year"));
+      v.counted.e5 = ToInt(f, "counted");
+      v.restored.e5 = ToInt(f, "restored");
+      v.tax_issued = ToStr(f, "tax_issued") == "1";
+      v.tax_seq = static_cast<int>(ToInt(f, "tax_seq"));
+      std::string returned = ToStr(f, "returned");
+      for (size_t p = 0; !returned.empty() && p != std::string::npos;) {
+        size_t c = returned.find(',', p);
+        v.returned_qty.push_back(Decimal::Parse(returned.substr(p, c - p)).value_or(Decimal{}));
+        p = c == std::string::npos ? c : c + 1;
+      }
+      if (sep != std::string_view::npos) {
+        auto t = DecodeRecord<Tax>(rest.substr(sep + 1));
+        if (!t.ok()) return t.status();
+        v.tax.full_tax = ToStr(f, "full_tax") == "1";
+        v.tax.customs_tax = t->head.customsTax;
+        v.tax.value_added_tax = t->head.valueAddedTax;
+        v.tax.consumption_tax = t->head.consumptionTax;
+        for (const TaxListRd& l : t->lists) {
+          v.tax.lines.push_back(LineTax{l.gnum, l.gcode, l.taxPrice, l.customsTax, l.valueAddedTax, l.consumptionTax});
+        }
+      }
+      const auto& h = v.doc.head;
+      if (v.phase != Phase::kRejected && v.phase != Phase::kCancelled) {
+        inventory_of_waybill[Key(h.logisticsCode, h.logisticsNo)] = row.key;
+      }
+      if (!v.invt_no.empty()) inventory_of_invt_no[v.invt_no] = row.key;
+      if (v.counted.e5 != 0) quota[Key(h.buyerIdNumber, std::to_string(v.year))] += v.counted - v.restored;
+      inventories[row.key] = std::move(v);
+    } else if (row.kind == "delivery") {
+      Fields f = DecodeFields(row.value, &rest);
+      deliveries[row.key] = DeliveryRec{f["guid"], f["app_time"]};
+    } else if (row.kind == "meta") {
+      seq = std::stoll(row.value);
+    } else {
+      return Internal("unknown state kind " + row.kind);
+    }
+    return Status::Ok();
+  }
+};
+
+// --- public API ------------------------------------------------------------------------------------
+
+Engine::Engine(const reference::ReferenceData* reference, RulesConfig rules)
+    : s_(std::make_unique<State>()) {
+  s_->ref = reference;
+  s_->rules = std::move(rules);
+}
+
+Engine::~Engine() = default;
+
+StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view sender, int64_t now_ms) {
+  StepResult result;
+  State& s = *s_;
+  s.out = &result;
+  s.now = now_ms;
+  const MessageType receipt_type = ReceiptTypeOf(m.message.type);
+  for (size_t i = 0; i < m.message.records.size(); ++i) {
+    const Record& rec = m.message.records[i];
+    // Field problems first: the schema's facets (codec), then the field rules (validation).
+    std::string info;
+    const char* code = CodesFor(m.message.type).invalid;
+    for (const codec::FieldError& e : m.errors[i]) info += (info.empty() ? "" : "; ") + e.path + ": " + e.reason;
+    if (info.empty()) {
+      for (const Finding& f : ValidateRecord(rec, s.rules)) {
+        if (info.empty()) code = f.code;
+        info += (info.empty() ? "" : "; ") + f.detail;
+      }
+    }
+    if (!info.empty()) {
+      Record r = MakeReceipt(rec, code, "参数校验不通过，[" + info + "]", now_ms);
+      s.Emit(receipt_type, RecordGuid(rec), code, std::move(r));
+      continue;
+    }
+    std::visit(
+        [&](const auto& d) {
+          using T = std::decay_t<decltype(d)>;
+          if constexpr (std::is_same_v<T, Order>) s.OnOrder(d, sender);
+          else if constexpr (std::is_same_v<T, Payment>) s.OnPayment(d, sender);
+          else if constexpr (std::is_same_v<T, Logistics>) s.OnLogistics(d, sender);
+          else if constexpr (std::is_same_v<T, LogisticsStatus>) s.OnLogisticsStatus(d, sender);
+          else if constexpr (std::is_same_v<T, Inventory>) s.OnInventory(d, sender);
+          else if constexpr (std::is_same_v<T, InvtCancel>) s.OnCancel(d, sender);
+          else if constexpr (std::is_same_v<T, InvtRefund>) s.OnRefund(d, sender);
+          else if constexpr (std::is_same_v<T, Delivery>) s.OnDelivery(d, sender);
+        },
+        rec);
+  }
+  s.Flush();
+  s.out = nullptr;
+  return result;
+}
+
+StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
+  State& s = *s_;
+  auto idx = s.inventory_of_invt_no.find(d.invt_no);
+  if (idx == s.inventory_of_invt_no.end()) return FailedPrecondition("no inventory list " + d.invt_no);
+  State::InventoryRec& inv = s.inventories.at(idx->second);
+  if (inv.phase != Phase::kReview && inv.phase != Phase::kInspection) {
+    return FailedPrecondition("list " + d.invt_no + " is " + State::PhaseName(inv.phase) + ", not held");
+  }
+  StepResult result;
+  s.out = &result;
+  s.now = now_ms;
+  s.Touch("inventory", idx->second);
+  const std::string who = d.officer.empty() ? "officer" : d.officer;
+  if (d.action == OfficerDecision::Action::kRelease) {
+    inv.hold_reason.clear();
+    s.Release(inv);
+  } else {
+    // 100 海关退单: the buyer's amount comes back.
+    s.CountQuota(inv.doc.head.buyerIdNumber, inv.year, Decimal{} - (inv.counted - inv.restored), inv.invt_no,
+                 "rejected by " + who);
+    inv.restored = inv.counted;
+    s.inventory_of_invt_no.erase(inv.invt_no);
+    s.Unlink(inv, idx->second);
+    inv.phase = Phase::kRejected;
+    s.Answer(inv.doc, MessageType::kCEB622, status::kRejected,
+             "海关退单: " + (d.reason.empty() ? std::string("rejected by customs") : d.reason) + " (" + who + ")",
+             inv.pre_no, inv.invt_no);
+  }
+  s.Flush();
+  s.out = nullptr;
+  return result;
+}
+
+Status Engine::Restore(const StateChange& row) { return s_->RestoreRow(row); }
+
+QuotaView Engine::Quota(std::string_view buyer_id, int year) const {
+  auto it = s_->quota.find(Key(buyer_id, std::to_string(year)));
+  Decimal used = it == s_->quota.end() ? Decimal{} : it->second;
+  Decimal left = s_->rules.annual_limit - used;
+  return QuotaView{used, left.e5 < 0 ? Decimal{} : left};
+}
+
+Engine::Counts Engine::counts() const {
+  Counts c;
+  c.orders = s_->orders.size();
+  c.payments = s_->payments.size();
+  c.waybills = s_->waybills.size();
+  c.inventories = s_->inventories.size();
+  for (const auto& [k, v] : s_->inventories) {
+    c.waiting += v.phase == Phase::kWaiting;
+    c.held += v.phase == Phase::kReview || v.phase == Phase::kInspection;
+    c.released += v.phase == Phase::kReleased || v.phase == Phase::kClosed;
+  }
+  return c;
+}
+
+}  // namespace kuajing::clearance

@@ -1,0 +1,115 @@
+// The import clearance engine: the customs-side state machine of cross-border retail imports
+// (9610 direct mail, 1210/1239 bonded).
+//
+// It takes decoded declarations (order CEB311, payment CEB411, waybill CEB511, waybill status
+// CEB513, inventory list CEB621, cancellation CEB623, return CEB625, warehouse entry CEB711) in any
+// order, keeps the documents by their business keys, matches order + payment + waybill with the
+// inventory list (三单对碰), applies the retail-import rules (positive list, 5,000 / 26,000 CNY
+// limits, 70 % tax), decides, and answers every record with the standard receipt.
+//
+// The engine is deterministic: the same records with the same times give the same receipts, guids
+// and numbers. It does no I/O. Each call returns the receipts to send, the state rows that changed
+// and the quota ledger entries; the caller (app::Platform) makes them durable in one transaction
+// before anything is acknowledged, and feeds the stored rows back through Restore() on start.
+//
+// Thread safety: not thread-safe; one engine is driven by one thread (the store's writer).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "clearance/rules.h"
+#include "clearance/tax.h"
+#include "codec/codec.h"
+#include "common/status.h"
+#include "reference/reference_data.h"
+
+namespace kuajing::clearance {
+
+// One receipt to send.
+struct Emitted {
+  model::MessageType type;   // CEB312 ... CEB712, CEB816, CEB818
+  std::string answers_guid;  // guid of the declaration it answers (816/818: the inventory's)
+  std::string status;        // returnStatus (816/818: the tax bill status)
+  model::Record receipt;
+};
+
+// A state row that changed: (kind, key) -> value, or erased.
+struct StateChange {
+  std::string kind;  // "order", "payment", "waybill", "inventory", "delivery", "meta"
+  std::string key;
+  std::string value;  // opaque to the store
+  bool erase = false;
+};
+
+// One movement of a buyer's annual amount (append-only audit of the quota).
+struct QuotaEntry {
+  std::string buyer_id;
+  int year = 0;
+  Decimal delta;  // + counted on acceptance, - restored on rejection, cancellation, return
+  std::string invt_no;
+  std::string reason;
+  int64_t at_ms = 0;
+};
+
+struct StepResult {
+  std::vector<Emitted> receipts;
+  // Records that repeat an earlier declaration (same guid and appTime, or same business key and
+  // appTime): the caller answers them with the stored receipts of these guids.
+  std::vector<std::string> resend_guids;
+  std::vector<StateChange> changes;
+  std::vector<QuotaEntry> ledger;
+};
+
+// An officer's decision on a held inventory (manual review 300 or inspection 500).
+struct OfficerDecision {
+  enum class Action { kRelease, kReject };
+  std::string invt_no;
+  Action action = Action::kRelease;
+  std::string reason;
+  std::string officer;
+};
+
+struct QuotaView {
+  Decimal used;
+  Decimal remaining;
+};
+
+class Engine {
+ public:
+  Engine(const reference::ReferenceData* reference, RulesConfig rules);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Processes every record of a decoded declaration message received at `now_ms` from the
+  // enterprise `sender` (the code the connection is authenticated as; offline, BaseTransfer's
+  // copCode). Records with field errors are answered with the type's negative code.
+  StepResult Process(const codec::DecodedMessage& message, std::string_view sender, int64_t now_ms);
+
+  // Applies an officer's decision. Returns FailedPrecondition if the inventory is unknown or not
+  // held; nothing changes then.
+  StatusOr<StepResult> Decide(const OfficerDecision& decision, int64_t now_ms);
+
+  // Loads one stored state row (from a previous StepResult) at start-up.
+  Status Restore(const StateChange& row);
+
+  QuotaView Quota(std::string_view buyer_id, int year) const;
+
+  // Counts for reports and tests.
+  struct Counts {
+    size_t orders = 0, payments = 0, waybills = 0, inventories = 0, waiting = 0, held = 0,
+           released = 0;
+  };
+  Counts counts() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace kuajing::clearance

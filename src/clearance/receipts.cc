@@ -1,0 +1,164 @@
+#include "clearance/receipts.h"
+
+#include "common/civil_time.h"
+#include "codec/codec.h"
+#include "common/hash.h"
+
+namespace kuajing::clearance {
+
+using namespace kuajing::model;
+
+namespace {
+constexpr std::string_view kNone = "无";
+
+std::string OrNone(std::string_view s) { return s.empty() ? std::string(kNone) : std::string(s); }
+
+// preNo is exactly 18 characters in the receipts' XSD; a declaration without one gets a
+// placeholder from its guid until kuajing has assigned one.
+std::string PreNoOr(std::string_view pre_no, const std::string& guid) {
+  if (pre_no.size() == 18) return std::string(pre_no);
+  std::string out = "B" + std::to_string(Hash64(guid) % 100000000000000000ULL);
+  out.resize(18, '0');
+  return out;
+}
+
+template <typename R>
+void Fill(R& r, std::string_view status, std::string_view info, int64_t now_ms) {
+  r.returnStatus = std::string(status);
+  r.returnTime = FormatReturnTime(now_ms);
+  r.returnInfo = CutUtf8(info.empty() ? std::string_view("无") : info, 1000);
+}
+}  // namespace
+
+std::string CutUtf8(std::string_view text, size_t max_chars) {
+  size_t chars = 0, i = 0;
+  for (; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      if (chars == max_chars) break;
+      ++chars;
+    }
+  }
+  return std::string(text.substr(0, i));
+}
+
+Record MakeReceipt(const Record& declaration, std::string_view status, std::string_view info,
+                   int64_t now_ms, std::string_view pre_no, std::string_view invt_no) {
+  return std::visit(
+      [&](const auto& d) -> Record {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, Order>) {
+          OrderReturn r{d.head.guid, OrNone(d.head.ebpCode), OrNone(d.head.ebcCode),
+                        OrNone(d.head.orderNo)};
+          Fill(r, status, info, now_ms);
+          return r;
+        } else if constexpr (std::is_same_v<T, Payment>) {
+          PaymentReturn r{d.head.guid, OrNone(d.head.payCode), OrNone(d.head.payTransactionId)};
+          Fill(r, status, info, now_ms);
+          return r;
+        } else if constexpr (std::is_same_v<T, Logistics>) {
+          LogisticsReturn r{d.head.guid, OrNone(d.head.logisticsCode), OrNone(d.head.logisticsNo)};
+          Fill(r, status, info, now_ms);
+          return r;
+        } else if constexpr (std::is_same_v<T, LogisticsStatus>) {
+          LogisticsStatusReturn r{d.guid, OrNone(d.logisticsCode), OrNone(d.logisticsNo), "S"};
+          Fill(r, status, info, now_ms);
+          return r;
+        } else if constexpr (std::is_same_v<T, Inventory>) {
+          const auto& h = d.head;
+          InventoryReturn r{h.guid, h.customsCode.size() == 4 ? h.customsCode : "",
+                            h.ebpCode, h.ebcCode, h.agentCode,
+                            OrNone(h.copNo.empty() ? h.orderNo.substr(0, 20) : h.copNo),
+                            PreNoOr(pre_no, h.guid),
+                            invt_no.size() == 18 ? std::string(invt_no) : ""};
+          Fill(r, status, info, now_ms);
+          return r;
+        } else if constexpr (std::is_same_v<T, InvtCancel>) {
+          InvtCancelReturn r{d.guid, d.customsCode.size() == 4 ? d.customsCode : "",
+                             d.agentCode, d.ebpCode, d.ebcCode,
+                             OrNone(d.copNo.empty() ? d.orderNo.substr(0, 20) : d.copNo),
+                             PreNoOr(pre_no, d.guid),
+                             d.invtNo.size() == 18 ? d.invtNo : ""};
+          Fill(r, status, info, now_ms);
+          return r;
+        } else if constexpr (std::is_same_v<T, InvtRefund>) {
+          const auto& h = d.head;
+          InvtRefundReturn r{h.guid, h.customsCode.size() == 4 ? h.customsCode : "",
+                             h.agentCode, h.ebpCode, h.ebcCode,
+                             OrNone(h.copNo.empty() ? h.orderNo.substr(0, 20) : h.copNo),
+                             PreNoOr(pre_no, h.guid),
+                             h.invtNo.size() == 18 ? h.invtNo : ""};
+          Fill(r, status, info, now_ms);
+          return r;
+        } else if constexpr (std::is_same_v<T, Delivery>) {
+          const auto& h = d.head;
+          DeliveryReturn r{h.guid, h.customsCode.size() == 4 ? h.customsCode : "", h.operatorCode,
+                           h.copNo, std::string(pre_no), h.rkdNo};
+          Fill(r, status, info, now_ms);
+          return r;
+        } else {
+          // Receipts are never answered; the engine does not call this for them.
+          MessageReturn r{RecordGuid(declaration)};
+          Fill(r, status, info, now_ms);
+          return r;
+        }
+      },
+      declaration);
+}
+
+Tax MakeTaxBill(const Inventory& inv, const TaxAssessment& tax, std::string_view invt_no,
+                std::string_view tax_no, int64_t now_ms) {
+  Tax t;
+  const auto& h = inv.head;
+  t.head.guid = h.guid;
+  t.head.returnTime = FormatReturnTime(now_ms);
+  t.head.invtNo = std::string(invt_no);
+  t.head.taxNo = std::string(tax_no);
+  t.head.customsTax = tax.customs_tax;
+  t.head.valueAddedTax = tax.value_added_tax;
+  t.head.consumptionTax = tax.consumption_tax;
+  t.head.status = "1";  // 已生成
+  t.head.note = tax.full_tax ? "general-trade full tax (财关税〔2018〕49号 §2)"
+                             : "retail-import rate: duty 0, VAT and consumption tax at 70 %";
+  t.head.assureCode = h.assureCode;
+  t.head.ebcCode = h.ebcCode;
+  t.head.logisticsCode = h.logisticsCode;
+  t.head.agentCode = h.agentCode;
+  t.head.customsCode = h.customsCode.size() == 4 ? h.customsCode : "";
+  for (const LineTax& l : tax.lines) {
+    t.lists.push_back(TaxListRd{l.gnum, l.gcode, l.tax_price, l.customs_tax, l.value_added_tax,
+                                l.consumption_tax});
+  }
+  return t;
+}
+
+TaxStatus MakeTaxStatus(const Inventory& inv, std::string_view invt_no, std::string_view tax_no,
+                        std::string_view status, int64_t now_ms) {
+  TaxStatus s;
+  s.head.guid = inv.head.guid;
+  s.head.returnTime = FormatReturnTime(now_ms);
+  s.head.invtNo = std::string(invt_no);
+  s.head.taxNo = std::string(tax_no);
+  s.head.status = std::string(status);
+  s.head.assureCode = inv.head.assureCode;
+  return s;
+}
+
+MessageReturn MakeFormatReceipt(std::string_view message_guid, std::string_view status,
+                                std::string_view info, std::string_view root_name,
+                                std::string_view raw, int64_t now_ms) {
+  MessageReturn r;
+  r.guid = message_guid.size() == 36 ? std::string(message_guid) : DeterministicGuid(raw);
+  r.returnStatus = std::string(status);
+  r.returnInfo = CutUtf8(info, 5000);
+  r.returnTime = FormatReturnTime(now_ms);
+  r.oriCopMsgId = "";
+  r.oriMessageType = CutUtf8(root_name, 15);
+  // The original is echoed only when it is valid UTF-8 text of modest size; otherwise a note.
+  r.oriBizMessage = raw.size() <= 64 * 1024 && codec::IsValidUtf8(raw)
+                        ? std::string(raw)
+                        : "(original message not echoed: " + std::to_string(raw.size()) +
+                              " bytes, or not UTF-8)";
+  return r;
+}
+
+}  // namespace kuajing::clearance

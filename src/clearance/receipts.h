@@ -1,0 +1,38 @@
+// Builders of the standard's receipts (CEB312 ... CEB712, CEB816, CEB818, CEB900).
+//
+// A receipt carries the guid of the declaration it answers, so that an enterprise can match it,
+// and the business keys the XSD asks for. Required receipt fields that the declaration left empty
+// are written as "无" (the standard's own word for "none") so the receipt stays schema-valid.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "clearance/tax.h"
+#include "model/documents.h"
+
+namespace kuajing::clearance {
+
+// Returns the receipt answering `declaration` (any of the eight declaration records).
+// `info` is cut to the schema's 1000 characters on a UTF-8 boundary.
+model::Record MakeReceipt(const model::Record& declaration, std::string_view status,
+                          std::string_view info, int64_t now_ms, std::string_view pre_no = {},
+                          std::string_view invt_no = {});
+
+// CEB816 electronic tax bill for a released inventory. Status 1 = generated (已生成).
+model::Tax MakeTaxBill(const model::Inventory& inv, const TaxAssessment& tax,
+                       std::string_view invt_no, std::string_view tax_no, int64_t now_ms);
+
+// CEB818 tax bill status; status 3 = void (作废) after a cancellation or return.
+model::TaxStatus MakeTaxStatus(const model::Inventory& inv, std::string_view invt_no,
+                               std::string_view tax_no, std::string_view status, int64_t now_ms);
+
+// CEB900 format-check receipt for a message that could not be read.
+model::MessageReturn MakeFormatReceipt(std::string_view message_guid, std::string_view status,
+                                       std::string_view info, std::string_view root_name,
+                                       std::string_view raw, int64_t now_ms);
+
+// Cuts UTF-8 text to at most `max_chars` characters.
+std::string CutUtf8(std::string_view text, size_t max_chars);
+
+}  // namespace kuajing::clearance

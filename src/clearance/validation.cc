@@ -1,0 +1,340 @@
+#include "clearance/validation.h"
+
+#include <set>
+
+#include "common/civil_time.h"
+#include "common/codes.h"
+
+namespace kuajing::clearance {
+
+using namespace kuajing::model;
+
+namespace {
+
+class Checker {
+ public:
+  Checker(MessageType type, std::vector<Finding>* out) : codes_(CodesFor(type)), out_(out) {}
+
+  // Adds a finding with the type's field-check code when `ok` is false.
+  void Expect(bool ok, const std::string& path, const std::string& reason) {
+    if (!ok) Add(codes_.invalid, path + ": " + reason);
+  }
+  void Add(const char* code, std::string detail) { out_->push_back({code, std::move(detail)}); }
+  const CodeSet& codes() const { return codes_; }
+
+ private:
+  const CodeSet& codes_;
+  std::vector<Finding>* out_;
+};
+
+bool IsUpperGuid(const std::string& g) {
+  if (g.size() != 36) return false;
+  for (size_t i = 0; i < g.size(); ++i) {
+    char c = g[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool AllDigits(const std::string& s, size_t n) {
+  return s.size() == n && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// Head fields shared by every declaration (spec tables 3-x rows 1-4; domain-reference 1.4).
+template <typename H>
+void CheckCommonHead(Checker& c, const H& h, const std::string& p, bool new_only = false) {
+  c.Expect(IsUpperGuid(h.guid), p + ".guid",
+           "must be a 36-character upper-case id such as 4CDE1CFD-EDED-46B1-946C-B8022E42FC94");
+  if (new_only) {
+    c.Expect(h.appType == "1", p + ".appType", "must be 1 (新增): a cancellation cannot be changed");
+  } else {
+    c.Expect(h.appType == "1" || h.appType == "2" || h.appType == "3", p + ".appType",
+             "must be 1 (新增), 2 (变更) or 3 (删除), found '" + h.appType + "'");
+  }
+  c.Expect(ParseAppTime(h.appTime).has_value(), p + ".appTime",
+           "must be a real time as yyyyMMddHHmmss, found '" + h.appTime + "'");
+  c.Expect(h.appStatus == "1" || h.appStatus == "2", p + ".appStatus",
+           "must be 1 (暂存) or 2 (申报), found '" + h.appStatus + "'");
+}
+
+void CheckCny(Checker& c, const std::string& currency, const std::string& path) {
+  // Every import amount is in CNY: "限定为人民币，填写142" (XSD currency annotations).
+  c.Expect(currency == "142", path, "must be 142 (CNY), found '" + currency + "'");
+}
+
+void CheckIdentity(Checker& c, const std::string& type, const std::string& number,
+                   const std::string& p, const char* type_field, const char* number_field) {
+  // "限定为身份证，填写1" (XSD buyerIdType/payerIdType); GB 11643-1999 check digit.
+  c.Expect(type == "1", p + "." + type_field, "must be 1 (resident identity card), found '" + type + "'");
+  if (type == "1") {
+    c.Expect(IsValidResidentId(number), p + "." + number_field,
+             "not a valid 18-digit resident ID (GB 11643 check digit or birth date wrong)");
+  }
+}
+
+void CheckEnterprise(Checker& c, const std::string& code, const std::string& path) {
+  if (code.empty()) return;
+  c.Expect(IsValidEnterpriseCode(code), path,
+           "must be a 10-character customs code or an 18-character unified social credit code "
+           "with a valid check character, found '" + code + "'");
+}
+
+void CheckNonNegative(Checker& c, Decimal d, const std::string& path) {
+  c.Expect(d.e5 >= 0, path, "must not be negative");
+}
+
+// gnum runs 1, 2, 3 ... (XSD: "从1开始连续序号").
+template <typename L>
+void CheckGnums(Checker& c, const std::vector<L>& lines, const std::string& p) {
+  std::set<int64_t> seen;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    int64_t g = lines[i].gnum;
+    if (!seen.insert(g).second) {
+      c.Add(c.codes().duplicate_gnum, p + ": gnum " + std::to_string(g) + " appears twice");
+    } else if (g != static_cast<int64_t>(i) + 1) {
+      c.Expect(false, p + "[" + std::to_string(i + 1) + "].gnum",
+               "must run 1, 2, 3 ... in order, found " + std::to_string(g));
+    }
+  }
+}
+
+bool WithinTolerance(__int128 a, __int128 b, Decimal tol) {
+  __int128 d = a - b;
+  return (d < 0 ? -d : d) <= tol.e5;
+}
+
+// price x qty in e5 (the product of two e5 numbers has 10 fraction digits).
+__int128 TimesE5(Decimal price, Decimal qty) {
+  return static_cast<__int128>(price.e5) * qty.e5 / Decimal::kScale;
+}
+
+void CheckOrder(Checker& c, const Order& o, const RulesConfig& rules) {
+  const auto& h = o.head;
+  const std::string p = "OrderHead";
+  CheckCommonHead(c, h, p);
+  c.Expect(h.orderType == "I", p + ".orderType", "must be I (import order)");
+  CheckEnterprise(c, h.ebpCode, p + ".ebpCode");
+  CheckEnterprise(c, h.ebcCode, p + ".ebcCode");
+  CheckEnterprise(c, h.payCode, p + ".payCode");
+  CheckCny(c, h.currency, p + ".currency");
+  CheckIdentity(c, h.buyerIdType, h.buyerIdNumber, p, "buyerIdType", "buyerIdNumber");
+  for (auto [d, n] : {std::pair{h.goodsValue, "goodsValue"}, {h.freight, "freight"},
+                      {h.discount, "discount"}, {h.taxTotal, "taxTotal"}}) {
+    CheckNonNegative(c, d, p + "." + n);
+  }
+  c.Expect(h.consigneeDistrict.empty() || AllDigits(h.consigneeDistrict, 6),
+           p + ".consigneeDistrict", "must be a 6-digit GB/T 2260 division code");
+  // XSD OrderHead.acturalPaid: 商品价格+运杂费+代扣税款-非现金抵扣金额.
+  Decimal expected = h.goodsValue + h.freight + h.taxTotal - h.discount;
+  c.Expect(h.acturalPaid == expected, p + ".acturalPaid",
+           "must equal goodsValue + freight + taxTotal - discount = " + expected.ToString() +
+               ", found " + h.acturalPaid.ToString());
+  CheckGnums(c, o.lists, "OrderList");
+  __int128 sum = 0;
+  for (size_t i = 0; i < o.lists.size(); ++i) {
+    const auto& l = o.lists[i];
+    const std::string lp = "OrderList[" + std::to_string(i + 1) + "]";
+    CheckCny(c, l.currency, lp + ".currency");
+    c.Expect(l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
+    CheckNonNegative(c, l.price, lp + ".price");
+    // XSD OrderList.totalPrice: 等于单价乘以数量.
+    c.Expect(WithinTolerance(TimesE5(l.price, l.qty), l.totalPrice.e5, rules.line_total_tolerance),
+             lp + ".totalPrice", "must equal price x qty (" + l.price.ToString() + " x " +
+                                     l.qty.ToString() + "), found " + l.totalPrice.ToString());
+    sum += l.totalPrice.e5;
+  }
+  // XSD goodsValue "商品实际成交价" = the sum of the lines (the official sample: 14000 = 2000 + 12000).
+  c.Expect(WithinTolerance(sum, h.goodsValue.e5, rules.line_total_tolerance), p + ".goodsValue",
+           "must equal the sum of OrderList.totalPrice = " +
+               Decimal::FromE5(static_cast<int64_t>(sum)).ToString());
+}
+
+void CheckPayment(Checker& c, const Payment& pay) {
+  const auto& h = pay.head;
+  const std::string p = "PaymentHead";
+  CheckCommonHead(c, h, p);
+  CheckEnterprise(c, h.payCode, p + ".payCode");
+  CheckEnterprise(c, h.ebpCode, p + ".ebpCode");
+  CheckIdentity(c, h.payerIdType, h.payerIdNumber, p, "payerIdType", "payerIdNumber");
+  c.Expect(h.amountPaid.e5 > 0, p + ".amountPaid", "must be greater than 0");
+  CheckCny(c, h.currency, p + ".currency");
+  c.Expect(ParseAppTime(h.payTime).has_value(), p + ".payTime", "must be a real time as yyyyMMddHHmmss");
+}
+
+void CheckLogistics(Checker& c, const Logistics& l) {
+  const auto& h = l.head;
+  const std::string p = "LogisticsHead";
+  CheckCommonHead(c, h, p);
+  CheckEnterprise(c, h.logisticsCode, p + ".logisticsCode");
+  CheckCny(c, h.currency, p + ".currency");
+  c.Expect(h.packNo == 1, p + ".packNo", "must be 1 (单个运单下包裹数，限定为1)");
+  c.Expect(h.weight.e5 > 0, p + ".weight", "must be greater than 0 (kg)");
+  if (h.freight) CheckNonNegative(c, *h.freight, p + ".freight");
+  if (h.insuredFee) CheckNonNegative(c, *h.insuredFee, p + ".insuredFee");
+}
+
+void CheckLogisticsStatus(Checker& c, const LogisticsStatus& s) {
+  const std::string p = "LogisticsStatus";
+  CheckCommonHead(c, s, p);
+  CheckEnterprise(c, s.logisticsCode, p + ".logisticsCode");
+  c.Expect(s.logisticsStatus == "S", p + ".logisticsStatus", "must be S (签收), the only value");
+  c.Expect(ParseAppTime(s.logisticsTime).has_value(), p + ".logisticsTime",
+           "must be a real time as yyyyMMddHHmmss");
+}
+
+bool IsBonded(const std::string& trade_mode) { return trade_mode == "1210" || trade_mode == "1239"; }
+
+void CheckInventory(Checker& c, const Inventory& inv, const RulesConfig& rules) {
+  const auto& h = inv.head;
+  const std::string p = "InventoryHead";
+  CheckCommonHead(c, h, p);
+  for (auto [code, n] : {std::pair{&h.ebpCode, "ebpCode"}, {&h.ebcCode, "ebcCode"},
+                         {&h.logisticsCode, "logisticsCode"}, {&h.agentCode, "agentCode"},
+                         {&h.areaCode, "areaCode"}}) {
+    CheckEnterprise(c, *code, p + "." + n);
+  }
+  // XSD assureCode: 只限清单的申报企业、电商企业、物流企业.
+  c.Expect(h.assureCode == h.agentCode || h.assureCode == h.ebcCode ||
+               h.assureCode == h.logisticsCode,
+           p + ".assureCode", "must be the list's agentCode, ebcCode or logisticsCode");
+  c.Expect(h.ieFlag == "I", p + ".ieFlag", "must be I (import)");
+  c.Expect(ParseDate8(h.declTime).has_value(), p + ".declTime", "must be a real date as yyyyMMdd");
+  c.Expect(h.ieDate.empty() || ParseDate8(h.ieDate).has_value(), p + ".ieDate",
+           "must be a real date as yyyyMMdd");
+  c.Expect(AllDigits(h.customsCode, 4), p + ".customsCode", "must be a 4-digit customs code (JGS/T 18)");
+  c.Expect(AllDigits(h.portCode, 4), p + ".portCode", "must be a 4-digit customs code (JGS/T 18)");
+  CheckIdentity(c, h.buyerIdType, h.buyerIdNumber, p, "buyerIdType", "buyerIdNumber");
+  // XSD tradeMode: 直购进口 9610, 保税进口 1210 (1239 in practice, domain-reference 5.1).
+  const bool bonded = IsBonded(h.tradeMode);
+  c.Expect(h.tradeMode == "9610" || bonded, p + ".tradeMode", "must be 9610, 1210 or 1239 for a retail import");
+  if (h.tradeMode == "9610") {
+    // XSD trafNo/voyageNo/billNo: 直购进口必填.
+    c.Expect(!h.trafNo.empty(), p + ".trafNo", "is required for direct import (9610)");
+    c.Expect(!h.voyageNo.empty(), p + ".voyageNo", "is required for direct import (9610)");
+    c.Expect(!h.billNo.empty(), p + ".billNo", "is required for direct import (9610)");
+  } else if (bonded) {
+    // XSD emsNo/areaCode/areaName/itemRecordNo: 保税模式必填; country: 保税进口填写142.
+    c.Expect(!h.emsNo.empty(), p + ".emsNo", "is required for bonded import (1210/1239)");
+    c.Expect(!h.areaCode.empty(), p + ".areaCode", "is required for bonded import (1210/1239)");
+    c.Expect(!h.areaName.empty(), p + ".areaName", "is required for bonded import (1210/1239)");
+    c.Expect(h.country == "142", p + ".country", "must be 142 for bonded import");
+  }
+  CheckCny(c, h.currency, p + ".currency");
+  c.Expect(h.packNo == 1, p + ".packNo", "must be 1 (件数为包裹数量，限定为1)");
+  CheckNonNegative(c, h.freight, p + ".freight");
+  CheckNonNegative(c, h.insuredFee, p + ".insuredFee");
+  c.Expect(h.netWeight.e5 > 0 && h.netWeight <= h.grossWeight, p + ".netWeight",
+           "must be greater than 0 and not more than grossWeight");
+  CheckGnums(c, inv.lists, "InventoryList");
+  for (size_t i = 0; i < inv.lists.size(); ++i) {
+    const auto& l = inv.lists[i];
+    const std::string lp = "InventoryList[" + std::to_string(i + 1) + "]";
+    c.Expect(AllDigits(l.gcode, 10), lp + ".gcode", "must be the 10-digit commodity code");
+    CheckCny(c, l.currency, lp + ".currency");
+    c.Expect(l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
+    c.Expect(l.qty1.e5 > 0, lp + ".qty1", "must be greater than 0");
+    c.Expect(l.unit2.empty() == !l.qty2.has_value(), lp + ".qty2",
+             "qty2 and unit2 go together: give both or neither");
+    if (bonded) c.Expect(!l.itemRecordNo.empty(), lp + ".itemRecordNo", "is required for bonded import");
+    CheckNonNegative(c, l.price, lp + ".price");
+    c.Expect(WithinTolerance(TimesE5(l.price, l.qty), l.totalPrice.e5, rules.line_total_tolerance),
+             lp + ".totalPrice", "must equal price x qty (" + l.price.ToString() + " x " +
+                                     l.qty.ToString() + "), found " + l.totalPrice.ToString());
+  }
+}
+
+void CheckCancel(Checker& c, const InvtCancel& x) {
+  const std::string p = "InvtCancel";
+  CheckCommonHead(c, x, p, /*new_only=*/true);
+  CheckIdentity(c, x.buyerIdType, x.buyerIdNumber, p, "buyerIdType", "buyerIdNumber");
+  c.Expect(AllDigits(x.customsCode, 4), p + ".customsCode", "must be a 4-digit customs code");
+}
+
+void CheckRefund(Checker& c, const InvtRefund& r) {
+  const std::string p = "InvtRefundHead";
+  CheckCommonHead(c, r.head, p);
+  CheckIdentity(c, r.head.buyerIdType, r.head.buyerIdNumber, p, "buyerIdType", "buyerIdNumber");
+  c.Expect(AllDigits(r.head.customsCode, 4), p + ".customsCode", "must be a 4-digit customs code");
+  std::set<int64_t> seen;
+  for (size_t i = 0; i < r.lists.size(); ++i) {
+    const auto& l = r.lists[i];
+    const std::string lp = "InvtRefundList[" + std::to_string(i + 1) + "]";
+    if (!seen.insert(l.gnum).second) {
+      c.Add(c.codes().duplicate_gnum, "InvtRefundList: gnum " + std::to_string(l.gnum) + " appears twice");
+    }
+    c.Expect(l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
+  }
+}
+
+void CheckDelivery(Checker& c, const Delivery& d) {
+  const std::string p = "DeliveryHead";
+  CheckCommonHead(c, d.head, p);
+  c.Expect(d.head.ieFlag == "I", p + ".ieFlag", "must be I (import)");
+  CheckEnterprise(c, d.head.operatorCode, p + ".operatorCode");
+  CheckGnums(c, d.lists, "DeliveryList");
+}
+
+}  // namespace
+
+std::vector<Finding> ValidateRecord(const Record& record, const RulesConfig& rules) {
+  std::vector<Finding> out;
+  std::visit(
+      [&](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, Order>) {
+          Checker c(MessageType::kCEB311, &out);
+          CheckOrder(c, r, rules);
+        } else if constexpr (std::is_same_v<T, Payment>) {
+          Checker c(MessageType::kCEB411, &out);
+          CheckPayment(c, r);
+        } else if constexpr (std::is_same_v<T, Logistics>) {
+          Checker c(MessageType::kCEB511, &out);
+          CheckLogistics(c, r);
+        } else if constexpr (std::is_same_v<T, LogisticsStatus>) {
+          Checker c(MessageType::kCEB513, &out);
+          CheckLogisticsStatus(c, r);
+        } else if constexpr (std::is_same_v<T, Inventory>) {
+          Checker c(MessageType::kCEB621, &out);
+          CheckInventory(c, r, rules);
+        } else if constexpr (std::is_same_v<T, InvtCancel>) {
+          Checker c(MessageType::kCEB623, &out);
+          CheckCancel(c, r);
+        } else if constexpr (std::is_same_v<T, InvtRefund>) {
+          Checker c(MessageType::kCEB625, &out);
+          CheckRefund(c, r);
+        } else if constexpr (std::is_same_v<T, Delivery>) {
+          Checker c(MessageType::kCEB711, &out);
+          CheckDelivery(c, r);
+        }
+      },
+      record);
+  return out;
+}
+
+const CodeSet& CodesFor(MessageType t) {
+  //                         invalid    duplicate  stale      not_found  state      unauth     dup gnum
+  static const CodeSet kOrder{"-301008", "-301010", "-301014", "-301009", "-301011", kWrongRole, "-301002"};
+  static const CodeSet kPay{"-401009", "-401007", "-401012", "-401006", "-401008", kWrongRole, "-401009"};
+  static const CodeSet kWaybill{"-504011", "-504015", "-504011", "-504014", "-504016", kWrongRole, "-504011"};
+  static const CodeSet kStatus{"-505011", "-505012", "-505016", "-505014", "-505014", kWrongRole, "-505011"};
+  static const CodeSet kInvt{"-621001", "-621004", "-621055", "-621011", "-621012", "-621016", "-621027"};
+  static const CodeSet kCancel{"-623001", "-623009", "-623001", "-623003", "-623005", "-623026", "-623001"};
+  static const CodeSet kRefund{"-625001", "-625022", "-625001", "-625004", "-625022", "-625021", "-625001"};
+  static const CodeSet kDelivery{"-800001", "-800003", "-800005", "-800001", "-800001", kWrongRole, "-800001"};
+  switch (t) {
+    case MessageType::kCEB311: return kOrder;
+    case MessageType::kCEB411: return kPay;
+    case MessageType::kCEB511: return kWaybill;
+    case MessageType::kCEB513: return kStatus;
+    case MessageType::kCEB621: return kInvt;
+    case MessageType::kCEB623: return kCancel;
+    case MessageType::kCEB625: return kRefund;
+    default: return kDelivery;
+  }
+}
+
+}  // namespace kuajing::clearance

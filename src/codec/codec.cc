@@ -1,0 +1,591 @@
+#include "codec/codec.h"
+
+#include <pugixml.hpp>
+
+#include <charconv>
+#include <cstring>
+#include <type_traits>
+
+namespace kuajing::codec {
+
+using namespace kuajing::model;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Record layout: how each record kind sits in its message (schema wrapper element, head, lines).
+
+struct NoLine {
+  static constexpr const char* kName = "";
+};
+
+template <typename R>
+struct Layout {  // a record that is itself one entity (LogisticsStatus, InvtCancel, receipts)
+  static constexpr const char* kWrapper = nullptr;
+  using Head = R;
+  using Line = NoLine;
+};
+#define KJ_LAYOUT(R, WRAPPER, HEAD, LINE)            \
+  template <>                                        \
+  struct Layout<R> {                                 \
+    static constexpr const char* kWrapper = WRAPPER; \
+    using Head = HEAD;                               \
+    using Line = LINE;                               \
+  };
+KJ_LAYOUT(Order, "Order", OrderHead, OrderList)
+KJ_LAYOUT(Payment, "Payment", PaymentHead, NoLine)
+KJ_LAYOUT(Logistics, "Logistics", LogisticsHead, NoLine)
+KJ_LAYOUT(Inventory, "Inventory", InventoryHead, InventoryList)
+KJ_LAYOUT(InvtRefund, "InvtRefund", InvtRefundHead, InvtRefundList)
+KJ_LAYOUT(Delivery, "Delivery", DeliveryHead, DeliveryList)
+KJ_LAYOUT(Tax, "Tax", TaxHeadRd, TaxListRd)
+KJ_LAYOUT(TaxStatus, "Tax", TaxHeadStatus, NoLine)
+#undef KJ_LAYOUT
+
+template <typename R>
+constexpr bool kWrapped = Layout<R>::kWrapper != nullptr;
+template <typename R>
+constexpr bool kHasLines = !std::is_same_v<typename Layout<R>::Line, NoLine>;
+
+template <typename R>
+auto& HeadOf(R& r) {
+  if constexpr (kWrapped<R>) return r.head; else return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+std::string_view LocalName(pugi::xml_node n) {
+  std::string_view name = n.name();
+  size_t colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+// The namespace URI of an element: its prefix resolved through the xmlns declarations of the
+// element and its ancestors.
+std::string_view NamespaceOf(pugi::xml_node n) {
+  std::string_view name = n.name();
+  size_t colon = name.find(':');
+  std::string attr = colon == std::string_view::npos
+                         ? std::string("xmlns")
+                         : "xmlns:" + std::string(name.substr(0, colon));
+  for (pugi::xml_node p = n; p && p.type() == pugi::node_element; p = p.parent()) {
+    if (pugi::xml_attribute a = p.attribute(attr.c_str())) return a.value();
+  }
+  return {};
+}
+
+bool IsCeb(pugi::xml_node n, std::string_view local) {
+  return LocalName(n) == local && NamespaceOf(n) == kCebNamespace;
+}
+
+pugi::xml_node FirstElement(pugi::xml_node n) {
+  pugi::xml_node c = n.first_child();
+  while (c && c.type() != pugi::node_element) c = c.next_sibling();
+  return c;
+}
+pugi::xml_node NextElement(pugi::xml_node n) {
+  pugi::xml_node c = n.next_sibling();
+  while (c && c.type() != pugi::node_element) c = c.next_sibling();
+  return c;
+}
+
+class ErrorSink {
+ public:
+  explicit ErrorSink(std::vector<FieldError>* out) : out_(out) {}
+  void Add(std::string path, std::string reason) {
+    // A record with hundreds of bad fields gets a receipt naming the first few; a limit on output.
+    if (out_->size() < kMaxErrorsPerRecord) out_->push_back({std::move(path), std::move(reason)});
+  }
+  static constexpr size_t kMaxErrorsPerRecord = 20;
+
+ private:
+  std::vector<FieldError>* out_;
+};
+
+std::string_view TrimXmlSpace(std::string_view s) {
+  while (!s.empty() && std::strchr(" \t\r\n", s.front())) s.remove_prefix(1);
+  while (!s.empty() && std::strchr(" \t\r\n", s.back())) s.remove_suffix(1);
+  return s;
+}
+
+void AssignText(const FieldSpec& f, std::string_view text, std::string& m, const std::string& path,
+                ErrorSink& errs) {
+  size_t len = Utf8Length(text);
+  if (len > f.max_len) {
+    errs.Add(path, "longer than " + std::to_string(f.max_len) + " characters (" +
+                       std::to_string(len) + ")");
+  } else if (len < f.min_len && (f.required || len > 0)) {
+    errs.Add(path, f.min_len == f.max_len
+                       ? "must be exactly " + std::to_string(f.min_len) + " characters (" +
+                             std::to_string(len) + ")"
+                       : "must not be empty");
+  }
+  m.assign(text);
+}
+
+template <typename D>  // Decimal or std::optional<Decimal>
+void AssignDecimal(const FieldSpec& f, std::string_view text, D& m, const std::string& path,
+                   ErrorSink& errs) {
+  text = TrimXmlSpace(text);
+  if (text.empty()) {
+    if (f.required) errs.Add(path, "must be a number (N19,5), found an empty element");
+    return;
+  }
+  std::string why;
+  if (auto d = Decimal::Parse(text, &why)) {
+    m = *d;
+  } else {
+    errs.Add(path, "not a valid N19,5 number (" + why + "): '" +
+                       std::string(text.substr(0, 40)) + "'");
+  }
+}
+
+template <typename I>  // int64_t or std::optional<int64_t>
+void AssignInt(const FieldSpec& f, std::string_view text, I& m, const std::string& path,
+               ErrorSink& errs) {
+  text = TrimXmlSpace(text);
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() ||
+      text.size() > f.max_len + (text.front() == '-' ? 1u : 0u) || v > INT32_MAX || v < INT32_MIN) {
+    errs.Add(path, "not a valid integer: '" + std::string(text.substr(0, 40)) + "'");
+    return;
+  }
+  m = v;
+}
+
+// Reads the leaf elements of one entity in schema order. Missing optional elements are skipped;
+// a missing required element, an unknown one or one out of order is an error.
+template <typename E>
+void ReadEntity(pugi::xml_node node, E& e, const std::string& path, ErrorSink& errs) {
+  pugi::xml_node child = FirstElement(node);
+  VisitFields(e, [&](const FieldSpec& f, auto& member) {
+    if (!child || !IsCeb(child, f.name)) {
+      if (f.required) errs.Add(path + "." + f.name, "required element is missing");
+      return;
+    }
+    if (FirstElement(child)) {
+      errs.Add(path + "." + f.name, "must hold text, not child elements");
+    } else {
+      std::string_view text = child.child_value();
+      using M = std::decay_t<decltype(member)>;
+      std::string fpath = path + "." + f.name;
+      if constexpr (std::is_same_v<M, std::string>) {
+        AssignText(f, text, member, fpath, errs);
+      } else if constexpr (std::is_same_v<M, Decimal> || std::is_same_v<M, std::optional<Decimal>>) {
+        AssignDecimal(f, text, member, fpath, errs);
+      } else {
+        AssignInt(f, text, member, fpath, errs);
+      }
+    }
+    child = NextElement(child);
+  });
+  for (; child; child = NextElement(child)) {
+    errs.Add(path + "." + std::string(LocalName(child)),
+             "unexpected element (unknown, repeated or out of schema order)");
+  }
+}
+
+template <typename R>
+R ReadRecord(pugi::xml_node node, const std::string& path, const DecodeLimits& limits,
+             ErrorSink& errs) {
+  R r{};
+  if constexpr (!kWrapped<R>) {
+    ReadEntity(node, r, path, errs);
+  } else {
+    using L = Layout<R>;
+    pugi::xml_node child = FirstElement(node);
+    const std::string head_path = path + "." + L::Head::kName;
+    if (child && IsCeb(child, L::Head::kName)) {
+      ReadEntity(child, r.head, head_path, errs);
+      child = NextElement(child);
+    } else {
+      errs.Add(head_path, "required element is missing");
+    }
+    if constexpr (kHasLines<R>) {
+      const int max_lines = std::is_same_v<R, Delivery> ? limits.max_delivery_lines : limits.max_lines;
+      int n = 0;
+      for (; child && IsCeb(child, L::Line::kName); child = NextElement(child)) {
+        if (++n > max_lines) {
+          errs.Add(path + "." + L::Line::kName,
+                   "more than " + std::to_string(max_lines) + " lines (the schema's maxOccurs)");
+          break;
+        }
+        typename L::Line line{};
+        ReadEntity(child, line, path + "." + L::Line::kName + "[" + std::to_string(n) + "]", errs);
+        r.lists.push_back(std::move(line));
+      }
+      if (n == 0) errs.Add(path + "." + L::Line::kName, "at least one line is required");
+    }
+    for (; child; child = NextElement(child)) {
+      if constexpr (kHasLines<R>) {
+        if (IsCeb(child, Layout<R>::Line::kName)) break;  // over the line limit, reported above
+      }
+      errs.Add(path + "." + std::string(LocalName(child)),
+               "unexpected element (unknown, repeated or out of schema order)");
+    }
+  }
+  return r;
+}
+
+struct MessageShape {
+  const char* record_element;  // wrapper element or the entity itself
+  bool has_transport;          // BaseTransfer etc. follow the records (declarations)
+  int max_records;             // 0 = use limits.max_records
+};
+
+MessageShape ShapeOf(MessageType t) {
+  switch (t) {
+    case MessageType::kCEB311: return {"Order", true, 0};
+    case MessageType::kCEB312: return {"OrderReturn", false, 0};
+    case MessageType::kCEB411: return {"Payment", true, 0};
+    case MessageType::kCEB412: return {"PaymentReturn", false, 0};
+    case MessageType::kCEB511: return {"Logistics", true, 0};
+    case MessageType::kCEB512: return {"LogisticsReturn", false, 0};
+    case MessageType::kCEB513: return {"LogisticsStatus", true, 0};
+    case MessageType::kCEB514: return {"LogisticsStatusReturn", false, 0};
+    case MessageType::kCEB621: return {"Inventory", true, 0};
+    case MessageType::kCEB622: return {"InventoryReturn", false, 0};
+    case MessageType::kCEB623: return {"InvtCancel", true, 0};
+    case MessageType::kCEB624: return {"InvtCancelReturn", false, 0};
+    case MessageType::kCEB625: return {"InvtRefund", true, 0};
+    case MessageType::kCEB626: return {"InvtRefundReturn", false, 0};
+    case MessageType::kCEB711: return {"Delivery", true, 1};  // Delivery maxOccurs=1
+    case MessageType::kCEB712: return {"DeliveryReturn", false, 0};
+    case MessageType::kCEB816: return {"Tax", false, 0};
+    case MessageType::kCEB818: return {"Tax", false, 0};
+    case MessageType::kCEB900: return {"MessageReturn", false, 1};
+  }
+  return {"", false, 0};
+}
+
+template <typename R>
+void ReadAll(pugi::xml_node& cursor, const char* element, int max_records,
+             const DecodeLimits& limits, DecodedMessage& out) {
+  int n = 0;
+  for (; cursor && IsCeb(cursor, element) && n < max_records; cursor = NextElement(cursor)) {
+    ++n;
+    std::vector<FieldError> errors;
+    ErrorSink sink(&errors);
+    out.message.records.push_back(
+        ReadRecord<R>(cursor, std::string(element) + "[" + std::to_string(n) + "]", limits, sink));
+    out.errors.push_back(std::move(errors));
+  }
+}
+
+void ReadRecords(MessageType t, pugi::xml_node& cursor, int max_records, const DecodeLimits& l,
+                 DecodedMessage& out) {
+  const char* e = ShapeOf(t).record_element;
+  switch (t) {
+    case MessageType::kCEB311: return ReadAll<Order>(cursor, e, max_records, l, out);
+    case MessageType::kCEB312: return ReadAll<OrderReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB411: return ReadAll<Payment>(cursor, e, max_records, l, out);
+    case MessageType::kCEB412: return ReadAll<PaymentReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB511: return ReadAll<Logistics>(cursor, e, max_records, l, out);
+    case MessageType::kCEB512: return ReadAll<LogisticsReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB513: return ReadAll<LogisticsStatus>(cursor, e, max_records, l, out);
+    case MessageType::kCEB514: return ReadAll<LogisticsStatusReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB621: return ReadAll<Inventory>(cursor, e, max_records, l, out);
+    case MessageType::kCEB622: return ReadAll<InventoryReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB623: return ReadAll<InvtCancel>(cursor, e, max_records, l, out);
+    case MessageType::kCEB624: return ReadAll<InvtCancelReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB625: return ReadAll<InvtRefund>(cursor, e, max_records, l, out);
+    case MessageType::kCEB626: return ReadAll<InvtRefundReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB711: return ReadAll<Delivery>(cursor, e, max_records, l, out);
+    case MessageType::kCEB712: return ReadAll<DeliveryReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB816: return ReadAll<Tax>(cursor, e, max_records, l, out);
+    case MessageType::kCEB818: return ReadAll<TaxStatus>(cursor, e, max_records, l, out);
+    case MessageType::kCEB900: return ReadAll<MessageReturn>(cursor, e, max_records, l, out);
+  }
+}
+
+std::string OuterXml(pugi::xml_node n) {
+  struct Writer : pugi::xml_writer {
+    std::string s;
+    void write(const void* data, size_t size) override {
+      s.append(static_cast<const char*>(data), size);
+    }
+  } w;
+  n.print(w, "", pugi::format_raw | pugi::format_no_declaration);
+  return std::move(w.s);
+}
+
+DecodeFailure Fail(std::string status, std::string info, std::string root = "Unknown",
+                   std::string guid = {}) {
+  return DecodeFailure{std::move(status), std::move(info), std::move(root), std::move(guid)};
+}
+
+// The XML declaration's encoding, if any (pugixml would otherwise silently convert).
+std::string_view DeclaredEncoding(std::string_view bytes) {
+  if (bytes.substr(0, 5) != "<?xml") return {};
+  size_t end = bytes.find("?>");
+  std::string_view decl = bytes.substr(0, end);
+  size_t p = decl.find("encoding");
+  if (p == std::string_view::npos) return {};
+  size_t q = decl.find_first_of("\"'", p);
+  if (q == std::string_view::npos) return {};
+  size_t r = decl.find(decl[q], q + 1);
+  if (r == std::string_view::npos) return {};
+  return decl.substr(q + 1, r - q - 1);
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+size_t Utf8Length(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    int extra;
+    uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xE0) == 0xC0) { extra = 1; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { extra = 2; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { extra = 3; cp = c & 0x07; }
+    else return false;
+    if (i + static_cast<size_t>(extra) >= s.size()) return false;
+    for (int k = 1; k <= extra; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+      return false;
+    }
+    i += static_cast<size_t>(extra) + 1;
+  }
+  return true;
+}
+
+DecodeResult Decode(std::string_view bytes, const DecodeLimits& limits) {
+  if (bytes.size() > limits.max_message_bytes) {
+    return Fail("-1", "[Code:0001;Desc:报文格式错误] message is " + std::to_string(bytes.size()) +
+                          " bytes; the limit is " + std::to_string(limits.max_message_bytes) +
+                          " bytes: split it into several messages");
+  }
+  std::string_view enc = DeclaredEncoding(bytes);
+  if (!enc.empty() && !EqualsIgnoreCase(enc, "UTF-8")) {
+    return Fail("-1", "[Code:0001;Desc:报文格式错误] the XML declaration says encoding '" +
+                          std::string(enc.substr(0, 40)) + "'; send the message in UTF-8");
+  }
+  if (!IsValidUtf8(bytes)) {
+    return Fail("-1", "[Code:0001;Desc:报文格式错误] the message is not valid UTF-8; send it in UTF-8");
+  }
+  pugi::xml_document doc;
+  pugi::xml_parse_result pr = doc.load_buffer(bytes.data(), bytes.size(),
+                                              pugi::parse_default, pugi::encoding_utf8);
+  if (!pr) {
+    return Fail("-1", std::string("[Code:0001;Desc:报文格式错误] not well-formed XML at byte ") +
+                          std::to_string(pr.offset) + ": " + pr.description());
+  }
+  pugi::xml_node root = doc.document_element();
+  std::string root_name(LocalName(root));
+  std::optional<MessageType> type = MessageTypeFromRoot(root_name);
+  std::string guid = root.attribute("guid").value();
+  if (!type) {
+    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] unknown message type '" +
+                          root_name.substr(0, 60) + "': expected an import message such as CEB621Message",
+                "Unknown", guid);
+  }
+  if (NamespaceOf(root) != kCebNamespace) {
+    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] root element " + root_name +
+                          " is not in the namespace " + std::string(kCebNamespace),
+                root_name, guid);
+  }
+  if (Utf8Length(guid) != 36) {
+    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] attribute " + root_name +
+                          "@guid must be 36 characters, found " + std::to_string(Utf8Length(guid)),
+                root_name, guid.substr(0, 36));
+  }
+  DecodedMessage out;
+  out.message.type = *type;
+  out.message.guid = guid;
+  std::string_view version = root.attribute("version").value();
+  if (version.empty() || version.size() > 10) {
+    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] attribute " + root_name +
+                          "@version is required (1 to 10 characters, normally 1.0)",
+                root_name, guid);
+  }
+  out.message.version = version;
+
+  const MessageShape shape = ShapeOf(*type);
+  const int max_records = shape.max_records > 0 ? shape.max_records : limits.max_records;
+  pugi::xml_node cursor = FirstElement(root);
+  ReadRecords(*type, cursor, max_records, limits, out);
+  if (out.message.records.empty()) {
+    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] " + root_name + " holds no " +
+                          shape.record_element + " element",
+                root_name, guid);
+  }
+  if (cursor && IsCeb(cursor, shape.record_element)) {
+    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] " + root_name + " holds more than " +
+                          std::to_string(max_records) + " " + shape.record_element +
+                          " elements (the schema's maxOccurs): split it into several messages",
+                root_name, guid);
+  }
+  auto schema_error = [&](const std::string& what) {
+    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] " + root_name + ": " + what,
+                root_name, guid);
+  };
+  if (shape.has_transport) {
+    if (!cursor || !IsCeb(cursor, "BaseTransfer")) {
+      return schema_error("BaseTransfer is required after the last " +
+                          std::string(shape.record_element));
+    }
+    std::vector<FieldError> errs;
+    ErrorSink sink(&errs);
+    BaseTransfer bt;
+    ReadEntity(cursor, bt, "BaseTransfer", sink);
+    if (!errs.empty()) return schema_error(errs[0].path + " " + errs[0].reason);
+    out.message.base_transfer = std::move(bt);
+    cursor = NextElement(cursor);
+    for (; cursor && IsCeb(cursor, "BaseSubscribe"); cursor = NextElement(cursor)) {
+      if (out.message.base_subscribe.size() == 5) return schema_error("more than 5 BaseSubscribe");
+      BaseSubscribe bs;
+      ReadEntity(cursor, bs, "BaseSubscribe", sink);
+      if (!errs.empty()) return schema_error(errs[0].path + " " + errs[0].reason);
+      out.message.base_subscribe.push_back(std::move(bs));
+    }
+    if (cursor && IsCeb(cursor, "ExtendMessage")) {
+      out.message.extend_message_xml = OuterXml(cursor);
+      cursor = NextElement(cursor);
+    }
+    if (cursor && LocalName(cursor) == "Signature" && NamespaceOf(cursor) == kDsNamespace) {
+      out.message.signature_xml = OuterXml(cursor);
+      cursor = NextElement(cursor);
+    }
+  }
+  if (cursor) {
+    return schema_error("unexpected element " + std::string(LocalName(cursor)).substr(0, 60) +
+                        " (unknown, repeated or out of schema order)");
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+void AppendEscaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\r': out += "&#13;"; break;
+      default:
+        // XML 1.0 forbids the other C0 control characters even as references: they are dropped.
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n') out.push_back(c);
+    }
+  }
+}
+
+namespace {
+
+void OpenTag(std::string& out, std::string_view name) {
+  out += "<ceb:";
+  out += name;
+  out += '>';
+}
+void CloseTag(std::string& out, std::string_view name) {
+  out += "</ceb:";
+  out += name;
+  out += '>';
+}
+
+template <typename E>
+void WriteEntity(std::string& out, const E& e) {
+  OpenTag(out, E::kName);
+  VisitFields(e, [&](const FieldSpec& f, const auto& member) {
+    using M = std::decay_t<decltype(member)>;
+    if constexpr (std::is_same_v<M, std::string>) {
+      if (member.empty() && !f.required) return;
+      OpenTag(out, f.name);
+      AppendEscaped(out, member);
+    } else if constexpr (std::is_same_v<M, Decimal>) {
+      OpenTag(out, f.name);
+      out += member.ToString();
+    } else if constexpr (std::is_same_v<M, std::optional<Decimal>>) {
+      if (!member) return;
+      OpenTag(out, f.name);
+      out += member->ToString();
+    } else if constexpr (std::is_same_v<M, int64_t>) {
+      OpenTag(out, f.name);
+      out += std::to_string(member);
+    } else {
+      if (!member) return;
+      OpenTag(out, f.name);
+      out += std::to_string(*member);
+    }
+    CloseTag(out, f.name);
+  });
+  CloseTag(out, E::kName);
+}
+
+template <typename R>
+void WriteRecord(std::string& out, const R& r) {
+  if constexpr (!kWrapped<R>) {
+    WriteEntity(out, r);
+  } else {
+    OpenTag(out, Layout<R>::kWrapper);
+    WriteEntity(out, r.head);
+    if constexpr (kHasLines<R>) {
+      for (const auto& line : r.lists) WriteEntity(out, line);
+    }
+    CloseTag(out, Layout<R>::kWrapper);
+  }
+}
+
+}  // namespace
+
+std::string Encode(const Message& m) {
+  std::string out;
+  out.reserve(1024 + m.records.size() * 2048);
+  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ceb:";
+  out += MessageTypeName(m.type);
+  out += "Message guid=\"";
+  AppendEscaped(out, m.guid);
+  out += "\" version=\"";
+  AppendEscaped(out, m.version);
+  out += "\" xmlns:ceb=\"";
+  out += kCebNamespace;
+  out += '"';
+  if (!m.signature_xml.empty()) {
+    out += " xmlns:ds=\"";
+    out += kDsNamespace;
+    out += '"';
+  }
+  out += '>';
+  for (const Record& r : m.records) {
+    std::visit([&](const auto& x) { WriteRecord(out, x); }, r);
+  }
+  if (m.base_transfer) {
+    WriteEntity(out, *m.base_transfer);
+    for (const auto& bs : m.base_subscribe) WriteEntity(out, bs);
+    out += m.extend_message_xml;
+    out += m.signature_xml;
+  }
+  out += "</ceb:";
+  out += MessageTypeName(m.type);
+  out += "Message>\n";
+  return out;
+}
+
+}  // namespace kuajing::codec

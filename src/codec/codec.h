@@ -1,0 +1,74 @@
+// The CEB XML codec: message bytes <-> model::Message.
+//
+// Reading is namespace-aware (an element belongs to the standard when its prefix resolves to
+// http://www.chinaport.gov.cn/ceb, whatever the prefix is called, or when it sits in that default
+// namespace) and strict about the schema's element order, names, lengths and number formats, the
+// way the national system's schema check is. Problems are reported at two levels:
+//   * the message as a whole cannot be read (not XML, not UTF-8, unknown root, too big, too many
+//     records, no BaseTransfer): DecodeFailure, answered with a CEB900;
+//   * one record has bad fields: the record is still returned with its FieldErrors, so that it gets
+//     its own negative receipt while the other records of the message go on.
+// Writing produces canonical XML in schema order with the `ceb:` prefix; written receipts
+// validate against spec/xsd/import-202205.xsd (tests/codec_xsd_test.cc).
+//
+// Thread safety: stateless functions; safe from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "model/documents.h"
+
+namespace kuajing::codec {
+
+inline constexpr std::string_view kCebNamespace = "http://www.chinaport.gov.cn/ceb";
+inline constexpr std::string_view kDsNamespace = "http://www.w3.org/2000/09/xmldsig#";
+
+// Limits on untrusted input. The record and line limits are the schema's maxOccurs; the byte and
+// delivery-line limits are kuajing's own (the schema leaves them unbounded).
+struct DecodeLimits {
+  size_t max_message_bytes = 8 << 20;  // 100 inventories of 99 lines fit in about 4 MiB
+  int max_records = 100;               // maxOccurs of Order, Payment, Inventory, ...
+  int max_lines = 99;                  // maxOccurs of OrderList, InventoryList, InvtRefundList
+  int max_delivery_lines = 10000;      // DeliveryList is unbounded in the XSD
+};
+
+// A problem with one element of one record.
+struct FieldError {
+  std::string path;    // e.g. "Inventory[2].InventoryList[1].qty"
+  std::string reason;  // e.g. "longer than 60 characters (63)"
+};
+
+struct DecodedMessage {
+  model::Message message;
+  // errors[i] lists the field problems of message.records[i]; empty if the record is well formed.
+  std::vector<std::vector<FieldError>> errors;
+};
+
+// Why a whole message could not be read. `status` is the CEB900 returnStatus: "-1" (0001 报文格式
+// 错误: not XML, not UTF-8, too big) or "-2" (0002 数据包不能通过schema验证: unknown root, wrong
+// namespace, missing parts, too many records).
+struct DecodeFailure {
+  std::string status;
+  std::string info;           // what is wrong and what to do, for the declarant
+  std::string root_name;      // e.g. "CEB621Message", or "Unknown"
+  std::string message_guid;   // the root guid attribute if it could be read
+};
+
+using DecodeResult = std::variant<DecodedMessage, DecodeFailure>;
+
+DecodeResult Decode(std::string_view bytes, const DecodeLimits& limits = {});
+
+// Canonical XML of a message (declaration, root with namespaces, records in order, transport).
+std::string Encode(const model::Message& message);
+
+// Escapes text for XML element content.
+void AppendEscaped(std::string& out, std::string_view text);
+
+// Number of Unicode code points in valid UTF-8 text.
+size_t Utf8Length(std::string_view text);
+bool IsValidUtf8(std::string_view text);
+
+}  // namespace kuajing::codec

@@ -1,0 +1,107 @@
+#include "common/civil_time.h"
+
+#include <cstdio>
+
+namespace kuajing {
+
+namespace {
+
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+}
+
+struct Civil {
+  int y, m, d, hh, mm, ss, ms;
+};
+
+Civil ToCivil(int64_t unix_ms) {
+  int64_t local = unix_ms + kCstOffsetMillis;
+  int64_t days = local >= 0 ? local / kMillisPerDay : (local - kMillisPerDay + 1) / kMillisPerDay;
+  int64_t rem = local - days * kMillisPerDay;
+  // civil_from_days (Hinnant)
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  auto doe = static_cast<unsigned>(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  Civil c{};
+  c.y = static_cast<int>(y + (m <= 2));
+  c.m = static_cast<int>(m);
+  c.d = static_cast<int>(d);
+  c.hh = static_cast<int>(rem / 3'600'000);
+  c.mm = static_cast<int>(rem / 60'000 % 60);
+  c.ss = static_cast<int>(rem / 1000 % 60);
+  c.ms = static_cast<int>(rem % 1000);
+  return c;
+}
+
+}  // namespace
+
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+std::optional<int64_t> ParseAppTime(std::string_view s) {
+  if (s.size() != 14) return std::nullopt;
+  int y, mo, d, h, mi, se;
+  if (!Digits(s, 0, 4, &y) || !Digits(s, 4, 2, &mo) || !Digits(s, 6, 2, &d) ||
+      !Digits(s, 8, 2, &h) || !Digits(s, 10, 2, &mi) || !Digits(s, 12, 2, &se)) {
+    return std::nullopt;
+  }
+  if (y < 1900 || mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) || h > 23 || mi > 59 ||
+      se > 59) {
+    return std::nullopt;
+  }
+  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  return days * kMillisPerDay + (h * 3600LL + mi * 60LL + se) * 1000 - kCstOffsetMillis;
+}
+
+std::optional<int64_t> ParseDate8(std::string_view s) {
+  if (s.size() != 8) return std::nullopt;
+  std::string full(s);
+  full += "000000";
+  return ParseAppTime(full);
+}
+
+std::string FormatAppTime(int64_t unix_ms) {
+  Civil c = ToCivil(unix_ms);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02d", c.y, c.m, c.d, c.hh, c.mm, c.ss);
+  return buf;
+}
+
+std::string FormatReturnTime(int64_t unix_ms) {
+  Civil c = ToCivil(unix_ms);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02d%03d", c.y, c.m, c.d, c.hh, c.mm, c.ss,
+                c.ms);
+  return buf;
+}
+
+std::string FormatDate8(int64_t unix_ms) { return FormatAppTime(unix_ms).substr(0, 8); }
+
+int CstYear(int64_t unix_ms) { return ToCivil(unix_ms).y; }
+
+}  // namespace kuajing

@@ -1,0 +1,37 @@
+#include "common/hash.h"
+
+namespace kuajing {
+
+namespace {
+uint64_t Mix(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+uint64_t Hash64(std::string_view data, uint64_t seed) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ Mix(seed);
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return Mix(h);
+}
+
+std::string DeterministicGuid(std::string_view key) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  uint64_t a = Hash64(key, 1), b = Hash64(key, 2);
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 32; ++i) {
+    uint64_t word = i < 16 ? a : b;
+    int shift = 60 - 4 * (i % 16);
+    if (i == 8 || i == 12 || i == 16 || i == 20) out.push_back('-');
+    out.push_back(kHex[(word >> shift) & 0xF]);
+  }
+  return out;
+}
+
+}  // namespace kuajing

@@ -1,0 +1,52 @@
+#include "model/documents.h"
+
+#include <array>
+
+namespace kuajing::model {
+
+namespace {
+constexpr std::array<const char*, kMessageTypeCount> kNames = {
+    "CEB311", "CEB312", "CEB411", "CEB412", "CEB511", "CEB512", "CEB513",
+    "CEB514", "CEB621", "CEB622", "CEB623", "CEB624", "CEB625", "CEB626",
+    "CEB711", "CEB712", "CEB816", "CEB818", "CEB900"};
+}  // namespace
+
+const char* MessageTypeName(MessageType t) { return kNames[static_cast<size_t>(t)]; }
+
+std::optional<MessageType> MessageTypeFromRoot(std::string_view root) {
+  constexpr std::string_view kSuffix = "Message";
+  if (root.size() != 6 + kSuffix.size() || root.substr(6) != kSuffix) return std::nullopt;
+  for (size_t i = 0; i < kNames.size(); ++i) {
+    if (root.substr(0, 6) == kNames[i]) return static_cast<MessageType>(i);
+  }
+  return std::nullopt;
+}
+
+bool IsDeclaration(MessageType t) {
+  switch (t) {
+    case MessageType::kCEB311: case MessageType::kCEB411: case MessageType::kCEB511:
+    case MessageType::kCEB513: case MessageType::kCEB621: case MessageType::kCEB623:
+    case MessageType::kCEB625: case MessageType::kCEB711:
+      return true;
+    default:
+      return false;
+  }
+}
+
+MessageType ReceiptTypeOf(MessageType d) {
+  return static_cast<MessageType>(static_cast<int>(d) + 1);
+}
+
+const std::string& RecordGuid(const Record& r) {
+  return std::visit(
+      [](const auto& x) -> const std::string& {
+        if constexpr (requires { x.head.guid; }) {
+          return x.head.guid;
+        } else {
+          return x.guid;
+        }
+      },
+      r);
+}
+
+}  // namespace kuajing::model

@@ -1,0 +1,268 @@
+#include "storage/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+namespace kuajing::storage {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=FULL;
+CREATE TABLE IF NOT EXISTS messages(
+  seq INTEGER PRIMARY KEY,
+  guid TEXT NOT NULL,
+  type TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  accepted INTEGER NOT NULL,
+  raw BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_guid ON messages(guid);
+CREATE TABLE IF NOT EXISTS receipts(
+  id INTEGER PRIMARY KEY,
+  message_seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  answers_guid TEXT NOT NULL,
+  status TEXT NOT NULL,
+  xml BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS receipts_answers ON receipts(answers_guid);
+CREATE INDEX IF NOT EXISTS receipts_message ON receipts(message_seq);
+CREATE TABLE IF NOT EXISTS state(
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY(kind, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quota_ledger(
+  id INTEGER PRIMARY KEY,
+  buyer_id TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  delta_e5 INTEGER NOT NULL,
+  invt_no TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS quota_buyer ON quota_ledger(buyer_id, year);
+)sql";
+
+// A prepared statement, reset after each use.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt(Stmt&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  Stmt& operator=(Stmt&& o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  bool ok() const { return s_ != nullptr; }
+  sqlite3_stmt* get() { return s_; }
+  Stmt& Bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& BindBlob(int i, std::string_view v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  int Step() { return sqlite3_step(s_); }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  std::string Text(int col) {
+    auto* p = static_cast<const char*>(sqlite3_column_blob(s_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : std::string();
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+class SqliteStore final : public Store {
+ public:
+  ~SqliteStore() override {
+    stmts_.clear();
+    sqlite3_close(db_);
+  }
+
+  static StatusOr<std::unique_ptr<Store>> Open(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Unavailable("cannot create the data folder " + dir + ": " + ec.message());
+    auto s = std::unique_ptr<SqliteStore>(new SqliteStore);
+    const std::string path = dir + "/kuajing.db";
+    if (sqlite3_open(path.c_str(), &s->db_) != SQLITE_OK) {
+      return Unavailable("cannot open " + path + ": " + sqlite3_errmsg(s->db_));
+    }
+    sqlite3_busy_timeout(s->db_, 5000);
+    char* err = nullptr;
+    if (sqlite3_exec(s->db_, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "?";
+      sqlite3_free(err);
+      return Unavailable("cannot create the schema in " + path + ": " + msg);
+    }
+    KJ_RETURN_IF_ERROR(s->Prepare());
+    return std::unique_ptr<Store>(std::move(s));
+  }
+
+  Status Commit(const std::vector<const CommitBatch*>& batches) override {
+    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = WriteAll(batches);
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
+  StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(std::string_view guid) override {
+    if (guid.empty()) return std::optional<std::vector<StoredReceipt>>();
+    Stmt& q = stmts_[kFindMessage];
+    q.Bind(1, guid);
+    int rc = q.Step();
+    int64_t seq = rc == SQLITE_ROW ? q.Int(0) : -1;
+    q.Reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("find message");
+    if (seq < 0) return std::optional<std::vector<StoredReceipt>>();
+    Stmt& r = stmts_[kReceiptsOfMessage];
+    r.Bind(1, seq);
+    auto out = ReadReceipts(r);
+    if (!out.ok()) return out.status();
+    return std::optional<std::vector<StoredReceipt>>(std::move(*out));
+  }
+
+  StatusOr<std::vector<StoredReceipt>> ReceiptsAnswering(std::string_view guid) override {
+    Stmt& r = stmts_[kReceiptsAnswering];
+    r.Bind(1, guid);
+    return ReadReceipts(r);
+  }
+
+  Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) override {
+    Stmt q(db_, "SELECT kind, key, value FROM state");
+    if (!q.ok()) return Error("load state");
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      KJ_RETURN_IF_ERROR(sink(clearance::StateChange{q.Text(0), q.Text(1), q.Text(2), false}));
+    }
+    return rc == SQLITE_DONE ? Status::Ok() : Error("load state");
+  }
+
+  StatusOr<Decimal> LedgerSum(std::string_view buyer_id, int year) override {
+    Stmt q(db_, "SELECT COALESCE(SUM(delta_e5), 0) FROM quota_ledger WHERE buyer_id = ? AND year = ?");
+    q.Bind(1, buyer_id).Bind(2, int64_t{year});
+    if (q.Step() != SQLITE_ROW) return Error("ledger sum");
+    return Decimal::FromE5(q.Int(0));
+  }
+
+  StatusOr<int64_t> MessageCount() override {
+    Stmt q(db_, "SELECT COUNT(*) FROM messages");
+    if (q.Step() != SQLITE_ROW) return Error("count");
+    return q.Int(0);
+  }
+
+ private:
+  enum StmtId {
+    kInsertMessage, kInsertReceipt, kUpsertState, kDeleteState, kInsertLedger, kFindMessage,
+    kReceiptsOfMessage, kReceiptsAnswering, kStmtCount
+  };
+
+  Status Prepare() {
+    static constexpr const char* kSql[kStmtCount] = {
+        "INSERT INTO messages(guid, type, sender, received_ms, accepted, raw) VALUES(?,?,?,?,?,?)",
+        "INSERT INTO receipts(message_seq, type, answers_guid, status, xml) VALUES(?,?,?,?,?)",
+        "INSERT INTO state(kind, key, value) VALUES(?,?,?) "
+        "ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value",
+        "DELETE FROM state WHERE kind = ? AND key = ?",
+        "INSERT INTO quota_ledger(buyer_id, year, delta_e5, invt_no, reason, at_ms) VALUES(?,?,?,?,?,?)",
+        "SELECT seq FROM messages WHERE guid = ? AND accepted = 1 ORDER BY seq LIMIT 1",
+        "SELECT type, answers_guid, status, xml FROM receipts WHERE message_seq = ? ORDER BY id",
+        "SELECT type, answers_guid, status, xml FROM receipts WHERE answers_guid = ? ORDER BY id",
+    };
+    stmts_.resize(kStmtCount);
+    for (int i = 0; i < kStmtCount; ++i) {
+      stmts_[i] = Stmt(db_, kSql[i]);
+      if (!stmts_[i].ok()) return Error("prepare");
+    }
+    return Status::Ok();
+  }
+
+  Status WriteAll(const std::vector<const CommitBatch*>& batches) {
+    for (const CommitBatch* b : batches) {
+      const MessageRow& m = b->message;
+      Stmt& im = stmts_[kInsertMessage];
+      im.Bind(1, m.guid).Bind(2, m.type).Bind(3, m.sender).Bind(4, m.received_ms)
+          .Bind(5, int64_t{m.accepted ? 1 : 0}).BindBlob(6, m.raw);
+      KJ_RETURN_IF_ERROR(Done(im, "insert message"));
+      const int64_t seq = sqlite3_last_insert_rowid(db_);
+      for (const StoredReceipt& r : b->receipts) {
+        Stmt& ir = stmts_[kInsertReceipt];
+        ir.Bind(1, seq).Bind(2, r.type).Bind(3, r.answers_guid).Bind(4, r.status).BindBlob(5, r.xml);
+        KJ_RETURN_IF_ERROR(Done(ir, "insert receipt"));
+      }
+      for (const clearance::StateChange& c : b->changes) {
+        if (c.erase) {
+          Stmt& d = stmts_[kDeleteState];
+          d.Bind(1, c.kind).Bind(2, c.key);
+          KJ_RETURN_IF_ERROR(Done(d, "delete state"));
+        } else {
+          Stmt& u = stmts_[kUpsertState];
+          u.Bind(1, c.kind).Bind(2, c.key).BindBlob(3, c.value);
+          KJ_RETURN_IF_ERROR(Done(u, "upsert state"));
+        }
+      }
+      for (const clearance::QuotaEntry& q : b->ledger) {
+        Stmt& l = stmts_[kInsertLedger];
+        l.Bind(1, q.buyer_id).Bind(2, int64_t{q.year}).Bind(3, q.delta.e5).Bind(4, q.invt_no)
+            .Bind(5, q.reason).Bind(6, q.at_ms);
+        KJ_RETURN_IF_ERROR(Done(l, "insert ledger"));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Done(Stmt& s, const char* what) {
+    int rc = s.Step();
+    s.Reset();
+    return rc == SQLITE_DONE ? Status::Ok() : Error(what);
+  }
+
+  StatusOr<std::vector<StoredReceipt>> ReadReceipts(Stmt& r) {
+    std::vector<StoredReceipt> out;
+    int rc;
+    while ((rc = r.Step()) == SQLITE_ROW) {
+      out.push_back(StoredReceipt{r.Text(0), r.Text(1), r.Text(2), r.Text(3)});
+    }
+    r.Reset();
+    if (rc != SQLITE_DONE) return Error("read receipts");
+    return out;
+  }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "?";
+      sqlite3_free(err);
+      return Unavailable(std::string(sql) + ": " + msg);
+    }
+    return Status::Ok();
+  }
+
+  Status Error(const char* what) { return Unavailable(std::string(what) + ": " + sqlite3_errmsg(db_)); }
+
+  sqlite3* db_ = nullptr;
+  std::vector<Stmt> stmts_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& dir) { return SqliteStore::Open(dir); }
+
+}  // namespace kuajing::storage

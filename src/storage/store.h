@@ -1,0 +1,72 @@
+// The store: where accepted messages, their receipts, the engine's state and the quota ledger
+// become durable.
+//
+// One narrow interface, so that the embedded SQLite store (one small machine) and a PostgreSQL
+// store (later) are interchangeable. The contract every implementation keeps:
+//  * Commit() is atomic: all of a batch (message, receipts, state rows, ledger entries) or none.
+//  * Commit() is durable when it returns OK: the data survives a crash or power loss. Callers
+//    acknowledge a message only after that.
+//  * The raw bytes of every message are kept as received (the legal record, and the input of a
+//    replay).
+// Thread safety: an implementation is used by one writer thread; reads may come from the same.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clearance/engine.h"
+#include "common/status.h"
+
+namespace kuajing::storage {
+
+struct StoredReceipt {
+  std::string type;          // "CEB622"
+  std::string answers_guid;  // the declaration's guid
+  std::string status;        // returnStatus (816/818: tax bill status)
+  std::string xml;           // the complete receipt message
+};
+
+struct MessageRow {
+  std::string guid;  // root guid attribute; may be empty for unreadable messages
+  std::string type;  // "CEB621", "Unknown", or "DECISION" for an officer's decision
+  std::string sender;
+  int64_t received_ms = 0;
+  bool accepted = false;  // false: answered with CEB900 only
+  std::string raw;
+};
+
+struct CommitBatch {
+  MessageRow message;
+  std::vector<StoredReceipt> receipts;
+  std::vector<clearance::StateChange> changes;
+  std::vector<clearance::QuotaEntry> ledger;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Writes the batches atomically and durably, in order. Returns Unavailable on an I/O error, in
+  // which case nothing of them is stored.
+  virtual Status Commit(const std::vector<const CommitBatch*>& batches) = 0;
+
+  // The receipts written when the message `guid` was first processed, or nullopt if it never was.
+  virtual StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(std::string_view guid) = 0;
+
+  // Every receipt that answers the declaration `guid`, oldest first.
+  virtual StatusOr<std::vector<StoredReceipt>> ReceiptsAnswering(std::string_view guid) = 0;
+
+  // Calls `sink` with every stored state row (start-up).
+  virtual Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) = 0;
+
+  // Sum of the quota ledger for one buyer and year (the audit view of the annual amount).
+  virtual StatusOr<Decimal> LedgerSum(std::string_view buyer_id, int year) = 0;
+
+  virtual StatusOr<int64_t> MessageCount() = 0;
+};
+
+}  // namespace kuajing::storage
