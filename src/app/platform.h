@@ -30,7 +30,7 @@ struct PlatformOptions {
   std::string data_dir;       // the store lives here
   std::string reference_dir;  // enterprises.csv, goods.csv
   clearance::RulesConfig rules;
-  codec::DecodeLimits limits;
+  codec::DecodeOptions limits;
 };
 
 struct Answer {

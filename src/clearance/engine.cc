@@ -59,7 +59,9 @@ std::string EncodeRecord(MessageType type, const R& r) {
 
 template <typename R>
 StatusOr<R> DecodeRecord(std::string_view xml) {
-  codec::DecodeResult res = codec::Decode(xml);
+  codec::DecodeOptions options;
+  options.require_base_transfer = false;
+  codec::DecodeResult res = codec::Decode(xml, options);
   if (auto* f = std::get_if<codec::DecodeFailure>(&res)) return Internal("stored record: " + f->info);
   auto& dm = std::get<codec::DecodedMessage>(res);
   if (dm.message.records.size() != 1 || !std::holds_alternative<R>(dm.message.records[0])) {
@@ -469,7 +471,9 @@ struct Engine::State {
     }
     if (stored != nullptr) Unlink(*stored, key);
     InventoryRec& rec = inventories[key];
-    std::string pre_no = stored != nullptr && !stored->pre_no.empty() ? stored->pre_no : NextPreNo();
+    // A change keeps the list's preNo; a new declaration (also after a rejection or a
+    // cancellation) gets a new one, so no number is ever issued twice.
+    std::string pre_no = h.appType == "2" && !stored->pre_no.empty() ? stored->pre_no : NextPreNo();
     rec = InventoryRec{};
     rec.doc = iv;
     rec.pre_no = pre_no;

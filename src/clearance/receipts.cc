@@ -22,11 +22,34 @@ std::string PreNoOr(std::string_view pre_no, const std::string& guid) {
   return out;
 }
 
+// A receipt copies its keys from a declaration that may itself be wrong (too long, empty, a guid
+// of the wrong length). The receipt must still be schema-valid, so each text field is fitted to
+// its facets: cut to the maximum, an empty required field becomes "无", and a guid of the wrong
+// length is replaced by one derived from it.
+template <typename R>
+void FitToSchema(R& r) {
+  VisitFields(r, [](const FieldSpec& f, auto& m) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::string>) {
+      if (codec::Utf8Length(m) > f.max_len) m = CutUtf8(m, f.max_len);
+      const size_t len = codec::Utf8Length(m);
+      if (len >= f.min_len || (len == 0 && !f.required)) return;
+      if (std::string_view(f.name) == "guid") {
+        m = DeterministicGuid(m);
+      } else if (!f.required) {
+        m.clear();
+      } else if (f.min_len <= 1) {
+        m = kNone;
+      }
+    }
+  });
+}
+
 template <typename R>
 void Fill(R& r, std::string_view status, std::string_view info, int64_t now_ms) {
   r.returnStatus = std::string(status);
   r.returnTime = FormatReturnTime(now_ms);
   r.returnInfo = CutUtf8(info.empty() ? std::string_view("无") : info, 1000);
+  FitToSchema(r);
 }
 }  // namespace
 

@@ -188,7 +188,7 @@ void ReadEntity(pugi::xml_node node, E& e, const std::string& path, ErrorSink& e
 }
 
 template <typename R>
-R ReadRecord(pugi::xml_node node, const std::string& path, const DecodeLimits& limits,
+R ReadRecord(pugi::xml_node node, const std::string& path, const DecodeOptions& limits,
              ErrorSink& errs) {
   R r{};
   if constexpr (!kWrapped<R>) {
@@ -262,7 +262,7 @@ MessageShape ShapeOf(MessageType t) {
 
 template <typename R>
 void ReadAll(pugi::xml_node& cursor, const char* element, int max_records,
-             const DecodeLimits& limits, DecodedMessage& out) {
+             const DecodeOptions& limits, DecodedMessage& out) {
   int n = 0;
   for (; cursor && IsCeb(cursor, element) && n < max_records; cursor = NextElement(cursor)) {
     ++n;
@@ -274,7 +274,7 @@ void ReadAll(pugi::xml_node& cursor, const char* element, int max_records,
   }
 }
 
-void ReadRecords(MessageType t, pugi::xml_node& cursor, int max_records, const DecodeLimits& l,
+void ReadRecords(MessageType t, pugi::xml_node& cursor, int max_records, const DecodeOptions& l,
                  DecodedMessage& out) {
   const char* e = ShapeOf(t).record_element;
   switch (t) {
@@ -374,7 +374,7 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-DecodeResult Decode(std::string_view bytes, const DecodeLimits& limits) {
+DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits) {
   if (bytes.size() > limits.max_message_bytes) {
     return Fail("-1", "[Code:0001;Desc:报文格式错误] message is " + std::to_string(bytes.size()) +
                           " bytes; the limit is " + std::to_string(limits.max_message_bytes) +
@@ -444,7 +444,7 @@ DecodeResult Decode(std::string_view bytes, const DecodeLimits& limits) {
     return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] " + root_name + ": " + what,
                 root_name, guid);
   };
-  if (shape.has_transport) {
+  if (shape.has_transport && (cursor || limits.require_base_transfer)) {
     if (!cursor || !IsCeb(cursor, "BaseTransfer")) {
       return schema_error("BaseTransfer is required after the last " +
                           std::string(shape.record_element));

@@ -26,13 +26,16 @@ namespace kuajing::codec {
 inline constexpr std::string_view kCebNamespace = "http://www.chinaport.gov.cn/ceb";
 inline constexpr std::string_view kDsNamespace = "http://www.w3.org/2000/09/xmldsig#";
 
-// Limits on untrusted input. The record and line limits are the schema's maxOccurs; the byte and
+// How to read: limits on untrusted input. The record and line limits are the schema's maxOccurs; the byte and
 // delivery-line limits are kuajing's own (the schema leaves them unbounded).
-struct DecodeLimits {
+struct DecodeOptions {
   size_t max_message_bytes = 8 << 20;  // 100 inventories of 99 lines fit in about 4 MiB
   int max_records = 100;               // maxOccurs of Order, Payment, Inventory, ...
   int max_lines = 99;                  // maxOccurs of OrderList, InventoryList, InvtRefundList
   int max_delivery_lines = 10000;      // DeliveryList is unbounded in the XSD
+  // Declarations from enterprises must carry BaseTransfer; kuajing's own stored copies of single
+  // records do not.
+  bool require_base_transfer = true;
 };
 
 // A problem with one element of one record.
@@ -59,7 +62,7 @@ struct DecodeFailure {
 
 using DecodeResult = std::variant<DecodedMessage, DecodeFailure>;
 
-DecodeResult Decode(std::string_view bytes, const DecodeLimits& limits = {});
+DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits = {});
 
 // Canonical XML of a message (declaration, root with namespaces, records in order, transport).
 std::string Encode(const model::Message& message);

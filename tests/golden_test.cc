@@ -1,0 +1,354 @@
+// Golden cases: readable files of messages in and receipts out (tests/golden/cases/*.case).
+//
+// Each case drives a real Platform (engine + SQLite store in a temporary folder) with messages
+// rendered from the templates in tests/golden/templates, checks the receipts it answers with,
+// validates every receipt against the official XSD, and can restart the platform from disk in the
+// middle (DuckDB's `restart`). The directives are documented in tests/golden/README.md.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "app/platform.h"
+#include "common/civil_time.h"
+#include "common/hash.h"
+#include "xsd_validator.h"
+
+namespace kuajing {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kGolden = fs::path(KJ_SOURCE_DIR) / "tests/golden";
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Splits a directive line into words; "double quotes" keep spaces.
+std::vector<std::string> Words(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false, any = false;
+  for (char c : line) {
+    if (c == '"') {
+      quoted = !quoted;
+      any = true;
+    } else if (c == ' ' && !quoted) {
+      if (any) out.push_back(cur);
+      cur.clear();
+      any = false;
+    } else {
+      cur.push_back(c);
+      any = true;
+    }
+  }
+  if (any) out.push_back(cur);
+  return out;
+}
+
+using Vars = std::map<std::string, std::string>;
+
+std::pair<std::string, std::string> KeyValue(const std::string& w) {
+  size_t eq = w.find('=');
+  return eq == std::string::npos ? std::pair{w, std::string()} : std::pair{w.substr(0, eq), w.substr(eq + 1)};
+}
+
+// Value of a field in a receipt XML (first occurrence).
+std::string Field(const std::string& xml, const std::string& name) {
+  std::string open = "<ceb:" + name + ">";
+  size_t b = xml.find(open);
+  if (b == std::string::npos) return "<absent>";
+  b += open.size();
+  return xml.substr(b, xml.find("</ceb:" + name + ">", b) - b);
+}
+
+class CaseRunner {
+ public:
+  explicit CaseRunner(const fs::path& file) : file_(file), name_(file.stem().string()) {
+    for (std::istringstream in(ReadFile(kGolden / "templates/defaults.vars")); std::getline(in, line_);) {
+      if (line_.empty() || line_[0] == '#') continue;
+      auto [k, v] = KeyValue(line_);
+      if (k.rfind("line.", 0) == 0) line_defaults_[k.substr(5)] = v; else vars_[k] = v;
+    }
+    data_ = fs::temp_directory_path() / ("kuajing-golden-" + name_ + "-" + std::to_string(::getpid()));
+    fs::remove_all(data_);
+    options_.data_dir = data_.string();
+    options_.reference_dir = (kGolden / "reference").string();
+    now_ = *ParseAppTime("20240611100000");
+  }
+  ~CaseRunner() { fs::remove_all(data_); }
+
+  void Run() {
+    std::istringstream in(ReadFile(file_));
+    for (line_no_ = 1; std::getline(in, line_); ++line_no_) {
+      if (line_.empty() || line_[0] == '#') continue;
+      SCOPED_TRACE(file_.filename().string() + ":" + std::to_string(line_no_) + ": " + line_);
+      Directive(Words(line_));
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+  }
+
+ private:
+  app::Platform& P() {
+    if (!platform_) {
+      auto p = app::Platform::Open(options_);
+      if (!p.ok()) ADD_FAILURE() << p.status().ToString();
+      platform_ = std::move(*p);
+    }
+    return *platform_;
+  }
+
+  std::string Expand(std::string text, const Vars& v) {
+    static const std::regex kVar(R"(\$\{([A-Za-z0-9_.]+)\})");
+    for (int pass = 0; pass < 6 && text.find("${") != std::string::npos; ++pass) {
+      std::string out;
+      std::sregex_iterator it(text.begin(), text.end(), kVar), end;
+      size_t last = 0;
+      for (; it != end; ++it) {
+        out += text.substr(last, static_cast<size_t>(it->position()) - last);
+        std::string name = (*it)[1];
+        auto f = v.find(name);
+        if (f == v.end()) ADD_FAILURE() << "unknown variable ${" << name << "}";
+        else out += f->second;
+        last = static_cast<size_t>(it->position() + it->length());
+      }
+      text = out + text.substr(last);
+    }
+    return text;
+  }
+
+  static Decimal Dec(const std::string& s) {
+    auto d = Decimal::Parse(s);
+    EXPECT_TRUE(d.has_value()) << "not a number: " << s;
+    return d.value_or(Decimal{});
+  }
+
+  std::string Render(const std::string& tmpl, const Vars& overrides) {
+    Vars v = vars_;
+    for (const auto& [k, val] : overrides) v[k] = val;
+    ++sends_;
+    if (!v.count("guid")) v["guid"] = DeterministicGuid(name_ + "#" + std::to_string(sends_) + tmpl);
+    if (!v.count("messageGuid")) v["messageGuid"] = DeterministicGuid(name_ + "#msg" + std::to_string(sends_) + tmpl);
+    // Lines, and the amounts derived from them unless a case sets them.
+    std::vector<Vars> lines;
+    Decimal goods;
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      Vars l = v;
+      for (const auto& [k, val] : line_defaults_) l[k] = val;
+      l["gnum"] = std::to_string(i + 1);
+      for (const auto& [k, val] : lines_[i]) l[k] = val;
+      if (!lines_[i].count("gname")) l["gname"] = l["itemName"];
+      if (!lines_[i].count("totalPrice")) {
+        Decimal p = Dec(Expand(l["price"], l)), q = Dec(Expand(l["qty"], l));
+        l["totalPrice"] = Decimal::FromE5(static_cast<int64_t>(static_cast<__int128>(p.e5) * q.e5 / Decimal::kScale)).ToString();
+      }
+      goods += Dec(Expand(l["totalPrice"], l));
+      lines.push_back(std::move(l));
+    }
+    if (!v.count("goodsValue")) v["goodsValue"] = goods.ToString();
+    if (!v.count("acturalPaid")) {
+      v["acturalPaid"] = (Dec(v["goodsValue"]) + Dec(Expand(v["freight"], v)) + Dec(Expand(v["taxTotal"], v)) -
+                          Dec(Expand(v["discount"], v))).ToString();
+    }
+    if (!v.count("amountPaid")) v["amountPaid"] = v["acturalPaid"];
+    std::string text = ReadFile(kGolden / "templates" / (tmpl + ".xml"));
+    if (text.empty()) ADD_FAILURE() << "no template " << tmpl;
+    static const std::regex kLines(R"(\$\{lines:([a-z_]+)\}\n?)");
+    std::smatch m;
+    while (std::regex_search(text, m, kLines)) {
+      std::string line_tmpl = ReadFile(kGolden / "templates" / (m[1].str() + ".xml"));
+      std::string rendered;
+      for (const Vars& l : lines) rendered += Expand(line_tmpl, l);
+      text = m.prefix().str() + rendered + m.suffix().str();
+    }
+    return Expand(text, v);
+  }
+
+  void Submit(const std::string& xml, bool append = false) {
+    auto a = P().Submit(xml, "", now_);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    if (!append) last_ = {};
+    last_raw_ = xml;
+    last_.repeated = a->repeated;
+    for (auto& r : a->receipts) {
+      std::string err = testing::ValidateAgainstImportXsd(r.xml);
+      EXPECT_EQ(err, "") << "receipt " << r.type << " " << r.status << " is not schema-valid:\n" << r.xml;
+      if (r.type == "CEB622") {
+        std::string invt = Field(r.xml, "invtNo");
+        if (invt != "<absent>") vars_["invtNo"] = invt;
+      }
+      last_.receipts.push_back(std::move(r));
+    }
+  }
+
+  Vars Overrides(const std::vector<std::string>& w, size_t from) {
+    Vars o;
+    for (size_t i = from; i < w.size(); ++i) o.insert(KeyValue(w[i]));
+    return o;
+  }
+
+  // Does the receipt match "field=value" words (contains=TEXT looks into returnInfo)?
+  bool Matches(const storage::StoredReceipt& r, const std::vector<std::string>& w, size_t from) {
+    for (size_t i = from; i < w.size(); ++i) {
+      auto [k, v] = KeyValue(w[i]);
+      if (k == "contains") {
+        if (Field(r.xml, "returnInfo").find(Expand(v, vars_)) == std::string::npos) return false;
+      } else if (Field(r.xml, k) != Expand(v, vars_)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::string Describe() {
+    std::string s;
+    for (const auto& r : last_.receipts) {
+      s += "  " + r.type + " " + r.status + " " + Field(r.xml, "returnInfo") + "\n";
+    }
+    return s.empty() ? "  (no receipts)\n" : s;
+  }
+
+  void Directive(const std::vector<std::string>& w) {
+    const std::string& d = w[0];
+    if (d == "now") {
+      auto t = ParseAppTime(w.at(1));
+      ASSERT_TRUE(t.has_value());
+      now_ = *t;
+    } else if (d == "advance") {
+      const std::string& a = w.at(1);
+      int64_t n = std::stoll(a.substr(0, a.size() - 1));
+      int64_t unit = a.back() == 'd' ? kMillisPerDay : a.back() == 'h' ? 3600000 : a.back() == 'm' ? 60000 : 1000;
+      now_ += n * unit;
+    } else if (d == "reference") {
+      options_.reference_dir = (kGolden / w.at(1)).string();
+      platform_.reset();
+    } else if (d == "rule") {
+      auto [k, v] = KeyValue(w.at(1));
+      if (k == "inspection_rate") options_.rules.random_inspection_rate = Dec(v);
+      else if (k == "review_single_item_over_limit") options_.rules.review_single_item_over_limit = v == "true";
+      else if (k == "seed") options_.rules.random_seed = std::stoull(v);
+      else FAIL() << "unknown rule " << k;
+      platform_.reset();
+    } else if (d == "set") {
+      for (const auto& [k, v] : Overrides(w, 1)) vars_[k] = v;
+    } else if (d == "line") {
+      lines_.push_back(Overrides(w, 1));
+    } else if (d == "lines-clear") {
+      lines_.clear();
+    } else if (d == "send") {
+      Submit(Render(w.at(1), Overrides(w, 2)));
+    } else if (d == "clear") {
+      Vars o = Overrides(w, 1);
+      last_ = {};
+      for (const char* t : {"order", "payment", "waybill", "inventory"}) Submit(Render(t, o), true);
+    } else if (d == "send-file") {
+      std::string xml = ReadFile(file_.parent_path() / w.at(1));
+      ASSERT_FALSE(xml.empty()) << "cannot read " << w.at(1);
+      Submit(xml);
+    } else if (d == "send-bytes") {
+      // send-bytes N BYTE: N copies of one byte, for size limits and garbage.
+      Submit(std::string(std::stoull(w.at(1)), static_cast<char>(std::stoi(w.at(2)))));
+    } else if (d == "resend") {
+      std::string raw = last_raw_;
+      Submit(raw);
+    } else if (d == "expect") {
+      bool found = false;
+      for (const auto& r : last_.receipts) {
+        found = found || (r.type == w.at(1) && r.status == w.at(2) && Matches(r, w, 3));
+      }
+      EXPECT_TRUE(found) << "no " << w.at(1) << " " << w.at(2) << " among the receipts:\n" << Describe();
+    } else if (d == "expect-none") {
+      for (const auto& r : last_.receipts) {
+        EXPECT_FALSE(r.type == w.at(1) && (w.size() < 3 || r.status == w[2]))
+            << "unexpected " << r.type << " " << r.status << ":\n" << Describe();
+      }
+    } else if (d == "expect-count") {
+      EXPECT_EQ(last_.receipts.size(), std::stoull(w.at(1))) << Describe();
+    } else if (d == "repeated") {
+      EXPECT_EQ(last_.repeated, w.at(1) == "yes");
+    } else if (d == "tax") {
+      const storage::StoredReceipt* bill = nullptr;
+      for (const auto& r : last_.receipts) if (r.type == "CEB816") bill = &r;
+      ASSERT_NE(bill, nullptr) << "no CEB816 among the receipts:\n" << Describe();
+      for (size_t i = 1; i < w.size(); ++i) {
+        auto [k, v] = KeyValue(w[i]);
+        EXPECT_EQ(Field(bill->xml, k), v) << "tax bill field " << k << "\n" << bill->xml;
+      }
+    } else if (d == "quota") {
+      // quota YEAR used=X [remaining=Y] [id=ID]
+      Vars o = Overrides(w, 2);
+      std::string id = o.count("id") ? o["id"] : Expand(vars_["buyerIdNumber"], vars_);
+      clearance::QuotaView q = P().Quota(id, std::stoi(w.at(1)));
+      if (o.count("used")) {
+        EXPECT_EQ(q.used.ToString(), Dec(o["used"]).ToString()) << "used";
+      }
+      if (o.count("remaining")) {
+        EXPECT_EQ(q.remaining.ToString(), Dec(o["remaining"]).ToString()) << "remaining";
+      }
+      auto ledger = P().store().LedgerSum(id, std::stoi(w.at(1)));
+      ASSERT_TRUE(ledger.ok());
+      EXPECT_EQ(ledger->ToString(), q.used.ToString()) << "the quota ledger disagrees with the engine";
+    } else if (d == "decide") {
+      clearance::OfficerDecision dec;
+      dec.invt_no = vars_["invtNo"];
+      dec.action = w.at(1) == "release" ? clearance::OfficerDecision::Action::kRelease
+                                        : clearance::OfficerDecision::Action::kReject;
+      dec.reason = w.size() > 2 ? w[2] : "";
+      dec.officer = "golden";
+      auto a = P().Decide(dec, now_);
+      ASSERT_TRUE(a.ok()) << a.status().ToString();
+      last_ = std::move(*a);
+      for (const auto& r : last_.receipts) {
+        EXPECT_EQ(testing::ValidateAgainstImportXsd(r.xml), "") << r.xml;
+      }
+    } else if (d == "restart") {
+      platform_.reset();
+      P();
+    } else {
+      FAIL() << "unknown directive " << d;
+    }
+  }
+
+  fs::path file_;
+  std::string name_;
+  std::string line_;
+  int line_no_ = 0;
+  Vars vars_, line_defaults_;
+  std::vector<Vars> lines_;
+  fs::path data_;
+  app::PlatformOptions options_;
+  std::unique_ptr<app::Platform> platform_;
+  int64_t now_ = 0;
+  int sends_ = 0;
+  app::Answer last_;
+  std::string last_raw_;
+};
+
+std::vector<std::string> Cases() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(kGolden / "cases")) {
+    if (e.path().extension() == ".case") out.push_back(e.path().stem().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class GoldenTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenTest, Case) { CaseRunner(kGolden / "cases" / (GetParam() + ".case")).Run(); }
+
+INSTANTIATE_TEST_SUITE_P(Cases, GoldenTest, ::testing::ValuesIn(Cases()),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace kuajing
