@@ -2,6 +2,7 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <type_traits>
@@ -112,14 +113,14 @@ std::string_view TrimXmlSpace(std::string_view s) {
 void AssignText(const FieldSpec& f, std::string_view text, std::string& m, const std::string& path,
                 ErrorSink& errs) {
   size_t len = Utf8Length(text);
-  if (len > f.max_len) {
+  if (f.min_len == f.max_len && len != f.min_len && (f.required || len > 0)) {
+    errs.Add(path, "must be exactly " + std::to_string(f.min_len) + " characters (" +
+                       std::to_string(len) + ")");
+  } else if (len > f.max_len) {
     errs.Add(path, "longer than " + std::to_string(f.max_len) + " characters (" +
                        std::to_string(len) + ")");
   } else if (len < f.min_len && (f.required || len > 0)) {
-    errs.Add(path, f.min_len == f.max_len
-                       ? "must be exactly " + std::to_string(f.min_len) + " characters (" +
-                             std::to_string(len) + ")"
-                       : "must not be empty");
+    errs.Add(path, "must not be empty");
   }
   m.assign(text);
 }
@@ -155,12 +156,39 @@ void AssignInt(const FieldSpec& f, std::string_view text, I& m, const std::strin
   m = v;
 }
 
+// The element names of an entity in schema order.
+template <typename E>
+const std::vector<std::string_view>& FieldNames() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> out;
+    E e{};
+    VisitFields(e, [&](const FieldSpec& f, auto&) { out.push_back(f.name); });
+    return out;
+  }();
+  return names;
+}
+
 // Reads the leaf elements of one entity in schema order. Missing optional elements are skipped;
-// a missing required element, an unknown one or one out of order is an error.
+// a missing required element is an error, and so is an element that is unknown, repeated or
+// out of order: it is reported once and passed over, so one stray element does not make every
+// later field look missing.
 template <typename E>
 void ReadEntity(pugi::xml_node node, E& e, const std::string& path, ErrorSink& errs) {
+  const std::vector<std::string_view>& names = FieldNames<E>();
+  size_t index = 0;
+  auto comes_later = [&](pugi::xml_node c) {
+    if (NamespaceOf(c) != kCebNamespace) return false;
+    std::string_view local = LocalName(c);
+    return std::find(names.begin() + static_cast<std::ptrdiff_t>(index) + 1, names.end(), local) != names.end();
+  };
   pugi::xml_node child = FirstElement(node);
   VisitFields(e, [&](const FieldSpec& f, auto& member) {
+    while (child && !IsCeb(child, f.name) && !comes_later(child)) {
+      errs.Add(path + "." + std::string(LocalName(child)),
+               "unexpected element (unknown, repeated or out of schema order)");
+      child = NextElement(child);
+    }
+    ++index;
     if (!child || !IsCeb(child, f.name)) {
       if (f.required) errs.Add(path + "." + f.name, "required element is missing");
       return;

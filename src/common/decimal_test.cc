@@ -44,7 +44,7 @@ TEST(Decimal, WritesTheShortestExactText) {
 }
 
 TEST(Decimal, RoundsHalfUpToTheFen) {
-  EXPECT_EQ(RoundHalfUpToFenE5(123529, 1), 123000);  // 1.23529 -> 1.23
+  EXPECT_EQ(RoundHalfUpToFenE5(123529, 1), 124000);  // 1.23529 -> 1.24
   EXPECT_EQ(RoundHalfUpToFenE5(12500, 1), 13000);    // 0.125 -> 0.13 (half up)
   EXPECT_EQ(RoundHalfUpToFenE5(12499, 1), 12000);
   EXPECT_EQ(RoundHalfUpToFenE5(1, 3), 0);

@@ -1,0 +1,162 @@
+#include "codec/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "app/demo_batch.h"
+#include "clearance/receipts.h"
+#include "xsd_validator.h"
+
+namespace kuajing::codec {
+namespace {
+
+using namespace kuajing::model;
+
+DecodedMessage Ok(DecodeResult r) {
+  if (auto* f = std::get_if<DecodeFailure>(&r)) {
+    ADD_FAILURE() << f->info;
+    return {};
+  }
+  return std::get<DecodedMessage>(std::move(r));
+}
+
+DecodeFailure Failed(DecodeResult r) {
+  if (!std::holds_alternative<DecodeFailure>(r)) {
+    ADD_FAILURE() << "the message was read, a failure was expected";
+    return {};
+  }
+  return std::get<DecodeFailure>(std::move(r));
+}
+
+std::string FirstError(const DecodedMessage& m) {
+  for (const auto& errs : m.errors) {
+    if (!errs.empty()) return errs[0].path + ": " + errs[0].reason;
+  }
+  return "";
+}
+
+std::string AllErrors(const DecodedMessage& m) {
+  std::string out;
+  for (const auto& errs : m.errors) {
+    for (const auto& e : errs) out += e.path + ": " + e.reason + "\n";
+  }
+  return out;
+}
+
+TEST(Codec, RoundTripsEveryDeclarationOfTheDemo) {
+  for (const app::ClearanceSpec& spec : app::DemoClearances()) {
+    app::ClearanceMessages m = app::MakeClearance(spec);
+    for (const std::string* xml : {&m.order, &m.payment, &m.waybill, &m.inventory}) {
+      const DecodedMessage d = Ok(Decode(*xml));
+      EXPECT_EQ(FirstError(d), "");
+      EXPECT_EQ(Encode(d.message), *xml) << "the writer is canonical: encode(decode(x)) == x";
+    }
+  }
+}
+
+TEST(Codec, ReadsByNamespaceNotByPrefix) {
+  std::string xml = app::MakeClearance(app::DemoClearances()[0]).payment;
+  const Message reference = Ok(Decode(xml)).message;
+  // The same message with a default namespace and with another prefix reads the same.
+  std::string def = std::regex_replace(xml, std::regex("ceb:"), "");
+  def = std::regex_replace(def, std::regex("xmlns:ceb="), "xmlns=");
+  EXPECT_EQ(Ok(Decode(def)).message, reference);
+  std::string other = std::regex_replace(xml, std::regex("ceb:"), "x:");
+  other = std::regex_replace(other, std::regex("xmlns:ceb="), "xmlns:x=");
+  EXPECT_EQ(Ok(Decode(other)).message, reference);
+  // A field in another namespace is not the standard's field.
+  std::string foreign = std::regex_replace(xml, std::regex("<ceb:payerName>"), "<f:payerName xmlns:f=\"urn:other\">");
+  foreign = std::regex_replace(foreign, std::regex("</ceb:payerName>"), "</f:payerName>");
+  EXPECT_EQ(AllErrors(Ok(Decode(foreign))),
+            "Payment[1].PaymentHead.payerName: unexpected element (unknown, repeated or out of schema order)\n"
+            "Payment[1].PaymentHead.payerName: required element is missing\n");
+}
+
+TEST(Codec, HoldsTheSchemasRecordAndLineLimits) {
+  std::vector<app::ClearanceSpec> specs;
+  for (int i = 0; i < 101; ++i) {
+    app::ClearanceSpec s = app::DemoClearances()[0];
+    s.order_no = "LIM" + std::to_string(i);
+    specs.push_back(s);
+  }
+  // 101 orders in one message: one over maxOccurs.
+  EXPECT_NE(Failed(Decode(app::MakeBatch(specs).orders)).info.find("more than 100 Order elements"), std::string::npos);
+  specs.pop_back();
+  EXPECT_EQ(Ok(Decode(app::MakeBatch(specs).orders)).message.records.size(), 100u);
+  // 99 lines are allowed, 100 are not.
+  app::ClearanceSpec big = app::DemoClearances()[0];
+  big.items.assign(99, big.items[0]);
+  EXPECT_EQ(FirstError(Ok(Decode(app::MakeClearance(big).inventory))), "");
+  big.items.push_back(big.items[0]);
+  EXPECT_NE(FirstError(Ok(Decode(app::MakeClearance(big).inventory))).find("more than 99 lines"), std::string::npos);
+  // The byte limit.
+  DecodeOptions small;
+  small.max_message_bytes = 100;
+  EXPECT_EQ(Failed(Decode(app::MakeClearance(big).order, small)).status, "-1");
+}
+
+TEST(Codec, NamesTheFieldAndTheRule) {
+  std::string xml = app::MakeClearance(app::DemoClearances()[0]).waybill;
+  auto swap = [&](const std::string& from, const std::string& to) {
+    return FirstError(Ok(Decode(std::regex_replace(xml, std::regex(from), to))));
+  };
+  EXPECT_EQ(swap("<ceb:packNo>1</ceb:packNo>", "<ceb:packNo>one</ceb:packNo>"),
+            "Logistics[1].LogisticsHead.packNo: not a valid integer: 'one'");
+  EXPECT_EQ(swap("<ceb:weight>1.2</ceb:weight>", "<ceb:weight>1.2.3</ceb:weight>"),
+            "Logistics[1].LogisticsHead.weight: not a valid N19,5 number (two decimal points): '1.2.3'");
+  EXPECT_EQ(swap("<ceb:currency>142</ceb:currency>", "<ceb:currency>1420</ceb:currency>"),
+            "Logistics[1].LogisticsHead.currency: must be exactly 3 characters (4)");
+  // Out of schema order: currency moved before logisticsCode.
+  EXPECT_NE(swap("<ceb:currency>142</ceb:currency>", "").find("currency: required element is missing"), std::string::npos);
+  const DecodedMessage twice = Ok(Decode(std::regex_replace(
+      xml, std::regex("<ceb:packNo>1</ceb:packNo>"), "<ceb:packNo>1</ceb:packNo><ceb:packNo>1</ceb:packNo>")));
+  ASSERT_FALSE(twice.errors[0].empty());
+  EXPECT_EQ(twice.errors[0].back().path, "Logistics[1].LogisticsHead.packNo");
+  EXPECT_EQ(twice.errors[0].back().reason, "unexpected element (unknown, repeated or out of schema order)");
+}
+
+TEST(Codec, RejectsWhatIsNotAMessage) {
+  EXPECT_EQ(Failed(Decode("")).status, "-1");
+  EXPECT_EQ(Failed(Decode("<a>")).status, "-1");
+  EXPECT_EQ(Failed(Decode("<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+                          "<ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\" guid=\"x\" version=\"1.0\">&e;</ceb:CEB311Message>"))
+                .status,
+            "-2");  // external entities are never fetched; the bad guid stops it
+  EXPECT_NE(Failed(Decode("<ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\" guid=\"short\" version=\"1.0\"/>"))
+                .info.find("@guid must be 36 characters"), std::string::npos);
+  std::string bad_utf8 = "<a>\xC3\x28</a>";
+  EXPECT_NE(Failed(Decode(bad_utf8)).info.find("not valid UTF-8"), std::string::npos);
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));  // a surrogate
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));      // overlong '/'
+  EXPECT_TRUE(IsValidUtf8("衡阳"));
+}
+
+TEST(Codec, EveryReceiptKindIsSchemaValid) {
+  app::ClearanceMessages m = app::MakeClearance(app::DemoClearances()[1]);
+  std::vector<std::pair<MessageType, Record>> receipts;
+  for (const std::string* xml : {&m.order, &m.payment, &m.waybill, &m.inventory}) {
+    const DecodedMessage d = Ok(Decode(*xml));
+    receipts.emplace_back(ReceiptTypeOf(d.message.type),
+                          clearance::MakeReceipt(d.message.records[0], "-621003", "理由 <&> \x01 reason", 1718069415000,
+                                                 "B20240611000000001", "49002024I000000001"));
+  }
+  const Inventory inv = std::get<Inventory>(Ok(Decode(m.inventory)).message.records[0]);
+  clearance::TaxAssessment t;
+  for (const auto& l : inv.lists) t.lines.push_back({l.gnum, l.gcode, l.totalPrice, Decimal{}, Decimal{}, Decimal{}});
+  receipts.emplace_back(MessageType::kCEB816, clearance::MakeTaxBill(inv, t, "49002024I000000001", "49002024I000000001_0", 0));
+  receipts.emplace_back(MessageType::kCEB818, clearance::MakeTaxStatus(inv, "49002024I000000001", "x_0", "3", 0));
+  receipts.emplace_back(MessageType::kCEB900, clearance::MakeFormatReceipt("", "-1", "bad", "Unknown", "<a", 0));
+  for (auto& [type, record] : receipts) {
+    Message msg;
+    msg.type = type;
+    msg.guid = "4CDE1CFD-EDED-46B1-946C-B8022E42FC94";
+    msg.records.push_back(record);
+    std::string xml = Encode(msg);
+    EXPECT_EQ(testing::ValidateAgainstImportXsd(xml), "") << xml;
+    EXPECT_EQ(Encode(Ok(Decode(xml)).message), xml) << "receipts read back too";
+  }
+}
+
+}  // namespace
+}  // namespace kuajing::codec

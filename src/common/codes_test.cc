@@ -1,0 +1,74 @@
+#include "common/codes.h"
+
+#include <gtest/gtest.h>
+
+#include "common/civil_time.h"
+#include "common/csv.h"
+#include "common/hash.h"
+
+namespace kuajing {
+namespace {
+
+TEST(ResidentId, AcceptsValidAndRejectsWrongCheckDigits) {
+  EXPECT_TRUE(IsValidResidentId("430404199001011237"));
+  EXPECT_TRUE(IsValidResidentId("11010519491231002X"));  // the GB 11643 example, check X
+  EXPECT_TRUE(IsValidResidentId("11010519491231002x"));
+  EXPECT_FALSE(IsValidResidentId("430404199001011238"));  // check digit off by one
+  EXPECT_FALSE(IsValidResidentId("43040419900101123"));   // 17 characters
+  EXPECT_FALSE(IsValidResidentId("430404199013011234"));  // month 13, valid check digit
+  EXPECT_FALSE(IsValidResidentId("A30404199001011237"));
+}
+
+TEST(Uscc, ChecksTheCheckCharacter) {
+  EXPECT_TRUE(IsValidUscc("9144030071526726XG"));  // example of domain-reference 6.2
+  EXPECT_TRUE(IsValidUscc("91430400MA4T8K2Q1W"));
+  EXPECT_FALSE(IsValidUscc("9144030071526726XH"));
+  EXPECT_FALSE(IsValidUscc("9144030071526726IG"));  // I is not in the alphabet
+  EXPECT_TRUE(IsValidEnterpriseCode("4304961001"));
+  EXPECT_TRUE(IsValidEnterpriseCode("312226T001"));
+  EXPECT_FALSE(IsValidEnterpriseCode("4304961"));
+  EXPECT_FALSE(IsValidEnterpriseCode("43049610a1"));  // lower case
+}
+
+TEST(CivilTime, ParsesAndFormatsChinaStandardTime) {
+  auto t = ParseAppTime("20240611093015");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(*t, 1718069415000);  // 2024-06-11T01:30:15Z
+  EXPECT_EQ(FormatAppTime(*t), "20240611093015");
+  EXPECT_EQ(FormatReturnTime(*t + 7), "20240611093015007");
+  EXPECT_EQ(FormatDate8(*ParseAppTime("20241231235959")), "20241231");
+  EXPECT_EQ(CstYear(*ParseAppTime("20250101000000")), 2025);  // 16:00 UTC on 31 Dec is 2025 in CST
+  EXPECT_TRUE(ParseAppTime("20240229120000"));
+  EXPECT_FALSE(ParseAppTime("20230229120000"));
+  EXPECT_FALSE(ParseAppTime("20240611246000"));
+  EXPECT_FALSE(ParseAppTime("2024061109301"));
+  EXPECT_FALSE(ParseAppTime("2024O611093015"));
+}
+
+TEST(Csv, ReadsQuotedFieldsAndRejectsRaggedRows) {
+  auto t = ParseCsv("\xEF\xBB\xBF" "a,b,c\n1,\"x, \"\"y\"\"\",3\r\n\n4,\"multi\nline\",6\n");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->header, (std::vector<std::string>{"a", "b", "c"}));
+  ASSERT_EQ(t->rows.size(), 2u);
+  EXPECT_EQ(t->rows[0][1], "x, \"y\"");
+  EXPECT_EQ(t->rows[1][1], "multi\nline");
+  EXPECT_EQ(t->Column("c"), 2);
+  EXPECT_EQ(t->Column("d"), -1);
+  auto bad = ParseCsv("a,b\n1,2,3\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("row 2 has 3 fields"), std::string::npos);
+  EXPECT_FALSE(ParseCsv("a\n\"open").ok());
+  EXPECT_FALSE(ParseCsv("").ok());
+}
+
+TEST(Hash, GuidsAreStableAndWellFormed) {
+  std::string g = DeterministicGuid("x");
+  EXPECT_EQ(g, DeterministicGuid("x"));
+  EXPECT_NE(g, DeterministicGuid("y"));
+  ASSERT_EQ(g.size(), 36u);
+  EXPECT_EQ(g[8], '-');
+  EXPECT_EQ(g.find_first_not_of("0123456789ABCDEF-"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kuajing
