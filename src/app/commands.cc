@@ -38,6 +38,8 @@ options:
   --inspection-rate R    share of lists drawn for random inspection, 0..1 (default 0)
   --seed N               seed of the random inspection draw (default 1)
   --no-random            no random inspection (same as --inspection-rate 0)
+  --quiet                ingest: no report per file, only the summary
+  --ack                  ingest: print "ack FILE" once FILE's message is durable
 )";
 
 struct Args {
@@ -51,7 +53,7 @@ Args Parse(const std::vector<std::string>& a, size_t from) {
       {"--data", true},   {"--reference", true}, {"--receipts", true}, {"--now", true},
       {"--inspection-rate", true}, {"--seed", true}, {"--id", true}, {"--year", true},
       {"--invt", true},   {"--reason", true},    {"--officer", true},  {"--no-random", false},
-      {"--release", false}, {"--reject", false}, {"--quiet", false}};
+      {"--release", false}, {"--reject", false}, {"--quiet", false}, {"--ack", false}};
   Args out;
   for (size_t i = from; i < a.size(); ++i) {
     if (a[i].rfind("--", 0) != 0) {
@@ -150,24 +152,37 @@ std::string Field(const std::string& xml, const std::string& name) {
   return xml.substr(b, e - b);
 }
 
+// What a run decided: each inventory counts once, by its latest status.
 struct Tally {
-  int released = 0, rejected = 0, held = 0, waiting = 0, format_errors = 0;
+  std::map<std::string, std::string> last_status;  // inventory guid -> latest CEB622 status
+  int format_errors = 0;
   Decimal tax;
   void Add(const storage::StoredReceipt& r) {
     if (r.type == "CEB622") {
-      if (r.status == "800") ++released;
-      else if (r.status == "300" || r.status == "500") ++held;
-      else if (r.status == "2") ++waiting;
-      else if (r.status == "100" || (!r.status.empty() && r.status[0] == '-')) ++rejected;
+      last_status[r.answers_guid] = r.status;
     } else if (r.type == "CEB816") {
+      const std::string head = r.xml.substr(0, r.xml.find("</ceb:TaxHeadRd>"));
       for (const char* f : {"customsTax", "valueAddedTax", "consumptionTax"}) {
-        size_t head_end = r.xml.find("</ceb:TaxHeadRd>");
-        std::string head = r.xml.substr(0, head_end);
         if (auto d = Decimal::Parse(Field(head, f))) tax += *d;
       }
     } else if (r.type == "CEB900") {
       ++format_errors;
     }
+  }
+  int Count(std::initializer_list<const char*> statuses, bool negative = false) const {
+    int n = 0;
+    for (const auto& [guid, st] : last_status) {
+      bool hit = negative && !st.empty() && st[0] == '-';
+      for (const char* s : statuses) hit = hit || st == s;
+      n += hit;
+    }
+    return n;
+  }
+  std::string Summary() const {
+    return "released " + std::to_string(Count({"800", "899"})) + ", rejected " +
+           std::to_string(Count({"100"}, true)) + ", held " + std::to_string(Count({"300", "500"})) +
+           ", waiting " + std::to_string(Count({"1", "2"})) + ", format errors " +
+           std::to_string(format_errors) + "; tax assessed " + tax.ToMoneyString() + " CNY";
   }
 };
 
@@ -177,7 +192,9 @@ void Report(const std::string& label, const Answer& a, bool quiet) {
   for (const auto& r : a.receipts) {
     std::string info = Field(r.xml, "returnInfo");
     if (info.size() > 160) info = info.substr(0, 157) + "...";
-    std::cout << "  " << r.type << " " << r.status << " " << StatusWord(r.status);
+    const bool tax_bill = r.type == "CEB816" || r.type == "CEB818";
+    std::cout << "  " << r.type << " " << r.status << " "
+              << (tax_bill ? (r.status == "3" ? "void" : "generated") : StatusWord(r.status));
     if (r.type == "CEB816") {
       size_t head_end = r.xml.find("</ceb:TaxHeadRd>");
       std::string head = r.xml.substr(0, head_end);
@@ -239,10 +256,10 @@ int Ingest(const Args& a) {
       }
     }
     Report(file, *answer, quiet);
+    // "ack FILE" is printed only after the message is durable: a client may forget the file.
+    if (a.opts.count("--ack")) std::cout << "ack " << file << std::endl;
   }
-  std::cout << "released " << tally.released << ", rejected " << tally.rejected << ", held " << tally.held
-            << ", waiting " << tally.waiting << ", format errors " << tally.format_errors << "; tax assessed "
-            << tally.tax.ToMoneyString() << " CNY; receipts in " << out_dir.string() << "\n";
+  std::cout << tally.Summary() << "; receipts in " << out_dir.string() << "\n";
   return 0;
 }
 
@@ -349,8 +366,7 @@ int Demo(const Args& a) {
       }
     }
   }
-  std::cout << "\nreleased " << tally.released << ", rejected " << tally.rejected << ", held for an officer "
-            << tally.held << "; tax assessed " << tally.tax.ToMoneyString() << " CNY\n";
+  std::cout << "\n" << tally.Summary() << "\n";
   const ClearanceSpec first = DemoClearances().front();
   clearance::QuotaView q = (*platform)->Quota(first.buyer_id, 2024);
   std::cout << "buyer " << first.buyer_name << " has used " << q.used.ToMoneyString() << " of 26000.00 CNY in 2024 ("
