@@ -29,11 +29,17 @@ usage:
   kuajing decide --data DIR --invt NO (--release | --reject) [--reason TEXT] [--officer NAME]
                                                  an officer's decision on a held list
   kuajing demo   [--data DIR] [options]          clear the shipped demo batch and report
+  kuajing generate --out DIR --clearances N [--batch B] [--first K]
+                                                 write N generated clearances as CEB files,
+                                                 B documents per message (default 100), for
+                                                 benchmarks: inventories, orders, payments,
+                                                 waybills in that order
 
 options:
   --reference DIR        reference data folder (enterprises.csv, goods.csv); default: the
                          shipped data/reference
-  --receipts DIR         where ingest writes receipts (default DATA/receipts)
+  --receipts DIR         where ingest writes receipts (default DATA/receipts); "none" keeps
+                         them in the store only
   --now yyyyMMddHHmmss   process at this fixed time (CST) instead of the clock
   --inspection-rate R    share of lists drawn for random inspection, 0..1 (default 0)
   --seed N               seed of the random inspection draw (default 1)
@@ -53,7 +59,8 @@ Args Parse(const std::vector<std::string>& a, size_t from) {
       {"--data", true},   {"--reference", true}, {"--receipts", true}, {"--now", true},
       {"--inspection-rate", true}, {"--seed", true}, {"--id", true}, {"--year", true},
       {"--invt", true},   {"--reason", true},    {"--officer", true},  {"--no-random", false},
-      {"--release", false}, {"--reject", false}, {"--quiet", false}, {"--ack", false}};
+      {"--release", false}, {"--reject", false}, {"--quiet", false}, {"--ack", false},
+      {"--out", true}, {"--clearances", true}, {"--batch", true}, {"--first", true}};
   Args out;
   for (size_t i = from; i < a.size(); ++i) {
     if (a[i].rfind("--", 0) != 0) {
@@ -224,8 +231,9 @@ int Ingest(const Args& a) {
     return 1;
   }
   fs::path out_dir = a.opts.count("--receipts") ? fs::path(a.opts.at("--receipts")) : fs::path(a.opts.at("--data")) / "receipts";
+  const bool write_files = out_dir != "none";
   std::error_code ec;
-  fs::create_directories(out_dir, ec);
+  if (write_files) fs::create_directories(out_dir, ec);
   if (ec) {
     std::cerr << "cannot create " << out_dir << ": " << ec.message() << "\n";
     return 1;
@@ -249,6 +257,7 @@ int Ingest(const Args& a) {
     }
     for (const auto& r : answer->receipts) {
       if (!answer->repeated) tally.Add(r);
+      if (!write_files) continue;
       Status st = WriteReceiptFile(out_dir, r);
       if (!st.ok()) {
         std::cerr << st.message() << "\n";
@@ -322,6 +331,37 @@ int Decide(const Args& a) {
   return 0;
 }
 
+int Generate(const Args& a) {
+  if (!a.opts.count("--out") || !a.opts.count("--clearances")) {
+    std::cerr << "generate needs --out DIR --clearances N\n";
+    return 2;
+  }
+  const uint64_t n = std::stoull(a.opts.at("--clearances"));
+  const uint64_t batch = a.opts.count("--batch") ? std::stoull(a.opts.at("--batch")) : 100;
+  const uint64_t first = a.opts.count("--first") ? std::stoull(a.opts.at("--first")) : 0;
+  if (batch < 1 || batch > 100) {
+    std::cerr << "--batch must be 1 to 100 (the standard's limit per message)\n";
+    return 2;
+  }
+  fs::path out = a.opts.at("--out");
+  fs::create_directories(out);
+  uint64_t files = 0, bytes = 0;
+  for (uint64_t i = 0; i < n; i += batch) {
+    BatchMessages b = MakeBatch(GeneratedClearances(first + i, std::min(batch, n - i)));
+    char name[32];
+    std::snprintf(name, sizeof name, "%08llu", static_cast<unsigned long long>(i / batch));
+    int k = 0;
+    for (const std::string* xml : {&b.inventories, &b.orders, &b.payments, &b.waybills}) {
+      static constexpr const char* kKinds[] = {"1-inventories", "2-orders", "3-payments", "4-waybills"};
+      std::ofstream(out / (std::string(name) + "-" + kKinds[k++] + ".xml"), std::ios::binary) << *xml;
+      ++files;
+      bytes += xml->size();
+    }
+  }
+  std::cout << "wrote " << n << " clearances in " << files << " files (" << bytes / 1024 << " KiB) to " << out.string() << "\n";
+  return 0;
+}
+
 int Demo(const Args& a) {
   std::string data = a.opts.count("--data") ? a.opts.at("--data") : (fs::temp_directory_path() / "kuajing-demo").string();
   if (!a.opts.count("--data")) fs::remove_all(data);
@@ -391,6 +431,7 @@ int RunCommand(const std::vector<std::string>& args) {
   if (cmd == "quota") return Quota(a);
   if (cmd == "decide") return Decide(a);
   if (cmd == "demo") return Demo(a);
+  if (cmd == "generate") return Generate(a);
   std::cerr << "unknown command " << cmd << "\n" << kUsage;
   return 2;
 }

@@ -259,6 +259,45 @@ BatchMessages MakeBatch(const std::vector<ClearanceSpec>& specs) {
   return b;
 }
 
+std::vector<ClearanceSpec> GeneratedClearances(uint64_t first, uint64_t count) {
+  struct Goods {
+    const char* gcode;
+    const char* name;
+    const char* unit;
+    int64_t price_fen;
+    const char* country;
+  };
+  static constexpr Goods kGoods[] = {
+      {"3304990099", "保湿面霜", "142", 32800, "116"},   {"1901101000", "婴幼儿配方奶粉", "122", 26800, "609"},
+      {"9619001100", "婴儿纸尿裤", "125", 12900, "116"}, {"2106909090", "复合维生素片", "140", 19800, "601"},
+      {"2204210000", "红葡萄酒", "142", 39800, "305"},   {"3303000000", "淡香水", "142", 68000, "305"},
+      {"4202210090", "真皮手提包", "011", 249900, "307"}, {"9102110000", "石英手表", "008", 158000, "116"},
+      {"6403990090", "皮革休闲鞋", "025", 89900, "502"},  {"3305100000", "洗发水", "142", 8900, "116"},
+  };
+  std::vector<ClearanceSpec> out;
+  out.reserve(count);
+  for (uint64_t n = first; n < first + count; ++n) {
+    ClearanceSpec s;
+    s.seed = n;
+    char no[32];
+    std::snprintf(no, sizeof no, "HYG%011llu", static_cast<unsigned long long>(n));
+    s.order_no = no;
+    s.logistics_no = std::string("XN") + (no + 3);
+    s.buyer_id = MakeResidentId(n);
+    s.buyer_phone = "139" + std::to_string(10000000 + n % 89999999);
+    uint64_t h = Hash64(s.order_no);
+    const int lines = 1 + static_cast<int>(h % 3);
+    for (int i = 0; i < lines; ++i) {
+      const Goods& g = kGoods[(h >> (8 * i)) % 10];
+      s.items.push_back(GoodsItem{g.gcode, g.name, g.unit, Decimal::FromUnits(1 + static_cast<int64_t>((h >> 20) % 2)),
+                                  Decimal::FromFen(g.price_fen), g.country});
+    }
+    s.freight = Decimal::FromFen(static_cast<int64_t>(h % 3) * 1000);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 std::vector<ClearanceSpec> DemoClearances() {
   auto item = [](const char* gcode, const char* name, int64_t price_fen, int64_t qty = 1,
                  const char* unit = "007", const char* country = "116") {

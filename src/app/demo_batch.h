@@ -57,6 +57,10 @@ BatchMessages MakeBatch(const std::vector<ClearanceSpec>& specs);
 // A valid GB 11643 resident ID for a sequence number (for generated buyers).
 std::string MakeResidentId(uint64_t n);
 
+// `count` varied, valid clearances (goods from the positive list at plausible prices, one buyer per
+// clearance, numbers from `first`), for benchmarks and load. Deterministic.
+std::vector<ClearanceSpec> GeneratedClearances(uint64_t first, uint64_t count);
+
 // The shipped demo: a morning at the Hengyang zone, with what a zone really sees (clean orders,
 // an over-limit order, a buyer near the annual limit, a document mismatch, goods off the positive
 // list, a single expensive item held for review).

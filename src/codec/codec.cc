@@ -76,9 +76,57 @@ std::string_view NamespaceOf(pugi::xml_node n) {
   return {};
 }
 
+// The namespace bound to `prefix` ("" = default) in the scope of element `n`.
+std::string_view ResolvePrefix(pugi::xml_node n, std::string_view prefix) {
+  for (pugi::xml_node p = n; p && p.type() == pugi::node_element; p = p.parent()) {
+    for (pugi::xml_attribute a = p.first_attribute(); a; a = a.next_attribute()) {
+      std::string_view name = a.name();
+      if (name.substr(0, 5) != "xmlns") continue;
+      if ((prefix.empty() && name.size() == 5) ||
+          (name.size() == 6 + prefix.size() && name[5] == ':' && name.substr(6) == prefix)) {
+        return a.value();
+      }
+    }
+  }
+  return {};
+}
+
+std::string_view PrefixOf(pugi::xml_node n) {
+  std::string_view name = n.name();
+  size_t colon = name.find(':');
+  return colon == std::string_view::npos ? std::string_view() : name.substr(0, colon);
+}
+
 bool IsCeb(pugi::xml_node n, std::string_view local) {
   return LocalName(n) == local && NamespaceOf(n) == kCebNamespace;
 }
+
+// Resolves the namespaces of the children of one element. Children without attributes of their
+// own (nearly all) share the parent's scope, so a prefix is resolved once per parent, not once per
+// child: reading is namespace-aware at almost no cost.
+class ChildNamespaces {
+ public:
+  explicit ChildNamespaces(pugi::xml_node parent) : parent_(parent) {}
+  bool InCeb(pugi::xml_node child) {
+    if (child.first_attribute()) return NamespaceOf(child) == kCebNamespace;
+    std::string_view prefix = PrefixOf(child);
+    if (!valid_ || prefix != prefix_) {
+      prefix_ = prefix;
+      in_ceb_ = ResolvePrefix(parent_, prefix) == kCebNamespace;
+      valid_ = true;
+    }
+    return in_ceb_;
+  }
+  bool IsCeb(pugi::xml_node child, std::string_view local) {
+    return LocalName(child) == local && InCeb(child);
+  }
+
+ private:
+  pugi::xml_node parent_;
+  std::string_view prefix_;
+  bool in_ceb_ = false;
+  bool valid_ = false;
+};
 
 pugi::xml_node FirstElement(pugi::xml_node n) {
   pugi::xml_node c = n.first_child();
@@ -110,7 +158,14 @@ std::string_view TrimXmlSpace(std::string_view s) {
   return s;
 }
 
-void AssignText(const FieldSpec& f, std::string_view text, std::string& m, const std::string& path,
+// Field paths ("Inventory[2].InventoryHead.qty") are built only when there is an error to report.
+struct FieldPath {
+  const std::string& parent;
+  const char* name;
+  operator std::string() const { return parent + "." + name; }  // NOLINT: implicit on purpose
+};
+
+void AssignText(const FieldSpec& f, std::string_view text, std::string& m, const FieldPath& path,
                 ErrorSink& errs) {
   size_t len = Utf8Length(text);
   if (f.min_len == f.max_len && len != f.min_len && (f.required || len > 0)) {
@@ -126,7 +181,7 @@ void AssignText(const FieldSpec& f, std::string_view text, std::string& m, const
 }
 
 template <typename D>  // Decimal or std::optional<Decimal>
-void AssignDecimal(const FieldSpec& f, std::string_view text, D& m, const std::string& path,
+void AssignDecimal(const FieldSpec& f, std::string_view text, D& m, const FieldPath& path,
                    ErrorSink& errs) {
   text = TrimXmlSpace(text);
   if (text.empty()) {
@@ -143,7 +198,7 @@ void AssignDecimal(const FieldSpec& f, std::string_view text, D& m, const std::s
 }
 
 template <typename I>  // int64_t or std::optional<int64_t>
-void AssignInt(const FieldSpec& f, std::string_view text, I& m, const std::string& path,
+void AssignInt(const FieldSpec& f, std::string_view text, I& m, const FieldPath& path,
                ErrorSink& errs) {
   text = TrimXmlSpace(text);
   int64_t v = 0;
@@ -175,21 +230,22 @@ const std::vector<std::string_view>& FieldNames() {
 template <typename E>
 void ReadEntity(pugi::xml_node node, E& e, const std::string& path, ErrorSink& errs) {
   const std::vector<std::string_view>& names = FieldNames<E>();
+  ChildNamespaces ns(node);
   size_t index = 0;
   auto comes_later = [&](pugi::xml_node c) {
-    if (NamespaceOf(c) != kCebNamespace) return false;
+    if (!ns.InCeb(c)) return false;
     std::string_view local = LocalName(c);
     return std::find(names.begin() + static_cast<std::ptrdiff_t>(index) + 1, names.end(), local) != names.end();
   };
   pugi::xml_node child = FirstElement(node);
   VisitFields(e, [&](const FieldSpec& f, auto& member) {
-    while (child && !IsCeb(child, f.name) && !comes_later(child)) {
+    while (child && !ns.IsCeb(child, f.name) && !comes_later(child)) {
       errs.Add(path + "." + std::string(LocalName(child)),
                "unexpected element (unknown, repeated or out of schema order)");
       child = NextElement(child);
     }
     ++index;
-    if (!child || !IsCeb(child, f.name)) {
+    if (!child || !ns.IsCeb(child, f.name)) {
       if (f.required) errs.Add(path + "." + f.name, "required element is missing");
       return;
     }
@@ -198,7 +254,7 @@ void ReadEntity(pugi::xml_node node, E& e, const std::string& path, ErrorSink& e
     } else {
       std::string_view text = child.child_value();
       using M = std::decay_t<decltype(member)>;
-      std::string fpath = path + "." + f.name;
+      const FieldPath fpath{path, f.name};
       if constexpr (std::is_same_v<M, std::string>) {
         AssignText(f, text, member, fpath, errs);
       } else if constexpr (std::is_same_v<M, Decimal> || std::is_same_v<M, std::optional<Decimal>>) {
@@ -223,9 +279,10 @@ R ReadRecord(pugi::xml_node node, const std::string& path, const DecodeOptions& 
     ReadEntity(node, r, path, errs);
   } else {
     using L = Layout<R>;
+    ChildNamespaces ns(node);
     pugi::xml_node child = FirstElement(node);
     const std::string head_path = path + "." + L::Head::kName;
-    if (child && IsCeb(child, L::Head::kName)) {
+    if (child && ns.IsCeb(child, L::Head::kName)) {
       ReadEntity(child, r.head, head_path, errs);
       child = NextElement(child);
     } else {
@@ -234,7 +291,7 @@ R ReadRecord(pugi::xml_node node, const std::string& path, const DecodeOptions& 
     if constexpr (kHasLines<R>) {
       const int max_lines = std::is_same_v<R, Delivery> ? limits.max_delivery_lines : limits.max_lines;
       int n = 0;
-      for (; child && IsCeb(child, L::Line::kName); child = NextElement(child)) {
+      for (; child && ns.IsCeb(child, L::Line::kName); child = NextElement(child)) {
         if (++n > max_lines) {
           errs.Add(path + "." + L::Line::kName,
                    "more than " + std::to_string(max_lines) + " lines (the schema's maxOccurs)");
@@ -248,7 +305,7 @@ R ReadRecord(pugi::xml_node node, const std::string& path, const DecodeOptions& 
     }
     for (; child; child = NextElement(child)) {
       if constexpr (kHasLines<R>) {
-        if (IsCeb(child, Layout<R>::Line::kName)) break;  // over the line limit, reported above
+        if (ns.IsCeb(child, Layout<R>::Line::kName)) break;  // over the line limit, reported above
       }
       errs.Add(path + "." + std::string(LocalName(child)),
                "unexpected element (unknown, repeated or out of schema order)");
@@ -378,6 +435,15 @@ size_t Utf8Length(std::string_view s) {
 bool IsValidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
+    // Fast path: eight ASCII bytes at a time (most of a CEB message is ASCII markup).
+    if (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if ((w & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     auto c = static_cast<unsigned char>(s[i]);
     int extra;
     uint32_t cp;

@@ -1,0 +1,94 @@
+// Kernels of the clearance path, each against its floor: pugixml's bare parse of the same bytes.
+//   codec_bench --benchmark_filter=. (see bench/README.md for the figures and the machine)
+#include <benchmark/benchmark.h>
+#include <pugixml.hpp>
+
+#include "app/demo_batch.h"
+#include "clearance/engine.h"
+#include "clearance/tax.h"
+#include "codec/codec.h"
+#include "common/civil_time.h"
+
+namespace kuajing {
+namespace {
+
+const app::ClearanceMessages& One() {
+  static const app::ClearanceMessages m = app::MakeClearance(app::GeneratedClearances(7, 1)[0]);
+  return m;
+}
+
+const app::BatchMessages& Batch() {
+  static const app::BatchMessages b = app::MakeBatch(app::GeneratedClearances(0, 100));
+  return b;
+}
+
+void BM_PugixmlParseInventory(benchmark::State& state) {  // the floor
+  const std::string& xml = One().inventory;
+  for (auto _ : state) {
+    pugi::xml_document doc;
+    benchmark::DoNotOptimize(doc.load_buffer(xml.data(), xml.size()));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * xml.size()));
+}
+BENCHMARK(BM_PugixmlParseInventory);
+
+void BM_DecodeInventory(benchmark::State& state) {
+  const std::string& xml = One().inventory;
+  for (auto _ : state) benchmark::DoNotOptimize(codec::Decode(xml));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * xml.size()));
+}
+BENCHMARK(BM_DecodeInventory);
+
+void BM_DecodeBatchOf100Inventories(benchmark::State& state) {
+  const std::string& xml = Batch().inventories;
+  for (auto _ : state) benchmark::DoNotOptimize(codec::Decode(xml));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * xml.size()));
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(BM_DecodeBatchOf100Inventories);
+
+void BM_EncodeInventory(benchmark::State& state) {
+  auto d = std::get<codec::DecodedMessage>(codec::Decode(One().inventory));
+  for (auto _ : state) benchmark::DoNotOptimize(codec::Encode(d.message));
+}
+BENCHMARK(BM_EncodeInventory);
+
+void BM_AssessTax(benchmark::State& state) {
+  std::vector<clearance::TaxLineInput> lines = {
+      {1, "3304990000", Decimal::FromUnits(328), *Decimal::Parse("0.13"), *Decimal::Parse("0.15"), *Decimal::Parse("0.01")},
+      {2, "1901101000", Decimal::FromUnits(536), *Decimal::Parse("0.13"), Decimal{}, *Decimal::Parse("0.15")}};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(clearance::AssessTax(lines, Decimal::FromUnits(20), false, *Decimal::Parse("0.7")));
+  }
+}
+BENCHMARK(BM_AssessTax);
+
+// The rule engine alone (no store): 100 complete clearances per iteration, four documents each,
+// decoded beforehand. Items = clearances.
+void BM_EngineClearances(benchmark::State& state) {
+  static const auto ref = *reference::ReferenceData::LoadDir(KJ_SOURCE_DIR "/data/reference");
+  const app::BatchMessages& b = Batch();
+  std::vector<codec::DecodedMessage> decoded;
+  for (const std::string* xml : {&b.inventories, &b.orders, &b.payments, &b.waybills}) {
+    decoded.push_back(std::get<codec::DecodedMessage>(codec::Decode(*xml)));
+  }
+  int64_t now = *ParseAppTime("20240611100000");
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto engine = std::make_unique<clearance::Engine>(&ref, clearance::RulesConfig{});
+    state.ResumeTiming();
+    for (const auto& d : decoded) {
+      benchmark::DoNotOptimize(engine->Process(d, d.message.base_transfer->copCode, now));
+    }
+    state.PauseTiming();
+    engine.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(BM_EngineClearances);
+
+}  // namespace
+}  // namespace kuajing
+
+BENCHMARK_MAIN();
