@@ -289,8 +289,10 @@ std::vector<ClearanceSpec> GeneratedClearances(uint64_t first, uint64_t count) {
     const int lines = 1 + static_cast<int>(h % 3);
     for (int i = 0; i < lines; ++i) {
       const Goods& g = kGoods[(h >> (8 * i)) % 10];
-      s.items.push_back(GoodsItem{g.gcode, g.name, g.unit, Decimal::FromUnits(1 + static_cast<int64_t>((h >> 20) % 2)),
-                                  Decimal::FromFen(g.price_fen), g.country});
+      // Two of the cheaper goods now and then; an expensive one alone.
+      const int64_t qty = g.price_fen < 100000 ? 1 + static_cast<int64_t>((h >> 20) % 2) : 1;
+      s.items.push_back(GoodsItem{g.gcode, g.name, g.unit, Decimal::FromUnits(qty), Decimal::FromFen(g.price_fen),
+                                  g.country});
     }
     s.freight = Decimal::FromFen(static_cast<int64_t>(h % 3) * 1000);
     out.push_back(std::move(s));
