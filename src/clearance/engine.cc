@@ -1012,7 +1012,8 @@ struct Engine::State {
       if (v.phase != Phase::kRejected && v.phase != Phase::kCancelled) {
         inventory_of_waybill[Key(h.logisticsCode, h.logisticsNo)] = row.key;
       }
-      if (!v.invt_no.empty()) inventory_of_invt_no[v.invt_no] = row.key;
+      // The same indexes the live engine keeps: a rejected list is unlinked (see Unlink).
+      if (!v.invt_no.empty() && v.phase != Phase::kRejected) inventory_of_invt_no[v.invt_no] = row.key;
       if (v.counted.e5 != 0) quota[Key(h.buyerIdNumber, std::to_string(v.year))] += v.counted - v.restored;
       inventories[row.key] = std::move(v);
     } else if (row.kind == "delivery") {
@@ -1083,14 +1084,15 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
   State& s = *s_;
   auto idx = s.inventory_of_invt_no.find(d.invt_no);
   if (idx == s.inventory_of_invt_no.end()) return FailedPrecondition("no inventory list " + d.invt_no);
-  State::InventoryRec& inv = s.inventories.at(idx->second);
+  const std::string key = idx->second;  // a copy: the index entry is erased below
+  State::InventoryRec& inv = s.inventories.at(key);
   if (inv.phase != Phase::kReview && inv.phase != Phase::kInspection) {
     return FailedPrecondition("list " + d.invt_no + " is " + State::PhaseName(inv.phase) + ", not held");
   }
   StepResult result;
   s.out = &result;
   s.now = now_ms;
-  s.Touch("inventory", idx->second);
+  s.Touch("inventory", key);
   const std::string who = d.officer.empty() ? "officer" : d.officer;
   if (d.action == OfficerDecision::Action::kRelease) {
     inv.hold_reason.clear();
@@ -1100,8 +1102,7 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
     s.CountQuota(inv.doc.head.buyerIdNumber, inv.year, Decimal{} - (inv.counted - inv.restored), inv.invt_no,
                  "rejected by " + who);
     inv.restored = inv.counted;
-    s.inventory_of_invt_no.erase(inv.invt_no);
-    s.Unlink(inv, idx->second);
+    s.Unlink(inv, key);
     inv.phase = Phase::kRejected;
     s.Answer(inv.doc, MessageType::kCEB622, status::kRejected,
              "海关退单: " + (d.reason.empty() ? std::string("rejected by customs") : d.reason) + " (" + who + ")",

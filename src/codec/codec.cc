@@ -17,7 +17,7 @@ namespace {
 // Record layout: how each record kind sits in its message (schema wrapper element, head, lines).
 
 struct NoLine {
-  static constexpr const char* kName = "";
+  [[maybe_unused]] static constexpr const char* kName = "";
 };
 
 template <typename R>

@@ -178,8 +178,7 @@ class SqliteStore final : public Store {
     static constexpr const char* kSql[kStmtCount] = {
         "INSERT INTO messages(guid, type, sender, received_ms, accepted, raw) VALUES(?,?,?,?,?,?)",
         "INSERT INTO receipts(message_seq, type, answers_guid, status, xml) VALUES(?,?,?,?,?)",
-        "INSERT INTO state(kind, key, value) VALUES(?,?,?) "
-        "ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO state(kind, key, value) VALUES(?,?,?) ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value",
         "DELETE FROM state WHERE kind = ? AND key = ?",
         "INSERT INTO quota_ledger(buyer_id, year, delta_e5, invt_no, reason, at_ms) VALUES(?,?,?,?,?,?)",
         "SELECT seq FROM messages WHERE guid = ? AND accepted = 1 ORDER BY seq LIMIT 1",
