@@ -158,6 +158,15 @@ std::string_view TrimXmlSpace(std::string_view s) {
   return s;
 }
 
+// XML 1.0 allows no C0 control character but tab, line feed and carriage return (§2.2), not even
+// as a character reference; pugixml does not check, so the codec does.
+bool HasForbiddenControl(std::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') return true;
+  }
+  return false;
+}
+
 // Field paths ("Inventory[2].InventoryHead.qty") are built only when there is an error to report.
 struct FieldPath {
   const std::string& parent;
@@ -167,6 +176,10 @@ struct FieldPath {
 
 void AssignText(const FieldSpec& f, std::string_view text, std::string& m, const FieldPath& path,
                 ErrorSink& errs) {
+  if (HasForbiddenControl(text)) {
+    errs.Add(path, "contains a control character, which XML does not allow");
+    return;
+  }
   size_t len = Utf8Length(text);
   if (f.min_len == f.max_len && len != f.min_len && (f.required || len > 0)) {
     errs.Add(path, "must be exactly " + std::to_string(f.min_len) + " characters (" +
@@ -502,6 +515,10 @@ DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits) {
     return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] root element " + root_name +
                           " is not in the namespace " + std::string(kCebNamespace),
                 root_name, guid);
+  }
+  if (HasForbiddenControl(guid) || HasForbiddenControl(root.attribute("version").value())) {
+    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] attribute " + root_name +
+                          "@guid or @version contains a control character", root_name);
   }
   if (Utf8Length(guid) != 36) {
     return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] attribute " + root_name +

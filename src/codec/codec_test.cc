@@ -105,6 +105,8 @@ TEST(Codec, NamesTheFieldAndTheRule) {
             "Logistics[1].LogisticsHead.packNo: not a valid integer: 'one'");
   EXPECT_EQ(swap("<ceb:weight>1.2</ceb:weight>", "<ceb:weight>1.2.3</ceb:weight>"),
             "Logistics[1].LogisticsHead.weight: not a valid N19,5 number (two decimal points): '1.2.3'");
+  EXPECT_EQ(swap("<ceb:consignee>", "<ceb:consignee>\x10"),
+            "Logistics[1].LogisticsHead.consignee: contains a control character, which XML does not allow");
   EXPECT_EQ(swap("<ceb:currency>142</ceb:currency>", "<ceb:currency>1420</ceb:currency>"),
             "Logistics[1].LogisticsHead.currency: must be exactly 3 characters (4)");
   // Out of schema order: currency moved before logisticsCode.
