@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "app/config.h"
 #include "app/demo_batch.h"
 #include "app/platform.h"
 #include "common/civil_time.h"
@@ -36,6 +37,8 @@ usage:
                                                  waybills in that order
 
 options:
+  --config FILE          the zone's configuration (TOML; see config/kuajing.toml); options
+                         given on the command line win over it
   --reference DIR        reference data folder (enterprises.csv, goods.csv); default: the
                          shipped data/reference
   --receipts DIR         where ingest writes receipts (default DATA/receipts); "none" keeps
@@ -60,7 +63,7 @@ Args Parse(const std::vector<std::string>& a, size_t from) {
       {"--inspection-rate", true}, {"--seed", true}, {"--id", true}, {"--year", true},
       {"--invt", true},   {"--reason", true},    {"--officer", true},  {"--no-random", false},
       {"--release", false}, {"--reject", false}, {"--quiet", false}, {"--ack", false},
-      {"--out", true}, {"--clearances", true}, {"--batch", true}, {"--first", true}};
+      {"--out", true}, {"--config", true}, {"--clearances", true}, {"--batch", true}, {"--first", true}};
   Args out;
   for (size_t i = from; i < a.size(); ++i) {
     if (a[i].rfind("--", 0) != 0) {
@@ -86,6 +89,16 @@ Args Parse(const std::vector<std::string>& a, size_t from) {
   return out;
 }
 
+// A whole number from the command line, at most `max`; nullopt if it is not one.
+std::optional<uint64_t> WholeNumber(const std::string& text, uint64_t max) {
+  if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  uint64_t v = std::stoull(text);
+  if (v > max) return std::nullopt;
+  return v;
+}
+
 std::string DefaultReferenceDir() {
   // The shipped reference data, found next to the binary's source tree or installed data.
   for (const char* p : {KJ_SOURCE_DIR "/data/reference", "data/reference", "/usr/share/kuajing/reference"}) {
@@ -97,13 +110,20 @@ std::string DefaultReferenceDir() {
 StatusOr<PlatformOptions> Options(const Args& a, const std::string& data_dir) {
   PlatformOptions o;
   o.data_dir = data_dir;
-  o.reference_dir = a.opts.count("--reference") ? a.opts.at("--reference") : DefaultReferenceDir();
+  o.reference_dir = DefaultReferenceDir();
+  if (a.opts.count("--config")) KJ_RETURN_IF_ERROR(LoadConfig(a.opts.at("--config"), &o));
+  if (a.opts.count("--reference")) o.reference_dir = a.opts.at("--reference");
   if (a.opts.count("--inspection-rate") && !a.opts.count("--no-random")) {
     auto r = Decimal::Parse(a.opts.at("--inspection-rate"));
     if (!r || r->e5 < 0 || r->e5 > Decimal::kScale) return InvalidArgument("--inspection-rate must be between 0 and 1");
     o.rules.random_inspection_rate = *r;
   }
-  if (a.opts.count("--seed")) o.rules.random_seed = std::stoull(a.opts.at("--seed"));
+  if (a.opts.count("--no-random")) o.rules.random_inspection_rate = Decimal{};
+  if (a.opts.count("--seed")) {
+    auto seed = WholeNumber(a.opts.at("--seed"), UINT64_MAX);
+    if (!seed) return InvalidArgument("--seed must be a whole number");
+    o.rules.random_seed = *seed;
+  }
   return o;
 }
 
@@ -287,7 +307,12 @@ int Quota(const Args& a) {
     std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
     return 1;
   }
-  int year = std::atoi(a.opts.at("--year").c_str());
+  auto year_arg = WholeNumber(a.opts.at("--year"), 9999);
+  if (!year_arg || *year_arg < 1900) {
+    std::cerr << "--year must be a year such as 2024\n";
+    return 2;
+  }
+  const int year = static_cast<int>(*year_arg);
   clearance::QuotaView q = (*platform)->Quota(a.opts.at("--id"), year);
   auto ledger = (*platform)->store().LedgerSum(a.opts.at("--id"), year);
   std::cout << "buyer " << a.opts.at("--id") << ", " << year << ": used " << q.used.ToMoneyString()
@@ -336,9 +361,14 @@ int Generate(const Args& a) {
     std::cerr << "generate needs --out DIR --clearances N\n";
     return 2;
   }
-  const uint64_t n = std::stoull(a.opts.at("--clearances"));
-  const uint64_t batch = a.opts.count("--batch") ? std::stoull(a.opts.at("--batch")) : 100;
-  const uint64_t first = a.opts.count("--first") ? std::stoull(a.opts.at("--first")) : 0;
+  auto count = WholeNumber(a.opts.at("--clearances"), 100'000'000);
+  auto batch_arg = a.opts.count("--batch") ? WholeNumber(a.opts.at("--batch"), 100) : std::optional<uint64_t>(100);
+  auto first_arg = a.opts.count("--first") ? WholeNumber(a.opts.at("--first"), 1'000'000'000'000) : std::optional<uint64_t>(0);
+  if (!count || !first_arg) {
+    std::cerr << "--clearances (at most 100000000) and --first must be whole numbers\n";
+    return 2;
+  }
+  const uint64_t n = *count, first = *first_arg, batch = batch_arg.value_or(0);
   if (batch < 1 || batch > 100) {
     std::cerr << "--batch must be 1 to 100 (the standard's limit per message)\n";
     return 2;
@@ -409,8 +439,9 @@ int Demo(const Args& a) {
   std::cout << "\n" << tally.Summary() << "\n";
   const ClearanceSpec first = DemoClearances().front();
   clearance::QuotaView q = (*platform)->Quota(first.buyer_id, 2024);
-  std::cout << "buyer " << first.buyer_name << " has used " << q.used.ToMoneyString() << " of 26000.00 CNY in 2024 ("
-            << q.remaining.ToMoneyString() << " left)\n";
+  std::cout << "buyer " << first.buyer_name << " has used " << q.used.ToMoneyString() << " of "
+            << opts->rules.annual_limit.ToMoneyString() << " CNY in 2024 (" << q.remaining.ToMoneyString()
+            << " left)\n";
   return 0;
 }
 

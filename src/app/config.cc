@@ -1,0 +1,123 @@
+#include "app/config.h"
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+
+namespace kuajing::app {
+
+namespace {
+
+Status Bad(const std::string& key, const std::string& why) {
+  return InvalidArgument("config key " + key + ": " + why);
+}
+
+// Money and rates are written as strings or numbers; either way they become exact decimals.
+Status GetDecimal(const toml::node& n, const std::string& key, Decimal lo, Decimal hi, Decimal* out) {
+  std::string text;
+  if (auto s = n.value<std::string>()) {
+    text = *s;
+  } else if (auto i = n.value<int64_t>(); i && n.is_integer()) {
+    text = std::to_string(*i);
+  } else {
+    return Bad(key, "write the number as a string (\"0.7\") or an integer, so it stays exact");
+  }
+  auto d = Decimal::Parse(text);
+  if (!d || *d < lo || *d > hi) {
+    return Bad(key, "'" + text + "' must be a decimal from " + lo.ToString() + " to " + hi.ToString());
+  }
+  *out = *d;
+  return Status::Ok();
+}
+
+Status GetBool(const toml::node& n, const std::string& key, bool* out) {
+  auto b = n.value<bool>();
+  if (!b || !n.is_boolean()) return Bad(key, "must be true or false");
+  *out = *b;
+  return Status::Ok();
+}
+
+Status GetInt(const toml::node& n, const std::string& key, int64_t lo, int64_t hi, int64_t* out) {
+  auto i = n.value<int64_t>();
+  if (!i || !n.is_integer() || *i < lo || *i > hi) {
+    return Bad(key, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  *out = *i;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LoadConfig(const std::string& path, PlatformOptions* options) {
+  if (!std::filesystem::exists(path)) return NotFound("no config file " + path);
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
+                           std::string(e.description()));
+  }
+  PlatformOptions o = *options;
+  clearance::RulesConfig& r = o.rules;
+  using Setter = std::function<Status(const toml::node&, const std::string&)>;
+  const Decimal kMax = Decimal::FromUnits(1'000'000'000);
+  const std::map<std::string, Setter> setters = {
+      {"rules.single_limit", [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, kMax, &r.single_limit); }},
+      {"rules.annual_limit", [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, kMax, &r.annual_limit); }},
+      {"rules.reduction", [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(1), &r.reduction); }},
+      {"rules.line_total_tolerance", [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(100), &r.line_total_tolerance); }},
+      {"rules.random_inspection_rate", [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(1), &r.random_inspection_rate); }},
+      {"rules.return_window_days", [&](auto& n, auto& k) {
+         int64_t v;
+         KJ_RETURN_IF_ERROR(GetInt(n, k, 0, 3650, &v));
+         r.return_window_days = static_cast<int>(v);
+         return Status::Ok();
+       }},
+      {"rules.random_seed", [&](auto& n, auto& k) {
+         int64_t v;
+         KJ_RETURN_IF_ERROR(GetInt(n, k, 0, INT64_MAX, &v));
+         r.random_seed = static_cast<uint64_t>(v);
+         return Status::Ok();
+       }},
+      {"rules.require_gname_equals_item_name", [&](auto& n, auto& k) { return GetBool(n, k, &r.require_gname_equals_item_name); }},
+      {"rules.review_single_item_over_limit", [&](auto& n, auto& k) { return GetBool(n, k, &r.review_single_item_over_limit); }},
+      {"rules.default_customs_code", [&](auto& n, auto& k) {
+         auto s = n.template value<std::string>();
+         if (!s || s->size() != 4 || s->find_first_not_of("0123456789") != std::string::npos) {
+           return Bad(k, "must be a 4-digit customs code (JGS/T 18)");
+         }
+         r.default_customs_code = *s;
+         return Status::Ok();
+       }},
+      {"limits.max_message_bytes", [&](auto& n, auto& k) {
+         int64_t v;
+         KJ_RETURN_IF_ERROR(GetInt(n, k, 1024, 64 << 20, &v));
+         o.limits.max_message_bytes = static_cast<size_t>(v);
+         return Status::Ok();
+       }},
+      {"reference.dir", [&](auto& n, auto& k) {
+         auto s = n.template value<std::string>();
+         if (!s) return Bad(k, "must be a folder name");
+         // Relative to the config file, so a zone's folder moves as a whole.
+         std::filesystem::path p(*s);
+         o.reference_dir = p.is_absolute() ? p.string() : (std::filesystem::path(path).parent_path() / p).string();
+         return Status::Ok();
+       }},
+  };
+  for (const auto& [section, node] : t) {
+    const toml::table* inner = node.as_table();
+    if (inner == nullptr) return Bad(std::string(section.str()), "top-level keys belong in [rules], [limits] or [reference]");
+    for (const auto& [name, value] : *inner) {
+      const std::string key = std::string(section.str()) + "." + std::string(name.str());
+      auto it = setters.find(key);
+      if (it == setters.end()) return Bad(key, "unknown key (see config/kuajing.toml)");
+      KJ_RETURN_IF_ERROR(it->second(value, key));
+    }
+  }
+  *options = std::move(o);
+  return Status::Ok();
+}
+
+}  // namespace kuajing::app

@@ -1,0 +1,55 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace kuajing::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Write(const std::string& text) {
+  fs::path p = fs::temp_directory_path() / ("kj-config-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+TEST(Config, TheShippedFileHoldsTheDefaults) {
+  PlatformOptions o;
+  ASSERT_TRUE(LoadConfig(KJ_SOURCE_DIR "/config/kuajing.toml", &o).ok());
+  const clearance::RulesConfig d;
+  EXPECT_EQ(o.rules.single_limit, d.single_limit);
+  EXPECT_EQ(o.rules.annual_limit, d.annual_limit);
+  EXPECT_EQ(o.rules.reduction, d.reduction);
+  EXPECT_EQ(o.rules.return_window_days, d.return_window_days);
+  EXPECT_EQ(o.rules.line_total_tolerance, d.line_total_tolerance);
+  EXPECT_EQ(o.rules.random_inspection_rate, d.random_inspection_rate);
+  EXPECT_EQ(o.rules.default_customs_code, d.default_customs_code);
+  EXPECT_EQ(o.limits.max_message_bytes, codec::DecodeOptions{}.max_message_bytes);
+  EXPECT_TRUE(fs::exists(fs::path(o.reference_dir) / "goods.csv")) << o.reference_dir;
+}
+
+TEST(Config, ChangesWhatItNamesAndRefusesTypos) {
+  PlatformOptions o;
+  ASSERT_TRUE(LoadConfig(Write("[rules]\nannual_limit = \"20000\"\nrandom_inspection_rate = \"0.05\"\n"
+                               "review_single_item_over_limit = false\n"), &o).ok());
+  EXPECT_EQ(o.rules.annual_limit, Decimal::FromUnits(20000));
+  EXPECT_EQ(o.rules.random_inspection_rate.ToString(), "0.05");
+  EXPECT_FALSE(o.rules.review_single_item_over_limit);
+
+  PlatformOptions before = o;
+  Status s = LoadConfig(Write("[rules]\nanual_limit = \"1\"\n"), &o);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("rules.anual_limit: unknown key"), std::string::npos);
+  EXPECT_FALSE(LoadConfig(Write("[rules]\nreduction = 0.7\n"), &o).ok());  // a float is not exact
+  EXPECT_FALSE(LoadConfig(Write("[rules]\nreduction = \"1.5\"\n"), &o).ok());
+  EXPECT_FALSE(LoadConfig(Write("[rules]\nreturn_window_days = -1\n"), &o).ok());
+  EXPECT_FALSE(LoadConfig(Write("[rules\n"), &o).ok());
+  EXPECT_EQ(LoadConfig("/nonexistent.toml", &o).code(), StatusCode::kNotFound);
+  EXPECT_EQ(o.rules.annual_limit, before.rules.annual_limit) << "a failed load changes nothing";
+}
+
+}  // namespace
+}  // namespace kuajing::app
