@@ -15,6 +15,7 @@
 #include "app/platform.h"
 #include "common/civil_time.h"
 #include "common/hash.h"
+#include "test_util.h"
 #include "xsd_validator.h"
 
 namespace kuajing {
@@ -23,12 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kGolden = fs::path(KJ_SOURCE_DIR) / "tests/golden";
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFile;
 
 // Splits a directive line into words; "double quotes" keep spaces.
 std::vector<std::string> Words(const std::string& line) {

@@ -127,6 +127,32 @@ StatusOr<PlatformOptions> Options(const Args& a, const std::string& data_dir) {
   return o;
 }
 
+// Opens the platform for a command, or says why not on stderr and returns the exit code.
+struct Opened {
+  std::unique_ptr<Platform> platform;
+  PlatformOptions options;
+  int exit_code = 0;
+};
+
+Opened OpenFor(const Args& a, const std::string& data_dir) {
+  Opened o;
+  auto opts = Options(a, data_dir);
+  if (!opts.ok()) {
+    std::cerr << opts.status().message() << "\n";
+    o.exit_code = 2;
+    return o;
+  }
+  o.options = *opts;
+  auto platform = Platform::Open(*opts);
+  if (!platform.ok()) {
+    std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
+    o.exit_code = 1;
+    return o;
+  }
+  o.platform = std::move(*platform);
+  return o;
+}
+
 // The processing clock: fixed with --now, else the system clock.
 class Clock {
  public:
@@ -239,17 +265,14 @@ int Ingest(const Args& a) {
     std::cerr << "ingest needs --data DIR and at least one FILE\n" << kUsage;
     return 2;
   }
-  auto opts = Options(a, a.opts.at("--data"));
   auto clock = MakeClock(a);
-  if (!opts.ok() || !clock.ok()) {
-    std::cerr << (opts.ok() ? clock.status() : opts.status()).message() << "\n";
+  if (!clock.ok()) {
+    std::cerr << clock.status().message() << "\n";
     return 2;
   }
-  auto platform = Platform::Open(*opts);
-  if (!platform.ok()) {
-    std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
-    return 1;
-  }
+  Opened opened = OpenFor(a, a.opts.at("--data"));
+  if (!opened.platform) return opened.exit_code;
+  Platform& platform = *opened.platform;
   fs::path out_dir = a.opts.count("--receipts") ? fs::path(a.opts.at("--receipts")) : fs::path(a.opts.at("--data")) / "receipts";
   const bool write_files = out_dir != "none";
   std::error_code ec;
@@ -267,10 +290,10 @@ int Ingest(const Args& a) {
       return 1;
     }
     // Read at most one byte over the limit: the codec rejects what is over it.
-    std::string raw(opts->limits.max_message_bytes + 1, '\0');
+    std::string raw(opened.options.limits.max_message_bytes + 1, '\0');
     in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
     raw.resize(static_cast<size_t>(in.gcount()));
-    auto answer = (*platform)->Submit(raw, "", clock->Now());
+    auto answer = platform.Submit(raw, "", clock->Now());
     if (!answer.ok()) {
       std::cerr << file << ": " << answer.status().ToString() << "\n";
       return 1;
@@ -297,27 +320,20 @@ int Quota(const Args& a) {
     std::cerr << "quota needs --data DIR --id ID --year YYYY\n";
     return 2;
   }
-  auto opts = Options(a, a.opts.at("--data"));
-  if (!opts.ok()) {
-    std::cerr << opts.status().message() << "\n";
-    return 2;
-  }
-  auto platform = Platform::Open(*opts);
-  if (!platform.ok()) {
-    std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
-    return 1;
-  }
+  Opened opened = OpenFor(a, a.opts.at("--data"));
+  if (!opened.platform) return opened.exit_code;
+  Platform& platform = *opened.platform;
   auto year_arg = WholeNumber(a.opts.at("--year"), 9999);
   if (!year_arg || *year_arg < 1900) {
     std::cerr << "--year must be a year such as 2024\n";
     return 2;
   }
   const int year = static_cast<int>(*year_arg);
-  clearance::QuotaView q = (*platform)->Quota(a.opts.at("--id"), year);
-  auto ledger = (*platform)->store().LedgerSum(a.opts.at("--id"), year);
+  clearance::QuotaView q = platform.Quota(a.opts.at("--id"), year);
+  auto ledger = platform.store().LedgerSum(a.opts.at("--id"), year);
   std::cout << "buyer " << a.opts.at("--id") << ", " << year << ": used " << q.used.ToMoneyString()
             << " CNY, remaining " << q.remaining.ToMoneyString() << " CNY of "
-            << opts->rules.annual_limit.ToMoneyString() << "\n";
+            << opened.options.rules.annual_limit.ToMoneyString() << "\n";
   if (ledger.ok() && *ledger != q.used) {
     std::cerr << "warning: the quota ledger sums to " << ledger->ToMoneyString() << "\n";
     return 1;
@@ -331,20 +347,19 @@ int Decide(const Args& a) {
     std::cerr << "decide needs --data DIR --invt NO and one of --release or --reject\n";
     return 2;
   }
-  auto opts = Options(a, a.opts.at("--data"));
   auto clock = MakeClock(a);
-  if (!opts.ok() || !clock.ok()) return 2;
-  auto platform = Platform::Open(*opts);
-  if (!platform.ok()) {
-    std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
-    return 1;
+  if (!clock.ok()) {
+    std::cerr << clock.status().message() << "\n";
+    return 2;
   }
+  Opened opened = OpenFor(a, a.opts.at("--data"));
+  if (!opened.platform) return opened.exit_code;
   clearance::OfficerDecision d;
   d.invt_no = a.opts.at("--invt");
   d.action = release ? clearance::OfficerDecision::Action::kRelease : clearance::OfficerDecision::Action::kReject;
   d.reason = a.opts.count("--reason") ? a.opts.at("--reason") : "";
   d.officer = a.opts.count("--officer") ? a.opts.at("--officer") : "officer";
-  auto answer = (*platform)->Decide(d, clock->Now());
+  auto answer = opened.platform->Decide(d, clock->Now());
   if (!answer.ok()) {
     std::cerr << answer.status().message() << "\n";
     return 1;
@@ -395,16 +410,9 @@ int Generate(const Args& a) {
 int Demo(const Args& a) {
   std::string data = a.opts.count("--data") ? a.opts.at("--data") : (fs::temp_directory_path() / "kuajing-demo").string();
   if (!a.opts.count("--data")) fs::remove_all(data);
-  auto opts = Options(a, data);
-  if (!opts.ok()) {
-    std::cerr << opts.status().message() << "\n";
-    return 2;
-  }
-  auto platform = Platform::Open(*opts);
-  if (!platform.ok()) {
-    std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
-    return 1;
-  }
+  Opened opened = OpenFor(a, data);
+  if (!opened.platform) return opened.exit_code;
+  Platform& platform = *opened.platform;
   std::cout << "kuajing demo: clearing a morning of the Hengyang zone (data in " << data << ")\n\n";
   int64_t now = *ParseAppTime("20240611100000");
   Tally tally;
@@ -414,7 +422,7 @@ int Demo(const Args& a) {
               << ", " << s.items[0].name << (s.items.size() > 1 ? " ..." : "") << ")\n";
     // Documents arrive in mixed order, as they do: the list first, the payment last.
     for (const std::string* xml : {&m.inventory, &m.order, &m.waybill, &m.payment}) {
-      auto answer = (*platform)->Submit(*xml, "", now += 1000);
+      auto answer = platform.Submit(*xml, "", now += 1000);
       if (!answer.ok()) {
         std::cerr << answer.status().ToString() << "\n";
         return 1;
@@ -438,9 +446,9 @@ int Demo(const Args& a) {
   }
   std::cout << "\n" << tally.Summary() << "\n";
   const ClearanceSpec first = DemoClearances().front();
-  clearance::QuotaView q = (*platform)->Quota(first.buyer_id, 2024);
+  clearance::QuotaView q = platform.Quota(first.buyer_id, 2024);
   std::cout << "buyer " << first.buyer_name << " has used " << q.used.ToMoneyString() << " of "
-            << opts->rules.annual_limit.ToMoneyString() << " CNY in 2024 (" << q.remaining.ToMoneyString()
+            << opened.options.rules.annual_limit.ToMoneyString() << " CNY in 2024 (" << q.remaining.ToMoneyString()
             << " left)\n";
   return 0;
 }

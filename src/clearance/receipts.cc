@@ -30,18 +30,25 @@ template <typename R>
 void FitToSchema(R& r) {
   VisitFields(r, [](const FieldSpec& f, auto& m) {
     if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::string>) {
-      if (codec::Utf8Length(m) > f.max_len) m = CutUtf8(m, f.max_len);
+      const bool fixed = f.min_len == f.max_len;
+      if (!fixed && codec::Utf8Length(m) > f.max_len) m = CutUtf8(m, f.max_len);
       const size_t len = codec::Utf8Length(m);
-      if (len >= f.min_len || (len == 0 && !f.required)) return;
+      if ((len >= f.min_len && len <= f.max_len) || (len == 0 && !f.required)) return;
       if (std::string_view(f.name) == "guid") {
         m = DeterministicGuid(m);
       } else if (!f.required) {
-        m.clear();
+        m.clear();  // e.g. a customsCode that is not 4 characters
       } else if (f.min_len <= 1) {
         m = kNone;
       }
     }
   });
+}
+
+// The receipt's copNo (required, an..20): the enterprise's own, else its order number.
+template <typename H>
+std::string CopNo(const H& h) {
+  return h.copNo.empty() ? h.orderNo : h.copNo;
 }
 
 template <typename R>
@@ -88,34 +95,24 @@ Record MakeReceipt(const Record& declaration, std::string_view status, std::stri
           return r;
         } else if constexpr (std::is_same_v<T, Inventory>) {
           const auto& h = d.head;
-          InventoryReturn r{h.guid, h.customsCode.size() == 4 ? h.customsCode : "",
-                            h.ebpCode, h.ebcCode, h.agentCode,
-                            OrNone(h.copNo.empty() ? h.orderNo.substr(0, 20) : h.copNo),
-                            PreNoOr(pre_no, h.guid),
-                            invt_no.size() == 18 ? std::string(invt_no) : ""};
+          InventoryReturn r{h.guid,    h.customsCode, h.ebpCode, h.ebcCode, h.agentCode,
+                            CopNo(h),  PreNoOr(pre_no, h.guid), std::string(invt_no)};
           Fill(r, status, info, now_ms);
           return r;
         } else if constexpr (std::is_same_v<T, InvtCancel>) {
-          InvtCancelReturn r{d.guid, d.customsCode.size() == 4 ? d.customsCode : "",
-                             d.agentCode, d.ebpCode, d.ebcCode,
-                             OrNone(d.copNo.empty() ? d.orderNo.substr(0, 20) : d.copNo),
-                             PreNoOr(pre_no, d.guid),
-                             d.invtNo.size() == 18 ? d.invtNo : ""};
+          InvtCancelReturn r{d.guid,   d.customsCode, d.agentCode, d.ebpCode, d.ebcCode,
+                             CopNo(d), PreNoOr(pre_no, d.guid), d.invtNo};
           Fill(r, status, info, now_ms);
           return r;
         } else if constexpr (std::is_same_v<T, InvtRefund>) {
           const auto& h = d.head;
-          InvtRefundReturn r{h.guid, h.customsCode.size() == 4 ? h.customsCode : "",
-                             h.agentCode, h.ebpCode, h.ebcCode,
-                             OrNone(h.copNo.empty() ? h.orderNo.substr(0, 20) : h.copNo),
-                             PreNoOr(pre_no, h.guid),
-                             h.invtNo.size() == 18 ? h.invtNo : ""};
+          InvtRefundReturn r{h.guid,   h.customsCode, h.agentCode, h.ebpCode, h.ebcCode,
+                             CopNo(h), PreNoOr(pre_no, h.guid), h.invtNo};
           Fill(r, status, info, now_ms);
           return r;
         } else if constexpr (std::is_same_v<T, Delivery>) {
           const auto& h = d.head;
-          DeliveryReturn r{h.guid, h.customsCode.size() == 4 ? h.customsCode : "", h.operatorCode,
-                           h.copNo, std::string(pre_no), h.rkdNo};
+          DeliveryReturn r{h.guid, h.customsCode, h.operatorCode, h.copNo, std::string(pre_no), h.rkdNo};
           Fill(r, status, info, now_ms);
           return r;
         } else {

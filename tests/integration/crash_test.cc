@@ -18,6 +18,7 @@
 #include "app/demo_batch.h"
 #include "app/platform.h"
 #include "common/civil_time.h"
+#include "test_util.h"
 
 extern char** environ;
 
@@ -26,12 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFile;
 
 // Runs `kuajing ingest` on the files and kills it after `delay`. Returns the files it reported.
 std::vector<std::string> IngestAndKill(const fs::path& data, const std::vector<std::string>& files,

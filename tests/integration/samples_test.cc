@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "codec/codec.h"
+#include "test_util.h"
 
 namespace kuajing {
 namespace {
@@ -18,12 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kSamples = fs::path(KJ_SHARED_DIR) / "ceb-spec/samples/import";
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFile;
 
 std::string Local(const char* name) {
   std::string n = name;
