@@ -1,5 +1,7 @@
 #include "app/platform.h"
 
+#include <algorithm>
+
 #include "clearance/receipts.h"
 #include "common/civil_time.h"
 #include "common/hash.h"
@@ -55,8 +57,8 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
     clearance::StepResult step;
     step.receipts.push_back(clearance::Emitted{
         MessageType::kCEB900, f.message_guid, f.status,
-        clearance::MakeFormatReceipt(f.message_guid, f.status, f.info, f.root_name, raw, now_ms)});
-    return CommitStep(std::move(row), std::move(step));
+        clearance::MakeFormatReceipt(f.message_guid, f.status, f.info, f.root_name, raw, now_ms), {}});
+    return CommitStep(std::move(row), std::move(step), {f.message_guid});
   };
 
   if (auto* f = std::get_if<codec::DecodeFailure>(&decoded)) return format_failure(*f);
@@ -79,7 +81,9 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
   row.accepted = true;
   row.raw = std::string(raw);
   clearance::StepResult step = engine_->Process(dm, row.sender, now_ms);
-  return CommitStep(std::move(row), std::move(step));
+  std::set<std::string> own;
+  for (const Record& r : dm.message.records) own.insert(RecordGuid(r));
+  return CommitStep(std::move(row), std::move(step), own);
 }
 
 StatusOr<Answer> Platform::Decide(const clearance::OfficerDecision& d, int64_t now_ms) {
@@ -94,13 +98,25 @@ StatusOr<Answer> Platform::Decide(const clearance::OfficerDecision& d, int64_t n
   row.accepted = true;
   row.raw = std::string(d.action == clearance::OfficerDecision::Action::kRelease ? "release " : "reject ") +
             d.invt_no + " " + d.reason;
-  return CommitStep(std::move(row), std::move(*step));
+  return CommitStep(std::move(row), std::move(*step), {});
 }
 
-StatusOr<Answer> Platform::CommitStep(storage::MessageRow row, clearance::StepResult step) {
+StatusOr<Answer> Platform::CommitStep(storage::MessageRow row, clearance::StepResult step,
+                                      const std::set<std::string>& own_guids) {
   storage::CommitBatch batch;
   batch.message = std::move(row);
-  for (const clearance::Emitted& e : step.receipts) batch.receipts.push_back(EncodeReceipt(e));
+  for (const clearance::Emitted& e : step.receipts) {
+    storage::StoredReceipt r = EncodeReceipt(e);
+    r.audience = e.parties;
+    // The sender reads the receipts of what it sent, also when it is not named in it (an express
+    // company sending orders on a platform's behalf, or a declaration that named nobody valid).
+    const std::string& sender = batch.message.sender;
+    if (!sender.empty() && own_guids.count(e.answers_guid) != 0 &&
+        std::find(r.audience.begin(), r.audience.end(), sender) == r.audience.end()) {
+      r.audience.push_back(sender);
+    }
+    batch.receipts.push_back(std::move(r));
+  }
   batch.changes = std::move(step.changes);
   batch.ledger = std::move(step.ledger);
   Answer answer;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,7 +57,9 @@ class Platform {
 
  private:
   Platform() = default;
-  StatusOr<Answer> CommitStep(storage::MessageRow row, clearance::StepResult step);
+  // `own_guids`: the records of the message being answered; their sender joins the audience.
+  StatusOr<Answer> CommitStep(storage::MessageRow row, clearance::StepResult step,
+                              const std::set<std::string>& own_guids);
 
   PlatformOptions options_;
   std::unique_ptr<reference::ReferenceData> reference_;

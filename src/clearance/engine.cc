@@ -154,15 +154,16 @@ struct Engine::State {
   int64_t now = 0;
   std::set<std::pair<std::string, std::string>> dirty;
 
-  void Emit(MessageType type, const std::string& answers, std::string status, Record receipt) {
-    out->receipts.push_back(Emitted{type, answers, std::move(status), std::move(receipt)});
+  void Emit(MessageType type, const Record& decl, std::string status, Record receipt) {
+    out->receipts.push_back(
+        Emitted{type, RecordGuid(decl), std::move(status), std::move(receipt), PartiesOf(decl)});
   }
   template <typename R>
   void Answer(const R& decl, MessageType receipt_type, std::string status, std::string_view info,
               std::string_view pre_no = {}, std::string_view invt_no = {}) {
     Record d(decl);
     Record r = MakeReceipt(d, status, info, now, pre_no, invt_no);
-    Emit(receipt_type, RecordGuid(d), std::move(status), std::move(r));
+    Emit(receipt_type, d, std::move(status), std::move(r));
   }
   void Touch(const char* kind, const std::string& key) { dirty.emplace(kind, key); }
 
@@ -854,13 +855,12 @@ struct Engine::State {
 
   void IssueTaxBill(InventoryRec& inv) {
     inv.tax_issued = true;
-    Emit(MessageType::kCEB816, inv.doc.head.guid, "1",
-         MakeTaxBill(inv.doc, inv.tax, inv.invt_no, TaxNo(inv), now));
+    Emit(MessageType::kCEB816, inv.doc, "1", MakeTaxBill(inv.doc, inv.tax, inv.invt_no, TaxNo(inv), now));
   }
   void VoidTaxBill(InventoryRec& inv) {
     if (!inv.tax_issued) return;
     inv.tax_issued = false;
-    Emit(MessageType::kCEB818, inv.doc.head.guid, "3", MakeTaxStatus(inv.doc, inv.invt_no, TaxNo(inv), "3", now));
+    Emit(MessageType::kCEB818, inv.doc, "3", MakeTaxStatus(inv.doc, inv.invt_no, TaxNo(inv), "3", now));
   }
   // After a partial return: a new bill for what is kept, each line's taxes in proportion to the
   // quantity kept, rounded to the fen.
@@ -881,7 +881,7 @@ struct Engine::State {
     }
     ++inv.tax_seq;
     inv.tax_issued = true;
-    Emit(MessageType::kCEB816, inv.doc.head.guid, "1", MakeTaxBill(inv.doc, kept, inv.invt_no, TaxNo(inv), now));
+    Emit(MessageType::kCEB816, inv.doc, "1", MakeTaxBill(inv.doc, kept, inv.invt_no, TaxNo(inv), now));
   }
 
   // 899 (结关) once a released list's parcel is signed for (CEB513 S). [U] The standard lists 899
@@ -1058,7 +1058,7 @@ StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view send
     }
     if (!info.empty()) {
       Record r = MakeReceipt(rec, code, "参数校验不通过，[" + info + "]", now_ms);
-      s.Emit(receipt_type, RecordGuid(rec), code, std::move(r));
+      s.Emit(receipt_type, rec, code, std::move(r));
       continue;
     }
     std::visit(

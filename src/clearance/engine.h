@@ -36,6 +36,8 @@ struct Emitted {
   std::string answers_guid;  // guid of the declaration it answers (816/818: the inventory's)
   std::string status;        // returnStatus (816/818: the tax bill status)
   model::Record receipt;
+  // The enterprises the declaration names (ebpCode, ebcCode, agentCode, ...): who may read it.
+  std::vector<std::string> parties;
 };
 
 // A state row that changed: (kind, key) -> value, or erased.

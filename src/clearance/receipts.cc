@@ -1,5 +1,7 @@
 #include "clearance/receipts.h"
 
+#include <algorithm>
+
 #include "common/civil_time.h"
 #include "codec/codec.h"
 #include "common/hash.h"
@@ -123,6 +125,38 @@ Record MakeReceipt(const Record& declaration, std::string_view status, std::stri
         }
       },
       declaration);
+}
+
+std::vector<std::string> PartiesOf(const Record& declaration) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& code) {
+    if (!code.empty() && std::find(out.begin(), out.end(), code) == out.end()) out.push_back(code);
+  };
+  std::visit(
+      [&](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, Order>) {
+          for (const auto* c : {&d.head.ebpCode, &d.head.ebcCode, &d.head.payCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, Payment>) {
+          for (const auto* c : {&d.head.payCode, &d.head.ebpCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, Logistics>) {
+          add(d.head.logisticsCode);
+        } else if constexpr (std::is_same_v<T, LogisticsStatus>) {
+          add(d.logisticsCode);
+        } else if constexpr (std::is_same_v<T, Inventory>) {
+          const auto& h = d.head;
+          for (const auto* c : {&h.agentCode, &h.ebcCode, &h.ebpCode, &h.logisticsCode, &h.areaCode, &h.assureCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, InvtCancel>) {
+          for (const auto* c : {&d.agentCode, &d.ebcCode, &d.ebpCode, &d.logisticsCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, InvtRefund>) {
+          const auto& h = d.head;
+          for (const auto* c : {&h.agentCode, &h.ebcCode, &h.ebpCode, &h.logisticsCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, Delivery>) {
+          for (const auto* c : {&d.head.operatorCode, &d.head.logisticsCode}) add(*c);
+        }
+      },
+      declaration);
+  return out;
 }
 
 Tax MakeTaxBill(const Inventory& inv, const TaxAssessment& tax, std::string_view invt_no,

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "clearance/tax.h"
 #include "model/documents.h"
@@ -31,6 +32,10 @@ model::TaxStatus MakeTaxStatus(const model::Inventory& inv, std::string_view inv
 model::MessageReturn MakeFormatReceipt(std::string_view message_guid, std::string_view status,
                                        std::string_view info, std::string_view root_name,
                                        std::string_view raw, int64_t now_ms);
+
+// The enterprise codes a declaration names, each once: who may read it and its receipts
+// ("one declaration, many departments" within the rule that each sees only its own).
+std::vector<std::string> PartiesOf(const model::Record& declaration);
 
 // Cuts UTF-8 text to at most `max_chars` characters.
 std::string CutUtf8(std::string_view text, size_t max_chars);

@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS receipts(
   xml BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS receipts_answers ON receipts(answers_guid);
 CREATE INDEX IF NOT EXISTS receipts_message ON receipts(message_seq);
+CREATE TABLE IF NOT EXISTS receipt_audience(
+  enterprise TEXT NOT NULL,
+  receipt_id INTEGER NOT NULL,
+  PRIMARY KEY(enterprise, receipt_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state(
   kind TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -162,6 +166,19 @@ class SqliteStore final : public Store {
     return Decimal::FromE5(q.Int(0));
   }
 
+  StatusOr<std::vector<StoredReceipt>> ReceiptsFor(std::string_view enterprise, int64_t after_id,
+                                                   int limit) override {
+    Stmt& q = stmts_[kReceiptsFor];
+    q.Bind(1, enterprise).Bind(2, after_id).Bind(3, int64_t{limit});
+    return ReadReceipts(q);
+  }
+
+  StatusOr<int64_t> LastReceiptId() override {
+    Stmt q(db_, "SELECT COALESCE(MAX(id), 0) FROM receipts");
+    if (q.Step() != SQLITE_ROW) return Error("last receipt id");
+    return q.Int(0);
+  }
+
   StatusOr<int64_t> MessageCount() override {
     Stmt q(db_, "SELECT COUNT(*) FROM messages");
     if (q.Step() != SQLITE_ROW) return Error("count");
@@ -171,9 +188,11 @@ class SqliteStore final : public Store {
  private:
   enum StmtId {
     kInsertMessage, kInsertReceipt, kUpsertState, kDeleteState, kInsertLedger, kFindMessage,
-    kReceiptsOfMessage, kReceiptsAnswering, kStmtCount
+    kReceiptsOfMessage, kReceiptsAnswering, kInsertAudience, kReceiptsFor, kStmtCount
   };
 
+#define KJ_AUDIENCE \
+  "(SELECT group_concat(enterprise, '|') FROM receipt_audience WHERE receipt_id = receipts.id)"
   Status Prepare() {
     static constexpr const char* kSql[kStmtCount] = {
         "INSERT INTO messages(guid, type, sender, received_ms, accepted, raw) VALUES(?,?,?,?,?,?)",
@@ -182,8 +201,13 @@ class SqliteStore final : public Store {
         "DELETE FROM state WHERE kind = ? AND key = ?",
         "INSERT INTO quota_ledger(buyer_id, year, delta_e5, invt_no, reason, at_ms) VALUES(?,?,?,?,?,?)",
         "SELECT seq FROM messages WHERE guid = ? AND accepted = 1 ORDER BY seq LIMIT 1",
-        "SELECT type, answers_guid, status, xml FROM receipts WHERE message_seq = ? ORDER BY id",
-        "SELECT type, answers_guid, status, xml FROM receipts WHERE answers_guid = ? ORDER BY id",
+        "SELECT type, answers_guid, status, xml, id, " KJ_AUDIENCE " FROM receipts WHERE message_seq = ? ORDER BY id",
+        "SELECT type, answers_guid, status, xml, id, " KJ_AUDIENCE " FROM receipts WHERE answers_guid = ? ORDER BY id",
+        "INSERT INTO receipt_audience(enterprise, receipt_id) VALUES(?,?)",
+        "SELECT r.type, r.answers_guid, r.status, r.xml, r.id, "
+        "(SELECT group_concat(enterprise, '|') FROM receipt_audience WHERE receipt_id = r.id) FROM receipt_audience a "
+        "JOIN receipts r ON r.id = a.receipt_id WHERE a.enterprise = ? AND a.receipt_id > ? "
+        "ORDER BY a.receipt_id LIMIT ?",
     };
     stmts_.resize(kStmtCount);
     for (int i = 0; i < kStmtCount; ++i) {
@@ -205,6 +229,12 @@ class SqliteStore final : public Store {
         Stmt& ir = stmts_[kInsertReceipt];
         ir.Bind(1, seq).Bind(2, r.type).Bind(3, r.answers_guid).Bind(4, r.status).BindBlob(5, r.xml);
         KJ_RETURN_IF_ERROR(Done(ir, "insert receipt"));
+        const int64_t receipt_id = sqlite3_last_insert_rowid(db_);
+        for (const std::string& who : r.audience) {
+          Stmt& ia = stmts_[kInsertAudience];
+          ia.Bind(1, who).Bind(2, receipt_id);
+          KJ_RETURN_IF_ERROR(Done(ia, "insert receipt audience"));
+        }
       }
       for (const clearance::StateChange& c : b->changes) {
         if (c.erase) {
@@ -237,7 +267,14 @@ class SqliteStore final : public Store {
     std::vector<StoredReceipt> out;
     int rc;
     while ((rc = r.Step()) == SQLITE_ROW) {
-      out.push_back(StoredReceipt{r.Text(0), r.Text(1), r.Text(2), r.Text(3)});
+      StoredReceipt sr{r.Text(0), r.Text(1), r.Text(2), r.Text(3), {}, r.Int(4)};
+      std::string audience = r.Text(5);
+      for (size_t p = 0; !audience.empty() && p != std::string::npos;) {
+        size_t bar = audience.find('|', p);
+        sr.audience.push_back(audience.substr(p, bar - p));
+        p = bar == std::string::npos ? bar : bar + 1;
+      }
+      out.push_back(std::move(sr));
     }
     r.Reset();
     if (rc != SQLITE_DONE) return Error("read receipts");

@@ -17,8 +17,8 @@ TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     CommitBatch b;
     b.message = MessageRow{"M-1", "CEB311", "4304961001", 1, true, "<raw/>"};
-    b.receipts.push_back(StoredReceipt{"CEB312", "DOC-1", "120", "<r1/>"});
-    b.receipts.push_back(StoredReceipt{"CEB312", "DOC-2", "-301008", "<r2/>"});
+    b.receipts.push_back(StoredReceipt{"CEB312", "DOC-1", "120", "<r1/>", {"EBP", "EBC"}});
+    b.receipts.push_back(StoredReceipt{"CEB312", "DOC-2", "-301008", "<r2/>", {"EBC"}});
     b.changes.push_back(clearance::StateChange{"order", "k1", "v1", false});
     b.ledger.push_back(clearance::QuotaEntry{"ID1", 2024, Decimal::FromUnits(100), "INV", "accepted", 1});
     b.ledger.push_back(clearance::QuotaEntry{"ID1", 2024, Decimal::FromUnits(-40), "INV", "returned", 2});
@@ -51,6 +51,16 @@ TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
   EXPECT_EQ((*store)->LedgerSum("ID1", 2024)->ToString(), "60");
   EXPECT_EQ((*store)->LedgerSum("ID1", 2025)->ToString(), "0");
   EXPECT_EQ(*(*store)->MessageCount(), 2);
+  // Each enterprise's feed holds what it may read, resumable by id.
+  auto ebc = (*store)->ReceiptsFor("EBC", 0, 10);
+  ASSERT_TRUE(ebc.ok());
+  ASSERT_EQ(ebc->size(), 2u);
+  EXPECT_LT((*ebc)[0].id, (*ebc)[1].id);
+  EXPECT_EQ((*ebc)[0].audience, (std::vector<std::string>{"EBC", "EBP"}));
+  EXPECT_EQ((*store)->ReceiptsFor("EBC", (*ebc)[0].id, 10)->size(), 1u);
+  EXPECT_EQ((*store)->ReceiptsFor("EBP", 0, 10)->size(), 1u);
+  EXPECT_EQ((*store)->ReceiptsFor("OTHER", 0, 10)->size(), 0u);
+  EXPECT_EQ(*(*store)->LastReceiptId(), (*ebc)[1].id);
   fs::remove_all(dir);
 }
 

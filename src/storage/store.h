@@ -28,6 +28,10 @@ struct StoredReceipt {
   std::string answers_guid;  // the declaration's guid
   std::string status;        // returnStatus (816/818: tax bill status)
   std::string xml;           // the complete receipt message
+  // The enterprises that may read it: the parties the declaration names, and the sender of the
+  // message it answered.
+  std::vector<std::string> audience;
+  int64_t id = 0;  // position in the store, increasing in commit order (0 until stored)
 };
 
 struct MessageRow {
@@ -67,6 +71,13 @@ class Store {
   virtual StatusOr<Decimal> LedgerSum(std::string_view buyer_id, int year) = 0;
 
   virtual StatusOr<int64_t> MessageCount() = 0;
+
+  // The receipts `enterprise` may read with id > after_id, oldest first, at most `limit`: a feed a
+  // client can resume from the last id it saw without missing or repeating any.
+  virtual StatusOr<std::vector<StoredReceipt>> ReceiptsFor(std::string_view enterprise, int64_t after_id,
+                                                           int limit) = 0;
+  // The largest receipt id stored (0 if none).
+  virtual StatusOr<int64_t> LastReceiptId() = 0;
 };
 
 }  // namespace kuajing::storage
