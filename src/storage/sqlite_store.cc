@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS receipts(
   type TEXT NOT NULL,
   answers_guid TEXT NOT NULL,
   status TEXT NOT NULL,
+  audience TEXT NOT NULL,
   xml BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS receipts_answers ON receipts(answers_guid);
 CREATE INDEX IF NOT EXISTS receipts_message ON receipts(message_seq);
@@ -191,21 +192,18 @@ class SqliteStore final : public Store {
     kReceiptsOfMessage, kReceiptsAnswering, kInsertAudience, kReceiptsFor, kStmtCount
   };
 
-#define KJ_AUDIENCE \
-  "(SELECT group_concat(enterprise, '|') FROM receipt_audience WHERE receipt_id = receipts.id)"
   Status Prepare() {
     static constexpr const char* kSql[kStmtCount] = {
         "INSERT INTO messages(guid, type, sender, received_ms, accepted, raw) VALUES(?,?,?,?,?,?)",
-        "INSERT INTO receipts(message_seq, type, answers_guid, status, xml) VALUES(?,?,?,?,?)",
+        "INSERT INTO receipts(message_seq, type, answers_guid, status, audience, xml) VALUES(?,?,?,?,?,?)",
         "INSERT INTO state(kind, key, value) VALUES(?,?,?) ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value",
         "DELETE FROM state WHERE kind = ? AND key = ?",
         "INSERT INTO quota_ledger(buyer_id, year, delta_e5, invt_no, reason, at_ms) VALUES(?,?,?,?,?,?)",
         "SELECT seq FROM messages WHERE guid = ? AND accepted = 1 ORDER BY seq LIMIT 1",
-        "SELECT type, answers_guid, status, xml, id, " KJ_AUDIENCE " FROM receipts WHERE message_seq = ? ORDER BY id",
-        "SELECT type, answers_guid, status, xml, id, " KJ_AUDIENCE " FROM receipts WHERE answers_guid = ? ORDER BY id",
+        "SELECT type, answers_guid, status, xml, id, audience FROM receipts WHERE message_seq = ? ORDER BY id",
+        "SELECT type, answers_guid, status, xml, id, audience FROM receipts WHERE answers_guid = ? ORDER BY id",
         "INSERT INTO receipt_audience(enterprise, receipt_id) VALUES(?,?)",
-        "SELECT r.type, r.answers_guid, r.status, r.xml, r.id, "
-        "(SELECT group_concat(enterprise, '|') FROM receipt_audience WHERE receipt_id = r.id) FROM receipt_audience a "
+        "SELECT r.type, r.answers_guid, r.status, r.xml, r.id, r.audience FROM receipt_audience a "
         "JOIN receipts r ON r.id = a.receipt_id WHERE a.enterprise = ? AND a.receipt_id > ? "
         "ORDER BY a.receipt_id LIMIT ?",
     };
@@ -226,8 +224,11 @@ class SqliteStore final : public Store {
       KJ_RETURN_IF_ERROR(Done(im, "insert message"));
       const int64_t seq = sqlite3_last_insert_rowid(db_);
       for (const StoredReceipt& r : b->receipts) {
+        std::string audience;
+        for (const std::string& who : r.audience) audience += (audience.empty() ? "" : "|") + who;
         Stmt& ir = stmts_[kInsertReceipt];
-        ir.Bind(1, seq).Bind(2, r.type).Bind(3, r.answers_guid).Bind(4, r.status).BindBlob(5, r.xml);
+        ir.Bind(1, seq).Bind(2, r.type).Bind(3, r.answers_guid).Bind(4, r.status).Bind(5, audience)
+            .BindBlob(6, r.xml);
         KJ_RETURN_IF_ERROR(Done(ir, "insert receipt"));
         const int64_t receipt_id = sqlite3_last_insert_rowid(db_);
         for (const std::string& who : r.audience) {

@@ -56,7 +56,7 @@ TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
   ASSERT_TRUE(ebc.ok());
   ASSERT_EQ(ebc->size(), 2u);
   EXPECT_LT((*ebc)[0].id, (*ebc)[1].id);
-  EXPECT_EQ((*ebc)[0].audience, (std::vector<std::string>{"EBC", "EBP"}));
+  EXPECT_EQ((*ebc)[0].audience, (std::vector<std::string>{"EBP", "EBC"}));
   EXPECT_EQ((*store)->ReceiptsFor("EBC", (*ebc)[0].id, 10)->size(), 1u);
   EXPECT_EQ((*store)->ReceiptsFor("EBP", 0, 10)->size(), 1u);
   EXPECT_EQ((*store)->ReceiptsFor("OTHER", 0, 10)->size(), 0u);
