@@ -1,9 +1,12 @@
-// kuajing: wiring only. Everything it does lives in src/app/commands.cc.
+// kuajing: wiring only. The commands live in src/app/commands.cc and src/server/serve.cc.
 #include <string>
 #include <vector>
 
 #include "app/commands.h"
+#include "server/serve.h"
 
 int main(int argc, char** argv) {
-  return kuajing::app::RunCommand(std::vector<std::string>(argv, argv + argc));
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.size() > 1 && args[1] == "serve") return kuajing::server::RunServe(args);
+  return kuajing::app::RunCommand(args);
 }

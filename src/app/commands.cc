@@ -17,13 +17,15 @@
 
 namespace kuajing::app {
 
-namespace {
-
 namespace fs = std::filesystem;
 
-constexpr const char* kUsage = R"(kuajing: the customs-side clearance engine of a cross-border e-commerce pilot zone
+const char* const kUsage = R"(kuajing: the customs-side clearance engine of a cross-border e-commerce pilot zone
 
 usage:
+  kuajing serve  --data DIR [--listen HOST:PORT] [--threads N] [--demo-keys] [options]
+                                                 the platform's HTTP API (default 127.0.0.1:8080);
+                                                 makes an admin key on first start; --demo-keys
+                                                 also makes one per registered enterprise
   kuajing ingest --data DIR [options] FILE...   process CEB message files in the order given;
                                                  receipts go to DIR/receipts (or --receipts OUT)
   kuajing quota  --data DIR --id ID --year YYYY  a buyer's used and remaining annual amount
@@ -51,19 +53,13 @@ options:
   --ack                  ingest: print "ack FILE" once FILE's message is durable
 )";
 
-struct Args {
-  std::map<std::string, std::string> opts;
-  std::vector<std::string> files;
-  std::string error;
-};
-
-Args Parse(const std::vector<std::string>& a, size_t from) {
+Args ParseArgs(const std::vector<std::string>& a, size_t from) {
   static const std::map<std::string, bool> kTakesValue = {
       {"--data", true},   {"--reference", true}, {"--receipts", true}, {"--now", true},
       {"--inspection-rate", true}, {"--seed", true}, {"--id", true}, {"--year", true},
       {"--invt", true},   {"--reason", true},    {"--officer", true},  {"--no-random", false},
       {"--release", false}, {"--reject", false}, {"--quiet", false}, {"--ack", false},
-      {"--out", true}, {"--config", true}, {"--clearances", true}, {"--batch", true}, {"--first", true}};
+      {"--out", true}, {"--config", true}, {"--listen", true}, {"--threads", true}, {"--demo-keys", false}, {"--clearances", true}, {"--batch", true}, {"--first", true}};
   Args out;
   for (size_t i = from; i < a.size(); ++i) {
     if (a[i].rfind("--", 0) != 0) {
@@ -89,6 +85,8 @@ Args Parse(const std::vector<std::string>& a, size_t from) {
   return out;
 }
 
+namespace {
+
 // A whole number from the command line, at most `max`; nullopt if it is not one.
 std::optional<uint64_t> WholeNumber(const std::string& text, uint64_t max) {
   if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) {
@@ -107,7 +105,9 @@ std::string DefaultReferenceDir() {
   return "data/reference";
 }
 
-StatusOr<PlatformOptions> Options(const Args& a, const std::string& data_dir) {
+}  // namespace
+
+StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir) {
   PlatformOptions o;
   o.data_dir = data_dir;
   o.reference_dir = DefaultReferenceDir();
@@ -127,6 +127,8 @@ StatusOr<PlatformOptions> Options(const Args& a, const std::string& data_dir) {
   return o;
 }
 
+namespace {
+
 // Opens the platform for a command, or says why not on stderr and returns the exit code.
 struct Opened {
   std::unique_ptr<Platform> platform;
@@ -136,7 +138,7 @@ struct Opened {
 
 Opened OpenFor(const Args& a, const std::string& data_dir) {
   Opened o;
-  auto opts = Options(a, data_dir);
+  auto opts = OptionsFrom(a, data_dir);
   if (!opts.ok()) {
     std::cerr << opts.status().message() << "\n";
     o.exit_code = 2;
@@ -460,7 +462,7 @@ int RunCommand(const std::vector<std::string>& args) {
     std::cout << kUsage;
     return args.size() < 2 ? 2 : 0;
   }
-  Args a = Parse(args, 2);
+  Args a = ParseArgs(args, 2);
   if (!a.error.empty()) {
     std::cerr << a.error << "\n" << kUsage;
     return 2;

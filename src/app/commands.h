@@ -2,11 +2,28 @@
 // Each returns the process exit code: 0 success, 1 the work failed, 2 the command line is wrong.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
+
+#include "app/platform.h"
 
 namespace kuajing::app {
 
 int RunCommand(const std::vector<std::string>& args);
+
+// The parsed command line: options (--name -> value, "1" for flags) and the other words.
+struct Args {
+  std::map<std::string, std::string> opts;
+  std::vector<std::string> files;
+  std::string error;  // set if the line could not be parsed
+};
+Args ParseArgs(const std::vector<std::string>& args, size_t from);
+
+// The platform options a command line asks for (--config, --reference, --inspection-rate,
+// --no-random, --seed), for the platform in `data_dir`.
+StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir);
+
+extern const char* const kUsage;
 
 }  // namespace kuajing::app

@@ -73,9 +73,28 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
   // A message already processed is answered with its original receipts and changes nothing.
   auto seen = store_->ReceiptsOfMessage(dm.message.guid);
   if (!seen.ok()) return seen.status();
-  if (seen->has_value()) return Answer{std::move(**seen), true};
+  if (seen->has_value()) {
+    // The original receipts go only to the enterprise that sent the original.
+    auto original_sender = store_->SenderOfMessage(dm.message.guid);
+    if (!original_sender.ok()) return original_sender.status();
+    if (sender.empty() || original_sender->value_or("") == sender) return Answer{std::move(**seen), true};
+    return format_failure(codec::DecodeFailure{
+        "-2", "[Code:0002;Desc:数据包不能通过schema验证] the message guid " + dm.message.guid +
+                  " was already used by another enterprise: give every message its own guid",
+        std::string(MessageTypeName(dm.message.type)) + "Message", ""});
+  }
 
-  if (row.sender.empty()) row.sender = dm.message.base_transfer->copCode;
+  if (row.sender.empty()) {
+    row.sender = dm.message.base_transfer->copCode;
+  } else if (dm.message.base_transfer->copCode != row.sender) {
+    // Spec 1.4: BaseTransfer.copCode "需要与接入客户端的企业身份一致".
+    return format_failure(codec::DecodeFailure{
+        "-2",
+        "[Code:0002;Desc:数据包不能通过schema验证] BaseTransfer.copCode " +
+            dm.message.base_transfer->copCode.substr(0, 18) + " is not the enterprise this connection is authenticated as (" +
+            row.sender + ")",
+        std::string(MessageTypeName(dm.message.type)) + "Message", dm.message.guid});
+  }
   row.guid = dm.message.guid;
   row.type = MessageTypeName(dm.message.type);
   row.accepted = true;

@@ -53,6 +53,7 @@ class Platform {
 
   clearance::QuotaView Quota(std::string_view buyer_id, int year) const;
   const clearance::Engine& engine() const { return *engine_; }
+  const reference::ReferenceData& reference() const { return *reference_; }
   storage::Store& store() { return *store_; }
 
  private:

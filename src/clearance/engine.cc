@@ -147,6 +147,7 @@ struct Engine::State {
   std::unordered_map<std::string, std::string> inventory_of_invt_no;  // invtNo -> inv key
   std::unordered_map<std::string, DeliveryRec> deliveries;    // operatorCode|copNo-or-guid
   std::unordered_map<std::string, Decimal> quota;             // buyerIdNumber|year
+  std::unordered_map<std::string, std::vector<std::string>> buyer_names;  // buyerIdNumber -> names
   int64_t seq = 0;  // numbers preNo and invtNo
 
   // Per call.
@@ -166,6 +167,11 @@ struct Engine::State {
     Emit(receipt_type, d, std::move(status), std::move(r));
   }
   void Touch(const char* kind, const std::string& key) { dirty.emplace(kind, key); }
+
+  void NoteBuyer(const InventoryHead& h) {
+    auto& names = buyer_names[h.buyerIdNumber];
+    if (std::find(names.begin(), names.end(), h.buyerName) == names.end()) names.push_back(h.buyerName);
+  }
 
   void CountQuota(const std::string& buyer, int year, Decimal delta, const std::string& invt_no,
                   std::string reason) {
@@ -744,6 +750,7 @@ struct Engine::State {
     inv.invt_no = NewInvtNo(inv);
     inventory_of_invt_no[inv.invt_no] = inv_key;
     CountQuota(h.buyerIdNumber, year, dutiable, inv.invt_no, "accepted (CEB621 " + h.guid + ")");
+    NoteBuyer(h);
     Answer(inv.doc, MessageType::kCEB622, status::kStored,
            "[Code:1800;Desc:逻辑校验通过] order, payment and waybill match; dutiable price " + Money(dutiable) +
                "; buyer's " + std::to_string(year) + " amount now " + Money(used + dutiable),
@@ -1014,7 +1021,10 @@ struct Engine::State {
       }
       // The same indexes the live engine keeps: a rejected list is unlinked (see Unlink).
       if (!v.invt_no.empty() && v.phase != Phase::kRejected) inventory_of_invt_no[v.invt_no] = row.key;
-      if (v.counted.e5 != 0) quota[Key(h.buyerIdNumber, std::to_string(v.year))] += v.counted - v.restored;
+      if (v.counted.e5 != 0) {
+        quota[Key(h.buyerIdNumber, std::to_string(v.year))] += v.counted - v.restored;
+        NoteBuyer(h);
+      }
       inventories[row.key] = std::move(v);
     } else if (row.kind == "delivery") {
       Fields f = DecodeFields(row.value, &rest);
@@ -1097,6 +1107,15 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
   if (d.action == OfficerDecision::Action::kRelease) {
     inv.hold_reason.clear();
     s.Release(inv);
+  } else if (d.action == OfficerDecision::Action::kInspect) {
+    if (inv.phase != Phase::kReview) {
+      s.out = nullptr;
+      return FailedPrecondition("list " + d.invt_no + " is already held for inspection");
+    }
+    inv.phase = Phase::kInspection;
+    inv.hold_reason = d.reason.empty() ? "inspection ordered by " + who : d.reason;
+    s.Answer(inv.doc, MessageType::kCEB622, status::kInspection, "查验: " + inv.hold_reason + " (" + who + ")",
+             inv.pre_no, inv.invt_no);
   } else {
     // 100 海关退单: the buyer's amount comes back.
     s.CountQuota(inv.doc.head.buyerIdNumber, inv.year, Decimal{} - (inv.counted - inv.restored), inv.invt_no,
@@ -1120,6 +1139,25 @@ QuotaView Engine::Quota(std::string_view buyer_id, int year) const {
   Decimal used = it == s_->quota.end() ? Decimal{} : it->second;
   Decimal left = s_->rules.annual_limit - used;
   return QuotaView{used, left.e5 < 0 ? Decimal{} : left};
+}
+
+bool Engine::BuyerKnownAs(std::string_view buyer_id, std::string_view name) const {
+  auto it = s_->buyer_names.find(std::string(buyer_id));
+  return it != s_->buyer_names.end() && std::find(it->second.begin(), it->second.end(), name) != it->second.end();
+}
+
+std::vector<Engine::HeldList> Engine::Held(size_t limit) const {
+  std::vector<HeldList> out;
+  for (const auto& [key, v] : s_->inventories) {
+    if (v.phase != Phase::kReview && v.phase != Phase::kInspection) continue;
+    const auto& h = v.doc.head;
+    out.push_back(HeldList{v.invt_no, h.guid, h.orderNo, h.ebpCode, h.ebcCode, h.agentCode, h.buyerName,
+                           v.phase == Phase::kReview ? status::kReview : status::kInspection, v.hold_reason,
+                           v.counted, v.tax.Total(), static_cast<int>(v.doc.lists.size())});
+  }
+  std::sort(out.begin(), out.end(), [](const HeldList& a, const HeldList& b) { return a.invt_no < b.invt_no; });
+  if (out.size() > limit) out.resize(limit);
+  return out;
 }
 
 Engine::Counts Engine::counts() const {

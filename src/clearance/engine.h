@@ -67,9 +67,10 @@ struct StepResult {
   std::vector<QuotaEntry> ledger;
 };
 
-// An officer's decision on a held inventory (manual review 300 or inspection 500).
+// An officer's decision on a held inventory (manual review 300 or inspection 500): release it,
+// send a reviewed one to inspection, or reject it.
 struct OfficerDecision {
-  enum class Action { kRelease, kReject };
+  enum class Action { kRelease, kInspect, kReject };
   std::string invt_no;
   Action action = Action::kRelease;
   std::string reason;
@@ -101,6 +102,19 @@ class Engine {
   Status Restore(const StateChange& row);
 
   QuotaView Quota(std::string_view buyer_id, int year) const;
+
+  // True if `name` is the buyer name on a list of `buyer_id` that counted toward a year: the
+  // public quota query needs both, so an ID number alone reveals nothing.
+  bool BuyerKnownAs(std::string_view buyer_id, std::string_view name) const;
+
+  // A list waiting for an officer: manual review (300) or inspection (500).
+  struct HeldList {
+    std::string invt_no, guid, order_no, ebp_code, ebc_code, agent_code, buyer_name, status, reason;
+    Decimal dutiable, tax;
+    int line_count = 0;
+  };
+  // Held lists, oldest invtNo first, at most `limit`.
+  std::vector<HeldList> Held(size_t limit) const;
 
   // Counts for reports and tests.
   struct Counts {

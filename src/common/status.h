@@ -25,6 +25,8 @@ enum class StatusCode {
   kResourceExhausted,   // a limit was hit; retry with less
   kUnavailable,         // transient (I/O, busy database); retry may succeed
   kInternal,            // a bug or corrupted data; do not retry
+  kUnauthenticated,     // no valid credentials
+  kPermissionDenied,    // valid credentials, not allowed to do this
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -49,6 +51,8 @@ inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgum
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 inline Status ResourceExhausted(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
 }

@@ -144,6 +144,15 @@ class SqliteStore final : public Store {
     return std::optional<std::vector<StoredReceipt>>(std::move(*out));
   }
 
+  StatusOr<std::optional<std::string>> SenderOfMessage(std::string_view guid) override {
+    Stmt q(db_, "SELECT sender FROM messages WHERE guid = ? AND accepted = 1 ORDER BY seq LIMIT 1");
+    q.Bind(1, guid);
+    int rc = q.Step();
+    if (rc == SQLITE_ROW) return std::optional<std::string>(q.Text(0));
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    return Error("sender of message");
+  }
+
   StatusOr<std::vector<StoredReceipt>> ReceiptsAnswering(std::string_view guid) override {
     Stmt& r = stmts_[kReceiptsAnswering];
     r.Bind(1, guid);

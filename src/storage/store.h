@@ -61,6 +61,9 @@ class Store {
   // The receipts written when the message `guid` was first processed, or nullopt if it never was.
   virtual StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(std::string_view guid) = 0;
 
+  // The sender recorded for the accepted message `guid`, or nullopt if there is none.
+  virtual StatusOr<std::optional<std::string>> SenderOfMessage(std::string_view guid) = 0;
+
   // Every receipt that answers the declaration `guid`, oldest first.
   virtual StatusOr<std::vector<StoredReceipt>> ReceiptsAnswering(std::string_view guid) = 0;
 

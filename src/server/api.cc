@@ -1,0 +1,531 @@
+#include "server/api.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "common/civil_time.h"
+#include "common/codes.h"
+
+namespace kuajing::server {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr double kLatencyBounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5};
+
+Response Json(http::status status, const json::value& v) {
+  return MakeResponse(status, json::serialize(v) + "\n", "application/json");
+}
+
+// The one place that maps an error to an HTTP status.
+http::status HttpStatusOf(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return http::status::ok;
+    case StatusCode::kInvalidArgument: return http::status::bad_request;
+    case StatusCode::kNotFound: return http::status::not_found;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition: return http::status::conflict;
+    case StatusCode::kResourceExhausted: return http::status::too_many_requests;
+    case StatusCode::kUnavailable: return http::status::service_unavailable;
+    case StatusCode::kInternal: return http::status::internal_server_error;
+    case StatusCode::kUnauthenticated: return http::status::unauthorized;
+    case StatusCode::kPermissionDenied: return http::status::forbidden;
+  }
+  return http::status::internal_server_error;
+}
+
+Response Error(const Status& s) {
+  Response r = Json(HttpStatusOf(s.code()), json::object{{"error", StatusCodeName(s.code())}, {"message", s.message()}});
+  if (s.code() == StatusCode::kUnauthenticated) r.set(http::field::www_authenticate, "Bearer");
+  if (s.code() == StatusCode::kResourceExhausted || s.code() == StatusCode::kUnavailable) {
+    r.set(http::field::retry_after, "1");
+  }
+  return r;
+}
+
+std::string UrlDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+struct Target {
+  std::string path;
+  std::map<std::string, std::string> query;
+};
+
+Target ParseTarget(std::string_view target) {
+  Target t;
+  size_t q = target.find('?');
+  t.path = std::string(target.substr(0, q));
+  if (q == std::string_view::npos) return t;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    size_t eq = pair.find('=');
+    t.query[UrlDecode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : UrlDecode(pair.substr(eq + 1));
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+  }
+  return t;
+}
+
+// A whole number query parameter within [lo, hi], or `fallback` when absent.
+StatusOr<int64_t> IntParam(const Target& t, const std::string& name, int64_t fallback, int64_t lo, int64_t hi) {
+  auto it = t.query.find(name);
+  if (it == t.query.end() || it->second.empty()) return fallback;
+  const std::string& v = it->second;
+  if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos || std::stoll(v) < lo ||
+      std::stoll(v) > hi) {
+    return InvalidArgument(name + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  return std::stoll(v);
+}
+
+json::object ReceiptJson(const storage::StoredReceipt& r) {
+  json::object o{{"type", r.type}, {"status", r.status}, {"answers", r.answers_guid}, {"xml", r.xml}};
+  if (r.id != 0) o["id"] = r.id;
+  return o;
+}
+
+bool InAudience(const storage::StoredReceipt& r, const std::string& enterprise) {
+  return std::find(r.audience.begin(), r.audience.end(), enterprise) != r.audience.end();
+}
+
+StatusOr<json::object> JsonBody(const Request& req) {
+  json::error_code ec;
+  json::value v = json::parse(req.message.body(), ec);
+  if (ec || !v.is_object()) return InvalidArgument("the body must be a JSON object");
+  return v.as_object();
+}
+
+std::string Str(const json::object& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+}
+
+}  // namespace
+
+Api::Api(app::Platform* platform, storage::AccountStore* accounts, ApiOptions options)
+    : platform_(platform),
+      accounts_(accounts),
+      options_(std::move(options)),
+      started_ms_(options_.clock()),
+      latency_buckets_(std::size(kLatencyBounds) + 1, 0) {
+  auto last = platform_->store().LastReceiptId();
+  last_receipt_id_ = last.ok() ? *last : 0;
+  poller_ = std::thread([this] { PollLoop(); });
+}
+
+Api::~Api() {
+  ReleaseWaiters();
+  {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    stopping_ = true;
+  }
+  waiters_cv_.notify_all();
+  poller_.join();
+}
+
+void Api::Handle(Request request, Reply reply) {
+  bool deferred = false;
+  Response r;
+  try {
+    r = Dispatch(request, reply, &deferred);
+  } catch (const std::exception& e) {
+    // A bug, not the client's fault: answer 500 and keep serving.
+    r = Error(Internal(std::string("unexpected: ") + e.what()));
+  }
+  {
+    std::lock_guard<std::mutex> lock(metrics_mu_);
+    ++counters_["kuajing_http_responses_total{code=\"" + std::to_string(deferred ? 200 : r.result_int()) + "\"}"];
+  }
+  if (!deferred) reply(std::move(r));
+}
+
+Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred) {
+  const Target t = ParseTarget(req.message.target());
+  const auto method = req.message.method();
+  const bool get = method == http::verb::get, post = method == http::verb::post;
+
+  // Public routes.
+  if (get && t.path == "/healthz") return MakeResponse(http::status::ok, "ok\n", "text/plain");
+  if (get && t.path == "/api/v1/status") return StatusPage(false);
+  if (get && t.path == "/metrics") return StatusPage(true);
+  if (get && t.path == "/api/v1/quota") return QuotaQuery(req);
+
+  // Everything else needs a key.
+  auto who = Authenticate(*accounts_, std::string(req.message[http::field::authorization]));
+  if (!who.ok()) return Error(who.status());
+  auto need = [&](std::initializer_list<Role> roles) {
+    return std::find(roles.begin(), roles.end(), who->role) != roles.end();
+  };
+  auto denied = [&] { return Error(PermissionDenied("a " + std::string(RoleName(who->role)) + " key may not do this")); };
+
+  if (post && t.path == "/api/v1/messages") return need({Role::kEnterprise}) ? Intake(req, *who) : denied();
+  if (get && t.path == "/api/v1/receipts") return need({Role::kEnterprise}) ? Feed(req, *who, reply, deferred) : denied();
+  if (get && t.path.rfind("/api/v1/receipts/", 0) == 0) return ReceiptsOf(t.path.substr(17), *who);
+  if (get && t.path == "/api/v1/officer/held") return need({Role::kOfficer, Role::kAdmin}) ? Held(*who) : denied();
+  if (post && t.path == "/api/v1/officer/decisions") return need({Role::kOfficer}) ? Decide(req, *who) : denied();
+  if (post && t.path == "/api/v1/admin/keys") return need({Role::kAdmin}) ? CreateKey(req, *who) : denied();
+  if (get && t.path == "/api/v1/admin/keys") return need({Role::kAdmin}) ? ListKeys() : denied();
+  if (method == http::verb::delete_ && t.path.rfind("/api/v1/admin/keys/", 0) == 0) {
+    return need({Role::kAdmin}) ? RevokeKey(t.path.substr(19), *who) : denied();
+  }
+  if (get && t.path == "/api/v1/admin/audit") return need({Role::kAdmin}) ? AuditLog(req) : denied();
+  return Error(NotFound("no route " + std::string(req.message.method_string()) + " " + t.path));
+}
+
+Response Api::Intake(const Request& req, const Principal& who) {
+  const auto t0 = std::chrono::steady_clock::now();
+  StatusOr<app::Answer> answer = Unavailable("not run");
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    answer = platform_->Submit(req.message.body(), who.enterprise, options_.clock());
+    if (answer.ok()) {
+      auto last = platform_->store().LastReceiptId();
+      if (last.ok()) last_receipt_id_ = *last;
+    }
+  }
+  if (!answer.ok()) return Error(answer.status());
+  AfterCommit();
+  json::array receipts;
+  bool only_format_error = true;
+  for (const auto& r : answer->receipts) {
+    if (!InAudience(r, who.enterprise) && r.type != "CEB900") continue;  // others' documents
+    only_format_error = only_format_error && r.type == "CEB900";
+    receipts.push_back(ReceiptJson(r));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  {
+    std::lock_guard<std::mutex> lock(metrics_mu_);
+    for (const auto& r : answer->receipts) {
+      ++counters_["kuajing_receipts_total{type=\"" + r.type + "\",status=\"" + r.status + "\"}"];
+    }
+    size_t b = 0;
+    while (b < std::size(kLatencyBounds) && seconds > kLatencyBounds[b]) ++b;
+    ++latency_buckets_[b];
+    latency_sum_seconds_ += seconds;
+    ++latency_count_;
+  }
+  return Json(only_format_error && !receipts.empty() ? http::status::bad_request : http::status::ok,
+              json::object{{"repeated", answer->repeated}, {"receipts", std::move(receipts)}});
+}
+
+Response Api::Feed(const Request& req, const Principal& who, const Reply& reply, bool* deferred) {
+  const Target t = ParseTarget(req.message.target());
+  auto after = IntParam(t, "after", 0, 0, INT64_MAX / 2);
+  auto limit = IntParam(t, "limit", 100, 1, options_.feed_page_limit);
+  auto wait = IntParam(t, "wait", 0, 0, options_.max_wait_seconds);
+  if (!after.ok()) return Error(after.status());
+  if (!limit.ok()) return Error(limit.status());
+  if (!wait.ok()) return Error(wait.status());
+  StatusOr<std::vector<storage::StoredReceipt>> page = std::vector<storage::StoredReceipt>{};
+  if (*after < last_receipt_id_ || *wait == 0) {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    page = platform_->store().ReceiptsFor(who.enterprise, *after, static_cast<int>(*limit));
+  }
+  if (!page.ok()) return Error(page.status());
+  if (page->empty() && *wait > 0) {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    waiters_.push_back(Waiter{who.enterprise, *after, static_cast<int>(*limit),
+                              std::chrono::steady_clock::now() + std::chrono::seconds(*wait), reply});
+    *deferred = true;
+    return {};
+  }
+  json::array items;
+  int64_t next = *after;
+  for (const auto& r : *page) {
+    items.push_back(ReceiptJson(r));
+    next = r.id;
+  }
+  return Json(http::status::ok, json::object{{"receipts", std::move(items)}, {"next", next}});
+}
+
+void Api::AfterCommit() { waiters_cv_.notify_all(); }
+
+void Api::PollLoop() {
+  std::unique_lock<std::mutex> lock(waiters_mu_);
+  while (!stopping_) {
+    waiters_cv_.wait_for(lock, std::chrono::milliseconds(200));
+    if (waiters_.empty()) continue;
+    std::vector<Waiter> work;
+    work.swap(waiters_);
+    lock.unlock();
+    std::vector<Waiter> keep;
+    const auto now = std::chrono::steady_clock::now();
+    for (Waiter& w : work) {
+      std::vector<storage::StoredReceipt> page;
+      if (w.after < last_receipt_id_) {
+        std::lock_guard<std::mutex> p(platform_mu_);
+        auto got = platform_->store().ReceiptsFor(w.enterprise, w.after, w.limit);
+        if (got.ok()) page = std::move(*got);
+      }
+      if (page.empty() && now < w.deadline) {
+        keep.push_back(std::move(w));
+        continue;
+      }
+      json::array items;
+      int64_t next = w.after;
+      for (const auto& r : page) {
+        items.push_back(ReceiptJson(r));
+        next = r.id;
+      }
+      w.reply(Json(http::status::ok, json::object{{"receipts", std::move(items)}, {"next", next}}));
+    }
+    lock.lock();
+    for (Waiter& w : keep) waiters_.push_back(std::move(w));
+  }
+}
+
+void Api::ReleaseWaiters() {
+  std::vector<Waiter> work;
+  {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    work.swap(waiters_);
+  }
+  for (Waiter& w : work) {
+    w.reply(Json(http::status::ok, json::object{{"receipts", json::array{}}, {"next", w.after}}));
+  }
+}
+
+Response Api::ReceiptsOf(const std::string& guid, const Principal& who) {
+  if (guid.empty() || guid.size() > 64) return Error(InvalidArgument("give the declaration's guid"));
+  StatusOr<std::vector<storage::StoredReceipt>> all = std::vector<storage::StoredReceipt>{};
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    all = platform_->store().ReceiptsAnswering(guid);
+  }
+  if (!all.ok()) return Error(all.status());
+  json::array items;
+  for (const auto& r : *all) {
+    if (who.role == Role::kEnterprise && !InAudience(r, who.enterprise)) continue;
+    items.push_back(ReceiptJson(r));
+  }
+  // Not found and not yours look the same: nothing about others' documents leaks.
+  if (items.empty()) return Error(NotFound("no receipts for " + guid + " that this key may read"));
+  return Json(http::status::ok, json::object{{"guid", guid}, {"receipts", std::move(items)}});
+}
+
+Response Api::QuotaQuery(const Request& req) {
+  // A token bucket per client address: quota_queries_per_minute, bursts of the same size.
+  {
+    std::lock_guard<std::mutex> lock(limiter_mu_);
+    const int64_t now = options_.clock();
+    if (buckets_.size() > 100000) buckets_.clear();  // a bound on memory, not a precise limiter
+    auto& [tokens, last] = buckets_.try_emplace(req.remote_ip, options_.quota_queries_per_minute, now).first->second;
+    tokens = std::min(options_.quota_queries_per_minute,
+                      tokens + static_cast<double>(now - last) * options_.quota_queries_per_minute / 60000.0);
+    last = now;
+    if (tokens < 1) return Error(ResourceExhausted("too many quota queries from this address; wait a minute"));
+    tokens -= 1;
+  }
+  const Target t = ParseTarget(req.message.target());
+  auto id = t.query.find("id"), name = t.query.find("name");
+  if (id == t.query.end() || name == t.query.end() || name->second.empty()) {
+    return Error(InvalidArgument("give id (the 18-digit resident ID) and name (as on the orders)"));
+  }
+  if (!IsValidResidentId(id->second)) return Error(InvalidArgument("id is not a valid 18-digit resident ID"));
+  auto year = IntParam(t, "year", CstYear(options_.clock()), 2019, 2100);
+  if (!year.ok()) return Error(year.status());
+  clearance::QuotaView q;
+  bool known;
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    known = platform_->engine().BuyerKnownAs(id->second, name->second);
+    q = platform_->Quota(id->second, static_cast<int>(*year));
+  }
+  // A wrong name gets the answer of a buyer who bought nothing: the query reveals nothing else.
+  const clearance::RulesConfig defaults;
+  const Decimal used = known ? q.used : Decimal{};
+  const Decimal remaining = known ? q.remaining : q.used + q.remaining;
+  return Json(http::status::ok, json::object{{"year", *year},
+                                             {"used", used.ToMoneyString()},
+                                             {"remaining", remaining.ToMoneyString()},
+                                             {"annualLimit", (q.used + q.remaining).ToMoneyString()}});
+}
+
+Response Api::Held(const Principal&) {
+  std::vector<clearance::Engine::HeldList> held;
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    held = platform_->engine().Held(1000);
+  }
+  json::array items;
+  for (const auto& h : held) {
+    items.push_back(json::object{{"invtNo", h.invt_no}, {"guid", h.guid}, {"orderNo", h.order_no},
+                                 {"ebpCode", h.ebp_code}, {"ebcCode", h.ebc_code}, {"agentCode", h.agent_code},
+                                 {"buyerName", h.buyer_name}, {"status", h.status}, {"reason", h.reason},
+                                 {"dutiablePrice", h.dutiable.ToMoneyString()}, {"tax", h.tax.ToMoneyString()},
+                                 {"lines", h.line_count}});
+  }
+  return Json(http::status::ok, json::object{{"held", std::move(items)}});
+}
+
+Response Api::Decide(const Request& req, const Principal& who) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return Error(body.status());
+  clearance::OfficerDecision d;
+  d.invt_no = Str(*body, "invtNo");
+  const std::string action = Str(*body, "action");
+  d.reason = Str(*body, "reason");
+  d.officer = who.Describe();
+  if (action == "release") d.action = clearance::OfficerDecision::Action::kRelease;
+  else if (action == "reject") d.action = clearance::OfficerDecision::Action::kReject;
+  else if (action == "inspect") d.action = clearance::OfficerDecision::Action::kInspect;
+  else return Error(InvalidArgument("action must be release, inspect or reject"));
+  if (d.invt_no.empty() || d.invt_no.size() > 18) return Error(InvalidArgument("give invtNo"));
+  if (d.action != clearance::OfficerDecision::Action::kRelease && d.reason.empty()) {
+    return Error(InvalidArgument("a rejection or an inspection needs a reason the declarant can act on"));
+  }
+  StatusOr<app::Answer> answer = Unavailable("not run");
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    answer = platform_->Decide(d, options_.clock());
+    if (answer.ok()) {
+      auto last = platform_->store().LastReceiptId();
+      if (last.ok()) last_receipt_id_ = *last;
+    }
+  }
+  if (!answer.ok()) return Error(answer.status());
+  (void)accounts_->Audit({0, options_.clock(), who.Describe(), "inventory." + action,
+                          d.invt_no + (d.reason.empty() ? "" : ": " + d.reason)});
+  AfterCommit();
+  json::array items;
+  for (const auto& r : answer->receipts) items.push_back(ReceiptJson(r));
+  return Json(http::status::ok, json::object{{"receipts", std::move(items)}});
+}
+
+Response Api::CreateKey(const Request& req, const Principal& who) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return Error(body.status());
+  Role role;
+  if (!ParseRole(Str(*body, "role"), &role)) return Error(InvalidArgument("role must be enterprise, officer or admin"));
+  const std::string enterprise = Str(*body, "enterprise");
+  if (role == Role::kEnterprise) {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    if (platform_->reference().FindEnterprise(enterprise) == nullptr) {
+      return Error(InvalidArgument("enterprise " + enterprise + " is not registered with the zone"));
+    }
+  } else if (!enterprise.empty()) {
+    return Error(InvalidArgument("officer and admin keys act for no enterprise"));
+  }
+  auto key = MakeKey(role, enterprise, options_.clock());
+  if (!key.ok()) return Error(key.status());
+  Status st = accounts_->CreateKey(key->stored, {0, options_.clock(), who.Describe(), "key.create",
+                                                 key->stored.id + " " + key->stored.role + " " + enterprise});
+  if (!st.ok()) return Error(st);
+  return Json(http::status::created, json::object{{"id", key->stored.id}, {"key", key->token},
+                                                  {"role", key->stored.role}, {"enterprise", enterprise}});
+}
+
+Response Api::RevokeKey(const std::string& id, const Principal& who) {
+  Status st = accounts_->RevokeKey(id, {0, options_.clock(), who.Describe(), "key.revoke", id});
+  if (!st.ok()) return Error(st);
+  return Json(http::status::ok, json::object{{"id", id}, {"revoked", true}});
+}
+
+Response Api::ListKeys() {
+  auto keys = accounts_->Keys();
+  if (!keys.ok()) return Error(keys.status());
+  json::array items;
+  for (const auto& k : *keys) {
+    items.push_back(json::object{{"id", k.id}, {"role", k.role}, {"enterprise", k.enterprise},
+                                 {"created", FormatAppTime(k.created_ms)},
+                                 {"revoked", k.revoked_ms ? FormatAppTime(k.revoked_ms) : ""}});
+  }
+  return Json(http::status::ok, json::object{{"keys", std::move(items)}});
+}
+
+Response Api::AuditLog(const Request& req) {
+  auto after = IntParam(ParseTarget(req.message.target()), "after", 0, 0, INT64_MAX / 2);
+  if (!after.ok()) return Error(after.status());
+  auto log = accounts_->AuditLog(*after, 500);
+  if (!log.ok()) return Error(log.status());
+  json::array items;
+  for (const auto& e : *log) {
+    items.push_back(json::object{{"id", e.id}, {"at", FormatAppTime(e.at_ms)}, {"who", e.who},
+                                 {"what", e.what}, {"detail", e.detail}});
+  }
+  return Json(http::status::ok, json::object{{"entries", std::move(items)}});
+}
+
+Response Api::StatusPage(bool metrics) {
+  clearance::Engine::Counts c;
+  int64_t messages = 0;
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    c = platform_->engine().counts();
+    auto m = platform_->store().MessageCount();
+    messages = m.ok() ? *m : -1;
+  }
+  size_t waiting;
+  {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    waiting = waiters_.size();
+  }
+  if (!metrics) {
+    return Json(http::status::ok,
+                json::object{{"status", "ok"},
+                             {"uptimeSeconds", (options_.clock() - started_ms_) / 1000},
+                             {"messages", messages},
+                             {"lastReceiptId", last_receipt_id_.load()},
+                             {"inventories", json::object{{"waiting", c.waiting}, {"held", c.held}, {"released", c.released}}},
+                             {"longPolls", waiting}});
+  }
+  std::ostringstream m;
+  m << "# HELP kuajing_messages_stored Messages in the store.\n# TYPE kuajing_messages_stored gauge\n"
+    << "kuajing_messages_stored " << messages << "\n"
+    << "# HELP kuajing_inventories Inventory lists by state.\n# TYPE kuajing_inventories gauge\n"
+    << "kuajing_inventories{state=\"waiting\"} " << c.waiting << "\n"
+    << "kuajing_inventories{state=\"held\"} " << c.held << "\n"
+    << "kuajing_inventories{state=\"released\"} " << c.released << "\n"
+    << "# HELP kuajing_long_polls Feed requests waiting for receipts.\n# TYPE kuajing_long_polls gauge\n"
+    << "kuajing_long_polls " << waiting << "\n";
+  if (options_.server != nullptr) {
+    const ServerCounters& s = options_.server->counters();
+    m << "# TYPE kuajing_connections_open gauge\nkuajing_connections_open " << s.connections_open << "\n"
+      << "# TYPE kuajing_connections_refused_total counter\nkuajing_connections_refused_total "
+      << s.connections_refused << "\n"
+      << "# TYPE kuajing_requests_too_large_total counter\nkuajing_requests_too_large_total " << s.requests_too_large
+      << "\n";
+  }
+  std::lock_guard<std::mutex> lock(metrics_mu_);
+  m << "# HELP kuajing_http_responses_total Responses by HTTP status.\n# TYPE kuajing_http_responses_total counter\n";
+  for (const auto& [k, v] : counters_) {
+    if (k.rfind("kuajing_http", 0) == 0) m << k << " " << v << "\n";
+  }
+  m << "# HELP kuajing_receipts_total Receipts answered at intake, by type and status.\n"
+       "# TYPE kuajing_receipts_total counter\n";
+  for (const auto& [k, v] : counters_) {
+    if (k.rfind("kuajing_receipts", 0) == 0) m << k << " " << v << "\n";
+  }
+  m << "# HELP kuajing_intake_seconds Time from a message's arrival to its durable receipts.\n"
+       "# TYPE kuajing_intake_seconds histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < latency_buckets_.size(); ++i) {
+    cumulative += latency_buckets_[i];
+    m << "kuajing_intake_seconds_bucket{le=\""
+      << (i < std::size(kLatencyBounds) ? std::to_string(kLatencyBounds[i]) : std::string("+Inf")) << "\"} "
+      << cumulative << "\n";
+  }
+  m << "kuajing_intake_seconds_sum " << latency_sum_seconds_ << "\nkuajing_intake_seconds_count " << latency_count_
+    << "\n";
+  return MakeResponse(http::status::ok, m.str(), "text/plain; version=0.0.4");
+}
+
+}  // namespace kuajing::server

@@ -1,0 +1,93 @@
+// The platform's HTTP API (/api/v1): intake, receipts (feed with long-polling, re-fetch), the
+// consumer quota query, the officer's queue and decisions, API keys and the audit trail, health,
+// status and metrics. The routes are listed in docs/API.md.
+//
+// One mutex serialises everything that touches the platform and its store (the engine is
+// single-threaded and every commit is fsync'd anyway); long polls wait on a poller thread, not on
+// the I/O threads.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/platform.h"
+#include "server/auth.h"
+#include "server/http_server.h"
+#include "storage/accounts.h"
+
+namespace kuajing::server {
+
+struct ApiOptions {
+  std::function<int64_t()> clock;        // milliseconds since the epoch
+  int max_wait_seconds = 60;             // longest long poll
+  int feed_page_limit = 500;             // most receipts per feed page
+  double quota_queries_per_minute = 20;  // per client address, public quota query
+  const HttpServer* server = nullptr;    // for its counters in /metrics
+};
+
+class Api final : public Handler {
+ public:
+  Api(app::Platform* platform, storage::AccountStore* accounts, ApiOptions options);
+  ~Api() override;
+
+  void Handle(Request request, Reply reply) override;
+  // Answers every waiting long poll now (before a shutdown).
+  void ReleaseWaiters();
+
+ private:
+  struct Waiter {
+    std::string enterprise;
+    int64_t after = 0;
+    int limit = 0;
+    std::chrono::steady_clock::time_point deadline;
+    Reply reply;
+  };
+  struct Route;
+
+  Response Dispatch(const Request& req, const Reply& reply, bool* deferred);
+  Response Intake(const Request& req, const Principal& who);
+  Response Feed(const Request& req, const Principal& who, const Reply& reply, bool* deferred);
+  Response ReceiptsOf(const std::string& guid, const Principal& who);
+  Response QuotaQuery(const Request& req);
+  Response Held(const Principal& who);
+  Response Decide(const Request& req, const Principal& who);
+  Response CreateKey(const Request& req, const Principal& who);
+  Response RevokeKey(const std::string& id, const Principal& who);
+  Response ListKeys();
+  Response AuditLog(const Request& req);
+  Response StatusPage(bool metrics);
+  void PollLoop();
+  void AfterCommit();
+
+  app::Platform* platform_;
+  storage::AccountStore* accounts_;
+  ApiOptions options_;
+  const int64_t started_ms_;
+
+  std::mutex platform_mu_;  // the platform and its store
+  std::atomic<int64_t> last_receipt_id_{0};
+
+  std::mutex waiters_mu_;
+  std::condition_variable waiters_cv_;
+  std::vector<Waiter> waiters_;  // protected by waiters_mu_
+  bool stopping_ = false;        // protected by waiters_mu_
+  std::thread poller_;
+
+  std::mutex limiter_mu_;
+  std::map<std::string, std::pair<double, int64_t>> buckets_;  // address -> tokens, last refill
+
+  std::mutex metrics_mu_;
+  std::map<std::string, uint64_t> counters_;  // metric line (name{labels}) -> value
+  std::vector<uint64_t> latency_buckets_;     // intake latency histogram
+  double latency_sum_seconds_ = 0;
+  uint64_t latency_count_ = 0;
+};
+
+}  // namespace kuajing::server

@@ -1,0 +1,102 @@
+#include "server/auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+namespace kuajing::server {
+
+namespace {
+
+std::string Hex(const unsigned char* p, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kHex[p[i] >> 4]);
+    out.push_back(kHex[p[i] & 15]);
+  }
+  return out;
+}
+
+bool IsHex(std::string_view s) { return s.find_first_not_of("0123456789abcdef") == std::string_view::npos; }
+
+}  // namespace
+
+const char* RoleName(Role r) {
+  switch (r) {
+    case Role::kEnterprise: return "enterprise";
+    case Role::kOfficer: return "officer";
+    case Role::kAdmin: return "admin";
+  }
+  return "?";
+}
+
+bool ParseRole(std::string_view text, Role* out) {
+  for (Role r : {Role::kEnterprise, Role::kOfficer, Role::kAdmin}) {
+    if (text == RoleName(r)) {
+      *out = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Principal::Describe() const {
+  return std::string(RoleName(role)) + ":" + key_id + (enterprise.empty() ? "" : "@" + enterprise);
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return Hex(md, len);
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
+  return Hex(md, len);
+}
+
+StatusOr<NewKey> MakeKey(Role role, std::string_view enterprise, int64_t now_ms) {
+  unsigned char id[8], secret[32];
+  if (RAND_bytes(id, sizeof id) != 1 || RAND_bytes(secret, sizeof secret) != 1) {
+    return Unavailable("no randomness from the operating system");
+  }
+  NewKey k;
+  k.stored.id = Hex(id, sizeof id);
+  const std::string secret_hex = Hex(secret, sizeof secret);
+  k.stored.enterprise = std::string(enterprise);
+  k.stored.role = RoleName(role);
+  k.stored.secret_hash = Sha256Hex(secret_hex);
+  k.stored.created_ms = now_ms;
+  k.token = "kj_" + k.stored.id + "_" + secret_hex;
+  return k;
+}
+
+StatusOr<Principal> Authenticate(storage::AccountStore& accounts, std::string_view auth) {
+  if (auth.substr(0, 7) == "Bearer ") auth.remove_prefix(7);
+  // kj_ + 16 + _ + 64
+  if (auth.size() != 84 || auth.substr(0, 3) != "kj_" || auth[19] != '_' || !IsHex(auth.substr(3, 16)) ||
+      !IsHex(auth.substr(20))) {
+    return Unauthenticated("send the API key as 'Authorization: Bearer kj_...'");
+  }
+  auto key = accounts.FindKey(auth.substr(3, 16));
+  if (!key.ok()) return key.status();
+  const std::string hash = Sha256Hex(auth.substr(20));
+  if (!key->has_value() || (*key)->revoked_ms != 0 || hash.size() != (*key)->secret_hash.size() ||
+      CRYPTO_memcmp(hash.data(), (*key)->secret_hash.data(), hash.size()) != 0) {
+    return Unauthenticated("unknown, revoked or wrong API key");
+  }
+  Principal p;
+  p.key_id = (*key)->id;
+  p.enterprise = (*key)->enterprise;
+  if (!ParseRole((*key)->role, &p.role)) return Internal("stored key with unknown role");
+  return p;
+}
+
+}  // namespace kuajing::server

@@ -1,0 +1,230 @@
+#include "server/http_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+
+#include <condition_variable>
+#include <optional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace kuajing::server {
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+Response MakeResponse(http::status status, std::string body, const std::string& content_type,
+                      unsigned version, bool keep_alive) {
+  Response r{status, version};
+  r.set(http::field::server, "kuajing");
+  r.set(http::field::content_type, content_type);
+  r.keep_alive(keep_alive);
+  r.body() = std::move(body);
+  r.prepare_payload();
+  return r;
+}
+
+class Session;
+
+struct HttpServer::Impl {
+  Handler* handler;
+  ServerLimits limits;
+  int threads;
+  asio::io_context ioc;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::vector<std::thread> pool;
+  ServerCounters counters;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable drained;
+  std::vector<std::weak_ptr<Session>> sessions;  // protected by mu
+
+  void Accept();
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl* server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  void Start() {
+    boost::system::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    remote_ip_ = ec ? "" : ep.address().to_string();
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+  // Closes the connection if it is idle (between requests); a request in flight finishes first.
+  void CloseIfIdle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) {
+        boost::system::error_code ec;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        self->stream_.close();
+      }
+    });
+  }
+
+  ~Session() { --server_->counters.connections_open; }
+
+ private:
+  void Read() {
+    if (server_->stopping) return Close();
+    parser_.emplace();
+    parser_->body_limit(server_->limits.max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(server_->limits.max_header_bytes));
+    stream_.expires_after(first_request_ ? server_->limits.read_timeout : server_->limits.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    first_request_ = false;
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      ++server_->counters.requests_too_large;
+      const bool body = ec == http::error::body_limit;
+      return Write(MakeResponse(body ? http::status::payload_too_large : http::status::request_header_fields_too_large,
+                                std::string("{\"error\":\"") +
+                                    (body ? "the body is over " + std::to_string(server_->limits.max_body_bytes) +
+                                                " bytes: split the message (at most 100 documents per message)"
+                                          : "the headers are over " + std::to_string(server_->limits.max_header_bytes) +
+                                                " bytes") +
+                                    "\"}\n",
+                                "application/json", 11, false));
+    }
+    if (ec) return Close();  // closed by the peer, timeout, or a malformed request: nothing to answer
+    ++server_->counters.requests;
+    ++server_->counters.requests_in_flight;
+    busy_ = true;
+    Request req{parser_->release(), remote_ip_};
+    const bool keep_alive = req.message.keep_alive();
+    const unsigned version = req.message.version();
+    auto self = shared_from_this();
+    server_->handler->Handle(std::move(req), [self, keep_alive, version](Response r) {
+      r.version(version);
+      r.keep_alive(keep_alive && r.keep_alive() && !self->server_->stopping);
+      asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
+    });
+  }
+
+  void Write(Response r) {
+    auto res = std::make_shared<Response>(std::move(r));
+    stream_.expires_after(server_->limits.read_timeout);
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (self->busy_) {
+        self->busy_ = false;
+        if (--self->server_->counters.requests_in_flight == 0) self->server_->drained.notify_all();
+      }
+      if (ec || !res->keep_alive()) return self->Close();
+      self->Read();
+    });
+  }
+
+  void Close() {
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpServer::Impl* server_;
+  std::string remote_ip_;
+  bool busy_ = false;
+  bool first_request_ = true;
+};
+
+void HttpServer::Impl::Accept() {
+  acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (!stopping) Accept();
+      return;
+    }
+    if (counters.connections_open >= static_cast<uint64_t>(limits.max_connections)) {
+      // Over the limit: answer 503 at once and close, so the client knows to back off.
+      ++counters.connections_refused;
+      auto res = std::make_shared<Response>(MakeResponse(
+          http::status::service_unavailable, "{\"error\":\"too many connections; retry later\"}\n",
+          "application/json", 11, false));
+      res->set(http::field::retry_after, "1");
+      auto s = std::make_shared<tcp::socket>(std::move(socket));
+      http::async_write(*s, *res, [s, res](beast::error_code, size_t) {
+        boost::system::error_code ignore;
+        s->shutdown(tcp::socket::shutdown_both, ignore);
+      });
+    } else {
+      ++counters.connections_open;
+      auto session = std::make_shared<Session>(std::move(socket), this);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+        sessions.push_back(session);
+      }
+      session->Start();
+    }
+    if (!stopping) Accept();
+  });
+}
+
+HttpServer::HttpServer(Handler* handler, ServerLimits limits, int threads) : impl_(std::make_unique<Impl>()) {
+  impl_->handler = handler;
+  impl_->limits = limits;
+  impl_->threads = std::max(1, threads);
+}
+
+HttpServer::~HttpServer() { Stop(std::chrono::milliseconds(0)); }
+
+Status HttpServer::Start(const std::string& host, uint16_t port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return InvalidArgument("not an IP address: " + host);
+  auto acc = std::make_unique<tcp::acceptor>(impl_->ioc);
+  tcp::endpoint ep(address, port);
+  acc->open(ep.protocol(), ec);
+  if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc->bind(ep, ec);
+  if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  impl_->acceptor = std::move(acc);
+  impl_->Accept();
+  for (int i = 0; i < impl_->threads; ++i) impl_->pool.emplace_back([this] { impl_->ioc.run(); });
+  return Status::Ok();
+}
+
+uint16_t HttpServer::port() const { return impl_->acceptor ? impl_->acceptor->local_endpoint().port() : 0; }
+
+void HttpServer::Stop(std::chrono::milliseconds drain) {
+  if (impl_->pool.empty()) return;
+  impl_->stopping = true;
+  asio::post(impl_->ioc, [this] {
+    boost::system::error_code ec;
+    if (impl_->acceptor) impl_->acceptor->close(ec);
+  });
+  {
+    std::unique_lock<std::mutex> lock(impl_->mu);
+    for (auto& w : impl_->sessions) {
+      if (auto s = w.lock()) s->CloseIfIdle();
+    }
+    impl_->drained.wait_for(lock, drain, [this] { return impl_->counters.requests_in_flight == 0; });
+  }
+  impl_->ioc.stop();
+  for (auto& t : impl_->pool) t.join();
+  impl_->pool.clear();
+}
+
+void HttpServer::WaitForSignal() {
+  asio::io_context sig_ctx;
+  asio::signal_set signals(sig_ctx, SIGINT, SIGTERM);
+  signals.async_wait([](const boost::system::error_code&, int) {});
+  sig_ctx.run();
+  Stop();
+}
+
+const ServerCounters& HttpServer::counters() const { return impl_->counters; }
+
+}  // namespace kuajing::server

@@ -1,0 +1,141 @@
+#include "server/serve.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "app/commands.h"
+#include "server/api.h"
+#include "server/auth.h"
+#include "server/http_server.h"
+#include "storage/accounts.h"
+
+namespace kuajing::server {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Writes keys to a file only the operator can read.
+Status WriteSecret(const fs::path& path, const std::string& text) {
+  {
+    std::ofstream out(path, std::ios::app);
+    out << text;
+    if (!out) return Unavailable("cannot write " + path.string());
+  }
+  ::chmod(path.c_str(), 0600);
+  return Status::Ok();
+}
+
+// On first start: an admin key (and with --demo-keys an officer key and one per registered
+// enterprise), shown once and kept in DATA/keys.txt (mode 0600).
+Status BootstrapKeys(storage::AccountStore& accounts, const reference::ReferenceData& ref,
+                     const std::vector<std::string>& enterprises, bool demo, const fs::path& data) {
+  auto keys = accounts.Keys();
+  if (!keys.ok()) return keys.status();
+  if (!keys->empty()) return Status::Ok();
+  std::string text = "# kuajing API keys made on first start; each is shown once. Keep this file secret.\n";
+  auto make = [&](Role role, const std::string& enterprise) -> Status {
+    auto k = MakeKey(role, enterprise, NowMs());
+    if (!k.ok()) return k.status();
+    KJ_RETURN_IF_ERROR(accounts.CreateKey(k->stored, {0, NowMs(), "serve", "key.create",
+                                                      k->stored.id + " " + k->stored.role + " " + enterprise}));
+    text += std::string(RoleName(role)) + (enterprise.empty() ? "" : " " + enterprise) + " " + k->token + "\n";
+    return Status::Ok();
+  };
+  KJ_RETURN_IF_ERROR(make(Role::kAdmin, ""));
+  if (demo) {
+    KJ_RETURN_IF_ERROR(make(Role::kOfficer, ""));
+    for (const std::string& code : enterprises) {
+      if (ref.FindEnterprise(code) != nullptr) KJ_RETURN_IF_ERROR(make(Role::kEnterprise, code));
+    }
+  }
+  KJ_RETURN_IF_ERROR(WriteSecret(data / "keys.txt", text));
+  std::cout << text;
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunServe(const std::vector<std::string>& args) {
+  app::Args a = app::ParseArgs(args, 2);
+  if (!a.error.empty() || !a.opts.count("--data")) {
+    std::cerr << (a.error.empty() ? "serve needs --data DIR" : a.error) << "\n" << app::kUsage;
+    return 2;
+  }
+  const std::string listen = a.opts.count("--listen") ? a.opts.at("--listen") : "127.0.0.1:8080";
+  const size_t colon = listen.rfind(':');
+  const std::string host = listen.substr(0, colon);
+  const std::string port_text = colon == std::string::npos ? "" : listen.substr(colon + 1);
+  if (colon == std::string::npos || port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos || std::stoi(port_text) > 65535) {
+    std::cerr << "--listen must be HOST:PORT, such as 127.0.0.1:8080\n";
+    return 2;
+  }
+  int threads = 2;
+  if (a.opts.count("--threads")) {
+    const std::string& t = a.opts.at("--threads");
+    if (t.empty() || t.size() > 2 || t.find_first_not_of("0123456789") != std::string::npos || std::stoi(t) < 1) {
+      std::cerr << "--threads must be 1 to 99\n";
+      return 2;
+    }
+    threads = std::stoi(t);
+  }
+  const std::string data = a.opts.at("--data");
+  auto options = app::OptionsFrom(a, data);
+  if (!options.ok()) {
+    std::cerr << options.status().message() << "\n";
+    return 2;
+  }
+  auto platform = app::Platform::Open(*options);
+  if (!platform.ok()) {
+    std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
+    return 1;
+  }
+  auto accounts = storage::OpenSqliteAccounts(data);
+  if (!accounts.ok()) {
+    std::cerr << "cannot open the accounts: " << accounts.status().ToString() << "\n";
+    return 1;
+  }
+  Status boot = BootstrapKeys(**accounts, (*platform)->reference(),
+                              {"4304961001", "4304961002", "4304962001", "4304963001", "4304964001",
+                               "312226T001", "4304965002"},
+                              a.opts.count("--demo-keys") != 0, data);
+  if (!boot.ok()) {
+    std::cerr << "cannot make the first keys: " << boot.ToString() << "\n";
+    return 1;
+  }
+  ApiOptions api_options;
+  api_options.clock = NowMs;
+  Api api(platform->get(), accounts->get(), api_options);
+  ServerLimits limits;
+  limits.max_body_bytes = options->limits.max_message_bytes + (64 << 10);
+  HttpServer server(&api, limits, threads);
+  Status st = server.Start(host, static_cast<uint16_t>(std::stoi(port_text)));
+  if (!st.ok()) {
+    std::cerr << st.message() << "\n";
+    return 1;
+  }
+  std::cout << "kuajing serving on http://" << host << ":" << server.port() << " (data in " << data << ")\n"
+            << "  health:   curl http://" << host << ":" << server.port() << "/api/v1/status\n"
+            << "  send:     curl -H 'Authorization: Bearer <key>' --data-binary @CEB621Message.xml http://" << host
+            << ":" << server.port() << "/api/v1/messages\n"
+            << "  receipts: curl -H 'Authorization: Bearer <key>' 'http://" << host << ":" << server.port()
+            << "/api/v1/receipts?after=0&wait=30'\n"
+            << "  keys are in " << (fs::path(data) / "keys.txt").string() << "; stop with Ctrl-C\n"
+            << std::flush;
+  server.WaitForSignal();
+  api.ReleaseWaiters();
+  std::cout << "kuajing stopped\n";
+  return 0;
+}
+
+}  // namespace kuajing::server

@@ -1,0 +1,178 @@
+#include "storage/accounts.h"
+
+#include <sqlite3.h>
+
+#include <mutex>
+
+namespace kuajing::storage {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=FULL;
+CREATE TABLE IF NOT EXISTS api_keys(
+  id TEXT PRIMARY KEY,
+  enterprise TEXT NOT NULL,
+  role TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  revoked_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_log(
+  id INTEGER PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  who TEXT NOT NULL,
+  what TEXT NOT NULL,
+  detail TEXT NOT NULL);
+)sql";
+
+class SqliteAccounts final : public AccountStore {
+ public:
+  ~SqliteAccounts() override { sqlite3_close(db_); }
+
+  static StatusOr<std::unique_ptr<AccountStore>> Open(const std::string& dir) {
+    auto a = std::unique_ptr<SqliteAccounts>(new SqliteAccounts);
+    const std::string path = dir + "/kuajing.db";
+    if (sqlite3_open(path.c_str(), &a->db_) != SQLITE_OK) return Unavailable("cannot open " + path);
+    sqlite3_busy_timeout(a->db_, 10000);
+    KJ_RETURN_IF_ERROR(a->Exec(kSchema));
+    return std::unique_ptr<AccountStore>(std::move(a));
+  }
+
+  Status CreateKey(const ApiKey& k, const AuditEntry& audit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = Run("INSERT INTO api_keys(id, enterprise, role, secret_hash, created_ms, revoked_ms) "
+                    "VALUES(?,?,?,?,?,0)",
+                    {k.id, k.enterprise, k.role, k.secret_hash}, {k.created_ms});
+    if (st.ok()) st = InsertAudit(audit);
+    return Finish(st);
+  }
+
+  StatusOr<std::optional<ApiKey>> FindKey(std::string_view id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto rows = ReadKeys("SELECT id, enterprise, role, secret_hash, created_ms, revoked_ms FROM api_keys WHERE id = ?",
+                         std::string(id));
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return std::optional<ApiKey>();
+    return std::optional<ApiKey>(std::move((*rows)[0]));
+  }
+
+  Status RevokeKey(std::string_view id, const AuditEntry& audit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = Run("UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0", {std::string(id)},
+                    {audit.at_ms}, /*int_first=*/true);
+    if (st.ok() && sqlite3_changes(db_) == 0) {
+      auto rows = ReadKeys("SELECT id, enterprise, role, secret_hash, created_ms, revoked_ms FROM api_keys WHERE id = ?",
+                           std::string(id));
+      if (!rows.ok()) st = rows.status();
+      else if (rows->empty()) st = NotFound("no key " + std::string(id));
+    }
+    if (st.ok()) st = InsertAudit(audit);
+    return Finish(st);
+  }
+
+  StatusOr<std::vector<ApiKey>> Keys() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ReadKeys("SELECT id, enterprise, role, secret_hash, created_ms, revoked_ms FROM api_keys ORDER BY created_ms", "");
+  }
+
+  Status Audit(const AuditEntry& entry) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return InsertAudit(entry);
+  }
+
+  StatusOr<std::vector<AuditEntry>> AuditLog(int64_t after_id, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db_, "SELECT id, at_ms, who, what, detail FROM audit_log WHERE id > ? ORDER BY id LIMIT ?", -1, &s,
+                       nullptr);
+    sqlite3_bind_int64(s, 1, after_id);
+    sqlite3_bind_int64(s, 2, limit);
+    std::vector<AuditEntry> out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      out.push_back(AuditEntry{sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), Text(s, 2), Text(s, 3), Text(s, 4)});
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+
+ private:
+  static std::string Text(sqlite3_stmt* s, int col) {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+    return p ? p : "";
+  }
+
+  Status InsertAudit(const AuditEntry& e) {
+    return Run("INSERT INTO audit_log(at_ms, who, what, detail) VALUES(?,?,?,?)", {e.who, e.what, e.detail}, {e.at_ms},
+               /*int_first=*/true);
+  }
+
+  // Binds the integers then the texts (int_first) or the texts then the integers.
+  Status Run(const char* sql, std::vector<std::string> texts, std::vector<int64_t> ints, bool int_first = false) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) return Error(sql);
+    int i = 1;
+    auto bind_texts = [&] {
+      for (const auto& t : texts) sqlite3_bind_text(s, i++, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+    };
+    auto bind_ints = [&] {
+      for (int64_t v : ints) sqlite3_bind_int64(s, i++, v);
+    };
+    if (int_first) {
+      bind_ints();
+      bind_texts();
+    } else {
+      bind_texts();
+      bind_ints();
+    }
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? Status::Ok() : Error(sql);
+  }
+
+  StatusOr<std::vector<ApiKey>> ReadKeys(const char* sql, const std::string& arg) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) return Error(sql);
+    if (!arg.empty()) sqlite3_bind_text(s, 1, arg.data(), static_cast<int>(arg.size()), SQLITE_TRANSIENT);
+    std::vector<ApiKey> out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      out.push_back(ApiKey{Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), sqlite3_column_int64(s, 4),
+                           sqlite3_column_int64(s, 5)});
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+
+  Status Finish(const Status& st) {
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string m = err ? err : "?";
+      sqlite3_free(err);
+      return Unavailable(std::string(sql).substr(0, 40) + ": " + m);
+    }
+    return Status::Ok();
+  }
+
+  Status Error(const char* what) { return Unavailable(std::string(what).substr(0, 60) + ": " + sqlite3_errmsg(db_)); }
+
+  std::mutex mu_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<AccountStore>> OpenSqliteAccounts(const std::string& dir) {
+  return SqliteAccounts::Open(dir);
+}
+
+}  // namespace kuajing::storage

@@ -1,0 +1,52 @@
+// Accounts of the platform's users: API keys (stored hashed, rotatable, revocable) and the audit
+// trail of what officers and administrators changed. Same contract as Store: each call is atomic
+// and durable when it returns OK.
+// Thread safety: an implementation serialises its own calls; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kuajing::storage {
+
+struct ApiKey {
+  std::string id;           // public part of the key, e.g. "a1b2c3d4e5f60718"
+  std::string enterprise;   // the enterprise code it acts for ("" for officer/admin keys)
+  std::string role;         // "enterprise", "officer" or "admin"
+  std::string secret_hash;  // SHA-256 of the secret part, hex; the secret itself is never stored
+  int64_t created_ms = 0;
+  int64_t revoked_ms = 0;   // 0 while valid
+};
+
+struct AuditEntry {
+  int64_t id = 0;
+  int64_t at_ms = 0;
+  std::string who;   // key id and role, e.g. "admin:a1b2c3d4"
+  std::string what;  // e.g. "key.create", "inventory.release"
+  std::string detail;
+};
+
+class AccountStore {
+ public:
+  virtual ~AccountStore() = default;
+  // Stores a new key and its audit entry in one transaction.
+  virtual Status CreateKey(const ApiKey& key, const AuditEntry& audit) = 0;
+  virtual StatusOr<std::optional<ApiKey>> FindKey(std::string_view id) = 0;
+  // Marks the key revoked (NotFound if there is none; a second revocation is a no-op).
+  virtual Status RevokeKey(std::string_view id, const AuditEntry& audit) = 0;
+  virtual StatusOr<std::vector<ApiKey>> Keys() = 0;
+  virtual Status Audit(const AuditEntry& entry) = 0;
+  // Audit entries with id > after_id, oldest first, at most `limit`.
+  virtual StatusOr<std::vector<AuditEntry>> AuditLog(int64_t after_id, int limit) = 0;
+};
+
+// Opens the accounts in DIR/kuajing.db (its own connection to the platform's database).
+StatusOr<std::unique_ptr<AccountStore>> OpenSqliteAccounts(const std::string& dir);
+
+}  // namespace kuajing::storage
