@@ -222,8 +222,9 @@ Response Api::Intake(const Request& req, const Principal& who) {
     latency_sum_seconds_ += seconds;
     ++latency_count_;
   }
-  return Json(only_format_error && !receipts.empty() ? http::status::bad_request : http::status::ok,
-              json::object{{"repeated", answer->repeated}, {"receipts", std::move(receipts)}});
+  // A message answered only with a CEB900 is the client's error: 400, with the receipt.
+  const http::status code = only_format_error && !receipts.empty() ? http::status::bad_request : http::status::ok;
+  return Json(code, json::object{{"repeated", answer->repeated}, {"receipts", std::move(receipts)}});
 }
 
 Response Api::Feed(const Request& req, const Principal& who, const Reply& reply, bool* deferred) {

@@ -1,0 +1,268 @@
+// The real server on a free port against a temporary data folder, driven as enterprises,
+// officers, administrators and consumers would: over HTTP.
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "app/demo_batch.h"
+#include "app/platform.h"
+#include "server/api.h"
+#include "server/auth.h"
+#include "server/http_server.h"
+#include "storage/accounts.h"
+
+namespace kuajing::server {
+namespace {
+
+namespace fs = std::filesystem;
+namespace beast = boost::beast;
+namespace json = boost::json;
+using tcp = boost::asio::ip::tcp;
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  json::value Json() const { return json::parse(body); }
+};
+
+// One request on a fresh connection.
+HttpResult Call(uint16_t port, http::verb verb, const std::string& target, const std::string& key = "",
+                const std::string& body = "") {
+  boost::asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::tcp_stream stream(ioc);
+  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
+  http::request<http::string_body> req{verb, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!key.empty()) req.set(http::field::authorization, "Bearer " + key);
+  req.body() = body;
+  req.prepare_payload();
+  beast::error_code ec;
+  http::write(stream, req, ec);  // a server refusing a large body may close before it is all sent
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 << 20);
+  http::read(stream, buffer, parser, ec);
+  if (ec) return {0, ec.message()};
+  return {static_cast<int>(parser.get().result_int()), parser.get().body()};
+}
+
+// A platform, its accounts, the API and the server, in one data folder that outlives them.
+class Zone {
+ public:
+  explicit Zone(const fs::path& dir) {
+    app::PlatformOptions o;
+    o.data_dir = dir.string();
+    o.reference_dir = KJ_SOURCE_DIR "/data/reference";
+    platform_ = std::move(*app::Platform::Open(o));
+    accounts_ = std::move(*storage::OpenSqliteAccounts(dir.string()));
+    ApiOptions ao;
+    ao.clock = [] { return int64_t{1718071200000}; };  // 2024-06-11 10:00 CST
+    ao.quota_queries_per_minute = 5;
+    api_ = std::make_unique<Api>(platform_.get(), accounts_.get(), ao);
+    ServerLimits limits;
+    limits.max_body_bytes = 1 << 20;
+    server_ = std::make_unique<HttpServer>(api_.get(), limits, 2);
+    EXPECT_TRUE(server_->Start("127.0.0.1", 0).ok());
+  }
+  ~Zone() {
+    api_->ReleaseWaiters();
+    server_->Stop();
+  }
+  uint16_t port() const { return server_->port(); }
+  std::string Key(Role role, const std::string& enterprise = "") {
+    auto k = MakeKey(role, enterprise, 1);
+    EXPECT_TRUE(accounts_->CreateKey(k->stored, {0, 1, "test", "key.create", k->stored.id}).ok());
+    return k->token;
+  }
+
+ private:
+  std::unique_ptr<app::Platform> platform_;
+  std::unique_ptr<storage::AccountStore> accounts_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("kj-server-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    zone_ = std::make_unique<Zone>(dir_);
+  }
+  void TearDown() override {
+    zone_.reset();
+    fs::remove_all(dir_);
+  }
+  HttpResult Post(const std::string& key, const std::string& xml) {
+    return Call(zone_->port(), http::verb::post, "/api/v1/messages", key, xml);
+  }
+  fs::path dir_;
+  std::unique_ptr<Zone> zone_;
+};
+
+std::vector<std::pair<std::string, std::string>> Statuses(const json::value& v) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : v.at("receipts").as_array()) {
+    out.emplace_back(json::value_to<std::string>(r.at("type")), json::value_to<std::string>(r.at("status")));
+  }
+  return out;
+}
+
+TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
+  const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
+  const std::string platform = zone_->Key(Role::kEnterprise, "4304961001");
+  const std::string pay = zone_->Key(Role::kEnterprise, "312226T001");
+  const std::string logistics = zone_->Key(Role::kEnterprise, "4304964001");
+  const std::string stranger = zone_->Key(Role::kEnterprise, "4304962002");
+  app::ClearanceMessages m = app::MakeClearance(app::DemoClearances()[0]);
+
+  HttpResult r = Post(agent, m.inventory);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Statuses(r.Json()), (std::vector<std::pair<std::string, std::string>>{{"CEB622", "2"}}));
+
+  // The agent waits for its decision while the other documents arrive.
+  auto waiting = std::async(std::launch::async, [&] {
+    return Call(zone_->port(), http::verb::get, "/api/v1/receipts?after=1&wait=20", agent);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(Post(platform, m.order).status, 200);
+  EXPECT_EQ(Post(pay, m.payment).status, 200);
+  r = Post(logistics, m.waybill);
+  ASSERT_EQ(r.status, 200) << r.body;
+  HttpResult feed = waiting.get();
+  ASSERT_EQ(feed.status, 200) << feed.body;
+  auto got = Statuses(feed.Json());
+  EXPECT_NE(std::find(got.begin(), got.end(), std::pair<std::string, std::string>{"CEB622", "800"}), got.end())
+      << feed.body;
+  // The payment company is named in the order, not in the list: it sees the order's and its own
+  // receipts, not the list's.
+  HttpResult pay_feed = Call(zone_->port(), http::verb::get, "/api/v1/receipts?after=0", pay);
+  EXPECT_EQ(Statuses(pay_feed.Json()),
+            (std::vector<std::pair<std::string, std::string>>{{"CEB312", "120"}, {"CEB412", "120"}}));
+  // Another enterprise sees nothing: an empty feed, and 404 for the list's guid.
+  EXPECT_TRUE(Call(zone_->port(), http::verb::get, "/api/v1/receipts", stranger).Json().at("receipts").as_array().empty());
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/receipts/" + m.inventory_guid, stranger).status, 404);
+  HttpResult all = Call(zone_->port(), http::verb::get, "/api/v1/receipts/" + m.inventory_guid, agent);
+  EXPECT_EQ(all.status, 200);
+  EXPECT_EQ(all.Json().at("receipts").as_array().size(), 5u);  // 2, 120, 399, 800, 816
+  // A resend after a lost response returns the original receipts, never "duplicate".
+  r = Post(agent, m.inventory);
+  EXPECT_TRUE(r.Json().at("repeated").as_bool());
+  // Someone else's message guid is refused, and leaks nothing.
+  r = Post(stranger, m.inventory);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(Statuses(r.Json()), (std::vector<std::pair<std::string, std::string>>{{"CEB900", "-2"}}));
+}
+
+TEST_F(ServerTest, KeysRolesAndLimits) {
+  const std::string admin = zone_->Key(Role::kAdmin);
+  const std::string officer = zone_->Key(Role::kOfficer);
+  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/messages", "", "<x/>").status, 401);
+  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/messages", "kj_bad", "<x/>").status, 401);
+  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/messages", officer, "<x/>").status, 403);
+  // An administrator makes and revokes an enterprise key; both are audited.
+  HttpResult made = Call(zone_->port(), http::verb::post, "/api/v1/admin/keys", admin,
+                         R"({"role":"enterprise","enterprise":"4304962001"})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string key = json::value_to<std::string>(made.Json().at("key"));
+  const std::string id = json::value_to<std::string>(made.Json().at("id"));
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/receipts", key).status, 200);
+  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/admin/keys", admin,
+                 R"({"role":"enterprise","enterprise":"9999999999"})").status, 400);
+  EXPECT_EQ(Call(zone_->port(), http::verb::delete_, "/api/v1/admin/keys/" + id, admin).status, 200);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/receipts", key).status, 401);
+  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/admin/keys", key, "{}").status, 401);
+  auto audit = Call(zone_->port(), http::verb::get, "/api/v1/admin/audit", admin).Json().at("entries").as_array();
+  ASSERT_GE(audit.size(), 2u);
+  EXPECT_EQ(json::value_to<std::string>(audit.back().at("what")), "key.revoke");
+  // A body over the limit gets 413 and a reason.
+  HttpResult big = Call(zone_->port(), http::verb::post, "/api/v1/messages", key, std::string(2 << 20, 'x'));
+  EXPECT_EQ(big.status, 413);
+  EXPECT_NE(big.body.find("split the message"), std::string::npos);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/nowhere", admin).status, 404);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/healthz").status, 200);
+  EXPECT_NE(Call(zone_->port(), http::verb::get, "/metrics").body.find("kuajing_http_responses_total"), std::string::npos);
+}
+
+TEST_F(ServerTest, QuotaQueryNeedsTheNameAndIsRateLimited) {
+  const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
+  const std::string platform = zone_->Key(Role::kEnterprise, "4304961001");
+  const std::string pay = zone_->Key(Role::kEnterprise, "312226T001");
+  const std::string logistics = zone_->Key(Role::kEnterprise, "4304964001");
+  app::ClearanceSpec s = app::DemoClearances()[0];
+  app::ClearanceMessages m = app::MakeClearance(s);
+  Post(platform, m.order);
+  Post(pay, m.payment);
+  Post(logistics, m.waybill);
+  Post(agent, m.inventory);
+  const std::string q = "/api/v1/quota?year=2024&id=" + s.buyer_id + "&name=";
+  json::value right = Call(zone_->port(), http::verb::get, q + "%E6%9D%8E%E5%A8%9C").Json();  // 李娜
+  EXPECT_EQ(json::value_to<std::string>(right.at("used")), "1000.00");
+  EXPECT_EQ(json::value_to<std::string>(right.at("remaining")), "25000.00");
+  // A wrong name gets exactly what a buyer with no purchases gets.
+  json::value wrong = Call(zone_->port(), http::verb::get, q + "x").Json();
+  EXPECT_EQ(json::value_to<std::string>(wrong.at("used")), "0.00");
+  EXPECT_EQ(json::value_to<std::string>(wrong.at("remaining")), "26000.00");
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/quota?id=123&name=x").status, 400);
+  // Five a minute from one address (the test's setting): the sixth and later get 429.
+  int limited = 0;
+  for (int i = 0; i < 4; ++i) limited += Call(zone_->port(), http::verb::get, q + "x").status == 429;
+  EXPECT_GE(limited, 1);
+}
+
+TEST_F(ServerTest, OfficerDecidesHeldListsAndStateSurvivesARestart) {
+  const std::string officer = zone_->Key(Role::kOfficer);
+  const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
+  const std::string platform = zone_->Key(Role::kEnterprise, "4304961001");
+  const std::string pay = zone_->Key(Role::kEnterprise, "312226T001");
+  const std::string logistics = zone_->Key(Role::kEnterprise, "4304964001");
+  app::ClearanceMessages m = app::MakeClearance(app::DemoClearances()[3]);  // the 6,000 CNY handbag
+  Post(platform, m.order);
+  Post(pay, m.payment);
+  Post(agent, m.inventory);
+  // Concurrent submissions: the waybill and a batch of other clearances from two threads.
+  auto other = std::async(std::launch::async, [&] {
+    app::BatchMessages b = app::MakeBatch(app::GeneratedClearances(500, 20));
+    return Post(platform, b.orders).status;
+  });
+  EXPECT_EQ(Post(logistics, m.waybill).status, 200);
+  EXPECT_EQ(other.get(), 200);
+  const int64_t before = Call(zone_->port(), http::verb::get, "/api/v1/receipts?after=0&limit=500", agent)
+                             .Json().at("next").as_int64();
+
+  // Restart the whole server on the same folder.
+  zone_.reset();
+  zone_ = std::make_unique<Zone>(dir_);
+  HttpResult held = Call(zone_->port(), http::verb::get, "/api/v1/officer/held", officer);
+  ASSERT_EQ(held.status, 200);
+  auto list = held.Json().at("held").as_array();
+  ASSERT_EQ(list.size(), 1u) << held.body;
+  const std::string invt = json::value_to<std::string>(list[0].at("invtNo"));
+  EXPECT_EQ(json::value_to<std::string>(list[0].at("status")), "300");
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/officer/held", agent).status, 403);
+  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/officer/decisions", officer,
+                 R"({"invtNo":")" + invt + R"(","action":"reject"})").status, 400);  // needs a reason
+  HttpResult d = Call(zone_->port(), http::verb::post, "/api/v1/officer/decisions", officer,
+                      R"({"invtNo":")" + invt + R"(","action":"release"})");
+  ASSERT_EQ(d.status, 200) << d.body;
+  // The agent's feed, resumed from where it was before the restart, holds the release once.
+  auto after = Statuses(Call(zone_->port(), http::verb::get,
+                             "/api/v1/receipts?after=" + std::to_string(before), agent).Json());
+  EXPECT_EQ(after, (std::vector<std::pair<std::string, std::string>>{{"CEB622", "399"}, {"CEB622", "800"}, {"CEB816", "1"}}));
+  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/officer/decisions", officer,
+                 R"({"invtNo":")" + invt + R"(","action":"release"})").status, 409);  // not held any more
+}
+
+}  // namespace
+}  // namespace kuajing::server
