@@ -128,10 +128,20 @@ Api::Api(app::Platform* platform, storage::AccountStore* accounts, ApiOptions op
       latency_buckets_(std::size(kLatencyBounds) + 1, 0) {
   auto last = platform_->store().LastReceiptId();
   last_receipt_id_ = last.ok() ? *last : 0;
+  WebhookOptions wo = options_.webhooks;
+  if (!wo.clock) wo.clock = options_.clock;
+  webhooks_ = std::make_unique<WebhookDeliverer>(
+      accounts_,
+      [this](const std::string& enterprise, int64_t after, int limit) {
+        std::lock_guard<std::mutex> lock(platform_mu_);
+        return platform_->store().ReceiptsFor(enterprise, after, limit);
+      },
+      wo);
   poller_ = std::thread([this] { PollLoop(); });
 }
 
 Api::~Api() {
+  webhooks_.reset();
   ReleaseWaiters();
   {
     std::lock_guard<std::mutex> lock(waiters_mu_);
@@ -187,6 +197,13 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred) {
     return need({Role::kAdmin}) ? RevokeKey(t.path.substr(19), *who) : denied();
   }
   if (get && t.path == "/api/v1/admin/audit") return need({Role::kAdmin}) ? AuditLog(req) : denied();
+  if (t.path == "/api/v1/webhook" || t.path == "/api/v1/webhook/dead-letters") {
+    if (!need({Role::kEnterprise})) return denied();
+    if (t.path == "/api/v1/webhook/dead-letters" && get) return DeadLetters(req, *who);
+    if (t.path == "/api/v1/webhook" && method == http::verb::put) return PutWebhook(req, *who);
+    if (t.path == "/api/v1/webhook" && get) return GetWebhook(*who);
+    if (t.path == "/api/v1/webhook" && method == http::verb::delete_) return DeleteWebhook(*who);
+  }
   return Error(NotFound("no route " + std::string(req.message.method_string()) + " " + t.path));
 }
 
@@ -257,7 +274,10 @@ Response Api::Feed(const Request& req, const Principal& who, const Reply& reply,
   return Json(http::status::ok, json::object{{"receipts", std::move(items)}, {"next", next}});
 }
 
-void Api::AfterCommit() { waiters_cv_.notify_all(); }
+void Api::AfterCommit() {
+  waiters_cv_.notify_all();
+  webhooks_->Notify();
+}
 
 void Api::PollLoop() {
   std::unique_lock<std::mutex> lock(waiters_mu_);
@@ -465,6 +485,55 @@ Response Api::AuditLog(const Request& req) {
   return Json(http::status::ok, json::object{{"entries", std::move(items)}});
 }
 
+Response Api::PutWebhook(const Request& req, const Principal& who) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return Error(body.status());
+  const std::string url = Str(*body, "url");
+  Status st = WebhookDeliverer::CheckUrl(url);
+  if (!st.ok()) return Error(st);
+  auto secret = RandomHex(32);
+  if (!secret.ok()) return Error(secret.status());
+  // A new webhook starts with the receipts that come from now on; the feed holds the earlier ones.
+  storage::Webhook hook{who.enterprise, url, *secret, last_receipt_id_.load(), 0, 0, ""};
+  st = accounts_->PutWebhook(hook, {0, options_.clock(), who.Describe(), "webhook.put", url});
+  if (!st.ok()) return Error(st);
+  webhooks_->Notify();
+  return Json(http::status::ok, json::object{{"url", url}, {"secret", *secret},
+                                             {"signature", "X-Kuajing-Signature: sha256=HMAC-SHA256(secret, body)"}});
+}
+
+Response Api::GetWebhook(const Principal& who) {
+  auto hooks = accounts_->Webhooks();
+  if (!hooks.ok()) return Error(hooks.status());
+  for (const auto& h : *hooks) {
+    if (h.enterprise != who.enterprise) continue;
+    return Json(http::status::ok, json::object{{"url", h.url}, {"deliveredThrough", h.cursor},
+                                               {"failedAttempts", h.attempts},
+                                               {"nextAttempt", h.next_attempt_ms ? FormatAppTime(h.next_attempt_ms) : ""},
+                                               {"lastError", h.last_error}});
+  }
+  return Error(NotFound("no webhook registered; PUT /api/v1/webhook with {\"url\": ...}"));
+}
+
+Response Api::DeleteWebhook(const Principal& who) {
+  Status st = accounts_->DeleteWebhook(who.enterprise, {0, options_.clock(), who.Describe(), "webhook.delete", ""});
+  if (!st.ok()) return Error(st);
+  return Json(http::status::ok, json::object{{"deleted", true}});
+}
+
+Response Api::DeadLetters(const Request& req, const Principal& who) {
+  auto after = IntParam(ParseTarget(req.message.target()), "after", 0, 0, INT64_MAX / 2);
+  if (!after.ok()) return Error(after.status());
+  auto letters = accounts_->DeadLetters(who.enterprise, *after, 500);
+  if (!letters.ok()) return Error(letters.status());
+  json::array items;
+  for (const auto& d : *letters) {
+    items.push_back(json::object{{"id", d.id}, {"receiptId", d.receipt_id}, {"attempts", d.attempts},
+                                 {"lastError", d.last_error}, {"at", FormatAppTime(d.at_ms)}});
+  }
+  return Json(http::status::ok, json::object{{"deadLetters", std::move(items)}});
+}
+
 Response Api::StatusPage(bool metrics) {
   clearance::Engine::Counts c;
   int64_t messages = 0;
@@ -505,6 +574,12 @@ Response Api::StatusPage(bool metrics) {
       << "# TYPE kuajing_requests_too_large_total counter\nkuajing_requests_too_large_total " << s.requests_too_large
       << "\n";
   }
+  m << "# HELP kuajing_webhook_deliveries_total Receipts delivered to webhooks.\n"
+       "# TYPE kuajing_webhook_deliveries_total counter\nkuajing_webhook_deliveries_total "
+    << webhooks_->delivered() << "\n# TYPE kuajing_webhook_failed_attempts_total counter\n"
+    << "kuajing_webhook_failed_attempts_total " << webhooks_->failed_attempts()
+    << "\n# TYPE kuajing_webhook_dead_letters_total counter\nkuajing_webhook_dead_letters_total "
+    << webhooks_->dead_letters() << "\n";
   std::lock_guard<std::mutex> lock(metrics_mu_);
   m << "# HELP kuajing_http_responses_total Responses by HTTP status.\n# TYPE kuajing_http_responses_total counter\n";
   for (const auto& [k, v] : counters_) {

@@ -20,6 +20,7 @@
 #include "app/platform.h"
 #include "server/auth.h"
 #include "server/http_server.h"
+#include "server/webhooks.h"
 #include "storage/accounts.h"
 
 namespace kuajing::server {
@@ -30,6 +31,7 @@ struct ApiOptions {
   int feed_page_limit = 500;             // most receipts per feed page
   double quota_queries_per_minute = 20;  // per client address, public quota query
   const HttpServer* server = nullptr;    // for its counters in /metrics
+  WebhookOptions webhooks;               // its clock defaults to `clock`
 };
 
 class Api final : public Handler {
@@ -62,6 +64,10 @@ class Api final : public Handler {
   Response RevokeKey(const std::string& id, const Principal& who);
   Response ListKeys();
   Response AuditLog(const Request& req);
+  Response PutWebhook(const Request& req, const Principal& who);
+  Response GetWebhook(const Principal& who);
+  Response DeleteWebhook(const Principal& who);
+  Response DeadLetters(const Request& req, const Principal& who);
   Response StatusPage(bool metrics);
   void PollLoop();
   void AfterCommit();
@@ -82,6 +88,8 @@ class Api final : public Handler {
 
   std::mutex limiter_mu_;
   std::map<std::string, std::pair<double, int64_t>> buckets_;  // address -> tokens, last refill
+
+  std::unique_ptr<WebhookDeliverer> webhooks_;  // after platform_mu_: it reads the feed under it
 
   std::mutex metrics_mu_;
   std::map<std::string, uint64_t> counters_;  // metric line (name{labels}) -> value

@@ -62,6 +62,14 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   return Hex(md, len);
 }
 
+StatusOr<std::string> RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
+    return Unavailable("no randomness from the operating system");
+  }
+  return Hex(reinterpret_cast<const unsigned char*>(raw.data()), bytes);
+}
+
 StatusOr<NewKey> MakeKey(Role role, std::string_view enterprise, int64_t now_ms) {
   unsigned char id[8], secret[32];
   if (RAND_bytes(id, sizeof id) != 1 || RAND_bytes(secret, sizeof secret) != 1) {

@@ -36,6 +36,9 @@ StatusOr<NewKey> MakeKey(Role role, std::string_view enterprise, int64_t now_ms)
 // revoked or wrong; Unavailable if the store failed.
 StatusOr<Principal> Authenticate(storage::AccountStore& accounts, std::string_view authorization);
 
+// `bytes` random bytes from the operating system, hex; Unavailable if there is no randomness.
+StatusOr<std::string> RandomHex(size_t bytes);
+
 std::string Sha256Hex(std::string_view data);
 // HMAC-SHA256 of `data` with `key`, hex.
 std::string HmacSha256Hex(std::string_view key, std::string_view data);

@@ -18,6 +18,21 @@ CREATE TABLE IF NOT EXISTS api_keys(
   secret_hash TEXT NOT NULL,
   created_ms INTEGER NOT NULL,
   revoked_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS webhooks(
+  enterprise TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  cursor INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  last_error TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters(
+  id INTEGER PRIMARY KEY,
+  enterprise TEXT NOT NULL,
+  receipt_id INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit_log(
   id INTEGER PRIMARY KEY,
   at_ms INTEGER NOT NULL,
@@ -98,7 +113,79 @@ class SqliteAccounts final : public AccountStore {
     return out;
   }
 
+  Status PutWebhook(const Webhook& h, const AuditEntry& audit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = Run("INSERT INTO webhooks(enterprise, url, secret, last_error, cursor, attempts, next_attempt_ms) "
+                    "VALUES(?,?,?,?,?,?,?) ON CONFLICT(enterprise) DO UPDATE SET url = excluded.url, "
+                    "secret = excluded.secret, last_error = '', attempts = 0, next_attempt_ms = 0",
+                    {h.enterprise, h.url, h.secret, h.last_error}, {h.cursor, h.attempts, h.next_attempt_ms});
+    if (st.ok()) st = InsertAudit(audit);
+    return Finish(st);
+  }
+
+  Status DeleteWebhook(std::string_view enterprise, const AuditEntry& audit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = Run("DELETE FROM webhooks WHERE enterprise = ?", {std::string(enterprise)}, {});
+    if (st.ok() && sqlite3_changes(db_) == 0) st = NotFound("no webhook for " + std::string(enterprise));
+    if (st.ok()) st = InsertAudit(audit);
+    return Finish(st);
+  }
+
+  StatusOr<std::vector<Webhook>> Webhooks() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db_, "SELECT enterprise, url, secret, cursor, attempts, next_attempt_ms, last_error FROM webhooks",
+                       -1, &s, nullptr);
+    std::vector<Webhook> out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      out.push_back(Webhook{Text(s, 0), Text(s, 1), Text(s, 2), sqlite3_column_int64(s, 3),
+                            static_cast<int>(sqlite3_column_int64(s, 4)), sqlite3_column_int64(s, 5), Text(s, 6)});
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+
+  Status UpdateWebhook(const Webhook& h) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return UpdateHook(h);
+  }
+
+  Status AddDeadLetter(const DeadLetter& d, const Webhook& h) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = Run("INSERT INTO dead_letters(enterprise, last_error, receipt_id, attempts, at_ms) VALUES(?,?,?,?,?)",
+                    {d.enterprise, d.last_error}, {d.receipt_id, d.attempts, d.at_ms});
+    if (st.ok()) st = UpdateHook(h);
+    return Finish(st);
+  }
+
+  StatusOr<std::vector<DeadLetter>> DeadLetters(std::string_view enterprise, int64_t after_id, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db_,
+                       "SELECT id, enterprise, receipt_id, attempts, last_error, at_ms FROM dead_letters "
+                       "WHERE enterprise = ? AND id > ? ORDER BY id LIMIT ?",
+                       -1, &s, nullptr);
+    sqlite3_bind_text(s, 1, enterprise.data(), static_cast<int>(enterprise.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, after_id);
+    sqlite3_bind_int64(s, 3, limit);
+    std::vector<DeadLetter> out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      out.push_back(DeadLetter{sqlite3_column_int64(s, 0), Text(s, 1), sqlite3_column_int64(s, 2),
+                               static_cast<int>(sqlite3_column_int64(s, 3)), Text(s, 4), sqlite3_column_int64(s, 5)});
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+
  private:
+  Status UpdateHook(const Webhook& h) {
+    return Run("UPDATE webhooks SET last_error = ?, cursor = ?, attempts = ?, next_attempt_ms = ? WHERE enterprise = ?",
+               {h.last_error}, {h.cursor, h.attempts, h.next_attempt_ms}, false, h.enterprise);
+  }
+
   static std::string Text(sqlite3_stmt* s, int col) {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
     return p ? p : "";
@@ -110,7 +197,9 @@ class SqliteAccounts final : public AccountStore {
   }
 
   // Binds the integers then the texts (int_first) or the texts then the integers.
-  Status Run(const char* sql, std::vector<std::string> texts, std::vector<int64_t> ints, bool int_first = false) {
+  // `tail` (if not empty) is bound last, after the texts and integers.
+  Status Run(const char* sql, std::vector<std::string> texts, std::vector<int64_t> ints, bool int_first = false,
+             const std::string& tail = "") {
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) return Error(sql);
     int i = 1;
@@ -127,6 +216,7 @@ class SqliteAccounts final : public AccountStore {
       bind_texts();
       bind_ints();
     }
+    if (!tail.empty()) sqlite3_bind_text(s, i++, tail.data(), static_cast<int>(tail.size()), SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? Status::Ok() : Error(sql);

@@ -32,6 +32,29 @@ struct AuditEntry {
   std::string detail;
 };
 
+// Where an enterprise wants its receipts pushed. The webhook follows the enterprise's receipt feed:
+// `cursor` is the last receipt id delivered (or given up on), so nothing is missed or sent twice
+// once acknowledged, across restarts.
+struct Webhook {
+  std::string enterprise;
+  std::string url;     // http://host:port/path
+  std::string secret;  // HMAC-SHA256 key of the signature header
+  int64_t cursor = 0;
+  int attempts = 0;          // failed attempts at the receipt after the cursor
+  int64_t next_attempt_ms = 0;
+  std::string last_error;
+};
+
+// A receipt the webhook gave up on after its attempts; still readable in the feed.
+struct DeadLetter {
+  int64_t id = 0;
+  std::string enterprise;
+  int64_t receipt_id = 0;
+  int attempts = 0;
+  std::string last_error;
+  int64_t at_ms = 0;
+};
+
 class AccountStore {
  public:
   virtual ~AccountStore() = default;
@@ -44,6 +67,16 @@ class AccountStore {
   virtual Status Audit(const AuditEntry& entry) = 0;
   // Audit entries with id > after_id, oldest first, at most `limit`.
   virtual StatusOr<std::vector<AuditEntry>> AuditLog(int64_t after_id, int limit) = 0;
+
+  // Registers or replaces an enterprise's webhook (with its audit entry).
+  virtual Status PutWebhook(const Webhook& hook, const AuditEntry& audit) = 0;
+  virtual Status DeleteWebhook(std::string_view enterprise, const AuditEntry& audit) = 0;
+  virtual StatusOr<std::vector<Webhook>> Webhooks() = 0;
+  // Records delivery progress: the new cursor and the retry state.
+  virtual Status UpdateWebhook(const Webhook& hook) = 0;
+  // Gives up on a receipt: a dead letter, and the cursor moves past it, in one transaction.
+  virtual Status AddDeadLetter(const DeadLetter& letter, const Webhook& hook) = 0;
+  virtual StatusOr<std::vector<DeadLetter>> DeadLetters(std::string_view enterprise, int64_t after_id, int limit) = 0;
 };
 
 // Opens the accounts in DIR/kuajing.db (its own connection to the platform's database).

@@ -67,6 +67,13 @@ class Zone {
     ApiOptions ao;
     ao.clock = [] { return int64_t{1718071200000}; };  // 2024-06-11 10:00 CST
     ao.quota_queries_per_minute = 5;
+    ao.webhooks.base_backoff_ms = 30;  // quick retries for the test
+    ao.webhooks.max_attempts = 3;
+    ao.webhooks.timeout_ms = 1000;
+    ao.webhooks.clock = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now().time_since_epoch()).count();
+    };
     api_ = std::make_unique<Api>(platform_.get(), accounts_.get(), ao);
     ServerLimits limits;
     limits.max_body_bytes = 1 << 20;
@@ -262,6 +269,91 @@ TEST_F(ServerTest, OfficerDecidesHeldListsAndStateSurvivesARestart) {
   EXPECT_EQ(after, (std::vector<std::pair<std::string, std::string>>{{"CEB622", "399"}, {"CEB622", "800"}, {"CEB816", "1"}}));
   EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/officer/decisions", officer,
                  R"({"invtNo":")" + invt + R"(","action":"release"})").status, 409);  // not held any more
+}
+
+// A local webhook receiver: records what it gets; answers 500 to the first `fail_first` requests.
+class Receiver : public Handler {
+ public:
+  explicit Receiver(int fail_first) : fail_first_(fail_first) {}
+  void Handle(Request req, Reply reply) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fail_first_-- > 0) {
+      ++failures_;
+      return reply(MakeResponse(http::status::internal_server_error, "busy", "text/plain"));
+    }
+    bodies_.push_back(req.message.body());
+    signatures_.push_back(std::string(req.message["X-Kuajing-Signature"]));
+    reply(MakeResponse(http::status::ok, "ok", "text/plain"));
+  }
+  std::vector<std::string> bodies() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_;
+  }
+  std::vector<std::string> signatures() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return signatures_;
+  }
+  int failures() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return failures_;
+  }
+
+ private:
+  std::mutex mu_;
+  int fail_first_;
+  int failures_ = 0;
+  std::vector<std::string> bodies_, signatures_;
+};
+
+template <typename F>
+bool Eventually(F done) {
+  for (int i = 0; i < 100; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+TEST_F(ServerTest, WebhooksPushSignedReceiptsRetryAndDeadLetter) {
+  Receiver receiver(/*fail_first=*/1);
+  HttpServer receiver_server(&receiver, ServerLimits{}, 1);
+  ASSERT_TRUE(receiver_server.Start("127.0.0.1", 0).ok());
+  const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
+  const std::string platform = zone_->Key(Role::kEnterprise, "4304961001");
+  HttpResult put = Call(zone_->port(), http::verb::put, "/api/v1/webhook", agent,
+                        R"({"url":"http://127.0.0.1:)" + std::to_string(receiver_server.port()) + R"(/hook"})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  const std::string secret = json::value_to<std::string>(put.Json().at("secret"));
+  EXPECT_EQ(Call(zone_->port(), http::verb::put, "/api/v1/webhook", agent, R"({"url":"ftp://x"})").status, 400);
+  // The platform's webhook points at a port where nobody listens: its receipts become dead letters.
+  ASSERT_EQ(Call(zone_->port(), http::verb::put, "/api/v1/webhook", platform, R"({"url":"http://127.0.0.1:1/x"})").status,
+            200);
+
+  app::ClearanceMessages m = app::MakeClearance(app::DemoClearances()[0]);
+  ASSERT_EQ(Post(agent, m.inventory).status, 200);
+  ASSERT_EQ(Post(platform, m.order).status, 200);
+  ASSERT_TRUE(Eventually([&] { return receiver.bodies().size() >= 1; })) << "nothing delivered";
+  EXPECT_EQ(receiver.failures(), 1) << "the first attempt failed and was retried";
+  const auto bodies = receiver.bodies();
+  ASSERT_EQ(bodies.size(), 1u);
+  EXPECT_EQ(receiver.signatures()[0], "sha256=" + HmacSha256Hex(secret, bodies[0]));
+  json::value delivered = json::parse(bodies[0]);
+  EXPECT_EQ(json::value_to<std::string>(delivered.at("type")), "CEB622");
+  EXPECT_EQ(json::value_to<std::string>(delivered.at("status")), "2");
+
+  ASSERT_TRUE(Eventually([&] {
+    return !Call(zone_->port(), http::verb::get, "/api/v1/webhook/dead-letters", platform)
+                .Json().at("deadLetters").as_array().empty();
+  }));
+  auto letters = Call(zone_->port(), http::verb::get, "/api/v1/webhook/dead-letters", platform).Json();
+  EXPECT_EQ(letters.at("deadLetters").as_array()[0].at("attempts").as_int64(), 3);
+  // The agent's webhook is healthy and does not see the platform's dead letters.
+  EXPECT_TRUE(Call(zone_->port(), http::verb::get, "/api/v1/webhook/dead-letters", agent)
+                  .Json().at("deadLetters").as_array().empty());
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/webhook", agent).Json().at("failedAttempts").as_int64(), 0);
+  EXPECT_EQ(Call(zone_->port(), http::verb::delete_, "/api/v1/webhook", agent).status, 200);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/webhook", agent).status, 404);
+  receiver_server.Stop();
 }
 
 }  // namespace
