@@ -54,6 +54,8 @@ class Platform {
   clearance::QuotaView Quota(std::string_view buyer_id, int year) const;
   const clearance::Engine& engine() const { return *engine_; }
   const reference::ReferenceData& reference() const { return *reference_; }
+  // For registration changes made at run time; the engine sees them at once.
+  reference::ReferenceData& mutable_reference() { return *reference_; }
   storage::Store& store() { return *store_; }
 
  private:

@@ -1,5 +1,6 @@
 #include "reference/reference_data.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -71,22 +72,9 @@ StatusOr<ReferenceData> ReferenceData::LoadText(std::string_view enterprises_csv
       if (ent.code.empty() || ent.code.size() > 18) {
         return RowError(kFile, i, "code must be 1 to 18 characters");
       }
-      std::string_view roles = row[c_roles];
-      while (!roles.empty()) {
-        size_t bar = roles.find('|');
-        std::string_view r = roles.substr(0, bar);
-        bool known = false;
-        for (Role role : {kEbp, kEbc, kAgent, kLogistics, kPay, kWarehouse}) {
-          if (r == RoleName(role)) {
-            ent.roles |= role;
-            known = true;
-          }
-        }
-        if (!known) {
-          return RowError(kFile, i, "unknown role '" + std::string(r) +
-                                        "' (use ebp, ebc, agent, logistics, pay, warehouse)");
-        }
-        roles = bar == std::string_view::npos ? std::string_view() : roles.substr(bar + 1);
+      if (!ParseRoles(row[c_roles], &ent.roles)) {
+        return RowError(kFile, i, "unknown role in '" + row[c_roles] +
+                                      "' (use ebp, ebc, agent, logistics, pay, warehouse joined by |)");
       }
       if (!data.enterprises_.emplace(ent.code, ent).second) {
         return RowError(kFile, i, "duplicate code " + ent.code);
@@ -126,6 +114,60 @@ StatusOr<ReferenceData> ReferenceData::LoadText(std::string_view enterprises_csv
     }
   }
   return data;
+}
+
+bool ReferenceData::ParseRoles(std::string_view roles, uint8_t* out) {
+  *out = 0;
+  while (!roles.empty()) {
+    size_t bar = roles.find('|');
+    std::string_view r = roles.substr(0, bar);
+    bool known = false;
+    for (Role role : {kEbp, kEbc, kAgent, kLogistics, kPay, kWarehouse}) {
+      if (r == RoleName(role)) {
+        *out |= role;
+        known = true;
+      }
+    }
+    if (!known) return false;
+    roles = bar == std::string_view::npos ? std::string_view() : roles.substr(bar + 1);
+  }
+  return true;
+}
+
+Status ReferenceData::PutEnterprise(const Enterprise& e) {
+  if (e.code.empty() || e.code.size() > 18) return InvalidArgument("code must be 1 to 18 characters");
+  if (e.name.empty() || e.name.size() > 300) return InvalidArgument("name must be 1 to 100 characters");
+  if (e.roles == 0) return InvalidArgument("an enterprise needs at least one role");
+  enterprises_[e.code] = e;
+  return Status::Ok();
+}
+
+Status ReferenceData::PutGoods(const GoodsLine& g) {
+  if (g.hs8.size() != 8 || g.hs8.find_first_not_of("0123456789") != std::string::npos) {
+    return InvalidArgument("hs8 must be 8 digits");
+  }
+  for (Decimal r : {g.vat_rate, g.consumption_tax_rate, g.duty_rate}) {
+    if (r.e5 < 0 || r.e5 >= Decimal::kScale) return InvalidArgument("rates must be decimals in [0, 1)");
+  }
+  goods_[g.hs8] = g;
+  return Status::Ok();
+}
+
+bool ReferenceData::RemoveEnterprise(std::string_view code) { return enterprises_.erase(std::string(code)) > 0; }
+bool ReferenceData::RemoveGoods(std::string_view hs8) { return goods_.erase(std::string(hs8)) > 0; }
+
+std::vector<const Enterprise*> ReferenceData::Enterprises() const {
+  std::vector<const Enterprise*> out;
+  for (const auto& [k, v] : enterprises_) out.push_back(&v);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->code < b->code; });
+  return out;
+}
+
+std::vector<const GoodsLine*> ReferenceData::Goods() const {
+  std::vector<const GoodsLine*> out;
+  for (const auto& [k, v] : goods_) out.push_back(&v);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->hs8 < b->hs8; });
+  return out;
 }
 
 const Enterprise* ReferenceData::FindEnterprise(std::string_view code) const {

@@ -7,13 +7,15 @@
 //                    buyer_identity_verified = 1 marks a platform whose buyers' identities are
 //                    authenticated (then buyer and payer may differ, 财关税〔2016〕18号 §5).
 //   goods.csv        hs8,name,vat_rate,consumption_tax_rate,duty_rate   (rates as decimals, 0.13)
-// Extra columns are ignored. Thread safety: immutable after Load; safe to share across threads.
+// Extra columns are ignored. Thread safety: not thread-safe; changed and read under the owner's
+// lock (the platform's).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/decimal.h"
 #include "common/status.h"
@@ -56,6 +58,16 @@ class ReferenceData {
                                           std::string_view goods_csv);
 
   const Enterprise* FindEnterprise(std::string_view code) const;
+  // Registration changes made at run time (备案 over the API). Each validates like the loader.
+  Status PutEnterprise(const Enterprise& e);
+  Status PutGoods(const GoodsLine& g);
+  bool RemoveEnterprise(std::string_view code);
+  bool RemoveGoods(std::string_view hs8);
+  // Every entry, sorted by key (for listings).
+  std::vector<const Enterprise*> Enterprises() const;
+  std::vector<const GoodsLine*> Goods() const;
+  // Parses "ebp|ebc" into role bits; false on an unknown role.
+  static bool ParseRoles(std::string_view roles, uint8_t* out);
   // Looks up the first 8 digits of a 10-digit gcode.
   const GoodsLine* FindGoods(std::string_view gcode) const;
   size_t enterprise_count() const { return enterprises_.size(); }

@@ -118,7 +118,51 @@ std::string Str(const json::object& o, const char* key) {
   return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
 }
 
+std::vector<std::string> SplitTabs(const std::string& s) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (true) {
+    size_t t = s.find('\t', p);
+    out.push_back(s.substr(p, t - p));
+    if (t == std::string::npos) return out;
+    p = t + 1;
+  }
+}
+
+Status ApplyChange(const storage::ReferenceChange& c, reference::ReferenceData& ref) {
+  if (c.kind == "enterprise") {
+    if (c.value.empty()) {
+      ref.RemoveEnterprise(c.key);
+      return Status::Ok();
+    }
+    auto f = SplitTabs(c.value);  // name, roles, verified
+    if (f.size() != 3) return Internal("stored enterprise change " + c.key + " is malformed");
+    reference::Enterprise e{c.key, f[0], 0, f[2] == "1"};
+    if (!reference::ReferenceData::ParseRoles(f[1], &e.roles)) return Internal("stored roles of " + c.key);
+    return ref.PutEnterprise(e);
+  }
+  if (c.kind == "goods") {
+    if (c.value.empty()) {
+      ref.RemoveGoods(c.key);
+      return Status::Ok();
+    }
+    auto f = SplitTabs(c.value);  // name, vat, ct, duty
+    if (f.size() != 4) return Internal("stored goods change " + c.key + " is malformed");
+    auto vat = Decimal::Parse(f[1]), ct = Decimal::Parse(f[2]), duty = Decimal::Parse(f[3]);
+    if (!vat || !ct || !duty) return Internal("stored rates of " + c.key);
+    return ref.PutGoods(reference::GoodsLine{c.key, f[0], *vat, *ct, *duty});
+  }
+  return Internal("unknown reference change kind " + c.kind);
+}
+
 }  // namespace
+
+Status ApplyReferenceChanges(storage::AccountStore& accounts, reference::ReferenceData& reference) {
+  auto changes = accounts.ReferenceChanges();
+  if (!changes.ok()) return changes.status();
+  for (const auto& c : *changes) KJ_RETURN_IF_ERROR(ApplyChange(c, reference));
+  return Status::Ok();
+}
 
 Api::Api(app::Platform* platform, storage::AccountStore* accounts, ApiOptions options)
     : platform_(platform),
@@ -197,6 +241,9 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred) {
     return need({Role::kAdmin}) ? RevokeKey(t.path.substr(19), *who) : denied();
   }
   if (get && t.path == "/api/v1/admin/audit") return need({Role::kAdmin}) ? AuditLog(req) : denied();
+  if (t.path.rfind("/api/v1/admin/enterprises", 0) == 0 || t.path.rfind("/api/v1/admin/goods", 0) == 0) {
+    return need({Role::kAdmin}) ? Registry(req, *who, t.path) : denied();
+  }
   if (t.path == "/api/v1/webhook" || t.path == "/api/v1/webhook/dead-letters") {
     if (!need({Role::kEnterprise})) return denied();
     if (t.path == "/api/v1/webhook/dead-letters" && get) return DeadLetters(req, *who);
@@ -483,6 +530,87 @@ Response Api::AuditLog(const Request& req) {
                                  {"what", e.what}, {"detail", e.detail}});
   }
   return Json(http::status::ok, json::object{{"entries", std::move(items)}});
+}
+
+// Registration (备案) of enterprises and positive-list lines: GET lists, PUT .../{key} adds or
+// replaces, DELETE .../{key} removes. Each change is stored, audited, and applied at once.
+Response Api::Registry(const Request& req, const Principal& who, const std::string& path) {
+  const bool enterprises = path.rfind("/api/v1/admin/enterprises", 0) == 0;
+  const std::string base = enterprises ? "/api/v1/admin/enterprises" : "/api/v1/admin/goods";
+  const std::string key = path.size() > base.size() + 1 ? path.substr(base.size() + 1) : "";
+  const auto method = req.message.method();
+  if (method == http::verb::get && key.empty()) {
+    json::array items;
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    if (enterprises) {
+      for (const auto* e : platform_->reference().Enterprises()) {
+        json::array roles;
+        for (auto r : {reference::kEbp, reference::kEbc, reference::kAgent, reference::kLogistics, reference::kPay,
+                       reference::kWarehouse}) {
+          if (e->Has(r)) roles.push_back(json::string(reference::RoleName(r)));
+        }
+        items.push_back(json::object{{"code", e->code}, {"name", e->name}, {"roles", std::move(roles)},
+                                     {"buyerIdentityVerified", e->buyer_identity_verified}});
+      }
+    } else {
+      for (const auto* g : platform_->reference().Goods()) {
+        items.push_back(json::object{{"hs8", g->hs8}, {"name", g->name}, {"vatRate", g->vat_rate.ToString()},
+                                     {"consumptionTaxRate", g->consumption_tax_rate.ToString()},
+                                     {"dutyRate", g->duty_rate.ToString()}});
+      }
+    }
+    return Json(http::status::ok, json::object{{enterprises ? "enterprises" : "goods", std::move(items)}});
+  }
+  if (key.empty() || key.size() > 18) return Error(InvalidArgument("name the " + std::string(enterprises ? "code" : "hs8")));
+  storage::ReferenceChange change{0, enterprises ? "enterprise" : "goods", key, ""};
+  if (method == http::verb::put) {
+    auto body = JsonBody(req);
+    if (!body.ok()) return Error(body.status());
+    auto clean = [](const std::string& s) { return s.find_first_of("\t\n\r") == std::string::npos; };
+    const std::string name = Str(*body, "name");
+    if (!clean(name)) return Error(InvalidArgument("name must be one line"));
+    reference::ReferenceData probe;  // validates like the loader, before anything is stored
+    Status valid;
+    if (enterprises) {
+      std::string roles;
+      if (auto it = body->find("roles"); it != body->end() && it->value().is_array()) {
+        for (const auto& r : it->value().as_array()) {
+          if (!r.is_string()) return Error(InvalidArgument("roles are strings"));
+          roles += (roles.empty() ? "" : "|") + std::string(r.as_string());
+        }
+      }
+      reference::Enterprise e{key, name, 0, false};
+      if (auto it = body->find("buyerIdentityVerified"); it != body->end() && it->value().is_bool()) {
+        e.buyer_identity_verified = it->value().as_bool();
+      }
+      if (!reference::ReferenceData::ParseRoles(roles, &e.roles)) {
+        return Error(InvalidArgument("roles are among ebp, ebc, agent, logistics, pay, warehouse"));
+      }
+      valid = probe.PutEnterprise(e);
+      change.value = name + "\t" + roles + "\t" + (e.buyer_identity_verified ? "1" : "0");
+    } else {
+      auto rate = [&](const char* f) { return Decimal::Parse(Str(*body, f)); };
+      auto vat = rate("vatRate"), ct = rate("consumptionTaxRate"), duty = rate("dutyRate");
+      if (!vat || !ct || !duty) {
+        return Error(InvalidArgument("vatRate, consumptionTaxRate and dutyRate are decimal strings such as \"0.13\""));
+      }
+      valid = probe.PutGoods(reference::GoodsLine{key, name, *vat, *ct, *duty});
+      change.value = name + "\t" + vat->ToString() + "\t" + ct->ToString() + "\t" + duty->ToString();
+    }
+    if (!valid.ok()) return Error(valid);
+  } else if (method != http::verb::delete_) {
+    return Error(NotFound("use GET, PUT or DELETE"));
+  }
+  Status st = accounts_->AddReferenceChange(
+      change, {0, options_.clock(), who.Describe(), change.kind + (change.value.empty() ? ".delete" : ".put"),
+               key + (change.value.empty() ? "" : " " + change.value)});
+  if (!st.ok()) return Error(st);
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    st = ApplyChange(change, platform_->mutable_reference());
+  }
+  if (!st.ok()) return Error(st);
+  return Json(http::status::ok, json::object{{"key", key}, {"deleted", change.value.empty()}});
 }
 
 Response Api::PutWebhook(const Request& req, const Principal& who) {

@@ -34,6 +34,9 @@ struct ApiOptions {
   WebhookOptions webhooks;               // its clock defaults to `clock`
 };
 
+// Replays the stored registration changes over the reference data loaded from CSV (at start).
+Status ApplyReferenceChanges(storage::AccountStore& accounts, reference::ReferenceData& reference);
+
 class Api final : public Handler {
  public:
   Api(app::Platform* platform, storage::AccountStore* accounts, ApiOptions options);
@@ -68,6 +71,7 @@ class Api final : public Handler {
   Response GetWebhook(const Principal& who);
   Response DeleteWebhook(const Principal& who);
   Response DeadLetters(const Request& req, const Principal& who);
+  Response Registry(const Request& req, const Principal& who, const std::string& path);
   Response StatusPage(bool metrics);
   void PollLoop();
   void AfterCommit();

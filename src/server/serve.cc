@@ -105,6 +105,11 @@ int RunServe(const std::vector<std::string>& args) {
     std::cerr << "cannot open the accounts: " << accounts.status().ToString() << "\n";
     return 1;
   }
+  Status applied = ApplyReferenceChanges(**accounts, (*platform)->mutable_reference());
+  if (!applied.ok()) {
+    std::cerr << "cannot apply the stored registration changes: " << applied.ToString() << "\n";
+    return 1;
+  }
   Status boot = BootstrapKeys(**accounts, (*platform)->reference(),
                               {"4304961001", "4304961002", "4304962001", "4304963001", "4304964001",
                                "312226T001", "4304965002"},

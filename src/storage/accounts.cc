@@ -33,6 +33,11 @@ CREATE TABLE IF NOT EXISTS dead_letters(
   attempts INTEGER NOT NULL,
   last_error TEXT NOT NULL,
   at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS reference_changes(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit_log(
   id INTEGER PRIMARY KEY,
   at_ms INTEGER NOT NULL,
@@ -175,6 +180,26 @@ class SqliteAccounts final : public AccountStore {
     while (sqlite3_step(s) == SQLITE_ROW) {
       out.push_back(DeadLetter{sqlite3_column_int64(s, 0), Text(s, 1), sqlite3_column_int64(s, 2),
                                static_cast<int>(sqlite3_column_int64(s, 3)), Text(s, 4), sqlite3_column_int64(s, 5)});
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+
+  Status AddReferenceChange(const ReferenceChange& c, const AuditEntry& audit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = Run("INSERT INTO reference_changes(kind, key, value) VALUES(?,?,?)", {c.kind, c.key, c.value}, {});
+    if (st.ok()) st = InsertAudit(audit);
+    return Finish(st);
+  }
+
+  StatusOr<std::vector<ReferenceChange>> ReferenceChanges() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db_, "SELECT id, kind, key, value FROM reference_changes ORDER BY id", -1, &s, nullptr);
+    std::vector<ReferenceChange> out;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      out.push_back(ReferenceChange{sqlite3_column_int64(s, 0), Text(s, 1), Text(s, 2), Text(s, 3)});
     }
     sqlite3_finalize(s);
     return out;

@@ -55,6 +55,14 @@ struct DeadLetter {
   int64_t at_ms = 0;
 };
 
+// A registration change made over the API, replayed over the CSV reference data at start.
+struct ReferenceChange {
+  int64_t id = 0;
+  std::string kind;   // "enterprise" or "goods"
+  std::string key;    // code or hs8
+  std::string value;  // a CSV row in the file's column order; empty = removed
+};
+
 class AccountStore {
  public:
   virtual ~AccountStore() = default;
@@ -77,6 +85,10 @@ class AccountStore {
   // Gives up on a receipt: a dead letter, and the cursor moves past it, in one transaction.
   virtual Status AddDeadLetter(const DeadLetter& letter, const Webhook& hook) = 0;
   virtual StatusOr<std::vector<DeadLetter>> DeadLetters(std::string_view enterprise, int64_t after_id, int limit) = 0;
+
+  // Appends a registration change (with its audit entry); all of them, oldest first.
+  virtual Status AddReferenceChange(const ReferenceChange& change, const AuditEntry& audit) = 0;
+  virtual StatusOr<std::vector<ReferenceChange>> ReferenceChanges() = 0;
 };
 
 // Opens the accounts in DIR/kuajing.db (its own connection to the platform's database).

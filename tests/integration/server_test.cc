@@ -64,6 +64,7 @@ class Zone {
     o.reference_dir = KJ_SOURCE_DIR "/data/reference";
     platform_ = std::move(*app::Platform::Open(o));
     accounts_ = std::move(*storage::OpenSqliteAccounts(dir.string()));
+    EXPECT_TRUE(ApplyReferenceChanges(*accounts_, platform_->mutable_reference()).ok());
     ApiOptions ao;
     ao.clock = [] { return int64_t{1718071200000}; };  // 2024-06-11 10:00 CST
     ao.quota_queries_per_minute = 5;
@@ -269,6 +270,38 @@ TEST_F(ServerTest, OfficerDecidesHeldListsAndStateSurvivesARestart) {
   EXPECT_EQ(after, (std::vector<std::pair<std::string, std::string>>{{"CEB622", "399"}, {"CEB622", "800"}, {"CEB816", "1"}}));
   EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/officer/decisions", officer,
                  R"({"invtNo":")" + invt + R"(","action":"release"})").status, 409);  // not held any more
+}
+
+TEST_F(ServerTest, RegistrationChangesAreAuditedAppliedAndKept) {
+  const std::string admin = zone_->Key(Role::kAdmin);
+  auto call = [&](http::verb v, const std::string& path, const std::string& body = "") {
+    return Call(zone_->port(), v, path, admin, body);
+  };
+  EXPECT_EQ(call(http::verb::put, "/api/v1/admin/enterprises/4304963009", R"({"name":"新报关行","roles":["agent","pilot"]})").status,
+            400);
+  ASSERT_EQ(call(http::verb::put, "/api/v1/admin/enterprises/4304963009", R"({"name":"新报关行","roles":["agent"]})").status,
+            200);
+  ASSERT_EQ(call(http::verb::put, "/api/v1/admin/goods/85183000",
+                 R"({"name":"耳机","vatRate":"0.13","consumptionTaxRate":"0","dutyRate":"0"})").status,
+            200);
+  EXPECT_EQ(call(http::verb::put, "/api/v1/admin/goods/85183000", R"({"name":"耳机","vatRate":"1.3"})").status, 400);
+  // The new agent can get a key at once and declare.
+  EXPECT_EQ(call(http::verb::post, "/api/v1/admin/keys", R"({"role":"enterprise","enterprise":"4304963009"})").status, 201);
+  // Restart: the changes are still there; then remove the goods line.
+  zone_.reset();
+  zone_ = std::make_unique<Zone>(dir_);
+  auto listed = call(http::verb::get, "/api/v1/admin/enterprises").body;
+  EXPECT_NE(listed.find("4304963009"), std::string::npos);
+  EXPECT_NE(call(http::verb::get, "/api/v1/admin/goods").body.find("85183000"), std::string::npos);
+  EXPECT_EQ(call(http::verb::delete_, "/api/v1/admin/goods/85183000").status, 200);
+  EXPECT_EQ(call(http::verb::get, "/api/v1/admin/goods").body.find("85183000"), std::string::npos);
+  auto audit = call(http::verb::get, "/api/v1/admin/audit").Json().at("entries").as_array();
+  std::vector<std::string> what;
+  for (const auto& e : audit) what.push_back(json::value_to<std::string>(e.at("what")));
+  EXPECT_NE(std::find(what.begin(), what.end(), "enterprise.put"), what.end());
+  EXPECT_NE(std::find(what.begin(), what.end(), "goods.delete"), what.end());
+  const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/admin/goods", agent).status, 403);
 }
 
 // A local webhook receiver: records what it gets; answers 500 to the first `fail_first` requests.
