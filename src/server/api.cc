@@ -8,6 +8,7 @@
 
 #include "common/civil_time.h"
 #include "common/codes.h"
+#include "server/openapi.h"
 
 namespace kuajing::server {
 
@@ -211,47 +212,133 @@ void Api::Handle(Request request, Reply reply) {
   if (!deferred) reply(std::move(r));
 }
 
+namespace {
+
+enum class RouteId {
+  kHealth, kMetrics, kStatus, kOpenApi, kQuota, kMessages, kFeed, kReceiptsOf, kHeld, kDecide, kKeysList,
+  kKeysCreate, kKeysRevoke, kAudit, kEnterprises, kEnterprise, kEnterpriseDelete, kGoods, kGoodsLine,
+  kGoodsDelete, kWebhookGet, kWebhookPut, kWebhookDelete, kDeadLetters,
+};
+
+struct RouteDef {
+  http::verb verb;
+  const char* pattern;  // "{name}" matches one path segment
+  RouteId id;
+  std::vector<Role> roles;  // empty: public
+};
+
+const std::vector<RouteDef>& RouteTable() {
+  using enum RouteId;
+  static const std::vector<RouteDef> kRoutes = {
+      {http::verb::get, "/healthz", kHealth, {}},
+      {http::verb::get, "/metrics", kMetrics, {}},
+      {http::verb::get, "/api/v1/status", kStatus, {}},
+      {http::verb::get, "/api/v1/openapi.json", kOpenApi, {}},
+      {http::verb::get, "/api/v1/quota", kQuota, {}},
+      {http::verb::post, "/api/v1/messages", kMessages, {Role::kEnterprise}},
+      {http::verb::get, "/api/v1/receipts", kFeed, {Role::kEnterprise}},
+      {http::verb::get, "/api/v1/receipts/{guid}", kReceiptsOf, {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
+      {http::verb::get, "/api/v1/officer/held", kHeld, {Role::kOfficer, Role::kAdmin}},
+      {http::verb::post, "/api/v1/officer/decisions", kDecide, {Role::kOfficer}},
+      {http::verb::get, "/api/v1/webhook", kWebhookGet, {Role::kEnterprise}},
+      {http::verb::put, "/api/v1/webhook", kWebhookPut, {Role::kEnterprise}},
+      {http::verb::delete_, "/api/v1/webhook", kWebhookDelete, {Role::kEnterprise}},
+      {http::verb::get, "/api/v1/webhook/dead-letters", kDeadLetters, {Role::kEnterprise}},
+      {http::verb::get, "/api/v1/admin/keys", kKeysList, {Role::kAdmin}},
+      {http::verb::post, "/api/v1/admin/keys", kKeysCreate, {Role::kAdmin}},
+      {http::verb::delete_, "/api/v1/admin/keys/{id}", kKeysRevoke, {Role::kAdmin}},
+      {http::verb::get, "/api/v1/admin/audit", kAudit, {Role::kAdmin}},
+      {http::verb::get, "/api/v1/admin/enterprises", kEnterprises, {Role::kAdmin}},
+      {http::verb::put, "/api/v1/admin/enterprises/{code}", kEnterprise, {Role::kAdmin}},
+      {http::verb::delete_, "/api/v1/admin/enterprises/{code}", kEnterpriseDelete, {Role::kAdmin}},
+      {http::verb::get, "/api/v1/admin/goods", kGoods, {Role::kAdmin}},
+      {http::verb::put, "/api/v1/admin/goods/{hs8}", kGoodsLine, {Role::kAdmin}},
+      {http::verb::delete_, "/api/v1/admin/goods/{hs8}", kGoodsDelete, {Role::kAdmin}},
+  };
+  return kRoutes;
+}
+
+// Matches `path` against `pattern`; the value of a {segment} goes to *param.
+bool Match(std::string_view pattern, std::string_view path, std::string* param) {
+  while (!pattern.empty() && !path.empty()) {
+    size_t pe = pattern.find('/', 1), se = path.find('/', 1);
+    std::string_view ps = pattern.substr(0, pe), ss = path.substr(0, se);
+    if (ps.size() > 2 && ps[1] == '{') {
+      if (ss.size() < 2) return false;
+      *param = UrlDecode(ss.substr(1));
+    } else if (ps != ss) {
+      return false;
+    }
+    pattern = pe == std::string_view::npos ? std::string_view() : pattern.substr(pe);
+    path = se == std::string_view::npos ? std::string_view() : path.substr(se);
+  }
+  return pattern.empty() && path.empty();
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> Api::Routes() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : RouteTable()) out.emplace_back(std::string(http::to_string(r.verb)), r.pattern);
+  return out;
+}
+
 Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred) {
   const Target t = ParseTarget(req.message.target());
-  const auto method = req.message.method();
-  const bool get = method == http::verb::get, post = method == http::verb::post;
-
-  // Public routes.
-  if (get && t.path == "/healthz") return MakeResponse(http::status::ok, "ok\n", "text/plain");
-  if (get && t.path == "/api/v1/status") return StatusPage(false);
-  if (get && t.path == "/metrics") return StatusPage(true);
-  if (get && t.path == "/api/v1/quota") return QuotaQuery(req);
-
-  // Everything else needs a key.
+  std::string param;
+  const RouteDef* route = nullptr;
+  bool path_known = false;
+  for (const auto& r : RouteTable()) {
+    std::string p;
+    if (!Match(r.pattern, t.path, &p)) continue;
+    path_known = true;
+    if (r.verb == req.message.method()) {
+      route = &r;
+      param = p;
+      break;
+    }
+  }
+  if (route == nullptr) {
+    if (path_known) {
+      return Json(http::status::method_not_allowed,
+                  json::object{{"error", "METHOD_NOT_ALLOWED"},
+                               {"message", std::string(req.message.method_string()) + " is not used on " + t.path}});
+    }
+    return Error(NotFound("no route " + std::string(req.message.method_string()) + " " + t.path));
+  }
+  using enum RouteId;
+  switch (route->id) {  // public routes
+    case kHealth: return MakeResponse(http::status::ok, "ok\n", "text/plain");
+    case kMetrics: return StatusPage(true);
+    case kStatus: return StatusPage(false);
+    case kOpenApi: return MakeResponse(http::status::ok, kOpenApiJson, "application/json");
+    case kQuota: return QuotaQuery(req);
+    default: break;
+  }
   auto who = Authenticate(*accounts_, std::string(req.message[http::field::authorization]));
   if (!who.ok()) return Error(who.status());
-  auto need = [&](std::initializer_list<Role> roles) {
-    return std::find(roles.begin(), roles.end(), who->role) != roles.end();
-  };
-  auto denied = [&] { return Error(PermissionDenied("a " + std::string(RoleName(who->role)) + " key may not do this")); };
-
-  if (post && t.path == "/api/v1/messages") return need({Role::kEnterprise}) ? Intake(req, *who) : denied();
-  if (get && t.path == "/api/v1/receipts") return need({Role::kEnterprise}) ? Feed(req, *who, reply, deferred) : denied();
-  if (get && t.path.rfind("/api/v1/receipts/", 0) == 0) return ReceiptsOf(t.path.substr(17), *who);
-  if (get && t.path == "/api/v1/officer/held") return need({Role::kOfficer, Role::kAdmin}) ? Held(*who) : denied();
-  if (post && t.path == "/api/v1/officer/decisions") return need({Role::kOfficer}) ? Decide(req, *who) : denied();
-  if (post && t.path == "/api/v1/admin/keys") return need({Role::kAdmin}) ? CreateKey(req, *who) : denied();
-  if (get && t.path == "/api/v1/admin/keys") return need({Role::kAdmin}) ? ListKeys() : denied();
-  if (method == http::verb::delete_ && t.path.rfind("/api/v1/admin/keys/", 0) == 0) {
-    return need({Role::kAdmin}) ? RevokeKey(t.path.substr(19), *who) : denied();
+  if (std::find(route->roles.begin(), route->roles.end(), who->role) == route->roles.end()) {
+    return Error(PermissionDenied("a " + std::string(RoleName(who->role)) + " key may not use " +
+                                  std::string(req.message.method_string()) + " " + route->pattern));
   }
-  if (get && t.path == "/api/v1/admin/audit") return need({Role::kAdmin}) ? AuditLog(req) : denied();
-  if (t.path.rfind("/api/v1/admin/enterprises", 0) == 0 || t.path.rfind("/api/v1/admin/goods", 0) == 0) {
-    return need({Role::kAdmin}) ? Registry(req, *who, t.path) : denied();
+  switch (route->id) {
+    case kMessages: return Intake(req, *who);
+    case kFeed: return Feed(req, *who, reply, deferred);
+    case kReceiptsOf: return ReceiptsOf(param, *who);
+    case kHeld: return Held(*who);
+    case kDecide: return Decide(req, *who);
+    case kKeysList: return ListKeys();
+    case kKeysCreate: return CreateKey(req, *who);
+    case kKeysRevoke: return RevokeKey(param, *who);
+    case kAudit: return AuditLog(req);
+    case kEnterprises: case kEnterprise: case kEnterpriseDelete:
+    case kGoods: case kGoodsLine: case kGoodsDelete: return Registry(req, *who, t.path);
+    case kWebhookGet: return GetWebhook(*who);
+    case kWebhookPut: return PutWebhook(req, *who);
+    case kWebhookDelete: return DeleteWebhook(*who);
+    case kDeadLetters: return DeadLetters(req, *who);
+    default: return Error(Internal("unrouted"));
   }
-  if (t.path == "/api/v1/webhook" || t.path == "/api/v1/webhook/dead-letters") {
-    if (!need({Role::kEnterprise})) return denied();
-    if (t.path == "/api/v1/webhook/dead-letters" && get) return DeadLetters(req, *who);
-    if (t.path == "/api/v1/webhook" && method == http::verb::put) return PutWebhook(req, *who);
-    if (t.path == "/api/v1/webhook" && get) return GetWebhook(*who);
-    if (t.path == "/api/v1/webhook" && method == http::verb::delete_) return DeleteWebhook(*who);
-  }
-  return Error(NotFound("no route " + std::string(req.message.method_string()) + " " + t.path));
 }
 
 Response Api::Intake(const Request& req, const Principal& who) {

@@ -43,6 +43,8 @@ class Api final : public Handler {
   ~Api() override;
 
   void Handle(Request request, Reply reply) override;
+  // Every route as (METHOD, path pattern with {params}): what docs/openapi.json must describe.
+  static std::vector<std::pair<std::string, std::string>> Routes();
   // Answers every waiting long poll now (before a shutdown).
   void ReleaseWaiters();
 

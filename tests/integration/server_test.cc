@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "app/demo_batch.h"
@@ -302,6 +303,25 @@ TEST_F(ServerTest, RegistrationChangesAreAuditedAppliedAndKept) {
   EXPECT_NE(std::find(what.begin(), what.end(), "goods.delete"), what.end());
   const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/admin/goods", agent).status, 403);
+}
+
+TEST_F(ServerTest, TheOpenApiDescriptionMatchesTheRoutes) {
+  HttpResult doc = Call(zone_->port(), http::verb::get, "/api/v1/openapi.json");
+  ASSERT_EQ(doc.status, 200);
+  std::set<std::pair<std::string, std::string>> described;
+  const json::value spec = doc.Json();
+  for (const auto& [path, item] : spec.at("paths").as_object()) {
+    for (const auto& [method, op] : item.as_object()) {
+      std::string m(method);
+      for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      described.emplace(m, std::string(path));
+    }
+  }
+  std::set<std::pair<std::string, std::string>> served;
+  for (const auto& r : Api::Routes()) served.insert(r);
+  EXPECT_EQ(described, served);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/nothing").status, 404);
+  EXPECT_EQ(Call(zone_->port(), http::verb::patch, "/api/v1/messages").status, 405);
 }
 
 // A local webhook receiver: records what it gets; answers 500 to the first `fail_first` requests.
