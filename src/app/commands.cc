@@ -41,6 +41,7 @@ usage:
 options:
   --config FILE          the zone's configuration (TOML; see config/kuajing.toml); options
                          given on the command line win over it
+  --set SECTION.KEY=V    any key of the configuration file, on the command line (repeatable)
   --reference DIR        reference data folder (enterprises.csv, goods.csv); default: the
                          shipped data/reference
   --receipts DIR         where ingest writes receipts (default DATA/receipts); "none" keeps
@@ -64,6 +65,14 @@ Args ParseArgs(const std::vector<std::string>& a, size_t from) {
   for (size_t i = from; i < a.size(); ++i) {
     if (a[i].rfind("--", 0) != 0) {
       out.files.push_back(a[i]);
+      continue;
+    }
+    if (a[i] == "--set") {
+      if (i + 1 >= a.size()) {
+        out.error = "--set needs section.key=value";
+        return out;
+      }
+      out.sets.push_back(a[++i]);
       continue;
     }
     auto it = kTakesValue.find(a[i]);
@@ -107,11 +116,14 @@ std::string DefaultReferenceDir() {
 
 }  // namespace
 
-StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir) {
+StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir, ServiceSettings* service) {
   PlatformOptions o;
   o.data_dir = data_dir;
   o.reference_dir = DefaultReferenceDir();
-  if (a.opts.count("--config")) KJ_RETURN_IF_ERROR(LoadConfig(a.opts.at("--config"), &o));
+  ServiceSettings ignored;
+  ServiceSettings* svc = service ? service : &ignored;
+  if (a.opts.count("--config")) KJ_RETURN_IF_ERROR(LoadConfig(a.opts.at("--config"), &o, svc));
+  for (const std::string& s : a.sets) KJ_RETURN_IF_ERROR(ApplySetting(s, &o, svc));
   if (a.opts.count("--reference")) o.reference_dir = a.opts.at("--reference");
   if (a.opts.count("--inspection-rate") && !a.opts.count("--no-random")) {
     auto r = Decimal::Parse(a.opts.at("--inspection-rate"));

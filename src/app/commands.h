@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "app/config.h"
 #include "app/platform.h"
 
 namespace kuajing::app {
@@ -16,13 +17,16 @@ int RunCommand(const std::vector<std::string>& args);
 struct Args {
   std::map<std::string, std::string> opts;
   std::vector<std::string> files;
+  std::vector<std::string> sets;  // every --set section.key=value, in order
   std::string error;  // set if the line could not be parsed
 };
 Args ParseArgs(const std::vector<std::string>& args, size_t from);
 
-// The platform options a command line asks for (--config, --reference, --inspection-rate,
-// --no-random, --seed), for the platform in `data_dir`.
-StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir);
+// The platform options a command line asks for (--config, then every --set, then --reference,
+// --inspection-rate, --no-random, --seed), for the platform in `data_dir`; the service settings
+// too, if `service` is given.
+StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir,
+                                      ServiceSettings* service = nullptr);
 
 extern const char* const kUsage;
 

@@ -48,18 +48,19 @@ Status GetInt(const toml::node& n, const std::string& key, int64_t lo, int64_t h
   return Status::Ok();
 }
 
-}  // namespace
-
-Status LoadConfig(const std::string& path, PlatformOptions* options) {
-  if (!std::filesystem::exists(path)) return NotFound("no config file " + path);
-  toml::table t;
-  try {
-    t = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
-                           std::string(e.description()));
-  }
+// Applies a parsed table; `path` is the file's (relative folders are relative to it).
+Status ApplyTable(const toml::table& t, const std::string& path, PlatformOptions* options,
+                  ServiceSettings* service) {
   PlatformOptions o = *options;
+  ServiceSettings svc = service ? *service : ServiceSettings{};
+  auto int_setting = [&](int* target, int64_t lo, int64_t hi) {
+    return [target, lo, hi](const toml::node& n, const std::string& k) {
+      int64_t v;
+      KJ_RETURN_IF_ERROR(GetInt(n, k, lo, hi, &v));
+      *target = static_cast<int>(v);
+      return Status::Ok();
+    };
+  };
   clearance::RulesConfig& r = o.rules;
   using Setter = std::function<Status(const toml::node&, const std::string&)>;
   const Decimal kMax = Decimal::FromUnits(1'000'000'000);
@@ -105,10 +106,24 @@ Status LoadConfig(const std::string& path, PlatformOptions* options) {
          o.reference_dir = p.is_absolute() ? p.string() : (std::filesystem::path(path).parent_path() / p).string();
          return Status::Ok();
        }},
+      {"server.listen", [&](auto& n, auto& k) {
+         auto s = n.template value<std::string>();
+         if (!s || s->find(':') == std::string::npos) return Bad(k, "must be HOST:PORT");
+         svc.listen = *s;
+         return Status::Ok();
+       }},
+      {"server.threads", int_setting(&svc.threads, 1, 64)},
+      {"server.max_connections", int_setting(&svc.max_connections, 1, 100000)},
+      {"server.long_poll_max_seconds", int_setting(&svc.long_poll_max_seconds, 0, 600)},
+      {"server.quota_queries_per_minute", int_setting(&svc.quota_queries_per_minute, 1, 100000)},
+      {"server.webhook_max_attempts", int_setting(&svc.webhook_max_attempts, 1, 100)},
+      {"server.webhook_timeout_ms", int_setting(&svc.webhook_timeout_ms, 100, 60000)},
   };
   for (const auto& [section, node] : t) {
     const toml::table* inner = node.as_table();
-    if (inner == nullptr) return Bad(std::string(section.str()), "top-level keys belong in [rules], [limits] or [reference]");
+    if (inner == nullptr) {
+      return Bad(std::string(section.str()), "top-level keys belong in [rules], [limits], [reference] or [server]");
+    }
     for (const auto& [name, value] : *inner) {
       const std::string key = std::string(section.str()) + "." + std::string(name.str());
       auto it = setters.find(key);
@@ -117,7 +132,42 @@ Status LoadConfig(const std::string& path, PlatformOptions* options) {
     }
   }
   *options = std::move(o);
+  if (service != nullptr) *service = svc;
   return Status::Ok();
+}
+
+}  // namespace
+
+Status LoadConfig(const std::string& path, PlatformOptions* options, ServiceSettings* service) {
+  if (!std::filesystem::exists(path)) return NotFound("no config file " + path);
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ": " +
+                           std::string(e.description()));
+  }
+  return ApplyTable(t, path, options, service);
+}
+
+Status ApplySetting(const std::string& assignment, PlatformOptions* options, ServiceSettings* service) {
+  const size_t dot = assignment.find('.'), eq = assignment.find('=');
+  if (dot == std::string::npos || eq == std::string::npos || dot > eq) {
+    return InvalidArgument("--set needs section.key=value, such as rules.annual_limit=26000");
+  }
+  const std::string section = assignment.substr(0, dot), key = assignment.substr(dot + 1, eq - dot - 1);
+  const std::string value = assignment.substr(eq + 1);
+  toml::table inner;
+  if (value == "true" || value == "false") {
+    inner.insert(key, value == "true");
+  } else if (!value.empty() && value.size() < 19 && value.find_first_not_of("0123456789") == std::string::npos) {
+    inner.insert(key, static_cast<int64_t>(std::stoll(value)));
+  } else {
+    inner.insert(key, value);
+  }
+  toml::table t;
+  t.insert(section, std::move(inner));
+  return ApplyTable(t, "./command-line", options, service);
 }
 
 }  // namespace kuajing::app

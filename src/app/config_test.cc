@@ -51,5 +51,23 @@ TEST(Config, ChangesWhatItNamesAndRefusesTypos) {
   EXPECT_EQ(o.rules.annual_limit, before.rules.annual_limit) << "a failed load changes nothing";
 }
 
+TEST(Config, EverySettingIsAlsoAFlag) {
+  PlatformOptions o;
+  ServiceSettings svc;
+  ASSERT_TRUE(LoadConfig(KJ_SOURCE_DIR "/config/kuajing.toml", &o, &svc).ok());
+  EXPECT_EQ(svc.listen, "127.0.0.1:8080");
+  ASSERT_TRUE(ApplySetting("server.threads=4", &o, &svc).ok());
+  ASSERT_TRUE(ApplySetting("rules.reduction=0.5", &o, &svc).ok());
+  ASSERT_TRUE(ApplySetting("rules.review_single_item_over_limit=false", &o, &svc).ok());
+  ASSERT_TRUE(ApplySetting("rules.annual_limit=30000", &o, &svc).ok());
+  EXPECT_EQ(svc.threads, 4);
+  EXPECT_EQ(o.rules.reduction.ToString(), "0.5");
+  EXPECT_FALSE(o.rules.review_single_item_over_limit);
+  EXPECT_EQ(o.rules.annual_limit, Decimal::FromUnits(30000));
+  EXPECT_FALSE(ApplySetting("server.threads=0", &o, &svc).ok());
+  EXPECT_FALSE(ApplySetting("nosuch.key=1", &o, &svc).ok());
+  EXPECT_FALSE(ApplySetting("threads", &o, &svc).ok());
+}
+
 }  // namespace
 }  // namespace kuajing::app

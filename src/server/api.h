@@ -47,6 +47,8 @@ class Api final : public Handler {
   static std::vector<std::pair<std::string, std::string>> Routes();
   // Answers every waiting long poll now (before a shutdown).
   void ReleaseWaiters();
+  // The server whose counters /metrics reports (set once, before it starts).
+  void set_server(const HttpServer* server) { options_.server = server; }
 
  private:
   struct Waiter {

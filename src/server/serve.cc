@@ -71,28 +71,27 @@ int RunServe(const std::vector<std::string>& args) {
     std::cerr << (a.error.empty() ? "serve needs --data DIR" : a.error) << "\n" << app::kUsage;
     return 2;
   }
-  const std::string listen = a.opts.count("--listen") ? a.opts.at("--listen") : "127.0.0.1:8080";
-  const size_t colon = listen.rfind(':');
-  const std::string host = listen.substr(0, colon);
-  const std::string port_text = colon == std::string::npos ? "" : listen.substr(colon + 1);
+  const std::string data = a.opts.at("--data");
+  app::ServiceSettings settings;
+  auto options = app::OptionsFrom(a, data, &settings);
+  if (!options.ok()) {
+    std::cerr << options.status().message() << "\n";
+    return 2;
+  }
+  if (a.opts.count("--listen")) settings.listen = a.opts.at("--listen");
+  if (a.opts.count("--threads")) {
+    Status st = app::ApplySetting("server.threads=" + a.opts.at("--threads"), &*options, &settings);
+    if (!st.ok()) {
+      std::cerr << st.message() << "\n";
+      return 2;
+    }
+  }
+  const size_t colon = settings.listen.rfind(':');
+  const std::string host = settings.listen.substr(0, colon);
+  const std::string port_text = colon == std::string::npos ? "" : settings.listen.substr(colon + 1);
   if (colon == std::string::npos || port_text.empty() || port_text.size() > 5 ||
       port_text.find_first_not_of("0123456789") != std::string::npos || std::stoi(port_text) > 65535) {
     std::cerr << "--listen must be HOST:PORT, such as 127.0.0.1:8080\n";
-    return 2;
-  }
-  int threads = 2;
-  if (a.opts.count("--threads")) {
-    const std::string& t = a.opts.at("--threads");
-    if (t.empty() || t.size() > 2 || t.find_first_not_of("0123456789") != std::string::npos || std::stoi(t) < 1) {
-      std::cerr << "--threads must be 1 to 99\n";
-      return 2;
-    }
-    threads = std::stoi(t);
-  }
-  const std::string data = a.opts.at("--data");
-  auto options = app::OptionsFrom(a, data);
-  if (!options.ok()) {
-    std::cerr << options.status().message() << "\n";
     return 2;
   }
   auto platform = app::Platform::Open(*options);
@@ -120,10 +119,16 @@ int RunServe(const std::vector<std::string>& args) {
   }
   ApiOptions api_options;
   api_options.clock = NowMs;
+  api_options.max_wait_seconds = settings.long_poll_max_seconds;
+  api_options.quota_queries_per_minute = settings.quota_queries_per_minute;
+  api_options.webhooks.max_attempts = settings.webhook_max_attempts;
+  api_options.webhooks.timeout_ms = settings.webhook_timeout_ms;
   Api api(platform->get(), accounts->get(), api_options);
   ServerLimits limits;
   limits.max_body_bytes = options->limits.max_message_bytes + (64 << 10);
-  HttpServer server(&api, limits, threads);
+  limits.max_connections = settings.max_connections;
+  HttpServer server(&api, limits, settings.threads);
+  api.set_server(&server);
   Status st = server.Start(host, static_cast<uint16_t>(std::stoi(port_text)));
   if (!st.ok()) {
     std::cerr << st.message() << "\n";
