@@ -197,19 +197,33 @@ Api::~Api() {
 }
 
 void Api::Handle(Request request, Reply reply) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto who = std::make_shared<std::string>();  // filled in by Dispatch once the key is known
+  // Every answer, now or after a long poll, is counted and logged on its way out.
+  Reply out = [this, t0, reply, who, method = std::string(request.message.method_string()),
+               path = std::string(request.message.target().substr(0, 200)), ip = request.remote_ip](Response r) {
+    {
+      std::lock_guard<std::mutex> lock(metrics_mu_);
+      ++counters_["kuajing_http_responses_total{code=\"" + std::to_string(r.result_int()) + "\"}"];
+    }
+    if (options_.log) {
+      const int64_t us =
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+      options_.log(json::serialize(json::object{{"time_cst", FormatReturnTime(options_.clock())}, {"event", "http"},
+                                                {"method", method}, {"path", path}, {"status", r.result_int()},
+                                                {"us", us}, {"ip", ip}, {"who", *who}}));
+    }
+    reply(std::move(r));
+  };
   bool deferred = false;
   Response r;
   try {
-    r = Dispatch(request, reply, &deferred);
+    r = Dispatch(request, out, &deferred, who.get());
   } catch (const std::exception& e) {
     // A bug, not the client's fault: answer 500 and keep serving.
     r = Error(Internal(std::string("unexpected: ") + e.what()));
   }
-  {
-    std::lock_guard<std::mutex> lock(metrics_mu_);
-    ++counters_["kuajing_http_responses_total{code=\"" + std::to_string(deferred ? 200 : r.result_int()) + "\"}"];
-  }
-  if (!deferred) reply(std::move(r));
+  if (!deferred) out(std::move(r));
 }
 
 namespace {
@@ -283,7 +297,7 @@ std::vector<std::pair<std::string, std::string>> Api::Routes() {
   return out;
 }
 
-Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred) {
+Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred, std::string* who_out) {
   const Target t = ParseTarget(req.message.target());
   std::string param;
   const RouteDef* route = nullptr;
@@ -317,6 +331,7 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred) {
   }
   auto who = Authenticate(*accounts_, std::string(req.message[http::field::authorization]));
   if (!who.ok()) return Error(who.status());
+  *who_out = who->Describe();
   if (std::find(route->roles.begin(), route->roles.end(), who->role) == route->roles.end()) {
     return Error(PermissionDenied("a " + std::string(RoleName(who->role)) + " key may not use " +
                                   std::string(req.message.method_string()) + " " + route->pattern));

@@ -32,6 +32,8 @@ struct ApiOptions {
   double quota_queries_per_minute = 20;  // per client address, public quota query
   const HttpServer* server = nullptr;    // for its counters in /metrics
   WebhookOptions webhooks;               // its clock defaults to `clock`
+  // Structured log: one JSON object per line (requests, decisions); null = no log.
+  std::function<void(const std::string&)> log;
 };
 
 // Replays the stored registration changes over the reference data loaded from CSV (at start).
@@ -60,7 +62,7 @@ class Api final : public Handler {
   };
   struct Route;
 
-  Response Dispatch(const Request& req, const Reply& reply, bool* deferred);
+  Response Dispatch(const Request& req, const Reply& reply, bool* deferred, std::string* who);
   Response Intake(const Request& req, const Principal& who);
   Response Feed(const Request& req, const Principal& who, const Reply& reply, bool* deferred);
   Response ReceiptsOf(const std::string& guid, const Principal& who);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 
 #include "app/commands.h"
 #include "server/api.h"
@@ -119,6 +120,11 @@ int RunServe(const std::vector<std::string>& args) {
   }
   ApiOptions api_options;
   api_options.clock = NowMs;
+  static std::mutex log_mu;
+  api_options.log = [](const std::string& line) {
+    std::lock_guard<std::mutex> lock(log_mu);
+    std::cerr << line << '\n';
+  };
   api_options.max_wait_seconds = settings.long_poll_max_seconds;
   api_options.quota_queries_per_minute = settings.quota_queries_per_minute;
   api_options.webhooks.max_attempts = settings.webhook_max_attempts;
