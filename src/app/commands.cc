@@ -26,6 +26,8 @@ usage:
                                                  the platform's HTTP API (default 127.0.0.1:8080);
                                                  makes an admin key on first start; --demo-keys
                                                  also makes one per registered enterprise
+  kuajing loadgen --url http://HOST:PORT --keys FILE [--clearances N] [--batch B] [--connections C]
+                 [--rate R]                      generated clearances over HTTP; throughput, latency
   kuajing ingest --data DIR [options] FILE...   process CEB message files in the order given;
                                                  receipts go to DIR/receipts (or --receipts OUT)
   kuajing quota  --data DIR --id ID --year YYYY  a buyer's used and remaining annual amount
@@ -60,7 +62,8 @@ Args ParseArgs(const std::vector<std::string>& a, size_t from) {
       {"--inspection-rate", true}, {"--seed", true}, {"--id", true}, {"--year", true},
       {"--invt", true},   {"--reason", true},    {"--officer", true},  {"--no-random", false},
       {"--release", false}, {"--reject", false}, {"--quiet", false}, {"--ack", false},
-      {"--out", true}, {"--config", true}, {"--listen", true}, {"--threads", true}, {"--demo-keys", false}, {"--clearances", true}, {"--batch", true}, {"--first", true}};
+      {"--out", true}, {"--config", true}, {"--url", true}, {"--keys", true}, {"--connections", true},
+      {"--rate", true}, {"--listen", true}, {"--threads", true}, {"--demo-keys", false}, {"--clearances", true}, {"--batch", true}, {"--first", true}};
   Args out;
   for (size_t i = from; i < a.size(); ++i) {
     if (a[i].rfind("--", 0) != 0) {
