@@ -1,19 +1,37 @@
 #!/usr/bin/env bash
-# `kuajing loadgen` against a real `kuajing serve`: 300 clearances in batches of 50 on 2 connections
-# must all be accepted, and the server must then report them released.
+# `kuajing loadgen` against a real `kuajing serve`, with the server killed (SIGKILL) and restarted
+# between steps: 300 clearances in batches of 50 on 2 connections are all accepted; after the kill
+# the restarted server has every one of them; sending them all again changes nothing.
 set -euo pipefail
 bin=$1
 work=$(mktemp -d)
+server=
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
-"$bin" serve --data "$work/zone" --listen 127.0.0.1:0 --demo-keys > "$work/serve.log" 2> /dev/null &
-server=$!
-for _ in $(seq 100); do grep -q "serving on" "$work/serve.log" && break; sleep 0.1; done
-url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
-out=$("$bin" loadgen --url "$url" --keys "$work/zone/keys.txt" --clearances 300 --batch 50 --connections 2 2>/dev/null)
+start() {
+  : > "$work/serve.log"
+  "$bin" serve --data "$work/zone" --listen 127.0.0.1:0 --demo-keys > "$work/serve.log" 2> /dev/null &
+  server=$!
+  for _ in $(seq 100); do grep -q "serving on" "$work/serve.log" && break; sleep 0.1; done
+  url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
+}
+released() { curl -s "$url/api/v1/status" | grep -o '"released":[0-9]*' | cut -d: -f2; }
+load() { "$bin" loadgen --url "$url" --keys "$work/zone/keys.txt" --clearances 300 --batch 50 --connections 2 2>/dev/null; }
+
+start
+out=$(load)
 echo "$out"
 echo "$out" | grep -q "loadgen: 300 clearances"
 echo "$out" | grep -q "errors: 0"
-released=$(curl -s "$url/api/v1/status" | grep -o '"released":[0-9]*' | cut -d: -f2)
-echo "released: $released"
-[ "$released" -ge 290 ]  # a few generated orders are over the 5,000 CNY limit and rightly rejected
+before=$(released)
+echo "released: $before"
+[ "$before" -ge 290 ]  # a few generated orders are over the 5,000 CNY limit and rightly rejected
+
+kill -9 "$server"; wait "$server" 2>/dev/null || true
+start
+after=$(released)
+echo "released after kill -9 and restart: $after"
+[ "$after" -eq "$before" ]
+out=$(load)  # the same messages again: answered with their original receipts
+echo "$out" | grep -q "errors: 0"
+[ "$(released)" -eq "$before" ]
 echo "loadgen: 1 passed, 0 failed"

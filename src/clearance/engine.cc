@@ -1141,6 +1141,33 @@ QuotaView Engine::Quota(std::string_view buyer_id, int year) const {
   return QuotaView{used, left.e5 < 0 ? Decimal{} : left};
 }
 
+std::string Engine::GuidOf(std::string_view kind, std::string_view a, std::string_view b) const {
+  const std::string key = Key(a, b);
+  if (kind == "order") {
+    auto it = s_->orders.find(key);
+    return it == s_->orders.end() ? "" : it->second.head.guid;
+  }
+  if (kind == "payment") {
+    auto it = s_->payments.find(key);
+    return it == s_->payments.end() ? "" : it->second.head.guid;
+  }
+  if (kind == "waybill") {
+    auto it = s_->waybills.find(key);
+    return it == s_->waybills.end() ? "" : it->second.doc.head.guid;
+  }
+  if (kind == "inventory" || kind == "invtNo") {
+    std::string inv_key = key;
+    if (kind == "invtNo") {
+      auto idx = s_->inventory_of_invt_no.find(std::string(a));
+      if (idx == s_->inventory_of_invt_no.end()) return "";
+      inv_key = idx->second;
+    }
+    auto it = s_->inventories.find(inv_key);
+    return it == s_->inventories.end() ? "" : it->second.doc.head.guid;
+  }
+  return "";
+}
+
 bool Engine::BuyerKnownAs(std::string_view buyer_id, std::string_view name) const {
   auto it = s_->buyer_names.find(std::string(buyer_id));
   return it != s_->buyer_names.end() && std::find(it->second.begin(), it->second.end(), name) != it->second.end();

@@ -113,6 +113,11 @@ class Engine {
     Decimal dutiable, tax;
     int line_count = 0;
   };
+  // The guid of the document stored under a business key: kind "order" (ebpCode, orderNo),
+  // "payment" (payCode, payTransactionId), "waybill" (logisticsCode, logisticsNo), "inventory"
+  // (ebpCode, orderNo) or "invtNo" (invtNo, ""). Empty if there is none.
+  std::string GuidOf(std::string_view kind, std::string_view a, std::string_view b) const;
+
   // Held lists, oldest invtNo first, at most `limit`.
   std::vector<HeldList> Held(size_t limit) const;
 

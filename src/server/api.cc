@@ -231,7 +231,7 @@ namespace {
 enum class RouteId {
   kHealth, kMetrics, kStatus, kOpenApi, kQuota, kMessages, kFeed, kReceiptsOf, kHeld, kDecide, kKeysList,
   kKeysCreate, kKeysRevoke, kAudit, kEnterprises, kEnterprise, kEnterpriseDelete, kGoods, kGoodsLine,
-  kGoodsDelete, kWebhookGet, kWebhookPut, kWebhookDelete, kDeadLetters,
+  kGoodsDelete, kWebhookGet, kWebhookPut, kWebhookDelete, kDeadLetters, kDocument,
 };
 
 struct RouteDef {
@@ -252,6 +252,7 @@ const std::vector<RouteDef>& RouteTable() {
       {http::verb::post, "/api/v1/messages", kMessages, {Role::kEnterprise}},
       {http::verb::get, "/api/v1/receipts", kFeed, {Role::kEnterprise}},
       {http::verb::get, "/api/v1/receipts/{guid}", kReceiptsOf, {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
+      {http::verb::get, "/api/v1/documents/{kind}", kDocument, {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
       {http::verb::get, "/api/v1/officer/held", kHeld, {Role::kOfficer, Role::kAdmin}},
       {http::verb::post, "/api/v1/officer/decisions", kDecide, {Role::kOfficer}},
       {http::verb::get, "/api/v1/webhook", kWebhookGet, {Role::kEnterprise}},
@@ -340,6 +341,28 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred, s
     case kMessages: return Intake(req, *who);
     case kFeed: return Feed(req, *who, reply, deferred);
     case kReceiptsOf: return ReceiptsOf(param, *who);
+    case kDocument: {
+      // The business key of each kind, as the standard names its elements.
+      static const std::map<std::string, std::pair<const char*, const char*>> kKeys = {
+          {"order", {"ebpCode", "orderNo"}},        {"payment", {"payCode", "payTransactionId"}},
+          {"waybill", {"logisticsCode", "logisticsNo"}}, {"inventory", {"ebpCode", "orderNo"}},
+          {"invtNo", {"invtNo", nullptr}}};
+      auto k = kKeys.find(param);
+      if (k == kKeys.end()) return Error(NotFound("kind is order, payment, waybill, inventory or invtNo"));
+      auto a = t.query.find(k->second.first);
+      auto b = k->second.second ? t.query.find(k->second.second) : t.query.end();
+      if (a == t.query.end() || (k->second.second && b == t.query.end())) {
+        return Error(InvalidArgument(std::string("give ") + k->second.first +
+                                     (k->second.second ? std::string(" and ") + k->second.second : "")));
+      }
+      std::string guid;
+      {
+        std::lock_guard<std::mutex> lock(platform_mu_);
+        guid = platform_->engine().GuidOf(param, a->second, b == t.query.end() ? "" : b->second);
+      }
+      if (guid.empty()) return Error(NotFound("no " + param + " under that key that this key may read"));
+      return ReceiptsOf(guid, *who);
+    }
     case kHeld: return Held(*who);
     case kDecide: return Decide(req, *who);
     case kKeysList: return ListKeys();

@@ -165,6 +165,16 @@ TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
   HttpResult all = Call(zone_->port(), http::verb::get, "/api/v1/receipts/" + m.inventory_guid, agent);
   EXPECT_EQ(all.status, 200);
   EXPECT_EQ(all.Json().at("receipts").as_array().size(), 5u);  // 2, 120, 399, 800, 816
+  // The same, by business key: the list by its order number, the order by its.
+  const app::ClearanceSpec spec = app::DemoClearances()[0];
+  HttpResult by_key = Call(zone_->port(), http::verb::get,
+                           "/api/v1/documents/inventory?ebpCode=" + spec.ebp_code + "&orderNo=" + spec.order_no, agent);
+  EXPECT_EQ(by_key.status, 200) << by_key.body;
+  EXPECT_EQ(by_key.Json().at("receipts").as_array().size(), 5u);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get,
+                 "/api/v1/documents/order?ebpCode=" + spec.ebp_code + "&orderNo=" + spec.order_no, stranger).status,
+            404);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/documents/order?orderNo=x", agent).status, 400);
   // A resend after a lost response returns the original receipts, never "duplicate".
   r = Post(agent, m.inventory);
   EXPECT_TRUE(r.Json().at("repeated").as_bool());
