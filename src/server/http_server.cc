@@ -222,7 +222,6 @@ void HttpServer::WaitForSignal() {
   asio::signal_set signals(sig_ctx, SIGINT, SIGTERM);
   signals.async_wait([](const boost::system::error_code&, int) {});
   sig_ctx.run();
-  Stop();
 }
 
 const ServerCounters& HttpServer::counters() const { return impl_->counters; }

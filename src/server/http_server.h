@@ -63,8 +63,8 @@ class HttpServer {
   // Stops accepting, lets requests in flight finish (at most `drain`), closes the connections and
   // joins the threads. Safe to call twice.
   void Stop(std::chrono::milliseconds drain = std::chrono::seconds(10));
-  // Blocks until SIGINT or SIGTERM, then Stop().
-  void WaitForSignal();
+  // Blocks until SIGINT or SIGTERM (the caller then answers its long polls and calls Stop()).
+  static void WaitForSignal();
 
   const ServerCounters& counters() const;
 

@@ -148,8 +148,10 @@ int RunServe(const std::vector<std::string>& args) {
             << "/api/v1/receipts?after=0&wait=30'\n"
             << "  keys are in " << (fs::path(data) / "keys.txt").string() << "; stop with Ctrl-C\n"
             << std::flush;
-  server.WaitForSignal();
+  HttpServer::WaitForSignal();
+  // Waiting long polls are answered first, so that draining the requests in flight is quick.
   api.ReleaseWaiters();
+  server.Stop();
   std::cout << "kuajing stopped\n";
   return 0;
 }
