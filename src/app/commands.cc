@@ -306,8 +306,14 @@ int Ingest(const Args& a) {
       std::cerr << file << ": cannot read\n";
       return 1;
     }
-    // Read at most one byte over the limit: the codec rejects what is over it.
-    std::string raw(opened.options.limits.max_message_bytes + 1, '\0');
+    // Read at most one byte over the limit (the codec rejects what is over it), and no more than
+    // the file holds: a buffer of the limit's size for every file would be zeroed for nothing.
+    std::error_code size_ec;
+    const uintmax_t file_size = fs::file_size(file, size_ec);
+    const size_t want = static_cast<size_t>(
+        std::min<uintmax_t>(size_ec ? opened.options.limits.max_message_bytes + 1 : file_size,
+                            opened.options.limits.max_message_bytes + 1));
+    std::string raw(want, '\0');
     in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
     raw.resize(static_cast<size_t>(in.gcount()));
     auto answer = platform.Submit(raw, "", clock->Now());
