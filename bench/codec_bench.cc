@@ -1,6 +1,7 @@
 // Kernels of the clearance path, each against its floor: pugixml's bare parse of the same bytes.
 //   codec_bench --benchmark_filter=. (see bench/README.md for the figures and the machine)
 #include <benchmark/benchmark.h>
+
 #include <pugixml.hpp>
 
 #include "app/demo_batch.h"
@@ -55,10 +56,13 @@ BENCHMARK(BM_EncodeInventory);
 
 void BM_AssessTax(benchmark::State& state) {
   std::vector<clearance::TaxLineInput> lines = {
-      {1, "3304990000", Decimal::FromUnits(328), *Decimal::Parse("0.13"), *Decimal::Parse("0.15"), *Decimal::Parse("0.01")},
-      {2, "1901101000", Decimal::FromUnits(536), *Decimal::Parse("0.13"), Decimal{}, *Decimal::Parse("0.15")}};
+      {1, "3304990000", Decimal::FromUnits(328), *Decimal::Parse("0.13"), *Decimal::Parse("0.15"),
+       *Decimal::Parse("0.01")},
+      {2, "1901101000", Decimal::FromUnits(536), *Decimal::Parse("0.13"), Decimal{},
+       *Decimal::Parse("0.15")}};
   for (auto _ : state) {
-    benchmark::DoNotOptimize(clearance::AssessTax(lines, Decimal::FromUnits(20), false, *Decimal::Parse("0.7")));
+    benchmark::DoNotOptimize(
+        clearance::AssessTax(lines, Decimal::FromUnits(20), false, *Decimal::Parse("0.7")));
   }
 }
 BENCHMARK(BM_AssessTax);

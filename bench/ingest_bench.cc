@@ -20,7 +20,8 @@ void BM_IngestDurable(benchmark::State& state) {
   std::vector<std::string> messages;
   for (uint64_t i = 0; i < clearances; i += batch) {
     app::BatchMessages b = app::MakeBatch(app::GeneratedClearances(i, batch));
-    for (std::string* xml : {&b.inventories, &b.orders, &b.payments, &b.waybills}) messages.push_back(std::move(*xml));
+    for (std::string* xml : {&b.inventories, &b.orders, &b.payments, &b.waybills})
+      messages.push_back(std::move(*xml));
   }
   size_t bytes = 0;
   for (const auto& m : messages) bytes += m.size();
@@ -44,7 +45,13 @@ void BM_IngestDurable(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
 }
 // Wall-clock rates: the fsync waits are the point of this benchmark.
-BENCHMARK(BM_IngestDurable)->Arg(1)->Arg(10)->Arg(100)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
+BENCHMARK(BM_IngestDurable)
+    ->Arg(1)
+    ->Arg(10)
+    ->Arg(100)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace kuajing

@@ -12,7 +12,8 @@
 namespace {
 
 const kuajing::reference::ReferenceData& Reference() {
-  static const auto ref = *kuajing::reference::ReferenceData::LoadDir(KJ_SOURCE_DIR "/data/reference");
+  static const auto ref =
+      *kuajing::reference::ReferenceData::LoadDir(KJ_SOURCE_DIR "/data/reference");
   return ref;
 }
 

@@ -52,7 +52,8 @@ using Vars = std::map<std::string, std::string>;
 
 std::pair<std::string, std::string> KeyValue(const std::string& w) {
   size_t eq = w.find('=');
-  return eq == std::string::npos ? std::pair{w, std::string()} : std::pair{w.substr(0, eq), w.substr(eq + 1)};
+  return eq == std::string::npos ? std::pair{w, std::string()}
+                                 : std::pair{w.substr(0, eq), w.substr(eq + 1)};
 }
 
 // Value of a field in a receipt XML (first occurrence).
@@ -67,12 +68,17 @@ std::string Field(const std::string& xml, const std::string& name) {
 class CaseRunner {
  public:
   explicit CaseRunner(const fs::path& file) : file_(file), name_(file.stem().string()) {
-    for (std::istringstream in(ReadFile(kGolden / "templates/defaults.vars")); std::getline(in, line_);) {
+    for (std::istringstream in(ReadFile(kGolden / "templates/defaults.vars"));
+         std::getline(in, line_);) {
       if (line_.empty() || line_[0] == '#') continue;
       auto [k, v] = KeyValue(line_);
-      if (k.rfind("line.", 0) == 0) line_defaults_[k.substr(5)] = v; else vars_[k] = v;
+      if (k.rfind("line.", 0) == 0)
+        line_defaults_[k.substr(5)] = v;
+      else
+        vars_[k] = v;
     }
-    data_ = fs::temp_directory_path() / ("kuajing-golden-" + name_ + "-" + std::to_string(::getpid()));
+    data_ =
+        fs::temp_directory_path() / ("kuajing-golden-" + name_ + "-" + std::to_string(::getpid()));
     fs::remove_all(data_);
     options_.data_dir = data_.string();
     options_.reference_dir = (kGolden / "reference").string();
@@ -110,8 +116,10 @@ class CaseRunner {
         out += text.substr(last, static_cast<size_t>(it->position()) - last);
         std::string name = (*it)[1];
         auto f = v.find(name);
-        if (f == v.end()) ADD_FAILURE() << "unknown variable ${" << name << "}";
-        else out += f->second;
+        if (f == v.end())
+          ADD_FAILURE() << "unknown variable ${" << name << "}";
+        else
+          out += f->second;
         last = static_cast<size_t>(it->position() + it->length());
       }
       text = out + text.substr(last);
@@ -129,8 +137,10 @@ class CaseRunner {
     Vars v = vars_;
     for (const auto& [k, val] : overrides) v[k] = val;
     ++sends_;
-    if (!v.count("guid")) v["guid"] = DeterministicGuid(name_ + "#" + std::to_string(sends_) + tmpl);
-    if (!v.count("messageGuid")) v["messageGuid"] = DeterministicGuid(name_ + "#msg" + std::to_string(sends_) + tmpl);
+    if (!v.count("guid"))
+      v["guid"] = DeterministicGuid(name_ + "#" + std::to_string(sends_) + tmpl);
+    if (!v.count("messageGuid"))
+      v["messageGuid"] = DeterministicGuid(name_ + "#msg" + std::to_string(sends_) + tmpl);
     // Lines, and the amounts derived from them unless a case sets them.
     std::vector<Vars> lines;
     Decimal goods;
@@ -142,15 +152,18 @@ class CaseRunner {
       if (!lines_[i].count("gname")) l["gname"] = l["itemName"];
       if (!lines_[i].count("totalPrice")) {
         Decimal p = Dec(Expand(l["price"], l)), q = Dec(Expand(l["qty"], l));
-        l["totalPrice"] = Decimal::FromE5(static_cast<int64_t>(static_cast<__int128>(p.e5) * q.e5 / Decimal::kScale)).ToString();
+        l["totalPrice"] = Decimal::FromE5(static_cast<int64_t>(static_cast<__int128>(p.e5) * q.e5 /
+                                                               Decimal::kScale))
+                              .ToString();
       }
       goods += Dec(Expand(l["totalPrice"], l));
       lines.push_back(std::move(l));
     }
     if (!v.count("goodsValue")) v["goodsValue"] = goods.ToString();
     if (!v.count("acturalPaid")) {
-      v["acturalPaid"] = (Dec(v["goodsValue"]) + Dec(Expand(v["freight"], v)) + Dec(Expand(v["taxTotal"], v)) -
-                          Dec(Expand(v["discount"], v))).ToString();
+      v["acturalPaid"] = (Dec(v["goodsValue"]) + Dec(Expand(v["freight"], v)) +
+                          Dec(Expand(v["taxTotal"], v)) - Dec(Expand(v["discount"], v)))
+                             .ToString();
     }
     if (!v.count("amountPaid")) v["amountPaid"] = v["acturalPaid"];
     std::string text = ReadFile(kGolden / "templates" / (tmpl + ".xml"));
@@ -174,7 +187,8 @@ class CaseRunner {
     last_.repeated = a->repeated;
     for (auto& r : a->receipts) {
       std::string err = testing::ValidateAgainstImportXsd(r.xml);
-      EXPECT_EQ(err, "") << "receipt " << r.type << " " << r.status << " is not schema-valid:\n" << r.xml;
+      EXPECT_EQ(err, "") << "receipt " << r.type << " " << r.status << " is not schema-valid:\n"
+                         << r.xml;
       if (r.type == "CEB622") {
         std::string invt = Field(r.xml, "invtNo");
         if (invt != "<absent>") vars_["invtNo"] = invt;
@@ -219,17 +233,24 @@ class CaseRunner {
     } else if (d == "advance") {
       const std::string& a = w.at(1);
       int64_t n = std::stoll(a.substr(0, a.size() - 1));
-      int64_t unit = a.back() == 'd' ? kMillisPerDay : a.back() == 'h' ? 3600000 : a.back() == 'm' ? 60000 : 1000;
+      int64_t unit = a.back() == 'd'   ? kMillisPerDay
+                     : a.back() == 'h' ? 3600000
+                     : a.back() == 'm' ? 60000
+                                       : 1000;
       now_ += n * unit;
     } else if (d == "reference") {
       options_.reference_dir = (kGolden / w.at(1)).string();
       platform_.reset();
     } else if (d == "rule") {
       auto [k, v] = KeyValue(w.at(1));
-      if (k == "inspection_rate") options_.rules.random_inspection_rate = Dec(v);
-      else if (k == "review_single_item_over_limit") options_.rules.review_single_item_over_limit = v == "true";
-      else if (k == "seed") options_.rules.random_seed = std::stoull(v);
-      else FAIL() << "unknown rule " << k;
+      if (k == "inspection_rate")
+        options_.rules.random_inspection_rate = Dec(v);
+      else if (k == "review_single_item_over_limit")
+        options_.rules.review_single_item_over_limit = v == "true";
+      else if (k == "seed")
+        options_.rules.random_seed = std::stoull(v);
+      else
+        FAIL() << "unknown rule " << k;
       platform_.reset();
     } else if (d == "set") {
       for (const auto& [k, v] : Overrides(w, 1)) vars_[k] = v;
@@ -258,11 +279,13 @@ class CaseRunner {
       for (const auto& r : last_.receipts) {
         found = found || (r.type == w.at(1) && r.status == w.at(2) && Matches(r, w, 3));
       }
-      EXPECT_TRUE(found) << "no " << w.at(1) << " " << w.at(2) << " among the receipts:\n" << Describe();
+      EXPECT_TRUE(found) << "no " << w.at(1) << " " << w.at(2) << " among the receipts:\n"
+                         << Describe();
     } else if (d == "expect-none") {
       for (const auto& r : last_.receipts) {
         EXPECT_FALSE(r.type == w.at(1) && (w.size() < 3 || r.status == w[2]))
-            << "unexpected " << r.type << " " << r.status << ":\n" << Describe();
+            << "unexpected " << r.type << " " << r.status << ":\n"
+            << Describe();
       }
     } else if (d == "expect-count") {
       EXPECT_EQ(last_.receipts.size(), std::stoull(w.at(1))) << Describe();
@@ -270,7 +293,8 @@ class CaseRunner {
       EXPECT_EQ(last_.repeated, w.at(1) == "yes");
     } else if (d == "tax") {
       const storage::StoredReceipt* bill = nullptr;
-      for (const auto& r : last_.receipts) if (r.type == "CEB816") bill = &r;
+      for (const auto& r : last_.receipts)
+        if (r.type == "CEB816") bill = &r;
       ASSERT_NE(bill, nullptr) << "no CEB816 among the receipts:\n" << Describe();
       for (size_t i = 1; i < w.size(); ++i) {
         auto [k, v] = KeyValue(w[i]);
@@ -289,7 +313,8 @@ class CaseRunner {
       }
       auto ledger = P().store().LedgerSum(id, std::stoi(w.at(1)));
       ASSERT_TRUE(ledger.ok());
-      EXPECT_EQ(ledger->ToString(), q.used.ToString()) << "the quota ledger disagrees with the engine";
+      EXPECT_EQ(ledger->ToString(), q.used.ToString())
+          << "the quota ledger disagrees with the engine";
     } else if (d == "decide") {
       clearance::OfficerDecision dec;
       dec.invt_no = vars_["invtNo"];
@@ -339,12 +364,12 @@ class GoldenTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenTest, Case) { CaseRunner(kGolden / "cases" / (GetParam() + ".case")).Run(); }
 
-INSTANTIATE_TEST_SUITE_P(Cases, GoldenTest, ::testing::ValuesIn(Cases()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Cases, GoldenTest, ::testing::ValuesIn(Cases()), [](const auto& info) {
+  std::string n = info.param;
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+});
 
 }  // namespace
 }  // namespace kuajing

@@ -22,7 +22,8 @@ void Collect(void* ctx, const char* fmt, ...) {
 
 xmlSchemaPtr Schema() {
   static xmlSchemaPtr schema = [] {
-    xmlSchemaParserCtxtPtr ctx = xmlSchemaNewParserCtxt(KJ_SOURCE_DIR "/spec/xsd/import-202205.xsd");
+    xmlSchemaParserCtxtPtr ctx =
+        xmlSchemaNewParserCtxt(KJ_SOURCE_DIR "/spec/xsd/import-202205.xsd");
     xmlSchemaPtr s = xmlSchemaParse(ctx);
     xmlSchemaFreeParserCtxt(ctx);
     return s;

@@ -19,7 +19,8 @@ namespace kuajing::app {
 
 namespace fs = std::filesystem;
 
-const char* const kUsage = R"(kuajing: the customs-side clearance engine of a cross-border e-commerce pilot zone
+const char* const kUsage =
+    R"(kuajing: the customs-side clearance engine of a cross-border e-commerce pilot zone
 
 usage:
   kuajing serve  --data DIR [--listen HOST:PORT] [--threads N] [--demo-keys] [options]
@@ -57,13 +58,34 @@ options:
 )";
 
 Args ParseArgs(const std::vector<std::string>& a, size_t from) {
-  static const std::map<std::string, bool> kTakesValue = {
-      {"--data", true},   {"--reference", true}, {"--receipts", true}, {"--now", true},
-      {"--inspection-rate", true}, {"--seed", true}, {"--id", true}, {"--year", true},
-      {"--invt", true},   {"--reason", true},    {"--officer", true},  {"--no-random", false},
-      {"--release", false}, {"--reject", false}, {"--quiet", false}, {"--ack", false},
-      {"--out", true}, {"--config", true}, {"--url", true}, {"--keys", true}, {"--connections", true},
-      {"--rate", true}, {"--listen", true}, {"--threads", true}, {"--demo-keys", false}, {"--clearances", true}, {"--batch", true}, {"--first", true}};
+  static const std::map<std::string, bool> kTakesValue = {{"--data", true},
+                                                          {"--reference", true},
+                                                          {"--receipts", true},
+                                                          {"--now", true},
+                                                          {"--inspection-rate", true},
+                                                          {"--seed", true},
+                                                          {"--id", true},
+                                                          {"--year", true},
+                                                          {"--invt", true},
+                                                          {"--reason", true},
+                                                          {"--officer", true},
+                                                          {"--no-random", false},
+                                                          {"--release", false},
+                                                          {"--reject", false},
+                                                          {"--quiet", false},
+                                                          {"--ack", false},
+                                                          {"--out", true},
+                                                          {"--config", true},
+                                                          {"--url", true},
+                                                          {"--keys", true},
+                                                          {"--connections", true},
+                                                          {"--rate", true},
+                                                          {"--listen", true},
+                                                          {"--threads", true},
+                                                          {"--demo-keys", false},
+                                                          {"--clearances", true},
+                                                          {"--batch", true},
+                                                          {"--first", true}};
   Args out;
   for (size_t i = from; i < a.size(); ++i) {
     if (a[i].rfind("--", 0) != 0) {
@@ -101,7 +123,8 @@ namespace {
 
 // A whole number from the command line, at most `max`; nullopt if it is not one.
 std::optional<uint64_t> WholeNumber(const std::string& text, uint64_t max) {
-  if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) {
+  if (text.empty() || text.size() > 19 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
     return std::nullopt;
   }
   uint64_t v = std::stoull(text);
@@ -111,7 +134,8 @@ std::optional<uint64_t> WholeNumber(const std::string& text, uint64_t max) {
 
 std::string DefaultReferenceDir() {
   // The shipped reference data, found next to the binary's source tree or installed data.
-  for (const char* p : {KJ_SOURCE_DIR "/data/reference", "data/reference", "/usr/share/kuajing/reference"}) {
+  for (const char* p :
+       {KJ_SOURCE_DIR "/data/reference", "data/reference", "/usr/share/kuajing/reference"}) {
     if (fs::exists(fs::path(p) / "enterprises.csv")) return p;
   }
   return "data/reference";
@@ -119,7 +143,8 @@ std::string DefaultReferenceDir() {
 
 }  // namespace
 
-StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir, ServiceSettings* service) {
+StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir,
+                                      ServiceSettings* service) {
   PlatformOptions o;
   o.data_dir = data_dir;
   o.reference_dir = DefaultReferenceDir();
@@ -130,7 +155,8 @@ StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir
   if (a.opts.count("--reference")) o.reference_dir = a.opts.at("--reference");
   if (a.opts.count("--inspection-rate") && !a.opts.count("--no-random")) {
     auto r = Decimal::Parse(a.opts.at("--inspection-rate"));
-    if (!r || r->e5 < 0 || r->e5 > Decimal::kScale) return InvalidArgument("--inspection-rate must be between 0 and 1");
+    if (!r || r->e5 < 0 || r->e5 > Decimal::kScale)
+      return InvalidArgument("--inspection-rate must be between 0 and 1");
     o.rules.random_inspection_rate = *r;
   }
   if (a.opts.count("--no-random")) o.rules.random_inspection_rate = Decimal{};
@@ -177,7 +203,8 @@ class Clock {
   int64_t Now() const {
     if (fixed_) return *fixed_;
     return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch()).count();
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
   }
 
  private:
@@ -193,16 +220,17 @@ StatusOr<Clock> MakeClock(const Args& a) {
 
 std::string StatusWord(const std::string& status) {
   static const std::map<std::string, std::string> kWords = {
-      {"1", "draft stored"}, {"2", "declaring"}, {"100", "rejected by customs"}, {"120", "stored"},
-      {"300", "manual review"}, {"399", "concluded"}, {"500", "inspection"}, {"800", "released"},
-      {"899", "closed"}};
+      {"1", "draft stored"}, {"2", "declaring"},       {"100", "rejected by customs"},
+      {"120", "stored"},     {"300", "manual review"}, {"399", "concluded"},
+      {"500", "inspection"}, {"800", "released"},      {"899", "closed"}};
   auto it = kWords.find(status);
   if (it != kWords.end()) return it->second;
   return !status.empty() && status[0] == '-' ? "error" : status;
 }
 
 Status WriteReceiptFile(const fs::path& dir, const storage::StoredReceipt& r) {
-  // <declaration guid>.<type>.<status>.<receipt guid prefix>.xml: sorted by the document it answers.
+  // <declaration guid>.<type>.<status>.<receipt guid prefix>.xml: sorted by the document it
+  // answers.
   size_t g = r.xml.find("guid=\"");
   std::string receipt_guid = g == std::string::npos ? "0" : r.xml.substr(g + 6, 8);
   fs::path p = dir / (r.answers_guid + "." + r.type + "." + r.status + "." + receipt_guid + ".xml");
@@ -250,9 +278,10 @@ struct Tally {
   }
   std::string Summary() const {
     return "released " + std::to_string(Count({"800", "899"})) + ", rejected " +
-           std::to_string(Count({"100"}, true)) + ", held " + std::to_string(Count({"300", "500"})) +
-           ", waiting " + std::to_string(Count({"1", "2"})) + ", format errors " +
-           std::to_string(format_errors) + "; tax assessed " + tax.ToMoneyString() + " CNY";
+           std::to_string(Count({"100"}, true)) + ", held " +
+           std::to_string(Count({"300", "500"})) + ", waiting " +
+           std::to_string(Count({"1", "2"})) + ", format errors " + std::to_string(format_errors) +
+           "; tax assessed " + tax.ToMoneyString() + " CNY";
   }
 };
 
@@ -268,8 +297,9 @@ void Report(const std::string& label, const Answer& a, bool quiet) {
     if (r.type == "CEB816") {
       size_t head_end = r.xml.find("</ceb:TaxHeadRd>");
       std::string head = r.xml.substr(0, head_end);
-      std::cout << " tax bill " << Field(head, "taxNo") << ": duty " << Field(head, "customsTax") << ", VAT "
-                << Field(head, "valueAddedTax") << ", consumption tax " << Field(head, "consumptionTax");
+      std::cout << " tax bill " << Field(head, "taxNo") << ": duty " << Field(head, "customsTax")
+                << ", VAT " << Field(head, "valueAddedTax") << ", consumption tax "
+                << Field(head, "consumptionTax");
     } else if (!info.empty()) {
       std::cout << ": " << info;
     }
@@ -290,7 +320,8 @@ int Ingest(const Args& a) {
   Opened opened = OpenFor(a, a.opts.at("--data"));
   if (!opened.platform) return opened.exit_code;
   Platform& platform = *opened.platform;
-  fs::path out_dir = a.opts.count("--receipts") ? fs::path(a.opts.at("--receipts")) : fs::path(a.opts.at("--data")) / "receipts";
+  fs::path out_dir = a.opts.count("--receipts") ? fs::path(a.opts.at("--receipts"))
+                                                : fs::path(a.opts.at("--data")) / "receipts";
   const bool write_files = out_dir != "none";
   std::error_code ec;
   if (write_files) fs::create_directories(out_dir, ec);
@@ -379,7 +410,8 @@ int Decide(const Args& a) {
   if (!opened.platform) return opened.exit_code;
   clearance::OfficerDecision d;
   d.invt_no = a.opts.at("--invt");
-  d.action = release ? clearance::OfficerDecision::Action::kRelease : clearance::OfficerDecision::Action::kReject;
+  d.action = release ? clearance::OfficerDecision::Action::kRelease
+                     : clearance::OfficerDecision::Action::kReject;
   d.reason = a.opts.count("--reason") ? a.opts.at("--reason") : "";
   d.officer = a.opts.count("--officer") ? a.opts.at("--officer") : "officer";
   auto answer = opened.platform->Decide(d, clock->Now());
@@ -400,8 +432,10 @@ int Generate(const Args& a) {
     return 2;
   }
   auto count = WholeNumber(a.opts.at("--clearances"), 100'000'000);
-  auto batch_arg = a.opts.count("--batch") ? WholeNumber(a.opts.at("--batch"), 100) : std::optional<uint64_t>(100);
-  auto first_arg = a.opts.count("--first") ? WholeNumber(a.opts.at("--first"), 1'000'000'000'000) : std::optional<uint64_t>(0);
+  auto batch_arg = a.opts.count("--batch") ? WholeNumber(a.opts.at("--batch"), 100)
+                                           : std::optional<uint64_t>(100);
+  auto first_arg = a.opts.count("--first") ? WholeNumber(a.opts.at("--first"), 1'000'000'000'000)
+                                           : std::optional<uint64_t>(0);
   if (!count || !first_arg) {
     std::cerr << "--clearances (at most 100000000) and --first must be whole numbers\n";
     return 2;
@@ -420,18 +454,22 @@ int Generate(const Args& a) {
     std::snprintf(name, sizeof name, "%08llu", static_cast<unsigned long long>(i / batch));
     int k = 0;
     for (const std::string* xml : {&b.inventories, &b.orders, &b.payments, &b.waybills}) {
-      static constexpr const char* kKinds[] = {"1-inventories", "2-orders", "3-payments", "4-waybills"};
-      std::ofstream(out / (std::string(name) + "-" + kKinds[k++] + ".xml"), std::ios::binary) << *xml;
+      static constexpr const char* kKinds[] = {"1-inventories", "2-orders", "3-payments",
+                                               "4-waybills"};
+      std::ofstream(out / (std::string(name) + "-" + kKinds[k++] + ".xml"), std::ios::binary)
+          << *xml;
       ++files;
       bytes += xml->size();
     }
   }
-  std::cout << "wrote " << n << " clearances in " << files << " files (" << bytes / 1024 << " KiB) to " << out.string() << "\n";
+  std::cout << "wrote " << n << " clearances in " << files << " files (" << bytes / 1024
+            << " KiB) to " << out.string() << "\n";
   return 0;
 }
 
 int Demo(const Args& a) {
-  std::string data = a.opts.count("--data") ? a.opts.at("--data") : (fs::temp_directory_path() / "kuajing-demo").string();
+  std::string data = a.opts.count("--data") ? a.opts.at("--data")
+                                            : (fs::temp_directory_path() / "kuajing-demo").string();
   if (!a.opts.count("--data")) fs::remove_all(data);
   Opened opened = OpenFor(a, data);
   if (!opened.platform) return opened.exit_code;
@@ -441,8 +479,9 @@ int Demo(const Args& a) {
   Tally tally;
   for (const ClearanceSpec& s : DemoClearances()) {
     ClearanceMessages m = MakeClearance(s);
-    std::cout << "order " << s.order_no << " (" << s.items.size() << " line" << (s.items.size() > 1 ? "s" : "")
-              << ", " << s.items[0].name << (s.items.size() > 1 ? " ..." : "") << ")\n";
+    std::cout << "order " << s.order_no << " (" << s.items.size() << " line"
+              << (s.items.size() > 1 ? "s" : "") << ", " << s.items[0].name
+              << (s.items.size() > 1 ? " ..." : "") << ")\n";
     // Documents arrive in mixed order, as they do: the list first, the payment last.
     for (const std::string* xml : {&m.inventory, &m.order, &m.waybill, &m.payment}) {
       auto answer = platform.Submit(*xml, "", now += 1000);
@@ -460,9 +499,9 @@ int Demo(const Args& a) {
         } else if (r.type == "CEB816") {
           size_t head_end = r.xml.find("</ceb:TaxHeadRd>");
           std::string head = r.xml.substr(0, head_end);
-          std::cout << "  tax bill " << Field(head, "taxNo") << ": duty " << Field(head, "customsTax")
-                    << ", VAT " << Field(head, "valueAddedTax") << ", consumption tax "
-                    << Field(head, "consumptionTax") << "\n";
+          std::cout << "  tax bill " << Field(head, "taxNo") << ": duty "
+                    << Field(head, "customsTax") << ", VAT " << Field(head, "valueAddedTax")
+                    << ", consumption tax " << Field(head, "consumptionTax") << "\n";
         }
       }
     }
@@ -471,8 +510,8 @@ int Demo(const Args& a) {
   const ClearanceSpec first = DemoClearances().front();
   clearance::QuotaView q = platform.Quota(first.buyer_id, 2024);
   std::cout << "buyer " << first.buyer_name << " has used " << q.used.ToMoneyString() << " of "
-            << opened.options.rules.annual_limit.ToMoneyString() << " CNY in 2024 (" << q.remaining.ToMoneyString()
-            << " left)\n";
+            << opened.options.rules.annual_limit.ToMoneyString() << " CNY in 2024 ("
+            << q.remaining.ToMoneyString() << " left)\n";
   return 0;
 }
 

@@ -18,7 +18,7 @@ struct Args {
   std::map<std::string, std::string> opts;
   std::vector<std::string> files;
   std::vector<std::string> sets;  // every --set section.key=value, in order
-  std::string error;  // set if the line could not be parsed
+  std::string error;              // set if the line could not be parsed
 };
 Args ParseArgs(const std::vector<std::string>& args, size_t from);
 

@@ -15,7 +15,8 @@ Status Bad(const std::string& key, const std::string& why) {
 }
 
 // Money and rates are written as strings or numbers; either way they become exact decimals.
-Status GetDecimal(const toml::node& n, const std::string& key, Decimal lo, Decimal hi, Decimal* out) {
+Status GetDecimal(const toml::node& n, const std::string& key, Decimal lo, Decimal hi,
+                  Decimal* out) {
   std::string text;
   if (auto s = n.value<std::string>()) {
     text = *s;
@@ -26,7 +27,8 @@ Status GetDecimal(const toml::node& n, const std::string& key, Decimal lo, Decim
   }
   auto d = Decimal::Parse(text);
   if (!d || *d < lo || *d > hi) {
-    return Bad(key, "'" + text + "' must be a decimal from " + lo.ToString() + " to " + hi.ToString());
+    return Bad(key,
+               "'" + text + "' must be a decimal from " + lo.ToString() + " to " + hi.ToString());
   }
   *out = *d;
   return Status::Ok();
@@ -65,26 +67,42 @@ Status ApplyTable(const toml::table& t, const std::string& path, PlatformOptions
   using Setter = std::function<Status(const toml::node&, const std::string&)>;
   const Decimal kMax = Decimal::FromUnits(1'000'000'000);
   const std::map<std::string, Setter> setters = {
-      {"rules.single_limit", [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, kMax, &r.single_limit); }},
-      {"rules.annual_limit", [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, kMax, &r.annual_limit); }},
-      {"rules.reduction", [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(1), &r.reduction); }},
-      {"rules.line_total_tolerance", [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(100), &r.line_total_tolerance); }},
-      {"rules.random_inspection_rate", [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(1), &r.random_inspection_rate); }},
-      {"rules.return_window_days", [&](auto& n, auto& k) {
+      {"rules.single_limit",
+       [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, kMax, &r.single_limit); }},
+      {"rules.annual_limit",
+       [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, kMax, &r.annual_limit); }},
+      {"rules.reduction",
+       [&](auto& n, auto& k) {
+         return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(1), &r.reduction);
+       }},
+      {"rules.line_total_tolerance",
+       [&](auto& n, auto& k) {
+         return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(100), &r.line_total_tolerance);
+       }},
+      {"rules.random_inspection_rate",
+       [&](auto& n, auto& k) {
+         return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(1), &r.random_inspection_rate);
+       }},
+      {"rules.return_window_days",
+       [&](auto& n, auto& k) {
          int64_t v;
          KJ_RETURN_IF_ERROR(GetInt(n, k, 0, 3650, &v));
          r.return_window_days = static_cast<int>(v);
          return Status::Ok();
        }},
-      {"rules.random_seed", [&](auto& n, auto& k) {
+      {"rules.random_seed",
+       [&](auto& n, auto& k) {
          int64_t v;
          KJ_RETURN_IF_ERROR(GetInt(n, k, 0, INT64_MAX, &v));
          r.random_seed = static_cast<uint64_t>(v);
          return Status::Ok();
        }},
-      {"rules.require_gname_equals_item_name", [&](auto& n, auto& k) { return GetBool(n, k, &r.require_gname_equals_item_name); }},
-      {"rules.review_single_item_over_limit", [&](auto& n, auto& k) { return GetBool(n, k, &r.review_single_item_over_limit); }},
-      {"rules.default_customs_code", [&](auto& n, auto& k) {
+      {"rules.require_gname_equals_item_name",
+       [&](auto& n, auto& k) { return GetBool(n, k, &r.require_gname_equals_item_name); }},
+      {"rules.review_single_item_over_limit",
+       [&](auto& n, auto& k) { return GetBool(n, k, &r.review_single_item_over_limit); }},
+      {"rules.default_customs_code",
+       [&](auto& n, auto& k) {
          auto s = n.template value<std::string>();
          if (!s || s->size() != 4 || s->find_first_not_of("0123456789") != std::string::npos) {
            return Bad(k, "must be a 4-digit customs code (JGS/T 18)");
@@ -92,21 +110,26 @@ Status ApplyTable(const toml::table& t, const std::string& path, PlatformOptions
          r.default_customs_code = *s;
          return Status::Ok();
        }},
-      {"limits.max_message_bytes", [&](auto& n, auto& k) {
+      {"limits.max_message_bytes",
+       [&](auto& n, auto& k) {
          int64_t v;
          KJ_RETURN_IF_ERROR(GetInt(n, k, 1024, 64 << 20, &v));
          o.limits.max_message_bytes = static_cast<size_t>(v);
          return Status::Ok();
        }},
-      {"reference.dir", [&](auto& n, auto& k) {
+      {"reference.dir",
+       [&](auto& n, auto& k) {
          auto s = n.template value<std::string>();
          if (!s) return Bad(k, "must be a folder name");
          // Relative to the config file, so a zone's folder moves as a whole.
          std::filesystem::path p(*s);
-         o.reference_dir = p.is_absolute() ? p.string() : (std::filesystem::path(path).parent_path() / p).string();
+         o.reference_dir = p.is_absolute()
+                               ? p.string()
+                               : (std::filesystem::path(path).parent_path() / p).string();
          return Status::Ok();
        }},
-      {"server.listen", [&](auto& n, auto& k) {
+      {"server.listen",
+       [&](auto& n, auto& k) {
          auto s = n.template value<std::string>();
          if (!s || s->find(':') == std::string::npos) return Bad(k, "must be HOST:PORT");
          svc.listen = *s;
@@ -122,7 +145,8 @@ Status ApplyTable(const toml::table& t, const std::string& path, PlatformOptions
   for (const auto& [section, node] : t) {
     const toml::table* inner = node.as_table();
     if (inner == nullptr) {
-      return Bad(std::string(section.str()), "top-level keys belong in [rules], [limits], [reference] or [server]");
+      return Bad(std::string(section.str()),
+                 "top-level keys belong in [rules], [limits], [reference] or [server]");
     }
     for (const auto& [name, value] : *inner) {
       const std::string key = std::string(section.str()) + "." + std::string(name.str());
@@ -150,17 +174,20 @@ Status LoadConfig(const std::string& path, PlatformOptions* options, ServiceSett
   return ApplyTable(t, path, options, service);
 }
 
-Status ApplySetting(const std::string& assignment, PlatformOptions* options, ServiceSettings* service) {
+Status ApplySetting(const std::string& assignment, PlatformOptions* options,
+                    ServiceSettings* service) {
   const size_t dot = assignment.find('.'), eq = assignment.find('=');
   if (dot == std::string::npos || eq == std::string::npos || dot > eq) {
     return InvalidArgument("--set needs section.key=value, such as rules.annual_limit=26000");
   }
-  const std::string section = assignment.substr(0, dot), key = assignment.substr(dot + 1, eq - dot - 1);
+  const std::string section = assignment.substr(0, dot),
+                    key = assignment.substr(dot + 1, eq - dot - 1);
   const std::string value = assignment.substr(eq + 1);
   toml::table inner;
   if (value == "true" || value == "false") {
     inner.insert(key, value == "true");
-  } else if (!value.empty() && value.size() < 19 && value.find_first_not_of("0123456789") == std::string::npos) {
+  } else if (!value.empty() && value.size() < 19 &&
+             value.find_first_not_of("0123456789") == std::string::npos) {
     inner.insert(key, static_cast<int64_t>(std::stoll(value)));
   } else {
     inner.insert(key, value);

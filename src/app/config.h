@@ -22,11 +22,13 @@ struct ServiceSettings {
 
 // Applies the file at `path` to `options` (and `service`, if given). Fails with InvalidArgument
 // naming the key and the problem, or NotFound if the file cannot be read; nothing changes then.
-Status LoadConfig(const std::string& path, PlatformOptions* options, ServiceSettings* service = nullptr);
+Status LoadConfig(const std::string& path, PlatformOptions* options,
+                  ServiceSettings* service = nullptr);
 
 // Applies one setting given as "section.key=value" (the --set flag), so that every key of the
 // file is also available on the command line. The value is typed as the file would type it:
 // true/false, a whole number, or else a string.
-Status ApplySetting(const std::string& assignment, PlatformOptions* options, ServiceSettings* service);
+Status ApplySetting(const std::string& assignment, PlatformOptions* options,
+                    ServiceSettings* service);
 
 }  // namespace kuajing::app

@@ -33,8 +33,11 @@ TEST(Config, TheShippedFileHoldsTheDefaults) {
 
 TEST(Config, ChangesWhatItNamesAndRefusesTypos) {
   PlatformOptions o;
-  ASSERT_TRUE(LoadConfig(Write("[rules]\nannual_limit = \"20000\"\nrandom_inspection_rate = \"0.05\"\n"
-                               "review_single_item_over_limit = false\n"), &o).ok());
+  ASSERT_TRUE(
+      LoadConfig(Write("[rules]\nannual_limit = \"20000\"\nrandom_inspection_rate = \"0.05\"\n"
+                       "review_single_item_over_limit = false\n"),
+                 &o)
+          .ok());
   EXPECT_EQ(o.rules.annual_limit, Decimal::FromUnits(20000));
   EXPECT_EQ(o.rules.random_inspection_rate.ToString(), "0.05");
   EXPECT_FALSE(o.rules.review_single_item_over_limit);

@@ -20,18 +20,21 @@ BaseTransfer Transfer(const std::string& code, const std::string& name) {
 
 Decimal GoodsValue(const ClearanceSpec& s) {
   Decimal v;
-  for (const auto& i : s.items) v.e5 += static_cast<int64_t>(static_cast<__int128>(i.price.e5) * i.qty.e5 / Decimal::kScale);
+  for (const auto& i : s.items)
+    v.e5 += static_cast<int64_t>(static_cast<__int128>(i.price.e5) * i.qty.e5 / Decimal::kScale);
   return v;
 }
 
 Decimal LineTotal(const GoodsItem& i) {
-  return Decimal::FromE5(static_cast<int64_t>(static_cast<__int128>(i.price.e5) * i.qty.e5 / Decimal::kScale));
+  return Decimal::FromE5(
+      static_cast<int64_t>(static_cast<__int128>(i.price.e5) * i.qty.e5 / Decimal::kScale));
 }
 
 // The tax an enterprise collects in advance (taxTotal): an estimate at the common 9.1 % composite
 // rate (13 % VAT x 70 %), rounded to the fen. Customs assesses the real amount.
 Decimal EstimatedTax(const ClearanceSpec& s) {
-  return Decimal::FromE5(RoundHalfUpToFenE5(static_cast<__int128>((GoodsValue(s) + s.freight).e5) * 91, 1000));
+  return Decimal::FromE5(
+      RoundHalfUpToFenE5(static_cast<__int128>((GoodsValue(s) + s.freight).e5) * 91, 1000));
 }
 
 Order MakeOrder(const ClearanceSpec& s) {
@@ -205,8 +208,8 @@ std::string Wrap(MessageType type, const ClearanceSpec& s, std::vector<Record> r
                  const std::string& cop_code, const char* cop_name) {
   Message m;
   m.type = type;
-  m.guid = DeterministicGuid(std::string(MessageTypeName(type)) + std::to_string(s.seed) + s.order_no +
-                             std::to_string(records.size()));
+  m.guid = DeterministicGuid(std::string(MessageTypeName(type)) + std::to_string(s.seed) +
+                             s.order_no + std::to_string(records.size()));
   m.records = std::move(records);
   m.base_transfer = Transfer(cop_code, cop_name);
   return codec::Encode(m);
@@ -217,7 +220,8 @@ std::string Wrap(MessageType type, const ClearanceSpec& s, std::vector<Record> r
 std::string MakeResidentId(uint64_t n) {
   static constexpr int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
   // Hengyang districts (4304xx), birth dates 1960-2004, a 3-digit sequence.
-  static constexpr const char* kAreas[] = {"430405", "430406", "430407", "430408", "430412", "430421"};
+  static constexpr const char* kAreas[] = {"430405", "430406", "430407",
+                                           "430408", "430412", "430421"};
   char body[18];
   int year = 1960 + static_cast<int>(n % 45), month = 1 + static_cast<int>((n / 45) % 12),
       day = 1 + static_cast<int>((n / 540) % 28);
@@ -234,7 +238,8 @@ ClearanceMessages MakeClearance(const ClearanceSpec& s) {
   ClearanceMessages out;
   out.order = Wrap(MessageType::kCEB311, s, {o}, s.ebp_code, "衡阳跨境购平台");
   out.payment = Wrap(MessageType::kCEB411, s, {p}, s.pay_code, "支付宝（中国）网络技术有限公司");
-  out.waybill = Wrap(MessageType::kCEB511, s, {MakeWaybill(s)}, s.logistics_code, "湘南国际物流有限公司");
+  out.waybill =
+      Wrap(MessageType::kCEB511, s, {MakeWaybill(s)}, s.logistics_code, "湘南国际物流有限公司");
   Inventory inv = MakeInventory(s);
   out.inventory_guid = inv.head.guid;
   out.inventory = Wrap(MessageType::kCEB621, s, {inv}, s.agent_code, "衡阳综保区报关服务有限公司");
@@ -253,9 +258,12 @@ BatchMessages MakeBatch(const std::vector<ClearanceSpec>& specs) {
   const ClearanceSpec& first = specs.front();
   BatchMessages b;
   b.orders = Wrap(MessageType::kCEB311, first, std::move(o), first.ebp_code, "衡阳跨境购平台");
-  b.payments = Wrap(MessageType::kCEB411, first, std::move(p), first.pay_code, "支付宝（中国）网络技术有限公司");
-  b.waybills = Wrap(MessageType::kCEB511, first, std::move(w), first.logistics_code, "湘南国际物流有限公司");
-  b.inventories = Wrap(MessageType::kCEB621, first, std::move(i), first.agent_code, "衡阳综保区报关服务有限公司");
+  b.payments = Wrap(MessageType::kCEB411, first, std::move(p), first.pay_code,
+                    "支付宝（中国）网络技术有限公司");
+  b.waybills =
+      Wrap(MessageType::kCEB511, first, std::move(w), first.logistics_code, "湘南国际物流有限公司");
+  b.inventories = Wrap(MessageType::kCEB621, first, std::move(i), first.agent_code,
+                       "衡阳综保区报关服务有限公司");
   return b;
 }
 
@@ -268,11 +276,16 @@ std::vector<ClearanceSpec> GeneratedClearances(uint64_t first, uint64_t count) {
     const char* country;
   };
   static constexpr Goods kGoods[] = {
-      {"3304990099", "保湿面霜", "142", 32800, "116"},   {"1901101000", "婴幼儿配方奶粉", "122", 26800, "609"},
-      {"9619001100", "婴儿纸尿裤", "125", 12900, "116"}, {"2106909090", "复合维生素片", "140", 19800, "601"},
-      {"2204210000", "红葡萄酒", "142", 39800, "305"},   {"3303000000", "淡香水", "142", 68000, "305"},
-      {"4202210090", "真皮手提包", "011", 249900, "307"}, {"9102110000", "石英手表", "008", 158000, "116"},
-      {"6403990090", "皮革休闲鞋", "025", 89900, "502"},  {"3305100000", "洗发水", "142", 8900, "116"},
+      {"3304990099", "保湿面霜", "142", 32800, "116"},
+      {"1901101000", "婴幼儿配方奶粉", "122", 26800, "609"},
+      {"9619001100", "婴儿纸尿裤", "125", 12900, "116"},
+      {"2106909090", "复合维生素片", "140", 19800, "601"},
+      {"2204210000", "红葡萄酒", "142", 39800, "305"},
+      {"3303000000", "淡香水", "142", 68000, "305"},
+      {"4202210090", "真皮手提包", "011", 249900, "307"},
+      {"9102110000", "石英手表", "008", 158000, "116"},
+      {"6403990090", "皮革休闲鞋", "025", 89900, "502"},
+      {"3305100000", "洗发水", "142", 8900, "116"},
   };
   std::vector<ClearanceSpec> out;
   out.reserve(count);
@@ -291,8 +304,8 @@ std::vector<ClearanceSpec> GeneratedClearances(uint64_t first, uint64_t count) {
       const Goods& g = kGoods[(h >> (8 * i)) % 10];
       // Two of the cheaper goods now and then; an expensive one alone.
       const int64_t qty = g.price_fen < 100000 ? 1 + static_cast<int64_t>((h >> 20) % 2) : 1;
-      s.items.push_back(GoodsItem{g.gcode, g.name, g.unit, Decimal::FromUnits(qty), Decimal::FromFen(g.price_fen),
-                                  g.country});
+      s.items.push_back(GoodsItem{g.gcode, g.name, g.unit, Decimal::FromUnits(qty),
+                                  Decimal::FromFen(g.price_fen), g.country});
     }
     s.freight = Decimal::FromFen(static_cast<int64_t>(h % 3) * 1000);
     out.push_back(std::move(s));
@@ -303,33 +316,42 @@ std::vector<ClearanceSpec> GeneratedClearances(uint64_t first, uint64_t count) {
 std::vector<ClearanceSpec> DemoClearances() {
   auto item = [](const char* gcode, const char* name, int64_t price_fen, int64_t qty = 1,
                  const char* unit = "007", const char* country = "116") {
-    return GoodsItem{gcode, name, unit, Decimal::FromUnits(qty), Decimal::FromFen(price_fen), country};
+    return GoodsItem{gcode,  name, unit, Decimal::FromUnits(qty), Decimal::FromFen(price_fen),
+                     country};
   };
   std::vector<ClearanceSpec> v;
-  auto add = [&](std::string no, std::vector<GoodsItem> items, int64_t freight_fen, uint64_t buyer) {
+  auto add = [&](std::string no, std::vector<GoodsItem> items, int64_t freight_fen,
+                 uint64_t buyer) {
     ClearanceSpec s;
     s.order_no = "HY20240611" + no;
     s.logistics_no = "XN" + no + "8847";
     s.items = std::move(items);
     s.freight = Decimal::FromFen(freight_fen);
     s.buyer_id = MakeResidentId(buyer);
-    static constexpr const char* kNames[] = {"王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄磊", "周婷", "吴昊"};
+    static constexpr const char* kNames[] = {"王芳", "李娜", "张伟", "刘洋", "陈静",
+                                             "杨磊", "赵敏", "黄磊", "周婷", "吴昊"};
     s.buyer_name = kNames[buyer % 10];
     s.buyer_phone = "1380734" + std::to_string(1000 + buyer % 9000);
     v.push_back(std::move(s));
     return &v.back();
   };
   add("0001", {item("3304990099", "雪肌精面霜", 100000, 1, "142")}, 0, 1);
-  add("0002", {item("1901101000", "婴幼儿配方奶粉", 26800, 3, "122", "609"), item("9619001100", "婴儿纸尿裤", 12900, 2, "125")}, 2000, 2);
+  add("0002",
+      {item("1901101000", "婴幼儿配方奶粉", 26800, 3, "122", "609"),
+       item("9619001100", "婴儿纸尿裤", 12900, 2, "125")},
+      2000, 2);
   add("0003", {item("2204210000", "法国红葡萄酒", 39800, 2, "142", "305")}, 1500, 3);
   add("0004", {item("4202210090", "真皮手提包", 600000)}, 0, 4);  // single item over 5,000: held
-  add("0005", {item("3304990099", "精华液", 260000, 2, "142")}, 3000, 5);  // 5,230 in two items: rejected
-  add("0006", {item("2106909090", "益生菌粉", 18800, 2, "140", "601")}, 1000, 6)->payer_id = MakeResidentId(99);
+  add("0005", {item("3304990099", "精华液", 260000, 2, "142")}, 3000,
+      5);  // 5,230 in two items: rejected
+  add("0006", {item("2106909090", "益生菌粉", 18800, 2, "140", "601")}, 1000, 6)->payer_id =
+      MakeResidentId(99);
   v.back().payer_name = "王建国";  // paid by someone else: buyer is not the payer
   add("0007", {item("2402200000", "卷烟", 39900)}, 0, 7);  // tobacco: not on the retail-import list
   add("0008", {item("9102110000", "石英手表", 218000)}, 2500, 8);
   add("0009", {item("6403990090", "皮革运动鞋", 89900, 1, "025", "502")}, 2000, 9);
-  add("0010", {item("3303000000", "香水", 98000, 1, "142", "305")}, 0, 10)->waybill_address = "湖南省衡阳市石鼓区人民路8号";
+  add("0010", {item("3303000000", "香水", 98000, 1, "142", "305")}, 0, 10)->waybill_address =
+      "湖南省衡阳市石鼓区人民路8号";
   return v;
 }
 

@@ -18,12 +18,15 @@ storage::StoredReceipt EncodeReceipt(const clearance::Emitted& e) {
   // A receipt message's own guid: derived from what it answers, its status and its time, so a
   // replay writes the same bytes.
   std::string seed = std::string(MessageTypeName(e.type)) + e.answers_guid + e.status;
-  std::visit([&](const auto& r) {
-    if constexpr (requires { r.returnTime; }) seed += r.returnTime;
-    if constexpr (requires { r.head.returnTime; }) seed += r.head.returnTime + r.head.taxNo;
-  }, e.receipt);
+  std::visit(
+      [&](const auto& r) {
+        if constexpr (requires { r.returnTime; }) seed += r.returnTime;
+        if constexpr (requires { r.head.returnTime; }) seed += r.head.returnTime + r.head.taxNo;
+      },
+      e.receipt);
   m.guid = DeterministicGuid(seed);
-  return storage::StoredReceipt{MessageTypeName(e.type), e.answers_guid, e.status, codec::Encode(m)};
+  return storage::StoredReceipt{MessageTypeName(e.type), e.answers_guid, e.status,
+                                codec::Encode(m)};
 }
 
 StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& options) {
@@ -56,8 +59,11 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
     row.raw = raw.size() <= options_.limits.max_message_bytes ? std::string(raw) : std::string();
     clearance::StepResult step;
     step.receipts.push_back(clearance::Emitted{
-        MessageType::kCEB900, f.message_guid, f.status,
-        clearance::MakeFormatReceipt(f.message_guid, f.status, f.info, f.root_name, raw, now_ms), {}});
+        MessageType::kCEB900,
+        f.message_guid,
+        f.status,
+        clearance::MakeFormatReceipt(f.message_guid, f.status, f.info, f.root_name, raw, now_ms),
+        {}});
     return CommitStep(std::move(row), std::move(step), {f.message_guid});
   };
 
@@ -66,8 +72,10 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
   if (!IsDeclaration(dm.message.type)) {
     return format_failure(codec::DecodeFailure{
         "-2",
-        std::string("[Code:0002;Desc:数据包不能通过schema验证] ") + MessageTypeName(dm.message.type) +
-            "Message is sent by customs, not to it: send a declaration (CEB311, 411, 511, 513, 621, 623, 625, 711)",
+        std::string("[Code:0002;Desc:数据包不能通过schema验证] ") +
+            MessageTypeName(dm.message.type) +
+            "Message is sent by customs, not to it: send a declaration (CEB311, 411, 511, 513, "
+            "621, 623, 625, 711)",
         std::string(MessageTypeName(dm.message.type)) + "Message", dm.message.guid});
   }
   // A message already processed is answered with its original receipts and changes nothing.
@@ -77,10 +85,12 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
     // The original receipts go only to the enterprise that sent the original.
     auto original_sender = store_->SenderOfMessage(dm.message.guid);
     if (!original_sender.ok()) return original_sender.status();
-    if (sender.empty() || original_sender->value_or("") == sender) return Answer{std::move(**seen), true};
+    if (sender.empty() || original_sender->value_or("") == sender)
+      return Answer{std::move(**seen), true};
     return format_failure(codec::DecodeFailure{
-        "-2", "[Code:0002;Desc:数据包不能通过schema验证] the message guid " + dm.message.guid +
-                  " was already used by another enterprise: give every message its own guid",
+        "-2",
+        "[Code:0002;Desc:数据包不能通过schema验证] the message guid " + dm.message.guid +
+            " was already used by another enterprise: give every message its own guid",
         std::string(MessageTypeName(dm.message.type)) + "Message", ""});
   }
 
@@ -91,8 +101,8 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
     return format_failure(codec::DecodeFailure{
         "-2",
         "[Code:0002;Desc:数据包不能通过schema验证] BaseTransfer.copCode " +
-            dm.message.base_transfer->copCode.substr(0, 18) + " is not the enterprise this connection is authenticated as (" +
-            row.sender + ")",
+            dm.message.base_transfer->copCode.substr(0, 18) +
+            " is not the enterprise this connection is authenticated as (" + row.sender + ")",
         std::string(MessageTypeName(dm.message.type)) + "Message", dm.message.guid});
   }
   row.guid = dm.message.guid;
@@ -115,7 +125,8 @@ StatusOr<Answer> Platform::Decide(const clearance::OfficerDecision& d, int64_t n
   row.sender = d.officer;
   row.received_ms = now_ms;
   row.accepted = true;
-  row.raw = std::string(d.action == clearance::OfficerDecision::Action::kRelease ? "release " : "reject ") +
+  row.raw = std::string(d.action == clearance::OfficerDecision::Action::kRelease ? "release "
+                                                                                 : "reject ") +
             d.invt_no + " " + d.reason;
   return CommitStep(std::move(row), std::move(*step), {});
 }

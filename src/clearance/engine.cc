@@ -62,7 +62,8 @@ StatusOr<R> DecodeRecord(std::string_view xml) {
   codec::DecodeOptions options;
   options.require_base_transfer = false;
   codec::DecodeResult res = codec::Decode(xml, options);
-  if (auto* f = std::get_if<codec::DecodeFailure>(&res)) return Internal("stored record: " + f->info);
+  if (auto* f = std::get_if<codec::DecodeFailure>(&res))
+    return Internal("stored record: " + f->info);
   auto& dm = std::get<codec::DecodedMessage>(res);
   if (dm.message.records.size() != 1 || !std::holds_alternative<R>(dm.message.records[0])) {
     return Internal("stored record has the wrong shape");
@@ -138,15 +139,15 @@ struct Engine::State {
   const reference::ReferenceData* ref;
   RulesConfig rules;
 
-  std::unordered_map<std::string, Order> orders;              // ebpCode|orderNo
-  std::unordered_map<std::string, Payment> payments;          // payCode|payTransactionId
+  std::unordered_map<std::string, Order> orders;                  // ebpCode|orderNo
+  std::unordered_map<std::string, Payment> payments;              // payCode|payTransactionId
   std::unordered_map<std::string, std::string> payment_of_order;  // ebpCode|orderNo -> payment key
-  std::unordered_map<std::string, WaybillRec> waybills;       // logisticsCode|logisticsNo
-  std::unordered_map<std::string, InventoryRec> inventories;  // ebpCode|orderNo
+  std::unordered_map<std::string, WaybillRec> waybills;           // logisticsCode|logisticsNo
+  std::unordered_map<std::string, InventoryRec> inventories;      // ebpCode|orderNo
   std::unordered_map<std::string, std::string> inventory_of_waybill;  // waybill key -> inv key
   std::unordered_map<std::string, std::string> inventory_of_invt_no;  // invtNo -> inv key
-  std::unordered_map<std::string, DeliveryRec> deliveries;    // operatorCode|copNo-or-guid
-  std::unordered_map<std::string, Decimal> quota;             // buyerIdNumber|year
+  std::unordered_map<std::string, DeliveryRec> deliveries;            // operatorCode|copNo-or-guid
+  std::unordered_map<std::string, Decimal> quota;                     // buyerIdNumber|year
   std::unordered_map<std::string, std::vector<std::string>> buyer_names;  // buyerIdNumber -> names
   int64_t seq = 0;  // numbers preNo and invtNo
 
@@ -170,7 +171,8 @@ struct Engine::State {
 
   void NoteBuyer(const InventoryHead& h) {
     auto& names = buyer_names[h.buyerIdNumber];
-    if (std::find(names.begin(), names.end(), h.buyerName) == names.end()) names.push_back(h.buyerName);
+    if (std::find(names.begin(), names.end(), h.buyerName) == names.end())
+      names.push_back(h.buyerName);
   }
 
   void CountQuota(const std::string& buyer, int year, Decimal delta, const std::string& invt_no,
@@ -190,7 +192,7 @@ struct Engine::State {
   std::string NewInvtNo(const InventoryRec& inv) {
     // 4-digit customs code + 4-digit year + I + 9-digit serial (domain-reference 1.4).
     std::string customs = inv.doc.head.customsCode.size() == 4 ? inv.doc.head.customsCode
-                                                                : rules.default_customs_code;
+                                                               : rules.default_customs_code;
     return customs + FormatDate8(now).substr(0, 4) + "I" + inv.pre_no.substr(9);
   }
 
@@ -209,23 +211,27 @@ struct Engine::State {
     }
     if ((e->roles & allowed_roles) == 0) {
       *code = codes.unauthorized;
-      return "[" + std::string(sender) + "]没有权限进行操作: not registered for a role that may send this document";
+      return "[" + std::string(sender) +
+             "]没有权限进行操作: not registered for a role that may send this document";
     }
     bool own = std::find(own_codes.begin(), own_codes.end(), sender) != own_codes.end();
     // Express and postal operators may send orders and payments on commission (Ann. 2018 No. 194).
     if (!own && !e->Has(reference::kLogistics)) {
       *code = codes.unauthorized;
-      return "[" + std::string(sender) + "]没有权限进行操作: the sender is not a party named in the document";
+      return "[" + std::string(sender) +
+             "]没有权限进行操作: the sender is not a party named in the document";
     }
     return {};
   }
 
   // Each party named in a document must be registered in its role (备案).
-  std::string CheckParty(std::string_view code, Role role, const char* field, const char** out_code) {
+  std::string CheckParty(std::string_view code, Role role, const char* field,
+                         const char** out_code) {
     const Enterprise* e = ref->FindEnterprise(code);
     if (e == nullptr) {
       *out_code = kUnknownEnterprise;
-      return std::string(field) + " " + std::string(code) + ": 无效企业代码, not registered with the zone";
+      return std::string(field) + " " + std::string(code) +
+             ": 无效企业代码, not registered with the zone";
     }
     if (!e->Has(role)) {
       *out_code = kWrongRole;
@@ -250,7 +256,8 @@ struct Engine::State {
       if (stored == nullptr) return Admit::kNew;
       if (h.appTime < stored->appTime) {
         *code = codes.stale;
-        *why = "接收报文为旧报文数据，不做处理: appTime " + h.appTime + " is older than the stored " + stored->appTime;
+        *why = "接收报文为旧报文数据，不做处理: appTime " + h.appTime +
+               " is older than the stored " + stored->appTime;
       } else {
         *code = codes.duplicate;
         *why = "已存在相同编号的单证 (guid " + stored->guid + "): send appType 2 to change it";
@@ -259,17 +266,21 @@ struct Engine::State {
     }
     if (stored == nullptr) {
       *code = codes.not_found;
-      *why = "appType " + h.appType + " needs an earlier declaration with the same number; none is stored";
+      *why = "appType " + h.appType +
+             " needs an earlier declaration with the same number; none is stored";
       return Admit::kRefused;
     }
     if (h.appTime <= stored->appTime) {
       *code = codes.stale;
-      *why = "接收报文为旧报文数据，不做处理: appTime " + h.appTime + " is not newer than the stored " + stored->appTime;
+      *why = "接收报文为旧报文数据，不做处理: appTime " + h.appTime +
+             " is not newer than the stored " + stored->appTime;
       return Admit::kRefused;
     }
     if (locked) {
       *code = codes.state;
-      *why = "状态不符: the inventory list using this document is already decided; it can no longer change";
+      *why =
+          "状态不符: the inventory list using this document is already decided; it can no longer "
+          "change";
       return Admit::kRefused;
     }
     return h.appType == "2" ? Admit::kReplace : Admit::kDelete;
@@ -304,7 +315,9 @@ struct Engine::State {
     }
     orders[key] = o;
     if (h.appStatus == "1") {
-      return Answer(o, MessageType::kCEB312, status::kDeclaring, "已暂存: stored as a draft (appStatus 1); send appType 2 with appStatus 2 to declare");
+      return Answer(
+          o, MessageType::kCEB312, status::kDeclaring,
+          "已暂存: stored as a draft (appStatus 1); send appType 2 with appStatus 2 to declare");
     }
     Answer(o, MessageType::kCEB312, status::kStored, "[Code:1800;Desc:逻辑校验通过] order stored");
     TryMatch(key);
@@ -314,7 +327,8 @@ struct Engine::State {
     const auto& h = p.head;
     const CodeSet& codes = CodesFor(MessageType::kCEB411);
     const char* code = nullptr;
-    std::string why = CheckSender(sender, reference::kPay | reference::kLogistics, {h.payCode}, &code, codes);
+    std::string why =
+        CheckSender(sender, reference::kPay | reference::kLogistics, {h.payCode}, &code, codes);
     if (why.empty()) why = CheckParty(h.payCode, reference::kPay, "payCode", &code);
     if (!why.empty()) return Answer(p, MessageType::kCEB412, code, why);
     const std::string key = Key(h.payCode, h.payTransactionId);
@@ -327,8 +341,10 @@ struct Engine::State {
     }
     auto it = payments.find(key);
     const PaymentHead* stored = it == payments.end() ? nullptr : &it->second.head;
-    if (stored != nullptr && Key(stored->ebpCode, stored->orderNo) != order_key && h.appType != "1") {
-      return Answer(p, MessageType::kCEB412, codes.state, "状态不符: a payment cannot move to another order");
+    if (stored != nullptr && Key(stored->ebpCode, stored->orderNo) != order_key &&
+        h.appType != "1") {
+      return Answer(p, MessageType::kCEB412, codes.state,
+                    "状态不符: a payment cannot move to another order");
     }
     Admit a = AdmitChange(h, stored, InventoryDecided(order_key), codes, &code, &why);
     if (a == Admit::kResend) return out->resend_guids.push_back(stored->guid);
@@ -337,14 +353,17 @@ struct Engine::State {
     if (a == Admit::kDelete) {
       payments.erase(it);
       payment_of_order.erase(order_key);
-      return Answer(p, MessageType::kCEB412, status::kConcluded, "删除成功: the payment is deleted");
+      return Answer(p, MessageType::kCEB412, status::kConcluded,
+                    "删除成功: the payment is deleted");
     }
     payments[key] = p;
     payment_of_order[order_key] = key;
     if (h.appStatus == "1") {
-      return Answer(p, MessageType::kCEB412, status::kDeclaring, "已暂存: stored as a draft (appStatus 1)");
+      return Answer(p, MessageType::kCEB412, status::kDeclaring,
+                    "已暂存: stored as a draft (appStatus 1)");
     }
-    Answer(p, MessageType::kCEB412, status::kStored, "[Code:1800;Desc:逻辑校验通过] payment stored");
+    Answer(p, MessageType::kCEB412, status::kStored,
+           "[Code:1800;Desc:逻辑校验通过] payment stored");
     TryMatch(order_key);
   }
 
@@ -353,7 +372,8 @@ struct Engine::State {
     const CodeSet& codes = CodesFor(MessageType::kCEB511);
     const char* code = nullptr;
     std::string why = CheckSender(sender, reference::kLogistics, {h.logisticsCode}, &code, codes);
-    if (why.empty()) why = CheckParty(h.logisticsCode, reference::kLogistics, "logisticsCode", &code);
+    if (why.empty())
+      why = CheckParty(h.logisticsCode, reference::kLogistics, "logisticsCode", &code);
     if (!why.empty()) return Answer(l, MessageType::kCEB512, code, why);
     const std::string key = Key(h.logisticsCode, h.logisticsNo);
     auto it = waybills.find(key);
@@ -366,14 +386,17 @@ struct Engine::State {
     Touch("waybill", key);
     if (a == Admit::kDelete) {
       waybills.erase(it);
-      return Answer(l, MessageType::kCEB512, status::kConcluded, "删除成功: the waybill is deleted");
+      return Answer(l, MessageType::kCEB512, status::kConcluded,
+                    "删除成功: the waybill is deleted");
     }
     WaybillRec& w = waybills[key];
     w.doc = l;
     if (h.appStatus == "1") {
-      return Answer(l, MessageType::kCEB512, status::kDeclaring, "已暂存: stored as a draft (appStatus 1)");
+      return Answer(l, MessageType::kCEB512, status::kDeclaring,
+                    "已暂存: stored as a draft (appStatus 1)");
     }
-    Answer(l, MessageType::kCEB512, status::kStored, "[Code:1800;Desc:逻辑校验通过] waybill stored");
+    Answer(l, MessageType::kCEB512, status::kStored,
+           "[Code:1800;Desc:逻辑校验通过] waybill stored");
     if (inv != inventory_of_waybill.end()) TryMatch(inv->second);
   }
 
@@ -386,12 +409,14 @@ struct Engine::State {
     auto it = waybills.find(key);
     if (it == waybills.end()) {
       return Answer(st, MessageType::kCEB514, codes.not_found,
-                    "未找到对应运单: no waybill " + st.logisticsNo + " of " + st.logisticsCode + " is stored");
+                    "未找到对应运单: no waybill " + st.logisticsNo + " of " + st.logisticsCode +
+                        " is stored");
     }
     WaybillRec& w = it->second;
     if (w.signed_off) {
       if (w.status_app_time == st.appTime) return out->resend_guids.push_back(w.status_guid);
-      return Answer(st, MessageType::kCEB514, codes.duplicate, "物流运单状态已存在: the waybill is already signed for");
+      return Answer(st, MessageType::kCEB514, codes.duplicate,
+                    "物流运单状态已存在: the waybill is already signed for");
     }
     w.signed_off = true;
     w.status_guid = st.guid;
@@ -412,7 +437,8 @@ struct Engine::State {
     if (why.empty()) why = CheckParty(h.agentCode, reference::kAgent, "agentCode", &code);
     if (why.empty()) why = CheckParty(h.ebcCode, reference::kEbc, "ebcCode", &code);
     if (why.empty()) why = CheckParty(h.ebpCode, reference::kEbp, "ebpCode", &code);
-    if (why.empty()) why = CheckParty(h.logisticsCode, reference::kLogistics, "logisticsCode", &code);
+    if (why.empty())
+      why = CheckParty(h.logisticsCode, reference::kLogistics, "logisticsCode", &code);
     if (why.empty() && !h.areaCode.empty()) {
       why = CheckParty(h.areaCode, reference::kWarehouse, "areaCode", &code);
     }
@@ -428,18 +454,20 @@ struct Engine::State {
     // A list that was rejected or cancelled frees its order: it may be declared anew.
     const bool open = stored == nullptr || stored->phase == Phase::kRejected ||
                       stored->phase == Phase::kCancelled;
-    const bool changeable = stored != nullptr && (stored->phase == Phase::kDraft ||
-                                                  stored->phase == Phase::kWaiting ||
-                                                  stored->phase == Phase::kRejected);
+    const bool changeable =
+        stored != nullptr && (stored->phase == Phase::kDraft || stored->phase == Phase::kWaiting ||
+                              stored->phase == Phase::kRejected);
     if (h.appType == "1" && !open) {
       if (h.appTime < stored->doc.head.appTime) {
         return Answer(iv, MessageType::kCEB622, codes.stale,
                       "已存在较新清单，请修改app_time为最新时间: a newer list is stored (appTime " +
-                          stored->doc.head.appTime + ")", stored->pre_no);
+                          stored->doc.head.appTime + ")",
+                      stored->pre_no);
       }
       return Answer(iv, MessageType::kCEB622, codes.duplicate,
-                    "清单[" + h.orderNo + "]已经申报过，请勿重复申报 (guid " + stored->doc.head.guid +
-                        "): send appType 2 to change it while it waits", stored->pre_no);
+                    "清单[" + h.orderNo + "]已经申报过，请勿重复申报 (guid " +
+                        stored->doc.head.guid + "): send appType 2 to change it while it waits",
+                    stored->pre_no);
     }
     if (h.appType != "1") {
       if (stored == nullptr) {
@@ -449,11 +477,13 @@ struct Engine::State {
       if (h.appTime <= stored->doc.head.appTime) {
         return Answer(iv, MessageType::kCEB622, codes.stale,
                       "已存在较新清单，请修改app_time为最新时间: appTime " + h.appTime +
-                          " is not newer than the stored " + stored->doc.head.appTime, stored->pre_no);
+                          " is not newer than the stored " + stored->doc.head.appTime,
+                      stored->pre_no);
       }
       if (!changeable) {
         return Answer(iv, MessageType::kCEB622, codes.state,
-                      "清单[" + h.orderNo + "]的申报状态不符合改单申报的条件: it is already decided (" +
+                      "清单[" + h.orderNo +
+                          "]的申报状态不符合改单申报的条件: it is already decided (" +
                           PhaseName(stored->phase) + "); use CEB623 to cancel or CEB625 to return",
                       stored->pre_no, stored->invt_no);
       }
@@ -474,7 +504,8 @@ struct Engine::State {
       std::string pre_no = stored->pre_no;
       Unlink(*stored, key);
       inventories.erase(key);
-      return Answer(iv, MessageType::kCEB622, status::kConcluded, "删除成功: the list is deleted", pre_no);
+      return Answer(iv, MessageType::kCEB622, status::kConcluded, "删除成功: the list is deleted",
+                    pre_no);
     }
     if (stored != nullptr) Unlink(*stored, key);
     InventoryRec& rec = inventories[key];
@@ -487,7 +518,8 @@ struct Engine::State {
     rec.phase = h.appStatus == "1" ? Phase::kDraft : Phase::kWaiting;
     inventory_of_waybill[waybill_key] = key;
     if (rec.phase == Phase::kDraft) {
-      return Answer(iv, MessageType::kCEB622, status::kDraft, "电子口岸已暂存: stored as a draft (appStatus 1)", pre_no);
+      return Answer(iv, MessageType::kCEB622, status::kDraft,
+                    "电子口岸已暂存: stored as a draft (appStatus 1)", pre_no);
     }
     if (!TryMatch(key)) {
       Answer(iv, MessageType::kCEB622, status::kDeclaring,
@@ -498,29 +530,36 @@ struct Engine::State {
   void OnCancel(const InvtCancel& c, std::string_view sender) {
     const CodeSet& codes = CodesFor(MessageType::kCEB623);
     const char* code = nullptr;
-    std::string why = CheckSender(sender, reference::kEbc | reference::kAgent, {c.agentCode, c.ebcCode}, &code, codes);
+    std::string why = CheckSender(sender, reference::kEbc | reference::kAgent,
+                                  {c.agentCode, c.ebcCode}, &code, codes);
     if (!why.empty()) return Answer(c, MessageType::kCEB624, code, why);
     auto idx = inventory_of_invt_no.find(c.invtNo);
     if (idx == inventory_of_invt_no.end()) {
-      return Answer(c, MessageType::kCEB624, codes.not_found, "系统中不存在清单编号为[" + c.invtNo + "]的清单！");
+      return Answer(c, MessageType::kCEB624, codes.not_found,
+                    "系统中不存在清单编号为[" + c.invtNo + "]的清单！");
     }
     InventoryRec& inv = inventories.at(idx->second);
     const auto& h = inv.doc.head;
     if (h.ebpCode != c.ebpCode || h.orderNo != c.orderNo || h.buyerIdNumber != c.buyerIdNumber ||
         (sender != h.agentCode && sender != h.ebcCode)) {
       return Answer(c, MessageType::kCEB624, codes.invalid,
-                    "报文校验失败，[ebpCode/orderNo/buyerIdNumber or the sender differ from list " + c.invtNo + "]",
+                    "报文校验失败，[ebpCode/orderNo/buyerIdNumber or the sender differ from list " +
+                        c.invtNo + "]",
                     inv.pre_no, inv.invt_no);
     }
     if (inv.phase == Phase::kCancelled) {
-      return Answer(c, MessageType::kCEB624, codes.duplicate, "撤单清单[" + c.invtNo + "]已经申报过", inv.pre_no, inv.invt_no);
+      return Answer(c, MessageType::kCEB624, codes.duplicate,
+                    "撤单清单[" + c.invtNo + "]已经申报过", inv.pre_no, inv.invt_no);
     }
     // A list can be cancelled while held or released, not once closed (899), returned or rejected.
-    if (!(inv.phase == Phase::kReview || inv.phase == Phase::kInspection || inv.phase == Phase::kReleased)) {
-      return Answer(c, MessageType::kCEB624, codes.state,
-                    "清单的状态不符合撤单申报要求(清单编号[" + c.invtNo + "])！ it is " + PhaseName(inv.phase) +
-                        (inv.phase == Phase::kClosed ? ": a delivered list is returned with CEB625" : ""),
-                    inv.pre_no, inv.invt_no);
+    if (!(inv.phase == Phase::kReview || inv.phase == Phase::kInspection ||
+          inv.phase == Phase::kReleased)) {
+      return Answer(
+          c, MessageType::kCEB624, codes.state,
+          "清单的状态不符合撤单申报要求(清单编号[" + c.invtNo + "])！ it is " +
+              PhaseName(inv.phase) +
+              (inv.phase == Phase::kClosed ? ": a delivered list is returned with CEB625" : ""),
+          inv.pre_no, inv.invt_no);
     }
     // Cancellation gives back the buyer's annual amount and voids the tax bill (Ann. 2018 No. 194).
     CountQuota(h.buyerIdNumber, inv.year, Decimal{} - (inv.counted - inv.restored), inv.invt_no,
@@ -539,7 +578,8 @@ struct Engine::State {
     const auto& rh = r.head;
     const CodeSet& codes = CodesFor(MessageType::kCEB625);
     const char* code = nullptr;
-    std::string why = CheckSender(sender, reference::kEbc | reference::kAgent, {rh.agentCode, rh.ebcCode}, &code, codes);
+    std::string why = CheckSender(sender, reference::kEbc | reference::kAgent,
+                                  {rh.agentCode, rh.ebcCode}, &code, codes);
     if (!why.empty()) return Answer(r, MessageType::kCEB626, code, why);
     auto idx = inventory_of_invt_no.find(rh.invtNo);
     if (idx == inventory_of_invt_no.end()) {
@@ -551,38 +591,46 @@ struct Engine::State {
     if (h.ebpCode != rh.ebpCode || h.orderNo != rh.orderNo || h.buyerIdNumber != rh.buyerIdNumber ||
         h.logisticsNo != rh.logisticsNo || (sender != h.agentCode && sender != h.ebcCode)) {
       return Answer(r, MessageType::kCEB626, codes.invalid,
-                    "退货申请单报文校验失败，[ebpCode/orderNo/logisticsNo/buyerIdNumber or the sender differ from list " +
-                        rh.invtNo + "]", inv.pre_no, inv.invt_no);
+                    "退货申请单报文校验失败，[ebpCode/orderNo/logisticsNo/buyerIdNumber or the "
+                    "sender differ from list " +
+                        rh.invtNo + "]",
+                    inv.pre_no, inv.invt_no);
     }
     if (inv.phase != Phase::kReleased && inv.phase != Phase::kClosed) {
       return Answer(r, MessageType::kCEB626, codes.not_found,
                     "退货申请单申报失败，[list " + rh.invtNo + " is " + PhaseName(inv.phase) +
-                        "; only released lists can be returned]", inv.pre_no, inv.invt_no);
+                        "; only released lists can be returned]",
+                    inv.pre_no, inv.invt_no);
     }
     // 海关总署公告2020年第45号: the return is applied within 30 days of release.
     const int64_t window = int64_t{rules.return_window_days} * kMillisPerDay;
     if (now - inv.released_ms > window) {
       return Answer(r, MessageType::kCEB626, codes.not_found,
-                    "退货申请单申报失败，[released " + FormatAppTime(inv.released_ms) + ", more than " +
-                        std::to_string(rules.return_window_days) + " days ago: the return window is closed]",
+                    "退货申请单申报失败，[released " + FormatAppTime(inv.released_ms) +
+                        ", more than " + std::to_string(rules.return_window_days) +
+                        " days ago: the return window is closed]",
                     inv.pre_no, inv.invt_no);
     }
     // Every returned line must be a line of the list, with no more than was left (spec -625209).
     std::vector<Decimal> returning(inv.doc.lists.size());
     for (const InvtRefundList& l : r.lists) {
-      auto line = std::find_if(inv.doc.lists.begin(), inv.doc.lists.end(),
-                               [&](const InventoryList& x) { return x.gnum == l.gnum && x.gcode == l.gcode; });
+      auto line = std::find_if(
+          inv.doc.lists.begin(), inv.doc.lists.end(),
+          [&](const InventoryList& x) { return x.gnum == l.gnum && x.gcode == l.gcode; });
       if (line == inv.doc.lists.end()) {
         return Answer(r, MessageType::kCEB626, kRefundLineNotFound,
-                      "退货申请单[" + rh.invtNo + "],在关联的清单中未找到表体序号为[" + std::to_string(l.gnum) +
-                          "],商品编号为[" + l.gcode + "]的数据", inv.pre_no, inv.invt_no);
+                      "退货申请单[" + rh.invtNo + "],在关联的清单中未找到表体序号为[" +
+                          std::to_string(l.gnum) + "],商品编号为[" + l.gcode + "]的数据",
+                      inv.pre_no, inv.invt_no);
       }
       size_t i = static_cast<size_t>(line - inv.doc.lists.begin());
       Decimal left = line->qty - inv.returned_qty[i];
       if (l.qty > left) {
         return Answer(r, MessageType::kCEB626, codes.invalid,
-                      "退货申请单报文校验失败，[gnum " + std::to_string(l.gnum) + ": qty " + l.qty.ToString() +
-                          " is more than the " + left.ToString() + " not yet returned]", inv.pre_no, inv.invt_no);
+                      "退货申请单报文校验失败，[gnum " + std::to_string(l.gnum) + ": qty " +
+                          l.qty.ToString() + " is more than the " + left.ToString() +
+                          " not yet returned]",
+                      inv.pre_no, inv.invt_no);
       }
       returning[i] += l.qty;
     }
@@ -592,14 +640,16 @@ struct Engine::State {
       inv.returned_qty[i] += returning[i];
       all = all && inv.returned_qty[i] == inv.doc.lists[i].qty;
       // The returned share of the line's taxable price (totalPrice + its freight share).
-      give_back.e5 += RoundHalfUpToFenE5(static_cast<__int128>(inv.tax.lines[i].tax_price.e5) * returning[i].e5,
-                                         inv.doc.lists[i].qty.e5);
+      give_back.e5 +=
+          RoundHalfUpToFenE5(static_cast<__int128>(inv.tax.lines[i].tax_price.e5) * returning[i].e5,
+                             inv.doc.lists[i].qty.e5);
     }
     if (all) give_back = inv.counted - inv.restored;  // exactly what was counted, no rounding drift
     give_back = std::min(give_back, inv.counted - inv.restored);
     // 财关税〔2016〕18号 §4: returns within 30 days of release get the tax back and the
     // annual amount adjusted.
-    CountQuota(h.buyerIdNumber, inv.year, Decimal{} - give_back, inv.invt_no, "returned (CEB625 " + rh.guid + ")");
+    CountQuota(h.buyerIdNumber, inv.year, Decimal{} - give_back, inv.invt_no,
+               "returned (CEB625 " + rh.guid + ")");
     inv.restored += give_back;
     VoidTaxBill(inv);
     if (all) {
@@ -609,7 +659,8 @@ struct Engine::State {
     }
     Touch("inventory", idx->second);
     Answer(r, MessageType::kCEB626, status::kConcluded,
-           std::string(all ? "退货审结: the whole list is returned" : "退货审结: part of the list is returned") +
+           std::string(all ? "退货审结: the whole list is returned"
+                           : "退货审结: part of the list is returned") +
                "; " + Money(give_back) + " CNY given back to the buyer's annual amount",
            inv.pre_no, inv.invt_no);
   }
@@ -625,7 +676,8 @@ struct Engine::State {
     auto it = deliveries.find(key);
     if (it != deliveries.end()) {
       if (it->second.app_time == h.appTime) return out->resend_guids.push_back(it->second.guid);
-      return Answer(d, MessageType::kCEB712, codes.duplicate, "入库明细单报已存在: copNo " + h.copNo);
+      return Answer(d, MessageType::kCEB712, codes.duplicate,
+                    "入库明细单报已存在: copNo " + h.copNo);
     }
     deliveries[key] = DeliveryRec{h.guid, h.appTime};
     Touch("delivery", key);
@@ -640,23 +692,33 @@ struct Engine::State {
       }
     }
     Answer(d, MessageType::kCEB712, status::kStored,
-           "[Code:1800;Desc:逻辑校验通过] " + std::to_string(d.lists.size()) + " parcels entered, " +
-               std::to_string(known) + " of them with a known waybill");
+           "[Code:1800;Desc:逻辑校验通过] " + std::to_string(d.lists.size()) +
+               " parcels entered, " + std::to_string(known) + " of them with a known waybill");
   }
 
-  // --- matching and decision -----------------------------------------------------------------------
+  // --- matching and decision
+  // -----------------------------------------------------------------------
 
   static const char* PhaseName(Phase p) {
     switch (p) {
-      case Phase::kDraft: return "a draft";
-      case Phase::kWaiting: return "waiting for documents";
-      case Phase::kReview: return "held for manual review (300)";
-      case Phase::kInspection: return "held for inspection (500)";
-      case Phase::kReleased: return "released (800)";
-      case Phase::kClosed: return "closed (899)";
-      case Phase::kCancelled: return "cancelled";
-      case Phase::kReturned: return "returned";
-      case Phase::kRejected: return "rejected";
+      case Phase::kDraft:
+        return "a draft";
+      case Phase::kWaiting:
+        return "waiting for documents";
+      case Phase::kReview:
+        return "held for manual review (300)";
+      case Phase::kInspection:
+        return "held for inspection (500)";
+      case Phase::kReleased:
+        return "released (800)";
+      case Phase::kClosed:
+        return "closed (899)";
+      case Phase::kCancelled:
+        return "cancelled";
+      case Phase::kReturned:
+        return "returned";
+      case Phase::kRejected:
+        return "rejected";
     }
     return "?";
   }
@@ -683,7 +745,8 @@ struct Engine::State {
     auto add = [&](const std::string& s) { m += (m.empty() ? "" : ", ") + s; };
     if (!DeclaredOrder(key)) add("the order (CEB311) " + h.orderNo + " of " + h.ebpCode);
     if (!DeclaredPayment(key)) add("the payment (CEB411) of order " + h.orderNo);
-    if (!DeclaredWaybill(h)) add("the waybill (CEB511) " + h.logisticsNo + " of " + h.logisticsCode);
+    if (!DeclaredWaybill(h))
+      add("the waybill (CEB511) " + h.logisticsNo + " of " + h.logisticsCode);
     return m;
   }
 
@@ -719,29 +782,35 @@ struct Engine::State {
     Decimal goods;
     for (const InventoryList& l : inv.doc.lists) {
       const reference::GoodsLine* g = ref->FindGoods(l.gcode);
-      lines.push_back(TaxLineInput{l.gnum, l.gcode, l.totalPrice, g->vat_rate, g->consumption_tax_rate, g->duty_rate});
+      lines.push_back(TaxLineInput{l.gnum, l.gcode, l.totalPrice, g->vat_rate,
+                                   g->consumption_tax_rate, g->duty_rate});
       goods += l.totalPrice;
     }
     // 财关税〔2018〕49号: both limits apply to the dutiable price: goods + freight + insurance.
     const Decimal dutiable = goods + h.freight + h.insuredFee;
     const int year = CstYear(now);
     const Decimal used = quota[Key(h.buyerIdNumber, std::to_string(year))];
-    // 49号 §2: one indivisible item (the order holds exactly one piece) may exceed the single limit.
-    const bool single_item = inv.doc.lists.size() == 1 && inv.doc.lists[0].qty == Decimal::FromUnits(1);
+    // 49号 §2: one indivisible item (the order holds exactly one piece) may exceed the single
+    // limit.
+    const bool single_item =
+        inv.doc.lists.size() == 1 && inv.doc.lists[0].qty == Decimal::FromUnits(1);
     const bool over_single = dutiable > rules.single_limit;
     if (over_single && !single_item) {
-      return Reject(inv, kOverSingleLimit,
-                    "清单[" + h.orderNo + "]的购买金额超过单笔限额[" + Money(rules.single_limit) +
-                        "]: dutiable price " + Money(dutiable) +
-                        " (goods + freight + insurance) is over the limit and the order holds more than one "
-                        "indivisible item; split the order or declare it as general trade (财关税〔2018〕49号)");
+      return Reject(
+          inv, kOverSingleLimit,
+          "清单[" + h.orderNo + "]的购买金额超过单笔限额[" + Money(rules.single_limit) +
+              "]: dutiable price " + Money(dutiable) +
+              " (goods + freight + insurance) is over the limit and the order holds more than one "
+              "indivisible item; split the order or declare it as general trade "
+              "(财关税〔2018〕49号)");
     }
     if (used + dutiable > rules.annual_limit) {
       return Reject(inv, kOverAnnualLimit,
-                    "清单[" + h.orderNo + "]中购买人[" + h.buyerName + "]已用购买额度为[" + Money(used) +
-                        "]，本次购买将超过年度限额[" + Money(rules.annual_limit) + "]: this list adds " +
-                        Money(dutiable) + "; " + Money(rules.annual_limit - used) + " is left for " +
-                        std::to_string(year) + " (财关税〔2018〕49号)");
+                    "清单[" + h.orderNo + "]中购买人[" + h.buyerName + "]已用购买额度为[" +
+                        Money(used) + "]，本次购买将超过年度限额[" + Money(rules.annual_limit) +
+                        "]: this list adds " + Money(dutiable) + "; " +
+                        Money(rules.annual_limit - used) + " is left for " + std::to_string(year) +
+                        " (财关税〔2018〕49号)");
     }
     inv.tax = AssessTax(lines, h.freight + h.insuredFee, over_single, rules.reduction);
     inv.returned_qty.assign(inv.doc.lists.size(), Decimal{});
@@ -752,21 +821,25 @@ struct Engine::State {
     CountQuota(h.buyerIdNumber, year, dutiable, inv.invt_no, "accepted (CEB621 " + h.guid + ")");
     NoteBuyer(h);
     Answer(inv.doc, MessageType::kCEB622, status::kStored,
-           "[Code:1800;Desc:逻辑校验通过] order, payment and waybill match; dutiable price " + Money(dutiable) +
-               "; buyer's " + std::to_string(year) + " amount now " + Money(used + dutiable),
+           "[Code:1800;Desc:逻辑校验通过] order, payment and waybill match; dutiable price " +
+               Money(dutiable) + "; buyer's " + std::to_string(year) + " amount now " +
+               Money(used + dutiable),
            inv.pre_no, inv.invt_no);
     if (over_single && rules.review_single_item_over_limit) {
       inv.phase = Phase::kReview;
-      inv.hold_reason = "single item over " + Money(rules.single_limit) +
-                        " CNY: an officer confirms it is indivisible (财关税〔2018〕49号 §2); full tax " +
-                        Money(inv.tax.Total());
-      Answer(inv.doc, MessageType::kCEB622, status::kReview, "人工审核: " + inv.hold_reason, inv.pre_no, inv.invt_no);
+      inv.hold_reason =
+          "single item over " + Money(rules.single_limit) +
+          " CNY: an officer confirms it is indivisible (财关税〔2018〕49号 §2); full tax " +
+          Money(inv.tax.Total());
+      Answer(inv.doc, MessageType::kCEB622, status::kReview, "人工审核: " + inv.hold_reason,
+             inv.pre_no, inv.invt_no);
       return true;
     }
     if (InspectionDrawn(h.guid)) {
       inv.phase = Phase::kInspection;
       inv.hold_reason = "random inspection (rate " + rules.random_inspection_rate.ToString() + ")";
-      Answer(inv.doc, MessageType::kCEB622, status::kInspection, "查验: " + inv.hold_reason, inv.pre_no, inv.invt_no);
+      Answer(inv.doc, MessageType::kCEB622, status::kInspection, "查验: " + inv.hold_reason,
+             inv.pre_no, inv.invt_no);
       return true;
     }
     Release(inv);
@@ -793,8 +866,8 @@ struct Engine::State {
     };
     // OrderHead.acturalPaid: "与支付凭证的支付金额一致".
     if (oh.acturalPaid != ph.amountPaid) {
-      bad.push_back("order acturalPaid " + oh.acturalPaid.ToString() + " differs from payment amountPaid " +
-                    ph.amountPaid.ToString());
+      bad.push_back("order acturalPaid " + oh.acturalPaid.ToString() +
+                    " differs from payment amountPaid " + ph.amountPaid.ToString());
     }
     if (!oh.payCode.empty()) differ(oh.payCode, ph.payCode, "order payCode / payment payCode");
     if (!oh.payTransactionId.empty()) {
@@ -812,8 +885,9 @@ struct Engine::State {
     const Enterprise* platform = ref->FindEnterprise(oh.ebpCode);
     if (platform == nullptr || !platform->buyer_identity_verified) {
       if (oh.buyerIdNumber != ph.payerIdNumber || oh.buyerName != ph.payerName) {
-        bad.push_back("订购人与支付人不一致: buyer " + oh.buyerName + " is not the payer " + ph.payerName +
-                      " and the platform's buyer identities are not authenticated (财关税〔2016〕18号)");
+        bad.push_back(
+            "订购人与支付人不一致: buyer " + oh.buyerName + " is not the payer " + ph.payerName +
+            " and the platform's buyer identities are not authenticated (财关税〔2016〕18号)");
       }
     }
     // InventoryList.gnum: "与关联的电子订单表体序号一一对应"; gname "与电子订单一致".
@@ -822,13 +896,17 @@ struct Engine::State {
                     std::to_string(o.lists.size()) + ": lines must correspond one to one");
     }
     for (const InventoryList& l : inv.lists) {
-      auto ol = std::find_if(o.lists.begin(), o.lists.end(), [&](const OrderList& x) { return x.gnum == l.gnum; });
+      auto ol = std::find_if(o.lists.begin(), o.lists.end(),
+                             [&](const OrderList& x) { return x.gnum == l.gnum; });
       const std::string g = "line " + std::to_string(l.gnum);
       if (ol == o.lists.end()) {
         bad.push_back(g + " has no order line with the same gnum");
       } else {
-        if (rules.require_gname_equals_item_name) differ(l.gname, ol->itemName, g + " gname / order itemName");
-        if (l.qty != ol->qty) bad.push_back(g + " qty " + l.qty.ToString() + " differs from the order's " + ol->qty.ToString());
+        if (rules.require_gname_equals_item_name)
+          differ(l.gname, ol->itemName, g + " gname / order itemName");
+        if (l.qty != ol->qty)
+          bad.push_back(g + " qty " + l.qty.ToString() + " differs from the order's " +
+                        ol->qty.ToString());
       }
       // The positive list (跨境电子商务零售进口商品清单, MOF et al. 2019, adjusted by 2022 No. 7).
       if (ref->FindGoods(l.gcode) == nullptr) {
@@ -858,16 +936,20 @@ struct Engine::State {
     MaybeClose(Key(inv.doc.head.ebpCode, inv.doc.head.orderNo));
   }
 
-  std::string TaxNo(const InventoryRec& inv) const { return inv.invt_no + "_" + std::to_string(inv.tax_seq); }
+  std::string TaxNo(const InventoryRec& inv) const {
+    return inv.invt_no + "_" + std::to_string(inv.tax_seq);
+  }
 
   void IssueTaxBill(InventoryRec& inv) {
     inv.tax_issued = true;
-    Emit(MessageType::kCEB816, inv.doc, "1", MakeTaxBill(inv.doc, inv.tax, inv.invt_no, TaxNo(inv), now));
+    Emit(MessageType::kCEB816, inv.doc, "1",
+         MakeTaxBill(inv.doc, inv.tax, inv.invt_no, TaxNo(inv), now));
   }
   void VoidTaxBill(InventoryRec& inv) {
     if (!inv.tax_issued) return;
     inv.tax_issued = false;
-    Emit(MessageType::kCEB818, inv.doc, "3", MakeTaxStatus(inv.doc, inv.invt_no, TaxNo(inv), "3", now));
+    Emit(MessageType::kCEB818, inv.doc, "3",
+         MakeTaxStatus(inv.doc, inv.invt_no, TaxNo(inv), "3", now));
   }
   // After a partial return: a new bill for what is kept, each line's taxes in proportion to the
   // quantity kept, rounded to the fen.
@@ -875,7 +957,8 @@ struct Engine::State {
     TaxAssessment kept = inv.tax;
     kept.customs_tax = kept.value_added_tax = kept.consumption_tax = Decimal{};
     for (size_t i = 0; i < kept.lines.size(); ++i) {
-      const __int128 left = (inv.doc.lists[i].qty - inv.returned_qty[i]).e5, all = inv.doc.lists[i].qty.e5;
+      const __int128 left = (inv.doc.lists[i].qty - inv.returned_qty[i]).e5,
+                     all = inv.doc.lists[i].qty.e5;
       LineTax& l = kept.lines[i];
       const LineTax& orig = inv.tax.lines[i];
       l.tax_price.e5 = RoundHalfUpToFenE5(orig.tax_price.e5 * left, all);
@@ -888,7 +971,8 @@ struct Engine::State {
     }
     ++inv.tax_seq;
     inv.tax_issued = true;
-    Emit(MessageType::kCEB816, inv.doc, "1", MakeTaxBill(inv.doc, kept, inv.invt_no, TaxNo(inv), now));
+    Emit(MessageType::kCEB816, inv.doc, "1",
+         MakeTaxBill(inv.doc, kept, inv.invt_no, TaxNo(inv), now));
   }
 
   // 899 (结关) once a released list's parcel is signed for (CEB513 S). [U] The standard lists 899
@@ -901,18 +985,22 @@ struct Engine::State {
     if (w == waybills.end() || !w->second.signed_off) return;
     inv.phase = Phase::kClosed;
     Touch("inventory", inv_key);
-    Answer(inv.doc, MessageType::kCEB622, status::kClosed, "结关: the parcel is delivered", inv.pre_no, inv.invt_no);
+    Answer(inv.doc, MessageType::kCEB622, status::kClosed, "结关: the parcel is delivered",
+           inv.pre_no, inv.invt_no);
   }
 
-  // --- stored form -----------------------------------------------------------------------------------
+  // --- stored form
+  // -----------------------------------------------------------------------------------
 
   std::string Serialize(const std::string& kind, const std::string& key) const {
     if (kind == "order") return EncodeRecord(MessageType::kCEB311, orders.at(key));
     if (kind == "payment") return EncodeRecord(MessageType::kCEB411, payments.at(key));
     if (kind == "waybill") {
       const WaybillRec& w = waybills.at(key);
-      return EncodeFields({{"signed", w.signed_off ? "1" : "0"}, {"arrived", w.arrived ? "1" : "0"},
-                           {"status_guid", w.status_guid}, {"status_app_time", w.status_app_time}}) +
+      return EncodeFields({{"signed", w.signed_off ? "1" : "0"},
+                           {"arrived", w.arrived ? "1" : "0"},
+                           {"status_guid", w.status_guid},
+                           {"status_app_time", w.status_app_time}}) +
              EncodeRecord(MessageType::kCEB511, w.doc);
     }
     if (kind == "inventory") {
@@ -920,7 +1008,8 @@ struct Engine::State {
       std::string returned;
       for (Decimal d : v.returned_qty) returned += (returned.empty() ? "" : ",") + d.ToString();
       std::string text = EncodeFields({{"phase", std::to_string(static_cast<int>(v.phase))},
-                                       {"pre_no", v.pre_no}, {"invt_no", v.invt_no},
+                                       {"pre_no", v.pre_no},
+                                       {"invt_no", v.invt_no},
                                        {"hold_reason", v.hold_reason},
                                        {"released_ms", std::to_string(v.released_ms)},
                                        {"year", std::to_string(v.year)},
@@ -1012,7 +1101,8 @@ struct Engine::State {
         v.tax.value_added_tax = t->head.valueAddedTax;
         v.tax.consumption_tax = t->head.consumptionTax;
         for (const TaxListRd& l : t->lists) {
-          v.tax.lines.push_back(LineTax{l.gnum, l.gcode, l.taxPrice, l.customsTax, l.valueAddedTax, l.consumptionTax});
+          v.tax.lines.push_back(LineTax{l.gnum, l.gcode, l.taxPrice, l.customsTax, l.valueAddedTax,
+                                        l.consumptionTax});
         }
       }
       const auto& h = v.doc.head;
@@ -1020,7 +1110,8 @@ struct Engine::State {
         inventory_of_waybill[Key(h.logisticsCode, h.logisticsNo)] = row.key;
       }
       // The same indexes the live engine keeps: a rejected list is unlinked (see Unlink).
-      if (!v.invt_no.empty() && v.phase != Phase::kRejected) inventory_of_invt_no[v.invt_no] = row.key;
+      if (!v.invt_no.empty() && v.phase != Phase::kRejected)
+        inventory_of_invt_no[v.invt_no] = row.key;
       if (v.counted.e5 != 0) {
         quota[Key(h.buyerIdNumber, std::to_string(v.year))] += v.counted - v.restored;
         NoteBuyer(h);
@@ -1038,7 +1129,8 @@ struct Engine::State {
   }
 };
 
-// --- public API ------------------------------------------------------------------------------------
+// --- public API
+// ------------------------------------------------------------------------------------
 
 Engine::Engine(const reference::ReferenceData* reference, RulesConfig rules)
     : s_(std::make_unique<State>()) {
@@ -1048,7 +1140,8 @@ Engine::Engine(const reference::ReferenceData* reference, RulesConfig rules)
 
 Engine::~Engine() = default;
 
-StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view sender, int64_t now_ms) {
+StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view sender,
+                           int64_t now_ms) {
   StepResult result;
   State& s = *s_;
   s.out = &result;
@@ -1059,7 +1152,8 @@ StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view send
     // Field problems first: the schema's facets (codec), then the field rules (validation).
     std::string info;
     const char* code = CodesFor(m.message.type).invalid;
-    for (const codec::FieldError& e : m.errors[i]) info += (info.empty() ? "" : "; ") + e.path + ": " + e.reason;
+    for (const codec::FieldError& e : m.errors[i])
+      info += (info.empty() ? "" : "; ") + e.path + ": " + e.reason;
     if (info.empty()) {
       for (const Finding& f : ValidateRecord(rec, s.rules)) {
         if (info.empty()) code = f.code;
@@ -1074,14 +1168,22 @@ StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view send
     std::visit(
         [&](const auto& d) {
           using T = std::decay_t<decltype(d)>;
-          if constexpr (std::is_same_v<T, Order>) s.OnOrder(d, sender);
-          else if constexpr (std::is_same_v<T, Payment>) s.OnPayment(d, sender);
-          else if constexpr (std::is_same_v<T, Logistics>) s.OnLogistics(d, sender);
-          else if constexpr (std::is_same_v<T, LogisticsStatus>) s.OnLogisticsStatus(d, sender);
-          else if constexpr (std::is_same_v<T, Inventory>) s.OnInventory(d, sender);
-          else if constexpr (std::is_same_v<T, InvtCancel>) s.OnCancel(d, sender);
-          else if constexpr (std::is_same_v<T, InvtRefund>) s.OnRefund(d, sender);
-          else if constexpr (std::is_same_v<T, Delivery>) s.OnDelivery(d, sender);
+          if constexpr (std::is_same_v<T, Order>)
+            s.OnOrder(d, sender);
+          else if constexpr (std::is_same_v<T, Payment>)
+            s.OnPayment(d, sender);
+          else if constexpr (std::is_same_v<T, Logistics>)
+            s.OnLogistics(d, sender);
+          else if constexpr (std::is_same_v<T, LogisticsStatus>)
+            s.OnLogisticsStatus(d, sender);
+          else if constexpr (std::is_same_v<T, Inventory>)
+            s.OnInventory(d, sender);
+          else if constexpr (std::is_same_v<T, InvtCancel>)
+            s.OnCancel(d, sender);
+          else if constexpr (std::is_same_v<T, InvtRefund>)
+            s.OnRefund(d, sender);
+          else if constexpr (std::is_same_v<T, Delivery>)
+            s.OnDelivery(d, sender);
         },
         rec);
   }
@@ -1093,11 +1195,13 @@ StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view send
 StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
   State& s = *s_;
   auto idx = s.inventory_of_invt_no.find(d.invt_no);
-  if (idx == s.inventory_of_invt_no.end()) return FailedPrecondition("no inventory list " + d.invt_no);
+  if (idx == s.inventory_of_invt_no.end())
+    return FailedPrecondition("no inventory list " + d.invt_no);
   const std::string key = idx->second;  // a copy: the index entry is erased below
   State::InventoryRec& inv = s.inventories.at(key);
   if (inv.phase != Phase::kReview && inv.phase != Phase::kInspection) {
-    return FailedPrecondition("list " + d.invt_no + " is " + State::PhaseName(inv.phase) + ", not held");
+    return FailedPrecondition("list " + d.invt_no + " is " + State::PhaseName(inv.phase) +
+                              ", not held");
   }
   StepResult result;
   s.out = &result;
@@ -1114,17 +1218,18 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
     }
     inv.phase = Phase::kInspection;
     inv.hold_reason = d.reason.empty() ? "inspection ordered by " + who : d.reason;
-    s.Answer(inv.doc, MessageType::kCEB622, status::kInspection, "查验: " + inv.hold_reason + " (" + who + ")",
-             inv.pre_no, inv.invt_no);
+    s.Answer(inv.doc, MessageType::kCEB622, status::kInspection,
+             "查验: " + inv.hold_reason + " (" + who + ")", inv.pre_no, inv.invt_no);
   } else {
     // 100 海关退单: the buyer's amount comes back.
-    s.CountQuota(inv.doc.head.buyerIdNumber, inv.year, Decimal{} - (inv.counted - inv.restored), inv.invt_no,
-                 "rejected by " + who);
+    s.CountQuota(inv.doc.head.buyerIdNumber, inv.year, Decimal{} - (inv.counted - inv.restored),
+                 inv.invt_no, "rejected by " + who);
     inv.restored = inv.counted;
     s.Unlink(inv, key);
     inv.phase = Phase::kRejected;
     s.Answer(inv.doc, MessageType::kCEB622, status::kRejected,
-             "海关退单: " + (d.reason.empty() ? std::string("rejected by customs") : d.reason) + " (" + who + ")",
+             "海关退单: " + (d.reason.empty() ? std::string("rejected by customs") : d.reason) +
+                 " (" + who + ")",
              inv.pre_no, inv.invt_no);
   }
   s.Flush();
@@ -1170,7 +1275,8 @@ std::string Engine::GuidOf(std::string_view kind, std::string_view a, std::strin
 
 bool Engine::BuyerKnownAs(std::string_view buyer_id, std::string_view name) const {
   auto it = s_->buyer_names.find(std::string(buyer_id));
-  return it != s_->buyer_names.end() && std::find(it->second.begin(), it->second.end(), name) != it->second.end();
+  return it != s_->buyer_names.end() &&
+         std::find(it->second.begin(), it->second.end(), name) != it->second.end();
 }
 
 std::vector<Engine::HeldList> Engine::Held(size_t limit) const {
@@ -1178,11 +1284,13 @@ std::vector<Engine::HeldList> Engine::Held(size_t limit) const {
   for (const auto& [key, v] : s_->inventories) {
     if (v.phase != Phase::kReview && v.phase != Phase::kInspection) continue;
     const auto& h = v.doc.head;
-    out.push_back(HeldList{v.invt_no, h.guid, h.orderNo, h.ebpCode, h.ebcCode, h.agentCode, h.buyerName,
-                           v.phase == Phase::kReview ? status::kReview : status::kInspection, v.hold_reason,
-                           v.counted, v.tax.Total(), static_cast<int>(v.doc.lists.size())});
+    out.push_back(
+        HeldList{v.invt_no, h.guid, h.orderNo, h.ebpCode, h.ebcCode, h.agentCode, h.buyerName,
+                 v.phase == Phase::kReview ? status::kReview : status::kInspection, v.hold_reason,
+                 v.counted, v.tax.Total(), static_cast<int>(v.doc.lists.size())});
   }
-  std::sort(out.begin(), out.end(), [](const HeldList& a, const HeldList& b) { return a.invt_no < b.invt_no; });
+  std::sort(out.begin(), out.end(),
+            [](const HeldList& a, const HeldList& b) { return a.invt_no < b.invt_no; });
   if (out.size() > limit) out.resize(limit);
   return out;
 }

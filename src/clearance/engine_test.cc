@@ -44,7 +44,8 @@ TEST(Engine, IsDeterministicAndRestoresToTheSameState) {
       for (const std::string* xml : {&m.payment, &m.inventory, &m.waybill, &m.order}) {
         codec::DecodedMessage d = Decoded(*xml);
         StepResult r = e.Process(d, d.message.base_transfer->copCode, now += 500);
-        for (const Emitted& x : r.receipts) out.push_back(std::string(model::MessageTypeName(x.type)) + " " + x.status);
+        for (const Emitted& x : r.receipts)
+          out.push_back(std::string(model::MessageTypeName(x.type)) + " " + x.status);
         for (StateChange& c : r.changes) (*rows)[{c.kind, c.key}] = std::move(c);
       }
     }
@@ -53,7 +54,8 @@ TEST(Engine, IsDeterministicAndRestoresToTheSameState) {
   std::vector<std::string> first = run(a, &rows_a);
   EXPECT_EQ(first, run(b, &rows_b));
   EXPECT_GT(first.size(), 40u);
-  EXPECT_NE(std::find(first.begin(), first.end(), "CEB622 500"), first.end()) << "30 % inspection drew none";
+  EXPECT_NE(std::find(first.begin(), first.end(), "CEB622 500"), first.end())
+      << "30 % inspection drew none";
 
   // A fresh engine fed the stored rows has the same state: same quota, same counts, and it
   // answers the next message exactly as the original does.
@@ -87,7 +89,8 @@ TEST(Engine, IsDeterministicAndRestoresToTheSameState) {
 TEST(Engine, OfficerDecisionsNeedAHeldList) {
   auto ref = Reference();
   Engine e(&ref, RulesConfig{});
-  auto r = e.Decide(OfficerDecision{"49002024I000000001", OfficerDecision::Action::kRelease, "", "x"}, 0);
+  auto r = e.Decide(
+      OfficerDecision{"49002024I000000001", OfficerDecision::Action::kRelease, "", "x"}, 0);
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
 }

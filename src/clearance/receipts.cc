@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "common/civil_time.h"
 #include "codec/codec.h"
+#include "common/civil_time.h"
 #include "common/hash.h"
 
 namespace kuajing::clearance {
@@ -97,24 +97,26 @@ Record MakeReceipt(const Record& declaration, std::string_view status, std::stri
           return r;
         } else if constexpr (std::is_same_v<T, Inventory>) {
           const auto& h = d.head;
-          InventoryReturn r{h.guid,    h.customsCode, h.ebpCode, h.ebcCode, h.agentCode,
-                            CopNo(h),  PreNoOr(pre_no, h.guid), std::string(invt_no)};
+          InventoryReturn r{
+              h.guid,   h.customsCode,           h.ebpCode,           h.ebcCode, h.agentCode,
+              CopNo(h), PreNoOr(pre_no, h.guid), std::string(invt_no)};
           Fill(r, status, info, now_ms);
           return r;
         } else if constexpr (std::is_same_v<T, InvtCancel>) {
-          InvtCancelReturn r{d.guid,   d.customsCode, d.agentCode, d.ebpCode, d.ebcCode,
+          InvtCancelReturn r{d.guid,   d.customsCode,           d.agentCode, d.ebpCode, d.ebcCode,
                              CopNo(d), PreNoOr(pre_no, d.guid), d.invtNo};
           Fill(r, status, info, now_ms);
           return r;
         } else if constexpr (std::is_same_v<T, InvtRefund>) {
           const auto& h = d.head;
-          InvtRefundReturn r{h.guid,   h.customsCode, h.agentCode, h.ebpCode, h.ebcCode,
+          InvtRefundReturn r{h.guid,   h.customsCode,           h.agentCode, h.ebpCode, h.ebcCode,
                              CopNo(h), PreNoOr(pre_no, h.guid), h.invtNo};
           Fill(r, status, info, now_ms);
           return r;
         } else if constexpr (std::is_same_v<T, Delivery>) {
           const auto& h = d.head;
-          DeliveryReturn r{h.guid, h.customsCode, h.operatorCode, h.copNo, std::string(pre_no), h.rkdNo};
+          DeliveryReturn r{h.guid,  h.customsCode,       h.operatorCode,
+                           h.copNo, std::string(pre_no), h.rkdNo};
           Fill(r, status, info, now_ms);
           return r;
         } else {
@@ -145,7 +147,9 @@ std::vector<std::string> PartiesOf(const Record& declaration) {
           add(d.logisticsCode);
         } else if constexpr (std::is_same_v<T, Inventory>) {
           const auto& h = d.head;
-          for (const auto* c : {&h.agentCode, &h.ebcCode, &h.ebpCode, &h.logisticsCode, &h.areaCode, &h.assureCode}) add(*c);
+          for (const auto* c :
+               {&h.agentCode, &h.ebcCode, &h.ebpCode, &h.logisticsCode, &h.areaCode, &h.assureCode})
+            add(*c);
         } else if constexpr (std::is_same_v<T, InvtCancel>) {
           for (const auto* c : {&d.agentCode, &d.ebcCode, &d.ebpCode, &d.logisticsCode}) add(*c);
         } else if constexpr (std::is_same_v<T, InvtRefund>) {
@@ -208,10 +212,10 @@ MessageReturn MakeFormatReceipt(std::string_view message_guid, std::string_view 
   r.oriCopMsgId = "";
   r.oriMessageType = CutUtf8(root_name, 15);
   // The original is echoed only when it is valid UTF-8 text of modest size; otherwise a note.
-  r.oriBizMessage = raw.size() <= 64 * 1024 && codec::IsValidUtf8(raw)
-                        ? std::string(raw)
-                        : "(original message not echoed: " + std::to_string(raw.size()) +
-                              " bytes, or not UTF-8)";
+  r.oriBizMessage =
+      raw.size() <= 64 * 1024 && codec::IsValidUtf8(raw)
+          ? std::string(raw)
+          : "(original message not echoed: " + std::to_string(raw.size()) + " bytes, or not UTF-8)";
   return r;
 }
 

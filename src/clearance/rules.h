@@ -14,13 +14,13 @@ namespace kuajing::clearance {
 
 // The codes for one declaration type.
 struct CodeSet {
-  const char* invalid;        // field check failed (参数校验不通过 / 报文校验失败)
-  const char* duplicate;      // the business key is already declared (已存在相同编号 / 重复申报)
-  const char* stale;          // appTime not newer than the stored one (旧报文数据，不做处理)
-  const char* not_found;      // appType 2/3 or a reference to something that does not exist
-  const char* state;          // the stored document's state does not allow the operation
-  const char* unauthorized;   // the sender may not send this (没有权限进行操作 / 无效企业类型)
-  const char* duplicate_gnum; // two lines with one gnum
+  const char* invalid;  // field check failed (参数校验不通过 / 报文校验失败)
+  const char* duplicate;  // the business key is already declared (已存在相同编号 / 重复申报)
+  const char* stale;      // appTime not newer than the stored one (旧报文数据，不做处理)
+  const char* not_found;  // appType 2/3 or a reference to something that does not exist
+  const char* state;      // the stored document's state does not allow the operation
+  const char* unauthorized;  // the sender may not send this (没有权限进行操作 / 无效企业类型)
+  const char* duplicate_gnum;  // two lines with one gnum
 };
 
 // Spec §7: order -301001..-301015, payment -401001..-401013, waybill -504000..-504016,
@@ -29,25 +29,25 @@ struct CodeSet {
 // "-621055" (inventory: a newer list exists) is seen in enterprise code only [V-code].
 const CodeSet& CodesFor(model::MessageType declaration);
 
-inline constexpr const char* kUnknownEnterprise = "-10102";  // 无效企业代码
-inline constexpr const char* kWrongRole = "-10101";          // 无效企业类型
-inline constexpr const char* kInventoryMatchFailed = "-621003";   // 清单申报失败，[*]
-inline constexpr const char* kOverSingleLimit = "-621005";        // 购买金额超过单笔限额
-inline constexpr const char* kOverAnnualLimit = "-621018";        // 本次购买将超过年度限额
-inline constexpr const char* kRefundLineNotFound = "-625209";     // 未找到表体序号为[*]的数据
-inline constexpr const char* kRefundFailed = "-625004";           // 退货申请单申报失败，[*]
+inline constexpr const char* kUnknownEnterprise = "-10102";      // 无效企业代码
+inline constexpr const char* kWrongRole = "-10101";              // 无效企业类型
+inline constexpr const char* kInventoryMatchFailed = "-621003";  // 清单申报失败，[*]
+inline constexpr const char* kOverSingleLimit = "-621005";       // 购买金额超过单笔限额
+inline constexpr const char* kOverAnnualLimit = "-621018";     // 本次购买将超过年度限额
+inline constexpr const char* kRefundLineNotFound = "-625209";  // 未找到表体序号为[*]的数据
+inline constexpr const char* kRefundFailed = "-625004";        // 退货申请单申报失败，[*]
 
 // Receipt statuses (XSD InventoryReturn/returnStatus annotation; domain-reference 2).
 namespace status {
-inline constexpr const char* kDraft = "1";          // 电子口岸已暂存
-inline constexpr const char* kDeclaring = "2";      // 电子口岸申报中
-inline constexpr const char* kRejected = "100";     // 海关退单
-inline constexpr const char* kStored = "120";       // 海关入库 (logic check passed)
-inline constexpr const char* kReview = "300";       // 人工审核
-inline constexpr const char* kConcluded = "399";    // 海关审结
-inline constexpr const char* kInspection = "500";   // 查验
-inline constexpr const char* kReleased = "800";     // 放行
-inline constexpr const char* kClosed = "899";       // 结关
+inline constexpr const char* kDraft = "1";         // 电子口岸已暂存
+inline constexpr const char* kDeclaring = "2";     // 电子口岸申报中
+inline constexpr const char* kRejected = "100";    // 海关退单
+inline constexpr const char* kStored = "120";      // 海关入库 (logic check passed)
+inline constexpr const char* kReview = "300";      // 人工审核
+inline constexpr const char* kConcluded = "399";   // 海关审结
+inline constexpr const char* kInspection = "500";  // 查验
+inline constexpr const char* kReleased = "800";    // 放行
+inline constexpr const char* kClosed = "899";      // 结关
 }  // namespace status
 
 // Parameters of the rules. Defaults are the regulations in force; [U] marks values that the
@@ -68,7 +68,8 @@ struct RulesConfig {
   // 49号 §2: a single indivisible item over the single limit is cleared at full tax. Customs must
   // confirm that the item is indivisible, so by default such a list waits for an officer (300).
   bool review_single_item_over_limit = true;
-  // Random inspection (查验) share, 0..1, drawn deterministically from the list's guid and the seed.
+  // Random inspection (查验) share, 0..1, drawn deterministically from the list's guid and the
+  // seed.
   Decimal random_inspection_rate = Decimal::FromE5(0);
   uint64_t random_seed = 1;
   // Customs code written into the invtNo of accepted lists when the list's own is not 4 digits.

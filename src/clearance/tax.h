@@ -8,7 +8,8 @@
 //      CT  = TP / (1 - c) * c * 70 %
 //      VAT = (TP + TP / (1 - c) * c) * v * 70 % = TP / (1 - c) * v * 70 %
 //    (the VAT base uses the statutory, unreduced consumption tax; domain-reference 4.2).
-//  * Full general-trade tax (a single indivisible item over the single limit, 财关税〔2018〕49号 §2):
+//  * Full general-trade tax (a single indivisible item over the single limit, 财关税〔2018〕49号
+//  §2):
 //      duty = TP * d;  CT = (TP + duty) / (1 - c) * c;  VAT = (TP + duty + CT) * v.
 //  * Freight and insurance are shared among the lines in proportion to the lines' totalPrice; the
 //    indivisible remainder of 0.00001 units goes to the line with the largest totalPrice (the first

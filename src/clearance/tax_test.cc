@@ -8,7 +8,8 @@ namespace {
 Decimal D(const char* s) { return *Decimal::Parse(s); }
 const Decimal k70 = D("0.7");
 
-TaxLineInput Line(int64_t gnum, const char* total, const char* vat, const char* ct, const char* duty) {
+TaxLineInput Line(int64_t gnum, const char* total, const char* vat, const char* ct,
+                  const char* duty) {
   return TaxLineInput{gnum, "0000000000", D(total), D(vat), D(ct), D(duty)};
 }
 
@@ -42,7 +43,8 @@ TEST(Tax, Example4SingleItemFullGeneralTradeTax) {
 }
 
 TEST(Tax, FullTaxWithConsumptionTaxUsesDutyInItsBase) {
-  // CT = (1000 + 100)/0.85*0.15 = 194.1176 -> 194.12; VAT = (1100 + 194.1176)*0.13 = 168.2353 -> 168.24
+  // CT = (1000 + 100)/0.85*0.15 = 194.1176 -> 194.12; VAT = (1100 + 194.1176)*0.13 = 168.2353 ->
+  // 168.24
   TaxAssessment t = AssessTax({Line(1, "1000", "0.13", "0.15", "0.10")}, D("0"), true, k70);
   EXPECT_EQ(t.customs_tax.ToString(), "100");
   EXPECT_EQ(t.consumption_tax.ToString(), "194.12");
@@ -64,7 +66,8 @@ TEST(Tax, FreightIsSharedInProportionAndAddsUpExactly) {
 }
 
 TEST(Tax, GiftLinesAtZeroTakeNoFreight) {
-  TaxAssessment t = AssessTax({Line(1, "0", "0.13", "0", "0"), Line(2, "50", "0.13", "0", "0")}, D("5"), false, k70);
+  TaxAssessment t = AssessTax({Line(1, "0", "0.13", "0", "0"), Line(2, "50", "0.13", "0", "0")},
+                              D("5"), false, k70);
   EXPECT_EQ(t.lines[0].tax_price.ToString(), "0");
   EXPECT_EQ(t.lines[1].tax_price.ToString(), "55");
 }

@@ -50,7 +50,8 @@ void CheckCommonHead(Checker& c, const H& h, const std::string& p, bool new_only
   c.Expect(IsUpperGuid(h.guid), p + ".guid",
            "must be a 36-character upper-case id such as 4CDE1CFD-EDED-46B1-946C-B8022E42FC94");
   if (new_only) {
-    c.Expect(h.appType == "1", p + ".appType", "must be 1 (新增): a cancellation cannot be changed");
+    c.Expect(h.appType == "1", p + ".appType",
+             "must be 1 (新增): a cancellation cannot be changed");
   } else {
     c.Expect(h.appType == "1" || h.appType == "2" || h.appType == "3", p + ".appType",
              "must be 1 (新增), 2 (变更) or 3 (删除), found '" + h.appType + "'");
@@ -69,7 +70,8 @@ void CheckCny(Checker& c, const std::string& currency, const std::string& path) 
 void CheckIdentity(Checker& c, const std::string& type, const std::string& number,
                    const std::string& p, const char* type_field, const char* number_field) {
   // "限定为身份证，填写1" (XSD buyerIdType/payerIdType); GB 11643-1999 check digit.
-  c.Expect(type == "1", p + "." + type_field, "must be 1 (resident identity card), found '" + type + "'");
+  c.Expect(type == "1", p + "." + type_field,
+           "must be 1 (resident identity card), found '" + type + "'");
   if (type == "1") {
     c.Expect(IsValidResidentId(number), p + "." + number_field,
              "not a valid 18-digit resident ID (GB 11643 check digit or birth date wrong)");
@@ -80,7 +82,8 @@ void CheckEnterprise(Checker& c, const std::string& code, const std::string& pat
   if (code.empty()) return;
   c.Expect(IsValidEnterpriseCode(code), path,
            "must be a 10-character customs code or an 18-character unified social credit code "
-           "with a valid check character, found '" + code + "'");
+           "with a valid check character, found '" +
+               code + "'");
 }
 
 void CheckNonNegative(Checker& c, Decimal d, const std::string& path) {
@@ -122,8 +125,10 @@ void CheckOrder(Checker& c, const Order& o, const RulesConfig& rules) {
   CheckEnterprise(c, h.payCode, p + ".payCode");
   CheckCny(c, h.currency, p + ".currency");
   CheckIdentity(c, h.buyerIdType, h.buyerIdNumber, p, "buyerIdType", "buyerIdNumber");
-  for (auto [d, n] : {std::pair{h.goodsValue, "goodsValue"}, {h.freight, "freight"},
-                      {h.discount, "discount"}, {h.taxTotal, "taxTotal"}}) {
+  for (auto [d, n] : {std::pair{h.goodsValue, "goodsValue"},
+                      {h.freight, "freight"},
+                      {h.discount, "discount"},
+                      {h.taxTotal, "taxTotal"}}) {
     CheckNonNegative(c, d, p + "." + n);
   }
   c.Expect(h.consigneeDistrict.empty() || AllDigits(h.consigneeDistrict, 6),
@@ -143,11 +148,13 @@ void CheckOrder(Checker& c, const Order& o, const RulesConfig& rules) {
     CheckNonNegative(c, l.price, lp + ".price");
     // XSD OrderList.totalPrice: 等于单价乘以数量.
     c.Expect(WithinTolerance(TimesE5(l.price, l.qty), l.totalPrice.e5, rules.line_total_tolerance),
-             lp + ".totalPrice", "must equal price x qty (" + l.price.ToString() + " x " +
-                                     l.qty.ToString() + "), found " + l.totalPrice.ToString());
+             lp + ".totalPrice",
+             "must equal price x qty (" + l.price.ToString() + " x " + l.qty.ToString() +
+                 "), found " + l.totalPrice.ToString());
     sum += l.totalPrice.e5;
   }
-  // XSD goodsValue "商品实际成交价" = the sum of the lines (the official sample: 14000 = 2000 + 12000).
+  // XSD goodsValue "商品实际成交价" = the sum of the lines (the official sample: 14000 = 2000 +
+  // 12000).
   c.Expect(WithinTolerance(sum, h.goodsValue.e5, rules.line_total_tolerance), p + ".goodsValue",
            "must equal the sum of OrderList.totalPrice = " +
                Decimal::FromE5(static_cast<int64_t>(sum)).ToString());
@@ -162,7 +169,8 @@ void CheckPayment(Checker& c, const Payment& pay) {
   CheckIdentity(c, h.payerIdType, h.payerIdNumber, p, "payerIdType", "payerIdNumber");
   c.Expect(h.amountPaid.e5 > 0, p + ".amountPaid", "must be greater than 0");
   CheckCny(c, h.currency, p + ".currency");
-  c.Expect(ParseAppTime(h.payTime).has_value(), p + ".payTime", "must be a real time as yyyyMMddHHmmss");
+  c.Expect(ParseAppTime(h.payTime).has_value(), p + ".payTime",
+           "must be a real time as yyyyMMddHHmmss");
 }
 
 void CheckLogistics(Checker& c, const Logistics& l) {
@@ -186,31 +194,37 @@ void CheckLogisticsStatus(Checker& c, const LogisticsStatus& s) {
            "must be a real time as yyyyMMddHHmmss");
 }
 
-bool IsBonded(const std::string& trade_mode) { return trade_mode == "1210" || trade_mode == "1239"; }
+bool IsBonded(const std::string& trade_mode) {
+  return trade_mode == "1210" || trade_mode == "1239";
+}
 
 void CheckInventory(Checker& c, const Inventory& inv, const RulesConfig& rules) {
   const auto& h = inv.head;
   const std::string p = "InventoryHead";
   CheckCommonHead(c, h, p);
-  for (auto [code, n] : {std::pair{&h.ebpCode, "ebpCode"}, {&h.ebcCode, "ebcCode"},
-                         {&h.logisticsCode, "logisticsCode"}, {&h.agentCode, "agentCode"},
+  for (auto [code, n] : {std::pair{&h.ebpCode, "ebpCode"},
+                         {&h.ebcCode, "ebcCode"},
+                         {&h.logisticsCode, "logisticsCode"},
+                         {&h.agentCode, "agentCode"},
                          {&h.areaCode, "areaCode"}}) {
     CheckEnterprise(c, *code, p + "." + n);
   }
   // XSD assureCode: 只限清单的申报企业、电商企业、物流企业.
-  c.Expect(h.assureCode == h.agentCode || h.assureCode == h.ebcCode ||
-               h.assureCode == h.logisticsCode,
-           p + ".assureCode", "must be the list's agentCode, ebcCode or logisticsCode");
+  c.Expect(
+      h.assureCode == h.agentCode || h.assureCode == h.ebcCode || h.assureCode == h.logisticsCode,
+      p + ".assureCode", "must be the list's agentCode, ebcCode or logisticsCode");
   c.Expect(h.ieFlag == "I", p + ".ieFlag", "must be I (import)");
   c.Expect(ParseDate8(h.declTime).has_value(), p + ".declTime", "must be a real date as yyyyMMdd");
   c.Expect(h.ieDate.empty() || ParseDate8(h.ieDate).has_value(), p + ".ieDate",
            "must be a real date as yyyyMMdd");
-  c.Expect(AllDigits(h.customsCode, 4), p + ".customsCode", "must be a 4-digit customs code (JGS/T 18)");
+  c.Expect(AllDigits(h.customsCode, 4), p + ".customsCode",
+           "must be a 4-digit customs code (JGS/T 18)");
   c.Expect(AllDigits(h.portCode, 4), p + ".portCode", "must be a 4-digit customs code (JGS/T 18)");
   CheckIdentity(c, h.buyerIdType, h.buyerIdNumber, p, "buyerIdType", "buyerIdNumber");
   // XSD tradeMode: 直购进口 9610, 保税进口 1210 (1239 in practice, domain-reference 5.1).
   const bool bonded = IsBonded(h.tradeMode);
-  c.Expect(h.tradeMode == "9610" || bonded, p + ".tradeMode", "must be 9610, 1210 or 1239 for a retail import");
+  c.Expect(h.tradeMode == "9610" || bonded, p + ".tradeMode",
+           "must be 9610, 1210 or 1239 for a retail import");
   if (h.tradeMode == "9610") {
     // XSD trafNo/voyageNo/billNo: 直购进口必填.
     c.Expect(!h.trafNo.empty(), p + ".trafNo", "is required for direct import (9610)");
@@ -239,11 +253,13 @@ void CheckInventory(Checker& c, const Inventory& inv, const RulesConfig& rules) 
     c.Expect(l.qty1.e5 > 0, lp + ".qty1", "must be greater than 0");
     c.Expect(l.unit2.empty() == !l.qty2.has_value(), lp + ".qty2",
              "qty2 and unit2 go together: give both or neither");
-    if (bonded) c.Expect(!l.itemRecordNo.empty(), lp + ".itemRecordNo", "is required for bonded import");
+    if (bonded)
+      c.Expect(!l.itemRecordNo.empty(), lp + ".itemRecordNo", "is required for bonded import");
     CheckNonNegative(c, l.price, lp + ".price");
     c.Expect(WithinTolerance(TimesE5(l.price, l.qty), l.totalPrice.e5, rules.line_total_tolerance),
-             lp + ".totalPrice", "must equal price x qty (" + l.price.ToString() + " x " +
-                                     l.qty.ToString() + "), found " + l.totalPrice.ToString());
+             lp + ".totalPrice",
+             "must equal price x qty (" + l.price.ToString() + " x " + l.qty.ToString() +
+                 "), found " + l.totalPrice.ToString());
   }
 }
 
@@ -264,7 +280,8 @@ void CheckRefund(Checker& c, const InvtRefund& r) {
     const auto& l = r.lists[i];
     const std::string lp = "InvtRefundList[" + std::to_string(i + 1) + "]";
     if (!seen.insert(l.gnum).second) {
-      c.Add(c.codes().duplicate_gnum, "InvtRefundList: gnum " + std::to_string(l.gnum) + " appears twice");
+      c.Add(c.codes().duplicate_gnum,
+            "InvtRefundList: gnum " + std::to_string(l.gnum) + " appears twice");
     }
     c.Expect(l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
   }
@@ -316,24 +333,41 @@ std::vector<Finding> ValidateRecord(const Record& record, const RulesConfig& rul
 }
 
 const CodeSet& CodesFor(MessageType t) {
-  //                         invalid    duplicate  stale      not_found  state      unauth     dup gnum
-  static const CodeSet kOrder{"-301008", "-301010", "-301014", "-301009", "-301011", kWrongRole, "-301002"};
-  static const CodeSet kPay{"-401009", "-401007", "-401012", "-401006", "-401008", kWrongRole, "-401009"};
-  static const CodeSet kWaybill{"-504011", "-504015", "-504011", "-504014", "-504016", kWrongRole, "-504011"};
-  static const CodeSet kStatus{"-505011", "-505012", "-505016", "-505014", "-505014", kWrongRole, "-505011"};
-  static const CodeSet kInvt{"-621001", "-621004", "-621055", "-621011", "-621012", "-621016", "-621027"};
-  static const CodeSet kCancel{"-623001", "-623009", "-623001", "-623003", "-623005", "-623026", "-623001"};
-  static const CodeSet kRefund{"-625001", "-625022", "-625001", "-625004", "-625022", "-625021", "-625001"};
-  static const CodeSet kDelivery{"-800001", "-800003", "-800005", "-800001", "-800001", kWrongRole, "-800001"};
+  //                         invalid    duplicate  stale      not_found  state      unauth     dup
+  //                         gnum
+  static const CodeSet kOrder{"-301008", "-301010",  "-301014", "-301009",
+                              "-301011", kWrongRole, "-301002"};
+  static const CodeSet kPay{"-401009", "-401007",  "-401012", "-401006",
+                            "-401008", kWrongRole, "-401009"};
+  static const CodeSet kWaybill{"-504011", "-504015",  "-504011", "-504014",
+                                "-504016", kWrongRole, "-504011"};
+  static const CodeSet kStatus{"-505011", "-505012",  "-505016", "-505014",
+                               "-505014", kWrongRole, "-505011"};
+  static const CodeSet kInvt{"-621001", "-621004", "-621055", "-621011",
+                             "-621012", "-621016", "-621027"};
+  static const CodeSet kCancel{"-623001", "-623009", "-623001", "-623003",
+                               "-623005", "-623026", "-623001"};
+  static const CodeSet kRefund{"-625001", "-625022", "-625001", "-625004",
+                               "-625022", "-625021", "-625001"};
+  static const CodeSet kDelivery{"-800001", "-800003",  "-800005", "-800001",
+                                 "-800001", kWrongRole, "-800001"};
   switch (t) {
-    case MessageType::kCEB311: return kOrder;
-    case MessageType::kCEB411: return kPay;
-    case MessageType::kCEB511: return kWaybill;
-    case MessageType::kCEB513: return kStatus;
-    case MessageType::kCEB621: return kInvt;
-    case MessageType::kCEB623: return kCancel;
-    case MessageType::kCEB625: return kRefund;
-    default: return kDelivery;
+    case MessageType::kCEB311:
+      return kOrder;
+    case MessageType::kCEB411:
+      return kPay;
+    case MessageType::kCEB511:
+      return kWaybill;
+    case MessageType::kCEB513:
+      return kStatus;
+    case MessageType::kCEB621:
+      return kInvt;
+    case MessageType::kCEB623:
+      return kCancel;
+    case MessageType::kCEB625:
+      return kRefund;
+    default:
+      return kDelivery;
   }
 }
 

@@ -1,10 +1,9 @@
 #include "codec/codec.h"
 
-#include <pugixml.hpp>
-
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <pugixml.hpp>
 #include <type_traits>
 
 namespace kuajing::codec {
@@ -50,7 +49,10 @@ constexpr bool kHasLines = !std::is_same_v<typename Layout<R>::Line, NoLine>;
 
 template <typename R>
 auto& HeadOf(R& r) {
-  if constexpr (kWrapped<R>) return r.head; else return r;
+  if constexpr (kWrapped<R>)
+    return r.head;
+  else
+    return r;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,8 +207,8 @@ void AssignDecimal(const FieldSpec& f, std::string_view text, D& m, const FieldP
   if (auto d = Decimal::Parse(text, &why)) {
     m = *d;
   } else {
-    errs.Add(path, "not a valid N19,5 number (" + why + "): '" +
-                       std::string(text.substr(0, 40)) + "'");
+    errs.Add(path,
+             "not a valid N19,5 number (" + why + "): '" + std::string(text.substr(0, 40)) + "'");
   }
 }
 
@@ -248,7 +250,8 @@ void ReadEntity(pugi::xml_node node, E& e, const std::string& path, ErrorSink& e
   auto comes_later = [&](pugi::xml_node c) {
     if (!ns.InCeb(c)) return false;
     std::string_view local = LocalName(c);
-    return std::find(names.begin() + static_cast<std::ptrdiff_t>(index) + 1, names.end(), local) != names.end();
+    return std::find(names.begin() + static_cast<std::ptrdiff_t>(index) + 1, names.end(), local) !=
+           names.end();
   };
   pugi::xml_node child = FirstElement(node);
   VisitFields(e, [&](const FieldSpec& f, auto& member) {
@@ -270,7 +273,8 @@ void ReadEntity(pugi::xml_node node, E& e, const std::string& path, ErrorSink& e
       const FieldPath fpath{path, f.name};
       if constexpr (std::is_same_v<M, std::string>) {
         AssignText(f, text, member, fpath, errs);
-      } else if constexpr (std::is_same_v<M, Decimal> || std::is_same_v<M, std::optional<Decimal>>) {
+      } else if constexpr (std::is_same_v<M, Decimal> ||
+                           std::is_same_v<M, std::optional<Decimal>>) {
         AssignDecimal(f, text, member, fpath, errs);
       } else {
         AssignInt(f, text, member, fpath, errs);
@@ -302,7 +306,8 @@ R ReadRecord(pugi::xml_node node, const std::string& path, const DecodeOptions& 
       errs.Add(head_path, "required element is missing");
     }
     if constexpr (kHasLines<R>) {
-      const int max_lines = std::is_same_v<R, Delivery> ? limits.max_delivery_lines : limits.max_lines;
+      const int max_lines =
+          std::is_same_v<R, Delivery> ? limits.max_delivery_lines : limits.max_lines;
       int n = 0;
       for (; child && ns.IsCeb(child, L::Line::kName); child = NextElement(child)) {
         if (++n > max_lines) {
@@ -335,25 +340,44 @@ struct MessageShape {
 
 MessageShape ShapeOf(MessageType t) {
   switch (t) {
-    case MessageType::kCEB311: return {"Order", true, 0};
-    case MessageType::kCEB312: return {"OrderReturn", false, 0};
-    case MessageType::kCEB411: return {"Payment", true, 0};
-    case MessageType::kCEB412: return {"PaymentReturn", false, 0};
-    case MessageType::kCEB511: return {"Logistics", true, 0};
-    case MessageType::kCEB512: return {"LogisticsReturn", false, 0};
-    case MessageType::kCEB513: return {"LogisticsStatus", true, 0};
-    case MessageType::kCEB514: return {"LogisticsStatusReturn", false, 0};
-    case MessageType::kCEB621: return {"Inventory", true, 0};
-    case MessageType::kCEB622: return {"InventoryReturn", false, 0};
-    case MessageType::kCEB623: return {"InvtCancel", true, 0};
-    case MessageType::kCEB624: return {"InvtCancelReturn", false, 0};
-    case MessageType::kCEB625: return {"InvtRefund", true, 0};
-    case MessageType::kCEB626: return {"InvtRefundReturn", false, 0};
-    case MessageType::kCEB711: return {"Delivery", true, 1};  // Delivery maxOccurs=1
-    case MessageType::kCEB712: return {"DeliveryReturn", false, 0};
-    case MessageType::kCEB816: return {"Tax", false, 0};
-    case MessageType::kCEB818: return {"Tax", false, 0};
-    case MessageType::kCEB900: return {"MessageReturn", false, 1};
+    case MessageType::kCEB311:
+      return {"Order", true, 0};
+    case MessageType::kCEB312:
+      return {"OrderReturn", false, 0};
+    case MessageType::kCEB411:
+      return {"Payment", true, 0};
+    case MessageType::kCEB412:
+      return {"PaymentReturn", false, 0};
+    case MessageType::kCEB511:
+      return {"Logistics", true, 0};
+    case MessageType::kCEB512:
+      return {"LogisticsReturn", false, 0};
+    case MessageType::kCEB513:
+      return {"LogisticsStatus", true, 0};
+    case MessageType::kCEB514:
+      return {"LogisticsStatusReturn", false, 0};
+    case MessageType::kCEB621:
+      return {"Inventory", true, 0};
+    case MessageType::kCEB622:
+      return {"InventoryReturn", false, 0};
+    case MessageType::kCEB623:
+      return {"InvtCancel", true, 0};
+    case MessageType::kCEB624:
+      return {"InvtCancelReturn", false, 0};
+    case MessageType::kCEB625:
+      return {"InvtRefund", true, 0};
+    case MessageType::kCEB626:
+      return {"InvtRefundReturn", false, 0};
+    case MessageType::kCEB711:
+      return {"Delivery", true, 1};  // Delivery maxOccurs=1
+    case MessageType::kCEB712:
+      return {"DeliveryReturn", false, 0};
+    case MessageType::kCEB816:
+      return {"Tax", false, 0};
+    case MessageType::kCEB818:
+      return {"Tax", false, 0};
+    case MessageType::kCEB900:
+      return {"MessageReturn", false, 1};
   }
   return {"", false, 0};
 }
@@ -376,25 +400,44 @@ void ReadRecords(MessageType t, pugi::xml_node& cursor, int max_records, const D
                  DecodedMessage& out) {
   const char* e = ShapeOf(t).record_element;
   switch (t) {
-    case MessageType::kCEB311: return ReadAll<Order>(cursor, e, max_records, l, out);
-    case MessageType::kCEB312: return ReadAll<OrderReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB411: return ReadAll<Payment>(cursor, e, max_records, l, out);
-    case MessageType::kCEB412: return ReadAll<PaymentReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB511: return ReadAll<Logistics>(cursor, e, max_records, l, out);
-    case MessageType::kCEB512: return ReadAll<LogisticsReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB513: return ReadAll<LogisticsStatus>(cursor, e, max_records, l, out);
-    case MessageType::kCEB514: return ReadAll<LogisticsStatusReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB621: return ReadAll<Inventory>(cursor, e, max_records, l, out);
-    case MessageType::kCEB622: return ReadAll<InventoryReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB623: return ReadAll<InvtCancel>(cursor, e, max_records, l, out);
-    case MessageType::kCEB624: return ReadAll<InvtCancelReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB625: return ReadAll<InvtRefund>(cursor, e, max_records, l, out);
-    case MessageType::kCEB626: return ReadAll<InvtRefundReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB711: return ReadAll<Delivery>(cursor, e, max_records, l, out);
-    case MessageType::kCEB712: return ReadAll<DeliveryReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB816: return ReadAll<Tax>(cursor, e, max_records, l, out);
-    case MessageType::kCEB818: return ReadAll<TaxStatus>(cursor, e, max_records, l, out);
-    case MessageType::kCEB900: return ReadAll<MessageReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB311:
+      return ReadAll<Order>(cursor, e, max_records, l, out);
+    case MessageType::kCEB312:
+      return ReadAll<OrderReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB411:
+      return ReadAll<Payment>(cursor, e, max_records, l, out);
+    case MessageType::kCEB412:
+      return ReadAll<PaymentReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB511:
+      return ReadAll<Logistics>(cursor, e, max_records, l, out);
+    case MessageType::kCEB512:
+      return ReadAll<LogisticsReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB513:
+      return ReadAll<LogisticsStatus>(cursor, e, max_records, l, out);
+    case MessageType::kCEB514:
+      return ReadAll<LogisticsStatusReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB621:
+      return ReadAll<Inventory>(cursor, e, max_records, l, out);
+    case MessageType::kCEB622:
+      return ReadAll<InventoryReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB623:
+      return ReadAll<InvtCancel>(cursor, e, max_records, l, out);
+    case MessageType::kCEB624:
+      return ReadAll<InvtCancelReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB625:
+      return ReadAll<InvtRefund>(cursor, e, max_records, l, out);
+    case MessageType::kCEB626:
+      return ReadAll<InvtRefundReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB711:
+      return ReadAll<Delivery>(cursor, e, max_records, l, out);
+    case MessageType::kCEB712:
+      return ReadAll<DeliveryReturn>(cursor, e, max_records, l, out);
+    case MessageType::kCEB816:
+      return ReadAll<Tax>(cursor, e, max_records, l, out);
+    case MessageType::kCEB818:
+      return ReadAll<TaxStatus>(cursor, e, max_records, l, out);
+    case MessageType::kCEB900:
+      return ReadAll<MessageReturn>(cursor, e, max_records, l, out);
   }
 }
 
@@ -431,7 +474,8 @@ std::string_view DeclaredEncoding(std::string_view bytes) {
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   }
   return true;
@@ -460,11 +504,21 @@ bool IsValidUtf8(std::string_view s) {
     auto c = static_cast<unsigned char>(s[i]);
     int extra;
     uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { extra = 1; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { extra = 2; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { extra = 3; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + static_cast<size_t>(extra) >= s.size()) return false;
     for (int k = 1; k <= extra; ++k) {
       auto cc = static_cast<unsigned char>(s[i + k]);
@@ -493,11 +547,12 @@ DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits) {
                           std::string(enc.substr(0, 40)) + "'; send the message in UTF-8");
   }
   if (!IsValidUtf8(bytes)) {
-    return Fail("-1", "[Code:0001;Desc:报文格式错误] the message is not valid UTF-8; send it in UTF-8");
+    return Fail("-1",
+                "[Code:0001;Desc:报文格式错误] the message is not valid UTF-8; send it in UTF-8");
   }
   pugi::xml_document doc;
-  pugi::xml_parse_result pr = doc.load_buffer(bytes.data(), bytes.size(),
-                                              pugi::parse_default, pugi::encoding_utf8);
+  pugi::xml_parse_result pr =
+      doc.load_buffer(bytes.data(), bytes.size(), pugi::parse_default, pugi::encoding_utf8);
   if (!pr) {
     return Fail("-1", std::string("[Code:0001;Desc:报文格式错误] not well-formed XML at byte ") +
                           std::to_string(pr.offset) + ": " + pr.description());
@@ -507,22 +562,27 @@ DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits) {
   std::optional<MessageType> type = MessageTypeFromRoot(root_name);
   std::string guid = root.attribute("guid").value();
   if (!type) {
-    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] unknown message type '" +
-                          root_name.substr(0, 60) + "': expected an import message such as CEB621Message",
+    return Fail("-2",
+                "[Code:0002;Desc:数据包不能通过schema验证] unknown message type '" +
+                    root_name.substr(0, 60) + "': expected an import message such as CEB621Message",
                 "Unknown", guid);
   }
   if (NamespaceOf(root) != kCebNamespace) {
-    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] root element " + root_name +
-                          " is not in the namespace " + std::string(kCebNamespace),
+    return Fail("-2",
+                "[Code:0002;Desc:数据包不能通过schema验证] root element " + root_name +
+                    " is not in the namespace " + std::string(kCebNamespace),
                 root_name, guid);
   }
   if (HasForbiddenControl(guid) || HasForbiddenControl(root.attribute("version").value())) {
-    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] attribute " + root_name +
-                          "@guid or @version contains a control character", root_name);
+    return Fail("-2",
+                "[Code:0002;Desc:数据包不能通过schema验证] attribute " + root_name +
+                    "@guid or @version contains a control character",
+                root_name);
   }
   if (Utf8Length(guid) != 36) {
-    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] attribute " + root_name +
-                          "@guid must be 36 characters, found " + std::to_string(Utf8Length(guid)),
+    return Fail("-2",
+                "[Code:0002;Desc:数据包不能通过schema验证] attribute " + root_name +
+                    "@guid must be 36 characters, found " + std::to_string(Utf8Length(guid)),
                 root_name, guid.substr(0, 36));
   }
   DecodedMessage out;
@@ -530,8 +590,9 @@ DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits) {
   out.message.guid = guid;
   std::string_view version = root.attribute("version").value();
   if (version.empty() || version.size() > 10) {
-    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] attribute " + root_name +
-                          "@version is required (1 to 10 characters, normally 1.0)",
+    return Fail("-2",
+                "[Code:0002;Desc:数据包不能通过schema验证] attribute " + root_name +
+                    "@version is required (1 to 10 characters, normally 1.0)",
                 root_name, guid);
   }
   out.message.version = version;
@@ -541,14 +602,16 @@ DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits) {
   pugi::xml_node cursor = FirstElement(root);
   ReadRecords(*type, cursor, max_records, limits, out);
   if (out.message.records.empty()) {
-    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] " + root_name + " holds no " +
-                          shape.record_element + " element",
+    return Fail("-2",
+                "[Code:0002;Desc:数据包不能通过schema验证] " + root_name + " holds no " +
+                    shape.record_element + " element",
                 root_name, guid);
   }
   if (cursor && IsCeb(cursor, shape.record_element)) {
-    return Fail("-2", "[Code:0002;Desc:数据包不能通过schema验证] " + root_name + " holds more than " +
-                          std::to_string(max_records) + " " + shape.record_element +
-                          " elements (the schema's maxOccurs): split it into several messages",
+    return Fail("-2",
+                "[Code:0002;Desc:数据包不能通过schema验证] " + root_name + " holds more than " +
+                    std::to_string(max_records) + " " + shape.record_element +
+                    " elements (the schema's maxOccurs): split it into several messages",
                 root_name, guid);
   }
   auto schema_error = [&](const std::string& what) {
@@ -596,11 +659,21 @@ DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits) {
 void AppendEscaped(std::string& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\r': out += "&#13;"; break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
       default:
         // XML 1.0 forbids the other C0 control characters even as references: they are dropped.
         if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n') out.push_back(c);

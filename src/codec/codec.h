@@ -26,8 +26,8 @@ namespace kuajing::codec {
 inline constexpr std::string_view kCebNamespace = "http://www.chinaport.gov.cn/ceb";
 inline constexpr std::string_view kDsNamespace = "http://www.w3.org/2000/09/xmldsig#";
 
-// How to read: limits on untrusted input. The record and line limits are the schema's maxOccurs; the byte and
-// delivery-line limits are kuajing's own (the schema leaves them unbounded).
+// How to read: limits on untrusted input. The record and line limits are the schema's maxOccurs;
+// the byte and delivery-line limits are kuajing's own (the schema leaves them unbounded).
 struct DecodeOptions {
   size_t max_message_bytes = 8 << 20;  // 100 inventories of 99 lines fit in about 4 MiB
   int max_records = 100;               // maxOccurs of Order, Payment, Inventory, ...
@@ -55,9 +55,9 @@ struct DecodedMessage {
 // namespace, missing parts, too many records).
 struct DecodeFailure {
   std::string status;
-  std::string info;           // what is wrong and what to do, for the declarant
-  std::string root_name;      // e.g. "CEB621Message", or "Unknown"
-  std::string message_guid;   // the root guid attribute if it could be read
+  std::string info;          // what is wrong and what to do, for the declarant
+  std::string root_name;     // e.g. "CEB621Message", or "Unknown"
+  std::string message_guid;  // the root guid attribute if it could be read
 };
 
 using DecodeResult = std::variant<DecodedMessage, DecodeFailure>;

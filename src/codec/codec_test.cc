@@ -66,10 +66,12 @@ TEST(Codec, ReadsByNamespaceNotByPrefix) {
   other = std::regex_replace(other, std::regex("xmlns:ceb="), "xmlns:x=");
   EXPECT_EQ(Ok(Decode(other)).message, reference);
   // A field in another namespace is not the standard's field.
-  std::string foreign = std::regex_replace(xml, std::regex("<ceb:payerName>"), "<f:payerName xmlns:f=\"urn:other\">");
+  std::string foreign =
+      std::regex_replace(xml, std::regex("<ceb:payerName>"), "<f:payerName xmlns:f=\"urn:other\">");
   foreign = std::regex_replace(foreign, std::regex("</ceb:payerName>"), "</f:payerName>");
   EXPECT_EQ(AllErrors(Ok(Decode(foreign))),
-            "Payment[1].PaymentHead.payerName: unexpected element (unknown, repeated or out of schema order)\n"
+            "Payment[1].PaymentHead.payerName: unexpected element (unknown, repeated or out of "
+            "schema order)\n"
             "Payment[1].PaymentHead.payerName: required element is missing\n");
 }
 
@@ -81,7 +83,8 @@ TEST(Codec, HoldsTheSchemasRecordAndLineLimits) {
     specs.push_back(s);
   }
   // 101 orders in one message: one over maxOccurs.
-  EXPECT_NE(Failed(Decode(app::MakeBatch(specs).orders)).info.find("more than 100 Order elements"), std::string::npos);
+  EXPECT_NE(Failed(Decode(app::MakeBatch(specs).orders)).info.find("more than 100 Order elements"),
+            std::string::npos);
   specs.pop_back();
   EXPECT_EQ(Ok(Decode(app::MakeBatch(specs).orders)).message.records.size(), 100u);
   // 99 lines are allowed, 100 are not.
@@ -89,7 +92,8 @@ TEST(Codec, HoldsTheSchemasRecordAndLineLimits) {
   big.items.assign(99, big.items[0]);
   EXPECT_EQ(FirstError(Ok(Decode(app::MakeClearance(big).inventory))), "");
   big.items.push_back(big.items[0]);
-  EXPECT_NE(FirstError(Ok(Decode(app::MakeClearance(big).inventory))).find("more than 99 lines"), std::string::npos);
+  EXPECT_NE(FirstError(Ok(Decode(app::MakeClearance(big).inventory))).find("more than 99 lines"),
+            std::string::npos);
   // The byte limit.
   DecodeOptions small;
   small.max_message_bytes = 100;
@@ -103,30 +107,41 @@ TEST(Codec, NamesTheFieldAndTheRule) {
   };
   EXPECT_EQ(swap("<ceb:packNo>1</ceb:packNo>", "<ceb:packNo>one</ceb:packNo>"),
             "Logistics[1].LogisticsHead.packNo: not a valid integer: 'one'");
-  EXPECT_EQ(swap("<ceb:weight>1.2</ceb:weight>", "<ceb:weight>1.2.3</ceb:weight>"),
-            "Logistics[1].LogisticsHead.weight: not a valid N19,5 number (two decimal points): '1.2.3'");
+  EXPECT_EQ(
+      swap("<ceb:weight>1.2</ceb:weight>", "<ceb:weight>1.2.3</ceb:weight>"),
+      "Logistics[1].LogisticsHead.weight: not a valid N19,5 number (two decimal points): '1.2.3'");
   EXPECT_EQ(swap("<ceb:consignee>", "<ceb:consignee>\x10"),
-            "Logistics[1].LogisticsHead.consignee: contains a control character, which XML does not allow");
+            "Logistics[1].LogisticsHead.consignee: contains a control character, which XML does "
+            "not allow");
   EXPECT_EQ(swap("<ceb:currency>142</ceb:currency>", "<ceb:currency>1420</ceb:currency>"),
             "Logistics[1].LogisticsHead.currency: must be exactly 3 characters (4)");
   // Out of schema order: currency moved before logisticsCode.
-  EXPECT_NE(swap("<ceb:currency>142</ceb:currency>", "").find("currency: required element is missing"), std::string::npos);
-  const DecodedMessage twice = Ok(Decode(std::regex_replace(
-      xml, std::regex("<ceb:packNo>1</ceb:packNo>"), "<ceb:packNo>1</ceb:packNo><ceb:packNo>1</ceb:packNo>")));
+  EXPECT_NE(
+      swap("<ceb:currency>142</ceb:currency>", "").find("currency: required element is missing"),
+      std::string::npos);
+  const DecodedMessage twice =
+      Ok(Decode(std::regex_replace(xml, std::regex("<ceb:packNo>1</ceb:packNo>"),
+                                   "<ceb:packNo>1</ceb:packNo><ceb:packNo>1</ceb:packNo>")));
   ASSERT_FALSE(twice.errors[0].empty());
   EXPECT_EQ(twice.errors[0].back().path, "Logistics[1].LogisticsHead.packNo");
-  EXPECT_EQ(twice.errors[0].back().reason, "unexpected element (unknown, repeated or out of schema order)");
+  EXPECT_EQ(twice.errors[0].back().reason,
+            "unexpected element (unknown, repeated or out of schema order)");
 }
 
 TEST(Codec, RejectsWhatIsNotAMessage) {
   EXPECT_EQ(Failed(Decode("")).status, "-1");
   EXPECT_EQ(Failed(Decode("<a>")).status, "-1");
-  EXPECT_EQ(Failed(Decode("<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
-                          "<ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\" guid=\"x\" version=\"1.0\">&e;</ceb:CEB311Message>"))
-                .status,
-            "-2");  // external entities are never fetched; the bad guid stops it
-  EXPECT_NE(Failed(Decode("<ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\" guid=\"short\" version=\"1.0\"/>"))
-                .info.find("@guid must be 36 characters"), std::string::npos);
+  EXPECT_EQ(
+      Failed(
+          Decode("<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+                 "<ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\" guid=\"x\" "
+                 "version=\"1.0\">&e;</ceb:CEB311Message>"))
+          .status,
+      "-2");  // external entities are never fetched; the bad guid stops it
+  EXPECT_NE(Failed(Decode("<ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\" "
+                          "guid=\"short\" version=\"1.0\"/>"))
+                .info.find("@guid must be 36 characters"),
+            std::string::npos);
   std::string bad_utf8 = "<a>\xC3\x28</a>";
   EXPECT_NE(Failed(Decode(bad_utf8)).info.find("not valid UTF-8"), std::string::npos);
   EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));  // a surrogate
@@ -139,16 +154,21 @@ TEST(Codec, EveryReceiptKindIsSchemaValid) {
   std::vector<std::pair<MessageType, Record>> receipts;
   for (const std::string* xml : {&m.order, &m.payment, &m.waybill, &m.inventory}) {
     const DecodedMessage d = Ok(Decode(*xml));
-    receipts.emplace_back(ReceiptTypeOf(d.message.type),
-                          clearance::MakeReceipt(d.message.records[0], "-621003", "理由 <&> \x01 reason", 1718069415000,
-                                                 "B20240611000000001", "49002024I000000001"));
+    receipts.emplace_back(
+        ReceiptTypeOf(d.message.type),
+        clearance::MakeReceipt(d.message.records[0], "-621003", "理由 <&> \x01 reason",
+                               1718069415000, "B20240611000000001", "49002024I000000001"));
   }
   const Inventory inv = std::get<Inventory>(Ok(Decode(m.inventory)).message.records[0]);
   clearance::TaxAssessment t;
-  for (const auto& l : inv.lists) t.lines.push_back({l.gnum, l.gcode, l.totalPrice, Decimal{}, Decimal{}, Decimal{}});
-  receipts.emplace_back(MessageType::kCEB816, clearance::MakeTaxBill(inv, t, "49002024I000000001", "49002024I000000001_0", 0));
-  receipts.emplace_back(MessageType::kCEB818, clearance::MakeTaxStatus(inv, "49002024I000000001", "x_0", "3", 0));
-  receipts.emplace_back(MessageType::kCEB900, clearance::MakeFormatReceipt("", "-1", "bad", "Unknown", "<a", 0));
+  for (const auto& l : inv.lists)
+    t.lines.push_back({l.gnum, l.gcode, l.totalPrice, Decimal{}, Decimal{}, Decimal{}});
+  receipts.emplace_back(MessageType::kCEB816, clearance::MakeTaxBill(inv, t, "49002024I000000001",
+                                                                     "49002024I000000001_0", 0));
+  receipts.emplace_back(MessageType::kCEB818,
+                        clearance::MakeTaxStatus(inv, "49002024I000000001", "x_0", "3", 0));
+  receipts.emplace_back(MessageType::kCEB900,
+                        clearance::MakeFormatReceipt("", "-1", "bad", "Unknown", "<a", 0));
   for (auto& [type, record] : receipts) {
     Message msg;
     msg.type = type;

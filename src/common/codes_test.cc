@@ -46,7 +46,9 @@ TEST(CivilTime, ParsesAndFormatsChinaStandardTime) {
 }
 
 TEST(Csv, ReadsQuotedFieldsAndRejectsRaggedRows) {
-  auto t = ParseCsv("\xEF\xBB\xBF" "a,b,c\n1,\"x, \"\"y\"\"\",3\r\n\n4,\"multi\nline\",6\n");
+  auto t = ParseCsv(
+      "\xEF\xBB\xBF"
+      "a,b,c\n1,\"x, \"\"y\"\"\",3\r\n\n4,\"multi\nline\",6\n");
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(t->header, (std::vector<std::string>{"a", "b", "c"}));
   ASSERT_EQ(t->rows.size(), 2u);

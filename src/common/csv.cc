@@ -55,8 +55,9 @@ StatusOr<CsvTable> ParseCsv(std::string_view text) {
       field_started = true;
     }
   }
-  if (quoted) return InvalidArgument("unterminated quote in the row starting at line " +
-                                     std::to_string(row_line));
+  if (quoted)
+    return InvalidArgument("unterminated quote in the row starting at line " +
+                           std::to_string(row_line));
   if (!field.empty() || !row.empty()) end_row();
   if (lines.empty()) return InvalidArgument("empty file: a header line is required");
   CsvTable t;

@@ -35,8 +35,14 @@ struct Decimal {
 
   constexpr Decimal operator+(Decimal o) const { return {e5 + o.e5}; }
   constexpr Decimal operator-(Decimal o) const { return {e5 - o.e5}; }
-  constexpr Decimal& operator+=(Decimal o) { e5 += o.e5; return *this; }
-  constexpr Decimal& operator-=(Decimal o) { e5 -= o.e5; return *this; }
+  constexpr Decimal& operator+=(Decimal o) {
+    e5 += o.e5;
+    return *this;
+  }
+  constexpr Decimal& operator-=(Decimal o) {
+    e5 -= o.e5;
+    return *this;
+  }
   constexpr auto operator<=>(const Decimal&) const = default;
 };
 

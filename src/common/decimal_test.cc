@@ -48,7 +48,7 @@ TEST(Decimal, RoundsHalfUpToTheFen) {
   EXPECT_EQ(RoundHalfUpToFenE5(12500, 1), 13000);    // 0.125 -> 0.13 (half up)
   EXPECT_EQ(RoundHalfUpToFenE5(12499, 1), 12000);
   EXPECT_EQ(RoundHalfUpToFenE5(1, 3), 0);
-  EXPECT_EQ(RoundHalfUpToFenE5(1000, 3), 0);   // 0.00333.. -> 0.00
+  EXPECT_EQ(RoundHalfUpToFenE5(1000, 3), 0);     // 0.00333.. -> 0.00
   EXPECT_EQ(RoundHalfUpToFenE5(1500, 1), 2000);  // 0.015 -> 0.02
 }
 

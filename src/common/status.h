@@ -1,9 +1,9 @@
 // Status and StatusOr: the one error vocabulary of kuajing.
 //
-// Expected failures (bad input from an enterprise, a duplicate, a database that is down) are values,
-// not exceptions. A Status carries a canonical code that tells the caller what to do, and a message
-// in sentences. Business rejections that go back to a declarant as a receipt are not Statuses: they
-// are receipts with the standard's negative returnStatus (see clearance/).
+// Expected failures (bad input from an enterprise, a duplicate, a database that is down) are
+// values, not exceptions. A Status carries a canonical code that tells the caller what to do, and a
+// message in sentences. Business rejections that go back to a declarant as a receipt are not
+// Statuses: they are receipts with the standard's negative returnStatus (see clearance/).
 //
 // Thread safety: values; safe to copy between threads.
 #pragma once
@@ -47,12 +47,18 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
-inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
-inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+inline Status Unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
 inline Status ResourceExhausted(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
 }
@@ -64,7 +70,7 @@ inline Status FailedPrecondition(std::string m) {
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design, like absl
+  StatusOr(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design, like absl
   StatusOr(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "StatusOr built from an OK status");
   }
@@ -86,9 +92,9 @@ class [[nodiscard]] StatusOr {
   std::variant<T, Status> v_;
 };
 
-#define KJ_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    ::kuajing::Status kj_status_ = (expr); \
+#define KJ_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::kuajing::Status kj_status_ = (expr);   \
     if (!kj_status_.ok()) return kj_status_; \
   } while (0)
 

@@ -24,9 +24,14 @@ std::optional<MessageType> MessageTypeFromRoot(std::string_view root) {
 
 bool IsDeclaration(MessageType t) {
   switch (t) {
-    case MessageType::kCEB311: case MessageType::kCEB411: case MessageType::kCEB511:
-    case MessageType::kCEB513: case MessageType::kCEB621: case MessageType::kCEB623:
-    case MessageType::kCEB625: case MessageType::kCEB711:
+    case MessageType::kCEB311:
+    case MessageType::kCEB411:
+    case MessageType::kCEB511:
+    case MessageType::kCEB513:
+    case MessageType::kCEB621:
+    case MessageType::kCEB623:
+    case MessageType::kCEB625:
+    case MessageType::kCEB711:
       return true;
     default:
       return false;

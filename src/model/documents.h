@@ -17,17 +17,25 @@
 namespace kuajing::model {
 
 enum class MessageType : uint8_t {
-  kCEB311, kCEB312,  // order and its receipt
-  kCEB411, kCEB412,  // payment
-  kCEB511, kCEB512,  // waybill (logistics)
-  kCEB513, kCEB514,  // waybill status
-  kCEB621, kCEB622,  // inventory list
-  kCEB623, kCEB624,  // inventory cancellation
-  kCEB625, kCEB626,  // return (refund)
-  kCEB711, kCEB712,  // warehouse entry detail (delivery)
-  kCEB816,           // electronic tax bill
-  kCEB818,           // tax bill status
-  kCEB900,           // format-check receipt
+  kCEB311,
+  kCEB312,  // order and its receipt
+  kCEB411,
+  kCEB412,  // payment
+  kCEB511,
+  kCEB512,  // waybill (logistics)
+  kCEB513,
+  kCEB514,  // waybill status
+  kCEB621,
+  kCEB622,  // inventory list
+  kCEB623,
+  kCEB624,  // inventory cancellation
+  kCEB625,
+  kCEB626,  // return (refund)
+  kCEB711,
+  kCEB712,  // warehouse entry detail (delivery)
+  kCEB816,  // electronic tax bill
+  kCEB818,  // tax bill status
+  kCEB900,  // format-check receipt
 };
 inline constexpr int kMessageTypeCount = 19;
 

@@ -26,8 +26,9 @@ StatusOr<Decimal> ParseRate(const char* file, size_t row, const char* column,
                             const std::string& text) {
   auto d = Decimal::Parse(text);
   if (!d || d->e5 < 0 || d->e5 >= Decimal::kScale) {
-    return RowError(file, row, std::string(column) + " '" + text +
-                                   "' must be a decimal rate in [0, 1), such as 0.13");
+    return RowError(
+        file, row,
+        std::string(column) + " '" + text + "' must be a decimal rate in [0, 1), such as 0.13");
   }
   return *d;
 }
@@ -36,12 +37,18 @@ StatusOr<Decimal> ParseRate(const char* file, size_t row, const char* column,
 
 const char* RoleName(Role r) {
   switch (r) {
-    case kEbp: return "ebp";
-    case kEbc: return "ebc";
-    case kAgent: return "agent";
-    case kLogistics: return "logistics";
-    case kPay: return "pay";
-    case kWarehouse: return "warehouse";
+    case kEbp:
+      return "ebp";
+    case kEbc:
+      return "ebc";
+    case kAgent:
+      return "agent";
+    case kLogistics:
+      return "logistics";
+    case kPay:
+      return "pay";
+    case kWarehouse:
+      return "warehouse";
   }
   return "?";
 }
@@ -73,8 +80,9 @@ StatusOr<ReferenceData> ReferenceData::LoadText(std::string_view enterprises_csv
         return RowError(kFile, i, "code must be 1 to 18 characters");
       }
       if (!ParseRoles(row[c_roles], &ent.roles)) {
-        return RowError(kFile, i, "unknown role in '" + row[c_roles] +
-                                      "' (use ebp, ebc, agent, logistics, pay, warehouse joined by |)");
+        return RowError(kFile, i,
+                        "unknown role in '" + row[c_roles] +
+                            "' (use ebp, ebc, agent, logistics, pay, warehouse joined by |)");
       }
       if (!data.enterprises_.emplace(ent.code, ent).second) {
         return RowError(kFile, i, "duplicate code " + ent.code);
@@ -88,8 +96,9 @@ StatusOr<ReferenceData> ReferenceData::LoadText(std::string_view enterprises_csv
     int c_hs = t->Column("hs8"), c_name = t->Column("name"), c_vat = t->Column("vat_rate"),
         c_ct = t->Column("consumption_tax_rate"), c_duty = t->Column("duty_rate");
     if (c_hs < 0 || c_name < 0 || c_vat < 0 || c_ct < 0 || c_duty < 0) {
-      return InvalidArgument(std::string(kFile) +
-                             ": the header must be hs8,name,vat_rate,consumption_tax_rate,duty_rate");
+      return InvalidArgument(
+          std::string(kFile) +
+          ": the header must be hs8,name,vat_rate,consumption_tax_rate,duty_rate");
     }
     for (size_t i = 0; i < t->rows.size(); ++i) {
       const auto& row = t->rows[i];
@@ -135,8 +144,10 @@ bool ReferenceData::ParseRoles(std::string_view roles, uint8_t* out) {
 }
 
 Status ReferenceData::PutEnterprise(const Enterprise& e) {
-  if (e.code.empty() || e.code.size() > 18) return InvalidArgument("code must be 1 to 18 characters");
-  if (e.name.empty() || e.name.size() > 300) return InvalidArgument("name must be 1 to 100 characters");
+  if (e.code.empty() || e.code.size() > 18)
+    return InvalidArgument("code must be 1 to 18 characters");
+  if (e.name.empty() || e.name.size() > 300)
+    return InvalidArgument("name must be 1 to 100 characters");
   if (e.roles == 0) return InvalidArgument("an enterprise needs at least one role");
   enterprises_[e.code] = e;
   return Status::Ok();
@@ -147,13 +158,16 @@ Status ReferenceData::PutGoods(const GoodsLine& g) {
     return InvalidArgument("hs8 must be 8 digits");
   }
   for (Decimal r : {g.vat_rate, g.consumption_tax_rate, g.duty_rate}) {
-    if (r.e5 < 0 || r.e5 >= Decimal::kScale) return InvalidArgument("rates must be decimals in [0, 1)");
+    if (r.e5 < 0 || r.e5 >= Decimal::kScale)
+      return InvalidArgument("rates must be decimals in [0, 1)");
   }
   goods_[g.hs8] = g;
   return Status::Ok();
 }
 
-bool ReferenceData::RemoveEnterprise(std::string_view code) { return enterprises_.erase(std::string(code)) > 0; }
+bool ReferenceData::RemoveEnterprise(std::string_view code) {
+  return enterprises_.erase(std::string(code)) > 0;
+}
 bool ReferenceData::RemoveGoods(std::string_view hs8) { return goods_.erase(std::string(hs8)) > 0; }
 
 std::vector<const Enterprise*> ReferenceData::Enterprises() const {

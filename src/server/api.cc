@@ -1,8 +1,7 @@
 #include "server/api.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cmath>
 #include <sstream>
 
@@ -25,22 +24,32 @@ Response Json(http::status status, const json::value& v) {
 // The one place that maps an error to an HTTP status.
 http::status HttpStatusOf(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return http::status::ok;
-    case StatusCode::kInvalidArgument: return http::status::bad_request;
-    case StatusCode::kNotFound: return http::status::not_found;
+    case StatusCode::kOk:
+      return http::status::ok;
+    case StatusCode::kInvalidArgument:
+      return http::status::bad_request;
+    case StatusCode::kNotFound:
+      return http::status::not_found;
     case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition: return http::status::conflict;
-    case StatusCode::kResourceExhausted: return http::status::too_many_requests;
-    case StatusCode::kUnavailable: return http::status::service_unavailable;
-    case StatusCode::kInternal: return http::status::internal_server_error;
-    case StatusCode::kUnauthenticated: return http::status::unauthorized;
-    case StatusCode::kPermissionDenied: return http::status::forbidden;
+    case StatusCode::kFailedPrecondition:
+      return http::status::conflict;
+    case StatusCode::kResourceExhausted:
+      return http::status::too_many_requests;
+    case StatusCode::kUnavailable:
+      return http::status::service_unavailable;
+    case StatusCode::kInternal:
+      return http::status::internal_server_error;
+    case StatusCode::kUnauthenticated:
+      return http::status::unauthorized;
+    case StatusCode::kPermissionDenied:
+      return http::status::forbidden;
   }
   return http::status::internal_server_error;
 }
 
 Response Error(const Status& s) {
-  Response r = Json(HttpStatusOf(s.code()), json::object{{"error", StatusCodeName(s.code())}, {"message", s.message()}});
+  Response r = Json(HttpStatusOf(s.code()),
+                    json::object{{"error", StatusCodeName(s.code())}, {"message", s.message()}});
   if (s.code() == StatusCode::kUnauthenticated) r.set(http::field::www_authenticate, "Bearer");
   if (s.code() == StatusCode::kResourceExhausted || s.code() == StatusCode::kUnavailable) {
     r.set(http::field::retry_after, "1");
@@ -53,7 +62,8 @@ std::string UrlDecode(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
       i += 2;
@@ -79,26 +89,30 @@ Target ParseTarget(std::string_view target) {
     size_t amp = rest.find('&');
     std::string_view pair = rest.substr(0, amp);
     size_t eq = pair.find('=');
-    t.query[UrlDecode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : UrlDecode(pair.substr(eq + 1));
+    t.query[UrlDecode(pair.substr(0, eq))] =
+        eq == std::string_view::npos ? "" : UrlDecode(pair.substr(eq + 1));
     rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
   }
   return t;
 }
 
 // A whole number query parameter within [lo, hi], or `fallback` when absent.
-StatusOr<int64_t> IntParam(const Target& t, const std::string& name, int64_t fallback, int64_t lo, int64_t hi) {
+StatusOr<int64_t> IntParam(const Target& t, const std::string& name, int64_t fallback, int64_t lo,
+                           int64_t hi) {
   auto it = t.query.find(name);
   if (it == t.query.end() || it->second.empty()) return fallback;
   const std::string& v = it->second;
-  if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos || std::stoll(v) < lo ||
-      std::stoll(v) > hi) {
-    return InvalidArgument(name + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoll(v) < lo || std::stoll(v) > hi) {
+    return InvalidArgument(name + " must be a whole number from " + std::to_string(lo) + " to " +
+                           std::to_string(hi));
   }
   return std::stoll(v);
 }
 
 json::object ReceiptJson(const storage::StoredReceipt& r) {
-  json::object o{{"type", r.type}, {"status", r.status}, {"answers", r.answers_guid}, {"xml", r.xml}};
+  json::object o{
+      {"type", r.type}, {"status", r.status}, {"answers", r.answers_guid}, {"xml", r.xml}};
   if (r.id != 0) o["id"] = r.id;
   return o;
 }
@@ -116,7 +130,8 @@ StatusOr<json::object> JsonBody(const Request& req) {
 
 std::string Str(const json::object& o, const char* key) {
   auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string())
+                                                  : std::string();
 }
 
 std::vector<std::string> SplitTabs(const std::string& s) {
@@ -139,7 +154,8 @@ Status ApplyChange(const storage::ReferenceChange& c, reference::ReferenceData& 
     auto f = SplitTabs(c.value);  // name, roles, verified
     if (f.size() != 3) return Internal("stored enterprise change " + c.key + " is malformed");
     reference::Enterprise e{c.key, f[0], 0, f[2] == "1"};
-    if (!reference::ReferenceData::ParseRoles(f[1], &e.roles)) return Internal("stored roles of " + c.key);
+    if (!reference::ReferenceData::ParseRoles(f[1], &e.roles))
+      return Internal("stored roles of " + c.key);
     return ref.PutEnterprise(e);
   }
   if (c.kind == "goods") {
@@ -201,17 +217,24 @@ void Api::Handle(Request request, Reply reply) {
   auto who = std::make_shared<std::string>();  // filled in by Dispatch once the key is known
   // Every answer, now or after a long poll, is counted and logged on its way out.
   Reply out = [this, t0, reply, who, method = std::string(request.message.method_string()),
-               path = std::string(request.message.target().substr(0, 200)), ip = request.remote_ip](Response r) {
+               path = std::string(request.message.target().substr(0, 200)),
+               ip = request.remote_ip](Response r) {
     {
       std::lock_guard<std::mutex> lock(metrics_mu_);
       ++counters_["kuajing_http_responses_total{code=\"" + std::to_string(r.result_int()) + "\"}"];
     }
     if (options_.log) {
-      const int64_t us =
-          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-      options_.log(json::serialize(json::object{{"time_cst", FormatReturnTime(options_.clock())}, {"event", "http"},
-                                                {"method", method}, {"path", path}, {"status", r.result_int()},
-                                                {"us", us}, {"ip", ip}, {"who", *who}}));
+      const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - t0)
+                             .count();
+      options_.log(json::serialize(json::object{{"time_cst", FormatReturnTime(options_.clock())},
+                                                {"event", "http"},
+                                                {"method", method},
+                                                {"path", path},
+                                                {"status", r.result_int()},
+                                                {"us", us},
+                                                {"ip", ip},
+                                                {"who", *who}}));
     }
     reply(std::move(r));
   };
@@ -229,9 +252,31 @@ void Api::Handle(Request request, Reply reply) {
 namespace {
 
 enum class RouteId {
-  kHealth, kMetrics, kStatus, kOpenApi, kQuota, kMessages, kFeed, kReceiptsOf, kHeld, kDecide, kKeysList,
-  kKeysCreate, kKeysRevoke, kAudit, kEnterprises, kEnterprise, kEnterpriseDelete, kGoods, kGoodsLine,
-  kGoodsDelete, kWebhookGet, kWebhookPut, kWebhookDelete, kDeadLetters, kDocument,
+  kHealth,
+  kMetrics,
+  kStatus,
+  kOpenApi,
+  kQuota,
+  kMessages,
+  kFeed,
+  kReceiptsOf,
+  kHeld,
+  kDecide,
+  kKeysList,
+  kKeysCreate,
+  kKeysRevoke,
+  kAudit,
+  kEnterprises,
+  kEnterprise,
+  kEnterpriseDelete,
+  kGoods,
+  kGoodsLine,
+  kGoodsDelete,
+  kWebhookGet,
+  kWebhookPut,
+  kWebhookDelete,
+  kDeadLetters,
+  kDocument,
 };
 
 struct RouteDef {
@@ -251,8 +296,14 @@ const std::vector<RouteDef>& RouteTable() {
       {http::verb::get, "/api/v1/quota", kQuota, {}},
       {http::verb::post, "/api/v1/messages", kMessages, {Role::kEnterprise}},
       {http::verb::get, "/api/v1/receipts", kFeed, {Role::kEnterprise}},
-      {http::verb::get, "/api/v1/receipts/{guid}", kReceiptsOf, {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
-      {http::verb::get, "/api/v1/documents/{kind}", kDocument, {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
+      {http::verb::get,
+       "/api/v1/receipts/{guid}",
+       kReceiptsOf,
+       {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
+      {http::verb::get,
+       "/api/v1/documents/{kind}",
+       kDocument,
+       {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
       {http::verb::get, "/api/v1/officer/held", kHeld, {Role::kOfficer, Role::kAdmin}},
       {http::verb::post, "/api/v1/officer/decisions", kDecide, {Role::kOfficer}},
       {http::verb::get, "/api/v1/webhook", kWebhookGet, {Role::kEnterprise}},
@@ -294,11 +345,13 @@ bool Match(std::string_view pattern, std::string_view path, std::string* param) 
 
 std::vector<std::pair<std::string, std::string>> Api::Routes() {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& r : RouteTable()) out.emplace_back(std::string(http::to_string(r.verb)), r.pattern);
+  for (const auto& r : RouteTable())
+    out.emplace_back(std::string(http::to_string(r.verb)), r.pattern);
   return out;
 }
 
-Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred, std::string* who_out) {
+Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
+                       std::string* who_out) {
   const Target t = ParseTarget(req.message.target());
   std::string param;
   const RouteDef* route = nullptr;
@@ -317,18 +370,25 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred, s
     if (path_known) {
       return Json(http::status::method_not_allowed,
                   json::object{{"error", "METHOD_NOT_ALLOWED"},
-                               {"message", std::string(req.message.method_string()) + " is not used on " + t.path}});
+                               {"message", std::string(req.message.method_string()) +
+                                               " is not used on " + t.path}});
     }
     return Error(NotFound("no route " + std::string(req.message.method_string()) + " " + t.path));
   }
   using enum RouteId;
   switch (route->id) {  // public routes
-    case kHealth: return MakeResponse(http::status::ok, "ok\n", "text/plain");
-    case kMetrics: return StatusPage(true);
-    case kStatus: return StatusPage(false);
-    case kOpenApi: return MakeResponse(http::status::ok, kOpenApiJson, "application/json");
-    case kQuota: return QuotaQuery(req);
-    default: break;
+    case kHealth:
+      return MakeResponse(http::status::ok, "ok\n", "text/plain");
+    case kMetrics:
+      return StatusPage(true);
+    case kStatus:
+      return StatusPage(false);
+    case kOpenApi:
+      return MakeResponse(http::status::ok, kOpenApiJson, "application/json");
+    case kQuota:
+      return QuotaQuery(req);
+    default:
+      break;
   }
   auto who = Authenticate(*accounts_, std::string(req.message[http::field::authorization]));
   if (!who.ok()) return Error(who.status());
@@ -338,44 +398,68 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred, s
                                   std::string(req.message.method_string()) + " " + route->pattern));
   }
   switch (route->id) {
-    case kMessages: return Intake(req, *who);
-    case kFeed: return Feed(req, *who, reply, deferred);
-    case kReceiptsOf: return ReceiptsOf(param, *who);
+    case kMessages:
+      return Intake(req, *who);
+    case kFeed:
+      return Feed(req, *who, reply, deferred);
+    case kReceiptsOf:
+      return ReceiptsOf(param, *who);
     case kDocument: {
       // The business key of each kind, as the standard names its elements.
       static const std::map<std::string, std::pair<const char*, const char*>> kKeys = {
-          {"order", {"ebpCode", "orderNo"}},        {"payment", {"payCode", "payTransactionId"}},
-          {"waybill", {"logisticsCode", "logisticsNo"}}, {"inventory", {"ebpCode", "orderNo"}},
+          {"order", {"ebpCode", "orderNo"}},
+          {"payment", {"payCode", "payTransactionId"}},
+          {"waybill", {"logisticsCode", "logisticsNo"}},
+          {"inventory", {"ebpCode", "orderNo"}},
           {"invtNo", {"invtNo", nullptr}}};
       auto k = kKeys.find(param);
-      if (k == kKeys.end()) return Error(NotFound("kind is order, payment, waybill, inventory or invtNo"));
+      if (k == kKeys.end())
+        return Error(NotFound("kind is order, payment, waybill, inventory or invtNo"));
       auto a = t.query.find(k->second.first);
       auto b = k->second.second ? t.query.find(k->second.second) : t.query.end();
       if (a == t.query.end() || (k->second.second && b == t.query.end())) {
-        return Error(InvalidArgument(std::string("give ") + k->second.first +
-                                     (k->second.second ? std::string(" and ") + k->second.second : "")));
+        return Error(
+            InvalidArgument(std::string("give ") + k->second.first +
+                            (k->second.second ? std::string(" and ") + k->second.second : "")));
       }
       std::string guid;
       {
         std::lock_guard<std::mutex> lock(platform_mu_);
         guid = platform_->engine().GuidOf(param, a->second, b == t.query.end() ? "" : b->second);
       }
-      if (guid.empty()) return Error(NotFound("no " + param + " under that key that this key may read"));
+      if (guid.empty())
+        return Error(NotFound("no " + param + " under that key that this key may read"));
       return ReceiptsOf(guid, *who);
     }
-    case kHeld: return Held(*who);
-    case kDecide: return Decide(req, *who);
-    case kKeysList: return ListKeys();
-    case kKeysCreate: return CreateKey(req, *who);
-    case kKeysRevoke: return RevokeKey(param, *who);
-    case kAudit: return AuditLog(req);
-    case kEnterprises: case kEnterprise: case kEnterpriseDelete:
-    case kGoods: case kGoodsLine: case kGoodsDelete: return Registry(req, *who, t.path);
-    case kWebhookGet: return GetWebhook(*who);
-    case kWebhookPut: return PutWebhook(req, *who);
-    case kWebhookDelete: return DeleteWebhook(*who);
-    case kDeadLetters: return DeadLetters(req, *who);
-    default: return Error(Internal("unrouted"));
+    case kHeld:
+      return Held(*who);
+    case kDecide:
+      return Decide(req, *who);
+    case kKeysList:
+      return ListKeys();
+    case kKeysCreate:
+      return CreateKey(req, *who);
+    case kKeysRevoke:
+      return RevokeKey(param, *who);
+    case kAudit:
+      return AuditLog(req);
+    case kEnterprises:
+    case kEnterprise:
+    case kEnterpriseDelete:
+    case kGoods:
+    case kGoodsLine:
+    case kGoodsDelete:
+      return Registry(req, *who, t.path);
+    case kWebhookGet:
+      return GetWebhook(*who);
+    case kWebhookPut:
+      return PutWebhook(req, *who);
+    case kWebhookDelete:
+      return DeleteWebhook(*who);
+    case kDeadLetters:
+      return DeadLetters(req, *who);
+    default:
+      return Error(Internal("unrouted"));
   }
 }
 
@@ -399,7 +483,8 @@ Response Api::Intake(const Request& req, const Principal& who) {
     only_format_error = only_format_error && r.type == "CEB900";
     receipts.push_back(ReceiptJson(r));
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   {
     std::lock_guard<std::mutex> lock(metrics_mu_);
     for (const auto& r : answer->receipts) {
@@ -412,8 +497,10 @@ Response Api::Intake(const Request& req, const Principal& who) {
     ++latency_count_;
   }
   // A message answered only with a CEB900 is the client's error: 400, with the receipt.
-  const http::status code = only_format_error && !receipts.empty() ? http::status::bad_request : http::status::ok;
-  return Json(code, json::object{{"repeated", answer->repeated}, {"receipts", std::move(receipts)}});
+  const http::status code =
+      only_format_error && !receipts.empty() ? http::status::bad_request : http::status::ok;
+  return Json(code,
+              json::object{{"repeated", answer->repeated}, {"receipts", std::move(receipts)}});
 }
 
 Response Api::Feed(const Request& req, const Principal& who, const Reply& reply, bool* deferred) {
@@ -433,7 +520,8 @@ Response Api::Feed(const Request& req, const Principal& who, const Reply& reply,
   if (page->empty() && *wait > 0) {
     std::lock_guard<std::mutex> lock(waiters_mu_);
     waiters_.push_back(Waiter{who.enterprise, *after, static_cast<int>(*limit),
-                              std::chrono::steady_clock::now() + std::chrono::seconds(*wait), reply});
+                              std::chrono::steady_clock::now() + std::chrono::seconds(*wait),
+                              reply});
     *deferred = true;
     return {};
   }
@@ -497,7 +585,8 @@ void Api::ReleaseWaiters() {
 }
 
 Response Api::ReceiptsOf(const std::string& guid, const Principal& who) {
-  if (guid.empty() || guid.size() > 64) return Error(InvalidArgument("give the declaration's guid"));
+  if (guid.empty() || guid.size() > 64)
+    return Error(InvalidArgument("give the declaration's guid"));
   StatusOr<std::vector<storage::StoredReceipt>> all = std::vector<storage::StoredReceipt>{};
   {
     std::lock_guard<std::mutex> lock(platform_mu_);
@@ -520,11 +609,14 @@ Response Api::QuotaQuery(const Request& req) {
     std::lock_guard<std::mutex> lock(limiter_mu_);
     const int64_t now = options_.clock();
     if (buckets_.size() > 100000) buckets_.clear();  // a bound on memory, not a precise limiter
-    auto& [tokens, last] = buckets_.try_emplace(req.remote_ip, options_.quota_queries_per_minute, now).first->second;
-    tokens = std::min(options_.quota_queries_per_minute,
-                      tokens + static_cast<double>(now - last) * options_.quota_queries_per_minute / 60000.0);
+    auto& [tokens, last] =
+        buckets_.try_emplace(req.remote_ip, options_.quota_queries_per_minute, now).first->second;
+    tokens = std::min(
+        options_.quota_queries_per_minute,
+        tokens + static_cast<double>(now - last) * options_.quota_queries_per_minute / 60000.0);
     last = now;
-    if (tokens < 1) return Error(ResourceExhausted("too many quota queries from this address; wait a minute"));
+    if (tokens < 1)
+      return Error(ResourceExhausted("too many quota queries from this address; wait a minute"));
     tokens -= 1;
   }
   const Target t = ParseTarget(req.message.target());
@@ -532,7 +624,8 @@ Response Api::QuotaQuery(const Request& req) {
   if (id == t.query.end() || name == t.query.end() || name->second.empty()) {
     return Error(InvalidArgument("give id (the 18-digit resident ID) and name (as on the orders)"));
   }
-  if (!IsValidResidentId(id->second)) return Error(InvalidArgument("id is not a valid 18-digit resident ID"));
+  if (!IsValidResidentId(id->second))
+    return Error(InvalidArgument("id is not a valid 18-digit resident ID"));
   auto year = IntParam(t, "year", CstYear(options_.clock()), 2019, 2100);
   if (!year.ok()) return Error(year.status());
   clearance::QuotaView q;
@@ -546,10 +639,11 @@ Response Api::QuotaQuery(const Request& req) {
   const clearance::RulesConfig defaults;
   const Decimal used = known ? q.used : Decimal{};
   const Decimal remaining = known ? q.remaining : q.used + q.remaining;
-  return Json(http::status::ok, json::object{{"year", *year},
-                                             {"used", used.ToMoneyString()},
-                                             {"remaining", remaining.ToMoneyString()},
-                                             {"annualLimit", (q.used + q.remaining).ToMoneyString()}});
+  return Json(http::status::ok,
+              json::object{{"year", *year},
+                           {"used", used.ToMoneyString()},
+                           {"remaining", remaining.ToMoneyString()},
+                           {"annualLimit", (q.used + q.remaining).ToMoneyString()}});
 }
 
 Response Api::Held(const Principal&) {
@@ -560,10 +654,17 @@ Response Api::Held(const Principal&) {
   }
   json::array items;
   for (const auto& h : held) {
-    items.push_back(json::object{{"invtNo", h.invt_no}, {"guid", h.guid}, {"orderNo", h.order_no},
-                                 {"ebpCode", h.ebp_code}, {"ebcCode", h.ebc_code}, {"agentCode", h.agent_code},
-                                 {"buyerName", h.buyer_name}, {"status", h.status}, {"reason", h.reason},
-                                 {"dutiablePrice", h.dutiable.ToMoneyString()}, {"tax", h.tax.ToMoneyString()},
+    items.push_back(json::object{{"invtNo", h.invt_no},
+                                 {"guid", h.guid},
+                                 {"orderNo", h.order_no},
+                                 {"ebpCode", h.ebp_code},
+                                 {"ebcCode", h.ebc_code},
+                                 {"agentCode", h.agent_code},
+                                 {"buyerName", h.buyer_name},
+                                 {"status", h.status},
+                                 {"reason", h.reason},
+                                 {"dutiablePrice", h.dutiable.ToMoneyString()},
+                                 {"tax", h.tax.ToMoneyString()},
                                  {"lines", h.line_count}});
   }
   return Json(http::status::ok, json::object{{"held", std::move(items)}});
@@ -577,13 +678,18 @@ Response Api::Decide(const Request& req, const Principal& who) {
   const std::string action = Str(*body, "action");
   d.reason = Str(*body, "reason");
   d.officer = who.Describe();
-  if (action == "release") d.action = clearance::OfficerDecision::Action::kRelease;
-  else if (action == "reject") d.action = clearance::OfficerDecision::Action::kReject;
-  else if (action == "inspect") d.action = clearance::OfficerDecision::Action::kInspect;
-  else return Error(InvalidArgument("action must be release, inspect or reject"));
+  if (action == "release")
+    d.action = clearance::OfficerDecision::Action::kRelease;
+  else if (action == "reject")
+    d.action = clearance::OfficerDecision::Action::kReject;
+  else if (action == "inspect")
+    d.action = clearance::OfficerDecision::Action::kInspect;
+  else
+    return Error(InvalidArgument("action must be release, inspect or reject"));
   if (d.invt_no.empty() || d.invt_no.size() > 18) return Error(InvalidArgument("give invtNo"));
   if (d.action != clearance::OfficerDecision::Action::kRelease && d.reason.empty()) {
-    return Error(InvalidArgument("a rejection or an inspection needs a reason the declarant can act on"));
+    return Error(
+        InvalidArgument("a rejection or an inspection needs a reason the declarant can act on"));
   }
   StatusOr<app::Answer> answer = Unavailable("not run");
   {
@@ -607,23 +713,28 @@ Response Api::CreateKey(const Request& req, const Principal& who) {
   auto body = JsonBody(req);
   if (!body.ok()) return Error(body.status());
   Role role;
-  if (!ParseRole(Str(*body, "role"), &role)) return Error(InvalidArgument("role must be enterprise, officer or admin"));
+  if (!ParseRole(Str(*body, "role"), &role))
+    return Error(InvalidArgument("role must be enterprise, officer or admin"));
   const std::string enterprise = Str(*body, "enterprise");
   if (role == Role::kEnterprise) {
     std::lock_guard<std::mutex> lock(platform_mu_);
     if (platform_->reference().FindEnterprise(enterprise) == nullptr) {
-      return Error(InvalidArgument("enterprise " + enterprise + " is not registered with the zone"));
+      return Error(
+          InvalidArgument("enterprise " + enterprise + " is not registered with the zone"));
     }
   } else if (!enterprise.empty()) {
     return Error(InvalidArgument("officer and admin keys act for no enterprise"));
   }
   auto key = MakeKey(role, enterprise, options_.clock());
   if (!key.ok()) return Error(key.status());
-  Status st = accounts_->CreateKey(key->stored, {0, options_.clock(), who.Describe(), "key.create",
-                                                 key->stored.id + " " + key->stored.role + " " + enterprise});
+  Status st = accounts_->CreateKey(key->stored,
+                                   {0, options_.clock(), who.Describe(), "key.create",
+                                    key->stored.id + " " + key->stored.role + " " + enterprise});
   if (!st.ok()) return Error(st);
-  return Json(http::status::created, json::object{{"id", key->stored.id}, {"key", key->token},
-                                                  {"role", key->stored.role}, {"enterprise", enterprise}});
+  return Json(http::status::created, json::object{{"id", key->stored.id},
+                                                  {"key", key->token},
+                                                  {"role", key->stored.role},
+                                                  {"enterprise", enterprise}});
 }
 
 Response Api::RevokeKey(const std::string& id, const Principal& who) {
@@ -637,7 +748,9 @@ Response Api::ListKeys() {
   if (!keys.ok()) return Error(keys.status());
   json::array items;
   for (const auto& k : *keys) {
-    items.push_back(json::object{{"id", k.id}, {"role", k.role}, {"enterprise", k.enterprise},
+    items.push_back(json::object{{"id", k.id},
+                                 {"role", k.role},
+                                 {"enterprise", k.enterprise},
                                  {"created", FormatAppTime(k.created_ms)},
                                  {"revoked", k.revoked_ms ? FormatAppTime(k.revoked_ms) : ""}});
   }
@@ -651,8 +764,11 @@ Response Api::AuditLog(const Request& req) {
   if (!log.ok()) return Error(log.status());
   json::array items;
   for (const auto& e : *log) {
-    items.push_back(json::object{{"id", e.id}, {"at", FormatAppTime(e.at_ms)}, {"who", e.who},
-                                 {"what", e.what}, {"detail", e.detail}});
+    items.push_back(json::object{{"id", e.id},
+                                 {"at", FormatAppTime(e.at_ms)},
+                                 {"who", e.who},
+                                 {"what", e.what},
+                                 {"detail", e.detail}});
   }
   return Json(http::status::ok, json::object{{"entries", std::move(items)}});
 }
@@ -670,28 +786,36 @@ Response Api::Registry(const Request& req, const Principal& who, const std::stri
     if (enterprises) {
       for (const auto* e : platform_->reference().Enterprises()) {
         json::array roles;
-        for (auto r : {reference::kEbp, reference::kEbc, reference::kAgent, reference::kLogistics, reference::kPay,
-                       reference::kWarehouse}) {
+        for (auto r : {reference::kEbp, reference::kEbc, reference::kAgent, reference::kLogistics,
+                       reference::kPay, reference::kWarehouse}) {
           if (e->Has(r)) roles.push_back(json::string(reference::RoleName(r)));
         }
-        items.push_back(json::object{{"code", e->code}, {"name", e->name}, {"roles", std::move(roles)},
+        items.push_back(json::object{{"code", e->code},
+                                     {"name", e->name},
+                                     {"roles", std::move(roles)},
                                      {"buyerIdentityVerified", e->buyer_identity_verified}});
       }
     } else {
       for (const auto* g : platform_->reference().Goods()) {
-        items.push_back(json::object{{"hs8", g->hs8}, {"name", g->name}, {"vatRate", g->vat_rate.ToString()},
+        items.push_back(json::object{{"hs8", g->hs8},
+                                     {"name", g->name},
+                                     {"vatRate", g->vat_rate.ToString()},
                                      {"consumptionTaxRate", g->consumption_tax_rate.ToString()},
                                      {"dutyRate", g->duty_rate.ToString()}});
       }
     }
-    return Json(http::status::ok, json::object{{enterprises ? "enterprises" : "goods", std::move(items)}});
+    return Json(http::status::ok,
+                json::object{{enterprises ? "enterprises" : "goods", std::move(items)}});
   }
-  if (key.empty() || key.size() > 18) return Error(InvalidArgument("name the " + std::string(enterprises ? "code" : "hs8")));
+  if (key.empty() || key.size() > 18)
+    return Error(InvalidArgument("name the " + std::string(enterprises ? "code" : "hs8")));
   storage::ReferenceChange change{0, enterprises ? "enterprise" : "goods", key, ""};
   if (method == http::verb::put) {
     auto body = JsonBody(req);
     if (!body.ok()) return Error(body.status());
-    auto clean = [](const std::string& s) { return s.find_first_of("\t\n\r") == std::string::npos; };
+    auto clean = [](const std::string& s) {
+      return s.find_first_of("\t\n\r") == std::string::npos;
+    };
     const std::string name = Str(*body, "name");
     if (!clean(name)) return Error(InvalidArgument("name must be one line"));
     reference::ReferenceData probe;  // validates like the loader, before anything is stored
@@ -705,7 +829,8 @@ Response Api::Registry(const Request& req, const Principal& who, const std::stri
         }
       }
       reference::Enterprise e{key, name, 0, false};
-      if (auto it = body->find("buyerIdentityVerified"); it != body->end() && it->value().is_bool()) {
+      if (auto it = body->find("buyerIdentityVerified");
+          it != body->end() && it->value().is_bool()) {
         e.buyer_identity_verified = it->value().as_bool();
       }
       if (!reference::ReferenceData::ParseRoles(roles, &e.roles)) {
@@ -717,17 +842,20 @@ Response Api::Registry(const Request& req, const Principal& who, const std::stri
       auto rate = [&](const char* f) { return Decimal::Parse(Str(*body, f)); };
       auto vat = rate("vatRate"), ct = rate("consumptionTaxRate"), duty = rate("dutyRate");
       if (!vat || !ct || !duty) {
-        return Error(InvalidArgument("vatRate, consumptionTaxRate and dutyRate are decimal strings such as \"0.13\""));
+        return Error(InvalidArgument(
+            "vatRate, consumptionTaxRate and dutyRate are decimal strings such as \"0.13\""));
       }
       valid = probe.PutGoods(reference::GoodsLine{key, name, *vat, *ct, *duty});
-      change.value = name + "\t" + vat->ToString() + "\t" + ct->ToString() + "\t" + duty->ToString();
+      change.value =
+          name + "\t" + vat->ToString() + "\t" + ct->ToString() + "\t" + duty->ToString();
     }
     if (!valid.ok()) return Error(valid);
   } else if (method != http::verb::delete_) {
     return Error(NotFound("use GET, PUT or DELETE"));
   }
   Status st = accounts_->AddReferenceChange(
-      change, {0, options_.clock(), who.Describe(), change.kind + (change.value.empty() ? ".delete" : ".put"),
+      change, {0, options_.clock(), who.Describe(),
+               change.kind + (change.value.empty() ? ".delete" : ".put"),
                key + (change.value.empty() ? "" : " " + change.value)});
   if (!st.ok()) return Error(st);
   {
@@ -751,8 +879,10 @@ Response Api::PutWebhook(const Request& req, const Principal& who) {
   st = accounts_->PutWebhook(hook, {0, options_.clock(), who.Describe(), "webhook.put", url});
   if (!st.ok()) return Error(st);
   webhooks_->Notify();
-  return Json(http::status::ok, json::object{{"url", url}, {"secret", *secret},
-                                             {"signature", "X-Kuajing-Signature: sha256=HMAC-SHA256(secret, body)"}});
+  return Json(http::status::ok,
+              json::object{{"url", url},
+                           {"secret", *secret},
+                           {"signature", "X-Kuajing-Signature: sha256=HMAC-SHA256(secret, body)"}});
 }
 
 Response Api::GetWebhook(const Principal& who) {
@@ -760,16 +890,20 @@ Response Api::GetWebhook(const Principal& who) {
   if (!hooks.ok()) return Error(hooks.status());
   for (const auto& h : *hooks) {
     if (h.enterprise != who.enterprise) continue;
-    return Json(http::status::ok, json::object{{"url", h.url}, {"deliveredThrough", h.cursor},
-                                               {"failedAttempts", h.attempts},
-                                               {"nextAttempt", h.next_attempt_ms ? FormatAppTime(h.next_attempt_ms) : ""},
-                                               {"lastError", h.last_error}});
+    return Json(
+        http::status::ok,
+        json::object{{"url", h.url},
+                     {"deliveredThrough", h.cursor},
+                     {"failedAttempts", h.attempts},
+                     {"nextAttempt", h.next_attempt_ms ? FormatAppTime(h.next_attempt_ms) : ""},
+                     {"lastError", h.last_error}});
   }
   return Error(NotFound("no webhook registered; PUT /api/v1/webhook with {\"url\": ...}"));
 }
 
 Response Api::DeleteWebhook(const Principal& who) {
-  Status st = accounts_->DeleteWebhook(who.enterprise, {0, options_.clock(), who.Describe(), "webhook.delete", ""});
+  Status st = accounts_->DeleteWebhook(who.enterprise,
+                                       {0, options_.clock(), who.Describe(), "webhook.delete", ""});
   if (!st.ok()) return Error(st);
   return Json(http::status::ok, json::object{{"deleted", true}});
 }
@@ -781,8 +915,11 @@ Response Api::DeadLetters(const Request& req, const Principal& who) {
   if (!letters.ok()) return Error(letters.status());
   json::array items;
   for (const auto& d : *letters) {
-    items.push_back(json::object{{"id", d.id}, {"receiptId", d.receipt_id}, {"attempts", d.attempts},
-                                 {"lastError", d.last_error}, {"at", FormatAppTime(d.at_ms)}});
+    items.push_back(json::object{{"id", d.id},
+                                 {"receiptId", d.receipt_id},
+                                 {"attempts", d.attempts},
+                                 {"lastError", d.last_error},
+                                 {"at", FormatAppTime(d.at_ms)}});
   }
   return Json(http::status::ok, json::object{{"deadLetters", std::move(items)}});
 }
@@ -807,25 +944,30 @@ Response Api::StatusPage(bool metrics) {
                              {"uptimeSeconds", (options_.clock() - started_ms_) / 1000},
                              {"messages", messages},
                              {"lastReceiptId", last_receipt_id_.load()},
-                             {"inventories", json::object{{"waiting", c.waiting}, {"held", c.held}, {"released", c.released}}},
+                             {"inventories", json::object{{"waiting", c.waiting},
+                                                          {"held", c.held},
+                                                          {"released", c.released}}},
                              {"longPolls", waiting}});
   }
   std::ostringstream m;
-  m << "# HELP kuajing_messages_stored Messages in the store.\n# TYPE kuajing_messages_stored gauge\n"
+  m << "# HELP kuajing_messages_stored Messages in the store.\n# TYPE kuajing_messages_stored "
+       "gauge\n"
     << "kuajing_messages_stored " << messages << "\n"
     << "# HELP kuajing_inventories Inventory lists by state.\n# TYPE kuajing_inventories gauge\n"
     << "kuajing_inventories{state=\"waiting\"} " << c.waiting << "\n"
     << "kuajing_inventories{state=\"held\"} " << c.held << "\n"
     << "kuajing_inventories{state=\"released\"} " << c.released << "\n"
-    << "# HELP kuajing_long_polls Feed requests waiting for receipts.\n# TYPE kuajing_long_polls gauge\n"
+    << "# HELP kuajing_long_polls Feed requests waiting for receipts.\n# TYPE kuajing_long_polls "
+       "gauge\n"
     << "kuajing_long_polls " << waiting << "\n";
   if (options_.server != nullptr) {
     const ServerCounters& s = options_.server->counters();
-    m << "# TYPE kuajing_connections_open gauge\nkuajing_connections_open " << s.connections_open << "\n"
+    m << "# TYPE kuajing_connections_open gauge\nkuajing_connections_open " << s.connections_open
+      << "\n"
       << "# TYPE kuajing_connections_refused_total counter\nkuajing_connections_refused_total "
       << s.connections_refused << "\n"
-      << "# TYPE kuajing_requests_too_large_total counter\nkuajing_requests_too_large_total " << s.requests_too_large
-      << "\n";
+      << "# TYPE kuajing_requests_too_large_total counter\nkuajing_requests_too_large_total "
+      << s.requests_too_large << "\n";
   }
   m << "# HELP kuajing_webhook_deliveries_total Receipts delivered to webhooks.\n"
        "# TYPE kuajing_webhook_deliveries_total counter\nkuajing_webhook_deliveries_total "
@@ -834,7 +976,8 @@ Response Api::StatusPage(bool metrics) {
     << "\n# TYPE kuajing_webhook_dead_letters_total counter\nkuajing_webhook_dead_letters_total "
     << webhooks_->dead_letters() << "\n";
   std::lock_guard<std::mutex> lock(metrics_mu_);
-  m << "# HELP kuajing_http_responses_total Responses by HTTP status.\n# TYPE kuajing_http_responses_total counter\n";
+  m << "# HELP kuajing_http_responses_total Responses by HTTP status.\n# TYPE "
+       "kuajing_http_responses_total counter\n";
   for (const auto& [k, v] : counters_) {
     if (k.rfind("kuajing_http", 0) == 0) m << k << " " << v << "\n";
   }
@@ -849,11 +992,11 @@ Response Api::StatusPage(bool metrics) {
   for (size_t i = 0; i < latency_buckets_.size(); ++i) {
     cumulative += latency_buckets_[i];
     m << "kuajing_intake_seconds_bucket{le=\""
-      << (i < std::size(kLatencyBounds) ? std::to_string(kLatencyBounds[i]) : std::string("+Inf")) << "\"} "
-      << cumulative << "\n";
+      << (i < std::size(kLatencyBounds) ? std::to_string(kLatencyBounds[i]) : std::string("+Inf"))
+      << "\"} " << cumulative << "\n";
   }
-  m << "kuajing_intake_seconds_sum " << latency_sum_seconds_ << "\nkuajing_intake_seconds_count " << latency_count_
-    << "\n";
+  m << "kuajing_intake_seconds_sum " << latency_sum_seconds_ << "\nkuajing_intake_seconds_count "
+    << latency_count_ << "\n";
   return MakeResponse(http::status::ok, m.str(), "text/plain; version=0.0.4");
 }
 

@@ -20,15 +20,20 @@ std::string Hex(const unsigned char* p, size_t n) {
   return out;
 }
 
-bool IsHex(std::string_view s) { return s.find_first_not_of("0123456789abcdef") == std::string_view::npos; }
+bool IsHex(std::string_view s) {
+  return s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
 
 }  // namespace
 
 const char* RoleName(Role r) {
   switch (r) {
-    case Role::kEnterprise: return "enterprise";
-    case Role::kOfficer: return "officer";
-    case Role::kAdmin: return "admin";
+    case Role::kEnterprise:
+      return "enterprise";
+    case Role::kOfficer:
+      return "officer";
+    case Role::kAdmin:
+      return "admin";
   }
   return "?";
 }
@@ -89,8 +94,8 @@ StatusOr<NewKey> MakeKey(Role role, std::string_view enterprise, int64_t now_ms)
 StatusOr<Principal> Authenticate(storage::AccountStore& accounts, std::string_view auth) {
   if (auth.substr(0, 7) == "Bearer ") auth.remove_prefix(7);
   // kj_ + 16 + _ + 64
-  if (auth.size() != 84 || auth.substr(0, 3) != "kj_" || auth[19] != '_' || !IsHex(auth.substr(3, 16)) ||
-      !IsHex(auth.substr(20))) {
+  if (auth.size() != 84 || auth.substr(0, 3) != "kj_" || auth[19] != '_' ||
+      !IsHex(auth.substr(3, 16)) || !IsHex(auth.substr(20))) {
     return Unauthenticated("send the API key as 'Authorization: Bearer kj_...'");
   }
   auto key = accounts.FindKey(auth.substr(3, 16));

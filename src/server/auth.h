@@ -20,7 +20,7 @@ bool ParseRole(std::string_view text, Role* out);
 struct Principal {
   std::string key_id;
   Role role = Role::kEnterprise;
-  std::string enterprise;  // the enterprise code an enterprise key acts for
+  std::string enterprise;        // the enterprise code an enterprise key acts for
   std::string Describe() const;  // "admin:a1b2c3d4e5f60718", for the audit trail
 };
 

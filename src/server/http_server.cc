@@ -4,10 +4,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
-
 #include <condition_variable>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -77,9 +76,11 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_->limits.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(server_->limits.max_header_bytes));
-    stream_.expires_after(first_request_ ? server_->limits.read_timeout : server_->limits.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    stream_.expires_after(first_request_ ? server_->limits.read_timeout
+                                         : server_->limits.idle_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -87,16 +88,18 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit || ec == http::error::header_limit) {
       ++server_->counters.requests_too_large;
       const bool body = ec == http::error::body_limit;
-      return Write(MakeResponse(body ? http::status::payload_too_large : http::status::request_header_fields_too_large,
-                                std::string("{\"error\":\"") +
-                                    (body ? "the body is over " + std::to_string(server_->limits.max_body_bytes) +
-                                                " bytes: split the message (at most 100 documents per message)"
-                                          : "the headers are over " + std::to_string(server_->limits.max_header_bytes) +
-                                                " bytes") +
-                                    "\"}\n",
-                                "application/json", 11, false));
+      return Write(MakeResponse(
+          body ? http::status::payload_too_large : http::status::request_header_fields_too_large,
+          std::string("{\"error\":\"") +
+              (body ? "the body is over " + std::to_string(server_->limits.max_body_bytes) +
+                          " bytes: split the message (at most 100 documents per message)"
+                    : "the headers are over " + std::to_string(server_->limits.max_header_bytes) +
+                          " bytes") +
+              "\"}\n",
+          "application/json", 11, false));
     }
-    if (ec) return Close();  // closed by the peer, timeout, or a malformed request: nothing to answer
+    if (ec)
+      return Close();  // closed by the peer, timeout, or a malformed request: nothing to answer
     ++server_->counters.requests;
     ++server_->counters.requests_in_flight;
     busy_ = true;
@@ -107,21 +110,24 @@ class Session : public std::enable_shared_from_this<Session> {
     server_->handler->Handle(std::move(req), [self, keep_alive, version](Response r) {
       r.version(version);
       r.keep_alive(keep_alive && r.keep_alive() && !self->server_->stopping);
-      asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
+      asio::post(self->stream_.get_executor(),
+                 [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
     });
   }
 
   void Write(Response r) {
     auto res = std::make_shared<Response>(std::move(r));
     stream_.expires_after(server_->limits.read_timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (self->busy_) {
-        self->busy_ = false;
-        if (--self->server_->counters.requests_in_flight == 0) self->server_->drained.notify_all();
-      }
-      if (ec || !res->keep_alive()) return self->Close();
-      self->Read();
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                        if (self->busy_) {
+                          self->busy_ = false;
+                          if (--self->server_->counters.requests_in_flight == 0)
+                            self->server_->drained.notify_all();
+                        }
+                        if (ec || !res->keep_alive()) return self->Close();
+                        self->Read();
+                      });
   }
 
   void Close() {
@@ -171,7 +177,8 @@ void HttpServer::Impl::Accept() {
   });
 }
 
-HttpServer::HttpServer(Handler* handler, ServerLimits limits, int threads) : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(Handler* handler, ServerLimits limits, int threads)
+    : impl_(std::make_unique<Impl>()) {
   impl_->handler = handler;
   impl_->limits = limits;
   impl_->threads = std::max(1, threads);
@@ -189,14 +196,18 @@ Status HttpServer::Start(const std::string& host, uint16_t port) {
   if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acc->bind(ep, ec);
   if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  if (ec)
+    return Unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                       ec.message());
   impl_->acceptor = std::move(acc);
   impl_->Accept();
   for (int i = 0; i < impl_->threads; ++i) impl_->pool.emplace_back([this] { impl_->ioc.run(); });
   return Status::Ok();
 }
 
-uint16_t HttpServer::port() const { return impl_->acceptor ? impl_->acceptor->local_endpoint().port() : 0; }
+uint16_t HttpServer::port() const {
+  return impl_->acceptor ? impl_->acceptor->local_endpoint().port() : 0;
+}
 
 void HttpServer::Stop(std::chrono::milliseconds drain) {
   if (impl_->pool.empty()) return;
@@ -210,7 +221,8 @@ void HttpServer::Stop(std::chrono::milliseconds drain) {
     for (auto& w : impl_->sessions) {
       if (auto s = w.lock()) s->CloseIfIdle();
     }
-    impl_->drained.wait_for(lock, drain, [this] { return impl_->counters.requests_in_flight == 0; });
+    impl_->drained.wait_for(lock, drain,
+                            [this] { return impl_->counters.requests_in_flight == 0; });
   }
   impl_->ioc.stop();
   for (auto& t : impl_->pool) t.join();

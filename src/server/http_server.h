@@ -7,9 +7,8 @@
 // Thread safety: Start/Stop/Wait from one controlling thread; Handle runs on the I/O threads.
 #pragma once
 
-#include <boost/beast/http.hpp>
-
 #include <atomic>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -40,8 +39,8 @@ struct ServerLimits {
   size_t max_body_bytes = (8 << 20) + (64 << 10);  // one message at the codec's limit, with room
   size_t max_header_bytes = 16 << 10;
   int max_connections = 1024;
-  std::chrono::seconds idle_timeout{75};   // a keep-alive connection with no request is closed
-  std::chrono::seconds read_timeout{30};   // to read a whole request once it has begun
+  std::chrono::seconds idle_timeout{75};  // a keep-alive connection with no request is closed
+  std::chrono::seconds read_timeout{30};  // to read a whole request once it has begun
 };
 
 struct ServerCounters {

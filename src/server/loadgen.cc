@@ -1,11 +1,10 @@
 #include "server/loadgen.h"
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -26,7 +25,8 @@ namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kUsage = R"(usage: kuajing loadgen --url http://HOST:PORT --keys FILE [--clearances N] [--batch B]
+constexpr const char* kUsage =
+    R"(usage: kuajing loadgen --url http://HOST:PORT --keys FILE [--clearances N] [--batch B]
                         [--connections C] [--rate R] [--first K]
   Sends N generated clearances (default 10000), B documents per message (default 100), on C
   keep-alive connections (default 2); each batch goes inventories, orders, payments, waybills, each
@@ -50,10 +50,12 @@ double Percentile(std::vector<double> v, double p) {
 
 int RunLoadgen(const std::vector<std::string>& args) {
   app::Args a = app::ParseArgs(args, 2);
-  auto num = [&](const char* name, uint64_t fallback, uint64_t lo, uint64_t hi) -> std::optional<uint64_t> {
+  auto num = [&](const char* name, uint64_t fallback, uint64_t lo,
+                 uint64_t hi) -> std::optional<uint64_t> {
     if (!a.opts.count(name)) return fallback;
     const std::string& v = a.opts.at(name);
-    if (v.empty() || v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    if (v.empty() || v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
     uint64_t n = std::stoull(v);
     if (n < lo || n > hi) return std::nullopt;
     return n;
@@ -61,8 +63,8 @@ int RunLoadgen(const std::vector<std::string>& args) {
   auto clearances = num("--clearances", 10000, 1, 100'000'000), batch = num("--batch", 100, 1, 100),
        connections = num("--connections", 2, 1, 256), rate = num("--rate", 0, 0, 10'000'000),
        first = num("--first", 1'000'000, 0, 1'000'000'000'000);
-  if (!a.error.empty() || !a.opts.count("--url") || !a.opts.count("--keys") || !clearances || !batch ||
-      !connections || !rate || !first) {
+  if (!a.error.empty() || !a.opts.count("--url") || !a.opts.count("--keys") || !clearances ||
+      !batch || !connections || !rate || !first) {
     std::cerr << (a.error.empty() ? "" : a.error + "\n") << kUsage;
     return 2;
   }
@@ -83,7 +85,8 @@ int RunLoadgen(const std::vector<std::string>& args) {
     }
   }
   const app::ClearanceSpec shape = app::GeneratedClearances(0, 1)[0];
-  for (const std::string& code : {shape.agent_code, shape.ebp_code, shape.pay_code, shape.logistics_code}) {
+  for (const std::string& code :
+       {shape.agent_code, shape.ebp_code, shape.pay_code, shape.logistics_code}) {
     if (!keys.count(code)) {
       std::cerr << "no key for enterprise " << code << " in " << a.opts.at("--keys") << "\n";
       return 2;
@@ -106,12 +109,15 @@ int RunLoadgen(const std::vector<std::string>& args) {
       for (uint64_t b; (b = next_batch++) < batches;) {
         const uint64_t n = std::min<uint64_t>(*batch, *clearances - b * *batch);
         if (*rate > 0) {  // pace: batch b may start at (b * batch) / rate seconds
-          std::this_thread::sleep_until(start + std::chrono::microseconds(b * *batch * 1'000'000 / *rate));
+          std::this_thread::sleep_until(start +
+                                        std::chrono::microseconds(b * *batch * 1'000'000 / *rate));
         }
         app::BatchMessages m = app::MakeBatch(app::GeneratedClearances(*first + b * *batch, n));
         const std::pair<const std::string*, const std::string*> sends[] = {
-            {&m.inventories, &keys[shape.agent_code]}, {&m.orders, &keys[shape.ebp_code]},
-            {&m.payments, &keys[shape.pay_code]}, {&m.waybills, &keys[shape.logistics_code]}};
+            {&m.inventories, &keys[shape.agent_code]},
+            {&m.orders, &keys[shape.ebp_code]},
+            {&m.payments, &keys[shape.pay_code]},
+            {&m.waybills, &keys[shape.logistics_code]}};
         for (size_t i = 0; i < 4; ++i) {
           http::request<http::string_body> req{http::verb::post, "/api/v1/messages", 11};
           req.set(http::field::host, host);
@@ -146,8 +152,8 @@ int RunLoadgen(const std::vector<std::string>& args) {
     while (!finished) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       const uint64_t now = done_clearances;
-      std::cerr << "loadgen: " << now << " / " << *clearances << " clearances, " << (now - last) << "/s, errors "
-                << errors << "\n";
+      std::cerr << "loadgen: " << now << " / " << *clearances << " clearances, " << (now - last)
+                << "/s, errors " << errors << "\n";
       last = now;
     }
   });
@@ -164,14 +170,17 @@ int RunLoadgen(const std::vector<std::string>& args) {
       "loadgen: %llu clearances (%llu documents) in %.2f s = %.0f clearances/s, %.0f documents/s; "
       "%llu documents per message, %llu connections%s\n"
       "  message latency ms: p50 %.2f  p99 %.2f  max %.2f\n"
-      "  decision latency ms (last document's POST to its answer holding the decisions): p50 %.2f  p99 %.2f\n"
+      "  decision latency ms (last document's POST to its answer holding the decisions): p50 %.2f  "
+      "p99 %.2f\n"
       "  errors: %llu\n",
-      static_cast<unsigned long long>(done_clearances.load()), static_cast<unsigned long long>(done_clearances * 4),
-      seconds, static_cast<double>(done_clearances) / seconds, static_cast<double>(done_clearances * 4) / seconds,
-      static_cast<unsigned long long>(*batch), static_cast<unsigned long long>(*connections),
-      *rate ? (", paced at " + std::to_string(*rate) + " clearances/s").c_str() : "", Percentile(all, 0.5),
-      Percentile(all, 0.99), Percentile(all, 1.0), Percentile(last, 0.5), Percentile(last, 0.99),
-      static_cast<unsigned long long>(errors.load()));
+      static_cast<unsigned long long>(done_clearances.load()),
+      static_cast<unsigned long long>(done_clearances * 4), seconds,
+      static_cast<double>(done_clearances) / seconds,
+      static_cast<double>(done_clearances * 4) / seconds, static_cast<unsigned long long>(*batch),
+      static_cast<unsigned long long>(*connections),
+      *rate ? (", paced at " + std::to_string(*rate) + " clearances/s").c_str() : "",
+      Percentile(all, 0.5), Percentile(all, 0.99), Percentile(all, 1.0), Percentile(last, 0.5),
+      Percentile(last, 0.99), static_cast<unsigned long long>(errors.load()));
   return errors == 0 ? 0 : 1;
 }
 

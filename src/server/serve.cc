@@ -21,7 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -43,13 +44,16 @@ Status BootstrapKeys(storage::AccountStore& accounts, const reference::Reference
   auto keys = accounts.Keys();
   if (!keys.ok()) return keys.status();
   if (!keys->empty()) return Status::Ok();
-  std::string text = "# kuajing API keys made on first start; each is shown once. Keep this file secret.\n";
+  std::string text =
+      "# kuajing API keys made on first start; each is shown once. Keep this file secret.\n";
   auto make = [&](Role role, const std::string& enterprise) -> Status {
     auto k = MakeKey(role, enterprise, NowMs());
     if (!k.ok()) return k.status();
-    KJ_RETURN_IF_ERROR(accounts.CreateKey(k->stored, {0, NowMs(), "serve", "key.create",
-                                                      k->stored.id + " " + k->stored.role + " " + enterprise}));
-    text += std::string(RoleName(role)) + (enterprise.empty() ? "" : " " + enterprise) + " " + k->token + "\n";
+    KJ_RETURN_IF_ERROR(
+        accounts.CreateKey(k->stored, {0, NowMs(), "serve", "key.create",
+                                       k->stored.id + " " + k->stored.role + " " + enterprise}));
+    text += std::string(RoleName(role)) + (enterprise.empty() ? "" : " " + enterprise) + " " +
+            k->token + "\n";
     return Status::Ok();
   };
   KJ_RETURN_IF_ERROR(make(Role::kAdmin, ""));
@@ -91,7 +95,8 @@ int RunServe(const std::vector<std::string>& args) {
   const std::string host = settings.listen.substr(0, colon);
   const std::string port_text = colon == std::string::npos ? "" : settings.listen.substr(colon + 1);
   if (colon == std::string::npos || port_text.empty() || port_text.size() > 5 ||
-      port_text.find_first_not_of("0123456789") != std::string::npos || std::stoi(port_text) > 65535) {
+      port_text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port_text) > 65535) {
     std::cerr << "--listen must be HOST:PORT, such as 127.0.0.1:8080\n";
     return 2;
   }
@@ -140,12 +145,14 @@ int RunServe(const std::vector<std::string>& args) {
     std::cerr << st.message() << "\n";
     return 1;
   }
-  std::cout << "kuajing serving on http://" << host << ":" << server.port() << " (data in " << data << ")\n"
+  std::cout << "kuajing serving on http://" << host << ":" << server.port() << " (data in " << data
+            << ")\n"
             << "  health:   curl http://" << host << ":" << server.port() << "/api/v1/status\n"
-            << "  send:     curl -H 'Authorization: Bearer <key>' --data-binary @CEB621Message.xml http://" << host
-            << ":" << server.port() << "/api/v1/messages\n"
-            << "  receipts: curl -H 'Authorization: Bearer <key>' 'http://" << host << ":" << server.port()
-            << "/api/v1/receipts?after=0&wait=30'\n"
+            << "  send:     curl -H 'Authorization: Bearer <key>' --data-binary @CEB621Message.xml "
+               "http://"
+            << host << ":" << server.port() << "/api/v1/messages\n"
+            << "  receipts: curl -H 'Authorization: Bearer <key>' 'http://" << host << ":"
+            << server.port() << "/api/v1/receipts?after=0&wait=30'\n"
             << "  keys are in " << (fs::path(data) / "keys.txt").string() << "; stop with Ctrl-C\n"
             << std::flush;
   HttpServer::WaitForSignal();

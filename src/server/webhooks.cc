@@ -40,12 +40,14 @@ std::optional<Url> ParseUrl(const std::string& url) {
 
 Status WebhookDeliverer::CheckUrl(const std::string& url) {
   if (!ParseUrl(url)) {
-    return InvalidArgument("the webhook URL must be http://host[:port]/path (https is not supported yet)");
+    return InvalidArgument(
+        "the webhook URL must be http://host[:port]/path (https is not supported yet)");
   }
   return Status::Ok();
 }
 
-WebhookDeliverer::WebhookDeliverer(storage::AccountStore* accounts, FeedReader feed, WebhookOptions options)
+WebhookDeliverer::WebhookDeliverer(storage::AccountStore* accounts, FeedReader feed,
+                                   WebhookOptions options)
     : accounts_(accounts), feed_(std::move(feed)), options_(std::move(options)) {
   thread_ = std::thread([this] { Loop(); });
 }
@@ -77,7 +79,8 @@ void WebhookDeliverer::Loop() {
     bool worked = false;
     if (hooks.ok()) {
       for (storage::Webhook& h : *hooks) {
-        // A few receipts per webhook per round, so one busy or broken receiver does not starve others.
+        // A few receipts per webhook per round, so one busy or broken receiver does not starve
+        // others.
         for (int i = 0; i < 16 && DeliverOne(h); ++i) worked = true;
       }
     }
@@ -114,7 +117,8 @@ bool WebhookDeliverer::DeliverOne(storage::Webhook& hook) {
     (void)accounts_->AddDeadLetter(d, hook);
     return true;
   }
-  const int64_t backoff = std::min(options_.max_backoff_ms, options_.base_backoff_ms << std::min(hook.attempts - 1, 20));
+  const int64_t backoff = std::min(options_.max_backoff_ms,
+                                   options_.base_backoff_ms << std::min(hook.attempts - 1, 20));
   hook.next_attempt_ms = now + backoff;
   (void)accounts_->UpdateWebhook(hook);
   return false;
@@ -123,8 +127,11 @@ bool WebhookDeliverer::DeliverOne(storage::Webhook& hook) {
 Status WebhookDeliverer::Post(const storage::Webhook& hook, const storage::StoredReceipt& r) {
   auto url = ParseUrl(hook.url);
   if (!url) return InvalidArgument("bad webhook URL " + hook.url);
-  const std::string body = boost::json::serialize(boost::json::object{
-      {"id", r.id}, {"type", r.type}, {"status", r.status}, {"answers", r.answers_guid}, {"xml", r.xml}});
+  const std::string body = boost::json::serialize(boost::json::object{{"id", r.id},
+                                                                      {"type", r.type},
+                                                                      {"status", r.status},
+                                                                      {"answers", r.answers_guid},
+                                                                      {"xml", r.xml}});
   try {
     boost::asio::io_context ioc;
     tcp::resolver resolver(ioc);
@@ -145,7 +152,8 @@ Status WebhookDeliverer::Post(const storage::Webhook& hook, const storage::Store
     http::read(stream, buffer, res);
     beast::error_code ignore;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignore);
-    if (res.result_int() / 100 != 2) return Unavailable("the receiver answered HTTP " + std::to_string(res.result_int()));
+    if (res.result_int() / 100 != 2)
+      return Unavailable("the receiver answered HTTP " + std::to_string(res.result_int()));
     return Status::Ok();
   } catch (const std::exception& e) {
     return Unavailable(std::string("delivery failed: ") + e.what());

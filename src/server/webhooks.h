@@ -33,8 +33,8 @@ struct WebhookOptions {
 };
 
 // Reads an enterprise's feed (the caller's locking around the store goes in here).
-using FeedReader =
-    std::function<StatusOr<std::vector<storage::StoredReceipt>>(const std::string& enterprise, int64_t after, int limit)>;
+using FeedReader = std::function<StatusOr<std::vector<storage::StoredReceipt>>(
+    const std::string& enterprise, int64_t after, int limit)>;
 
 class WebhookDeliverer {
  public:

@@ -62,17 +62,20 @@ class SqliteAccounts final : public AccountStore {
   Status CreateKey(const ApiKey& k, const AuditEntry& audit) override {
     std::lock_guard<std::mutex> lock(mu_);
     KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = Run("INSERT INTO api_keys(id, enterprise, role, secret_hash, created_ms, revoked_ms) "
-                    "VALUES(?,?,?,?,?,0)",
-                    {k.id, k.enterprise, k.role, k.secret_hash}, {k.created_ms});
+    Status st =
+        Run("INSERT INTO api_keys(id, enterprise, role, secret_hash, created_ms, revoked_ms) "
+            "VALUES(?,?,?,?,?,0)",
+            {k.id, k.enterprise, k.role, k.secret_hash}, {k.created_ms});
     if (st.ok()) st = InsertAudit(audit);
     return Finish(st);
   }
 
   StatusOr<std::optional<ApiKey>> FindKey(std::string_view id) override {
     std::lock_guard<std::mutex> lock(mu_);
-    auto rows = ReadKeys("SELECT id, enterprise, role, secret_hash, created_ms, revoked_ms FROM api_keys WHERE id = ?",
-                         std::string(id));
+    auto rows = ReadKeys(
+        "SELECT id, enterprise, role, secret_hash, created_ms, revoked_ms FROM api_keys WHERE id = "
+        "?",
+        std::string(id));
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return std::optional<ApiKey>();
     return std::optional<ApiKey>(std::move((*rows)[0]));
@@ -81,13 +84,17 @@ class SqliteAccounts final : public AccountStore {
   Status RevokeKey(std::string_view id, const AuditEntry& audit) override {
     std::lock_guard<std::mutex> lock(mu_);
     KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = Run("UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0", {std::string(id)},
-                    {audit.at_ms}, /*int_first=*/true);
+    Status st = Run("UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0",
+                    {std::string(id)}, {audit.at_ms}, /*int_first=*/true);
     if (st.ok() && sqlite3_changes(db_) == 0) {
-      auto rows = ReadKeys("SELECT id, enterprise, role, secret_hash, created_ms, revoked_ms FROM api_keys WHERE id = ?",
-                           std::string(id));
-      if (!rows.ok()) st = rows.status();
-      else if (rows->empty()) st = NotFound("no key " + std::string(id));
+      auto rows = ReadKeys(
+          "SELECT id, enterprise, role, secret_hash, created_ms, revoked_ms FROM api_keys WHERE id "
+          "= ?",
+          std::string(id));
+      if (!rows.ok())
+        st = rows.status();
+      else if (rows->empty())
+        st = NotFound("no key " + std::string(id));
     }
     if (st.ok()) st = InsertAudit(audit);
     return Finish(st);
@@ -95,7 +102,10 @@ class SqliteAccounts final : public AccountStore {
 
   StatusOr<std::vector<ApiKey>> Keys() override {
     std::lock_guard<std::mutex> lock(mu_);
-    return ReadKeys("SELECT id, enterprise, role, secret_hash, created_ms, revoked_ms FROM api_keys ORDER BY created_ms", "");
+    return ReadKeys(
+        "SELECT id, enterprise, role, secret_hash, created_ms, revoked_ms FROM api_keys ORDER BY "
+        "created_ms",
+        "");
   }
 
   Status Audit(const AuditEntry& entry) override {
@@ -106,13 +116,15 @@ class SqliteAccounts final : public AccountStore {
   StatusOr<std::vector<AuditEntry>> AuditLog(int64_t after_id, int limit) override {
     std::lock_guard<std::mutex> lock(mu_);
     sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db_, "SELECT id, at_ms, who, what, detail FROM audit_log WHERE id > ? ORDER BY id LIMIT ?", -1, &s,
-                       nullptr);
+    sqlite3_prepare_v2(
+        db_, "SELECT id, at_ms, who, what, detail FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
+        -1, &s, nullptr);
     sqlite3_bind_int64(s, 1, after_id);
     sqlite3_bind_int64(s, 2, limit);
     std::vector<AuditEntry> out;
     while (sqlite3_step(s) == SQLITE_ROW) {
-      out.push_back(AuditEntry{sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), Text(s, 2), Text(s, 3), Text(s, 4)});
+      out.push_back(AuditEntry{sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), Text(s, 2),
+                               Text(s, 3), Text(s, 4)});
     }
     sqlite3_finalize(s);
     return out;
@@ -121,10 +133,12 @@ class SqliteAccounts final : public AccountStore {
   Status PutWebhook(const Webhook& h, const AuditEntry& audit) override {
     std::lock_guard<std::mutex> lock(mu_);
     KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = Run("INSERT INTO webhooks(enterprise, url, secret, last_error, cursor, attempts, next_attempt_ms) "
-                    "VALUES(?,?,?,?,?,?,?) ON CONFLICT(enterprise) DO UPDATE SET url = excluded.url, "
-                    "secret = excluded.secret, last_error = '', attempts = 0, next_attempt_ms = 0",
-                    {h.enterprise, h.url, h.secret, h.last_error}, {h.cursor, h.attempts, h.next_attempt_ms});
+    Status st = Run(
+        "INSERT INTO webhooks(enterprise, url, secret, last_error, cursor, attempts, "
+        "next_attempt_ms) "
+        "VALUES(?,?,?,?,?,?,?) ON CONFLICT(enterprise) DO UPDATE SET url = excluded.url, "
+        "secret = excluded.secret, last_error = '', attempts = 0, next_attempt_ms = 0",
+        {h.enterprise, h.url, h.secret, h.last_error}, {h.cursor, h.attempts, h.next_attempt_ms});
     if (st.ok()) st = InsertAudit(audit);
     return Finish(st);
   }
@@ -133,7 +147,8 @@ class SqliteAccounts final : public AccountStore {
     std::lock_guard<std::mutex> lock(mu_);
     KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     Status st = Run("DELETE FROM webhooks WHERE enterprise = ?", {std::string(enterprise)}, {});
-    if (st.ok() && sqlite3_changes(db_) == 0) st = NotFound("no webhook for " + std::string(enterprise));
+    if (st.ok() && sqlite3_changes(db_) == 0)
+      st = NotFound("no webhook for " + std::string(enterprise));
     if (st.ok()) st = InsertAudit(audit);
     return Finish(st);
   }
@@ -141,12 +156,15 @@ class SqliteAccounts final : public AccountStore {
   StatusOr<std::vector<Webhook>> Webhooks() override {
     std::lock_guard<std::mutex> lock(mu_);
     sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db_, "SELECT enterprise, url, secret, cursor, attempts, next_attempt_ms, last_error FROM webhooks",
+    sqlite3_prepare_v2(db_,
+                       "SELECT enterprise, url, secret, cursor, attempts, next_attempt_ms, "
+                       "last_error FROM webhooks",
                        -1, &s, nullptr);
     std::vector<Webhook> out;
     while (sqlite3_step(s) == SQLITE_ROW) {
       out.push_back(Webhook{Text(s, 0), Text(s, 1), Text(s, 2), sqlite3_column_int64(s, 3),
-                            static_cast<int>(sqlite3_column_int64(s, 4)), sqlite3_column_int64(s, 5), Text(s, 6)});
+                            static_cast<int>(sqlite3_column_int64(s, 4)),
+                            sqlite3_column_int64(s, 5), Text(s, 6)});
     }
     sqlite3_finalize(s);
     return out;
@@ -160,26 +178,32 @@ class SqliteAccounts final : public AccountStore {
   Status AddDeadLetter(const DeadLetter& d, const Webhook& h) override {
     std::lock_guard<std::mutex> lock(mu_);
     KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = Run("INSERT INTO dead_letters(enterprise, last_error, receipt_id, attempts, at_ms) VALUES(?,?,?,?,?)",
-                    {d.enterprise, d.last_error}, {d.receipt_id, d.attempts, d.at_ms});
+    Status st =
+        Run("INSERT INTO dead_letters(enterprise, last_error, receipt_id, attempts, at_ms) "
+            "VALUES(?,?,?,?,?)",
+            {d.enterprise, d.last_error}, {d.receipt_id, d.attempts, d.at_ms});
     if (st.ok()) st = UpdateHook(h);
     return Finish(st);
   }
 
-  StatusOr<std::vector<DeadLetter>> DeadLetters(std::string_view enterprise, int64_t after_id, int limit) override {
+  StatusOr<std::vector<DeadLetter>> DeadLetters(std::string_view enterprise, int64_t after_id,
+                                                int limit) override {
     std::lock_guard<std::mutex> lock(mu_);
     sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db_,
-                       "SELECT id, enterprise, receipt_id, attempts, last_error, at_ms FROM dead_letters "
-                       "WHERE enterprise = ? AND id > ? ORDER BY id LIMIT ?",
-                       -1, &s, nullptr);
-    sqlite3_bind_text(s, 1, enterprise.data(), static_cast<int>(enterprise.size()), SQLITE_TRANSIENT);
+    sqlite3_prepare_v2(
+        db_,
+        "SELECT id, enterprise, receipt_id, attempts, last_error, at_ms FROM dead_letters "
+        "WHERE enterprise = ? AND id > ? ORDER BY id LIMIT ?",
+        -1, &s, nullptr);
+    sqlite3_bind_text(s, 1, enterprise.data(), static_cast<int>(enterprise.size()),
+                      SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 2, after_id);
     sqlite3_bind_int64(s, 3, limit);
     std::vector<DeadLetter> out;
     while (sqlite3_step(s) == SQLITE_ROW) {
       out.push_back(DeadLetter{sqlite3_column_int64(s, 0), Text(s, 1), sqlite3_column_int64(s, 2),
-                               static_cast<int>(sqlite3_column_int64(s, 3)), Text(s, 4), sqlite3_column_int64(s, 5)});
+                               static_cast<int>(sqlite3_column_int64(s, 3)), Text(s, 4),
+                               sqlite3_column_int64(s, 5)});
     }
     sqlite3_finalize(s);
     return out;
@@ -188,7 +212,8 @@ class SqliteAccounts final : public AccountStore {
   Status AddReferenceChange(const ReferenceChange& c, const AuditEntry& audit) override {
     std::lock_guard<std::mutex> lock(mu_);
     KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = Run("INSERT INTO reference_changes(kind, key, value) VALUES(?,?,?)", {c.kind, c.key, c.value}, {});
+    Status st = Run("INSERT INTO reference_changes(kind, key, value) VALUES(?,?,?)",
+                    {c.kind, c.key, c.value}, {});
     if (st.ok()) st = InsertAudit(audit);
     return Finish(st);
   }
@@ -196,10 +221,12 @@ class SqliteAccounts final : public AccountStore {
   StatusOr<std::vector<ReferenceChange>> ReferenceChanges() override {
     std::lock_guard<std::mutex> lock(mu_);
     sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db_, "SELECT id, kind, key, value FROM reference_changes ORDER BY id", -1, &s, nullptr);
+    sqlite3_prepare_v2(db_, "SELECT id, kind, key, value FROM reference_changes ORDER BY id", -1,
+                       &s, nullptr);
     std::vector<ReferenceChange> out;
     while (sqlite3_step(s) == SQLITE_ROW) {
-      out.push_back(ReferenceChange{sqlite3_column_int64(s, 0), Text(s, 1), Text(s, 2), Text(s, 3)});
+      out.push_back(
+          ReferenceChange{sqlite3_column_int64(s, 0), Text(s, 1), Text(s, 2), Text(s, 3)});
     }
     sqlite3_finalize(s);
     return out;
@@ -207,8 +234,10 @@ class SqliteAccounts final : public AccountStore {
 
  private:
   Status UpdateHook(const Webhook& h) {
-    return Run("UPDATE webhooks SET last_error = ?, cursor = ?, attempts = ?, next_attempt_ms = ? WHERE enterprise = ?",
-               {h.last_error}, {h.cursor, h.attempts, h.next_attempt_ms}, false, h.enterprise);
+    return Run(
+        "UPDATE webhooks SET last_error = ?, cursor = ?, attempts = ?, next_attempt_ms = ? WHERE "
+        "enterprise = ?",
+        {h.last_error}, {h.cursor, h.attempts, h.next_attempt_ms}, false, h.enterprise);
   }
 
   static std::string Text(sqlite3_stmt* s, int col) {
@@ -217,19 +246,21 @@ class SqliteAccounts final : public AccountStore {
   }
 
   Status InsertAudit(const AuditEntry& e) {
-    return Run("INSERT INTO audit_log(at_ms, who, what, detail) VALUES(?,?,?,?)", {e.who, e.what, e.detail}, {e.at_ms},
+    return Run("INSERT INTO audit_log(at_ms, who, what, detail) VALUES(?,?,?,?)",
+               {e.who, e.what, e.detail}, {e.at_ms},
                /*int_first=*/true);
   }
 
   // Binds the integers then the texts (int_first) or the texts then the integers.
   // `tail` (if not empty) is bound last, after the texts and integers.
-  Status Run(const char* sql, std::vector<std::string> texts, std::vector<int64_t> ints, bool int_first = false,
-             const std::string& tail = "") {
+  Status Run(const char* sql, std::vector<std::string> texts, std::vector<int64_t> ints,
+             bool int_first = false, const std::string& tail = "") {
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) return Error(sql);
     int i = 1;
     auto bind_texts = [&] {
-      for (const auto& t : texts) sqlite3_bind_text(s, i++, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+      for (const auto& t : texts)
+        sqlite3_bind_text(s, i++, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
     };
     auto bind_ints = [&] {
       for (int64_t v : ints) sqlite3_bind_int64(s, i++, v);
@@ -241,7 +272,8 @@ class SqliteAccounts final : public AccountStore {
       bind_texts();
       bind_ints();
     }
-    if (!tail.empty()) sqlite3_bind_text(s, i++, tail.data(), static_cast<int>(tail.size()), SQLITE_TRANSIENT);
+    if (!tail.empty())
+      sqlite3_bind_text(s, i++, tail.data(), static_cast<int>(tail.size()), SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? Status::Ok() : Error(sql);
@@ -250,11 +282,12 @@ class SqliteAccounts final : public AccountStore {
   StatusOr<std::vector<ApiKey>> ReadKeys(const char* sql, const std::string& arg) {
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) return Error(sql);
-    if (!arg.empty()) sqlite3_bind_text(s, 1, arg.data(), static_cast<int>(arg.size()), SQLITE_TRANSIENT);
+    if (!arg.empty())
+      sqlite3_bind_text(s, 1, arg.data(), static_cast<int>(arg.size()), SQLITE_TRANSIENT);
     std::vector<ApiKey> out;
     while (sqlite3_step(s) == SQLITE_ROW) {
-      out.push_back(ApiKey{Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), sqlite3_column_int64(s, 4),
-                           sqlite3_column_int64(s, 5)});
+      out.push_back(ApiKey{Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3),
+                           sqlite3_column_int64(s, 4), sqlite3_column_int64(s, 5)});
     }
     sqlite3_finalize(s);
     return out;
@@ -278,7 +311,9 @@ class SqliteAccounts final : public AccountStore {
     return Status::Ok();
   }
 
-  Status Error(const char* what) { return Unavailable(std::string(what).substr(0, 60) + ": " + sqlite3_errmsg(db_)); }
+  Status Error(const char* what) {
+    return Unavailable(std::string(what).substr(0, 60) + ": " + sqlite3_errmsg(db_));
+  }
 
   std::mutex mu_;
   sqlite3* db_ = nullptr;

@@ -21,7 +21,7 @@ struct ApiKey {
   std::string role;         // "enterprise", "officer" or "admin"
   std::string secret_hash;  // SHA-256 of the secret part, hex; the secret itself is never stored
   int64_t created_ms = 0;
-  int64_t revoked_ms = 0;   // 0 while valid
+  int64_t revoked_ms = 0;  // 0 while valid
 };
 
 struct AuditEntry {
@@ -40,7 +40,7 @@ struct Webhook {
   std::string url;     // http://host:port/path
   std::string secret;  // HMAC-SHA256 key of the signature header
   int64_t cursor = 0;
-  int attempts = 0;          // failed attempts at the receipt after the cursor
+  int attempts = 0;  // failed attempts at the receipt after the cursor
   int64_t next_attempt_ms = 0;
   std::string last_error;
 };
@@ -84,7 +84,8 @@ class AccountStore {
   virtual Status UpdateWebhook(const Webhook& hook) = 0;
   // Gives up on a receipt: a dead letter, and the cursor moves past it, in one transaction.
   virtual Status AddDeadLetter(const DeadLetter& letter, const Webhook& hook) = 0;
-  virtual StatusOr<std::vector<DeadLetter>> DeadLetters(std::string_view enterprise, int64_t after_id, int limit) = 0;
+  virtual StatusOr<std::vector<DeadLetter>> DeadLetters(std::string_view enterprise,
+                                                        int64_t after_id, int limit) = 0;
 
   // Appends a registration change (with its audit entry); all of them, oldest first.
   virtual Status AddReferenceChange(const ReferenceChange& change, const AuditEntry& audit) = 0;

@@ -128,7 +128,8 @@ class SqliteStore final : public Store {
     return Exec("COMMIT");
   }
 
-  StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(std::string_view guid) override {
+  StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(
+      std::string_view guid) override {
     if (guid.empty()) return std::optional<std::vector<StoredReceipt>>();
     Stmt& q = stmts_[kFindMessage];
     q.Bind(1, guid);
@@ -170,7 +171,8 @@ class SqliteStore final : public Store {
   }
 
   StatusOr<Decimal> LedgerSum(std::string_view buyer_id, int year) override {
-    Stmt q(db_, "SELECT COALESCE(SUM(delta_e5), 0) FROM quota_ledger WHERE buyer_id = ? AND year = ?");
+    Stmt q(db_,
+           "SELECT COALESCE(SUM(delta_e5), 0) FROM quota_ledger WHERE buyer_id = ? AND year = ?");
     q.Bind(1, buyer_id).Bind(2, int64_t{year});
     if (q.Step() != SQLITE_ROW) return Error("ledger sum");
     return Decimal::FromE5(q.Int(0));
@@ -197,20 +199,34 @@ class SqliteStore final : public Store {
 
  private:
   enum StmtId {
-    kInsertMessage, kInsertReceipt, kUpsertState, kDeleteState, kInsertLedger, kFindMessage,
-    kReceiptsOfMessage, kReceiptsAnswering, kInsertAudience, kReceiptsFor, kStmtCount
+    kInsertMessage,
+    kInsertReceipt,
+    kUpsertState,
+    kDeleteState,
+    kInsertLedger,
+    kFindMessage,
+    kReceiptsOfMessage,
+    kReceiptsAnswering,
+    kInsertAudience,
+    kReceiptsFor,
+    kStmtCount
   };
 
   Status Prepare() {
     static constexpr const char* kSql[kStmtCount] = {
         "INSERT INTO messages(guid, type, sender, received_ms, accepted, raw) VALUES(?,?,?,?,?,?)",
-        "INSERT INTO receipts(message_seq, type, answers_guid, status, audience, xml) VALUES(?,?,?,?,?,?)",
-        "INSERT INTO state(kind, key, value) VALUES(?,?,?) ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO receipts(message_seq, type, answers_guid, status, audience, xml) "
+        "VALUES(?,?,?,?,?,?)",
+        "INSERT INTO state(kind, key, value) VALUES(?,?,?) ON CONFLICT(kind, key) DO UPDATE SET "
+        "value = excluded.value",
         "DELETE FROM state WHERE kind = ? AND key = ?",
-        "INSERT INTO quota_ledger(buyer_id, year, delta_e5, invt_no, reason, at_ms) VALUES(?,?,?,?,?,?)",
+        "INSERT INTO quota_ledger(buyer_id, year, delta_e5, invt_no, reason, at_ms) "
+        "VALUES(?,?,?,?,?,?)",
         "SELECT seq FROM messages WHERE guid = ? AND accepted = 1 ORDER BY seq LIMIT 1",
-        "SELECT type, answers_guid, status, xml, id, audience FROM receipts WHERE message_seq = ? ORDER BY id",
-        "SELECT type, answers_guid, status, xml, id, audience FROM receipts WHERE answers_guid = ? ORDER BY id",
+        "SELECT type, answers_guid, status, xml, id, audience FROM receipts WHERE message_seq = ? "
+        "ORDER BY id",
+        "SELECT type, answers_guid, status, xml, id, audience FROM receipts WHERE answers_guid = ? "
+        "ORDER BY id",
         "INSERT INTO receipt_audience(enterprise, receipt_id) VALUES(?,?)",
         "SELECT r.type, r.answers_guid, r.status, r.xml, r.id, r.audience FROM receipt_audience a "
         "JOIN receipts r ON r.id = a.receipt_id WHERE a.enterprise = ? AND a.receipt_id > ? "
@@ -228,15 +244,23 @@ class SqliteStore final : public Store {
     for (const CommitBatch* b : batches) {
       const MessageRow& m = b->message;
       Stmt& im = stmts_[kInsertMessage];
-      im.Bind(1, m.guid).Bind(2, m.type).Bind(3, m.sender).Bind(4, m.received_ms)
-          .Bind(5, int64_t{m.accepted ? 1 : 0}).BindBlob(6, m.raw);
+      im.Bind(1, m.guid)
+          .Bind(2, m.type)
+          .Bind(3, m.sender)
+          .Bind(4, m.received_ms)
+          .Bind(5, int64_t{m.accepted ? 1 : 0})
+          .BindBlob(6, m.raw);
       KJ_RETURN_IF_ERROR(Done(im, "insert message"));
       const int64_t seq = sqlite3_last_insert_rowid(db_);
       for (const StoredReceipt& r : b->receipts) {
         std::string audience;
         for (const std::string& who : r.audience) audience += (audience.empty() ? "" : "|") + who;
         Stmt& ir = stmts_[kInsertReceipt];
-        ir.Bind(1, seq).Bind(2, r.type).Bind(3, r.answers_guid).Bind(4, r.status).Bind(5, audience)
+        ir.Bind(1, seq)
+            .Bind(2, r.type)
+            .Bind(3, r.answers_guid)
+            .Bind(4, r.status)
+            .Bind(5, audience)
             .BindBlob(6, r.xml);
         KJ_RETURN_IF_ERROR(Done(ir, "insert receipt"));
         const int64_t receipt_id = sqlite3_last_insert_rowid(db_);
@@ -259,8 +283,12 @@ class SqliteStore final : public Store {
       }
       for (const clearance::QuotaEntry& q : b->ledger) {
         Stmt& l = stmts_[kInsertLedger];
-        l.Bind(1, q.buyer_id).Bind(2, int64_t{q.year}).Bind(3, q.delta.e5).Bind(4, q.invt_no)
-            .Bind(5, q.reason).Bind(6, q.at_ms);
+        l.Bind(1, q.buyer_id)
+            .Bind(2, int64_t{q.year})
+            .Bind(3, q.delta.e5)
+            .Bind(4, q.invt_no)
+            .Bind(5, q.reason)
+            .Bind(6, q.at_ms);
         KJ_RETURN_IF_ERROR(Done(l, "insert ledger"));
       }
     }
@@ -301,7 +329,9 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
-  Status Error(const char* what) { return Unavailable(std::string(what) + ": " + sqlite3_errmsg(db_)); }
+  Status Error(const char* what) {
+    return Unavailable(std::string(what) + ": " + sqlite3_errmsg(db_));
+  }
 
   sqlite3* db_ = nullptr;
   std::vector<Stmt> stmts_;
@@ -309,6 +339,8 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& dir) { return SqliteStore::Open(dir); }
+StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& dir) {
+  return SqliteStore::Open(dir);
+}
 
 }  // namespace kuajing::storage

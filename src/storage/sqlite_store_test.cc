@@ -20,8 +20,10 @@ TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
     b.receipts.push_back(StoredReceipt{"CEB312", "DOC-1", "120", "<r1/>", {"EBP", "EBC"}});
     b.receipts.push_back(StoredReceipt{"CEB312", "DOC-2", "-301008", "<r2/>", {"EBC"}});
     b.changes.push_back(clearance::StateChange{"order", "k1", "v1", false});
-    b.ledger.push_back(clearance::QuotaEntry{"ID1", 2024, Decimal::FromUnits(100), "INV", "accepted", 1});
-    b.ledger.push_back(clearance::QuotaEntry{"ID1", 2024, Decimal::FromUnits(-40), "INV", "returned", 2});
+    b.ledger.push_back(
+        clearance::QuotaEntry{"ID1", 2024, Decimal::FromUnits(100), "INV", "accepted", 1});
+    b.ledger.push_back(
+        clearance::QuotaEntry{"ID1", 2024, Decimal::FromUnits(-40), "INV", "returned", 2});
     ASSERT_TRUE((*store)->Commit({&b}).ok());
     CommitBatch erase;
     erase.message = MessageRow{"M-2", "CEB311", "4304961001", 2, true, "<raw2/>"};
@@ -43,10 +45,12 @@ TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
   ASSERT_EQ(a->size(), 1u);
   EXPECT_EQ((*a)[0].xml, "<r1/>");
   std::vector<std::string> rows;
-  ASSERT_TRUE((*store)->LoadState([&](const clearance::StateChange& c) {
-                 rows.push_back(c.key + "=" + c.value);
-                 return Status::Ok();
-               }).ok());
+  ASSERT_TRUE((*store)
+                  ->LoadState([&](const clearance::StateChange& c) {
+                    rows.push_back(c.key + "=" + c.value);
+                    return Status::Ok();
+                  })
+                  .ok());
   EXPECT_EQ(rows, std::vector<std::string>{"k2=v2"});
   EXPECT_EQ((*store)->LedgerSum("ID1", 2024)->ToString(), "60");
   EXPECT_EQ((*store)->LedgerSum("ID1", 2025)->ToString(), "0");

@@ -59,7 +59,8 @@ class Store {
   virtual Status Commit(const std::vector<const CommitBatch*>& batches) = 0;
 
   // The receipts written when the message `guid` was first processed, or nullopt if it never was.
-  virtual StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(std::string_view guid) = 0;
+  virtual StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(
+      std::string_view guid) = 0;
 
   // The sender recorded for the accepted message `guid`, or nullopt if there is none.
   virtual StatusOr<std::optional<std::string>> SenderOfMessage(std::string_view guid) = 0;
@@ -77,8 +78,8 @@ class Store {
 
   // The receipts `enterprise` may read with id > after_id, oldest first, at most `limit`: a feed a
   // client can resume from the last id it saw without missing or repeating any.
-  virtual StatusOr<std::vector<StoredReceipt>> ReceiptsFor(std::string_view enterprise, int64_t after_id,
-                                                           int limit) = 0;
+  virtual StatusOr<std::vector<StoredReceipt>> ReceiptsFor(std::string_view enterprise,
+                                                           int64_t after_id, int limit) = 0;
   // The largest receipt id stored (0 if none).
   virtual StatusOr<int64_t> LastReceiptId() = 0;
 };

@@ -68,8 +68,11 @@ TEST_F(Cli, IngestWritesSchemaValidReceiptsAndQuotaReadsTheYear) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("CEB622 800 released"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("CEB900 -1 error"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("released 1, rejected 0, held 0, waiting 0, format errors 1; tax assessed 230.59 CNY"),
-            std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find(
+          "released 1, rejected 0, held 0, waiting 0, format errors 1; tax assessed 230.59 CNY"),
+      std::string::npos)
+      << r.out;
   int receipts = 0;
   for (const auto& e : fs::directory_iterator(dir_ / "data" / "receipts")) {
     std::ifstream in(e.path());
@@ -82,7 +85,8 @@ TEST_F(Cli, IngestWritesSchemaValidReceiptsAndQuotaReadsTheYear) {
   EXPECT_EQ(receipts, 9);
   r = Exec("quota --data " + data + " --id " + s.buyer_id + " --year 2024");
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("used 1000.00 CNY, remaining 25000.00 CNY of 26000.00"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("used 1000.00 CNY, remaining 25000.00 CNY of 26000.00"), std::string::npos)
+      << r.out;
   // Ingesting the same files again changes nothing.
   r = Exec("ingest --data " + data + " --now 20240611100000 " + files);
   EXPECT_NE(r.out.find("already processed"), std::string::npos) << r.out;
@@ -94,8 +98,9 @@ TEST_F(Cli, AnOfficerReleasesAHeldList) {
   app::ClearanceSpec s = app::DemoClearances()[3];  // the 6,000 CNY handbag: held for review
   app::ClearanceMessages m = app::MakeClearance(s);
   const std::string data = (dir_ / "data").string();
-  CmdResult r = Exec("ingest --data " + data + " --now 20240611100000 " + Write("o.xml", m.order) + " " +
-               Write("p.xml", m.payment) + " " + Write("w.xml", m.waybill) + " " + Write("i.xml", m.inventory));
+  CmdResult r = Exec("ingest --data " + data + " --now 20240611100000 " + Write("o.xml", m.order) +
+                     " " + Write("p.xml", m.payment) + " " + Write("w.xml", m.waybill) + " " +
+                     Write("i.xml", m.inventory));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("CEB622 300 manual review"), std::string::npos) << r.out;
   r = Exec("decide --data " + data + " --invt 49002024I000000001 --release --officer 王科长");
@@ -109,7 +114,11 @@ TEST_F(Cli, AnOfficerReleasesAHeldList) {
 TEST_F(Cli, DemoClearsTheShippedBatch) {
   CmdResult r = Exec("demo --data " + (dir_ / "demo").string());
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("released 5, rejected 4, held 1, waiting 0, format errors 0; tax assessed 758.42 CNY"), std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find(
+          "released 5, rejected 4, held 1, waiting 0, format errors 0; tax assessed 758.42 CNY"),
+      std::string::npos)
+      << r.out;
 }
 
 }  // namespace

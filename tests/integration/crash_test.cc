@@ -2,8 +2,8 @@
 // on one data folder. After each kill, every message it acknowledged (printed after the commit)
 // is in the store, the quota ledger agrees with the engine, and finishing the stream yields
 // exactly the quota each buyer should have: nothing acknowledged is lost, nothing counted twice.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -34,8 +34,10 @@ std::vector<std::string> IngestAndKill(const fs::path& data, const std::vector<s
                                        std::chrono::milliseconds delay) {
   fs::create_directories(data);
   fs::path log = data.parent_path() / "ingest.log";
-  std::vector<std::string> args = {KJ_BINARY, "ingest", "--data", data.string(), "--reference",
-                                   KJ_SOURCE_DIR "/data/reference", "--now", "20240611100000", "--quiet", "--ack"};
+  std::vector<std::string> args = {KJ_BINARY,     "ingest",         "--data",
+                                   data.string(), "--reference",    KJ_SOURCE_DIR "/data/reference",
+                                   "--now",       "20240611100000", "--quiet",
+                                   "--ack"};
   for (const auto& f : files) args.push_back(f);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -3,11 +3,11 @@
 // codec writes back from the model (numbers compared by value, empty optional elements skipped),
 // and parse -> write -> parse gives the same model.
 #include <gtest/gtest.h>
-#include <pugixml.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <pugixml.hpp>
 #include <sstream>
 
 #include "codec/codec.h"
@@ -28,19 +28,22 @@ std::string Local(const char* name) {
 }
 
 // path -> values of every non-empty leaf element of the business part (Signature excluded).
-void Leaves(pugi::xml_node n, const std::string& path, std::multimap<std::string, std::string>& out) {
+void Leaves(pugi::xml_node n, const std::string& path,
+            std::multimap<std::string, std::string>& out) {
   for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
     if (c.type() != pugi::node_element) continue;
     std::string name = Local(c.name());
     if (name == "Signature") continue;
     std::string p = path + "/" + name;
-    if (c.first_element_by_path(".") && c.find_child([](pugi::xml_node x) { return x.type() == pugi::node_element; })) {
+    if (c.first_element_by_path(".") &&
+        c.find_child([](pugi::xml_node x) { return x.type() == pugi::node_element; })) {
       Leaves(c, p, out);
     } else {
       std::string v = c.child_value();
       if (v.empty()) continue;
       // Numbers compare by value: "20.00" and "20" are the same N19,5 number.
-      if (auto d = Decimal::Parse(v); d && v.find_first_not_of("0123456789.-") == std::string::npos) v = d->ToString();
+      if (auto d = Decimal::Parse(v); d && v.find_first_not_of("0123456789.-") == std::string::npos)
+        v = d->ToString();
       out.emplace(p, v);
     }
   }
@@ -49,7 +52,8 @@ void Leaves(pugi::xml_node n, const std::string& path, std::multimap<std::string
 std::vector<std::string> SampleFiles() {
   std::vector<std::string> out;
   if (!fs::exists(kSamples)) return out;
-  for (const auto& e : fs::directory_iterator(kSamples)) out.push_back(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(kSamples))
+    out.push_back(e.path().filename().string());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -68,7 +72,8 @@ TEST_P(SampleTest, ReadWithoutLoss) {
       << std::get<codec::DecodeFailure>(r).info;
   const auto& dm = std::get<codec::DecodedMessage>(r);
   for (size_t i = 0; i < dm.errors.size(); ++i) {
-    for (const auto& e : dm.errors[i]) ADD_FAILURE() << "record " << i << ": " << e.path << ": " << e.reason;
+    for (const auto& e : dm.errors[i])
+      ADD_FAILURE() << "record " << i << ": " << e.path << ": " << e.reason;
   }
   const std::string written = codec::Encode(dm.message);
   pugi::xml_document a, b;

@@ -7,7 +7,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-
 #include <filesystem>
 #include <future>
 #include <set>
@@ -35,8 +34,8 @@ struct HttpResult {
 };
 
 // One request on a fresh connection.
-HttpResult Call(uint16_t port, http::verb verb, const std::string& target, const std::string& key = "",
-                const std::string& body = "") {
+HttpResult Call(uint16_t port, http::verb verb, const std::string& target,
+                const std::string& key = "", const std::string& body = "") {
   boost::asio::io_context ioc;
   tcp::resolver resolver(ioc);
   beast::tcp_stream stream(ioc);
@@ -74,7 +73,8 @@ class Zone {
     ao.webhooks.timeout_ms = 1000;
     ao.webhooks.clock = [] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::steady_clock::now().time_since_epoch()).count();
+                 std::chrono::steady_clock::now().time_since_epoch())
+          .count();
     };
     api_ = std::make_unique<Api>(platform_.get(), accounts_.get(), ao);
     ServerLimits limits;
@@ -103,8 +103,9 @@ class Zone {
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kj-server-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("kj-server-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     zone_ = std::make_unique<Zone>(dir_);
@@ -123,7 +124,8 @@ class ServerTest : public ::testing::Test {
 std::vector<std::pair<std::string, std::string>> Statuses(const json::value& v) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& r : v.at("receipts").as_array()) {
-    out.emplace_back(json::value_to<std::string>(r.at("type")), json::value_to<std::string>(r.at("status")));
+    out.emplace_back(json::value_to<std::string>(r.at("type")),
+                     json::value_to<std::string>(r.at("status")));
   }
   return out;
 }
@@ -138,7 +140,8 @@ TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
 
   HttpResult r = Post(agent, m.inventory);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(Statuses(r.Json()), (std::vector<std::pair<std::string, std::string>>{{"CEB622", "2"}}));
+  EXPECT_EQ(Statuses(r.Json()),
+            (std::vector<std::pair<std::string, std::string>>{{"CEB622", "2"}}));
 
   // The agent waits for its decision while the other documents arrive.
   auto waiting = std::async(std::launch::async, [&] {
@@ -152,43 +155,57 @@ TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
   HttpResult feed = waiting.get();
   ASSERT_EQ(feed.status, 200) << feed.body;
   auto got = Statuses(feed.Json());
-  EXPECT_NE(std::find(got.begin(), got.end(), std::pair<std::string, std::string>{"CEB622", "800"}), got.end())
+  EXPECT_NE(std::find(got.begin(), got.end(), std::pair<std::string, std::string>{"CEB622", "800"}),
+            got.end())
       << feed.body;
   // The payment company is named in the order, not in the list: it sees the order's and its own
   // receipts, not the list's.
   HttpResult pay_feed = Call(zone_->port(), http::verb::get, "/api/v1/receipts?after=0", pay);
-  EXPECT_EQ(Statuses(pay_feed.Json()),
-            (std::vector<std::pair<std::string, std::string>>{{"CEB312", "120"}, {"CEB412", "120"}}));
+  EXPECT_EQ(Statuses(pay_feed.Json()), (std::vector<std::pair<std::string, std::string>>{
+                                           {"CEB312", "120"}, {"CEB412", "120"}}));
   // Another enterprise sees nothing: an empty feed, and 404 for the list's guid.
-  EXPECT_TRUE(Call(zone_->port(), http::verb::get, "/api/v1/receipts", stranger).Json().at("receipts").as_array().empty());
-  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/receipts/" + m.inventory_guid, stranger).status, 404);
-  HttpResult all = Call(zone_->port(), http::verb::get, "/api/v1/receipts/" + m.inventory_guid, agent);
+  EXPECT_TRUE(Call(zone_->port(), http::verb::get, "/api/v1/receipts", stranger)
+                  .Json()
+                  .at("receipts")
+                  .as_array()
+                  .empty());
+  EXPECT_EQ(
+      Call(zone_->port(), http::verb::get, "/api/v1/receipts/" + m.inventory_guid, stranger).status,
+      404);
+  HttpResult all =
+      Call(zone_->port(), http::verb::get, "/api/v1/receipts/" + m.inventory_guid, agent);
   EXPECT_EQ(all.status, 200);
   EXPECT_EQ(all.Json().at("receipts").as_array().size(), 5u);  // 2, 120, 399, 800, 816
   // The same, by business key: the list by its order number, the order by its.
   const app::ClearanceSpec spec = app::DemoClearances()[0];
-  HttpResult by_key = Call(zone_->port(), http::verb::get,
-                           "/api/v1/documents/inventory?ebpCode=" + spec.ebp_code + "&orderNo=" + spec.order_no, agent);
+  HttpResult by_key = Call(
+      zone_->port(), http::verb::get,
+      "/api/v1/documents/inventory?ebpCode=" + spec.ebp_code + "&orderNo=" + spec.order_no, agent);
   EXPECT_EQ(by_key.status, 200) << by_key.body;
   EXPECT_EQ(by_key.Json().at("receipts").as_array().size(), 5u);
   EXPECT_EQ(Call(zone_->port(), http::verb::get,
-                 "/api/v1/documents/order?ebpCode=" + spec.ebp_code + "&orderNo=" + spec.order_no, stranger).status,
+                 "/api/v1/documents/order?ebpCode=" + spec.ebp_code + "&orderNo=" + spec.order_no,
+                 stranger)
+                .status,
             404);
-  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/documents/order?orderNo=x", agent).status, 400);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/documents/order?orderNo=x", agent).status,
+            400);
   // A resend after a lost response returns the original receipts, never "duplicate".
   r = Post(agent, m.inventory);
   EXPECT_TRUE(r.Json().at("repeated").as_bool());
   // Someone else's message guid is refused, and leaks nothing.
   r = Post(stranger, m.inventory);
   EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_EQ(Statuses(r.Json()), (std::vector<std::pair<std::string, std::string>>{{"CEB900", "-2"}}));
+  EXPECT_EQ(Statuses(r.Json()),
+            (std::vector<std::pair<std::string, std::string>>{{"CEB900", "-2"}}));
 }
 
 TEST_F(ServerTest, KeysRolesAndLimits) {
   const std::string admin = zone_->Key(Role::kAdmin);
   const std::string officer = zone_->Key(Role::kOfficer);
   EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/messages", "", "<x/>").status, 401);
-  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/messages", "kj_bad", "<x/>").status, 401);
+  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/messages", "kj_bad", "<x/>").status,
+            401);
   EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/messages", officer, "<x/>").status, 403);
   // An administrator makes and revokes an enterprise key; both are audited.
   HttpResult made = Call(zone_->port(), http::verb::post, "/api/v1/admin/keys", admin,
@@ -198,20 +215,29 @@ TEST_F(ServerTest, KeysRolesAndLimits) {
   const std::string id = json::value_to<std::string>(made.Json().at("id"));
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/receipts", key).status, 200);
   EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/admin/keys", admin,
-                 R"({"role":"enterprise","enterprise":"9999999999"})").status, 400);
-  EXPECT_EQ(Call(zone_->port(), http::verb::delete_, "/api/v1/admin/keys/" + id, admin).status, 200);
+                 R"({"role":"enterprise","enterprise":"9999999999"})")
+                .status,
+            400);
+  EXPECT_EQ(Call(zone_->port(), http::verb::delete_, "/api/v1/admin/keys/" + id, admin).status,
+            200);
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/receipts", key).status, 401);
   EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/admin/keys", key, "{}").status, 401);
-  auto audit = Call(zone_->port(), http::verb::get, "/api/v1/admin/audit", admin).Json().at("entries").as_array();
+  auto audit = Call(zone_->port(), http::verb::get, "/api/v1/admin/audit", admin)
+                   .Json()
+                   .at("entries")
+                   .as_array();
   ASSERT_GE(audit.size(), 2u);
   EXPECT_EQ(json::value_to<std::string>(audit.back().at("what")), "key.revoke");
   // A body over the limit gets 413 and a reason.
-  HttpResult big = Call(zone_->port(), http::verb::post, "/api/v1/messages", key, std::string(2 << 20, 'x'));
+  HttpResult big =
+      Call(zone_->port(), http::verb::post, "/api/v1/messages", key, std::string(2 << 20, 'x'));
   EXPECT_EQ(big.status, 413);
   EXPECT_NE(big.body.find("split the message"), std::string::npos);
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/nowhere", admin).status, 404);
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/healthz").status, 200);
-  EXPECT_NE(Call(zone_->port(), http::verb::get, "/metrics").body.find("kuajing_http_responses_total"), std::string::npos);
+  EXPECT_NE(
+      Call(zone_->port(), http::verb::get, "/metrics").body.find("kuajing_http_responses_total"),
+      std::string::npos);
 }
 
 TEST_F(ServerTest, QuotaQueryNeedsTheNameAndIsRateLimited) {
@@ -226,7 +252,8 @@ TEST_F(ServerTest, QuotaQueryNeedsTheNameAndIsRateLimited) {
   Post(logistics, m.waybill);
   Post(agent, m.inventory);
   const std::string q = "/api/v1/quota?year=2024&id=" + s.buyer_id + "&name=";
-  json::value right = Call(zone_->port(), http::verb::get, q + "%E6%9D%8E%E5%A8%9C").Json();  // 李娜
+  json::value right =
+      Call(zone_->port(), http::verb::get, q + "%E6%9D%8E%E5%A8%9C").Json();  // 李娜
   EXPECT_EQ(json::value_to<std::string>(right.at("used")), "1000.00");
   EXPECT_EQ(json::value_to<std::string>(right.at("remaining")), "25000.00");
   // A wrong name gets exactly what a buyer with no purchases gets.
@@ -236,7 +263,8 @@ TEST_F(ServerTest, QuotaQueryNeedsTheNameAndIsRateLimited) {
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/quota?id=123&name=x").status, 400);
   // Five a minute from one address (the test's setting): the sixth and later get 429.
   int limited = 0;
-  for (int i = 0; i < 4; ++i) limited += Call(zone_->port(), http::verb::get, q + "x").status == 429;
+  for (int i = 0; i < 4; ++i)
+    limited += Call(zone_->port(), http::verb::get, q + "x").status == 429;
   EXPECT_GE(limited, 1);
 }
 
@@ -257,8 +285,11 @@ TEST_F(ServerTest, OfficerDecidesHeldListsAndStateSurvivesARestart) {
   });
   EXPECT_EQ(Post(logistics, m.waybill).status, 200);
   EXPECT_EQ(other.get(), 200);
-  const int64_t before = Call(zone_->port(), http::verb::get, "/api/v1/receipts?after=0&limit=500", agent)
-                             .Json().at("next").as_int64();
+  const int64_t before =
+      Call(zone_->port(), http::verb::get, "/api/v1/receipts?after=0&limit=500", agent)
+          .Json()
+          .at("next")
+          .as_int64();
 
   // Restart the whole server on the same folder.
   zone_.reset();
@@ -271,16 +302,22 @@ TEST_F(ServerTest, OfficerDecidesHeldListsAndStateSurvivesARestart) {
   EXPECT_EQ(json::value_to<std::string>(list[0].at("status")), "300");
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/officer/held", agent).status, 403);
   EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/officer/decisions", officer,
-                 R"({"invtNo":")" + invt + R"(","action":"reject"})").status, 400);  // needs a reason
+                 R"({"invtNo":")" + invt + R"(","action":"reject"})")
+                .status,
+            400);  // needs a reason
   HttpResult d = Call(zone_->port(), http::verb::post, "/api/v1/officer/decisions", officer,
                       R"({"invtNo":")" + invt + R"(","action":"release"})");
   ASSERT_EQ(d.status, 200) << d.body;
   // The agent's feed, resumed from where it was before the restart, holds the release once.
   auto after = Statuses(Call(zone_->port(), http::verb::get,
-                             "/api/v1/receipts?after=" + std::to_string(before), agent).Json());
-  EXPECT_EQ(after, (std::vector<std::pair<std::string, std::string>>{{"CEB622", "399"}, {"CEB622", "800"}, {"CEB816", "1"}}));
+                             "/api/v1/receipts?after=" + std::to_string(before), agent)
+                            .Json());
+  EXPECT_EQ(after, (std::vector<std::pair<std::string, std::string>>{
+                       {"CEB622", "399"}, {"CEB622", "800"}, {"CEB816", "1"}}));
   EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/officer/decisions", officer,
-                 R"({"invtNo":")" + invt + R"(","action":"release"})").status, 409);  // not held any more
+                 R"({"invtNo":")" + invt + R"(","action":"release"})")
+                .status,
+            409);  // not held any more
 }
 
 TEST_F(ServerTest, RegistrationChangesAreAuditedAppliedAndKept) {
@@ -288,16 +325,27 @@ TEST_F(ServerTest, RegistrationChangesAreAuditedAppliedAndKept) {
   auto call = [&](http::verb v, const std::string& path, const std::string& body = "") {
     return Call(zone_->port(), v, path, admin, body);
   };
-  EXPECT_EQ(call(http::verb::put, "/api/v1/admin/enterprises/4304963009", R"({"name":"新报关行","roles":["agent","pilot"]})").status,
+  EXPECT_EQ(call(http::verb::put, "/api/v1/admin/enterprises/4304963009",
+                 R"({"name":"新报关行","roles":["agent","pilot"]})")
+                .status,
             400);
-  ASSERT_EQ(call(http::verb::put, "/api/v1/admin/enterprises/4304963009", R"({"name":"新报关行","roles":["agent"]})").status,
+  ASSERT_EQ(call(http::verb::put, "/api/v1/admin/enterprises/4304963009",
+                 R"({"name":"新报关行","roles":["agent"]})")
+                .status,
             200);
   ASSERT_EQ(call(http::verb::put, "/api/v1/admin/goods/85183000",
-                 R"({"name":"耳机","vatRate":"0.13","consumptionTaxRate":"0","dutyRate":"0"})").status,
+                 R"({"name":"耳机","vatRate":"0.13","consumptionTaxRate":"0","dutyRate":"0"})")
+                .status,
             200);
-  EXPECT_EQ(call(http::verb::put, "/api/v1/admin/goods/85183000", R"({"name":"耳机","vatRate":"1.3"})").status, 400);
+  EXPECT_EQ(
+      call(http::verb::put, "/api/v1/admin/goods/85183000", R"({"name":"耳机","vatRate":"1.3"})")
+          .status,
+      400);
   // The new agent can get a key at once and declare.
-  EXPECT_EQ(call(http::verb::post, "/api/v1/admin/keys", R"({"role":"enterprise","enterprise":"4304963009"})").status, 201);
+  EXPECT_EQ(call(http::verb::post, "/api/v1/admin/keys",
+                 R"({"role":"enterprise","enterprise":"4304963009"})")
+                .status,
+            201);
   // Restart: the changes are still there; then remove the goods line.
   zone_.reset();
   zone_ = std::make_unique<Zone>(dir_);
@@ -383,13 +431,18 @@ TEST_F(ServerTest, WebhooksPushSignedReceiptsRetryAndDeadLetter) {
   ASSERT_TRUE(receiver_server.Start("127.0.0.1", 0).ok());
   const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
   const std::string platform = zone_->Key(Role::kEnterprise, "4304961001");
-  HttpResult put = Call(zone_->port(), http::verb::put, "/api/v1/webhook", agent,
-                        R"({"url":"http://127.0.0.1:)" + std::to_string(receiver_server.port()) + R"(/hook"})");
+  HttpResult put =
+      Call(zone_->port(), http::verb::put, "/api/v1/webhook", agent,
+           R"({"url":"http://127.0.0.1:)" + std::to_string(receiver_server.port()) + R"(/hook"})");
   ASSERT_EQ(put.status, 200) << put.body;
   const std::string secret = json::value_to<std::string>(put.Json().at("secret"));
-  EXPECT_EQ(Call(zone_->port(), http::verb::put, "/api/v1/webhook", agent, R"({"url":"ftp://x"})").status, 400);
+  EXPECT_EQ(
+      Call(zone_->port(), http::verb::put, "/api/v1/webhook", agent, R"({"url":"ftp://x"})").status,
+      400);
   // The platform's webhook points at a port where nobody listens: its receipts become dead letters.
-  ASSERT_EQ(Call(zone_->port(), http::verb::put, "/api/v1/webhook", platform, R"({"url":"http://127.0.0.1:1/x"})").status,
+  ASSERT_EQ(Call(zone_->port(), http::verb::put, "/api/v1/webhook", platform,
+                 R"({"url":"http://127.0.0.1:1/x"})")
+                .status,
             200);
 
   app::ClearanceMessages m = app::MakeClearance(app::DemoClearances()[0]);
@@ -406,14 +459,25 @@ TEST_F(ServerTest, WebhooksPushSignedReceiptsRetryAndDeadLetter) {
 
   ASSERT_TRUE(Eventually([&] {
     return !Call(zone_->port(), http::verb::get, "/api/v1/webhook/dead-letters", platform)
-                .Json().at("deadLetters").as_array().empty();
+                .Json()
+                .at("deadLetters")
+                .as_array()
+                .empty();
   }));
-  auto letters = Call(zone_->port(), http::verb::get, "/api/v1/webhook/dead-letters", platform).Json();
+  auto letters =
+      Call(zone_->port(), http::verb::get, "/api/v1/webhook/dead-letters", platform).Json();
   EXPECT_EQ(letters.at("deadLetters").as_array()[0].at("attempts").as_int64(), 3);
   // The agent's webhook is healthy and does not see the platform's dead letters.
   EXPECT_TRUE(Call(zone_->port(), http::verb::get, "/api/v1/webhook/dead-letters", agent)
-                  .Json().at("deadLetters").as_array().empty());
-  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/webhook", agent).Json().at("failedAttempts").as_int64(), 0);
+                  .Json()
+                  .at("deadLetters")
+                  .as_array()
+                  .empty());
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/webhook", agent)
+                .Json()
+                .at("failedAttempts")
+                .as_int64(),
+            0);
   EXPECT_EQ(Call(zone_->port(), http::verb::delete_, "/api/v1/webhook", agent).status, 200);
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/webhook", agent).status, 404);
   receiver_server.Stop();
