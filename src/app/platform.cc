@@ -45,13 +45,25 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
 }
 
 StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender, int64_t now_ms) {
+  auto prepared = Prepare(raw, sender, now_ms);
+  if (!prepared.ok()) return prepared.status();
+  if (prepared->ready) return std::move(*prepared->ready);
+  std::vector<Prepared> group;
+  group.push_back(std::move(*prepared));
+  auto answers = CommitPrepared(group);
+  if (!answers.ok()) return answers.status();
+  return std::move(answers->front());
+}
+
+StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw, std::string_view sender,
+                                               int64_t now_ms) {
   if (broken_) return Unavailable("the store failed earlier; reopen the platform");
   storage::MessageRow row;
   row.received_ms = now_ms;
   row.sender = std::string(sender);
   codec::DecodeResult decoded = codec::Decode(raw, options_.limits);
 
-  auto format_failure = [&](const codec::DecodeFailure& f) -> StatusOr<Answer> {
+  auto format_failure = [&](const codec::DecodeFailure& f) -> StatusOr<Prepared> {
     // Keep the raw bytes of rejected messages too (audit), unless they are over the size limit.
     row.guid = f.message_guid;
     row.type = f.root_name;
@@ -64,7 +76,7 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
         f.status,
         clearance::MakeFormatReceipt(f.message_guid, f.status, f.info, f.root_name, raw, now_ms),
         {}});
-    return CommitStep(std::move(row), std::move(step), {f.message_guid});
+    return BuildBatch(std::move(row), std::move(step), {f.message_guid});
   };
 
   if (auto* f = std::get_if<codec::DecodeFailure>(&decoded)) return format_failure(*f);
@@ -79,14 +91,22 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
         std::string(MessageTypeName(dm.message.type)) + "Message", dm.message.guid});
   }
   // A message already processed is answered with its original receipts and changes nothing.
+  if (pending_guids_.count(dm.message.guid) != 0) {
+    Prepared p;
+    p.commit_first = true;
+    return p;
+  }
   auto seen = store_->ReceiptsOfMessage(dm.message.guid);
   if (!seen.ok()) return seen.status();
   if (seen->has_value()) {
     // The original receipts go only to the enterprise that sent the original.
     auto original_sender = store_->SenderOfMessage(dm.message.guid);
     if (!original_sender.ok()) return original_sender.status();
-    if (sender.empty() || original_sender->value_or("") == sender)
-      return Answer{std::move(**seen), true};
+    if (sender.empty() || original_sender->value_or("") == sender) {
+      Prepared p;
+      p.ready = Answer{std::move(**seen), true};
+      return p;
+    }
     return format_failure(codec::DecodeFailure{
         "-2",
         "[Code:0002;Desc:数据包不能通过schema验证] the message guid " + dm.message.guid +
@@ -112,7 +132,39 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
   clearance::StepResult step = engine_->Process(dm, row.sender, now_ms);
   std::set<std::string> own;
   for (const Record& r : dm.message.records) own.insert(RecordGuid(r));
-  return CommitStep(std::move(row), std::move(step), own);
+  pending_guids_.insert(dm.message.guid);
+  return BuildBatch(std::move(row), std::move(step), own);
+}
+
+StatusOr<std::vector<Answer>> Platform::CommitPrepared(std::vector<Prepared>& group) {
+  std::vector<const storage::CommitBatch*> batches;
+  for (const Prepared& p : group) batches.push_back(&p.batch);
+  pending_guids_.clear();
+  if (broken_) return Unavailable("the store failed earlier; reopen the platform");
+  Status st = store_->Commit(batches);
+  if (!st.ok()) {
+    broken_ = true;  // memory is ahead of the disk now
+    return st;
+  }
+  std::vector<Answer> answers;
+  for (Prepared& p : group) {
+    Answer answer;
+    answer.receipts = p.batch.receipts;
+    // Records that repeat an earlier declaration get that declaration's receipts again (read
+    // after the commit, so that declarations committed in the same group are found too).
+    for (const std::string& guid : p.resend_guids) {
+      auto old = store_->ReceiptsAnswering(guid);
+      if (!old.ok()) return old.status();
+      for (auto& r : *old) {
+        const bool already =
+            std::any_of(answer.receipts.begin(), answer.receipts.end(),
+                        [&](const storage::StoredReceipt& x) { return x.xml == r.xml; });
+        if (!already) answer.receipts.push_back(std::move(r));
+      }
+    }
+    answers.push_back(std::move(answer));
+  }
+  return answers;
 }
 
 StatusOr<Answer> Platform::Decide(const clearance::OfficerDecision& d, int64_t now_ms) {
@@ -128,12 +180,17 @@ StatusOr<Answer> Platform::Decide(const clearance::OfficerDecision& d, int64_t n
   row.raw = std::string(d.action == clearance::OfficerDecision::Action::kRelease ? "release "
                                                                                  : "reject ") +
             d.invt_no + " " + d.reason;
-  return CommitStep(std::move(row), std::move(*step), {});
+  std::vector<Prepared> group;
+  group.push_back(BuildBatch(std::move(row), std::move(*step), {}));
+  auto answers = CommitPrepared(group);
+  if (!answers.ok()) return answers.status();
+  return std::move(answers->front());
 }
 
-StatusOr<Answer> Platform::CommitStep(storage::MessageRow row, clearance::StepResult step,
-                                      const std::set<std::string>& own_guids) {
-  storage::CommitBatch batch;
+Platform::Prepared Platform::BuildBatch(storage::MessageRow row, clearance::StepResult step,
+                                        const std::set<std::string>& own_guids) {
+  Prepared p;
+  storage::CommitBatch& batch = p.batch;
   batch.message = std::move(row);
   for (const clearance::Emitted& e : step.receipts) {
     storage::StoredReceipt r = EncodeReceipt(e);
@@ -149,20 +206,8 @@ StatusOr<Answer> Platform::CommitStep(storage::MessageRow row, clearance::StepRe
   }
   batch.changes = std::move(step.changes);
   batch.ledger = std::move(step.ledger);
-  Answer answer;
-  answer.receipts = batch.receipts;
-  // Records that repeat an earlier declaration get that declaration's receipts again.
-  for (const std::string& guid : step.resend_guids) {
-    auto old = store_->ReceiptsAnswering(guid);
-    if (!old.ok()) return old.status();
-    for (auto& r : *old) answer.receipts.push_back(std::move(r));
-  }
-  Status st = store_->Commit({&batch});
-  if (!st.ok()) {
-    broken_ = true;
-    return st;
-  }
-  return answer;
+  p.resend_guids = std::move(step.resend_guids);
+  return p;
 }
 
 clearance::QuotaView Platform::Quota(std::string_view buyer_id, int year) const {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -48,6 +49,21 @@ class Platform {
   // Returns Unavailable if the store failed.
   StatusOr<Answer> Submit(std::string_view raw, std::string_view sender, int64_t now_ms);
 
+  // Submit in two phases, so that several messages share one durable commit (group commit):
+  // Prepare runs the engine on a message; CommitPrepared makes a group of prepared messages
+  // durable in one transaction and returns their answers, in order. Nothing of a prepared message
+  // may be shown to anyone before CommitPrepared returns OK. A message whose guid is already
+  // prepared and not yet committed comes back with `commit_first` set: commit the group, then
+  // prepare it again (it is then a repeat).
+  struct Prepared {
+    std::optional<Answer> ready;  // answered from the store (a repeat): nothing to commit
+    bool commit_first = false;
+    storage::CommitBatch batch;
+    std::vector<std::string> resend_guids;
+  };
+  StatusOr<Prepared> Prepare(std::string_view raw, std::string_view sender, int64_t now_ms);
+  StatusOr<std::vector<Answer>> CommitPrepared(std::vector<Prepared>& group);
+
   // Applies an officer's decision on a held list, durably.
   StatusOr<Answer> Decide(const clearance::OfficerDecision& decision, int64_t now_ms);
 
@@ -61,14 +77,15 @@ class Platform {
  private:
   Platform() = default;
   // `own_guids`: the records of the message being answered; their sender joins the audience.
-  StatusOr<Answer> CommitStep(storage::MessageRow row, clearance::StepResult step,
-                              const std::set<std::string>& own_guids);
+  static Prepared BuildBatch(storage::MessageRow row, clearance::StepResult step,
+                             const std::set<std::string>& own_guids);
 
   PlatformOptions options_;
   std::unique_ptr<reference::ReferenceData> reference_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<clearance::Engine> engine_;
   bool broken_ = false;
+  std::set<std::string> pending_guids_;  // prepared, not yet committed
 };
 
 // The XML of one receipt as its own message (receipt guid derived from its content).

@@ -199,9 +199,16 @@ Api::Api(app::Platform* platform, storage::AccountStore* accounts, ApiOptions op
       },
       wo);
   poller_ = std::thread([this] { PollLoop(); });
+  writer_ = std::thread([this] { WriterLoop(); });
 }
 
 Api::~Api() {
+  {
+    std::lock_guard<std::mutex> lock(intake_mu_);
+    intake_stopping_ = true;
+  }
+  intake_cv_.notify_all();
+  writer_.join();  // answers what was queued first
   webhooks_.reset();
   ReleaseWaiters();
   {
@@ -399,7 +406,9 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
   }
   switch (route->id) {
     case kMessages:
-      return Intake(req, *who);
+      Intake(req, *who, reply);  // answered by the writer once durable
+      *deferred = true;
+      return {};
     case kFeed:
       return Feed(req, *who, reply, deferred);
     case kReceiptsOf:
@@ -463,28 +472,87 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
   }
 }
 
-Response Api::Intake(const Request& req, const Principal& who) {
-  const auto t0 = std::chrono::steady_clock::now();
-  StatusOr<app::Answer> answer = Unavailable("not run");
+void Api::Intake(const Request& req, const Principal& who, const Reply& reply) {
   {
-    std::lock_guard<std::mutex> lock(platform_mu_);
-    answer = platform_->Submit(req.message.body(), who.enterprise, options_.clock());
-    if (answer.ok()) {
+    std::lock_guard<std::mutex> lock(intake_mu_);
+    if (!intake_stopping_) {
+      intake_.push_back(
+          IntakeJob{req.message.body(), who, reply, std::chrono::steady_clock::now()});
+      intake_cv_.notify_one();
+      return;
+    }
+  }
+  reply(Error(Unavailable("the server is stopping; send again shortly")));
+}
+
+void Api::WriterLoop() {
+  constexpr size_t kMaxGroup = 256;  // messages per commit at most
+  std::unique_lock<std::mutex> lock(intake_mu_);
+  while (true) {
+    intake_cv_.wait(lock, [this] { return intake_stopping_ || !intake_.empty(); });
+    if (intake_.empty()) return;  // stopping, and nothing left to answer
+    std::vector<IntakeJob> jobs;
+    const size_t n = std::min(kMaxGroup, intake_.size());
+    std::move(intake_.begin(), intake_.begin() + static_cast<std::ptrdiff_t>(n),
+              std::back_inserter(jobs));
+    intake_.erase(intake_.begin(), intake_.begin() + static_cast<std::ptrdiff_t>(n));
+    lock.unlock();
+
+    std::vector<std::optional<StatusOr<app::Answer>>> results(jobs.size());
+    {
+      std::lock_guard<std::mutex> p(platform_mu_);
+      std::vector<app::Platform::Prepared> group;
+      std::vector<size_t> members;  // job index of each prepared message
+      auto commit = [&] {
+        if (group.empty()) return;
+        auto answers = platform_->CommitPrepared(group);
+        for (size_t i = 0; i < members.size(); ++i) {
+          if (answers.ok()) {
+            results[members[i]] = std::move((*answers)[i]);
+          } else {
+            results[members[i]] = answers.status();
+          }
+        }
+        group.clear();
+        members.clear();
+      };
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        auto prepared = platform_->Prepare(jobs[i].body, jobs[i].who.enterprise, options_.clock());
+        if (prepared.ok() && prepared->commit_first) {  // the same message twice in one group
+          commit();
+          prepared = platform_->Prepare(jobs[i].body, jobs[i].who.enterprise, options_.clock());
+        }
+        if (!prepared.ok()) {
+          results[i] = prepared.status();
+        } else if (prepared->ready) {
+          results[i] = std::move(*prepared->ready);
+        } else {
+          group.push_back(std::move(*prepared));
+          members.push_back(i);
+        }
+      }
+      commit();
       auto last = platform_->store().LastReceiptId();
       if (last.ok()) last_receipt_id_ = *last;
     }
+    // Answers go out only now: everything in them is durable.
+    for (size_t i = 0; i < jobs.size(); ++i) jobs[i].reply(IntakeResponse(*results[i], jobs[i]));
+    AfterCommit();
+    lock.lock();
   }
+}
+
+Response Api::IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJob& job) {
   if (!answer.ok()) return Error(answer.status());
-  AfterCommit();
   json::array receipts;
   bool only_format_error = true;
   for (const auto& r : answer->receipts) {
-    if (!InAudience(r, who.enterprise) && r.type != "CEB900") continue;  // others' documents
+    if (!InAudience(r, job.who.enterprise) && r.type != "CEB900") continue;  // others' documents
     only_format_error = only_format_error && r.type == "CEB900";
     receipts.push_back(ReceiptJson(r));
   }
   const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - job.arrived).count();
   {
     std::lock_guard<std::mutex> lock(metrics_mu_);
     for (const auto& r : answer->receipts) {

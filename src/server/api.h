@@ -60,10 +60,19 @@ class Api final : public Handler {
     std::chrono::steady_clock::time_point deadline;
     Reply reply;
   };
-  struct Route;
+  // A message waiting for the writer thread, which prepares the messages that are waiting and
+  // commits them together (group commit): one fsync for many requests.
+  struct IntakeJob {
+    std::string body;
+    Principal who;
+    Reply reply;
+    std::chrono::steady_clock::time_point arrived;
+  };
 
   Response Dispatch(const Request& req, const Reply& reply, bool* deferred, std::string* who);
-  Response Intake(const Request& req, const Principal& who);
+  void Intake(const Request& req, const Principal& who, const Reply& reply);
+  void WriterLoop();
+  Response IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJob& job);
   Response Feed(const Request& req, const Principal& who, const Reply& reply, bool* deferred);
   Response ReceiptsOf(const std::string& guid, const Principal& who);
   Response QuotaQuery(const Request& req);
@@ -100,6 +109,12 @@ class Api final : public Handler {
   std::map<std::string, std::pair<double, int64_t>> buckets_;  // address -> tokens, last refill
 
   std::unique_ptr<WebhookDeliverer> webhooks_;  // after platform_mu_: it reads the feed under it
+
+  std::mutex intake_mu_;
+  std::condition_variable intake_cv_;
+  std::vector<IntakeJob> intake_;  // protected by intake_mu_
+  bool intake_stopping_ = false;   // protected by intake_mu_
+  std::thread writer_;
 
   std::mutex metrics_mu_;
   std::map<std::string, uint64_t> counters_;  // metric line (name{labels}) -> value

@@ -158,9 +158,10 @@ int RunLoadgen(const std::vector<std::string>& args) {
     }
   });
   for (auto& t : threads) t.join();
+  // Measured before the progress thread is joined: it sleeps in whole seconds.
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   finished = true;
   progress.join();
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<double> all, last;
   for (const Sample& s : samples) {
     all.push_back(s.message_ms);

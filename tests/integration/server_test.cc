@@ -200,6 +200,27 @@ TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
             (std::vector<std::pair<std::string, std::string>>{{"CEB900", "-2"}}));
 }
 
+TEST_F(ServerTest, TheSameMessageSentConcurrentlyCountsOnce) {
+  // Concurrent requests share commits (group commit); the same message twice in one group is
+  // committed once and answered as a repeat the second time.
+  const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
+  app::ClearanceMessages m = app::MakeClearance(app::DemoClearances()[0]);
+  std::vector<std::future<HttpResult>> sends;
+  for (int i = 0; i < 8; ++i) {
+    sends.push_back(std::async(std::launch::async, [&] { return Post(agent, m.inventory); }));
+  }
+  int fresh = 0, repeated = 0;
+  for (auto& f : sends) {
+    HttpResult r = f.get();
+    ASSERT_EQ(r.status, 200) << r.body;
+    (r.Json().at("repeated").as_bool() ? repeated : fresh) += 1;
+  }
+  EXPECT_EQ(fresh, 1);
+  EXPECT_EQ(repeated, 7);
+  auto feed = Call(zone_->port(), http::verb::get, "/api/v1/receipts", agent).Json();
+  EXPECT_EQ(feed.at("receipts").as_array().size(), 1u);  // one CEB622 2, not eight
+}
+
 TEST_F(ServerTest, KeysRolesAndLimits) {
   const std::string admin = zone_->Key(Role::kAdmin);
   const std::string officer = zone_->Key(Role::kOfficer);
