@@ -35,7 +35,8 @@ struct HttpResult {
 
 // One request on a fresh connection.
 HttpResult Call(uint16_t port, http::verb verb, const std::string& target,
-                const std::string& key = "", const std::string& body = "") {
+                const std::string& key = "", const std::string& body = "",
+                const std::string& extra_header = "") {
   boost::asio::io_context ioc;
   tcp::resolver resolver(ioc);
   beast::tcp_stream stream(ioc);
@@ -43,6 +44,7 @@ HttpResult Call(uint16_t port, http::verb verb, const std::string& target,
   http::request<http::string_body> req{verb, target, 11};
   req.set(http::field::host, "127.0.0.1");
   if (!key.empty()) req.set(http::field::authorization, "Bearer " + key);
+  if (!extra_header.empty()) req.set("X-Extra", extra_header);
   req.body() = body;
   req.prepare_payload();
   beast::error_code ec;
@@ -255,6 +257,17 @@ TEST_F(ServerTest, KeysRolesAndLimits) {
   EXPECT_EQ(big.status, 413);
   EXPECT_NE(big.body.find("split the message"), std::string::npos);
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/nowhere", admin).status, 404);
+  // Headers over 16 KiB: 431. Query limits: a feed page of at most 500, a wait of at most 60 s.
+  EXPECT_EQ(
+      Call(zone_->port(), http::verb::get, "/healthz", "", "", std::string(17 << 10, 'h')).status,
+      431);
+  EXPECT_EQ(
+      Call(zone_->port(), http::verb::get, "/healthz", "", "", std::string(15 << 10, 'h')).status,
+      200);
+  const std::string ent = zone_->Key(Role::kEnterprise, "4304962001");
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/receipts?limit=501", ent).status, 400);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/receipts?limit=500", ent).status, 200);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/receipts?wait=61", ent).status, 400);
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/healthz").status, 200);
   EXPECT_NE(
       Call(zone_->port(), http::verb::get, "/metrics").body.find("kuajing_http_responses_total"),
