@@ -12,6 +12,8 @@
 #include "app/config.h"
 #include "app/demo_batch.h"
 #include "app/platform.h"
+#include "clearance/receipts.h"
+#include "codec/codec.h"
 #include "common/civil_time.h"
 #include "storage/sqlite_store.h"
 
@@ -290,7 +292,7 @@ void Report(const std::string& label, const Answer& a, bool quiet) {
   std::cout << label << (a.repeated ? "  (already processed: original receipts)" : "") << "\n";
   for (const auto& r : a.receipts) {
     std::string info = Field(r.xml, "returnInfo");
-    if (info.size() > 160) info = info.substr(0, 157) + "...";
+    if (codec::Utf8Length(info) > 160) info = clearance::CutUtf8(info, 157) + "...";
     const bool tax_bill = r.type == "CEB816" || r.type == "CEB818";
     std::cout << "  " << r.type << " " << r.status << " "
               << (tax_bill ? (r.status == "3" ? "void" : "generated") : StatusWord(r.status));
@@ -493,7 +495,7 @@ int Demo(const Args& a) {
         tally.Add(r);
         if (r.type == "CEB622" && r.status != "2" && r.status != "120" && r.status != "399") {
           std::string info = Field(r.xml, "returnInfo");
-          if (info.size() > 200) info = info.substr(0, 197) + "...";
+          if (codec::Utf8Length(info) > 200) info = clearance::CutUtf8(info, 197) + "...";
           std::cout << "  " << StatusWord(r.status) << " (" << r.status << ")"
                     << (r.status == "800" ? "" : ": " + info) << "\n";
         } else if (r.type == "CEB816") {
