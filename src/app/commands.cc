@@ -123,17 +123,6 @@ Args ParseArgs(const std::vector<std::string>& a, size_t from) {
 
 namespace {
 
-// A whole number from the command line, at most `max`; nullopt if it is not one.
-std::optional<uint64_t> WholeNumber(const std::string& text, uint64_t max) {
-  if (text.empty() || text.size() > 19 ||
-      text.find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  uint64_t v = std::stoull(text);
-  if (v > max) return std::nullopt;
-  return v;
-}
-
 std::string DefaultReferenceDir() {
   // The shipped reference data, found next to the binary's source tree or installed data.
   for (const char* p :
@@ -144,6 +133,16 @@ std::string DefaultReferenceDir() {
 }
 
 }  // namespace
+
+std::optional<uint64_t> WholeNumber(const std::string& text, uint64_t max) {
+  if (text.empty() || text.size() > 19 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  uint64_t v = std::stoull(text);
+  if (v > max) return std::nullopt;
+  return v;
+}
 
 StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir,
                                       ServiceSettings* service) {

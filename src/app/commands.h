@@ -2,7 +2,9 @@
 // Each returns the process exit code: 0 success, 1 the work failed, 2 the command line is wrong.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,5 +31,8 @@ StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir
                                       ServiceSettings* service = nullptr);
 
 extern const char* const kUsage;
+
+// A whole number from the command line, at most `max`; nullopt if it is not one.
+std::optional<uint64_t> WholeNumber(const std::string& text, uint64_t max);
 
 }  // namespace kuajing::app

@@ -704,7 +704,6 @@ Response Api::QuotaQuery(const Request& req) {
     q = platform_->Quota(id->second, static_cast<int>(*year));
   }
   // A wrong name gets the answer of a buyer who bought nothing: the query reveals nothing else.
-  const clearance::RulesConfig defaults;
   const Decimal used = known ? q.used : Decimal{};
   const Decimal remaining = known ? q.remaining : q.used + q.remaining;
   return Json(http::status::ok,

@@ -53,12 +53,8 @@ int RunLoadgen(const std::vector<std::string>& args) {
   auto num = [&](const char* name, uint64_t fallback, uint64_t lo,
                  uint64_t hi) -> std::optional<uint64_t> {
     if (!a.opts.count(name)) return fallback;
-    const std::string& v = a.opts.at(name);
-    if (v.empty() || v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos)
-      return std::nullopt;
-    uint64_t n = std::stoull(v);
-    if (n < lo || n > hi) return std::nullopt;
-    return n;
+    auto n = app::WholeNumber(a.opts.at(name), hi);
+    return n && *n >= lo ? n : std::nullopt;
   };
   auto clearances = num("--clearances", 10000, 1, 100'000'000), batch = num("--batch", 100, 1, 100),
        connections = num("--connections", 2, 1, 256), rate = num("--rate", 0, 0, 10'000'000),
