@@ -186,7 +186,7 @@ class CaseRunner {
     last_raw_ = xml;
     last_.repeated = a->repeated;
     for (auto& r : a->receipts) {
-      std::string err = testing::ValidateAgainstImportXsd(r.xml);
+      std::string err = testing::ValidateAgainstCebXsd(r.xml);
       EXPECT_EQ(err, "") << "receipt " << r.type << " " << r.status << " is not schema-valid:\n"
                          << r.xml;
       if (r.type == "CEB622") {
@@ -326,7 +326,7 @@ class CaseRunner {
       ASSERT_TRUE(a.ok()) << a.status().ToString();
       last_ = std::move(*a);
       for (const auto& r : last_.receipts) {
-        EXPECT_EQ(testing::ValidateAgainstImportXsd(r.xml), "") << r.xml;
+        EXPECT_EQ(testing::ValidateAgainstCebXsd(r.xml), "") << r.xml;
       }
     } else if (d == "restart") {
       platform_.reset();

@@ -19,27 +19,46 @@ struct NoLine {
   [[maybe_unused]] static constexpr const char* kName = "";
 };
 
+// kMaxLines: the schema's maxOccurs of the lines; kImportLines = DecodeOptions::max_lines,
+// kUnbounded = DecodeOptions::max_unbounded_lines. kMinLines: the schema's minOccurs.
+inline constexpr int kImportLines = -1;
+inline constexpr int kUnbounded = 0;
+
 template <typename R>
 struct Layout {  // a record that is itself one entity (LogisticsStatus, InvtCancel, receipts)
   static constexpr const char* kWrapper = nullptr;
   using Head = R;
   using Line = NoLine;
+  static constexpr int kMinLines = 0;
+  static constexpr int kMaxLines = 0;
 };
-#define KJ_LAYOUT(R, WRAPPER, HEAD, LINE)            \
+#define KJ_LAYOUT(R, WRAPPER, HEAD, LINE, MIN, MAX)  \
   template <>                                        \
   struct Layout<R> {                                 \
     static constexpr const char* kWrapper = WRAPPER; \
     using Head = HEAD;                               \
     using Line = LINE;                               \
+    static constexpr int kMinLines = MIN;            \
+    static constexpr int kMaxLines = MAX;            \
   };
-KJ_LAYOUT(Order, "Order", OrderHead, OrderList)
-KJ_LAYOUT(Payment, "Payment", PaymentHead, NoLine)
-KJ_LAYOUT(Logistics, "Logistics", LogisticsHead, NoLine)
-KJ_LAYOUT(Inventory, "Inventory", InventoryHead, InventoryList)
-KJ_LAYOUT(InvtRefund, "InvtRefund", InvtRefundHead, InvtRefundList)
-KJ_LAYOUT(Delivery, "Delivery", DeliveryHead, DeliveryList)
-KJ_LAYOUT(Tax, "Tax", TaxHeadRd, TaxListRd)
-KJ_LAYOUT(TaxStatus, "Tax", TaxHeadStatus, NoLine)
+KJ_LAYOUT(Order, "Order", OrderHead, OrderList, 1, kImportLines)
+KJ_LAYOUT(Payment, "Payment", PaymentHead, NoLine, 0, 0)
+KJ_LAYOUT(Logistics, "Logistics", LogisticsHead, NoLine, 0, 0)
+KJ_LAYOUT(Inventory, "Inventory", InventoryHead, InventoryList, 1, kImportLines)
+KJ_LAYOUT(InvtRefund, "InvtRefund", InvtRefundHead, InvtRefundList, 1, kImportLines)
+KJ_LAYOUT(Delivery, "Delivery", DeliveryHead, DeliveryList, 1, kUnbounded)
+KJ_LAYOUT(Tax, "Tax", TaxHeadRd, TaxListRd, 1, kImportLines)
+KJ_LAYOUT(TaxStatus, "Tax", TaxHeadStatus, NoLine, 0, 0)
+KJ_LAYOUT(exp::Order, "Order", exp::OrderHead, exp::OrderList, 1, 100)
+KJ_LAYOUT(exp::Arrival, "Arrival", exp::ArrivalHead, exp::ArrivalList, 0, kUnbounded)
+KJ_LAYOUT(exp::Departure, "Departure", exp::DepartureHead, exp::DepartureList, 1, kUnbounded)
+KJ_LAYOUT(exp::Inventory, "Inventory", exp::InventoryHead, exp::InventoryList, 1, 100)
+KJ_LAYOUT(exp::WayBill, "WayBill", exp::WayBillHead, exp::WayBillList, 1, kUnbounded)
+KJ_LAYOUT(exp::InvtRefund, "InvtRefund", exp::InvtRefundHead, exp::InvtRefundList, 1, 100)
+KJ_LAYOUT(exp::SummaryApply, "SummaryApply", exp::SummaryApplyHead, exp::SummaryApplyList, 0,
+          kUnbounded)
+KJ_LAYOUT(exp::SummaryResult, "SummaryResult", exp::SummaryResultHead, exp::SummaryResultList, 0,
+          kUnbounded)
 #undef KJ_LAYOUT
 
 template <typename R>
@@ -306,8 +325,9 @@ R ReadRecord(pugi::xml_node node, const std::string& path, const DecodeOptions& 
       errs.Add(head_path, "required element is missing");
     }
     if constexpr (kHasLines<R>) {
-      const int max_lines =
-          std::is_same_v<R, Delivery> ? limits.max_delivery_lines : limits.max_lines;
+      const int max_lines = L::kMaxLines == kImportLines ? limits.max_lines
+                            : L::kMaxLines == kUnbounded ? limits.max_unbounded_lines
+                                                         : L::kMaxLines;
       int n = 0;
       for (; child && ns.IsCeb(child, L::Line::kName); child = NextElement(child)) {
         if (++n > max_lines) {
@@ -319,7 +339,7 @@ R ReadRecord(pugi::xml_node node, const std::string& path, const DecodeOptions& 
         ReadEntity(child, line, path + "." + L::Line::kName + "[" + std::to_string(n) + "]", errs);
         r.lists.push_back(std::move(line));
       }
-      if (n == 0) errs.Add(path + "." + L::Line::kName, "at least one line is required");
+      if (n < L::kMinLines) errs.Add(path + "." + L::Line::kName, "at least one line is required");
     }
     for (; child; child = NextElement(child)) {
       if constexpr (kHasLines<R>) {
@@ -338,48 +358,108 @@ struct MessageShape {
   int max_records;             // 0 = use limits.max_records
 };
 
-MessageShape ShapeOf(MessageType t) {
+template <typename R>
+struct As {
+  using type = R;
+};
+
+// Calls f(As<R>{}, shape) with the record type and the shape of messages of type t: the one table
+// from message type to record type.
+template <typename F>
+void WithRecordType(MessageType t, F&& f) {
+  using T = MessageType;
   switch (t) {
-    case MessageType::kCEB311:
-      return {"Order", true, 0};
-    case MessageType::kCEB312:
-      return {"OrderReturn", false, 0};
-    case MessageType::kCEB411:
-      return {"Payment", true, 0};
-    case MessageType::kCEB412:
-      return {"PaymentReturn", false, 0};
-    case MessageType::kCEB511:
-      return {"Logistics", true, 0};
-    case MessageType::kCEB512:
-      return {"LogisticsReturn", false, 0};
-    case MessageType::kCEB513:
-      return {"LogisticsStatus", true, 0};
-    case MessageType::kCEB514:
-      return {"LogisticsStatusReturn", false, 0};
-    case MessageType::kCEB621:
-      return {"Inventory", true, 0};
-    case MessageType::kCEB622:
-      return {"InventoryReturn", false, 0};
-    case MessageType::kCEB623:
-      return {"InvtCancel", true, 0};
-    case MessageType::kCEB624:
-      return {"InvtCancelReturn", false, 0};
-    case MessageType::kCEB625:
-      return {"InvtRefund", true, 0};
-    case MessageType::kCEB626:
-      return {"InvtRefundReturn", false, 0};
-    case MessageType::kCEB711:
-      return {"Delivery", true, 1};  // Delivery maxOccurs=1
-    case MessageType::kCEB712:
-      return {"DeliveryReturn", false, 0};
-    case MessageType::kCEB816:
-      return {"Tax", false, 0};
-    case MessageType::kCEB818:
-      return {"Tax", false, 0};
-    case MessageType::kCEB900:
-      return {"MessageReturn", false, 1};
+    case T::kCEB311:
+      return f(As<Order>{}, MessageShape{"Order", true, 0});
+    case T::kCEB312:
+      return f(As<OrderReturn>{}, MessageShape{"OrderReturn", false, 0});
+    case T::kCEB411:
+      return f(As<Payment>{}, MessageShape{"Payment", true, 0});
+    case T::kCEB412:
+      return f(As<PaymentReturn>{}, MessageShape{"PaymentReturn", false, 0});
+    case T::kCEB511:
+      return f(As<Logistics>{}, MessageShape{"Logistics", true, 0});
+    case T::kCEB512:
+      return f(As<LogisticsReturn>{}, MessageShape{"LogisticsReturn", false, 0});
+    case T::kCEB513:
+      return f(As<LogisticsStatus>{}, MessageShape{"LogisticsStatus", true, 0});
+    case T::kCEB514:
+      return f(As<LogisticsStatusReturn>{}, MessageShape{"LogisticsStatusReturn", false, 0});
+    case T::kCEB621:
+      return f(As<Inventory>{}, MessageShape{"Inventory", true, 0});
+    case T::kCEB622:
+      return f(As<InventoryReturn>{}, MessageShape{"InventoryReturn", false, 0});
+    case T::kCEB623:
+      return f(As<InvtCancel>{}, MessageShape{"InvtCancel", true, 0});
+    case T::kCEB624:
+      return f(As<InvtCancelReturn>{}, MessageShape{"InvtCancelReturn", false, 0});
+    case T::kCEB625:
+      return f(As<InvtRefund>{}, MessageShape{"InvtRefund", true, 0});
+    case T::kCEB626:
+      return f(As<InvtRefundReturn>{}, MessageShape{"InvtRefundReturn", false, 0});
+    case T::kCEB711:
+      return f(As<Delivery>{}, MessageShape{"Delivery", true, 1});  // maxOccurs=1
+    case T::kCEB712:
+      return f(As<DeliveryReturn>{}, MessageShape{"DeliveryReturn", false, 0});
+    case T::kCEB816:
+      return f(As<Tax>{}, MessageShape{"Tax", false, 0});
+    case T::kCEB818:
+      return f(As<TaxStatus>{}, MessageShape{"Tax", false, 0});
+    case T::kCEB900:
+      return f(As<MessageReturn>{}, MessageShape{"MessageReturn", false, 1});
+    case T::kCEB303:
+      return f(As<exp::Order>{}, MessageShape{"Order", true, 0});
+    case T::kCEB304:
+      return f(As<exp::OrderReturn>{}, MessageShape{"OrderReturn", false, 0});
+    case T::kCEB403:
+      return f(As<exp::Receipts>{}, MessageShape{"Receipts", true, 0});
+    case T::kCEB404:
+      return f(As<exp::ReceiptsReturn>{}, MessageShape{"ReceiptsReturn", false, 0});
+    case T::kCEB505:
+      return f(As<exp::Logistics>{}, MessageShape{"Logistics", true, 0});
+    case T::kCEB506:
+      return f(As<exp::LogisticsReturn>{}, MessageShape{"LogisticsReturn", false, 0});
+    case T::kCEB507:
+      return f(As<exp::Arrival>{}, MessageShape{"Arrival", true, 0});
+    case T::kCEB508:
+      return f(As<exp::ArrivalReturn>{}, MessageShape{"ArrivalReturn", false, 0});
+    case T::kCEB509:
+      return f(As<exp::Departure>{}, MessageShape{"Departure", true, 0});
+    case T::kCEB510:
+      return f(As<exp::DepartureReturn>{}, MessageShape{"DepartureReturn", false, 0});
+    case T::kCEB603:
+      return f(As<exp::Inventory>{}, MessageShape{"Inventory", true, 0});
+    case T::kCEB604:
+      return f(As<exp::InventoryReturn>{}, MessageShape{"InventoryReturn", false, 0});
+    case T::kCEB605:
+      return f(As<exp::InvtCancel>{}, MessageShape{"InvtCancel", true, 0});
+    case T::kCEB606:
+      return f(As<exp::InvtCancelReturn>{}, MessageShape{"InvtCancelReturn", false, 0});
+    case T::kCEB607:
+      return f(As<exp::WayBill>{}, MessageShape{"WayBill", true, 0});
+    case T::kCEB608:
+      return f(As<exp::WayBillReturn>{}, MessageShape{"WayBillReturn", false, 0});
+    case T::kCEB213:
+      return f(As<exp::InvtRefund>{}, MessageShape{"InvtRefund", true, 0});
+    case T::kCEB214:
+      return f(As<exp::RefundReturn>{}, MessageShape{"RefundReturn", false, 0});
+    case T::kCEB215:
+      return f(As<exp::InvtRefundDetail>{}, MessageShape{"InvtRefundDetail", true, 0});
+    case T::kCEB216:
+      return f(As<exp::InvtRefundDetailReturn>{}, MessageShape{"InvtRefundDetailReturn", false, 0});
+    case T::kCEB701:
+      return f(As<exp::SummaryApply>{}, MessageShape{"SummaryApply", true, 0});
+    case T::kCEB702:
+      return f(As<exp::SummaryReturn>{}, MessageShape{"SummaryReturn", false, 0});
+    case T::kCEB792:
+      return f(As<exp::SummaryResult>{}, MessageShape{"SummaryResult", false, 0});
   }
-  return {"", false, 0};
+}
+
+MessageShape ShapeOf(MessageType t) {
+  MessageShape shape{"", false, 0};
+  WithRecordType(t, [&](auto, MessageShape s) { shape = s; });
+  return shape;
 }
 
 template <typename R>
@@ -398,47 +478,9 @@ void ReadAll(pugi::xml_node& cursor, const char* element, int max_records,
 
 void ReadRecords(MessageType t, pugi::xml_node& cursor, int max_records, const DecodeOptions& l,
                  DecodedMessage& out) {
-  const char* e = ShapeOf(t).record_element;
-  switch (t) {
-    case MessageType::kCEB311:
-      return ReadAll<Order>(cursor, e, max_records, l, out);
-    case MessageType::kCEB312:
-      return ReadAll<OrderReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB411:
-      return ReadAll<Payment>(cursor, e, max_records, l, out);
-    case MessageType::kCEB412:
-      return ReadAll<PaymentReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB511:
-      return ReadAll<Logistics>(cursor, e, max_records, l, out);
-    case MessageType::kCEB512:
-      return ReadAll<LogisticsReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB513:
-      return ReadAll<LogisticsStatus>(cursor, e, max_records, l, out);
-    case MessageType::kCEB514:
-      return ReadAll<LogisticsStatusReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB621:
-      return ReadAll<Inventory>(cursor, e, max_records, l, out);
-    case MessageType::kCEB622:
-      return ReadAll<InventoryReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB623:
-      return ReadAll<InvtCancel>(cursor, e, max_records, l, out);
-    case MessageType::kCEB624:
-      return ReadAll<InvtCancelReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB625:
-      return ReadAll<InvtRefund>(cursor, e, max_records, l, out);
-    case MessageType::kCEB626:
-      return ReadAll<InvtRefundReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB711:
-      return ReadAll<Delivery>(cursor, e, max_records, l, out);
-    case MessageType::kCEB712:
-      return ReadAll<DeliveryReturn>(cursor, e, max_records, l, out);
-    case MessageType::kCEB816:
-      return ReadAll<Tax>(cursor, e, max_records, l, out);
-    case MessageType::kCEB818:
-      return ReadAll<TaxStatus>(cursor, e, max_records, l, out);
-    case MessageType::kCEB900:
-      return ReadAll<MessageReturn>(cursor, e, max_records, l, out);
-  }
+  WithRecordType(t, [&](auto as, MessageShape shape) {
+    ReadAll<typename decltype(as)::type>(cursor, shape.record_element, max_records, l, out);
+  });
 }
 
 std::string OuterXml(pugi::xml_node n) {
@@ -628,8 +670,20 @@ DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits) {
     BaseTransfer bt;
     ReadEntity(cursor, bt, "BaseTransfer", sink);
     if (!errs.empty()) return schema_error(errs[0].path + " " + errs[0].reason);
-    out.message.base_transfer = std::move(bt);
     cursor = NextElement(cursor);
+    // Tolerance: the official export declaration samples repeat BaseTransfer. A repetition with
+    // the same content says nothing new and is read as one; a different one is refused, since
+    // it would leave the sender in doubt.
+    while (cursor && IsCeb(cursor, "BaseTransfer")) {
+      BaseTransfer again;
+      ReadEntity(cursor, again, "BaseTransfer", sink);
+      if (!errs.empty()) return schema_error(errs[0].path + " " + errs[0].reason);
+      if (!(again == bt)) {
+        return schema_error("BaseTransfer appears twice with different content: send it once");
+      }
+      cursor = NextElement(cursor);
+    }
+    out.message.base_transfer = std::move(bt);
     for (; cursor && IsCeb(cursor, "BaseSubscribe"); cursor = NextElement(cursor)) {
       if (out.message.base_subscribe.size() == 5) return schema_error("more than 5 BaseSubscribe");
       BaseSubscribe bs;
@@ -637,13 +691,17 @@ DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits) {
       if (!errs.empty()) return schema_error(errs[0].path + " " + errs[0].reason);
       out.message.base_subscribe.push_back(std::move(bs));
     }
-    if (cursor && IsCeb(cursor, "ExtendMessage")) {
-      out.message.extend_message_xml = OuterXml(cursor);
-      cursor = NextElement(cursor);
-    }
-    if (cursor && LocalName(cursor) == "Signature" && NamespaceOf(cursor) == kDsNamespace) {
-      out.message.signature_xml = OuterXml(cursor);
-      cursor = NextElement(cursor);
+    // The import schema puts ExtendMessage before ds:Signature, the export schema after it;
+    // either order is read.
+    for (int i = 0; i < 2 && cursor; ++i) {
+      if (out.message.extend_message_xml.empty() && IsCeb(cursor, "ExtendMessage")) {
+        out.message.extend_message_xml = OuterXml(cursor);
+        cursor = NextElement(cursor);
+      } else if (out.message.signature_xml.empty() && LocalName(cursor) == "Signature" &&
+                 NamespaceOf(cursor) == kDsNamespace) {
+        out.message.signature_xml = OuterXml(cursor);
+        cursor = NextElement(cursor);
+      }
     }
   }
   if (cursor) {
@@ -763,8 +821,13 @@ std::string Encode(const Message& m) {
   if (m.base_transfer) {
     WriteEntity(out, *m.base_transfer);
     for (const auto& bs : m.base_subscribe) WriteEntity(out, bs);
-    out += m.extend_message_xml;
-    out += m.signature_xml;
+    if (IsExport(m.type)) {  // each schema's own order
+      out += m.signature_xml;
+      out += m.extend_message_xml;
+    } else {
+      out += m.extend_message_xml;
+      out += m.signature_xml;
+    }
   }
   out += "</ceb:";
   out += MessageTypeName(m.type);

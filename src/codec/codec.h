@@ -1,5 +1,12 @@
 // The CEB XML codec: message bytes <-> model::Message.
 //
+// Both halves of the standard are read and written: import (xsd/import-202205.xsd) and export
+// (xsd/export-202205.xsd). Tolerances, chosen because the official samples need them and nothing
+// is lost by them (docs/EXPORT.md): a BaseTransfer repeated with identical content is read as one
+// (most official export declaration samples repeat it; two that differ are refused); ExtendMessage
+// and ds:Signature are accepted in either order (the import schema puts ExtendMessage first, the
+// export schema the signature); the root "CEB214" without "Message" is read as CEB214Message.
+//
 // Reading is namespace-aware (an element belongs to the standard when its prefix resolves to
 // http://www.chinaport.gov.cn/ceb, whatever the prefix is called, or when it sits in that default
 // namespace) and strict about the schema's element order, names, lengths and number formats, the
@@ -9,7 +16,8 @@
 //   * one record has bad fields: the record is still returned with its FieldErrors, so that it gets
 //     its own negative receipt while the other records of the message go on.
 // Writing produces canonical XML in schema order with the `ceb:` prefix; written receipts
-// validate against spec/xsd/import-202205.xsd (tests/codec_xsd_test.cc).
+// validate against spec/xsd/import-202205.xsd or export-202205.xsd (tests check every written
+// receipt with libxml2).
 //
 // Thread safety: stateless functions; safe from any thread.
 #pragma once
@@ -31,8 +39,11 @@ inline constexpr std::string_view kDsNamespace = "http://www.w3.org/2000/09/xmld
 struct DecodeOptions {
   size_t max_message_bytes = 8 << 20;  // 100 inventories of 99 lines fit in about 4 MiB
   int max_records = 100;               // maxOccurs of Order, Payment, Inventory, ...
-  int max_lines = 99;                  // maxOccurs of OrderList, InventoryList, InvtRefundList
-  int max_delivery_lines = 10000;      // DeliveryList is unbounded in the XSD
+  int max_lines = 99;  // maxOccurs of the import OrderList, InventoryList, InvtRefundList (the
+                       // export ones allow 100, as their schema says)
+  // DeliveryList, ArrivalList, DepartureList, WayBillList, SummaryApplyList and
+  // SummaryResultList are unbounded in the XSD.
+  int max_unbounded_lines = 10000;
   // Declarations from enterprises must carry BaseTransfer; kuajing's own stored copies of single
   // records do not.
   bool require_base_transfer = true;

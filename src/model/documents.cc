@@ -6,15 +6,19 @@ namespace kuajing::model {
 
 namespace {
 constexpr std::array<const char*, kMessageTypeCount> kNames = {
-    "CEB311", "CEB312", "CEB411", "CEB412", "CEB511", "CEB512", "CEB513",
-    "CEB514", "CEB621", "CEB622", "CEB623", "CEB624", "CEB625", "CEB626",
-    "CEB711", "CEB712", "CEB816", "CEB818", "CEB900"};
+    "CEB311", "CEB312", "CEB411", "CEB412", "CEB511", "CEB512", "CEB513", "CEB514", "CEB621",
+    "CEB622", "CEB623", "CEB624", "CEB625", "CEB626", "CEB711", "CEB712", "CEB816", "CEB818",
+    "CEB900", "CEB303", "CEB304", "CEB403", "CEB404", "CEB505", "CEB506", "CEB507", "CEB508",
+    "CEB509", "CEB510", "CEB603", "CEB604", "CEB605", "CEB606", "CEB607", "CEB608", "CEB213",
+    "CEB214", "CEB215", "CEB216", "CEB701", "CEB702", "CEB792"};
 }  // namespace
 
 const char* MessageTypeName(MessageType t) { return kNames[static_cast<size_t>(t)]; }
 
 std::optional<MessageType> MessageTypeFromRoot(std::string_view root) {
   constexpr std::string_view kSuffix = "Message";
+  // The official CEB214 sample's root is "CEB214": accepted for that receipt only.
+  if (root == "CEB214") return MessageType::kCEB214;
   if (root.size() != 6 + kSuffix.size() || root.substr(6) != kSuffix) return std::nullopt;
   for (size_t i = 0; i < kNames.size(); ++i) {
     if (root.substr(0, 6) == kNames[i]) return static_cast<MessageType>(i);
@@ -32,10 +36,25 @@ bool IsDeclaration(MessageType t) {
     case MessageType::kCEB623:
     case MessageType::kCEB625:
     case MessageType::kCEB711:
+    case MessageType::kCEB303:
+    case MessageType::kCEB403:
+    case MessageType::kCEB505:
+    case MessageType::kCEB507:
+    case MessageType::kCEB509:
+    case MessageType::kCEB603:
+    case MessageType::kCEB605:
+    case MessageType::kCEB607:
+    case MessageType::kCEB213:
+    case MessageType::kCEB215:
+    case MessageType::kCEB701:
       return true;
     default:
       return false;
   }
+}
+
+bool IsExport(MessageType t) {
+  return static_cast<int>(t) >= static_cast<int>(MessageType::kCEB303);
 }
 
 MessageType ReceiptTypeOf(MessageType d) {

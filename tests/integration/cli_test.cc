@@ -78,7 +78,7 @@ TEST_F(Cli, IngestWritesSchemaValidReceiptsAndQuotaReadsTheYear) {
     std::ifstream in(e.path());
     std::stringstream ss;
     ss << in.rdbuf();
-    EXPECT_EQ(testing::ValidateAgainstImportXsd(ss.str()), "") << e.path();
+    EXPECT_EQ(testing::ValidateAgainstCebXsd(ss.str()), "") << e.path();
     ++receipts;
   }
   // 622 x4 (2, 120, 399, 800), 816, 312, 412, 512, 900
