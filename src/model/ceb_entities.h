@@ -26,7 +26,7 @@ struct BaseTransfer {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, BaseTransfer>
+  requires std::is_same_v<std::remove_const_t<Self>, BaseTransfer>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"copCode", FieldKind::kText, 1, 18, true}, e.copCode);
   v(FieldSpec{"copName", FieldKind::kText, 0, 100, true}, e.copName);
@@ -45,7 +45,7 @@ struct BaseSubscribe {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, BaseSubscribe>
+  requires std::is_same_v<std::remove_const_t<Self>, BaseSubscribe>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"status", FieldKind::kText, 0, 100, true}, e.status);
   v(FieldSpec{"dxpMode", FieldKind::kText, 3, 3, true}, e.dxpMode);
@@ -89,7 +89,7 @@ struct OrderHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, OrderHead>
+  requires std::is_same_v<std::remove_const_t<Self>, OrderHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -142,7 +142,7 @@ struct OrderList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, OrderList>
+  requires std::is_same_v<std::remove_const_t<Self>, OrderList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"gnum", FieldKind::kInt, 0, 10, true}, e.gnum);
   v(FieldSpec{"itemNo", FieldKind::kText, 0, 30, false}, e.itemNo);
@@ -172,7 +172,7 @@ struct OrderReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, OrderReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, OrderReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"ebpCode", FieldKind::kText, 1, 18, true}, e.ebpCode);
@@ -207,7 +207,7 @@ struct PaymentHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, PaymentHead>
+  requires std::is_same_v<std::remove_const_t<Self>, PaymentHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -241,7 +241,7 @@ struct PaymentReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, PaymentReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, PaymentReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"payCode", FieldKind::kText, 1, 18, true}, e.payCode);
@@ -276,7 +276,7 @@ struct LogisticsHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, LogisticsHead>
+  requires std::is_same_v<std::remove_const_t<Self>, LogisticsHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -311,7 +311,7 @@ struct LogisticsReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, LogisticsReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, LogisticsReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"logisticsCode", FieldKind::kText, 1, 18, true}, e.logisticsCode);
@@ -337,7 +337,7 @@ struct LogisticsStatus {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, LogisticsStatus>
+  requires std::is_same_v<std::remove_const_t<Self>, LogisticsStatus>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -364,7 +364,7 @@ struct LogisticsStatusReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, LogisticsStatusReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, LogisticsStatusReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"logisticsCode", FieldKind::kText, 1, 18, true}, e.logisticsCode);
@@ -428,7 +428,7 @@ struct InventoryHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InventoryHead>
+  requires std::is_same_v<std::remove_const_t<Self>, InventoryHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -505,7 +505,7 @@ struct InventoryList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InventoryList>
+  requires std::is_same_v<std::remove_const_t<Self>, InventoryList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"gnum", FieldKind::kInt, 0, 10, true}, e.gnum);
   v(FieldSpec{"itemRecordNo", FieldKind::kText, 0, 30, false}, e.itemRecordNo);
@@ -546,7 +546,7 @@ struct InventoryReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InventoryReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, InventoryReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"customsCode", FieldKind::kText, 4, 4, false}, e.customsCode);
@@ -591,7 +591,7 @@ struct InvtCancel {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InvtCancel>
+  requires std::is_same_v<std::remove_const_t<Self>, InvtCancel>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -636,7 +636,7 @@ struct InvtCancelReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InvtCancelReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, InvtCancelReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"customsCode", FieldKind::kText, 4, 4, false}, e.customsCode);
@@ -681,7 +681,7 @@ struct InvtRefundHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InvtRefundHead>
+  requires std::is_same_v<std::remove_const_t<Self>, InvtRefundHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -721,7 +721,7 @@ struct InvtRefundList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InvtRefundList>
+  requires std::is_same_v<std::remove_const_t<Self>, InvtRefundList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"gnum", FieldKind::kInt, 0, 10, true}, e.gnum);
   v(FieldSpec{"gcode", FieldKind::kText, 10, 10, true}, e.gcode);
@@ -748,7 +748,7 @@ struct InvtRefundReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InvtRefundReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, InvtRefundReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"customsCode", FieldKind::kText, 4, 4, false}, e.customsCode);
@@ -788,7 +788,7 @@ struct DeliveryHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, DeliveryHead>
+  requires std::is_same_v<std::remove_const_t<Self>, DeliveryHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -820,7 +820,7 @@ struct DeliveryList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, DeliveryList>
+  requires std::is_same_v<std::remove_const_t<Self>, DeliveryList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"gnum", FieldKind::kInt, 0, 10, true}, e.gnum);
   v(FieldSpec{"logisticsNo", FieldKind::kText, 1, 60, true}, e.logisticsNo);
@@ -842,7 +842,7 @@ struct DeliveryReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, DeliveryReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, DeliveryReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"customsCode", FieldKind::kText, 4, 4, false}, e.customsCode);
@@ -876,7 +876,7 @@ struct TaxHeadRd {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, TaxHeadRd>
+  requires std::is_same_v<std::remove_const_t<Self>, TaxHeadRd>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"returnTime", FieldKind::kText, 17, 17, true}, e.returnTime);
@@ -907,7 +907,7 @@ struct TaxListRd {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, TaxListRd>
+  requires std::is_same_v<std::remove_const_t<Self>, TaxListRd>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"gnum", FieldKind::kInt, 0, 10, true}, e.gnum);
   v(FieldSpec{"gcode", FieldKind::kText, 10, 10, true}, e.gcode);
@@ -930,7 +930,7 @@ struct TaxHeadStatus {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, TaxHeadStatus>
+  requires std::is_same_v<std::remove_const_t<Self>, TaxHeadStatus>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"returnTime", FieldKind::kText, 17, 17, true}, e.returnTime);
@@ -954,7 +954,7 @@ struct MessageReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, MessageReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, MessageReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"returnStatus", FieldKind::kText, 1, 10, true}, e.returnStatus);

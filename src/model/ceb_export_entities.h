@@ -11,8 +11,9 @@
 #include <type_traits>
 
 #include "common/decimal.h"
-#include "model/ceb_entities.h"  // BaseTransfer, BaseSubscribe, MessageReturn are shared
 #include "model/field_spec.h"
+
+#include "model/ceb_entities.h"  // BaseTransfer, BaseSubscribe, MessageReturn are shared
 
 namespace kuajing::model::exp {
 
@@ -36,7 +37,7 @@ struct OrderHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, OrderHead>
+  requires std::is_same_v<std::remove_const_t<Self>, OrderHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -71,7 +72,7 @@ struct OrderList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, OrderList>
+  requires std::is_same_v<std::remove_const_t<Self>, OrderList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"gnum", FieldKind::kInt, 0, 5, true}, e.gnum);
   v(FieldSpec{"itemNo", FieldKind::kText, 0, 30, true}, e.itemNo);
@@ -99,7 +100,7 @@ struct OrderReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, OrderReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, OrderReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"ebpCode", FieldKind::kText, 0, 18, true}, e.ebpCode);
@@ -132,7 +133,7 @@ struct Receipts {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, Receipts>
+  requires std::is_same_v<std::remove_const_t<Self>, Receipts>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -165,7 +166,7 @@ struct ReceiptsReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, ReceiptsReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, ReceiptsReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"ebcCode", FieldKind::kText, 0, 18, true}, e.ebcCode);
@@ -199,7 +200,7 @@ struct Logistics {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, Logistics>
+  requires std::is_same_v<std::remove_const_t<Self>, Logistics>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -232,7 +233,7 @@ struct LogisticsReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, LogisticsReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, LogisticsReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"logisticsCode", FieldKind::kText, 0, 18, true}, e.logisticsCode);
@@ -267,7 +268,7 @@ struct ArrivalHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, ArrivalHead>
+  requires std::is_same_v<std::remove_const_t<Self>, ArrivalHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -300,7 +301,7 @@ struct ArrivalList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, ArrivalList>
+  requires std::is_same_v<std::remove_const_t<Self>, ArrivalList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"gnum", FieldKind::kInt, 0, 5, true}, e.gnum);
   v(FieldSpec{"logisticsNo", FieldKind::kText, 0, 32, true}, e.logisticsNo);
@@ -324,7 +325,7 @@ struct ArrivalReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, ArrivalReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, ArrivalReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"operatorCode", FieldKind::kText, 0, 18, true}, e.operatorCode);
@@ -361,7 +362,7 @@ struct DepartureHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, DepartureHead>
+  requires std::is_same_v<std::remove_const_t<Self>, DepartureHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -392,7 +393,7 @@ struct DepartureList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, DepartureList>
+  requires std::is_same_v<std::remove_const_t<Self>, DepartureList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"gnum", FieldKind::kInt, 0, 5, true}, e.gnum);
   v(FieldSpec{"totalPackageNo", FieldKind::kText, 0, 37, false}, e.totalPackageNo);
@@ -414,7 +415,7 @@ struct DepartureReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, DepartureReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, DepartureReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"logisticsCode", FieldKind::kText, 0, 18, true}, e.logisticsCode);
@@ -480,7 +481,7 @@ struct InventoryHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InventoryHead>
+  requires std::is_same_v<std::remove_const_t<Self>, InventoryHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -557,7 +558,7 @@ struct InventoryList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InventoryList>
+  requires std::is_same_v<std::remove_const_t<Self>, InventoryList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"gnum", FieldKind::kInt, 0, 5, true}, e.gnum);
   v(FieldSpec{"itemNo", FieldKind::kText, 0, 20, true}, e.itemNo);
@@ -598,7 +599,7 @@ struct InventoryReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InventoryReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, InventoryReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"agentCode", FieldKind::kText, 0, 18, true}, e.agentCode);
@@ -634,7 +635,7 @@ struct InvtCancel {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InvtCancel>
+  requires std::is_same_v<std::remove_const_t<Self>, InvtCancel>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -666,7 +667,7 @@ struct InvtCancelReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InvtCancelReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, InvtCancelReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"agentCode", FieldKind::kText, 0, 18, true}, e.agentCode);
@@ -705,7 +706,7 @@ struct WayBillHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, WayBillHead>
+  requires std::is_same_v<std::remove_const_t<Self>, WayBillHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -741,7 +742,7 @@ struct WayBillList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, WayBillList>
+  requires std::is_same_v<std::remove_const_t<Self>, WayBillList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"gnum", FieldKind::kInt, 0, 5, true}, e.gnum);
   v(FieldSpec{"totalPackageNo", FieldKind::kText, 0, 60, false}, e.totalPackageNo);
@@ -766,7 +767,7 @@ struct WayBillReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, WayBillReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, WayBillReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"agentCode", FieldKind::kText, 0, 18, true}, e.agentCode);
@@ -814,7 +815,7 @@ struct InvtRefundHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InvtRefundHead>
+  requires std::is_same_v<std::remove_const_t<Self>, InvtRefundHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -863,7 +864,7 @@ struct InvtRefundList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InvtRefundList>
+  requires std::is_same_v<std::remove_const_t<Self>, InvtRefundList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"gnum", FieldKind::kInt, 0, 4, true}, e.gnum);
   v(FieldSpec{"gcode", FieldKind::kText, 0, 10, true}, e.gcode);
@@ -894,7 +895,7 @@ struct RefundReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, RefundReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, RefundReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"ebpCode", FieldKind::kText, 0, 18, false}, e.ebpCode);
@@ -934,7 +935,7 @@ struct InvtRefundDetail {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InvtRefundDetail>
+  requires std::is_same_v<std::remove_const_t<Self>, InvtRefundDetail>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -973,7 +974,7 @@ struct InvtRefundDetailReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, InvtRefundDetailReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, InvtRefundDetailReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"operatorCode", FieldKind::kText, 0, 18, true}, e.operatorCode);
@@ -1014,7 +1015,7 @@ struct SummaryApplyHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, SummaryApplyHead>
+  requires std::is_same_v<std::remove_const_t<Self>, SummaryApplyHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"appType", FieldKind::kText, 1, 1, true}, e.appType);
@@ -1047,7 +1048,7 @@ struct SummaryApplyList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, SummaryApplyList>
+  requires std::is_same_v<std::remove_const_t<Self>, SummaryApplyList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"invtNo", FieldKind::kText, 0, 20, true}, e.invtNo);
 }
@@ -1068,7 +1069,7 @@ struct SummaryReturn {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, SummaryReturn>
+  requires std::is_same_v<std::remove_const_t<Self>, SummaryReturn>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"agentCode", FieldKind::kText, 0, 18, true}, e.agentCode);
@@ -1108,7 +1109,7 @@ struct SummaryResultHead {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, SummaryResultHead>
+  requires std::is_same_v<std::remove_const_t<Self>, SummaryResultHead>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"guid", FieldKind::kText, 36, 36, true}, e.guid);
   v(FieldSpec{"customsCode", FieldKind::kText, 4, 4, true}, e.customsCode);
@@ -1143,7 +1144,7 @@ struct SummaryResultList {
 };
 
 template <typename Self, typename V>
-requires std::is_same_v<std::remove_const_t<Self>, SummaryResultList>
+  requires std::is_same_v<std::remove_const_t<Self>, SummaryResultList>
 void VisitFields(Self& e, V&& v) {
   v(FieldSpec{"invtNo", FieldKind::kText, 0, 20, true}, e.invtNo);
   v(FieldSpec{"logisticsNo", FieldKind::kText, 0, 32, true}, e.logisticsNo);
