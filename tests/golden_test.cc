@@ -189,7 +189,7 @@ class CaseRunner {
       std::string err = testing::ValidateAgainstCebXsd(r.xml);
       EXPECT_EQ(err, "") << "receipt " << r.type << " " << r.status << " is not schema-valid:\n"
                          << r.xml;
-      if (r.type == "CEB622") {
+      if (r.type == "CEB622" || r.type == "CEB604") {
         std::string invt = Field(r.xml, "invtNo");
         if (invt != "<absent>") vars_["invtNo"] = invt;
       }
@@ -254,6 +254,9 @@ class CaseRunner {
       platform_.reset();
     } else if (d == "set") {
       for (const auto& [k, v] : Overrides(w, 1)) vars_[k] = v;
+    } else if (d == "capture") {
+      // capture k=${v}: the value now (set keeps ${...} and expands it at each send).
+      for (const auto& [k, v] : Overrides(w, 1)) vars_[k] = Expand(v, vars_);
     } else if (d == "line") {
       lines_.push_back(Overrides(w, 1));
     } else if (d == "lines-clear") {
@@ -264,6 +267,41 @@ class CaseRunner {
       Vars o = Overrides(w, 1);
       last_ = {};
       for (const char* t : {"order", "payment", "waybill", "inventory"}) Submit(Render(t, o), true);
+    } else if (d == "export-clear") {
+      // The four documents of an export list: order, receipt of payment, waybill, list.
+      Vars o = Overrides(w, 1);
+      last_ = {};
+      for (const char* t : {"x_order", "x_receipts", "x_waybill", "x_inventory"})
+        Submit(Render(t, o), true);
+    } else if (d == "summarize") {
+      // summarize YYYYMM [summaryFlag=1|2]: the platform's monthly summary run.
+      app::Platform::SummaryRun run;
+      run.year = std::stoi(w.at(1).substr(0, 4));
+      run.month = std::stoi(w.at(1).substr(4, 2));
+      Vars o = Overrides(w, 2);
+      if (o.count("summaryFlag")) run.summary_flag = o["summaryFlag"];
+      auto answers = P().SummarizeMonth(run, now_);
+      ASSERT_TRUE(answers.ok()) << answers.status().ToString();
+      last_ = {};
+      for (auto& a : *answers) {
+        for (auto& r : a.receipts) {
+          EXPECT_EQ(testing::ValidateAgainstCebXsd(r.xml), "") << r.xml;
+          last_.receipts.push_back(std::move(r));
+        }
+      }
+    } else if (d == "ledger") {
+      // ledger rows=N amount=X [ebc=CODE]: the export ledger of a consignor, all time.
+      Vars o = Overrides(w, 1);
+      std::string ebc = o.count("ebc") ? o["ebc"] : Expand(vars_["ebcCode"], vars_);
+      auto rows = P().export_engine().Ledger(ebc, 0, INT64_MAX);
+      Decimal sum;
+      for (const auto& r : rows) sum += r.amount;
+      if (o.count("rows")) {
+        EXPECT_EQ(rows.size(), std::stoull(o["rows"])) << "ledger rows";
+      }
+      if (o.count("amount")) {
+        EXPECT_EQ(sum.ToString(), Dec(o["amount"]).ToString()) << "ledger amount";
+      }
     } else if (d == "send-file") {
       std::string xml = ReadFile(file_.parent_path() / w.at(1));
       ASSERT_FALSE(xml.empty()) << "cannot read " << w.at(1);

@@ -22,6 +22,7 @@ storage::StoredReceipt EncodeReceipt(const clearance::Emitted& e) {
       [&](const auto& r) {
         if constexpr (requires { r.returnTime; }) seed += r.returnTime;
         if constexpr (requires { r.head.returnTime; }) seed += r.head.returnTime + r.head.taxNo;
+        if constexpr (requires { r.head.declSeqNo; }) seed += r.head.guid + r.head.opDate;
       },
       e.receipt);
   m.guid = DeterministicGuid(seed);
@@ -39,8 +40,10 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
   if (!store.ok()) return store.status();
   p->store_ = std::move(*store);
   p->engine_ = std::make_unique<clearance::Engine>(p->reference_.get(), options.rules);
-  KJ_RETURN_IF_ERROR(p->store_->LoadState(
-      [&](const clearance::StateChange& row) { return p->engine_->Restore(row); }));
+  p->export_engine_ = std::make_unique<clearance::ExportEngine>(p->reference_.get(), options.rules);
+  KJ_RETURN_IF_ERROR(p->store_->LoadState([&](const clearance::StateChange& row) {
+    return row.kind.starts_with("x_") ? p->export_engine_->Restore(row) : p->engine_->Restore(row);
+  }));
   return p;
 }
 
@@ -86,8 +89,9 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw, std::string
         "-2",
         std::string("[Code:0002;Desc:数据包不能通过schema验证] ") +
             MessageTypeName(dm.message.type) +
-            "Message is sent by customs, not to it: send a declaration (CEB311, 411, 511, 513, "
-            "621, 623, 625, 711)",
+            "Message is sent by customs, not to it: send a declaration (import CEB311, 411, 511, "
+            "513, 621, 623, 625, 711; export CEB303, 403, 505, 507, 509, 603, 605, 607, 213, 215, "
+            "701)",
         std::string(MessageTypeName(dm.message.type)) + "Message", dm.message.guid});
   }
   // A message already processed is answered with its original receipts and changes nothing.
@@ -129,7 +133,9 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw, std::string
   row.type = MessageTypeName(dm.message.type);
   row.accepted = true;
   row.raw = std::string(raw);
-  clearance::StepResult step = engine_->Process(dm, row.sender, now_ms);
+  clearance::StepResult step = IsExport(dm.message.type)
+                                   ? export_engine_->Process(dm, row.sender, now_ms)
+                                   : engine_->Process(dm, row.sender, now_ms);
   std::set<std::string> own;
   for (const Record& r : dm.message.records) own.insert(RecordGuid(r));
   pending_guids_.insert(dm.message.guid);
@@ -208,6 +214,58 @@ Platform::Prepared Platform::BuildBatch(storage::MessageRow row, clearance::Step
   batch.ledger = std::move(step.ledger);
   p.resend_guids = std::move(step.resend_guids);
   return p;
+}
+
+StatusOr<std::vector<Answer>> Platform::SummarizeMonth(const SummaryRun& run, int64_t now_ms) {
+  if (broken_) return Unavailable("the store failed earlier; reopen the platform");
+  if (run.month < 1 || run.month > 12 || run.year < 2000 || run.year > 9999)
+    return InvalidArgument("the month must be a real month, such as 2024-06");
+  const std::string ym = std::to_string(run.year * 100 + run.month);
+  const int64_t from = *ParseDate8(ym + "01");
+  const int ny = run.month == 12 ? run.year + 1 : run.year;
+  const int nm = run.month == 12 ? 1 : run.month + 1;
+  const int64_t to = *ParseDate8(std::to_string(ny * 100 + nm) + "01");
+  std::vector<Prepared> group;
+  for (const auto& p : export_engine_->Pending(from, to)) {
+    model::exp::SummaryApply a;
+    auto& h = a.head;
+    // A later run for the same month (lists that departed late) is a new application.
+    const std::string seed =
+        "summary/" + ym + "/" + p.agent_code + "/" + p.ebc_code + "/" + std::to_string(now_ms);
+    h.guid = DeterministicGuid(seed);
+    h.appType = "1";
+    h.appTime = FormatAppTime(now_ms);
+    h.appStatus = "2";
+    h.customsCode = p.customs_code;
+    h.copNo = "KJ" + ym + "-" + h.guid.substr(0, 8) + h.guid.substr(9, 4);
+    h.agentCode = p.agent_code;
+    h.agentName = p.agent_name;
+    h.ebcCode = p.ebc_code;
+    h.ebcName = p.ebc_name;
+    h.declAgentCode = p.agent_code;
+    h.declAgentName = p.agent_name;
+    h.startTime = FormatAppTime(from);
+    h.endTime = FormatAppTime(to - 1000);
+    h.summaryFlag = run.summary_flag;
+    h.itemNameFlag = run.item_name_flag;
+    h.msgCount = 1;
+    h.msgSeqNo = 1;
+    h.note = "monthly summary made by kuajing on the agent's behalf";
+    Message m;
+    m.type = MessageType::kCEB701;
+    m.guid = h.guid;
+    m.records.push_back(a);
+    storage::MessageRow row;
+    row.guid = h.guid;
+    row.type = "SUMMARY";
+    row.sender = "kuajing";
+    row.received_ms = now_ms;
+    row.accepted = true;
+    row.raw = codec::Encode(m);
+    group.push_back(BuildBatch(std::move(row), export_engine_->SummarizeOnBehalf(a, now_ms), {}));
+  }
+  if (group.empty()) return std::vector<Answer>{};
+  return CommitPrepared(group);
 }
 
 clearance::QuotaView Platform::Quota(std::string_view buyer_id, int year) const {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "clearance/engine.h"
+#include "clearance/export_engine.h"
 #include "codec/codec.h"
 #include "reference/reference_data.h"
 #include "storage/store.h"
@@ -67,8 +68,19 @@ class Platform {
   // Applies an officer's decision on a held list, durably.
   StatusOr<Answer> Decide(const clearance::OfficerDecision& decision, int64_t now_ms);
 
+  // The monthly summary run ("清单核放、汇总申报", domain-reference 5.2): for every declaring agent
+  // and consignor with closed, unsummarised lists (statisticsFlag B) that departed in the month,
+  // a summary application is made on their behalf and processed, durably; its CEB702 and CEB792
+  // go to the agent and the consignor. `summary_flag` "1" or "2", `item_name_flag` "1" or "".
+  struct SummaryRun {
+    int year = 0, month = 0;
+    std::string summary_flag = "1", item_name_flag = "1";
+  };
+  StatusOr<std::vector<Answer>> SummarizeMonth(const SummaryRun& run, int64_t now_ms);
+
   clearance::QuotaView Quota(std::string_view buyer_id, int year) const;
   const clearance::Engine& engine() const { return *engine_; }
+  const clearance::ExportEngine& export_engine() const { return *export_engine_; }
   const reference::ReferenceData& reference() const { return *reference_; }
   // For registration changes made at run time; the engine sees them at once.
   reference::ReferenceData& mutable_reference() { return *reference_; }
@@ -84,6 +96,7 @@ class Platform {
   std::unique_ptr<reference::ReferenceData> reference_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<clearance::Engine> engine_;
+  std::unique_ptr<clearance::ExportEngine> export_engine_;
   bool broken_ = false;
   std::set<std::string> pending_guids_;  // prepared, not yet committed
 };

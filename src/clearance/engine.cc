@@ -5,7 +5,9 @@
 #include <set>
 #include <sstream>
 
+#include "clearance/parties.h"
 #include "clearance/receipts.h"
+#include "clearance/state_rows.h"
 #include "clearance/validation.h"
 #include "common/civil_time.h"
 #include "common/hash.h"
@@ -16,16 +18,9 @@ using namespace kuajing::model;
 using reference::Enterprise;
 using reference::Role;
 
-namespace {
+using namespace kuajing::clearance::rows;
 
-std::string Key(std::string_view a, std::string_view b) {
-  std::string k;
-  k.reserve(a.size() + b.size() + 1);
-  k.append(a);
-  k.push_back('\x1f');
-  k.append(b);
-  return k;
-}
+namespace {
 
 enum class Phase : uint8_t {
   kDraft = 0,       // appStatus 1: stored, not declared
@@ -45,68 +40,6 @@ bool Decided(Phase p) {
 }
 
 std::string Money(Decimal d) { return d.ToMoneyString(); }
-
-// --- stored form of records ---------------------------------------------------------------------
-
-template <typename R>
-std::string EncodeRecord(MessageType type, const R& r) {
-  Message m;
-  m.type = type;
-  m.guid = RecordGuid(Record(r));
-  m.records.push_back(r);
-  return codec::Encode(m);
-}
-
-template <typename R>
-StatusOr<R> DecodeRecord(std::string_view xml) {
-  codec::DecodeOptions options;
-  options.require_base_transfer = false;
-  codec::DecodeResult res = codec::Decode(xml, options);
-  if (auto* f = std::get_if<codec::DecodeFailure>(&res))
-    return Internal("stored record: " + f->info);
-  auto& dm = std::get<codec::DecodedMessage>(res);
-  if (dm.message.records.size() != 1 || !std::holds_alternative<R>(dm.message.records[0])) {
-    return Internal("stored record has the wrong shape");
-  }
-  return std::get<R>(std::move(dm.message.records[0]));
-}
-
-using Fields = std::map<std::string, std::string>;
-
-std::string EncodeFields(const Fields& f) {
-  std::string out;
-  for (const auto& [k, v] : f) {
-    out += k;
-    out += '\t';
-    for (char c : v) out.push_back(c == '\n' || c == '\t' ? ' ' : c);
-    out += '\n';
-  }
-  out += '\n';
-  return out;
-}
-
-// Splits "k\tv\n...\n\n<rest>" into the fields and the rest.
-Fields DecodeFields(std::string_view text, std::string_view* rest) {
-  Fields f;
-  while (!text.empty() && text.front() != '\n') {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    size_t tab = line.find('\t');
-    if (tab != std::string_view::npos) f[std::string(line.substr(0, tab))] = line.substr(tab + 1);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-  }
-  *rest = text.empty() ? text : text.substr(1);
-  return f;
-}
-
-int64_t ToInt(const Fields& f, const char* k) {
-  auto it = f.find(k);
-  return it == f.end() || it->second.empty() ? 0 : std::stoll(it->second);
-}
-std::string ToStr(const Fields& f, const char* k) {
-  auto it = f.find(k);
-  return it == f.end() ? std::string() : it->second;
-}
 
 }  // namespace
 
@@ -198,47 +131,14 @@ struct Engine::State {
 
   // --- authorisation --------------------------------------------------------------------------
 
-  // Spec: BaseTransfer.copCode "需要与接入客户端的企业身份一致"; each declaration type comes from
-  // the roles named in the XSD annotations (domain-reference 1.3, 3.2). Returns an empty string or
-  // the reason.
   std::string CheckSender(std::string_view sender, uint8_t allowed_roles,
                           std::initializer_list<std::string_view> own_codes, const char** code,
                           const CodeSet& codes) {
-    const Enterprise* e = ref->FindEnterprise(sender);
-    if (e == nullptr) {
-      *code = kUnknownEnterprise;
-      return "无效企业代码: sender " + std::string(sender) + " is not registered with the zone";
-    }
-    if ((e->roles & allowed_roles) == 0) {
-      *code = codes.unauthorized;
-      return "[" + std::string(sender) +
-             "]没有权限进行操作: not registered for a role that may send this document";
-    }
-    bool own = std::find(own_codes.begin(), own_codes.end(), sender) != own_codes.end();
-    // Express and postal operators may send orders and payments on commission (Ann. 2018 No. 194).
-    if (!own && !e->Has(reference::kLogistics)) {
-      *code = codes.unauthorized;
-      return "[" + std::string(sender) +
-             "]没有权限进行操作: the sender is not a party named in the document";
-    }
-    return {};
+    return clearance::CheckSender(*ref, sender, allowed_roles, own_codes, codes, code);
   }
-
-  // Each party named in a document must be registered in its role (备案).
   std::string CheckParty(std::string_view code, Role role, const char* field,
                          const char** out_code) {
-    const Enterprise* e = ref->FindEnterprise(code);
-    if (e == nullptr) {
-      *out_code = kUnknownEnterprise;
-      return std::string(field) + " " + std::string(code) +
-             ": 无效企业代码, not registered with the zone";
-    }
-    if (!e->Has(role)) {
-      *out_code = kWrongRole;
-      return std::string(field) + " " + std::string(code) + ": 无效企业类型, not registered as " +
-             reference::RoleName(role);
-    }
-    return {};
+    return clearance::CheckParty(*ref, code, role, field, out_code);
   }
 
   // --- appType semantics shared by order, payment and waybill ---------------------------------

@@ -53,6 +53,48 @@ std::string CopNo(const H& h) {
   return h.copNo.empty() ? h.orderNo : h.copNo;
 }
 
+// The receipt type answering each export declaration (XSD export-202205).
+template <typename D>
+struct ExportReceiptOf {
+  using type = void;
+};
+#define KJ_RECEIPT(D, R)      \
+  template <>                 \
+  struct ExportReceiptOf<D> { \
+    using type = R;           \
+  };
+KJ_RECEIPT(exp::Order, exp::OrderReturn)
+KJ_RECEIPT(exp::Receipts, exp::ReceiptsReturn)
+KJ_RECEIPT(exp::Logistics, exp::LogisticsReturn)
+KJ_RECEIPT(exp::Arrival, exp::ArrivalReturn)
+KJ_RECEIPT(exp::Departure, exp::DepartureReturn)
+KJ_RECEIPT(exp::Inventory, exp::InventoryReturn)
+KJ_RECEIPT(exp::InvtCancel, exp::InvtCancelReturn)
+KJ_RECEIPT(exp::WayBill, exp::WayBillReturn)
+KJ_RECEIPT(exp::InvtRefund, exp::RefundReturn)
+KJ_RECEIPT(exp::InvtRefundDetail, exp::InvtRefundDetailReturn)
+KJ_RECEIPT(exp::SummaryApply, exp::SummaryReturn)
+#undef KJ_RECEIPT
+
+// Copies every field of `src` into the field of `dst` with the same element name and type: the
+// export receipts carry the keys of their declaration under the declaration's own names.
+template <typename Src, typename Dst>
+void CopyByName(const Src& src, Dst& dst) {
+  VisitFields(dst, [&](const FieldSpec& df, auto& dm) {
+    VisitFields(src, [&](const FieldSpec& sf, const auto& sm) {
+      if (std::string_view(df.name) != sf.name) return;
+      using DM = std::decay_t<decltype(dm)>;
+      using SM = std::decay_t<decltype(sm)>;
+      if constexpr (std::is_same_v<DM, SM>) {
+        dm = sm;
+      } else if constexpr (std::is_same_v<DM, int64_t> &&
+                           std::is_same_v<SM, std::optional<int64_t>>) {
+        dm = sm.value_or(1);  // msgSeqNo: "未拆分的不填" reads as the only part, 1
+      }
+    });
+  });
+}
+
 template <typename R>
 void Fill(R& r, std::string_view status, std::string_view info, int64_t now_ms) {
   r.returnStatus = std::string(status);
@@ -119,6 +161,21 @@ Record MakeReceipt(const Record& declaration, std::string_view status, std::stri
                            h.copNo, std::string(pre_no), h.rkdNo};
           Fill(r, status, info, now_ms);
           return r;
+        } else if constexpr (!std::is_void_v<typename ExportReceiptOf<T>::type>) {
+          typename ExportReceiptOf<T>::type r{};
+          if constexpr (requires { d.head; }) {
+            CopyByName(d.head, r);
+          } else {
+            CopyByName(d, r);
+          }
+          if constexpr (requires { r.preNo; }) {
+            if (!pre_no.empty() || r.preNo.size() != 18) r.preNo = PreNoOr(pre_no, r.guid);
+          }
+          if constexpr (requires { r.invtNo; }) {
+            if (!invt_no.empty()) r.invtNo = std::string(invt_no);
+          }
+          Fill(r, status, info, now_ms);
+          return r;
         } else {
           // Receipts are never answered; the engine does not call this for them.
           MessageReturn r{RecordGuid(declaration)};
@@ -132,7 +189,9 @@ Record MakeReceipt(const Record& declaration, std::string_view status, std::stri
 std::vector<std::string> PartiesOf(const Record& declaration) {
   std::vector<std::string> out;
   auto add = [&](const std::string& code) {
-    if (!code.empty() && std::find(out.begin(), out.end(), code) == out.end()) out.push_back(code);
+    // "无" (a foreign platform) and "NO" (an unregistered producer) name nobody.
+    if (code.empty() || code == kNone || code == "NO") return;
+    if (std::find(out.begin(), out.end(), code) == out.end()) out.push_back(code);
   };
   std::visit(
       [&](const auto& d) {
@@ -157,6 +216,32 @@ std::vector<std::string> PartiesOf(const Record& declaration) {
           for (const auto* c : {&h.agentCode, &h.ebcCode, &h.ebpCode, &h.logisticsCode}) add(*c);
         } else if constexpr (std::is_same_v<T, Delivery>) {
           for (const auto* c : {&d.head.operatorCode, &d.head.logisticsCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, exp::Order>) {
+          for (const auto* c : {&d.head.ebpCode, &d.head.ebcCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, exp::Receipts>) {
+          for (const auto* c : {&d.payCode, &d.ebcCode, &d.ebpCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, exp::Logistics>) {
+          for (const auto* c : {&d.logisticsCode, &d.ebcCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, exp::Arrival>) {
+          for (const auto* c : {&d.head.operatorCode, &d.head.logisticsCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, exp::Departure>) {
+          add(d.head.logisticsCode);
+        } else if constexpr (std::is_same_v<T, exp::Inventory>) {
+          const auto& h = d.head;
+          for (const auto* c :
+               {&h.agentCode, &h.ebcCode, &h.ebpCode, &h.logisticsCode, &h.ownerCode, &h.iacCode})
+            add(*c);
+        } else if constexpr (std::is_same_v<T, exp::InvtCancel>) {
+          for (const auto* c : {&d.agentCode, &d.ebcCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, exp::WayBill>) {
+          for (const auto* c : {&d.head.agentCode, &d.head.logisticsCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, exp::InvtRefund>) {
+          const auto& h = d.head;
+          for (const auto* c : {&h.agentCode, &h.ebcCode, &h.ebpCode, &h.logisticsCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, exp::InvtRefundDetail>) {
+          for (const auto* c : {&d.operatorCode, &d.logisticsCode}) add(*c);
+        } else if constexpr (std::is_same_v<T, exp::SummaryApply>) {
+          for (const auto* c : {&d.head.agentCode, &d.head.ebcCode, &d.head.declAgentCode}) add(*c);
         }
       },
       declaration);

@@ -1,4 +1,5 @@
-// Builders of the standard's receipts (CEB312 ... CEB712, CEB816, CEB818, CEB900).
+// Builders of the standard's receipts (import CEB312 ... CEB712, CEB816, CEB818, CEB900; export
+// CEB304 ... CEB702).
 //
 // A receipt carries the guid of the declaration it answers, so that an enterprise can match it,
 // and the business keys the XSD asks for. Required receipt fields that the declaration left empty
@@ -14,7 +15,8 @@
 
 namespace kuajing::clearance {
 
-// Returns the receipt answering `declaration` (any of the eight declaration records).
+// Returns the receipt answering `declaration` (any declaration record, import or export; an
+// export receipt copies the keys of its declaration under the same element names).
 // `info` is cut to the schema's 1000 characters on a UTF-8 boundary.
 model::Record MakeReceipt(const model::Record& declaration, std::string_view status,
                           std::string_view info, int64_t now_ms, std::string_view pre_no = {},

@@ -37,6 +37,34 @@ inline constexpr const char* kOverAnnualLimit = "-621018";     // 本次购买�
 inline constexpr const char* kRefundLineNotFound = "-625209";  // 未找到表体序号为[*]的数据
 inline constexpr const char* kRefundFailed = "-625004";        // 退货申请单申报失败，[*]
 
+// Export codes (docs/EXPORT.md). The 202205 standard's table 7-2 has codes for orders (-301xxx),
+// payments (-401xxx) and waybills (-504xxx), used for the export order, receipt of payment and
+// waybill as they are. For the export inventory, cancellation, arrival and departure the 2018
+// trial edition gave ranges (-601001..-605000, -605001..-609000, -801001..-805000,
+// -505001..-507000) in blocks of 1000 (signature, format, business, processing) but no single
+// codes; the numbers inside the ranges are kuajing's. The bill link (607), export returns
+// (213/215) and the summary (701) have no published range: kuajing uses -607xxx, -213xxx,
+// -215xxx and -701xxx [U].
+inline constexpr const char* kExportMatchFailed = "-603001";  // 清单对碰失败: order/waybill differ
+inline constexpr const char* kSummaryListInvalid = "-703002";  // 汇总申请单的清单不可汇总
+
+// Which parameters apply to exports; [U] marks the ones the sources do not settle.
+struct ExportRulesConfig {
+  // [U] Release (800) waits for the arrival at the supervised site (CEB507) in these modes
+  // (domain-reference 3.4: arrival comes before release; offices differ in the order).
+  std::string arrival_required_modes = "9610,9710,9810,1210";
+  // [U] An export return (CEB213) is accepted within this many days of release; the return tax
+  // exemption applies to goods returned within 6 months (domain-reference 5.3).
+  int return_window_days = 180;
+  // [V-page] Summary declarations of a month's closed lists are due by this day of the next month
+  // (domain-reference 5.2); [U] holidays do not move it here.
+  int summary_deadline_day = 15;
+  // [U] Lines per customs declaration made from a summary; more lines start another declaration.
+  int summary_max_lines = 50;
+  // [U] decState written into CEB792 ("具体返回值由海关确定"); the official sample writes A.
+  std::string summary_decl_state = "A";
+};
+
 // Receipt statuses (XSD InventoryReturn/returnStatus annotation; domain-reference 2).
 namespace status {
 inline constexpr const char* kDraft = "1";         // 电子口岸已暂存
@@ -74,6 +102,7 @@ struct RulesConfig {
   uint64_t random_seed = 1;
   // Customs code written into the invtNo of accepted lists when the list's own is not 4 digits.
   std::string default_customs_code = "4900";  // [U] Changsha customs; Hengyang's own code unknown
+  ExportRulesConfig exports;
 };
 
 }  // namespace kuajing::clearance

@@ -295,6 +295,251 @@ void CheckDelivery(Checker& c, const Delivery& d) {
   CheckGnums(c, d.lists, "DeliveryList");
 }
 
+// --- export (spec chapter 2; domain-reference 1.6, 5.1) -----------------------------------------
+
+void CheckCurrencyCode(Checker& c, const std::string& currency, const std::string& path) {
+  // Export amounts may be in any currency: the customs 3-digit currency code (142 = CNY).
+  c.Expect(
+      AllDigits(currency, 3), path,
+      "must be a 3-digit customs currency code (142 CNY, 502 USD ...), found '" + currency + "'");
+}
+
+void CheckCustoms(Checker& c, const std::string& code, const std::string& path) {
+  c.Expect(AllDigits(code, 4), path, "must be a 4-digit customs code (JGS/T 18)");
+}
+
+// "无" stands for a foreign platform without a customs code (spec CEB303 ebpCode).
+void CheckEnterpriseOrNone(Checker& c, const std::string& code, const std::string& path) {
+  if (code != "无") CheckEnterprise(c, code, path);
+}
+
+// The trade modes of a CBEC export list and the order type each needs (SPEC2022 tradeMode and
+// orderType: 9610 retail and 1210 zone export with E, 9710 B2B direct export with B, 9810 export
+// to an overseas warehouse with the booking W).
+const char* OrderTypeForMode(const std::string& trade_mode) {
+  if (trade_mode == "9610" || trade_mode == "1210") return "E";
+  if (trade_mode == "9710") return "B";
+  if (trade_mode == "9810") return "W";
+  return nullptr;
+}
+
+template <typename L>
+void CheckPricedLines(Checker& c, const std::vector<L>& lines, const char* name,
+                      const RulesConfig& rules) {
+  CheckGnums(c, lines, name);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto& l = lines[i];
+    const std::string lp = std::string(name) + "[" + std::to_string(i + 1) + "]";
+    CheckCurrencyCode(c, l.currency, lp + ".currency");
+    c.Expect(l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
+    c.Expect(l.price.e5 > 0, lp + ".price", "must be greater than 0");
+    c.Expect(WithinTolerance(TimesE5(l.price, l.qty), l.totalPrice.e5, rules.line_total_tolerance),
+             lp + ".totalPrice",
+             "must equal price x qty (" + l.price.ToString() + " x " + l.qty.ToString() +
+                 "), found " + l.totalPrice.ToString());
+  }
+}
+
+void CheckXOrder(Checker& c, const exp::Order& o, const RulesConfig& rules) {
+  const auto& h = o.head;
+  const std::string p = "OrderHead";
+  CheckCommonHead(c, h, p);
+  // SPEC2022 CEB303 orderType: E B2C export order, B B2B export order, W overseas-warehouse
+  // booking (the PDF is authoritative over the XSD annotation, domain-reference 1.6).
+  c.Expect(h.orderType == "E" || h.orderType == "B" || h.orderType == "W", p + ".orderType",
+           "must be E (B2C export), B (B2B export) or W (overseas-warehouse booking), found '" +
+               h.orderType + "'");
+  CheckEnterpriseOrNone(c, h.ebpCode, p + ".ebpCode");
+  CheckEnterprise(c, h.ebcCode, p + ".ebcCode");
+  CheckCurrencyCode(c, h.currency, p + ".currency");
+  CheckNonNegative(c, h.goodsValue, p + ".goodsValue");
+  CheckNonNegative(c, h.freight, p + ".freight");
+  CheckPricedLines(c, o.lists, "OrderList", rules);
+  __int128 sum = 0;
+  for (const auto& l : o.lists) sum += l.totalPrice.e5;
+  // [U] goodsValue (FOB, "含非现金抵扣金额") is the sum of the lines, as for imports.
+  c.Expect(WithinTolerance(sum, h.goodsValue.e5, rules.line_total_tolerance), p + ".goodsValue",
+           "must equal the sum of OrderList.totalPrice = " +
+               Decimal::FromE5(static_cast<int64_t>(sum)).ToString());
+}
+
+void CheckXReceipts(Checker& c, const exp::Receipts& r) {
+  const std::string p = "Receipts";
+  CheckCommonHead(c, r, p);
+  CheckEnterpriseOrNone(c, r.ebpCode, p + ".ebpCode");
+  CheckEnterprise(c, r.ebcCode, p + ".ebcCode");
+  CheckEnterprise(c, r.payCode, p + ".payCode");
+  CheckCurrencyCode(c, r.currency, p + ".currency");
+  c.Expect(r.charge.e5 > 0, p + ".charge", "must be greater than 0");
+  c.Expect(ParseAppTime(r.accountingDate).has_value(), p + ".accountingDate",
+           "must be a real time as yyyyMMddHHmmss");
+}
+
+void CheckXLogistics(Checker& c, const exp::Logistics& l) {
+  const std::string p = "Logistics";
+  CheckCommonHead(c, l, p);
+  CheckEnterprise(c, l.logisticsCode, p + ".logisticsCode");
+  CheckEnterprise(c, l.ebcCode, p + ".ebcCode");
+  CheckCurrencyCode(c, l.currency, p + ".currency");
+  CheckNonNegative(c, l.freight, p + ".freight");
+  CheckNonNegative(c, l.insuredFee, p + ".insuredFee");
+  c.Expect(l.grossWeight.e5 > 0, p + ".grossWeight", "must be greater than 0");
+  c.Expect(l.packNo >= 1, p + ".packNo", "must be at least 1");
+}
+
+void CheckXArrival(Checker& c, const exp::Arrival& a) {
+  const std::string p = "ArrivalHead";
+  CheckCommonHead(c, a.head, p);
+  CheckCustoms(c, a.head.customsCode, p + ".customsCode");
+  CheckEnterprise(c, a.head.operatorCode, p + ".operatorCode");
+  CheckEnterprise(c, a.head.logisticsCode, p + ".logisticsCode");
+  c.Expect(a.head.ieFlag == "E", p + ".ieFlag", "must be E (export)");
+  c.Expect(!a.lists.empty(), "ArrivalList", "name at least one waybill that arrived");
+  CheckGnums(c, a.lists, "ArrivalList");
+}
+
+void CheckXDeparture(Checker& c, const exp::Departure& d) {
+  const std::string p = "DepartureHead";
+  CheckCommonHead(c, d.head, p);
+  CheckCustoms(c, d.head.customsCode, p + ".customsCode");
+  CheckEnterprise(c, d.head.logisticsCode, p + ".logisticsCode");
+  // SPEC2022 DepartureHead.leaveTime an14 M.
+  c.Expect(ParseAppTime(d.head.leaveTime).has_value(), p + ".leaveTime",
+           "must be a real time as yyyyMMddHHmmss");
+  CheckGnums(c, d.lists, "DepartureList");
+}
+
+void CheckXInventory(Checker& c, const exp::Inventory& inv, const RulesConfig& rules) {
+  const auto& h = inv.head;
+  const std::string p = "InventoryHead";
+  CheckCommonHead(c, h, p);
+  CheckCustoms(c, h.customsCode, p + ".customsCode");
+  CheckCustoms(c, h.portCode, p + ".portCode");
+  CheckEnterpriseOrNone(c, h.ebpCode, p + ".ebpCode");
+  for (auto [code, n] : {std::pair{&h.ebcCode, "ebcCode"},
+                         {&h.logisticsCode, "logisticsCode"},
+                         {&h.agentCode, "agentCode"},
+                         {&h.iacCode, "iacCode"}}) {
+    CheckEnterprise(c, *code, p + "." + n);
+  }
+  // ownerCode: the producer or seller; "NO" when it is not registered (domain-reference 1.6).
+  if (h.ownerCode != "NO") CheckEnterprise(c, h.ownerCode, p + ".ownerCode");
+  c.Expect(h.ieFlag == "E", p + ".ieFlag", "must be E (export)");
+  c.Expect(ParseDate8(h.ieDate).has_value(), p + ".ieDate", "must be a real date as yyyyMMdd");
+  // SPEC2022 statisticsFlag: A 简化申报, B 汇总申报.
+  c.Expect(h.statisticsFlag == "A" || h.statisticsFlag == "B", p + ".statisticsFlag",
+           "must be A (simplified declaration) or B (summary declaration)");
+  c.Expect(OrderTypeForMode(h.tradeMode) != nullptr, p + ".tradeMode",
+           "must be 9610 (retail export), 9710 (B2B direct export), 9810 (export to an overseas "
+           "warehouse) or 1210 (special-zone export), found '" +
+               h.tradeMode + "'");
+  if (h.tradeMode == "1210") {
+    // SPEC2022 iacCode/emsNo: 区内仓储企业 and 账册编号 are required for a zone export.
+    c.Expect(!h.iacCode.empty(), p + ".iacCode", "is required for a special-zone export (1210)");
+    c.Expect(!h.emsNo.empty(), p + ".emsNo", "is required for a special-zone export (1210)");
+  }
+  c.Expect(h.country != "142", p + ".country", "must be the country of arrival abroad, not 142");
+  CheckCurrencyCode(c, h.fCurrency, p + ".fCurrency");
+  CheckCurrencyCode(c, h.iCurrency, p + ".iCurrency");
+  for (auto [flag, n] : {std::pair{&h.fFlag, "fFlag"}, {&h.iFlag, "iFlag"}}) {
+    c.Expect(*flag == "1" || *flag == "2" || *flag == "3", p + "." + n,
+             "must be 1 (rate), 2 (unit price) or 3 (total)");
+  }
+  CheckNonNegative(c, h.freight, p + ".freight");
+  CheckNonNegative(c, h.insuredFee, p + ".insuredFee");
+  c.Expect(h.packNo >= 1, p + ".packNo", "must be at least 1");
+  c.Expect(h.grossWeight.e5 > 0, p + ".grossWeight", "must be greater than 0");
+  c.Expect(h.netWeight.e5 > 0 && h.netWeight <= h.grossWeight, p + ".netWeight",
+           "must be greater than 0 and not more than grossWeight");
+  CheckPricedLines(c, inv.lists, "InventoryList", rules);
+  for (size_t i = 0; i < inv.lists.size(); ++i) {
+    const auto& l = inv.lists[i];
+    const std::string lp = "InventoryList[" + std::to_string(i + 1) + "]";
+    c.Expect(AllDigits(l.gcode, 10), lp + ".gcode", "must be the 10-digit commodity code");
+    c.Expect(l.qty1.e5 > 0, lp + ".qty1", "must be greater than 0 (quantity in the legal unit)");
+    c.Expect(l.unit != l.unit1 || l.qty == l.qty1, lp + ".qty1",
+             "must equal qty when unit and unit1 are the same");
+    c.Expect(l.unit2.empty() == !l.qty2.has_value(), lp + ".qty2",
+             "qty2 and unit2 go together: give both or neither");
+    c.Expect(!l.qty2 || l.qty2->e5 > 0, lp + ".qty2", "must be greater than 0");
+  }
+}
+
+void CheckXCancel(Checker& c, const exp::InvtCancel& x) {
+  const std::string p = "InvtCancel";
+  CheckCommonHead(c, x, p, /*new_only=*/true);
+  CheckCustoms(c, x.customsCode, p + ".customsCode");
+  c.Expect(!x.invtNo.empty(), p + ".invtNo", "name the released list to cancel");
+  c.Expect(!x.reason.empty(), p + ".reason", "give the reason for the cancellation");
+}
+
+void CheckXWayBill(Checker& c, const exp::WayBill& w) {
+  const std::string p = "WayBillHead";
+  CheckCommonHead(c, w.head, p);
+  CheckCustoms(c, w.head.customsCode, p + ".customsCode");
+  CheckEnterprise(c, w.head.agentCode, p + ".agentCode");
+  CheckEnterprise(c, w.head.logisticsCode, p + ".logisticsCode");
+  CheckGnums(c, w.lists, "WayBillList");
+}
+
+void CheckXRefund(Checker& c, const exp::InvtRefund& r) {
+  const auto& h = r.head;
+  const std::string p = "InvtRefundHead";
+  CheckCommonHead(c, h, p);
+  CheckCustoms(c, h.customsCode, p + ".customsCode");
+  CheckCustoms(c, h.portCode, p + ".portCode");
+  // SPEC2022 CEB213 ieFlag: export returns come in, I.
+  c.Expect(h.ieFlag == "I", p + ".ieFlag", "must be I (goods coming back)");
+  c.Expect(h.country != "142", p + ".country", "must be the country the goods come from");
+  c.Expect(!h.reason.empty(), p + ".reason", "give the reason for the return");
+  std::set<int64_t> seen;
+  for (size_t i = 0; i < r.lists.size(); ++i) {
+    const auto& l = r.lists[i];
+    const std::string lp = "InvtRefundList[" + std::to_string(i + 1) + "]";
+    if (!seen.insert(l.gnum).second) {
+      c.Add(c.codes().duplicate_gnum,
+            "InvtRefundList: gnum " + std::to_string(l.gnum) + " appears twice");
+    }
+    c.Expect(l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
+  }
+}
+
+void CheckXTally(Checker& c, const exp::InvtRefundDetail& d) {
+  const std::string p = "InvtRefundDetail";
+  CheckCommonHead(c, d, p);
+  CheckCustoms(c, d.customsCode, p + ".customsCode");
+  CheckEnterprise(c, d.operatorCode, p + ".operatorCode");
+  c.Expect(d.ieFlag == "I", p + ".ieFlag", "must be I (goods coming back)");
+}
+
+void CheckXSummary(Checker& c, const exp::SummaryApply& s) {
+  const auto& h = s.head;
+  const std::string p = "SummaryApplyHead";
+  CheckCommonHead(c, h, p, /*new_only=*/true);
+  CheckCustoms(c, h.customsCode, p + ".customsCode");
+  for (auto [code, n] : {std::pair{&h.agentCode, "agentCode"},
+                         {&h.ebcCode, "ebcCode"},
+                         {&h.declAgentCode, "declAgentCode"}}) {
+    CheckEnterprise(c, *code, p + "." + n);
+  }
+  // SPEC2022 summaryFlag: 1 per consignor, 2 per consignor and producer; itemNameFlag 1 or blank.
+  c.Expect(h.summaryFlag == "1" || h.summaryFlag == "2", p + ".summaryFlag",
+           "must be 1 (per consignor) or 2 (per consignor and producer)");
+  c.Expect(h.itemNameFlag.empty() || h.itemNameFlag == "1", p + ".itemNameFlag",
+           "must be 1 (group by the lists' itemName) or empty (by the classification name)");
+  // startTime/endTime: given in pairs, end not before start; then the list part is ignored.
+  const bool window = !h.startTime.empty() || !h.endTime.empty();
+  if (window) {
+    auto a = ParseAppTime(h.startTime), b = ParseAppTime(h.endTime);
+    c.Expect(a.has_value() && b.has_value(), p + ".startTime",
+             "startTime and endTime go together, each as yyyyMMddHHmmss");
+    if (a && b) c.Expect(*a <= *b, p + ".endTime", "must not be before startTime");
+  } else {
+    c.Expect(!s.lists.empty(), "SummaryApplyList",
+             "name the lists (invtNo) to summarise, or give startTime and endTime");
+  }
+}
+
 }  // namespace
 
 std::vector<Finding> ValidateRecord(const Record& record, const RulesConfig& rules) {
@@ -326,6 +571,39 @@ std::vector<Finding> ValidateRecord(const Record& record, const RulesConfig& rul
         } else if constexpr (std::is_same_v<T, Delivery>) {
           Checker c(MessageType::kCEB711, &out);
           CheckDelivery(c, r);
+        } else if constexpr (std::is_same_v<T, exp::Order>) {
+          Checker c(MessageType::kCEB303, &out);
+          CheckXOrder(c, r, rules);
+        } else if constexpr (std::is_same_v<T, exp::Receipts>) {
+          Checker c(MessageType::kCEB403, &out);
+          CheckXReceipts(c, r);
+        } else if constexpr (std::is_same_v<T, exp::Logistics>) {
+          Checker c(MessageType::kCEB505, &out);
+          CheckXLogistics(c, r);
+        } else if constexpr (std::is_same_v<T, exp::Arrival>) {
+          Checker c(MessageType::kCEB507, &out);
+          CheckXArrival(c, r);
+        } else if constexpr (std::is_same_v<T, exp::Departure>) {
+          Checker c(MessageType::kCEB509, &out);
+          CheckXDeparture(c, r);
+        } else if constexpr (std::is_same_v<T, exp::Inventory>) {
+          Checker c(MessageType::kCEB603, &out);
+          CheckXInventory(c, r, rules);
+        } else if constexpr (std::is_same_v<T, exp::InvtCancel>) {
+          Checker c(MessageType::kCEB605, &out);
+          CheckXCancel(c, r);
+        } else if constexpr (std::is_same_v<T, exp::WayBill>) {
+          Checker c(MessageType::kCEB607, &out);
+          CheckXWayBill(c, r);
+        } else if constexpr (std::is_same_v<T, exp::InvtRefund>) {
+          Checker c(MessageType::kCEB213, &out);
+          CheckXRefund(c, r);
+        } else if constexpr (std::is_same_v<T, exp::InvtRefundDetail>) {
+          Checker c(MessageType::kCEB215, &out);
+          CheckXTally(c, r);
+        } else if constexpr (std::is_same_v<T, exp::SummaryApply>) {
+          Checker c(MessageType::kCEB701, &out);
+          CheckXSummary(c, r);
         }
       },
       record);
@@ -366,6 +644,55 @@ const CodeSet& CodesFor(MessageType t) {
       return kCancel;
     case MessageType::kCEB625:
       return kRefund;
+    default:
+      break;
+  }
+  // Export (rules.h says where each number comes from).
+  static const CodeSet kXOrder{"-301008", "-301010",  "-301014", "-301009",
+                               "-301011", kWrongRole, "-301002"};
+  static const CodeSet kXReceipts{"-401009", "-401007",  "-401012", "-401006",
+                                  "-401008", kWrongRole, "-401009"};
+  static const CodeSet kXWaybill{"-504011", "-504015",  "-504011", "-504014",
+                                 "-504016", kWrongRole, "-504011"};
+  static const CodeSet kXArrival{"-802001", "-803001",  "-803002", "-803003",
+                                 "-803004", kWrongRole, "-802002"};
+  static const CodeSet kXDeparture{"-506001", "-506101",  "-506102", "-506103",
+                                   "-506104", kWrongRole, "-506002"};
+  static const CodeSet kXInvt{"-602001", "-603002",  "-603003", "-603004",
+                              "-603005", kWrongRole, "-602002"};
+  static const CodeSet kXCancel{"-606001", "-607001",  "-607002", "-607003",
+                                "-607004", kWrongRole, "-606002"};
+  static const CodeSet kXBill{"-607501", "-607502",  "-607503", "-607504",
+                              "-607505", kWrongRole, "-607506"};
+  static const CodeSet kXRefund{"-213001", "-213002",  "-213003", "-213004",
+                                "-213005", kWrongRole, "-213006"};
+  static const CodeSet kXTally{"-215001", "-215002",  "-215003", "-215004",
+                               "-215005", kWrongRole, "-215006"};
+  static const CodeSet kXSummary{"-702001", "-703001",  "-703003", "-703004",
+                                 "-703005", kWrongRole, "-702002"};
+  switch (t) {
+    case MessageType::kCEB303:
+      return kXOrder;
+    case MessageType::kCEB403:
+      return kXReceipts;
+    case MessageType::kCEB505:
+      return kXWaybill;
+    case MessageType::kCEB507:
+      return kXArrival;
+    case MessageType::kCEB509:
+      return kXDeparture;
+    case MessageType::kCEB603:
+      return kXInvt;
+    case MessageType::kCEB605:
+      return kXCancel;
+    case MessageType::kCEB607:
+      return kXBill;
+    case MessageType::kCEB213:
+      return kXRefund;
+    case MessageType::kCEB215:
+      return kXTally;
+    case MessageType::kCEB701:
+      return kXSummary;
     default:
       return kDelivery;
   }
