@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "app/export_reports.h"
 #include "common/civil_time.h"
 #include "common/codes.h"
 #include "server/openapi.h"
@@ -284,6 +285,10 @@ enum class RouteId {
   kWebhookDelete,
   kDeadLetters,
   kDocument,
+  kSummaries,
+  kSummaryRun,
+  kSummaryDues,
+  kLedger,
 };
 
 struct RouteDef {
@@ -312,6 +317,19 @@ const std::vector<RouteDef>& RouteTable() {
        kDocument,
        {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
       {http::verb::get, "/api/v1/officer/held", kHeld, {Role::kOfficer, Role::kAdmin}},
+      {http::verb::get,
+       "/api/v1/export/summaries",
+       kSummaries,
+       {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
+      {http::verb::post, "/api/v1/export/summaries", kSummaryRun, {Role::kOfficer, Role::kAdmin}},
+      {http::verb::get,
+       "/api/v1/export/dues",
+       kSummaryDues,
+       {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
+      {http::verb::get,
+       "/api/v1/export/ledger",
+       kLedger,
+       {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
       {http::verb::post, "/api/v1/officer/decisions", kDecide, {Role::kOfficer}},
       {http::verb::get, "/api/v1/webhook", kWebhookGet, {Role::kEnterprise}},
       {http::verb::put, "/api/v1/webhook", kWebhookPut, {Role::kEnterprise}},
@@ -420,10 +438,14 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
           {"payment", {"payCode", "payTransactionId"}},
           {"waybill", {"logisticsCode", "logisticsNo"}},
           {"inventory", {"ebpCode", "orderNo"}},
-          {"invtNo", {"invtNo", nullptr}}};
+          {"invtNo", {"invtNo", nullptr}},
+          {"exportInventory", {"ebcCode", "orderNo"}},
+          {"exportInvtNo", {"invtNo", nullptr}}};
       auto k = kKeys.find(param);
-      if (k == kKeys.end())
-        return Error(NotFound("kind is order, payment, waybill, inventory or invtNo"));
+      if (k == kKeys.end()) {
+        return Error(NotFound(
+            "kind is order, payment, waybill, inventory, invtNo, exportInventory or exportInvtNo"));
+      }
       auto a = t.query.find(k->second.first);
       auto b = k->second.second ? t.query.find(k->second.second) : t.query.end();
       if (a == t.query.end() || (k->second.second && b == t.query.end())) {
@@ -434,7 +456,12 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
       std::string guid;
       {
         std::lock_guard<std::mutex> lock(platform_mu_);
-        guid = platform_->engine().GuidOf(param, a->second, b == t.query.end() ? "" : b->second);
+        const std::string second = b == t.query.end() ? "" : b->second;
+        guid = param == "exportInventory"
+                   ? platform_->export_engine().GuidOf("x_inventory", a->second, second)
+               : param == "exportInvtNo"
+                   ? platform_->export_engine().GuidOf("x_invtNo", a->second, second)
+                   : platform_->engine().GuidOf(param, a->second, second);
       }
       if (guid.empty())
         return Error(NotFound("no " + param + " under that key that this key may read"));
@@ -442,6 +469,14 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
     }
     case kHeld:
       return Held(*who);
+    case kSummaries:
+      return ExportSummaries(req, *who);
+    case kSummaryRun:
+      return ExportSummaryRun(req, *who);
+    case kSummaryDues:
+      return ExportDues(*who);
+    case kLedger:
+      return ExportLedger(req, *who);
     case kDecide:
       return Decide(req, *who);
     case kKeysList:
@@ -774,6 +809,151 @@ Response Api::Decide(const Request& req, const Principal& who) {
   json::array items;
   for (const auto& r : answer->receipts) items.push_back(ReceiptJson(r));
   return Json(http::status::ok, json::object{{"receipts", std::move(items)}});
+}
+
+// --- export: summaries, deadlines, ledger --------------------------------------------------------
+
+namespace {
+
+json::object DeclarationJson(const clearance::SummaryDeclaration& d) {
+  json::array lines;
+  for (const auto& l : d.lines) {
+    lines.push_back(json::object{{"gseqno", l.gseqno},
+                                 {"gcode", l.gcode},
+                                 {"name", l.name},
+                                 {"country", l.country},
+                                 {"currency", l.currency},
+                                 {"unit", l.unit},
+                                 {"qty", l.qty.ToString()},
+                                 {"unit1", l.unit1},
+                                 {"qty1", l.qty1.ToString()},
+                                 {"unit2", l.unit2},
+                                 {"qty2", l.qty2.ToString()},
+                                 {"amount", l.amount.ToMoneyString()},
+                                 {"listLines", l.sources.size()}});
+  }
+  json::array lists;
+  for (const auto& i : d.invt_nos) lists.push_back(json::string(i));
+  return json::object{{"ebcCode", d.ebc_code},
+                      {"ownerCode", d.owner_code},
+                      {"tradeMode", d.trade_mode},
+                      {"trafMode", d.traf_mode},
+                      {"country", d.country},
+                      {"portCode", d.port_code},
+                      {"grossWeight", d.gross_weight.ToString()},
+                      {"netWeight", d.net_weight.ToString()},
+                      {"packNo", d.pack_no},
+                      {"lines", std::move(lines)},
+                      {"invtNos", std::move(lists)}};
+}
+
+}  // namespace
+
+Response Api::ExportSummaries(const Request& req, const Principal& who) {
+  auto limit = IntParam(ParseTarget(req.message.target()), "limit", 20, 1, 200);
+  if (!limit.ok()) return Error(limit.status());
+  std::vector<clearance::StoredSummary> sums;
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    sums = platform_->export_engine().Summaries(who.role == Role::kEnterprise ? who.enterprise : "",
+                                                static_cast<size_t>(*limit));
+  }
+  json::array items;
+  for (const auto& s : sums) {
+    json::array decls;
+    for (const auto& d : s.declarations) decls.push_back(DeclarationJson(d));
+    items.push_back(json::object{{"sumNo", s.sum_no},
+                                 {"guid", s.guid},
+                                 {"agentCode", s.agent_code},
+                                 {"ebcCode", s.ebc_code},
+                                 {"declAgentCode", s.decl_agent_code},
+                                 {"time", FormatAppTime(s.at_ms)},
+                                 {"declarations", std::move(decls)}});
+  }
+  return Json(http::status::ok, json::object{{"summaries", std::move(items)}});
+}
+
+Response Api::ExportSummaryRun(const Request& req, const Principal& who) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return Error(body.status());
+  auto range = app::MonthRange(Str(*body, "month"));
+  if (!range.ok()) return Error(range.status());
+  app::Platform::SummaryRun run;
+  const std::string day = FormatDate8(range->first);
+  run.year = std::stoi(day.substr(0, 4));
+  run.month = std::stoi(day.substr(4, 2));
+  if (!Str(*body, "summaryFlag").empty()) run.summary_flag = Str(*body, "summaryFlag");
+  if (run.summary_flag != "1" && run.summary_flag != "2")
+    return Error(InvalidArgument("summaryFlag is 1 (per consignor) or 2 (and per producer)"));
+  StatusOr<std::vector<app::Answer>> answers = Unavailable("not run");
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    answers = platform_->SummarizeMonth(run, options_.clock());
+    if (answers.ok()) {
+      auto last = platform_->store().LastReceiptId();
+      if (last.ok()) last_receipt_id_ = *last;
+    }
+  }
+  if (!answers.ok()) return Error(answers.status());
+  (void)accounts_->Audit(
+      {0, options_.clock(), who.Describe(), "export.summarize",
+       Str(*body, "month") + ": " + std::to_string(answers->size()) + " summary application(s)"});
+  AfterCommit();
+  json::array items;
+  for (const auto& a : *answers)
+    for (const auto& r : a.receipts) items.push_back(ReceiptJson(r));
+  return Json(http::status::ok,
+              json::object{{"applications", answers->size()}, {"receipts", std::move(items)}});
+}
+
+Response Api::ExportDues(const Principal& who) {
+  std::vector<clearance::SummaryDue> dues;
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    dues = platform_->export_engine().Dues(options_.clock(), 1000);
+  }
+  json::array items;
+  for (const auto& d : dues) {
+    if (who.role == Role::kEnterprise && d.agent_code != who.enterprise &&
+        d.ebc_code != who.enterprise)
+      continue;
+    char month[16];
+    std::snprintf(month, sizeof month, "%04d-%02d", d.year % 10000, d.month % 100);
+    items.push_back(json::object{{"month", month},
+                                 {"agentCode", d.agent_code},
+                                 {"ebcCode", d.ebc_code},
+                                 {"closedLists", d.closed},
+                                 {"summarised", d.summarised},
+                                 {"deadline", FormatAppTime(d.deadline_ms - 1000)},
+                                 {"late", d.late}});
+  }
+  return Json(http::status::ok, json::object{{"dues", std::move(items)}});
+}
+
+Response Api::ExportLedger(const Request& req, const Principal& who) {
+  const Target t = ParseTarget(req.message.target());
+  auto q = [&](const char* k) {
+    auto it = t.query.find(k);
+    return it == t.query.end() ? std::string() : it->second;
+  };
+  std::string ebc = q("ebcCode");
+  if (who.role == Role::kEnterprise) {
+    if (!ebc.empty() && ebc != who.enterprise)
+      return Error(PermissionDenied("an enterprise reads its own ledger only"));
+    ebc = who.enterprise;
+  }
+  if (ebc.empty()) return Error(InvalidArgument("give ebcCode"));
+  auto range = app::MonthRange(q("month"));
+  if (!range.ok()) return Error(range.status());
+  std::vector<clearance::LedgerRow> rows;
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    rows = platform_->export_engine().Ledger(ebc, range->first, range->second);
+  }
+  Response r = MakeResponse(http::status::ok, app::LedgerCsv(rows), "text/csv; charset=utf-8");
+  r.set(http::field::content_disposition,
+        "attachment; filename=\"ledger-" + ebc + "-" + q("month") + ".csv\"");
+  return r;
 }
 
 Response Api::CreateKey(const Request& req, const Principal& who) {

@@ -78,6 +78,10 @@ class Api final : public Handler {
   Response QuotaQuery(const Request& req);
   Response Held(const Principal& who);
   Response Decide(const Request& req, const Principal& who);
+  Response ExportSummaries(const Request& req, const Principal& who);
+  Response ExportSummaryRun(const Request& req, const Principal& who);
+  Response ExportDues(const Principal& who);
+  Response ExportLedger(const Request& req, const Principal& who);
   Response CreateKey(const Request& req, const Principal& who);
   Response RevokeKey(const std::string& id, const Principal& who);
   Response ListKeys();

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "app/demo_batch.h"
+#include "app/export_batch.h"
 #include "app/platform.h"
 #include "server/api.h"
 #include "server/auth.h"
@@ -515,6 +516,99 @@ TEST_F(ServerTest, WebhooksPushSignedReceiptsRetryAndDeadLetter) {
   EXPECT_EQ(Call(zone_->port(), http::verb::delete_, "/api/v1/webhook", agent).status, 200);
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/webhook", agent).status, 404);
   receiver_server.Stop();
+}
+
+}  // namespace
+}  // namespace kuajing::server
+
+namespace kuajing::server {
+namespace {
+
+// Export over HTTP (issue 4): each party sends its own documents with its own key; the officer
+// runs the month's summary; the agent reads its summary and receipts, the consignor its ledger,
+// and another enterprise neither.
+TEST_F(ServerTest, ExportSummaryAndLedgerOverHttp) {
+  const std::string ebc = zone_->Key(Role::kEnterprise, "4304962002");
+  const std::string pay = zone_->Key(Role::kEnterprise, "312226T001");
+  const std::string logistics = zone_->Key(Role::kEnterprise, "4304964001");
+  const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
+  const std::string site = zone_->Key(Role::kEnterprise, "4304965002");
+  const std::string other = zone_->Key(Role::kEnterprise, "4304962001");
+  const std::string officer = zone_->Key(Role::kOfficer);
+  int b_lines = 0;
+  size_t lines = 0;
+  for (const auto& s : app::GeneratedExports(1, 12, 2024, 6)) {
+    app::ExportMessages m = app::MakeExport(s);
+    ASSERT_EQ(Post(ebc, m.order).status, 200);
+    ASSERT_EQ(Post(pay, m.receipts).status, 200);
+    ASSERT_EQ(Post(logistics, m.waybill).status, 200);
+    HttpResult inv = Post(agent, m.inventory);
+    ASSERT_EQ(inv.status, 200) << inv.body;
+    HttpResult arrival = Post(site, m.arrival);
+    ASSERT_EQ(arrival.status, 200);
+    // The release (604 800) goes to the list's parties, not to the site operator.
+    EXPECT_NE(arrival.body.find("CEB508"), std::string::npos) << arrival.body;
+    EXPECT_EQ(arrival.body.find("CEB604"), std::string::npos) << arrival.body;
+    HttpResult dep = Post(logistics, m.departure);
+    EXPECT_NE(dep.body.find("\"899\""), std::string::npos) << dep.body;
+    lines += s.items.size();
+    if (s.statistics_flag == "B") b_lines += static_cast<int>(s.items.size());
+  }
+  ASSERT_GT(b_lines, 0);
+  // Only officers and admins run the summary.
+  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/export/summaries", agent,
+                 R"({"month":"2024-06"})")
+                .status,
+            403);
+  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/export/summaries", officer,
+                 R"({"month":"June"})")
+                .status,
+            400);
+  HttpResult run = Call(zone_->port(), http::verb::post, "/api/v1/export/summaries", officer,
+                        R"({"month":"2024-06"})");
+  ASSERT_EQ(run.status, 200) << run.body;
+  EXPECT_EQ(run.Json().at("applications").as_int64(), 1);
+
+  HttpResult sums = Call(zone_->port(), http::verb::get, "/api/v1/export/summaries", agent);
+  ASSERT_EQ(sums.status, 200);
+  const json::value sums_json = sums.Json();
+  const auto& list = sums_json.at("summaries").as_array();
+  ASSERT_EQ(list.size(), 1u);
+  int64_t mapped = 0;
+  for (const auto& d : list[0].at("declarations").as_array())
+    for (const auto& l : d.at("lines").as_array()) mapped += l.at("listLines").as_int64();
+  EXPECT_EQ(mapped, b_lines);
+  EXPECT_TRUE(Call(zone_->port(), http::verb::get, "/api/v1/export/summaries", other)
+                  .Json()
+                  .at("summaries")
+                  .as_array()
+                  .empty());
+
+  // The agent's feed carries the CEB702 and the CEB792.
+  HttpResult feed = Call(zone_->port(), http::verb::get, "/api/v1/receipts?limit=500", agent);
+  EXPECT_NE(feed.body.find("CEB792"), std::string::npos);
+  EXPECT_NE(feed.body.find("CEB702"), std::string::npos);
+  EXPECT_NE(feed.body.find("\"800\""), std::string::npos);
+
+  HttpResult ledger =
+      Call(zone_->port(), http::verb::get, "/api/v1/export/ledger?month=2024-06", ebc);
+  ASSERT_EQ(ledger.status, 200);
+  EXPECT_EQ(std::count(ledger.body.begin(), ledger.body.end(), '\n'),
+            static_cast<std::ptrdiff_t>(lines) + 1);
+  EXPECT_EQ(ledger.body.rfind("date,invtNo,tradeMode,gnum,gcode,gname,qty", 0), 0u);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get,
+                 "/api/v1/export/ledger?month=2024-06&ebcCode=4304962002", other)
+                .status,
+            403);
+  HttpResult dues = Call(zone_->port(), http::verb::get, "/api/v1/export/dues", officer);
+  ASSERT_EQ(dues.status, 200);
+  const json::value dues_json = dues.Json();
+  ASSERT_EQ(dues_json.at("dues").as_array().size(), 1u);
+  EXPECT_FALSE(dues_json.at("dues").as_array()[0].at("late").as_bool());
+  // The list is found by its business key.
+  HttpResult doc = Call(zone_->port(), http::verb::get,
+                        "/api/v1/documents/exportInventory?ebcCode=4304962002&orderNo=HYX1", agent);
+  EXPECT_EQ(doc.status, 200) << doc.body;
 }
 
 }  // namespace
