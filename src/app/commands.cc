@@ -11,6 +11,8 @@
 
 #include "app/config.h"
 #include "app/demo_batch.h"
+#include "app/export_batch.h"
+#include "app/export_reports.h"
 #include "app/platform.h"
 #include "clearance/receipts.h"
 #include "codec/codec.h"
@@ -36,12 +38,25 @@ usage:
   kuajing quota  --data DIR --id ID --year YYYY  a buyer's used and remaining annual amount
   kuajing decide --data DIR --invt NO (--release | --reject) [--reason TEXT] [--officer NAME]
                                                  an officer's decision on a held list
+  kuajing summarize --data DIR --month YYYY-MM [--summary-flag 1|2]
+                                                 the monthly export summary: one summary
+                                                 application per agent and consignor with closed,
+                                                 unsummarised B lists (CEB702 + CEB792 receipts)
+  kuajing dues   --data DIR                      summary deadlines per month, agent and consignor;
+                                                 exit code 1 if any month is late
+  kuajing ledger --data DIR --ebc CODE --month YYYY-MM [--out FILE]
+                                                 a consignor's export ledger as CSV (invoice-free
+                                                 VAT exemption record, 财税〔2018〕103号)
   kuajing demo   [--data DIR] [options]          clear the shipped demo batch and report
   kuajing generate --out DIR --clearances N [--batch B] [--first K]
                                                  write N generated clearances as CEB files,
                                                  B documents per message (default 100), for
                                                  benchmarks: inventories, orders, payments,
                                                  waybills in that order
+  kuajing generate --export --out DIR --lists N [--month YYYY-MM] [--first K]
+                                                 write N generated export lists of a month as
+                                                 CEB files, one message per document kind per
+                                                 100 lists, in their lifecycle order
 
 options:
   --config FILE          the zone's configuration (TOML; see config/kuajing.toml); options
@@ -87,7 +102,12 @@ Args ParseArgs(const std::vector<std::string>& a, size_t from) {
                                                           {"--demo-keys", false},
                                                           {"--clearances", true},
                                                           {"--batch", true},
-                                                          {"--first", true}};
+                                                          {"--first", true},
+                                                          {"--month", true},
+                                                          {"--ebc", true},
+                                                          {"--summary-flag", true},
+                                                          {"--export", false},
+                                                          {"--lists", true}};
   Args out;
   for (size_t i = from; i < a.size(); ++i) {
     if (a[i].rfind("--", 0) != 0) {
@@ -253,12 +273,15 @@ std::string Field(const std::string& xml, const std::string& name) {
 
 // What a run decided: each inventory counts once, by its latest status.
 struct Tally {
-  std::map<std::string, std::string> last_status;  // inventory guid -> latest CEB622 status
+  std::map<std::string, std::string> last_status;    // import list guid -> latest CEB622 status
+  std::map<std::string, std::string> export_status;  // export list guid -> latest CEB604 status
   int format_errors = 0;
   Decimal tax;
   void Add(const storage::StoredReceipt& r) {
     if (r.type == "CEB622") {
       last_status[r.answers_guid] = r.status;
+    } else if (r.type == "CEB604") {
+      export_status[r.answers_guid] = r.status;
     } else if (r.type == "CEB816") {
       const std::string head = r.xml.substr(0, r.xml.find("</ceb:TaxHeadRd>"));
       for (const char* f : {"customsTax", "valueAddedTax", "consumptionTax"}) {
@@ -278,6 +301,19 @@ struct Tally {
     return n;
   }
   std::string Summary() const {
+    if (!export_status.empty()) {
+      std::map<std::string, int> by;
+      for (const auto& [g, st] : export_status) ++by[st[0] == '-' ? "rejected" : st];
+      std::string e = "export lists: released " + std::to_string(by["800"]) + ", closed " +
+                      std::to_string(by["899"]) + ", concluded " + std::to_string(by["399"]) +
+                      ", waiting " + std::to_string(by["2"] + by["120"]) + ", rejected " +
+                      std::to_string(by["rejected"]);
+      if (last_status.empty()) return e + "; format errors " + std::to_string(format_errors);
+      return e + "\nimport lists: " + ImportSummary();
+    }
+    return ImportSummary();
+  }
+  std::string ImportSummary() const {
     return "released " + std::to_string(Count({"800", "899"})) + ", rejected " +
            std::to_string(Count({"100"}, true)) + ", held " +
            std::to_string(Count({"300", "500"})) + ", waiting " +
@@ -468,6 +504,147 @@ int Generate(const Args& a) {
   return 0;
 }
 
+// Export files: per 100 lists one message per document kind, numbered so that a sorted
+// `ingest` replays the life of the lists: orders, receipts of payment, waybills, lists, arrivals,
+// departures.
+int GenerateExport(const Args& a) {
+  if (!a.opts.count("--out") || !a.opts.count("--lists")) {
+    std::cerr << "generate --export needs --out DIR --lists N\n";
+    return 2;
+  }
+  auto count = WholeNumber(a.opts.at("--lists"), 10'000'000);
+  auto first = a.opts.count("--first") ? WholeNumber(a.opts.at("--first"), 1'000'000'000'000)
+                                       : std::optional<uint64_t>(1);
+  auto month = MonthRange(a.opts.count("--month") ? a.opts.at("--month") : "2024-06");
+  if (!count || !first || !month.ok()) {
+    std::cerr << "--lists and --first are whole numbers, --month is written 2024-06\n";
+    return 2;
+  }
+  const std::string day = FormatDate8(month->first);
+  const int year = std::stoi(day.substr(0, 4)), mon = std::stoi(day.substr(4, 2));
+  fs::path out = a.opts.at("--out");
+  fs::create_directories(out);
+  uint64_t files = 0;
+  for (uint64_t i = 0; i < *count; i += 100) {
+    std::vector<ExportSpec> specs =
+        GeneratedExports(*first + i, std::min<uint64_t>(100, *count - i), year, mon);
+    std::vector<ExportMessages> msgs;
+    for (const auto& sp : specs) msgs.push_back(MakeExport(sp));
+    static constexpr const char* kKinds[] = {"1-orders", "2-receipts", "3-waybills",
+                                             "4-lists",  "5-arrivals", "6-departures"};
+    static constexpr std::string ExportMessages::*kFields[] = {
+        &ExportMessages::order,     &ExportMessages::receipts, &ExportMessages::waybill,
+        &ExportMessages::inventory, &ExportMessages::arrival,  &ExportMessages::departure};
+    for (int k = 0; k < 6; ++k) {
+      // One message per list here: the generator writes single-record messages, which is what
+      // most enterprise systems send.
+      for (size_t j = 0; j < msgs.size(); ++j) {
+        char name[64];
+        std::snprintf(name, sizeof name, "%s-%08llu.xml", kKinds[k],
+                      static_cast<unsigned long long>(*first + i + j));
+        std::ofstream(out / name, std::ios::binary) << msgs[j].*kFields[k];
+        ++files;
+      }
+    }
+  }
+  std::cout << "wrote " << *count << " export lists in " << files << " files to " << out.string()
+            << "\n";
+  return 0;
+}
+
+int Summarize(const Args& a) {
+  if (!a.opts.count("--data") || !a.opts.count("--month")) {
+    std::cerr << "summarize needs --data DIR --month YYYY-MM\n";
+    return 2;
+  }
+  auto range = MonthRange(a.opts.at("--month"));
+  auto clock = MakeClock(a);
+  if (!range.ok() || !clock.ok()) {
+    std::cerr << (range.ok() ? clock.status() : range.status()).message() << "\n";
+    return 2;
+  }
+  Platform::SummaryRun run;
+  const std::string day = FormatDate8(range->first);
+  run.year = std::stoi(day.substr(0, 4));
+  run.month = std::stoi(day.substr(4, 2));
+  if (a.opts.count("--summary-flag")) run.summary_flag = a.opts.at("--summary-flag");
+  if (run.summary_flag != "1" && run.summary_flag != "2") {
+    std::cerr << "--summary-flag is 1 (per consignor) or 2 (per consignor and producer)\n";
+    return 2;
+  }
+  Opened opened = OpenFor(a, a.opts.at("--data"));
+  if (!opened.platform) return opened.exit_code;
+  auto answers = opened.platform->SummarizeMonth(run, clock->Now());
+  if (!answers.ok()) {
+    std::cerr << answers.status().message() << "\n";
+    return 1;
+  }
+  fs::path out_dir = fs::path(a.opts.at("--data")) / "receipts";
+  fs::create_directories(out_dir);
+  int declarations = 0;
+  for (const auto& answer : *answers) {
+    for (const auto& r : answer.receipts) {
+      (void)WriteReceiptFile(out_dir, r);
+      if (r.type == "CEB702") {
+        std::cout << "summary " << Field(r.xml, "sumNo") << " of agent "
+                  << Field(r.xml, "agentCode") << " and consignor " << Field(r.xml, "ebcCode")
+                  << ": " << Field(r.xml, "returnInfo") << "\n";
+      }
+      declarations += r.type == "CEB792" && Field(r.xml, "msgSeqNo") == "1";
+    }
+  }
+  std::cout << answers->size() << " summary application(s), " << declarations
+            << " customs declaration(s); receipts in " << out_dir.string() << "\n";
+  return 0;
+}
+
+int Dues(const Args& a) {
+  if (!a.opts.count("--data")) {
+    std::cerr << "dues needs --data DIR\n";
+    return 2;
+  }
+  auto clock = MakeClock(a);
+  if (!clock.ok()) {
+    std::cerr << clock.status().message() << "\n";
+    return 2;
+  }
+  Opened opened = OpenFor(a, a.opts.at("--data"));
+  if (!opened.platform) return opened.exit_code;
+  bool late = false;
+  std::cout << "month    agent              consignor          closed  summarised  deadline\n";
+  for (const auto& d : opened.platform->export_engine().Dues(clock->Now(), 10000)) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%04d-%02d  %-18s %-18s %6d  %10d  %s%s\n", d.year % 10000,
+                  d.month % 100, d.agent_code.c_str(), d.ebc_code.c_str(), d.closed, d.summarised,
+                  FormatDate8(d.deadline_ms - 1000).c_str(), d.late ? "  LATE" : "");
+    std::cout << line;
+    late = late || d.late;
+  }
+  return late ? 1 : 0;
+}
+
+int Ledger(const Args& a) {
+  if (!a.opts.count("--data") || !a.opts.count("--ebc") || !a.opts.count("--month")) {
+    std::cerr << "ledger needs --data DIR --ebc CODE --month YYYY-MM\n";
+    return 2;
+  }
+  auto range = MonthRange(a.opts.at("--month"));
+  if (!range.ok()) {
+    std::cerr << range.status().message() << "\n";
+    return 2;
+  }
+  Opened opened = OpenFor(a, a.opts.at("--data"));
+  if (!opened.platform) return opened.exit_code;
+  const std::string csv = LedgerCsv(
+      opened.platform->export_engine().Ledger(a.opts.at("--ebc"), range->first, range->second));
+  if (a.opts.count("--out")) {
+    std::ofstream(a.opts.at("--out"), std::ios::binary) << csv;
+  } else {
+    std::cout << csv;
+  }
+  return 0;
+}
+
 int Demo(const Args& a) {
   std::string data = a.opts.count("--data") ? a.opts.at("--data")
                                             : (fs::temp_directory_path() / "kuajing-demo").string();
@@ -533,7 +710,10 @@ int RunCommand(const std::vector<std::string>& args) {
   if (cmd == "quota") return Quota(a);
   if (cmd == "decide") return Decide(a);
   if (cmd == "demo") return Demo(a);
-  if (cmd == "generate") return Generate(a);
+  if (cmd == "generate") return a.opts.count("--export") ? GenerateExport(a) : Generate(a);
+  if (cmd == "summarize") return Summarize(a);
+  if (cmd == "dues") return Dues(a);
+  if (cmd == "ledger") return Ledger(a);
   std::cerr << "unknown command " << cmd << "\n" << kUsage;
   return 2;
 }

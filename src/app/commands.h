@@ -1,4 +1,5 @@
-// The command-line entry points: `kuajing ingest | quota | decide | demo`.
+// The command-line entry points: `kuajing ingest | quota | decide | demo | generate | summarize |
+// dues | ledger` (serve and loadgen live in the server layer).
 // Each returns the process exit code: 0 success, 1 the work failed, 2 the command line is wrong.
 #pragma once
 

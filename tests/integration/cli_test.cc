@@ -123,3 +123,38 @@ TEST_F(Cli, DemoClearsTheShippedBatch) {
 
 }  // namespace
 }  // namespace kuajing
+
+namespace kuajing {
+namespace {
+
+// The export commands end to end on the real binary: generated files, ingest, deadlines (exit 1
+// while a month is late), the monthly summary, the ledger CSV.
+TEST_F(Cli, ExportMonthFromFilesToSummaryAndLedger) {
+  const std::string in = (dir_ / "export").string(), data = (dir_ / "xdata").string();
+  CmdResult g = Exec("generate --export --out " + in + " --lists 40 --month 2024-06");
+  ASSERT_EQ(g.code, 0) << g.out;
+  EXPECT_NE(g.out.find("wrote 40 export lists in 240 files"), std::string::npos) << g.out;
+  CmdResult r = Exec("ingest --data " + data + " --receipts none --quiet --now 20240628100000 " +
+                     in + "/*.xml");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("export lists: released 0, closed 40"), std::string::npos) << r.out;
+  CmdResult late = Exec("dues --data " + data + " --now 20240716000000");
+  EXPECT_EQ(late.code, 1) << late.out;
+  EXPECT_NE(late.out.find("LATE"), std::string::npos) << late.out;
+  CmdResult on_time = Exec("dues --data " + data + " --now 20240715235959");
+  EXPECT_EQ(on_time.code, 0) << on_time.out;  // the 15th is still in time
+  CmdResult s = Exec("summarize --data " + data + " --month 2024-06 --now 20240716000000");
+  ASSERT_EQ(s.code, 0) << s.out;
+  EXPECT_NE(s.out.find("1 summary application(s)"), std::string::npos) << s.out;
+  EXPECT_EQ(Exec("dues --data " + data + " --now 20240716000000").code, 0);
+  EXPECT_EQ(Exec("summarize --data " + data + " --month June").code, 2);
+  CmdResult l = Exec("ledger --data " + data + " --ebc 4304962002 --month 2024-06");
+  ASSERT_EQ(l.code, 0);
+  EXPECT_EQ(l.out.rfind("date,invtNo,", 0), 0u) << l.out;
+  EXPECT_GT(std::count(l.out.begin(), l.out.end(), '\n'), 40);
+  CmdResult none = Exec("ledger --data " + data + " --ebc 4304962002 --month 2024-05");
+  EXPECT_EQ(std::count(none.out.begin(), none.out.end(), '\n'), 1) << none.out;
+}
+
+}  // namespace
+}  // namespace kuajing
