@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "clearance/engine.h"
+#include "clearance/export_engine.h"
 #include "codec/codec.h"
 
 namespace {
@@ -33,11 +34,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto* d2 = std::get_if<codec::DecodedMessage>(&r2);
     if (d2 == nullptr || !(d2->message == d->message)) std::abort();  // round trip broken
   }
-  if (model::IsDeclaration(d->message.type)) {
-    clearance::Engine engine(&Reference(), clearance::RulesConfig{});
-    const std::string sender = d->message.base_transfer ? d->message.base_transfer->copCode : "";
+  const std::string sender = d->message.base_transfer ? d->message.base_transfer->copCode : "";
+  auto run = [&](auto& engine) {
     (void)engine.Process(*d, sender, 1718069415000);
     (void)engine.Process(*d, sender, 1718069416000);  // and once more: the resend paths
+  };
+  if (!model::IsDeclaration(d->message.type)) return 0;
+  if (model::IsExport(d->message.type)) {
+    clearance::ExportEngine engine(&Reference(), clearance::RulesConfig{});
+    run(engine);
+  } else {
+    clearance::Engine engine(&Reference(), clearance::RulesConfig{});
+    run(engine);
   }
   return 0;
 }

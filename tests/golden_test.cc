@@ -249,6 +249,8 @@ class CaseRunner {
         options_.rules.review_single_item_over_limit = v == "true";
       else if (k == "seed")
         options_.rules.random_seed = std::stoull(v);
+      else if (k == "arrival_required_modes")
+        options_.rules.exports.arrival_required_modes = v == "none" ? "" : v;
       else
         FAIL() << "unknown rule " << k;
       platform_.reset();

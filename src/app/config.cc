@@ -110,6 +110,31 @@ Status ApplyTable(const toml::table& t, const std::string& path, PlatformOptions
          r.default_customs_code = *s;
          return Status::Ok();
        }},
+      {"export.arrival_required_modes",
+       [&](auto& n, auto& k) {
+         auto v = n.template value<std::string>();
+         if (!v) return Bad(k, "must be a string such as \"9610,9710,9810,1210\"");
+         for (size_t p = 0; p <= v->size();) {
+           size_t c = std::min(v->find(',', p), v->size());
+           const std::string mode = v->substr(p, c - p);
+           if (mode != "9610" && mode != "9710" && mode != "9810" && mode != "1210" &&
+               !(v->empty() && mode.empty()))
+             return Bad(k, "lists export trade modes among 9610, 9710, 9810, 1210");
+           p = c + 1;
+         }
+         r.exports.arrival_required_modes = *v;
+         return Status::Ok();
+       }},
+      {"export.return_window_days", int_setting(&r.exports.return_window_days, 0, 3650)},
+      {"export.summary_deadline_day", int_setting(&r.exports.summary_deadline_day, 1, 28)},
+      {"export.summary_max_lines", int_setting(&r.exports.summary_max_lines, 1, 999)},
+      {"export.summary_decl_state",
+       [&](auto& n, auto& k) {
+         auto v = n.template value<std::string>();
+         if (!v || v->empty() || v->size() > 3) return Bad(k, "must be 1 to 3 characters");
+         r.exports.summary_decl_state = *v;
+         return Status::Ok();
+       }},
       {"limits.max_message_bytes",
        [&](auto& n, auto& k) {
          int64_t v;

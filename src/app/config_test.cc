@@ -27,6 +27,11 @@ TEST(Config, TheShippedFileHoldsTheDefaults) {
   EXPECT_EQ(o.rules.line_total_tolerance, d.line_total_tolerance);
   EXPECT_EQ(o.rules.random_inspection_rate, d.random_inspection_rate);
   EXPECT_EQ(o.rules.default_customs_code, d.default_customs_code);
+  EXPECT_EQ(o.rules.exports.arrival_required_modes, d.exports.arrival_required_modes);
+  EXPECT_EQ(o.rules.exports.return_window_days, d.exports.return_window_days);
+  EXPECT_EQ(o.rules.exports.summary_deadline_day, d.exports.summary_deadline_day);
+  EXPECT_EQ(o.rules.exports.summary_max_lines, d.exports.summary_max_lines);
+  EXPECT_EQ(o.rules.exports.summary_decl_state, d.exports.summary_decl_state);
   EXPECT_EQ(o.limits.max_message_bytes, codec::DecodeOptions{}.max_message_bytes);
   EXPECT_TRUE(fs::exists(fs::path(o.reference_dir) / "goods.csv")) << o.reference_dir;
 }
@@ -50,6 +55,8 @@ TEST(Config, ChangesWhatItNamesAndRefusesTypos) {
   EXPECT_FALSE(LoadConfig(Write("[rules]\nreduction = \"1.5\"\n"), &o).ok());
   EXPECT_FALSE(LoadConfig(Write("[rules]\nreturn_window_days = -1\n"), &o).ok());
   EXPECT_FALSE(LoadConfig(Write("[rules\n"), &o).ok());
+  EXPECT_FALSE(LoadConfig(Write("[export]\narrival_required_modes = \"9610,0110\"\n"), &o).ok());
+  EXPECT_FALSE(LoadConfig(Write("[export]\nsummary_deadline_day = 31\n"), &o).ok());
   EXPECT_EQ(LoadConfig("/nonexistent.toml", &o).code(), StatusCode::kNotFound);
   EXPECT_EQ(o.rules.annual_limit, before.rules.annual_limit) << "a failed load changes nothing";
 }

@@ -141,50 +141,8 @@ struct Engine::State {
     return clearance::CheckParty(*ref, code, role, field, out_code);
   }
 
-  // --- appType semantics shared by order, payment and waybill ---------------------------------
-
-  enum class Admit { kNew, kReplace, kDelete, kResend, kRefused };
-
-  // appType 1 adds, 2 replaces, 3 deletes; a record whose appTime is not newer than the stored
-  // one is ignored ("接收报文为旧报文数据，不做处理", spec §7); the same key and appTime is a
-  // resend. `locked` means a decided inventory uses the document (spec -301011 and kin).
-  template <typename Head>
-  Admit AdmitChange(const Head& h, const Head* stored, bool locked, const CodeSet& codes,
-                    const char** code, std::string* why) {
-    if (stored != nullptr && stored->appTime == h.appTime) return Admit::kResend;
-    if (h.appType == "1") {
-      if (stored == nullptr) return Admit::kNew;
-      if (h.appTime < stored->appTime) {
-        *code = codes.stale;
-        *why = "接收报文为旧报文数据，不做处理: appTime " + h.appTime +
-               " is older than the stored " + stored->appTime;
-      } else {
-        *code = codes.duplicate;
-        *why = "已存在相同编号的单证 (guid " + stored->guid + "): send appType 2 to change it";
-      }
-      return Admit::kRefused;
-    }
-    if (stored == nullptr) {
-      *code = codes.not_found;
-      *why = "appType " + h.appType +
-             " needs an earlier declaration with the same number; none is stored";
-      return Admit::kRefused;
-    }
-    if (h.appTime <= stored->appTime) {
-      *code = codes.stale;
-      *why = "接收报文为旧报文数据，不做处理: appTime " + h.appTime +
-             " is not newer than the stored " + stored->appTime;
-      return Admit::kRefused;
-    }
-    if (locked) {
-      *code = codes.state;
-      *why =
-          "状态不符: the inventory list using this document is already decided; it can no longer "
-          "change";
-      return Admit::kRefused;
-    }
-    return h.appType == "2" ? Admit::kReplace : Admit::kDelete;
-  }
+  static constexpr std::string_view kLocked =
+      "the inventory list using this document is already decided; it can no longer change";
 
   bool InventoryDecided(const std::string& inv_key) const {
     auto it = inventories.find(inv_key);
@@ -205,7 +163,7 @@ struct Engine::State {
     const std::string key = Key(h.ebpCode, h.orderNo);
     auto it = orders.find(key);
     const OrderHead* stored = it == orders.end() ? nullptr : &it->second.head;
-    Admit a = AdmitChange(h, stored, InventoryDecided(key), codes, &code, &why);
+    Admit a = AdmitChange(h, stored, InventoryDecided(key), kLocked, codes, &code, &why);
     if (a == Admit::kResend) return out->resend_guids.push_back(stored->guid);
     if (a == Admit::kRefused) return Answer(o, MessageType::kCEB312, code, why);
     Touch("order", key);
@@ -246,7 +204,7 @@ struct Engine::State {
       return Answer(p, MessageType::kCEB412, codes.state,
                     "状态不符: a payment cannot move to another order");
     }
-    Admit a = AdmitChange(h, stored, InventoryDecided(order_key), codes, &code, &why);
+    Admit a = AdmitChange(h, stored, InventoryDecided(order_key), kLocked, codes, &code, &why);
     if (a == Admit::kResend) return out->resend_guids.push_back(stored->guid);
     if (a == Admit::kRefused) return Answer(p, MessageType::kCEB412, code, why);
     Touch("payment", key);
@@ -280,7 +238,7 @@ struct Engine::State {
     const LogisticsHead* stored = it == waybills.end() ? nullptr : &it->second.doc.head;
     auto inv = inventory_of_waybill.find(key);
     bool locked = inv != inventory_of_waybill.end() && InventoryDecided(inv->second);
-    Admit a = AdmitChange(h, stored, locked, codes, &code, &why);
+    Admit a = AdmitChange(h, stored, locked, kLocked, codes, &code, &why);
     if (a == Admit::kResend) return out->resend_guids.push_back(stored->guid);
     if (a == Admit::kRefused) return Answer(l, MessageType::kCEB512, code, why);
     Touch("waybill", key);
@@ -905,8 +863,7 @@ struct Engine::State {
     }
     if (kind == "inventory") {
       const InventoryRec& v = inventories.at(key);
-      std::string returned;
-      for (Decimal d : v.returned_qty) returned += (returned.empty() ? "" : ",") + d.ToString();
+      const std::string returned = JoinDecimals(v.returned_qty);
       std::string text = EncodeFields({{"phase", std::to_string(static_cast<int>(v.phase))},
                                        {"pre_no", v.pre_no},
                                        {"invt_no", v.invt_no},
@@ -987,12 +944,7 @@ struct Engine::State {
       v.restored.e5 = ToInt(f, "restored");
       v.tax_issued = ToStr(f, "tax_issued") == "1";
       v.tax_seq = static_cast<int>(ToInt(f, "tax_seq"));
-      std::string returned = ToStr(f, "returned");
-      for (size_t p = 0; !returned.empty() && p != std::string::npos;) {
-        size_t c = returned.find(',', p);
-        v.returned_qty.push_back(Decimal::Parse(returned.substr(p, c - p)).value_or(Decimal{}));
-        p = c == std::string::npos ? c : c + 1;
-      }
+      v.returned_qty = SplitDecimals(ToStr(f, "returned"));
       if (sep != std::string_view::npos) {
         auto t = DecodeRecord<Tax>(rest.substr(sep + 1));
         if (!t.ok()) return t.status();

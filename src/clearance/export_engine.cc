@@ -173,41 +173,8 @@ struct ExportEngine::State {
            l.pre_no.substr(9);
   }
 
-  // --- appType on order, receipt of payment and waybill (as for imports) -------------------------
-
-  enum class Admit { kNew, kReplace, kDelete, kResend, kRefused };
-
-  template <typename Head>
-  Admit AdmitChange(const Head& h, const Head* stored, bool locked, const CodeSet& codes,
-                    const char** code, std::string* why) {
-    if (stored != nullptr && stored->appTime == h.appTime) return Admit::kResend;
-    if (h.appType == "1") {
-      if (stored == nullptr) return Admit::kNew;
-      *code = h.appTime < stored->appTime ? codes.stale : codes.duplicate;
-      *why = h.appTime < stored->appTime
-                 ? "接收报文为旧报文数据，不做处理: appTime " + h.appTime +
-                       " is older than the stored " + stored->appTime
-                 : "已存在相同编号的单证 (guid " + stored->guid + "): send appType 2 to change it";
-      return Admit::kRefused;
-    }
-    if (stored == nullptr) {
-      *code = codes.not_found;
-      *why = "appType " + h.appType + " needs an earlier declaration with the same number";
-      return Admit::kRefused;
-    }
-    if (h.appTime <= stored->appTime) {
-      *code = codes.stale;
-      *why = "接收报文为旧报文数据，不做处理: appTime " + h.appTime +
-             " is not newer than the stored " + stored->appTime;
-      return Admit::kRefused;
-    }
-    if (locked) {
-      *code = codes.state;
-      *why = "状态不符: the export list using this document is already concluded";
-      return Admit::kRefused;
-    }
-    return h.appType == "2" ? Admit::kReplace : Admit::kDelete;
-  }
+  static constexpr std::string_view kLocked =
+      "the export list using this document is already concluded; it can no longer change";
 
   bool ListLocked(const std::string& list_key) const {
     auto it = lists.find(list_key);
@@ -217,7 +184,6 @@ struct ExportEngine::State {
   }
 
   // --- order, receipt of payment, waybill
-  // ----------------------------------------------------------
 
   void OnOrder(const exp::Order& o, std::string_view sender) {
     const auto& h = o.head;
@@ -234,7 +200,7 @@ struct ExportEngine::State {
     const std::string key = Key(h.ebcCode, h.orderNo);
     auto it = orders.find(key);
     const exp::OrderHead* stored = it == orders.end() ? nullptr : &it->second.head;
-    Admit a = AdmitChange(h, stored, ListLocked(key), codes, &code, &why);
+    Admit a = AdmitChange(h, stored, ListLocked(key), kLocked, codes, &code, &why);
     if (a == Admit::kResend) return out->resend_guids.push_back(stored->guid);
     if (a == Admit::kRefused) return Answer(o, code, why);
     Touch("x_order", key);
@@ -260,7 +226,7 @@ struct ExportEngine::State {
     auto it = receipts.find(key);
     const exp::Receipts* stored = it == receipts.end() ? nullptr : &it->second;
     // A receipt of payment never gates a release: the money of an export may come later.
-    Admit a = AdmitChange(r, stored, false, codes, &code, &why);
+    Admit a = AdmitChange(r, stored, false, kLocked, codes, &code, &why);
     if (a == Admit::kResend) return out->resend_guids.push_back(stored->guid);
     if (a == Admit::kRefused) return Answer(r, code, why);
     Touch("x_receipts", key);
@@ -292,7 +258,7 @@ struct ExportEngine::State {
     const exp::Logistics* stored = it == waybills.end() ? nullptr : &it->second.doc;
     auto li = list_of_waybill.find(key);
     const bool locked = li != list_of_waybill.end() && ListLocked(li->second);
-    Admit a = AdmitChange(l, stored, locked, codes, &code, &why);
+    Admit a = AdmitChange(l, stored, locked, kLocked, codes, &code, &why);
     if (a == Admit::kResend) return out->resend_guids.push_back(stored->guid);
     if (a == Admit::kRefused) return Answer(l, code, why);
     Touch("x_waybill", key);
@@ -307,7 +273,6 @@ struct ExportEngine::State {
   }
 
   // --- arrival, departure, bill link
-  // ----------------------------------------------------------------
 
   // Messages that only record facts about waybills: a resend (same sender code, copNo and
   // appTime) is answered with the original receipts; a different appTime is a new fact.
@@ -444,7 +409,6 @@ struct ExportEngine::State {
   }
 
   // --- the export list
-  // ------------------------------------------------------------------------------
 
   void OnInventory(const exp::Inventory& iv, std::string_view sender) {
     const auto& h = iv.head;
@@ -674,7 +638,6 @@ struct ExportEngine::State {
   }
 
   // --- returns
-  // ----------------------------------------------------------------------------------------
 
   void OnRefund(const exp::InvtRefund& r, std::string_view sender) {
     const auto& h = r.head;
@@ -782,7 +745,6 @@ struct ExportEngine::State {
   }
 
   // --- summary
-  // --------------------------------------------------------------------------------------
 
   bool NeedsSummary(const ListRec& l) const {
     return l.phase == Phase::kClosed && l.doc.head.statisticsFlag == "B";
@@ -942,7 +904,6 @@ struct ExportEngine::State {
   }
 
   // --- stored form
-  // ------------------------------------------------------------------------------------
 
   std::string Serialize(const std::string& kind, const std::string& key) const {
     if (kind == "x_order") return EncodeRecord(MessageType::kCEB303, orders.at(key));
@@ -955,8 +916,7 @@ struct ExportEngine::State {
     }
     if (kind == "x_list") {
       const ListRec& l = lists.at(key);
-      std::string returned;
-      for (Decimal d : l.returned_qty) returned += (returned.empty() ? "" : ",") + d.ToString();
+      const std::string returned = JoinDecimals(l.returned_qty);
       return EncodeFields({{"phase", std::to_string(static_cast<int>(l.phase))},
                            {"pre_no", l.pre_no},
                            {"invt_no", l.invt_no},
@@ -1041,12 +1001,7 @@ struct ExportEngine::State {
       l.voyage_no = ToStr(f, "voyage_no");
       l.released_ms = ToInt(f, "released_ms");
       l.closed_ms = ToInt(f, "closed_ms");
-      std::string returned = ToStr(f, "returned");
-      for (size_t p = 0; !returned.empty() && p != std::string::npos;) {
-        size_t c = returned.find(',', p);
-        l.returned_qty.push_back(Decimal::Parse(returned.substr(p, c - p)).value_or(Decimal{}));
-        p = c == std::string::npos ? c : c + 1;
-      }
+      l.returned_qty = SplitDecimals(ToStr(f, "returned"));
       // The indexes the live engine keeps (see Unlink).
       if (l.phase != Phase::kRejected && l.phase != Phase::kCancelled) {
         list_of_waybill[Key(l.doc.head.logisticsCode, l.doc.head.logisticsNo)] = row.key;
@@ -1082,7 +1037,6 @@ struct ExportEngine::State {
 };
 
 // --- public API
-// ------------------------------------------------------------------------------------
 
 ExportEngine::ExportEngine(const reference::ReferenceData* reference, RulesConfig rules)
     : s_(std::make_unique<State>()) {

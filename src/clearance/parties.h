@@ -1,5 +1,5 @@
-// Who may send a declaration and whether the parties it names are registered (备案): shared by the
-// import and the export engine.
+// Who may send a declaration, whether the parties it names are registered (备案), and what its
+// appType does: shared by the import and the export engine.
 #pragma once
 
 #include <algorithm>
@@ -54,6 +54,50 @@ inline std::string CheckParty(const reference::ReferenceData& ref, std::string_v
            reference::RoleName(role);
   }
   return {};
+}
+
+// What a declaration with an appType does to the document stored under its business key.
+enum class Admit { kNew, kReplace, kDelete, kResend, kRefused };
+
+// appType 1 adds, 2 replaces, 3 deletes; a record whose appTime is not newer than the stored
+// one is ignored ("接收报文为旧报文数据，不做处理", spec §7); the same key and appTime is a
+// resend. `locked` means a decided list uses the document (spec -301011 and kin): then
+// `locked_reason` says why it can no longer change. Shared by the import and export order,
+// payment (receipt of payment) and waybill.
+template <typename Head>
+Admit AdmitChange(const Head& h, const Head* stored, bool locked, std::string_view locked_reason,
+                  const CodeSet& codes, const char** code, std::string* why) {
+  if (stored != nullptr && stored->appTime == h.appTime) return Admit::kResend;
+  if (h.appType == "1") {
+    if (stored == nullptr) return Admit::kNew;
+    if (h.appTime < stored->appTime) {
+      *code = codes.stale;
+      *why = "接收报文为旧报文数据，不做处理: appTime " + h.appTime + " is older than the stored " +
+             stored->appTime;
+    } else {
+      *code = codes.duplicate;
+      *why = "已存在相同编号的单证 (guid " + stored->guid + "): send appType 2 to change it";
+    }
+    return Admit::kRefused;
+  }
+  if (stored == nullptr) {
+    *code = codes.not_found;
+    *why = "appType " + h.appType +
+           " needs an earlier declaration with the same number; none is stored";
+    return Admit::kRefused;
+  }
+  if (h.appTime <= stored->appTime) {
+    *code = codes.stale;
+    *why = "接收报文为旧报文数据，不做处理: appTime " + h.appTime +
+           " is not newer than the stored " + stored->appTime;
+    return Admit::kRefused;
+  }
+  if (locked) {
+    *code = codes.state;
+    *why = "状态不符: " + std::string(locked_reason);
+    return Admit::kRefused;
+  }
+  return h.appType == "2" ? Admit::kReplace : Admit::kDelete;
 }
 
 }  // namespace kuajing::clearance

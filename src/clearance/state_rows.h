@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codec/codec.h"
 #include "common/status.h"
@@ -81,6 +82,22 @@ inline int64_t ToInt(const Fields& f, const char* k) {
 inline std::string ToStr(const Fields& f, const char* k) {
   auto it = f.find(k);
   return it == f.end() ? std::string() : it->second;
+}
+
+// Per-line quantities as "1,2.5,0" and back.
+inline std::string JoinDecimals(const std::vector<Decimal>& v) {
+  std::string out;
+  for (Decimal d : v) out += (out.empty() ? "" : ",") + d.ToString();
+  return out;
+}
+inline std::vector<Decimal> SplitDecimals(std::string_view text) {
+  std::vector<Decimal> out;
+  for (size_t p = 0; !text.empty() && p != std::string_view::npos;) {
+    size_t c = text.find(',', p);
+    out.push_back(Decimal::Parse(text.substr(p, c - p)).value_or(Decimal{}));
+    p = c == std::string_view::npos ? c : c + 1;
+  }
+  return out;
 }
 
 }  // namespace kuajing::clearance::rows
