@@ -32,14 +32,14 @@ struct Layout {  // a record that is itself one entity (LogisticsStatus, InvtCan
   static constexpr int kMinLines = 0;
   static constexpr int kMaxLines = 0;
 };
-#define KJ_LAYOUT(R, WRAPPER, HEAD, LINE, MIN, MAX)  \
-  template <>                                        \
-  struct Layout<R> {                                 \
-    static constexpr const char* kWrapper = WRAPPER; \
-    using Head = HEAD;                               \
-    using Line = LINE;                               \
-    static constexpr int kMinLines = MIN;            \
-    static constexpr int kMaxLines = MAX;            \
+#define KJ_LAYOUT(R, WRAPPER, HEAD, LINE, MIN, MAX)        \
+  template <>                                              \
+  struct Layout<R> {                                       \
+    static constexpr const char* kWrapper = WRAPPER;       \
+    using Head = HEAD;                                     \
+    using Line = LINE;                                     \
+    [[maybe_unused]] static constexpr int kMinLines = MIN; \
+    [[maybe_unused]] static constexpr int kMaxLines = MAX; \
   };
 KJ_LAYOUT(Order, "Order", OrderHead, OrderList, 1, kImportLines)
 KJ_LAYOUT(Payment, "Payment", PaymentHead, NoLine, 0, 0)
