@@ -1173,10 +1173,12 @@ Response Api::DeadLetters(const Request& req, const Principal& who) {
 
 Response Api::StatusPage(bool metrics) {
   clearance::Engine::Counts c;
+  clearance::ExportEngine::Counts x;
   int64_t messages = 0;
   {
     std::lock_guard<std::mutex> lock(platform_mu_);
     c = platform_->engine().counts();
+    x = platform_->export_engine().counts(options_.clock());
     auto m = platform_->store().MessageCount();
     messages = m.ok() ? *m : -1;
   }
@@ -1194,6 +1196,13 @@ Response Api::StatusPage(bool metrics) {
                              {"inventories", json::object{{"waiting", c.waiting},
                                                           {"held", c.held},
                                                           {"released", c.released}}},
+                             {"exportLists", json::object{{"waiting", x.waiting},
+                                                          {"concluded", x.concluded},
+                                                          {"released", x.released},
+                                                          {"closed", x.closed}}},
+                             {"exportSummaries", x.summaries},
+                             // Months whose summary declarations are overdue (a warning).
+                             {"exportSummariesLate", x.late_months},
                              {"longPolls", waiting}});
   }
   std::ostringstream m;
@@ -1204,6 +1213,14 @@ Response Api::StatusPage(bool metrics) {
     << "kuajing_inventories{state=\"waiting\"} " << c.waiting << "\n"
     << "kuajing_inventories{state=\"held\"} " << c.held << "\n"
     << "kuajing_inventories{state=\"released\"} " << c.released << "\n"
+    << "# HELP kuajing_export_lists Export lists by state.\n# TYPE kuajing_export_lists gauge\n"
+    << "kuajing_export_lists{state=\"waiting\"} " << x.waiting << "\n"
+    << "kuajing_export_lists{state=\"concluded\"} " << x.concluded << "\n"
+    << "kuajing_export_lists{state=\"released\"} " << x.released << "\n"
+    << "kuajing_export_lists{state=\"closed\"} " << x.closed << "\n"
+    << "# HELP kuajing_export_summaries_late Months, per agent and consignor, whose summary "
+       "declaration is past its deadline.\n# TYPE kuajing_export_summaries_late gauge\n"
+    << "kuajing_export_summaries_late " << x.late_months << "\n"
     << "# HELP kuajing_long_polls Feed requests waiting for receipts.\n# TYPE kuajing_long_polls "
        "gauge\n"
     << "kuajing_long_polls " << waiting << "\n";

@@ -555,6 +555,9 @@ TEST_F(ServerTest, ExportSummaryAndLedgerOverHttp) {
     if (s.statistics_flag == "B") b_lines += static_cast<int>(s.items.size());
   }
   ASSERT_GT(b_lines, 0);
+  EXPECT_NE(Call(zone_->port(), http::verb::get, "/metrics")
+                .body.find("kuajing_export_lists{state=\"closed\"} 12"),
+            std::string::npos);
   // Only officers and admins run the summary.
   EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/export/summaries", agent,
                  R"({"month":"2024-06"})")
