@@ -14,7 +14,7 @@ start() {
   for _ in $(seq 100); do grep -q "serving on" "$work/serve.log" && break; sleep 0.1; done
   url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
 }
-released() { curl -s "$url/api/v1/status" | grep -o '"released":[0-9]*' | cut -d: -f2; }
+released() { curl -s "$url/api/v1/status" | grep -o '"inventories":{[^}]*}' | grep -o '"released":[0-9]*' | cut -d: -f2; }
 load() { "$bin" loadgen --url "$url" --keys "$work/zone/keys.txt" --clearances 300 --batch 50 --connections 2 2>/dev/null; }
 
 start
