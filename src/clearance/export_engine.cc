@@ -294,8 +294,9 @@ struct ExportEngine::State {
     const CodeSet& codes = CodesFor(MessageType::kCEB507);
     const char* code = nullptr;
     // The supervised-site operator (or, for postal goods, the postal logistics company).
+    // Only the operator named in the arrival states it (no sending on commission).
     std::string why = CheckSender(*ref, sender, reference::kWarehouse | reference::kLogistics,
-                                  {h.operatorCode, h.logisticsCode}, codes, &code);
+                                  {h.operatorCode}, codes, &code, /*on_commission=*/false);
     if (why.empty() && h.appType == "3") {
       code = codes.state;
       why = "运抵单不能删除: an arrival is a fact; declare the goods' departure or cancel the list";
@@ -328,8 +329,8 @@ struct ExportEngine::State {
     const auto& h = d.head;
     const CodeSet& codes = CodesFor(MessageType::kCEB509);
     const char* code = nullptr;
-    std::string why =
-        CheckSender(*ref, sender, reference::kLogistics, {h.logisticsCode}, codes, &code);
+    std::string why = CheckSender(*ref, sender, reference::kLogistics, {h.logisticsCode}, codes,
+                                  &code, /*on_commission=*/false);
     if (why.empty() && h.appType != "1") {
       code = codes.state;
       why = "离境单只能新增: a departure cannot be changed or deleted";
@@ -611,14 +612,11 @@ struct ExportEngine::State {
     if (!why.empty()) return Answer(c, code, why);
     ListRec* l = ListByInvtNo(c.invtNo);
     if (l == nullptr) {
-      // A resend of an accepted cancellation finds the list cancelled and unindexed.
-      for (auto& [k, v] : lists) {
-        if (v.phase == Phase::kCancelled && v.invt_no == c.invtNo) {
-          return Answer(c, codes.state, "清单[" + c.invtNo + "]已撤销: it is already cancelled",
-                        v.pre_no, v.invt_no);
-        }
-      }
-      return Answer(c, codes.not_found, "未找到清单[" + c.invtNo + "]: no released export list");
+      // (A resend of the same message is answered by the platform from its guid.)
+      return Answer(c, codes.not_found,
+                    "未找到清单[" + c.invtNo +
+                        "]: no concluded or released export list has this number (a cancelled "
+                        "one no longer does)");
     }
     if (l->doc.head.agentCode != c.agentCode || l->doc.head.ebcCode != c.ebcCode) {
       return Answer(c, codes.unauthorized,
@@ -715,7 +713,7 @@ struct ExportEngine::State {
     const CodeSet& codes = CodesFor(MessageType::kCEB215);
     const char* code = nullptr;
     std::string why = CheckSender(*ref, sender, reference::kWarehouse | reference::kLogistics,
-                                  {d.operatorCode, d.logisticsCode}, codes, &code);
+                                  {d.operatorCode}, codes, &code, /*on_commission=*/false);
     if (!why.empty()) return Answer(d, code, why);
     const std::string key = Key(d.invtNo, d.coElNo);
     auto it = refunds.find(key);

@@ -15,10 +15,13 @@ namespace kuajing::clearance {
 // Spec: BaseTransfer.copCode "需要与接入客户端的企业身份一致"; each declaration type comes from
 // the roles named in the XSD annotations (domain-reference 1.3, 3.2). Returns an empty string or
 // the reason.
+// `on_commission`: an express or postal operator (logistics role) may send the document for the
+// parties it names (Ann. 2018 No. 194, for orders and payments); facts only the named party can
+// state (arrival at a site, departure, a return's tally) pass false.
 inline std::string CheckSender(const reference::ReferenceData& ref, std::string_view sender,
                                uint8_t allowed_roles,
                                std::initializer_list<std::string_view> own_codes,
-                               const CodeSet& codes, const char** code) {
+                               const CodeSet& codes, const char** code, bool on_commission = true) {
   const reference::Enterprise* e = ref.FindEnterprise(sender);
   if (e == nullptr) {
     *code = kUnknownEnterprise;
@@ -31,7 +34,7 @@ inline std::string CheckSender(const reference::ReferenceData& ref, std::string_
   }
   bool own = std::find(own_codes.begin(), own_codes.end(), sender) != own_codes.end();
   // Express and postal operators may send orders and payments on commission (Ann. 2018 No. 194).
-  if (!own && !e->Has(reference::kLogistics)) {
+  if (!own && !(on_commission && e->Has(reference::kLogistics))) {
     *code = codes.unauthorized;
     return "[" + std::string(sender) +
            "]没有权限进行操作: the sender is not a party named in the document";
