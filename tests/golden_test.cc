@@ -241,9 +241,18 @@ class CaseRunner {
     } else if (d == "reference") {
       options_.reference_dir = (kGolden / w.at(1)).string();
       platform_.reset();
+    } else if (d == "risk") {
+      // risk FILE: the risk rules (relative to tests/golden), as a zone's config would load them.
+      options_.risk_rules_path = (kGolden / w.at(1)).string();
+      auto rules = risk::LoadRules(options_.risk_rules_path);
+      ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+      options_.rules.risk_rules = std::make_shared<const risk::Rules>(std::move(*rules));
+      platform_.reset();
     } else if (d == "rule") {
       auto [k, v] = KeyValue(w.at(1));
-      if (k == "inspection_rate")
+      if (k == "risk_reasons_in_receipts")
+        options_.rules.risk_reasons_in_receipts = v == "true";
+      else if (k == "inspection_rate")
         options_.rules.random_inspection_rate = Dec(v);
       else if (k == "review_single_item_over_limit")
         options_.rules.review_single_item_over_limit = v == "true";

@@ -67,6 +67,8 @@ options:
   --receipts DIR         where ingest writes receipts (default DATA/receipts); "none" keeps
                          them in the store only
   --now yyyyMMddHHmmss   process at this fixed time (CST) instead of the clock
+  --risk-rules FILE      the risk rules (TOML, docs/RISK.md; config/risk-rules.toml is an
+                         example); default: none, or the config file's risk.rules
   --inspection-rate R    share of lists drawn for random inspection, 0..1 (default 0)
   --seed N               seed of the random inspection draw (default 1)
   --no-random            no random inspection (same as --inspection-rate 0)
@@ -107,7 +109,8 @@ Args ParseArgs(const std::vector<std::string>& a, size_t from) {
                                                           {"--ebc", true},
                                                           {"--summary-flag", true},
                                                           {"--export", false},
-                                                          {"--lists", true}};
+                                                          {"--lists", true},
+                                                          {"--risk-rules", true}};
   Args out;
   for (size_t i = from; i < a.size(); ++i) {
     if (a[i].rfind("--", 0) != 0) {
@@ -181,6 +184,12 @@ StatusOr<PlatformOptions> OptionsFrom(const Args& a, const std::string& data_dir
     o.rules.random_inspection_rate = *r;
   }
   if (a.opts.count("--no-random")) o.rules.random_inspection_rate = Decimal{};
+  if (a.opts.count("--risk-rules")) o.risk_rules_path = a.opts.at("--risk-rules");
+  if (!o.risk_rules_path.empty()) {
+    auto rules = risk::LoadRules(o.risk_rules_path);
+    if (!rules.ok()) return rules.status();
+    o.rules.risk_rules = std::make_shared<const risk::Rules>(std::move(*rules));
+  }
   if (a.opts.count("--seed")) {
     auto seed = WholeNumber(a.opts.at("--seed"), UINT64_MAX);
     if (!seed) return InvalidArgument("--seed must be a whole number");

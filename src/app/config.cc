@@ -153,6 +153,18 @@ Status ApplyTable(const toml::table& t, const std::string& path, PlatformOptions
                                : (std::filesystem::path(path).parent_path() / p).string();
          return Status::Ok();
        }},
+      {"risk.rules",
+       [&](auto& n, auto& k) {
+         auto s = n.template value<std::string>();
+         if (!s) return Bad(k, "must be a file name (the risk rules, TOML)");
+         std::filesystem::path p(*s);
+         o.risk_rules_path = p.is_absolute()
+                                 ? p.string()
+                                 : (std::filesystem::path(path).parent_path() / p).string();
+         return Status::Ok();
+       }},
+      {"risk.reasons_in_receipts",
+       [&](auto& n, auto& k) { return GetBool(n, k, &r.risk_reasons_in_receipts); }},
       {"server.listen",
        [&](auto& n, auto& k) {
          auto s = n.template value<std::string>();

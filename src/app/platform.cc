@@ -268,6 +268,17 @@ StatusOr<std::vector<Answer>> Platform::SummarizeMonth(const SummaryRun& run, in
   return CommitPrepared(group);
 }
 
+StatusOr<std::string> Platform::ReloadRiskRules() {
+  if (options_.risk_rules_path.empty())
+    return FailedPrecondition("no risk rules file is configured (risk.rules or --risk-rules)");
+  auto rules = risk::LoadRules(options_.risk_rules_path);
+  if (!rules.ok()) return rules.status();
+  auto shared = std::make_shared<const risk::Rules>(std::move(*rules));
+  options_.rules.risk_rules = shared;
+  engine_->SetRiskRules(shared);
+  return shared->version;
+}
+
 clearance::QuotaView Platform::Quota(std::string_view buyer_id, int year) const {
   return engine_->Quota(buyer_id, year);
 }

@@ -34,6 +34,9 @@ struct PlatformOptions {
   std::string reference_dir;  // enterprises.csv, goods.csv
   clearance::RulesConfig rules;
   codec::DecodeOptions limits;
+  // Where the risk rules came from (config `risk.rules` or --risk-rules); ReloadRiskRules reads
+  // it again. Empty: no risk rules.
+  std::string risk_rules_path;
 };
 
 struct Answer {
@@ -77,6 +80,11 @@ class Platform {
     std::string summary_flag = "1", item_name_flag = "1";
   };
   StatusOr<std::vector<Answer>> SummarizeMonth(const SummaryRun& run, int64_t now_ms);
+
+  // Reads the risk rules file again and uses it for every list decided from now on (no restart;
+  // every decision records the version it was made with). Returns the new version; on a bad file
+  // the rules in force stay.
+  StatusOr<std::string> ReloadRiskRules();
 
   clearance::QuotaView Quota(std::string_view buyer_id, int year) const;
   const clearance::Engine& engine() const { return *engine_; }

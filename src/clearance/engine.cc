@@ -64,6 +64,11 @@ struct Engine::State {
     int tax_seq = 0;
     TaxAssessment tax;
     std::vector<Decimal> returned_qty;  // per line, by position
+    // The risk decision: when, on what amount, with which rules version and score.
+    int64_t risk_ms = 0;
+    Decimal risk_amount;
+    std::string risk_version;
+    int risk_score = 0;
   };
   struct DeliveryRec {
     std::string guid, app_time;
@@ -71,6 +76,7 @@ struct Engine::State {
 
   const reference::ReferenceData* ref;
   RulesConfig rules;
+  std::unique_ptr<risk::RiskEngine> risk;  // null when no risk rules are configured
 
   std::unordered_map<std::string, Order> orders;                  // ebpCode|orderNo
   std::unordered_map<std::string, Payment> payments;              // payCode|payTransactionId
@@ -670,6 +676,20 @@ struct Engine::State {
                         Money(rules.annual_limit - used) + " is left for " + std::to_string(year) +
                         " (财关税〔2018〕49号)");
     }
+    // The risk rules (风险防控, docs/RISK.md) see every list that passed the rules above.
+    risk::Verdict verdict;
+    if (risk) {
+      verdict =
+          risk->Assess(risk::ListFacts{&inv.doc, order, payment, &waybill->doc, dutiable}, now);
+      risk->Observe(h, dutiable, now);
+      inv.risk_ms = now;
+      inv.risk_amount = dutiable;
+      inv.risk_version = verdict.rules_version;
+      inv.risk_score = verdict.score;
+      if (verdict.action == risk::Action::kReject) {
+        return Reject(inv, status::kRejected, "海关退单: " + verdict.Explain());
+      }
+    }
     inv.tax = AssessTax(lines, h.freight + h.insuredFee, over_single, rules.reduction);
     inv.returned_qty.assign(inv.doc.lists.size(), Decimal{});
     inv.year = year;
@@ -691,6 +711,17 @@ struct Engine::State {
           Money(inv.tax.Total());
       Answer(inv.doc, MessageType::kCEB622, status::kReview, "人工审核: " + inv.hold_reason,
              inv.pre_no, inv.invt_no);
+      return true;
+    }
+    if (verdict.action == risk::Action::kInspect || verdict.action == risk::Action::kReview) {
+      const bool inspect = verdict.action == risk::Action::kInspect;
+      inv.phase = inspect ? Phase::kInspection : Phase::kReview;
+      inv.hold_reason = verdict.Explain();
+      const std::string shown = rules.risk_reasons_in_receipts
+                                    ? inv.hold_reason
+                                    : std::string("selected by risk analysis");
+      Answer(inv.doc, MessageType::kCEB622, inspect ? status::kInspection : status::kReview,
+             (inspect ? "查验: " : "人工审核: ") + shown, inv.pre_no, inv.invt_no);
       return true;
     }
     if (InspectionDrawn(h.guid)) {
@@ -875,6 +906,10 @@ struct Engine::State {
                                        {"tax_issued", v.tax_issued ? "1" : "0"},
                                        {"tax_seq", std::to_string(v.tax_seq)},
                                        {"full_tax", v.tax.full_tax ? "1" : "0"},
+                                       {"risk_ms", std::to_string(v.risk_ms)},
+                                       {"risk_amount", std::to_string(v.risk_amount.e5)},
+                                       {"risk_version", v.risk_version},
+                                       {"risk_score", std::to_string(v.risk_score)},
                                        {"returned", returned}});
       text += EncodeRecord(MessageType::kCEB621, v.doc);
       if (!v.tax.lines.empty()) {
@@ -945,6 +980,12 @@ struct Engine::State {
       v.tax_issued = ToStr(f, "tax_issued") == "1";
       v.tax_seq = static_cast<int>(ToInt(f, "tax_seq"));
       v.returned_qty = SplitDecimals(ToStr(f, "returned"));
+      v.risk_ms = ToInt(f, "risk_ms");
+      v.risk_amount.e5 = ToInt(f, "risk_amount");
+      v.risk_version = ToStr(f, "risk_version");
+      v.risk_score = static_cast<int>(ToInt(f, "risk_score"));
+      // The risk engine's past is the lists it assessed, whatever became of them.
+      if (risk && v.risk_ms != 0) risk->Observe(v.doc.head, v.risk_amount, v.risk_ms);
       if (sep != std::string_view::npos) {
         auto t = DecodeRecord<Tax>(rest.substr(sep + 1));
         if (!t.ok()) return t.status();
@@ -988,6 +1029,26 @@ Engine::Engine(const reference::ReferenceData* reference, RulesConfig rules)
     : s_(std::make_unique<State>()) {
   s_->ref = reference;
   s_->rules = std::move(rules);
+  if (s_->rules.risk_rules) s_->risk = std::make_unique<risk::RiskEngine>(s_->rules.risk_rules);
+}
+
+void Engine::SetRiskRules(std::shared_ptr<const risk::Rules> rules) {
+  // The observed past stays; without rules the engine keeps observing nothing new.
+  if (!rules) {
+    s_->risk.reset();
+  } else if (s_->risk) {
+    s_->risk->SetRules(rules);
+  } else {
+    // Turned on at run time: the past is rebuilt from the lists assessed before.
+    s_->risk = std::make_unique<risk::RiskEngine>(rules);
+    for (const auto& [k, v] : s_->inventories)
+      if (v.risk_ms != 0) s_->risk->Observe(v.doc.head, v.risk_amount, v.risk_ms);
+  }
+  s_->rules.risk_rules = std::move(rules);
+}
+
+std::string Engine::RiskRulesVersion() const {
+  return s_->rules.risk_rules ? s_->rules.risk_rules->version : std::string();
 }
 
 Engine::~Engine() = default;
@@ -1136,10 +1197,17 @@ std::vector<Engine::HeldList> Engine::Held(size_t limit) const {
   for (const auto& [key, v] : s_->inventories) {
     if (v.phase != Phase::kReview && v.phase != Phase::kInspection) continue;
     const auto& h = v.doc.head;
-    out.push_back(
-        HeldList{v.invt_no, h.guid, h.orderNo, h.ebpCode, h.ebcCode, h.agentCode, h.buyerName,
-                 v.phase == Phase::kReview ? status::kReview : status::kInspection, v.hold_reason,
-                 v.counted, v.tax.Total(), static_cast<int>(v.doc.lists.size())});
+    HeldList held{v.invt_no,    h.guid,
+                  h.orderNo,    h.ebpCode,
+                  h.ebcCode,    h.agentCode,
+                  h.buyerName,  v.phase == Phase::kReview ? status::kReview : status::kInspection,
+                  v.hold_reason};
+    held.risk_version = v.risk_version;
+    held.risk_score = v.risk_score;
+    held.dutiable = v.counted;
+    held.tax = v.tax.Total();
+    held.line_count = static_cast<int>(v.doc.lists.size());
+    out.push_back(std::move(held));
   }
   std::sort(out.begin(), out.end(),
             [](const HeldList& a, const HeldList& b) { return a.invt_no < b.invt_no; });

@@ -101,6 +101,12 @@ class Engine {
   // Loads one stored state row (from a previous StepResult) at start-up.
   Status Restore(const StateChange& row);
 
+  // New risk rules from now on (a reload); null turns risk assessment off. Lists already decided
+  // keep the rules version they were decided with.
+  void SetRiskRules(std::shared_ptr<const risk::Rules> rules);
+  // The rules version in force ("" when none).
+  std::string RiskRulesVersion() const;
+
   QuotaView Quota(std::string_view buyer_id, int year) const;
 
   // True if `name` is the buyer name on a list of `buyer_id` that counted toward a year: the
@@ -110,6 +116,8 @@ class Engine {
   // A list waiting for an officer: manual review (300) or inspection (500).
   struct HeldList {
     std::string invt_no, guid, order_no, ebp_code, ebc_code, agent_code, buyer_name, status, reason;
+    std::string risk_version;  // the rules version that decided the hold ("" if not risk)
+    int risk_score = 0;
     Decimal dutiable, tax;
     int line_count = 0;
   };

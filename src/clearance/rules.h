@@ -5,10 +5,12 @@
 // type is used and the returnInfo says exactly what is wrong.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "common/decimal.h"
 #include "model/documents.h"
+#include "risk/risk.h"
 
 namespace kuajing::clearance {
 
@@ -103,6 +105,13 @@ struct RulesConfig {
   // Customs code written into the invtNo of accepted lists when the list's own is not 4 digits.
   std::string default_customs_code = "4900";  // [U] Changsha customs; Hengyang's own code unknown
   ExportRulesConfig exports;
+  // The risk rules (docs/RISK.md); null: no risk rules, every matched list goes on.
+  std::shared_ptr<const risk::Rules> risk_rules;
+  // [U] Whether a risk hold's receipt (300/500) names the rules that fired. Customs does not
+  // publish its targeting, so by default the receipt says only that the list was selected; the
+  // officer always sees the reasons. A risk rejection always says why (the declarant must be able
+  // to act on it).
+  bool risk_reasons_in_receipts = false;
 };
 
 }  // namespace kuajing::clearance

@@ -1,0 +1,128 @@
+// The risk prevention and control system (风险防控体系) of the pilot zone: declarative rules,
+// loaded from a versioned rules file, that score each retail-import list once its documents
+// match, and say why.
+//
+// Each rule yields a score and a reason a customs officer (and, where allowed, the declarant) can
+// read; the sum decides: below `review` the list goes on, from `review` it waits for manual review
+// (300), from `inspect` for inspection (500), from `reject` it is refused. Rule kinds (docs/RISK.md
+// lists each with its source):
+//   goods_list       HS codes (by prefix) that are prohibited or restricted
+//   party_list       blacklisted buyer IDs, phones, addresses or enterprises
+//   velocity         one buyer ID, phone or address over N lists or an amount within a window
+//   shared_contact   many buyer IDs behind one address or phone within a window (fake orders,
+//                    ID renting)
+//   split_orders     one buyer's lists of one day, platform and address that together pass the
+//                    single limit while each stays under it (limit evasion)
+//   under_valuation  a declared unit price below a share of the reference price of its tariff line
+//   payment_before_order, consignee_not_buyer, weight_per_unit   document anomalies
+//
+// Deterministic: the same lists, times and rules give the same verdicts; the velocity state is
+// rebuilt from the stored lists at start (Observe), so a restart or a replay sees the same past.
+// Thread safety: not thread-safe; driven by the clearance engine's one thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/decimal.h"
+#include "common/status.h"
+#include "model/documents.h"
+
+namespace kuajing::risk {
+
+enum class Action : uint8_t { kRelease = 0, kReview = 1, kInspect = 2, kReject = 3 };
+const char* ActionName(Action a);
+
+struct Rule {
+  std::string id;      // unique in the file, named in every reason
+  std::string kind;    // see above
+  int score = 0;       // added when the rule fires
+  std::string reason;  // what the officer reads; the facts are appended
+  // goods_list: HS code prefixes. party_list: the values of `field`.
+  std::vector<std::string> values;
+  // party_list: buyer_id | phone | address | enterprise; velocity / shared_contact: buyer_id |
+  // phone | address.
+  std::string field;
+  int64_t window_ms = 0;  // velocity, shared_contact
+  int max_count = 0;      // velocity: lists; shared_contact: distinct buyer IDs
+  Decimal max_amount;     // velocity (0 = no amount limit); split_orders: the single limit
+  Decimal ratio;          // under_valuation: share of the reference price
+  std::unordered_map<std::string, Decimal> reference_prices;  // under_valuation: hs (prefix) ->
+                                                              // unit price, CNY
+  Decimal max_kg_per_unit, min_kg_per_unit;                   // weight_per_unit (0 = not checked)
+};
+
+struct Rules {
+  std::string version;  // the file's own version, plus a hash of its content
+  int review = 40, inspect = 70, reject = 100;
+  std::vector<Rule> rules;
+};
+
+// Parses a rules file (TOML; config/risk-rules.toml is the shipped example). Fails with
+// InvalidArgument naming the rule and the key.
+StatusOr<Rules> ParseRules(std::string_view toml_text);
+StatusOr<Rules> LoadRules(const std::string& path);
+
+// What the risk engine sees of one matched list.
+struct ListFacts {
+  const model::Inventory* inventory = nullptr;
+  const model::Order* order = nullptr;
+  const model::Payment* payment = nullptr;
+  const model::Logistics* waybill = nullptr;
+  Decimal dutiable;  // goods + freight + insurance, CNY
+};
+
+struct Finding {
+  std::string rule_id;
+  int score = 0;
+  std::string reason;
+};
+
+struct Verdict {
+  Action action = Action::kRelease;
+  int score = 0;
+  std::vector<Finding> findings;
+  std::string rules_version;
+  // "[rule-id] reason; [rule-id] reason (score 85, rules v3#1a2b)" — for receipts and officers.
+  std::string Explain() const;
+};
+
+class RiskEngine {
+ public:
+  explicit RiskEngine(std::shared_ptr<const Rules> rules);
+
+  // Scores a list against the rules and the lists observed so far. Changes nothing.
+  Verdict Assess(const ListFacts& facts, int64_t now_ms) const;
+
+  // Records a list that reached the risk decision, at `at_ms`, into the windows of the velocity
+  // rules (also at start, from the stored lists, in any order).
+  void Observe(const model::InventoryHead& head, Decimal dutiable, int64_t at_ms);
+
+  // Swaps in new rules (a reload). The observed past is kept.
+  void SetRules(std::shared_ptr<const Rules> rules) { rules_ = std::move(rules); }
+  const Rules& rules() const { return *rules_; }
+
+  // Memory held by the observed past, for the budget (bench/README.md).
+  size_t keys() const { return by_key_.size(); }
+
+ private:
+  // 40 bytes: identities are kept as 64-bit hashes (Hash64), not as text.
+  struct Event {
+    int64_t at_ms;
+    Decimal amount;
+    uint64_t buyer;     // buyer ID (shared_contact counts distinct ones)
+    uint64_t platform;  // ebpCode (split_orders)
+    uint64_t address;   // consignee address (split_orders)
+  };
+  // "b:<id>", "p:<phone>", "a:<address>" -> events, oldest first.
+  std::unordered_map<std::string, std::deque<Event>> by_key_;
+  std::shared_ptr<const Rules> rules_;
+  int64_t horizon_ms_ = 0;  // the longest window any rule looks back
+};
+
+}  // namespace kuajing::risk
