@@ -14,6 +14,7 @@
 #include "app/export_batch.h"
 #include "app/export_reports.h"
 #include "app/platform.h"
+#include "app/replay.h"
 #include "clearance/receipts.h"
 #include "codec/codec.h"
 #include "common/civil_time.h"
@@ -47,6 +48,12 @@ usage:
   kuajing ledger --data DIR --ebc CODE --month YYYY-MM [--out FILE]
                                                  a consignor's export ledger as CSV (invoice-free
                                                  VAT exemption record, 财税〔2018〕103号)
+  kuajing replay --data DIR [--from T] [--to T] [--what-if FILE]
+                                                 decide the period's messages again (times
+                                                 yyyyMMddHHmmss): with the rules recorded for each
+                                                 they must come out identical (exit 1 if not);
+                                                 --what-if FILE shows what other risk rules would
+                                                 have changed
   kuajing demo   [--data DIR] [options]          clear the shipped demo batch and report
   kuajing generate --out DIR --clearances N [--batch B] [--first K]
                                                  write N generated clearances as CEB files,
@@ -110,7 +117,10 @@ Args ParseArgs(const std::vector<std::string>& a, size_t from) {
                                                           {"--summary-flag", true},
                                                           {"--export", false},
                                                           {"--lists", true},
-                                                          {"--risk-rules", true}};
+                                                          {"--risk-rules", true},
+                                                          {"--from", true},
+                                                          {"--to", true},
+                                                          {"--what-if", true}};
   Args out;
   for (size_t i = from; i < a.size(); ++i) {
     if (a[i].rfind("--", 0) != 0) {
@@ -654,6 +664,45 @@ int Ledger(const Args& a) {
   return 0;
 }
 
+int ReplayCommand(const Args& a) {
+  if (!a.opts.count("--data")) {
+    std::cerr << "replay needs --data DIR\n";
+    return 2;
+  }
+  ReplayOptions r;
+  auto options = OptionsFrom(a, a.opts.at("--data"));
+  if (!options.ok()) {
+    std::cerr << options.status().message() << "\n";
+    return 2;
+  }
+  r.platform = *options;
+  for (auto [flag, target] : {std::pair{"--from", &r.from_ms}, {"--to", &r.to_ms}}) {
+    if (!a.opts.count(flag)) continue;
+    auto t = ParseAppTime(a.opts.at(flag));
+    if (!t) {
+      std::cerr << flag << " is a time as yyyyMMddHHmmss\n";
+      return 2;
+    }
+    *target = *t;
+  }
+  if (a.opts.count("--what-if")) {
+    auto rules = risk::LoadRules(a.opts.at("--what-if"));
+    if (!rules.ok()) {
+      std::cerr << rules.status().message() << "\n";
+      return 2;
+    }
+    r.what_if = std::make_shared<const risk::Rules>(std::move(*rules));
+  }
+  r.scratch_dir = (fs::path(a.opts.at("--data")) / "replay-scratch").string();
+  auto report = Replay(r);
+  if (!report.ok()) {
+    std::cerr << report.status().message() << "\n";
+    return 1;
+  }
+  std::cout << FormatReport(*report, r.what_if != nullptr);
+  return r.what_if == nullptr && report->differing > 0 ? 1 : 0;
+}
+
 int Demo(const Args& a) {
   std::string data = a.opts.count("--data") ? a.opts.at("--data")
                                             : (fs::temp_directory_path() / "kuajing-demo").string();
@@ -723,6 +772,7 @@ int RunCommand(const std::vector<std::string>& args) {
   if (cmd == "summarize") return Summarize(a);
   if (cmd == "dues") return Dues(a);
   if (cmd == "ledger") return Ledger(a);
+  if (cmd == "replay") return ReplayCommand(a);
   std::cerr << "unknown command " << cmd << "\n" << kUsage;
   return 2;
 }

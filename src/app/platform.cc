@@ -41,6 +41,9 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
   p->store_ = std::move(*store);
   p->engine_ = std::make_unique<clearance::Engine>(p->reference_.get(), options.rules);
   p->export_engine_ = std::make_unique<clearance::ExportEngine>(p->reference_.get(), options.rules);
+  auto history = p->store_->RiskRulesHistory();
+  if (!history.ok()) return history.status();
+  if (!history->empty()) p->recorded_risk_version_ = history->back().version;
   KJ_RETURN_IF_ERROR(p->store_->LoadState([&](const clearance::StateChange& row) {
     return row.kind.starts_with("x_") ? p->export_engine_->Restore(row) : p->engine_->Restore(row);
   }));
@@ -133,6 +136,7 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw, std::string
   row.type = MessageTypeName(dm.message.type);
   row.accepted = true;
   row.raw = std::string(raw);
+  KJ_RETURN_IF_ERROR(RecordRiskRulesInUse(now_ms));
   clearance::StepResult step = IsExport(dm.message.type)
                                    ? export_engine_->Process(dm, row.sender, now_ms)
                                    : engine_->Process(dm, row.sender, now_ms);
@@ -183,8 +187,10 @@ StatusOr<Answer> Platform::Decide(const clearance::OfficerDecision& d, int64_t n
   row.sender = d.officer;
   row.received_ms = now_ms;
   row.accepted = true;
-  row.raw = std::string(d.action == clearance::OfficerDecision::Action::kRelease ? "release "
-                                                                                 : "reject ") +
+  // "release|inspect|reject INVTNO reason": what a replay feeds back through Decide.
+  row.raw = std::string(d.action == clearance::OfficerDecision::Action::kRelease   ? "release "
+                        : d.action == clearance::OfficerDecision::Action::kInspect ? "inspect "
+                                                                                   : "reject ") +
             d.invt_no + " " + d.reason;
   std::vector<Prepared> group;
   group.push_back(BuildBatch(std::move(row), std::move(*step), {}));
@@ -225,7 +231,7 @@ StatusOr<std::vector<Answer>> Platform::SummarizeMonth(const SummaryRun& run, in
   const int ny = run.month == 12 ? run.year + 1 : run.year;
   const int nm = run.month == 12 ? 1 : run.month + 1;
   const int64_t to = *ParseDate8(std::to_string(ny * 100 + nm) + "01");
-  std::vector<Prepared> group;
+  std::vector<Answer> answers;
   for (const auto& p : export_engine_->Pending(from, to)) {
     model::exp::SummaryApply a;
     auto& h = a.head;
@@ -251,21 +257,46 @@ StatusOr<std::vector<Answer>> Platform::SummarizeMonth(const SummaryRun& run, in
     h.msgCount = 1;
     h.msgSeqNo = 1;
     h.note = "monthly summary made by kuajing on the agent's behalf";
-    Message m;
-    m.type = MessageType::kCEB701;
-    m.guid = h.guid;
-    m.records.push_back(a);
-    storage::MessageRow row;
-    row.guid = h.guid;
-    row.type = "SUMMARY";
-    row.sender = "kuajing";
-    row.received_ms = now_ms;
-    row.accepted = true;
-    row.raw = codec::Encode(m);
-    group.push_back(BuildBatch(std::move(row), export_engine_->SummarizeOnBehalf(a, now_ms), {}));
+    auto answer = ApplySummary(a, now_ms);
+    if (!answer.ok()) return answer.status();
+    answers.push_back(std::move(*answer));
   }
-  if (group.empty()) return std::vector<Answer>{};
-  return CommitPrepared(group);
+  return answers;
+}
+
+StatusOr<Answer> Platform::ApplySummary(const model::exp::SummaryApply& a, int64_t now_ms) {
+  if (broken_) return Unavailable("the store failed earlier; reopen the platform");
+  Message m;
+  m.type = MessageType::kCEB701;
+  m.guid = a.head.guid;
+  m.records.push_back(a);
+  storage::MessageRow row;
+  row.guid = a.head.guid;
+  row.type = "SUMMARY";
+  row.sender = "kuajing";
+  row.received_ms = now_ms;
+  row.accepted = true;
+  row.raw = codec::Encode(m);
+  std::vector<Prepared> group;
+  group.push_back(BuildBatch(std::move(row), export_engine_->SummarizeOnBehalf(a, now_ms), {}));
+  auto answers = CommitPrepared(group);
+  if (!answers.ok()) return answers.status();
+  return std::move(answers->front());
+}
+
+Status Platform::RecordRiskRulesInUse(int64_t now_ms) {
+  const std::string version = options_.rules.risk_rules ? options_.rules.risk_rules->version : "";
+  if (version == recorded_risk_version_) return Status::Ok();
+  // "" stands for "no rules" in the history, so a replay turns them off at the same point.
+  KJ_RETURN_IF_ERROR(store_->RecordRiskRules(
+      {version, now_ms, options_.rules.risk_rules ? options_.rules.risk_rules->text : ""}));
+  recorded_risk_version_ = version;
+  return Status::Ok();
+}
+
+void Platform::SetRiskRules(std::shared_ptr<const risk::Rules> rules) {
+  options_.rules.risk_rules = rules;
+  engine_->SetRiskRules(std::move(rules));
 }
 
 StatusOr<std::string> Platform::ReloadRiskRules() {
@@ -274,8 +305,7 @@ StatusOr<std::string> Platform::ReloadRiskRules() {
   auto rules = risk::LoadRules(options_.risk_rules_path);
   if (!rules.ok()) return rules.status();
   auto shared = std::make_shared<const risk::Rules>(std::move(*rules));
-  options_.rules.risk_rules = shared;
-  engine_->SetRiskRules(shared);
+  SetRiskRules(shared);
   return shared->version;
 }
 

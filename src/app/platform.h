@@ -85,6 +85,12 @@ class Platform {
   // every decision records the version it was made with). Returns the new version; on a bad file
   // the rules in force stay.
   StatusOr<std::string> ReloadRiskRules();
+  // Uses these risk rules from now on (replay, tests); null turns risk assessment off.
+  void SetRiskRules(std::shared_ptr<const risk::Rules> rules);
+
+  // Processes a summary application made on an agent's behalf (the monthly run, and its replay),
+  // durably, stored as a message of type SUMMARY.
+  StatusOr<Answer> ApplySummary(const model::exp::SummaryApply& apply, int64_t now_ms);
 
   clearance::QuotaView Quota(std::string_view buyer_id, int year) const;
   const clearance::Engine& engine() const { return *engine_; }
@@ -106,6 +112,9 @@ class Platform {
   std::unique_ptr<clearance::Engine> engine_;
   std::unique_ptr<clearance::ExportEngine> export_engine_;
   bool broken_ = false;
+  // The risk rules version last recorded in the store's history ("" = none recorded yet).
+  std::string recorded_risk_version_;
+  Status RecordRiskRulesInUse(int64_t now_ms);
   std::set<std::string> pending_guids_;  // prepared, not yet committed
 };
 

@@ -81,6 +81,7 @@ StatusOr<Rules> ParseRules(std::string_view text) {
   std::snprintf(hash, sizeof hash, "%08llx",
                 static_cast<unsigned long long>(Hash64(text) & 0xffffffffULL));
   r.version = *version + "#" + hash;
+  r.text = std::string(text);
   if (const toml::table* th = t["thresholds"].as_table()) {
     for (auto [key, target] :
          {std::pair{"review", &r.review}, {"inspect", &r.inspect}, {"reject", &r.reject}}) {

@@ -59,6 +59,7 @@ struct Rule {
 
 struct Rules {
   std::string version;  // the file's own version, plus a hash of its content
+  std::string text;     // the file as read (kept with every version used, for replay)
   int review = 40, inspect = 70, reject = 100;
   std::vector<Rule> rules;
 };

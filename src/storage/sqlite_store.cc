@@ -48,6 +48,11 @@ CREATE TABLE IF NOT EXISTS quota_ledger(
   reason TEXT NOT NULL,
   at_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS quota_buyer ON quota_ledger(buyer_id, year);
+CREATE TABLE IF NOT EXISTS risk_rules(
+  version TEXT NOT NULL,
+  from_ms INTEGER NOT NULL,
+  text BLOB NOT NULL,
+  PRIMARY KEY(from_ms, version));
 )sql";
 
 // A prepared statement, reset after each use.
@@ -116,6 +121,43 @@ class SqliteStore final : public Store {
     }
     KJ_RETURN_IF_ERROR(s->Prepare());
     return std::unique_ptr<Store>(std::move(s));
+  }
+
+  Status ForEachMessage(
+      int64_t to_ms,
+      const std::function<Status(const MessageRow&, const std::vector<StoredReceipt>&)>& sink)
+      override {
+    Stmt q(db_,
+           "SELECT seq, guid, type, sender, received_ms, accepted, raw FROM messages "
+           "WHERE received_ms < ? ORDER BY seq");
+    if (!q.ok()) return Error("messages");
+    q.Bind(1, to_ms);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      MessageRow m{q.Text(1), q.Text(2), q.Text(3), q.Int(4), q.Int(5) != 0, q.Text(6)};
+      Stmt& r = stmts_[kReceiptsOfMessage];
+      r.Bind(1, q.Int(0));
+      auto receipts = ReadReceipts(r);
+      if (!receipts.ok()) return receipts.status();
+      KJ_RETURN_IF_ERROR(sink(m, *receipts));
+    }
+    return rc == SQLITE_DONE ? Status::Ok() : Error("messages");
+  }
+
+  Status RecordRiskRules(const RiskRulesVersion& v) override {
+    Stmt q(db_,
+           "INSERT INTO risk_rules(version, from_ms, text) VALUES(?,?,?) ON CONFLICT DO NOTHING");
+    q.Bind(1, v.version).Bind(2, v.from_ms).BindBlob(3, v.text);
+    return q.Step() == SQLITE_DONE ? Status::Ok() : Error("record risk rules");
+  }
+
+  StatusOr<std::vector<RiskRulesVersion>> RiskRulesHistory() override {
+    Stmt q(db_, "SELECT version, from_ms, text FROM risk_rules ORDER BY from_ms");
+    std::vector<RiskRulesVersion> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back({q.Text(0), q.Int(1), q.Text(2)});
+    if (rc != SQLITE_DONE) return Error("risk rules history");
+    return out;
   }
 
   Status Commit(const std::vector<const CommitBatch*>& batches) override {

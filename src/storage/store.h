@@ -82,6 +82,23 @@ class Store {
                                                            int64_t after_id, int limit) = 0;
   // The largest receipt id stored (0 if none).
   virtual StatusOr<int64_t> LastReceiptId() = 0;
+
+  // Every stored message received before `to_ms`, in the order it was committed, with the
+  // receipts written for it (the input and the expected output of a replay).
+  virtual Status ForEachMessage(
+      int64_t to_ms,
+      const std::function<Status(const MessageRow&, const std::vector<StoredReceipt>&)>& sink) = 0;
+
+  // The risk rules in force over time: each activation of a version is recorded (with its text)
+  // when the first message is processed under it, so that a replay uses the rules each decision
+  // was made with.
+  struct RiskRulesVersion {
+    std::string version;
+    int64_t from_ms = 0;
+    std::string text;
+  };
+  virtual Status RecordRiskRules(const RiskRulesVersion& v) = 0;
+  virtual StatusOr<std::vector<RiskRulesVersion>> RiskRulesHistory() = 0;
 };
 
 }  // namespace kuajing::storage
