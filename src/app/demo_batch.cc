@@ -299,6 +299,12 @@ std::vector<ClearanceSpec> GeneratedClearances(uint64_t first, uint64_t count) {
     s.buyer_id = MakeResidentId(n);
     s.buyer_phone = "139" + std::to_string(10000000 + n % 89999999);
     uint64_t h = Hash64(s.order_no);
+    // Each buyer at an address of their own, as real buyers are (the risk rules look for many
+    // buyer IDs behind one address).
+    static constexpr const char* kDistricts[] = {"蒸湘区", "雁峰区", "石鼓区", "珠晖区", "南岳区"};
+    s.consignee_address = std::string("湖南省衡阳市") + kDistricts[n % 5] + "解放大道" +
+                          std::to_string(1 + n % 997) + "号" + std::to_string(1 + n / 997 % 40) +
+                          "栋" + std::to_string(101 + n / 39880 % 30) + "室";
     const int lines = 1 + static_cast<int>(h % 3);
     for (int i = 0; i < lines; ++i) {
       const Goods& g = kGoods[(h >> (8 * i)) % 10];

@@ -94,13 +94,13 @@ StatusOr<ReplayReport> Replay(const ReplayOptions& o) {
           codec::DecodeOptions stored_copy;  // kuajing's own message: no BaseTransfer
           stored_copy.require_base_transfer = false;
           auto d = codec::Decode(m.raw, stored_copy);
-          if (auto* dm = std::get_if<codec::DecodedMessage>(&d)) {
-            if (auto* a = std::get_if<model::exp::SummaryApply>(&dm->message.records.at(0))) {
-              auto answer = p.ApplySummary(*a, m.received_ms);
-              if (!answer.ok()) return answer.status();
-              got = std::move(answer->receipts);
-            }
-          }
+          auto* dm = std::get_if<codec::DecodedMessage>(&d);
+          auto* a =
+              dm ? std::get_if<model::exp::SummaryApply>(&dm->message.records.at(0)) : nullptr;
+          if (a == nullptr) return Internal("the stored summary " + m.guid + " cannot be read");
+          auto answer = p.ApplySummary(*a, m.received_ms);
+          if (!answer.ok()) return answer.status();
+          got = std::move(answer->receipts);
         } else if (!m.accepted && m.raw.empty()) {
           ++report.not_replayable;
           return Status::Ok();

@@ -125,7 +125,8 @@ StatusOr<Rules> ParseRules(std::string_view text) {
         rule.window_ms = *h * 3'600'000;
       }
       if (auto n = (*rt)["max_count"].value<int64_t>()) {
-        if (*n < 1 || *n > 1'000'000) return Bad(w, "max_count 1 to 1000000");
+        // The engine keeps the newest 256 lists per identity: enough to count up to 200.
+        if (*n < 1 || *n > 200) return Bad(w, "max_count 1 to 200");
         rule.max_count = static_cast<int>(*n);
       }
       {
@@ -196,10 +197,13 @@ StatusOr<Rules> LoadRules(const std::string& path) {
 
 namespace {
 
-std::string KeyOf(const std::string& field, const InventoryHead& h) {
-  if (field == "buyer_id") return "b:" + h.buyerIdNumber;
-  if (field == "phone") return "p:" + h.buyerTelephone;
-  return "a:" + h.consigneeAddress;
+// The identity a velocity window is kept under; 0 for an empty phone or address (no identity).
+uint64_t KeyOf(const std::string& field, const InventoryHead& h) {
+  const std::string& v = field == "buyer_id" ? h.buyerIdNumber
+                         : field == "phone"  ? h.buyerTelephone
+                                             : h.consigneeAddress;
+  if (v.empty()) return 0;
+  return Hash64(v, field == "buyer_id" ? 1 : field == "phone" ? 2 : 3);
 }
 
 const std::string& FieldValue(const std::string& field, const InventoryHead& h) {
@@ -214,19 +218,27 @@ std::string Money(Decimal d) { return d.ToMoneyString(); }
 
 RiskEngine::RiskEngine(std::shared_ptr<const Rules> rules) : rules_(std::move(rules)) {}
 
+namespace {
+constexpr size_t kMaxEventsPerKey = 256;
+}  // namespace
+
 void RiskEngine::Observe(const InventoryHead& h, Decimal dutiable, int64_t at_ms) {
   // Keep every window any rule of the current or a later file may use: 400 days at most.
   constexpr int64_t kHorizon = int64_t{400} * kMillisPerDay;
   const Event e{at_ms, dutiable, Hash64(h.buyerIdNumber), Hash64(h.ebpCode),
                 Hash64(h.consigneeAddress)};
-  for (const std::string& key : {KeyOf("buyer_id", h), KeyOf("phone", h), KeyOf("address", h)}) {
-    if (key.size() <= 2) continue;  // an empty phone or address is no identity
-    std::deque<Event>& q = by_key_[key];
+  for (uint64_t key : {KeyOf("buyer_id", h), KeyOf("phone", h), KeyOf("address", h)}) {
+    if (key == 0) continue;  // an empty phone or address is no identity
+    std::vector<Event>& q = by_key_[key];
     // Stored lists are restored in any order: keep each deque sorted by time.
     auto pos = std::upper_bound(q.begin(), q.end(), at_ms,
                                 [](int64_t t, const Event& x) { return t < x.at_ms; });
     q.insert(pos, e);
-    while (!q.empty() && q.front().at_ms < q.back().at_ms - kHorizon) q.pop_front();
+    // Bounded work and memory per identity: the newest kMaxEventsPerKey events are enough for
+    // any rule (max_count is at most 200), and older than the horizon is never looked at.
+    size_t old = q.size() > kMaxEventsPerKey ? q.size() - kMaxEventsPerKey : 0;
+    while (old < q.size() && q[old].at_ms < q.back().at_ms - kHorizon) ++old;
+    q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(old));
   }
 }
 
@@ -239,7 +251,7 @@ Verdict RiskEngine::Assess(const ListFacts& f, int64_t now) const {
     v.findings.push_back(Finding{r.id, r.score, r.reason + ": " + facts});
     v.score += r.score;
   };
-  auto events = [&](const std::string& key) -> const std::deque<Event>* {
+  auto events = [&](uint64_t key) -> const std::vector<Event>* {
     auto it = by_key_.find(key);
     return it == by_key_.end() ? nullptr : &it->second;
   };
@@ -279,6 +291,7 @@ Verdict RiskEngine::Assess(const ListFacts& f, int64_t now) const {
           if (it->at_ms > now) continue;
           ++count;
           amount += it->amount;
+          if (r.max_count > 0 && count > r.max_count) break;  // enough to decide
         }
       }
       const bool too_many = r.max_count > 0 && count > r.max_count;
@@ -294,6 +307,7 @@ Verdict RiskEngine::Assess(const ListFacts& f, int64_t now) const {
       if (const auto* q = events(KeyOf(r.field, h))) {
         for (auto it = q->rbegin(); it != q->rend() && it->at_ms > now - r.window_ms; ++it) {
           if (it->at_ms <= now) buyers.insert(it->buyer);
+          if (static_cast<int>(buyers.size()) > r.max_count) break;  // enough to decide
         }
       }
       if (static_cast<int>(buyers.size()) > r.max_count) {

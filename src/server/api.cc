@@ -289,6 +289,7 @@ enum class RouteId {
   kSummaryRun,
   kSummaryDues,
   kLedger,
+  kRiskReload,
 };
 
 struct RouteDef {
@@ -335,6 +336,7 @@ const std::vector<RouteDef>& RouteTable() {
       {http::verb::put, "/api/v1/webhook", kWebhookPut, {Role::kEnterprise}},
       {http::verb::delete_, "/api/v1/webhook", kWebhookDelete, {Role::kEnterprise}},
       {http::verb::get, "/api/v1/webhook/dead-letters", kDeadLetters, {Role::kEnterprise}},
+      {http::verb::post, "/api/v1/admin/risk/reload", kRiskReload, {Role::kAdmin}},
       {http::verb::get, "/api/v1/admin/keys", kKeysList, {Role::kAdmin}},
       {http::verb::post, "/api/v1/admin/keys", kKeysCreate, {Role::kAdmin}},
       {http::verb::delete_, "/api/v1/admin/keys/{id}", kKeysRevoke, {Role::kAdmin}},
@@ -477,6 +479,16 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
       return ExportDues(*who);
     case kLedger:
       return ExportLedger(req, *who);
+    case kRiskReload: {
+      StatusOr<std::string> version = Unavailable("not run");
+      {
+        std::lock_guard<std::mutex> lock(platform_mu_);
+        version = platform_->ReloadRiskRules();
+      }
+      if (!version.ok()) return Error(version.status());
+      (void)accounts_->Audit({0, options_.clock(), who->Describe(), "risk.reload", *version});
+      return Json(http::status::ok, json::object{{"version", *version}});
+    }
     case kDecide:
       return Decide(req, *who);
     case kKeysList:
@@ -767,7 +779,10 @@ Response Api::Held(const Principal&) {
                                  {"reason", h.reason},
                                  {"dutiablePrice", h.dutiable.ToMoneyString()},
                                  {"tax", h.tax.ToMoneyString()},
-                                 {"lines", h.line_count}});
+                                 {"lines", h.line_count},
+                                 // The risk rules version and score that held it ("" / 0 if none).
+                                 {"riskRulesVersion", h.risk_version},
+                                 {"riskScore", h.risk_score}});
   }
   return Json(http::status::ok, json::object{{"held", std::move(items)}});
 }

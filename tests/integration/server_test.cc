@@ -524,6 +524,16 @@ TEST_F(ServerTest, WebhooksPushSignedReceiptsRetryAndDeadLetter) {
 namespace kuajing::server {
 namespace {
 
+// Risk rules are reloaded by an administrator; without a configured file that is a conflict.
+TEST_F(ServerTest, RiskReloadNeedsAnAdminAndAFile) {
+  const std::string admin = zone_->Key(Role::kAdmin), officer = zone_->Key(Role::kOfficer);
+  EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/admin/risk/reload", officer).status,
+            403);
+  HttpResult r = Call(zone_->port(), http::verb::post, "/api/v1/admin/risk/reload", admin);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find("no risk rules file"), std::string::npos) << r.body;
+}
+
 // Export over HTTP (issue 4): each party sends its own documents with its own key; the officer
 // runs the month's summary; the agent reads its summary and receipts, the consignor its ledger,
 // and another enterprise neither.

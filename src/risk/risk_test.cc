@@ -1,0 +1,66 @@
+#include "risk/risk.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "common/civil_time.h"
+
+namespace kuajing::risk {
+namespace {
+
+TEST(RiskRules, TheShippedExampleParses) {
+  auto r = LoadRules(KJ_SOURCE_DIR "/config/risk-rules.toml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->version.rfind("hengyang-2024.1#", 0), 0u);
+  EXPECT_GE(r->rules.size(), 9u);
+  auto again = ParseRules(r->text);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->version, r->version) << "the version names the text";
+}
+
+TEST(RiskRules, MistakesNameTheRuleAndTheKey) {
+  auto expect_error = [](const std::string& text, const std::string& part) {
+    auto r = ParseRules(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_NE(r.status().message().find(part), std::string::npos) << r.status().message();
+  };
+  expect_error("[[rule]]\nid='a'\n", "version: is required");
+  expect_error("version='1'\n[[rule]]\nid='a'\nkind='nope'\nscore=1\nreason='r'\n",
+               "unknown kind 'nope'");
+  expect_error(
+      "version='1'\n[[rule]]\nid='a'\nkind='velocity'\nfield='buyer_id'\nscore=1\n"
+      "reason='r'\n",
+      "window_hours and max_count");
+  expect_error(
+      "version='1'\n[[rule]]\nid='a'\nkind='goods_list'\nvalues=['9303']\nscore=1\n"
+      "reason='r'\n[[rule]]\nid='a'\nkind='goods_list'\nvalues=['9304']\nscore=1\n"
+      "reason='r'\n",
+      "id is used twice");
+  expect_error("version='1'\n[thresholds]\nreview=80\ninspect=70\n", "review <= inspect");
+  expect_error(
+      "version='1'\n[[rule]]\nid='u'\nkind='under_valuation'\nratio=0.3\nscore=1\n"
+      "reason='r'\n[rule.reference_prices]\n'3304'='80'\n",
+      "ratio must be a decimal string");
+  expect_error("version = [", "not TOML");
+}
+
+// Each observed list is kept under its buyer, its phone and its address.
+TEST(RiskEngine, ObservesEachListUnderItsBuyerPhoneAndAddress) {
+  auto rules = ParseRules("version='m'\n");
+  ASSERT_TRUE(rules.ok());
+  RiskEngine e(std::make_shared<const Rules>(std::move(*rules)));
+  model::InventoryHead h;
+  h.ebpCode = "4304961001";
+  const int64_t t0 = *ParseAppTime("20240101000000");
+  for (int i = 0; i < 1000; ++i) {
+    h.buyerIdNumber = "4304041990010" + std::to_string(10000 + i);
+    h.buyerTelephone = "139" + std::to_string(10000000 + i);
+    h.consigneeAddress = "湖南省衡阳市蒸湘区解放大道" + std::to_string(i) + "号";
+    e.Observe(h, Decimal::FromUnits(100), t0 + i * 1000);
+  }
+  EXPECT_EQ(e.keys(), 3000u);  // a buyer, a phone and an address per list
+}
+
+}  // namespace
+}  // namespace kuajing::risk
