@@ -34,6 +34,8 @@ TEST(Config, TheShippedFileHoldsTheDefaults) {
   EXPECT_EQ(o.rules.exports.summary_decl_state, d.exports.summary_decl_state);
   EXPECT_EQ(o.limits.max_message_bytes, codec::DecodeOptions{}.max_message_bytes);
   EXPECT_TRUE(fs::exists(fs::path(o.reference_dir) / "goods.csv")) << o.reference_dir;
+  EXPECT_TRUE(fs::exists(o.risk_rules_path)) << o.risk_rules_path;
+  EXPECT_FALSE(o.rules.risk_reasons_in_receipts);
 }
 
 TEST(Config, ChangesWhatItNamesAndRefusesTypos) {
