@@ -123,7 +123,6 @@ class RiskEngine {
   // vectors keep a buyer seen once at about 3 x 110 bytes (bench/README.md).
   std::unordered_map<uint64_t, std::vector<Event>> by_key_;
   std::shared_ptr<const Rules> rules_;
-  int64_t horizon_ms_ = 0;  // the longest window any rule looks back
 };
 
 }  // namespace kuajing::risk
