@@ -934,16 +934,7 @@ struct Engine::State {
     return true;
   }
 
-  void Flush() {
-    for (const auto& [kind, key] : dirty) {
-      if (Exists(kind, key)) {
-        out->changes.push_back(StateChange{kind, key, Serialize(kind, key), false});
-      } else {
-        out->changes.push_back(StateChange{kind, key, {}, true});
-      }
-    }
-    dirty.clear();
-  }
+  void Flush() { FlushDirty(dirty, *this, &out->changes); }
 
   Status RestoreRow(const StateChange& row) {
     std::string_view rest;

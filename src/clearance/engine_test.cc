@@ -6,15 +6,12 @@
 
 #include "app/demo_batch.h"
 #include "common/civil_time.h"
+#include "test_util.h"
 
 namespace kuajing::clearance {
 namespace {
 
-reference::ReferenceData Reference() {
-  auto r = reference::ReferenceData::LoadDir(KJ_SOURCE_DIR "/data/reference");
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return std::move(*r);
-}
+reference::ReferenceData Reference() { return testing::ShippedReference(); }
 
 codec::DecodedMessage Decoded(const std::string& xml) {
   return std::get<codec::DecodedMessage>(codec::Decode(xml));

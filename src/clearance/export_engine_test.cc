@@ -7,15 +7,12 @@
 #include "app/export_batch.h"
 #include "app/platform.h"
 #include "common/civil_time.h"
+#include "test_util.h"
 
 namespace kuajing::clearance {
 namespace {
 
-reference::ReferenceData Reference() {
-  auto r = reference::ReferenceData::LoadDir(KJ_SOURCE_DIR "/data/reference");
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return std::move(*r);
-}
+reference::ReferenceData Reference() { return testing::ShippedReference(); }
 
 using Rows = std::map<std::pair<std::string, std::string>, StateChange>;
 

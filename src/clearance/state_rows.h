@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +83,21 @@ inline int64_t ToInt(const Fields& f, const char* k) {
 inline std::string ToStr(const Fields& f, const char* k) {
   auto it = f.find(k);
   return it == f.end() ? std::string() : it->second;
+}
+
+// Turns the (kind, key) pairs an engine touched into state rows: the row's value if the engine
+// still has it (`state.Exists`, `state.Serialize`), else an erase.
+template <typename S, typename Change>
+void FlushDirty(std::set<std::pair<std::string, std::string>>& dirty, const S& state,
+                std::vector<Change>* out) {
+  for (const auto& [kind, key] : dirty) {
+    if (state.Exists(kind, key)) {
+      out->push_back(Change{kind, key, state.Serialize(kind, key), false});
+    } else {
+      out->push_back(Change{kind, key, {}, true});
+    }
+  }
+  dirty.clear();
 }
 
 // Per-line quantities as "1,2.5,0" and back.
