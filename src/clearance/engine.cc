@@ -1044,29 +1044,35 @@ std::string Engine::RiskRulesVersion() const {
 
 Engine::~Engine() = default;
 
+std::optional<Emitted> FieldRejection(const codec::DecodedMessage& m, size_t i,
+                                      const RulesConfig& rules, int64_t now_ms) {
+  const Record& rec = m.message.records[i];
+  std::string info;
+  const char* code = CodesFor(m.message.type).invalid;
+  for (const codec::FieldError& e : m.errors[i])
+    info += (info.empty() ? "" : "; ") + e.path + ": " + e.reason;
+  if (info.empty()) {
+    for (const Finding& f : ValidateRecord(rec, rules)) {
+      if (info.empty()) code = f.code;
+      info += (info.empty() ? "" : "; ") + f.detail;
+    }
+  }
+  if (info.empty()) return std::nullopt;
+  Record r = MakeReceipt(rec, code, "参数校验不通过，[" + info + "]", now_ms);
+  return Emitted{ReceiptTypeOf(m.message.type), RecordGuid(rec), code, std::move(r),
+                 PartiesOf(rec)};
+}
+
 StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view sender,
                            int64_t now_ms) {
   StepResult result;
   State& s = *s_;
   s.out = &result;
   s.now = now_ms;
-  const MessageType receipt_type = ReceiptTypeOf(m.message.type);
   for (size_t i = 0; i < m.message.records.size(); ++i) {
     const Record& rec = m.message.records[i];
-    // Field problems first: the schema's facets (codec), then the field rules (validation).
-    std::string info;
-    const char* code = CodesFor(m.message.type).invalid;
-    for (const codec::FieldError& e : m.errors[i])
-      info += (info.empty() ? "" : "; ") + e.path + ": " + e.reason;
-    if (info.empty()) {
-      for (const Finding& f : ValidateRecord(rec, s.rules)) {
-        if (info.empty()) code = f.code;
-        info += (info.empty() ? "" : "; ") + f.detail;
-      }
-    }
-    if (!info.empty()) {
-      Record r = MakeReceipt(rec, code, "参数校验不通过，[" + info + "]", now_ms);
-      s.Emit(receipt_type, rec, code, std::move(r));
+    if (auto bad = FieldRejection(m, i, s.rules, now_ms)) {
+      result.receipts.push_back(std::move(*bad));
       continue;
     }
     std::visit(

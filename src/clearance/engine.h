@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -76,6 +77,12 @@ struct OfficerDecision {
   std::string reason;
   std::string officer;
 };
+
+// The answer to record `i` of a decoded declaration if it is not well formed: its field problems,
+// the schema's facets (codec) first, then the field rules (validation), under the type's code.
+// Shared by the import and the export engine. nullopt: the record may go on.
+std::optional<Emitted> FieldRejection(const codec::DecodedMessage& m, size_t i,
+                                      const RulesConfig& rules, int64_t now_ms);
 
 struct QuotaView {
   Decimal used;

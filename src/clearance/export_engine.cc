@@ -1041,23 +1041,10 @@ StepResult ExportEngine::Process(const codec::DecodedMessage& m, std::string_vie
   State& s = *s_;
   s.out = &result;
   s.now = now_ms;
-  const MessageType receipt_type = ReceiptTypeOf(m.message.type);
   for (size_t i = 0; i < m.message.records.size(); ++i) {
     const Record& rec = m.message.records[i];
-    std::string info;
-    const char* code = CodesFor(m.message.type).invalid;
-    for (const codec::FieldError& e : m.errors[i])
-      info += (info.empty() ? "" : "; ") + e.path + ": " + e.reason;
-    if (info.empty()) {
-      for (const Finding& f : ValidateRecord(rec, s.rules)) {
-        if (info.empty()) code = f.code;
-        info += (info.empty() ? "" : "; ") + f.detail;
-      }
-    }
-    if (!info.empty()) {
-      Record r = MakeReceipt(rec, code, "参数校验不通过，[" + info + "]", now_ms);
-      result.receipts.push_back(
-          Emitted{receipt_type, RecordGuid(rec), code, std::move(r), PartiesOf(rec)});
+    if (auto bad = FieldRejection(m, i, s.rules, now_ms)) {
+      result.receipts.push_back(std::move(*bad));
       continue;
     }
     std::visit(
