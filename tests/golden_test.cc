@@ -152,9 +152,7 @@ class CaseRunner {
       if (!lines_[i].count("gname")) l["gname"] = l["itemName"];
       if (!lines_[i].count("totalPrice")) {
         Decimal p = Dec(Expand(l["price"], l)), q = Dec(Expand(l["qty"], l));
-        l["totalPrice"] = Decimal::FromE5(static_cast<int64_t>(static_cast<__int128>(p.e5) * q.e5 /
-                                                               Decimal::kScale))
-                              .ToString();
+        l["totalPrice"] = p.Times(q).ToString();
       }
       goods += Dec(Expand(l["totalPrice"], l));
       lines.push_back(std::move(l));

@@ -20,15 +20,11 @@ BaseTransfer Transfer(const std::string& code, const std::string& name) {
 
 Decimal GoodsValue(const ClearanceSpec& s) {
   Decimal v;
-  for (const auto& i : s.items)
-    v.e5 += static_cast<int64_t>(static_cast<__int128>(i.price.e5) * i.qty.e5 / Decimal::kScale);
+  for (const auto& i : s.items) v += i.price.Times(i.qty);
   return v;
 }
 
-Decimal LineTotal(const GoodsItem& i) {
-  return Decimal::FromE5(
-      static_cast<int64_t>(static_cast<__int128>(i.price.e5) * i.qty.e5 / Decimal::kScale));
-}
+Decimal LineTotal(const GoodsItem& i) { return i.price.Times(i.qty); }
 
 // The tax an enterprise collects in advance (taxTotal): an estimate at the common 9.1 % composite
 // rate (13 % VAT x 70 %), rounded to the fen. Customs assesses the real amount.

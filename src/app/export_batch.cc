@@ -26,11 +26,6 @@ std::string One(MessageType type, R record, const std::string& sender, const std
   return codec::Encode(m);
 }
 
-Decimal Times(Decimal a, Decimal b) {
-  return Decimal::FromE5(
-      static_cast<int64_t>(static_cast<__int128>(a.e5) * b.e5 / Decimal::kScale));
-}
-
 }  // namespace
 
 ExportMessages MakeExport(const ExportSpec& s) {
@@ -50,7 +45,7 @@ ExportMessages MakeExport(const ExportSpec& s) {
   Decimal goods, gross;
   for (size_t i = 0; i < s.items.size(); ++i) {
     const ExportItem& it = s.items[i];
-    const Decimal total = Times(it.price, it.qty);
+    const Decimal total = it.price.Times(it.qty);
     goods += total;
     gross += it.qty1;
     exp::OrderList ol;

@@ -1038,10 +1038,6 @@ void Engine::SetRiskRules(std::shared_ptr<const risk::Rules> rules) {
   s_->rules.risk_rules = std::move(rules);
 }
 
-std::string Engine::RiskRulesVersion() const {
-  return s_->rules.risk_rules ? s_->rules.risk_rules->version : std::string();
-}
-
 Engine::~Engine() = default;
 
 std::optional<Emitted> FieldRejection(const codec::DecodedMessage& m, size_t i,

@@ -111,8 +111,6 @@ class Engine {
   // New risk rules from now on (a reload); null turns risk assessment off. Lists already decided
   // keep the rules version they were decided with.
   void SetRiskRules(std::shared_ptr<const risk::Rules> rules);
-  // The rules version in force ("" when none).
-  std::string RiskRulesVersion() const;
 
   QuotaView Quota(std::string_view buyer_id, int year) const;
 

@@ -44,6 +44,11 @@ struct Decimal {
     return *this;
   }
   constexpr auto operator<=>(const Decimal&) const = default;
+  // The product cut to 5 fraction digits (toward zero), e.g. price x qty of a line; the caller
+  // keeps the operands within N19,5 so the product fits.
+  constexpr Decimal Times(Decimal o) const {
+    return {static_cast<int64_t>(static_cast<__int128>(e5) * o.e5 / kScale)};
+  }
 };
 
 // Rounds a non-negative rational amount num/den (in e5 units) half-up to the fen and returns e5.

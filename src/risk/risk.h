@@ -107,7 +107,7 @@ class RiskEngine {
   void SetRules(std::shared_ptr<const Rules> rules) { rules_ = std::move(rules); }
   const Rules& rules() const { return *rules_; }
 
-  // Memory held by the observed past, for the budget (bench/README.md).
+  // Identities (buyer IDs, phones, addresses) with observed lists.
   size_t keys() const { return by_key_.size(); }
 
  private:

@@ -42,6 +42,14 @@ TEST(RiskRules, MistakesNameTheRuleAndTheKey) {
       "version='1'\n[[rule]]\nid='u'\nkind='under_valuation'\nratio=0.3\nscore=1\n"
       "reason='r'\n[rule.reference_prices]\n'3304'='80'\n",
       "ratio must be a decimal string");
+  // The windows keep the newest 256 lists per identity: a count over 200 cannot be promised.
+  expect_error(
+      "version='1'\n[[rule]]\nid='v'\nkind='velocity'\nfield='phone'\n"
+      "window_hours=24\nmax_count=201\nscore=1\nreason='r'\n",
+      "max_count 1 to 200");
+  EXPECT_TRUE(ParseRules("version='1'\n[[rule]]\nid='v'\nkind='velocity'\nfield='phone'\n"
+                         "window_hours=24\nmax_count=200\nscore=1\nreason='r'\n")
+                  .ok());
   expect_error("version = [", "not TOML");
 }
 

@@ -193,8 +193,7 @@ TEST_F(ExportMonth, SummariesConserveEveryClosedLine) {
     const std::string& invt = invt_of_order.at(s.order_no);
     for (size_t i = 0; i < s.items.size(); ++i) {
       must[{invt, static_cast<int64_t>(i + 1)}] = &s.items[i];
-      list_amount_by_currency[s.currency] += Decimal::FromE5(static_cast<int64_t>(
-          static_cast<__int128>(s.items[i].price.e5) * s.items[i].qty.e5 / Decimal::kScale));
+      list_amount_by_currency[s.currency] += s.items[i].price.Times(s.items[i].qty);
       list_gross += s.items[i].qty1;
     }
   }
@@ -220,8 +219,7 @@ TEST_F(ExportMonth, SummariesConserveEveryClosedLine) {
             ++in_lines[{src.invt_no, src.gnum}];
             const app::ExportItem* it = must.at({src.invt_no, src.gnum});
             EXPECT_EQ(it->gcode, line.gcode);
-            amount += Decimal::FromE5(static_cast<int64_t>(static_cast<__int128>(it->price.e5) *
-                                                           it->qty.e5 / Decimal::kScale));
+            amount += it->price.Times(it->qty);
             qty += it->qty;
           }
           EXPECT_EQ(amount, line.amount) << line.gcode;
@@ -256,8 +254,7 @@ TEST_F(ExportMonth, SummariesConserveEveryClosedLine) {
   for (const auto& s : specs) {
     if (cancelled_orders.count(s.order_no)) continue;
     for (const auto& it : s.items) {
-      expected_total += Decimal::FromE5(
-          static_cast<int64_t>(static_cast<__int128>(it.price.e5) * it.qty.e5 / Decimal::kScale));
+      expected_total += it.price.Times(it.qty);
       ++expected_rows;
     }
   }
