@@ -1,0 +1,68 @@
+// A small text form for stored rows: "key\tvalue" lines, an empty line, then whatever follows
+// (a document, for the engines' rows). Tabs and newlines inside a value become spaces.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/decimal.h"
+
+namespace kuajing {
+
+using Fields = std::map<std::string, std::string>;
+
+inline std::string EncodeFields(const Fields& f) {
+  std::string out;
+  for (const auto& [k, v] : f) {
+    out += k;
+    out += '\t';
+    for (char c : v) out.push_back(c == '\n' || c == '\t' ? ' ' : c);
+    out += '\n';
+  }
+  out += '\n';
+  return out;
+}
+
+// Splits "k\tv\n...\n\n<rest>" into the fields and the rest.
+inline Fields DecodeFields(std::string_view text, std::string_view* rest) {
+  Fields f;
+  while (!text.empty() && text.front() != '\n') {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    size_t tab = line.find('\t');
+    if (tab != std::string_view::npos) f[std::string(line.substr(0, tab))] = line.substr(tab + 1);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  }
+  *rest = text.empty() ? text : text.substr(1);
+  return f;
+}
+
+inline int64_t ToInt(const Fields& f, const char* k) {
+  auto it = f.find(k);
+  return it == f.end() || it->second.empty() ? 0 : std::stoll(it->second);
+}
+inline std::string ToStr(const Fields& f, const char* k) {
+  auto it = f.find(k);
+  return it == f.end() ? std::string() : it->second;
+}
+
+// Per-line quantities as "1,2.5,0" and back.
+inline std::string JoinDecimals(const std::vector<Decimal>& v) {
+  std::string out;
+  for (Decimal d : v) out += (out.empty() ? "" : ",") + d.ToString();
+  return out;
+}
+inline std::vector<Decimal> SplitDecimals(std::string_view text) {
+  std::vector<Decimal> out;
+  for (size_t p = 0; !text.empty() && p != std::string_view::npos;) {
+    size_t c = text.find(',', p);
+    out.push_back(Decimal::Parse(text.substr(p, c - p)).value_or(Decimal{}));
+    p = c == std::string_view::npos ? c : c + 1;
+  }
+  return out;
+}
+
+}  // namespace kuajing
