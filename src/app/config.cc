@@ -66,7 +66,18 @@ Status ApplyTable(const toml::table& t, const std::string& path, PlatformOptions
   clearance::RulesConfig& r = o.rules;
   using Setter = std::function<Status(const toml::node&, const std::string&)>;
   const Decimal kMax = Decimal::FromUnits(1'000'000'000);
-  const std::map<std::string, Setter> setters = {
+  credit::Config& cr = o.credit;
+  auto int64_setting = [&](int64_t* target, int64_t lo, int64_t hi) {
+    return [target, lo, hi](const toml::node& n, const std::string& k) {
+      return GetInt(n, k, lo, hi, target);
+    };
+  };
+  auto points = [&](Decimal* target) {
+    return [target](const toml::node& n, const std::string& k) {
+      return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(100), target);
+    };
+  };
+  std::map<std::string, Setter> setters = {
       {"rules.single_limit",
        [&](auto& n, auto& k) { return GetDecimal(n, k, Decimal{}, kMax, &r.single_limit); }},
       {"rules.annual_limit",
@@ -165,6 +176,38 @@ Status ApplyTable(const toml::table& t, const std::string& path, PlatformOptions
        }},
       {"risk.reasons_in_receipts",
        [&](auto& n, auto& k) { return GetBool(n, k, &r.risk_reasons_in_receipts); }},
+      {"credit.enabled", [&](auto& n, auto& k) { return GetBool(n, k, &cr.enabled); }},
+      {"credit.window_months", int_setting(&cr.window_months, 1, 60)},
+      {"credit.min_declarations", int64_setting(&cr.min_declarations, 0, 1'000'000'000)},
+      {"credit.a_min_declarations", int64_setting(&cr.a_min_declarations, 0, 1'000'000'000)},
+      {"credit.a_score", points(&cr.a_score)},
+      {"credit.b_score", points(&cr.b_score)},
+      {"credit.c_score", points(&cr.c_score)},
+      {"credit.d_findings", int64_setting(&cr.d_findings, 1, 1'000'000)},
+      {"credit.inspection_factor_a",
+       [&](auto& n, auto& k) {
+         return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(100), &cr.inspection_factor[0]);
+       }},
+      {"credit.inspection_factor_b",
+       [&](auto& n, auto& k) {
+         return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(100), &cr.inspection_factor[1]);
+       }},
+      {"credit.inspection_factor_c",
+       [&](auto& n, auto& k) {
+         return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(100), &cr.inspection_factor[2]);
+       }},
+      {"credit.d_inspection_rate",
+       [&](auto& n, auto& k) {
+         return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(1), &cr.d_inspection_rate);
+       }},
+      {"credit.missing_after_hours", int_setting(&cr.missing_after_hours, 1, 24 * 365)},
+      {"credit.discredited_buyer_action",
+       [&](auto& n, auto& k) {
+         auto v = n.template value<std::string>();
+         if (!v || (*v != "review" && *v != "reject")) return Bad(k, "must be review or reject");
+         cr.discredited_buyer_action = *v;
+         return Status::Ok();
+       }},
       {"server.listen",
        [&](auto& n, auto& k) {
          auto s = n.template value<std::string>();
@@ -179,11 +222,19 @@ Status ApplyTable(const toml::table& t, const std::string& path, PlatformOptions
       {"server.webhook_max_attempts", int_setting(&svc.webhook_max_attempts, 1, 100)},
       {"server.webhook_timeout_ms", int_setting(&svc.webhook_timeout_ms, 100, 60000)},
   };
+  // credit.penalty_<event>: points per event per 1,000 declarations (per event for finding and
+  // late_summary).
+  for (size_t i = 1; i < credit::kEventKinds; ++i) {
+    setters.emplace(
+        std::string("credit.penalty_") + credit::EventName(static_cast<credit::Event>(i)),
+        points(&cr.penalty[i]));
+  }
   for (const auto& [section, node] : t) {
     const toml::table* inner = node.as_table();
     if (inner == nullptr) {
       return Bad(std::string(section.str()),
-                 "top-level keys belong in [rules], [limits], [reference] or [server]");
+                 "top-level keys belong in [rules], [export], [limits], [reference], [risk], "
+                 "[credit] or [server]");
     }
     for (const auto& [name, value] : *inner) {
       const std::string key = std::string(section.str()) + "." + std::string(name.str());

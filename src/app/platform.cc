@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "clearance/credit_events.h"
 #include "clearance/receipts.h"
 #include "common/civil_time.h"
+#include "common/codes.h"
 #include "common/hash.h"
 #include "storage/sqlite_store.h"
 
@@ -39,12 +41,17 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
   auto store = storage::OpenSqliteStore(options.data_dir);
   if (!store.ok()) return store.status();
   p->store_ = std::move(*store);
-  p->engine_ = std::make_unique<clearance::Engine>(p->reference_.get(), options.rules);
-  p->export_engine_ = std::make_unique<clearance::ExportEngine>(p->reference_.get(), options.rules);
+  p->credit_ = std::make_unique<credit::Book>(options.credit);
+  p->engine_ =
+      std::make_unique<clearance::Engine>(p->reference_.get(), options.rules, p->credit_.get());
+  p->export_engine_ = std::make_unique<clearance::ExportEngine>(p->reference_.get(), options.rules,
+                                                                p->credit_.get());
   auto history = p->store_->RiskRulesHistory();
   if (!history.ok()) return history.status();
   if (!history->empty()) p->recorded_risk_version_ = history->back().version;
   KJ_RETURN_IF_ERROR(p->store_->LoadState([&](const clearance::StateChange& row) {
+    if (row.kind.starts_with("credit"))
+      return p->credit_->Restore(credit::Row{row.kind, row.key, row.value, false});
     return row.kind.starts_with("x_") ? p->export_engine_->Restore(row) : p->engine_->Restore(row);
   }));
   return p;
@@ -307,6 +314,91 @@ StatusOr<std::string> Platform::ReloadRiskRules() {
   auto shared = std::make_shared<const risk::Rules>(std::move(*rules));
   SetRiskRules(shared);
   return shared->version;
+}
+
+std::string Platform::EncodeCorrection(const CreditCorrection& c) {
+  auto clean = [](std::string s) {
+    std::replace(s.begin(), s.end(), '\t', ' ');
+    std::replace(s.begin(), s.end(), '\n', ' ');
+    return s;
+  };
+  switch (c.kind) {
+    case CreditCorrection::Kind::kGrade:
+      return "grade\t" + clean(c.subject) + "\t" + (c.grade ? credit::GradeName(*c.grade) : "-") +
+             "\t" + clean(c.reason);
+    case CreditCorrection::Kind::kAddBuyer:
+      return "buyer-add\t" + clean(c.subject) + "\t" + clean(c.buyer_name) + "\t" + clean(c.reason);
+    case CreditCorrection::Kind::kRemoveBuyer:
+      return "buyer-remove\t" + clean(c.subject) + "\t\t" + clean(c.reason);
+  }
+  return {};
+}
+
+std::optional<Platform::CreditCorrection> Platform::ParseCorrection(std::string_view raw,
+                                                                    std::string_view officer) {
+  std::vector<std::string> f;
+  for (size_t p = 0;;) {
+    const size_t tab = raw.find('\t', p);
+    f.emplace_back(raw.substr(p, tab == std::string_view::npos ? tab : tab - p));
+    if (tab == std::string_view::npos) break;
+    p = tab + 1;
+  }
+  if (f.size() != 4) return std::nullopt;
+  CreditCorrection c;
+  c.subject = f[1];
+  c.reason = f[3];
+  c.officer = std::string(officer);
+  if (f[0] == "grade") {
+    c.kind = CreditCorrection::Kind::kGrade;
+    if (f[2] != "-") {
+      c.grade = credit::GradeFromName(f[2]);
+      if (!c.grade) return std::nullopt;
+    }
+  } else if (f[0] == "buyer-add") {
+    c.kind = CreditCorrection::Kind::kAddBuyer;
+    c.buyer_name = f[2];
+  } else if (f[0] == "buyer-remove") {
+    c.kind = CreditCorrection::Kind::kRemoveBuyer;
+  } else {
+    return std::nullopt;
+  }
+  return c;
+}
+
+Status Platform::CorrectCredit(const CreditCorrection& c, int64_t now_ms) {
+  if (broken_) return Unavailable("the store failed earlier; reopen the platform");
+  if (c.reason.empty() || c.reason.size() > 1000)
+    return InvalidArgument("a reason (1 to 1000 bytes) is required: the history shows it");
+  if (c.officer.empty()) return InvalidArgument("the officer making the correction is required");
+  using Kind = CreditCorrection::Kind;
+  if (c.kind == Kind::kGrade) {
+    if (reference_->FindEnterprise(c.subject) == nullptr)
+      return InvalidArgument("no registered enterprise " + c.subject.substr(0, 40));
+    credit_->Override(c.subject, c.grade, c.officer, c.reason, now_ms);
+  } else if (c.kind == Kind::kAddBuyer) {
+    // GB 11643: the buyer's resident ID number, with its check digit.
+    if (!IsValidResidentId(c.subject))
+      return InvalidArgument("'" + c.subject.substr(0, 40) + "' is not a valid resident ID number");
+    if (c.buyer_name.empty() || c.buyer_name.size() > 100)
+      return InvalidArgument("the buyer's name (1 to 100 bytes) is required");
+    credit_->AddBuyer(credit::DiscreditedBuyer{c.subject, c.buyer_name, now_ms,
+                                               "officer's note: " + c.reason, c.officer});
+  } else if (!credit_->RemoveBuyer(c.subject)) {
+    return NotFound("buyer " + c.subject.substr(0, 40) + " is not on the discredited list");
+  }
+  storage::MessageRow row;
+  row.type = "CREDIT";
+  row.guid = DeterministicGuid("credit" + EncodeCorrection(c) + std::to_string(now_ms));
+  row.sender = c.officer;
+  row.received_ms = now_ms;
+  row.accepted = true;
+  row.raw = EncodeCorrection(c);
+  clearance::StepResult step;
+  clearance::FlushCredit(credit_.get(), &step.changes);
+  std::vector<Prepared> group;
+  group.push_back(BuildBatch(std::move(row), std::move(step), {}));
+  auto answers = CommitPrepared(group);
+  return answers.ok() ? Status::Ok() : answers.status();
 }
 
 clearance::QuotaView Platform::Quota(std::string_view buyer_id, int year) const {

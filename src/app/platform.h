@@ -24,6 +24,7 @@
 #include "clearance/engine.h"
 #include "clearance/export_engine.h"
 #include "codec/codec.h"
+#include "credit/credit.h"
 #include "reference/reference_data.h"
 #include "storage/store.h"
 
@@ -34,6 +35,7 @@ struct PlatformOptions {
   std::string reference_dir;  // enterprises.csv, goods.csv
   clearance::RulesConfig rules;
   codec::DecodeOptions limits;
+  credit::Config credit;  // [credit] (docs/CREDIT.md)
   // Where the risk rules came from (config `risk.rules` or --risk-rules); ReloadRiskRules reads
   // it again. Empty: no risk rules.
   std::string risk_rules_path;
@@ -92,6 +94,27 @@ class Platform {
   // durably, stored as a message of type SUMMARY.
   StatusOr<Answer> ApplySummary(const model::exp::SummaryApply& apply, int64_t now_ms);
 
+  // An officer's correction of the credit system (docs/CREDIT.md), durable and audited as a stored
+  // message of type CREDIT (replayed like every other): pin an enterprise's grade or clear the
+  // pin, put a buyer on the discredited list or take one off.
+  struct CreditCorrection {
+    enum class Kind { kGrade, kAddBuyer, kRemoveBuyer };
+    Kind kind = Kind::kGrade;
+    std::string subject;                 // enterprise code, or buyer ID number
+    std::optional<credit::Grade> grade;  // kGrade: nullopt clears the pin
+    std::string buyer_name;              // kAddBuyer
+    std::string reason;                  // required: what the history shows
+    std::string officer;
+  };
+  // InvalidArgument (unknown enterprise, invalid ID, no reason) or NotFound (removing a buyer
+  // who is not listed); nothing changes then.
+  Status CorrectCredit(const CreditCorrection& c, int64_t now_ms);
+  // The stored form of a correction ("grade\tCODE\tA\treason", ...) and back; for replay.
+  static std::string EncodeCorrection(const CreditCorrection& c);
+  static std::optional<CreditCorrection> ParseCorrection(std::string_view raw,
+                                                         std::string_view officer);
+  const credit::Book& credit() const { return *credit_; }
+
   clearance::QuotaView Quota(std::string_view buyer_id, int year) const;
   const clearance::Engine& engine() const { return *engine_; }
   const clearance::ExportEngine& export_engine() const { return *export_engine_; }
@@ -109,6 +132,7 @@ class Platform {
   PlatformOptions options_;
   std::unique_ptr<reference::ReferenceData> reference_;
   std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<credit::Book> credit_;  // shared by both engines
   std::unique_ptr<clearance::Engine> engine_;
   std::unique_ptr<clearance::ExportEngine> export_engine_;
   bool broken_ = false;

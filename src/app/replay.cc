@@ -90,6 +90,11 @@ StatusOr<ReplayReport> Replay(const ReplayOptions& o) {
                                            : clearance::OfficerDecision::Action::kReject;
           auto answer = p.Decide(d, m.received_ms);
           if (answer.ok()) got = std::move(answer->receipts);
+        } else if (m.type == "CREDIT") {
+          // An officer's credit correction: no receipts, but it changes later decisions.
+          auto c = Platform::ParseCorrection(m.raw, m.sender);
+          if (!c) return Internal("the stored credit correction " + m.guid + " cannot be read");
+          KJ_RETURN_IF_ERROR(p.CorrectCredit(*c, m.received_ms));
         } else if (m.type == "SUMMARY") {
           codec::DecodeOptions stored_copy;  // kuajing's own message: no BaseTransfer
           stored_copy.require_base_transfer = false;

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "clearance/credit_events.h"
 #include "clearance/parties.h"
 #include "clearance/receipts.h"
 #include "clearance/state_rows.h"
@@ -69,6 +70,10 @@ struct Engine::State {
     Decimal risk_amount;
     std::string risk_version;
     int risk_score = 0;
+    // When the list was declared (waiting for documents), and whether its declarant was charged
+    // for documents that did not come (credit::Event::kMissingDocuments).
+    int64_t received_ms = 0;
+    bool missing_charged = false;
   };
   struct DeliveryRec {
     std::string guid, app_time;
@@ -77,6 +82,8 @@ struct Engine::State {
   const reference::ReferenceData* ref;
   RulesConfig rules;
   std::unique_ptr<risk::RiskEngine> risk;  // null when no risk rules are configured
+  credit::Book* credit = nullptr;          // null when there is no credit system
+  int64_t swept_hour = 0;                  // the last hour the missing-documents sweep ran
 
   std::unordered_map<std::string, Order> orders;                  // ebpCode|orderNo
   std::unordered_map<std::string, Payment> payments;              // payCode|payTransactionId
@@ -93,6 +100,7 @@ struct Engine::State {
   // Per call.
   StepResult* out = nullptr;
   int64_t now = 0;
+  std::string_view sender;
   std::set<std::pair<std::string, std::string>> dirty;
 
   void Emit(MessageType type, const Record& decl, std::string status, Record receipt) {
@@ -104,7 +112,15 @@ struct Engine::State {
               std::string_view pre_no = {}, std::string_view invt_no = {}) {
     Record d(decl);
     Record r = MakeReceipt(d, status, info, now, pre_no, invt_no);
+    // Every refusal counts in the credit record of the enterprise answerable for the document.
+    if (!status.empty() && status[0] == '-') {
+      Charge(credit, *ref, d, sender, RejectionEvent(DeclarationTypeOf(d), status), now,
+             status + " " + std::string(info.substr(0, 160)));
+    }
     Emit(receipt_type, d, std::move(status), std::move(r));
+  }
+  void ChargeEvent(const Record& decl, credit::Event e, std::string_view detail) {
+    Charge(credit, *ref, decl, sender, e, now, detail);
   }
   void Touch(const char* kind, const std::string& key) { dirty.emplace(kind, key); }
 
@@ -380,6 +396,7 @@ struct Engine::State {
     rec.doc = iv;
     rec.pre_no = pre_no;
     rec.phase = h.appStatus == "1" ? Phase::kDraft : Phase::kWaiting;
+    rec.received_ms = now;
     inventory_of_waybill[waybill_key] = key;
     if (rec.phase == Phase::kDraft) {
       return Answer(iv, MessageType::kCEB622, status::kDraft,
@@ -432,6 +449,7 @@ struct Engine::State {
     VoidTaxBill(inv);
     inv.phase = Phase::kCancelled;
     Touch("inventory", idx->second);
+    ChargeEvent(c, credit::Event::kCancelled, inv.invt_no);
     Answer(c, MessageType::kCEB624, status::kConcluded,
            "撤销申请审结通过: list " + c.invtNo + " cancelled; " + Money(inv.counted) +
                " CNY given back to the buyer's annual amount",
@@ -522,6 +540,7 @@ struct Engine::State {
       ReissueTaxBill(inv);
     }
     Touch("inventory", idx->second);
+    ChargeEvent(r, credit::Event::kReturned, inv.invt_no);
     Answer(r, MessageType::kCEB626, status::kConcluded,
            std::string(all ? "退货审结: the whole list is returned"
                            : "退货审结: part of the list is returned") +
@@ -676,6 +695,22 @@ struct Engine::State {
                         Money(rules.annual_limit - used) + " is left for " + std::to_string(year) +
                         " (财关税〔2018〕49号)");
     }
+    // A buyer on the discredited list (电商信用体系, docs/CREDIT.md): the zone's choice of review
+    // or refusal.
+    const credit::DiscreditedBuyer* discredited = credit != nullptr && credit->config().enabled
+                                                      ? credit->FindBuyer(h.buyerIdNumber)
+                                                      : nullptr;
+    std::string discredit_note;
+    if (discredited != nullptr) {
+      discredit_note = "buyer " + h.buyerName + " is on the discredited list since " +
+                       FormatDate8(discredited->since_ms) + " (" +
+                       discredited->evidence.substr(0, 300) + ")";
+      if (credit->config().discredited_buyer_action == "reject") {
+        return Reject(inv, status::kRejected,
+                      "海关退单: the buyer is on the zone's discredited list (个人失信名单); ask "
+                      "customs to review the listing");
+      }
+    }
     // The risk rules (风险防控, docs/RISK.md) see every list that passed the rules above.
     risk::Verdict verdict;
     if (risk) {
@@ -687,6 +722,8 @@ struct Engine::State {
       inv.risk_version = verdict.rules_version;
       inv.risk_score = verdict.score;
       if (verdict.action == risk::Action::kReject) {
+        ChargeEvent(inv.doc, credit::Event::kRejectedRisk, verdict.Explain().substr(0, 200));
+        DiscreditBuyer(inv, verdict);
         return Reject(inv, status::kRejected, "海关退单: " + verdict.Explain());
       }
     }
@@ -713,10 +750,22 @@ struct Engine::State {
              inv.pre_no, inv.invt_no);
       return true;
     }
+    if (discredited != nullptr) {
+      inv.phase = Phase::kReview;
+      inv.hold_reason = discredit_note;
+      if (verdict.score > 0) inv.hold_reason += "; " + verdict.Explain();
+      Answer(inv.doc, MessageType::kCEB622, status::kReview,
+             "人工审核: " + (rules.risk_reasons_in_receipts
+                                 ? inv.hold_reason
+                                 : std::string("selected by risk analysis")),
+             inv.pre_no, inv.invt_no);
+      return true;
+    }
     if (verdict.action == risk::Action::kInspect || verdict.action == risk::Action::kReview) {
       const bool inspect = verdict.action == risk::Action::kInspect;
       inv.phase = inspect ? Phase::kInspection : Phase::kReview;
       inv.hold_reason = verdict.Explain();
+      if (inspect) ChargeEvent(inv.doc, credit::Event::kInspected, "risk");
       const std::string shown = rules.risk_reasons_in_receipts
                                     ? inv.hold_reason
                                     : std::string("selected by risk analysis");
@@ -724,9 +773,11 @@ struct Engine::State {
              (inspect ? "查验: " : "人工审核: ") + shown, inv.pre_no, inv.invt_no);
       return true;
     }
-    if (InspectionDrawn(h.guid)) {
+    std::string rate_note;
+    if (InspectionDrawn(h, &rate_note)) {
       inv.phase = Phase::kInspection;
-      inv.hold_reason = "random inspection (rate " + rules.random_inspection_rate.ToString() + ")";
+      inv.hold_reason = "random inspection (" + rate_note + ")";
+      ChargeEvent(inv.doc, credit::Event::kInspected, "random");
       Answer(inv.doc, MessageType::kCEB622, status::kInspection, "查验: " + inv.hold_reason,
              inv.pre_no, inv.invt_no);
       return true;
@@ -736,10 +787,71 @@ struct Engine::State {
   }
 
   // A deterministic draw: the list's guid and the seed decide, so a replay decides the same.
-  bool InspectionDrawn(const std::string& guid) const {
-    if (rules.random_inspection_rate.e5 <= 0) return false;
-    uint64_t h = Hash64(guid, rules.random_seed) % static_cast<uint64_t>(Decimal::kScale);
-    return static_cast<int64_t>(h) < rules.random_inspection_rate.e5;
+  // Credit-differentiated supervision: the rate follows the worst grade of the list's declarants
+  // (the agent and the e-commerce enterprise), docs/CREDIT.md.
+  bool InspectionDrawn(const InventoryHead& h, std::string* note) {
+    Decimal rate = rules.random_inspection_rate;
+    *note = "rate " + rate.ToString();
+    if (credit != nullptr && credit->config().enabled) {
+      credit::Grade worst = credit->GradeOf(h.agentCode, now);
+      std::string who = h.agentCode;
+      if (const credit::Grade g = credit->GradeOf(h.ebcCode, now); g > worst) {
+        worst = g;
+        who = h.ebcCode;
+      }
+      rate = credit->InspectionRate(rate, worst);
+      if (rate != rules.random_inspection_rate) {
+        *note +=
+            ", " + rate.ToString() + " for credit grade " + credit::GradeName(worst) + " of " + who;
+      }
+    }
+    if (rate.e5 <= 0) return false;
+    uint64_t x = Hash64(h.guid, rules.random_seed) % static_cast<uint64_t>(Decimal::kScale);
+    return static_cast<int64_t>(x) < rate.e5;
+  }
+
+  // A risk rejection by a rule marked discredit_buyer (fake orders, rented IDs) lists the buyer,
+  // with the rules' reasons and the list as evidence.
+  void DiscreditBuyer(const InventoryRec& inv, const risk::Verdict& verdict) {
+    if (credit == nullptr || !credit->config().enabled) return;
+    std::string evidence;
+    for (const risk::Finding& f : verdict.findings) {
+      if (f.discredit_buyer)
+        evidence += (evidence.empty() ? "" : "; ") + ("[" + f.rule_id + "] " + f.reason);
+    }
+    if (evidence.empty()) return;
+    const auto& h = inv.doc.head;
+    credit->AddBuyer(credit::DiscreditedBuyer{h.buyerIdNumber, h.buyerName, now,
+                                              "list of order " + h.orderNo + " (" + h.ebpCode +
+                                                  ") refused on " + FormatDate8(now) + ": " +
+                                                  evidence.substr(0, 600),
+                                              "kuajing"});
+  }
+
+  // Lists still waiting for their order, payment or waybill `missing_after_hours` after they
+  // were declared charge their declarant once (credit::Event::kMissingDocuments). Runs at most
+  // once an hour, on the first message of the hour, so a replay charges the same lists.
+  void SweepMissing() {
+    if (credit == nullptr || !credit->config().enabled) return;
+    const int64_t hour = now / 3'600'000;
+    if (hour <= swept_hour) return;
+    swept_hour = hour;
+    Touch("meta", "swept_hour");
+    const int64_t limit = int64_t{credit->config().missing_after_hours} * 3'600'000;
+    std::vector<std::string> due;
+    for (const auto& [key, inv] : inventories) {
+      if (inv.phase == Phase::kWaiting && !inv.missing_charged && inv.received_ms != 0 &&
+          now - inv.received_ms >= limit) {
+        due.push_back(key);
+      }
+    }
+    std::sort(due.begin(), due.end());  // a fixed order for the book
+    for (const std::string& key : due) {
+      InventoryRec& inv = inventories.at(key);
+      inv.missing_charged = true;
+      Touch("inventory", key);
+      ChargeEvent(inv.doc, credit::Event::kMissingDocuments, "still waiting for " + Missing(inv));
+    }
   }
 
   // The official equalities between the documents (XSD annotations; domain-reference 3.3).
@@ -910,6 +1022,8 @@ struct Engine::State {
                                        {"risk_amount", std::to_string(v.risk_amount.e5)},
                                        {"risk_version", v.risk_version},
                                        {"risk_score", std::to_string(v.risk_score)},
+                                       {"received_ms", std::to_string(v.received_ms)},
+                                       {"missing_charged", v.missing_charged ? "1" : "0"},
                                        {"returned", returned}});
       text += EncodeRecord(MessageType::kCEB621, v.doc);
       if (!v.tax.lines.empty()) {
@@ -922,6 +1036,7 @@ struct Engine::State {
       const DeliveryRec& d = deliveries.at(key);
       return EncodeFields({{"guid", d.guid}, {"app_time", d.app_time}});
     }
+    if (key == "swept_hour") return std::to_string(swept_hour);
     return std::to_string(seq);  // meta/seq
   }
 
@@ -934,7 +1049,10 @@ struct Engine::State {
     return true;
   }
 
-  void Flush() { FlushDirty(dirty, *this, &out->changes); }
+  void Flush() {
+    FlushDirty(dirty, *this, &out->changes);
+    FlushCredit(credit, &out->changes);
+  }
 
   Status RestoreRow(const StateChange& row) {
     std::string_view rest;
@@ -975,6 +1093,8 @@ struct Engine::State {
       v.risk_amount.e5 = ToInt(f, "risk_amount");
       v.risk_version = ToStr(f, "risk_version");
       v.risk_score = static_cast<int>(ToInt(f, "risk_score"));
+      v.received_ms = ToInt(f, "received_ms");
+      v.missing_charged = ToStr(f, "missing_charged") == "1";
       // The risk engine's past is the lists it assessed, whatever became of them.
       if (risk && v.risk_ms != 0) risk->Observe(v.doc.head, v.risk_amount, v.risk_ms);
       if (sep != std::string_view::npos) {
@@ -1005,7 +1125,7 @@ struct Engine::State {
       Fields f = DecodeFields(row.value, &rest);
       deliveries[row.key] = DeliveryRec{f["guid"], f["app_time"]};
     } else if (row.kind == "meta") {
-      seq = std::stoll(row.value);
+      (row.key == "swept_hour" ? swept_hour : seq) = std::stoll(row.value);
     } else {
       return Internal("unknown state kind " + row.kind);
     }
@@ -1016,9 +1136,10 @@ struct Engine::State {
 // --- public API
 // ------------------------------------------------------------------------------------
 
-Engine::Engine(const reference::ReferenceData* reference, RulesConfig rules)
+Engine::Engine(const reference::ReferenceData* reference, RulesConfig rules, credit::Book* credit)
     : s_(std::make_unique<State>()) {
   s_->ref = reference;
+  s_->credit = credit;
   s_->rules = std::move(rules);
   if (s_->rules.risk_rules) s_->risk = std::make_unique<risk::RiskEngine>(s_->rules.risk_rules);
 }
@@ -1065,9 +1186,13 @@ StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view send
   State& s = *s_;
   s.out = &result;
   s.now = now_ms;
+  s.sender = sender;
+  s.SweepMissing();
   for (size_t i = 0; i < m.message.records.size(); ++i) {
     const Record& rec = m.message.records[i];
+    s.ChargeEvent(rec, credit::Event::kDeclared, {});
     if (auto bad = FieldRejection(m, i, s.rules, now_ms)) {
+      s.ChargeEvent(rec, credit::Event::kRejectedFormat, bad->status);
       result.receipts.push_back(std::move(*bad));
       continue;
     }
@@ -1095,6 +1220,7 @@ StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view send
   }
   s.Flush();
   s.out = nullptr;
+  s.sender = {};
   return result;
 }
 
@@ -1124,9 +1250,15 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
     }
     inv.phase = Phase::kInspection;
     inv.hold_reason = d.reason.empty() ? "inspection ordered by " + who : d.reason;
+    s.ChargeEvent(inv.doc, credit::Event::kInspected, "officer");
     s.Answer(inv.doc, MessageType::kCEB622, status::kInspection,
              "查验: " + inv.hold_reason + " (" + who + ")", inv.pre_no, inv.invt_no);
   } else {
+    // After inspection a refusal is a finding (查验发现问题); after manual review, a refusal.
+    s.ChargeEvent(
+        inv.doc,
+        inv.phase == Phase::kInspection ? credit::Event::kFinding : credit::Event::kRejectedRisk,
+        d.reason.substr(0, 200));
     // 100 海关退单: the buyer's amount comes back.
     s.CountQuota(inv.doc.head.buyerIdNumber, inv.year, Decimal{} - (inv.counted - inv.restored),
                  inv.invt_no, "rejected by " + who);
@@ -1140,6 +1272,7 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
   }
   s.Flush();
   s.out = nullptr;
+  s.sender = {};
   return result;
 }
 

@@ -27,6 +27,7 @@
 #include "clearance/tax.h"
 #include "codec/codec.h"
 #include "common/status.h"
+#include "credit/credit.h"
 #include "reference/reference_data.h"
 
 namespace kuajing::clearance {
@@ -91,7 +92,11 @@ struct QuotaView {
 
 class Engine {
  public:
-  Engine(const reference::ReferenceData* reference, RulesConfig rules);
+  // `credit` (may be null: no credit system) is the zone's credit book, shared with the export
+  // engine and owned by the caller: the engine charges events to it and takes the grades of a
+  // list's declarants for random inspection (docs/CREDIT.md).
+  Engine(const reference::ReferenceData* reference, RulesConfig rules,
+         credit::Book* credit = nullptr);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "clearance/credit_events.h"
 #include "clearance/parties.h"
 #include "clearance/receipts.h"
 #include "clearance/state_rows.h"
@@ -125,7 +126,13 @@ struct ExportEngine::State {
 
   StepResult* out = nullptr;
   int64_t now = 0;
+  std::string_view sender;
   std::set<std::pair<std::string, std::string>> dirty;
+  credit::Book* credit = nullptr;  // null when there is no credit system
+
+  void ChargeEvent(const Record& decl, credit::Event e, std::string_view detail) {
+    Charge(credit, *ref, decl, sender, e, now, detail);
+  }
 
   void Touch(const char* kind, const std::string& key) { dirty.emplace(kind, key); }
 
@@ -134,31 +141,17 @@ struct ExportEngine::State {
               std::string_view pre_no = {}, std::string_view invt_no = {}) {
     Record d(decl);
     Record r = MakeReceipt(d, status, info, now, pre_no, invt_no);
-    const MessageType type = ReceiptTypeOf(TypeOf(d));
+    const MessageType type = ReceiptTypeOf(DeclarationTypeOf(d));
+    // Every refusal counts in the credit record of the enterprise answerable for the document.
+    if (!status.empty() && status[0] == '-') {
+      ChargeEvent(d, RejectionEvent(DeclarationTypeOf(d), status),
+                  status + " " + std::string(info.substr(0, 160)));
+    }
     out->receipts.push_back(
         Emitted{type, RecordGuid(d), std::move(status), std::move(r), PartiesOf(d)});
   }
   void AnswerList(const ListRec& l, const char* status, const std::string& info) {
     Answer(l.doc, status, info, l.pre_no, l.invt_no);
-  }
-
-  static MessageType TypeOf(const Record& r) {
-    return std::visit(
-        [](const auto& d) {
-          using T = std::decay_t<decltype(d)>;
-          if constexpr (std::is_same_v<T, exp::Order>) return MessageType::kCEB303;
-          if constexpr (std::is_same_v<T, exp::Receipts>) return MessageType::kCEB403;
-          if constexpr (std::is_same_v<T, exp::Logistics>) return MessageType::kCEB505;
-          if constexpr (std::is_same_v<T, exp::Arrival>) return MessageType::kCEB507;
-          if constexpr (std::is_same_v<T, exp::Departure>) return MessageType::kCEB509;
-          if constexpr (std::is_same_v<T, exp::Inventory>) return MessageType::kCEB603;
-          if constexpr (std::is_same_v<T, exp::InvtCancel>) return MessageType::kCEB605;
-          if constexpr (std::is_same_v<T, exp::WayBill>) return MessageType::kCEB607;
-          if constexpr (std::is_same_v<T, exp::InvtRefund>) return MessageType::kCEB213;
-          if constexpr (std::is_same_v<T, exp::InvtRefundDetail>) return MessageType::kCEB215;
-          return MessageType::kCEB701;
-        },
-        r);
   }
 
   std::string Next(char prefix) {
@@ -631,6 +624,7 @@ struct ExportEngine::State {
     Touch("x_list", key);
     Unlink(*l);
     l->phase = Phase::kCancelled;
+    ChargeEvent(c, credit::Event::kCancelled, l->invt_no);
     Answer(c, status::kConcluded, "撤销成功: the list is cancelled (" + c.reason + ")", l->pre_no,
            l->invt_no);
   }
@@ -690,6 +684,7 @@ struct ExportEngine::State {
     rec.doc = r;
     rec.pre_no = Next('R');
     Touch("x_refund", key);
+    ChargeEvent(r, credit::Event::kReturned, h.invtNo);
     Answer(r, status::kStored, "退货申请已接受: waiting for the tally at arrival (CEB215)",
            rec.pre_no, h.invtNo);
   }
@@ -810,6 +805,13 @@ struct ExportEngine::State {
     seen[seen_key] = Seen{h.guid, h.appTime};
     Touch("x_seen", seen_key);
     std::sort(keys.begin(), keys.end());
+    // Summarised after the 15th of the month after departure (domain-reference 5.2): late.
+    size_t late = 0;
+    for (const std::string& k : keys) late += now >= SummaryDeadline(lists.at(k).closed_ms);
+    if (late != 0) {
+      ChargeEvent(Record(s), credit::Event::kLateSummary,
+                  std::to_string(late) + " list(s) summarised after their deadline");
+    }
     SummaryRec rec;
     rec.apply = s;
     rec.apply.lists.clear();
@@ -955,7 +957,21 @@ struct ExportEngine::State {
     return true;
   }
 
-  void Flush() { FlushDirty(dirty, *this, &out->changes); }
+  void Flush() {
+    FlushDirty(dirty, *this, &out->changes);
+    FlushCredit(credit, &out->changes);
+  }
+
+  // The summary of the lists that departed in a month is due by the configured day of the next
+  // month, to the end of that day (domain-reference 5.2).
+  int64_t SummaryDeadline(int64_t closed_ms) const {
+    const std::string day = FormatDate8(closed_ms);
+    const int year = std::stoi(day.substr(0, 4));
+    const int month = std::stoi(day.substr(4, 2));
+    const int ny = month == 12 ? year + 1 : year;
+    const int nm = month == 12 ? 1 : month + 1;
+    return MonthStart(ny, nm) + int64_t{rules.exports.summary_deadline_day} * kMillisPerDay;
+  }
 
   Status RestoreRow(const StateChange& row) {
     std::string_view rest;
@@ -1027,9 +1043,11 @@ struct ExportEngine::State {
 
 // --- public API
 
-ExportEngine::ExportEngine(const reference::ReferenceData* reference, RulesConfig rules)
+ExportEngine::ExportEngine(const reference::ReferenceData* reference, RulesConfig rules,
+                           credit::Book* credit)
     : s_(std::make_unique<State>()) {
   s_->ref = reference;
+  s_->credit = credit;
   s_->rules = std::move(rules);
 }
 
@@ -1041,9 +1059,12 @@ StepResult ExportEngine::Process(const codec::DecodedMessage& m, std::string_vie
   State& s = *s_;
   s.out = &result;
   s.now = now_ms;
+  s.sender = sender;
   for (size_t i = 0; i < m.message.records.size(); ++i) {
     const Record& rec = m.message.records[i];
+    s.ChargeEvent(rec, credit::Event::kDeclared, {});
     if (auto bad = FieldRejection(m, i, s.rules, now_ms)) {
+      s.ChargeEvent(rec, credit::Event::kRejectedFormat, bad->status);
       result.receipts.push_back(std::move(*bad));
       continue;
     }
@@ -1077,6 +1098,7 @@ StepResult ExportEngine::Process(const codec::DecodedMessage& m, std::string_vie
   }
   s.Flush();
   s.out = nullptr;
+  s.sender = {};
   return result;
 }
 
@@ -1096,6 +1118,7 @@ StepResult ExportEngine::SummarizeOnBehalf(const exp::SummaryApply& apply, int64
   }
   s.Flush();
   s.out = nullptr;
+  s.sender = {};
   return result;
 }
 
@@ -1132,10 +1155,7 @@ std::vector<SummaryDue> ExportEngine::Dues(int64_t now_ms, size_t limit) const {
       d.agent_code = l.doc.head.agentCode;
       d.ebc_code = l.doc.head.ebcCode;
       // By the 15th of the following month (domain-reference 5.2), to the end of that day.
-      const int ny = month == 12 ? year + 1 : year;
-      const int nm = month == 12 ? 1 : month + 1;
-      d.deadline_ms =
-          MonthStart(ny, nm) + int64_t{s_->rules.exports.summary_deadline_day} * kMillisPerDay;
+      d.deadline_ms = s_->SummaryDeadline(l.closed_ms);
     }
     ++d.closed;
     d.summarised += !l.sum_no.empty();

@@ -53,7 +53,9 @@ struct StoredSummary {
 
 class ExportEngine {
  public:
-  ExportEngine(const reference::ReferenceData* reference, RulesConfig rules);
+  // `credit`: the zone's credit book, shared with the import engine (may be null).
+  ExportEngine(const reference::ReferenceData* reference, RulesConfig rules,
+               credit::Book* credit = nullptr);
   ~ExportEngine();
   ExportEngine(const ExportEngine&) = delete;
   ExportEngine& operator=(const ExportEngine&) = delete;

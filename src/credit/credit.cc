@@ -279,15 +279,15 @@ std::vector<DiscreditedBuyer> Book::Buyers(std::string_view after, size_t limit)
   return out;
 }
 
-std::optional<RecordView> Book::View(std::string_view enterprise, int64_t now_ms) {
+std::optional<RecordView> Book::View(std::string_view enterprise, int64_t now_ms) const {
   auto it = records_.find(std::string(enterprise));
   if (it == records_.end()) return std::nullopt;
-  RecordView v;
-  v.code = it->first;
-  v.grade = GradeOf(enterprise, now_ms);
   const Rec& r = it->second;
   const Score s = Compute(r, MonthOf(now_ms));
+  RecordView v;
+  v.code = it->first;
   v.computed = s.grade;
+  v.grade = r.override_grade.value_or(s.grade);
   v.score = s.score;
   v.declarations = s.declarations;
   v.counts = s.counts;

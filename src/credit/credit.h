@@ -166,7 +166,8 @@ class Book {
   // At most `limit` buyers, ordered by ID, from the first ID after `after`.
   std::vector<DiscreditedBuyer> Buyers(std::string_view after, size_t limit) const;
 
-  std::optional<RecordView> View(std::string_view enterprise, int64_t now_ms);
+  // Read only: the grade is computed for `now_ms` without recording anything.
+  std::optional<RecordView> View(std::string_view enterprise, int64_t now_ms) const;
   // Codes with a record, ordered, at most `limit` after `after`.
   std::vector<std::string> Enterprises(std::string_view after, size_t limit) const;
   size_t enterprise_count() const { return records_.size(); }

@@ -73,4 +73,32 @@ const std::string& RecordGuid(const Record& r) {
       r);
 }
 
+MessageType DeclarationTypeOf(const Record& r) {
+  return std::visit(
+      [](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, Order>) return MessageType::kCEB311;
+        if constexpr (std::is_same_v<T, Payment>) return MessageType::kCEB411;
+        if constexpr (std::is_same_v<T, Logistics>) return MessageType::kCEB511;
+        if constexpr (std::is_same_v<T, LogisticsStatus>) return MessageType::kCEB513;
+        if constexpr (std::is_same_v<T, Inventory>) return MessageType::kCEB621;
+        if constexpr (std::is_same_v<T, InvtCancel>) return MessageType::kCEB623;
+        if constexpr (std::is_same_v<T, InvtRefund>) return MessageType::kCEB625;
+        if constexpr (std::is_same_v<T, Delivery>) return MessageType::kCEB711;
+        if constexpr (std::is_same_v<T, exp::Order>) return MessageType::kCEB303;
+        if constexpr (std::is_same_v<T, exp::Receipts>) return MessageType::kCEB403;
+        if constexpr (std::is_same_v<T, exp::Logistics>) return MessageType::kCEB505;
+        if constexpr (std::is_same_v<T, exp::Arrival>) return MessageType::kCEB507;
+        if constexpr (std::is_same_v<T, exp::Departure>) return MessageType::kCEB509;
+        if constexpr (std::is_same_v<T, exp::Inventory>) return MessageType::kCEB603;
+        if constexpr (std::is_same_v<T, exp::InvtCancel>) return MessageType::kCEB605;
+        if constexpr (std::is_same_v<T, exp::WayBill>) return MessageType::kCEB607;
+        if constexpr (std::is_same_v<T, exp::InvtRefund>) return MessageType::kCEB213;
+        if constexpr (std::is_same_v<T, exp::InvtRefundDetail>) return MessageType::kCEB215;
+        if constexpr (std::is_same_v<T, exp::SummaryApply>) return MessageType::kCEB701;
+        return MessageType::kCEB900;
+      },
+      r);
+}
+
 }  // namespace kuajing::model

@@ -192,4 +192,8 @@ struct Message {
 // The guid of a declaration record's head (OrderHead.guid, ...), or of a receipt.
 const std::string& RecordGuid(const Record& r);
 
+// The message type a declaration record travels in (Order -> CEB311, exp::Order -> CEB303, ...).
+// Receipt records give CEB900.
+MessageType DeclarationTypeOf(const Record& r);
+
 }  // namespace kuajing::model

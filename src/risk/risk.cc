@@ -113,6 +113,10 @@ StatusOr<Rules> ParseRules(std::string_view text) {
       auto score = (*rt)["score"].value<int64_t>();
       if (!score || *score < 0 || *score > 100000) return Bad(w, "score 0 to 100000 is required");
       rule.score = static_cast<int>(*score);
+      if (const toml::node* d = rt->get("discredit_buyer")) {
+        if (!d->is_boolean()) return Bad(w, "discredit_buyer is true or false");
+        rule.discredit_buyer = *d->value<bool>();
+      }
       if (const toml::array* vals = (*rt)["values"].as_array()) {
         for (const auto& v : *vals) {
           auto s = v.value<std::string>();
@@ -248,7 +252,7 @@ Verdict RiskEngine::Assess(const ListFacts& f, int64_t now) const {
   v.rules_version = rules.version;
   const InventoryHead& h = f.inventory->head;
   auto fire = [&](const Rule& r, const std::string& facts) {
-    v.findings.push_back(Finding{r.id, r.score, r.reason + ": " + facts});
+    v.findings.push_back(Finding{r.id, r.score, r.reason + ": " + facts, r.discredit_buyer});
     v.score += r.score;
   };
   auto events = [&](uint64_t key) -> const std::vector<Event>* {

@@ -54,6 +54,9 @@ struct Rule {
   std::unordered_map<std::string, Decimal> reference_prices;  // under_valuation: hs (prefix) ->
                                                               // unit price, CNY
   Decimal max_kg_per_unit, min_kg_per_unit;                   // weight_per_unit (0 = not checked)
+  // A list this rule helps to reject puts its buyer on the discredited list (docs/CREDIT.md):
+  // for the patterns of fake orders and rented IDs.
+  bool discredit_buyer = false;
 };
 
 struct Rules {
@@ -81,6 +84,7 @@ struct Finding {
   std::string rule_id;
   int score = 0;
   std::string reason;
+  bool discredit_buyer = false;  // the rule's flag
 };
 
 struct Verdict {
