@@ -1330,6 +1330,15 @@ std::vector<Engine::HeldList> Engine::Held(size_t limit) const {
                   v.hold_reason};
     held.risk_version = v.risk_version;
     held.risk_score = v.risk_score;
+    if (s_->credit != nullptr && s_->credit->config().enabled) {
+      // Read only: the grade as computed now, not recorded.
+      auto grade = [&](const std::string& code) {
+        auto view = s_->credit->View(code, s_->now);
+        return std::string(credit::GradeName(view ? view->grade : credit::Grade::kB));
+      };
+      held.agent_grade = grade(h.agentCode);
+      held.ebc_grade = grade(h.ebcCode);
+    }
     held.dutiable = v.counted;
     held.tax = v.tax.Total();
     held.line_count = static_cast<int>(v.doc.lists.size());

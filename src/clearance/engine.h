@@ -128,6 +128,7 @@ class Engine {
     std::string invt_no, guid, order_no, ebp_code, ebc_code, agent_code, buyer_name, status, reason;
     std::string risk_version;  // the rules version that decided the hold ("" if not risk)
     int risk_score = 0;
+    std::string agent_grade, ebc_grade;  // credit grades now ("" without a credit system)
     Decimal dutiable, tax;
     int line_count = 0;
   };

@@ -290,6 +290,12 @@ enum class RouteId {
   kSummaryDues,
   kLedger,
   kRiskReload,
+  kCreditEnterprises,
+  kCreditEnterprise,
+  kCreditGrade,
+  kCreditBuyers,
+  kCreditBuyerPut,
+  kCreditBuyerDelete,
 };
 
 struct RouteDef {
@@ -337,6 +343,18 @@ const std::vector<RouteDef>& RouteTable() {
       {http::verb::delete_, "/api/v1/webhook", kWebhookDelete, {Role::kEnterprise}},
       {http::verb::get, "/api/v1/webhook/dead-letters", kDeadLetters, {Role::kEnterprise}},
       {http::verb::post, "/api/v1/admin/risk/reload", kRiskReload, {Role::kAdmin}},
+      {http::verb::get,
+       "/api/v1/credit/enterprises",
+       kCreditEnterprises,
+       {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
+      {http::verb::get,
+       "/api/v1/credit/enterprises/{code}",
+       kCreditEnterprise,
+       {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
+      {http::verb::put, "/api/v1/credit/enterprises/{code}/grade", kCreditGrade, {Role::kOfficer}},
+      {http::verb::get, "/api/v1/credit/buyers", kCreditBuyers, {Role::kOfficer, Role::kAdmin}},
+      {http::verb::put, "/api/v1/credit/buyers/{id}", kCreditBuyerPut, {Role::kOfficer}},
+      {http::verb::delete_, "/api/v1/credit/buyers/{id}", kCreditBuyerDelete, {Role::kOfficer}},
       {http::verb::get, "/api/v1/admin/keys", kKeysList, {Role::kAdmin}},
       {http::verb::post, "/api/v1/admin/keys", kKeysCreate, {Role::kAdmin}},
       {http::verb::delete_, "/api/v1/admin/keys/{id}", kKeysRevoke, {Role::kAdmin}},
@@ -491,6 +509,19 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
     }
     case kDecide:
       return Decide(req, *who);
+    case kCreditEnterprises:
+      return CreditEnterprises(req, *who);
+    case kCreditEnterprise:
+      return CreditEnterprise(param, *who);
+    case kCreditGrade:
+    case kCreditBuyerPut:
+    case kCreditBuyerDelete:
+      return CreditCorrect(req, *who, route->id == kCreditGrade      ? "grade"
+                                      : route->id == kCreditBuyerPut ? "buyer-add"
+                                                                     : "buyer-remove",
+                           param);
+    case kCreditBuyers:
+      return CreditBuyers(req);
     case kKeysList:
       return ListKeys();
     case kKeysCreate:
@@ -782,7 +813,10 @@ Response Api::Held(const Principal&) {
                                  {"lines", h.line_count},
                                  // The risk rules version and score that held it ("" / 0 if none).
                                  {"riskRulesVersion", h.risk_version},
-                                 {"riskScore", h.risk_score}});
+                                 {"riskScore", h.risk_score},
+                                 // The credit grades that set its random-inspection rate.
+                                 {"agentGrade", h.agent_grade},
+                                 {"ebcGrade", h.ebc_grade}});
   }
   return Json(http::status::ok, json::object{{"held", std::move(items)}});
 }
@@ -824,6 +858,145 @@ Response Api::Decide(const Request& req, const Principal& who) {
   json::array items;
   for (const auto& r : answer->receipts) items.push_back(ReceiptJson(r));
   return Json(http::status::ok, json::object{{"receipts", std::move(items)}});
+}
+
+// --- credit (docs/CREDIT.md) ---------------------------------------------------------------------
+
+namespace {
+
+json::object CreditSummaryJson(const credit::RecordView& v) {
+  return json::object{{"code", v.code},
+                      {"grade", credit::GradeName(v.grade)},
+                      {"computedGrade", credit::GradeName(v.computed)},
+                      {"pinned", v.override_grade.has_value()},
+                      {"score", v.score.ToMoneyString()},
+                      {"declarations", v.declarations}};
+}
+
+}  // namespace
+
+Response Api::CreditEnterprises(const Request& req, const Principal& who) {
+  const Target t = ParseTarget(req.message.target());
+  auto limit = IntParam(t, "limit", 100, 1, 1000);
+  if (!limit.ok()) return Error(limit.status());
+  auto a = t.query.find("after");
+  const std::string after = a == t.query.end() ? "" : a->second;
+  json::array items;
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    const credit::Book& book = platform_->credit();
+    const int64_t now = options_.clock();
+    // An enterprise sees its own record only.
+    std::vector<std::string> codes =
+        who.role == Role::kEnterprise
+            ? std::vector<std::string>{who.enterprise}
+            : book.Enterprises(after, static_cast<size_t>(*limit));
+    for (const std::string& code : codes)
+      if (auto v = book.View(code, now)) items.push_back(CreditSummaryJson(*v));
+  }
+  json::object out{{"enterprises", std::move(items)}};
+  return Json(http::status::ok, std::move(out));
+}
+
+Response Api::CreditEnterprise(const std::string& code, const Principal& who) {
+  if (who.role == Role::kEnterprise && code != who.enterprise)
+    return Error(NotFound("no credit record of " + code.substr(0, 40) + " that this key may read"));
+  std::optional<credit::RecordView> v;
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    if (platform_->reference().FindEnterprise(code) == nullptr)
+      return Error(NotFound("no registered enterprise " + code.substr(0, 40)));
+    v = platform_->credit().View(code, options_.clock());
+  }
+  if (!v) {
+    // Registered, nothing recorded yet: a new enterprise is general (B).
+    v.emplace();
+    v->code = code;
+  }
+  json::object events;
+  for (size_t i = 1; i < credit::kEventKinds; ++i) {
+    if (v->counts[i] == 0) continue;
+    events[credit::EventName(static_cast<credit::Event>(i))] =
+        json::object{{"count", v->counts[i]}, {"points", v->points[i].ToMoneyString()}};
+  }
+  json::array history;
+  for (const auto& c : v->history) {
+    history.push_back(json::object{{"at", FormatAppTime(c.at_ms)},
+                                   {"from", credit::GradeName(c.from)},
+                                   {"to", credit::GradeName(c.to)},
+                                   {"score", c.score.ToMoneyString()},
+                                   {"cause", c.cause},
+                                   {"by", c.by}});
+  }
+  json::object out = CreditSummaryJson(*v);
+  out["meaning"] = credit::GradeMeaning(v->grade);
+  out["explanation"] = v->Explain();
+  out["events"] = std::move(events);
+  if (v->override_grade) {
+    out["pin"] = json::object{{"grade", credit::GradeName(*v->override_grade)},
+                              {"reason", v->override_reason},
+                              {"by", v->override_by},
+                              {"at", FormatAppTime(v->override_ms)}};
+  }
+  out["history"] = std::move(history);
+  return Json(http::status::ok, std::move(out));
+}
+
+Response Api::CreditBuyers(const Request& req) {
+  const Target t = ParseTarget(req.message.target());
+  auto limit = IntParam(t, "limit", 100, 1, 1000);
+  if (!limit.ok()) return Error(limit.status());
+  auto a = t.query.find("after");
+  std::vector<credit::DiscreditedBuyer> buyers;
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    buyers = platform_->credit().Buyers(a == t.query.end() ? "" : a->second,
+                                        static_cast<size_t>(*limit));
+  }
+  json::array items;
+  for (const auto& b : buyers) {
+    items.push_back(json::object{{"buyerIdNumber", b.buyer_id},
+                                 {"buyerName", b.buyer_name},
+                                 {"since", FormatAppTime(b.since_ms)},
+                                 {"evidence", b.evidence},
+                                 {"by", b.by}});
+  }
+  return Json(http::status::ok, json::object{{"buyers", std::move(items)}});
+}
+
+Response Api::CreditCorrect(const Request& req, const Principal& who, const char* kind,
+                            const std::string& subject) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return Error(body.status());
+  app::Platform::CreditCorrection c;
+  c.subject = subject;
+  c.reason = Str(*body, "reason");
+  c.officer = who.Describe();
+  const std::string k = kind;
+  if (k == "grade") {
+    c.kind = app::Platform::CreditCorrection::Kind::kGrade;
+    // {"grade": "A".."D"} pins the grade; {"grade": null} clears the pin.
+    const json::value* g = body->if_contains("grade");
+    if (g == nullptr) return Error(InvalidArgument("give grade: A, B, C, D, or null to clear"));
+    if (!g->is_null()) {
+      c.grade = g->is_string() ? credit::GradeFromName(std::string(g->as_string())) : std::nullopt;
+      if (!c.grade) return Error(InvalidArgument("grade must be A, B, C, D or null"));
+    }
+  } else if (k == "buyer-add") {
+    c.kind = app::Platform::CreditCorrection::Kind::kAddBuyer;
+    c.buyer_name = Str(*body, "name");
+  } else {
+    c.kind = app::Platform::CreditCorrection::Kind::kRemoveBuyer;
+  }
+  Status st = Unavailable("not run");
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    st = platform_->CorrectCredit(c, options_.clock());
+  }
+  if (!st.ok()) return Error(st);
+  (void)accounts_->Audit({0, options_.clock(), who.Describe(), "credit." + k,
+                          app::Platform::EncodeCorrection(c)});
+  return Json(http::status::ok, json::object{{"ok", true}});
 }
 
 // --- export: summaries, deadlines, ledger --------------------------------------------------------

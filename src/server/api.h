@@ -78,6 +78,11 @@ class Api final : public Handler {
   Response QuotaQuery(const Request& req);
   Response Held(const Principal& who);
   Response Decide(const Request& req, const Principal& who);
+  Response CreditEnterprises(const Request& req, const Principal& who);
+  Response CreditEnterprise(const std::string& code, const Principal& who);
+  Response CreditBuyers(const Request& req);
+  Response CreditCorrect(const Request& req, const Principal& who, const char* kind,
+                         const std::string& subject);
   Response ExportSummaries(const Request& req, const Principal& who);
   Response ExportSummaryRun(const Request& req, const Principal& who);
   Response ExportDues(const Principal& who);
