@@ -12,6 +12,7 @@
 #include <regex>
 #include <sstream>
 
+#include "app/config.h"
 #include "app/platform.h"
 #include "common/civil_time.h"
 #include "common/hash.h"
@@ -261,6 +262,54 @@ class CaseRunner {
       else
         FAIL() << "unknown rule " << k;
       platform_.reset();
+    } else if (d == "credit") {
+      // credit KEY=VALUE: a [credit] setting, as in the config file.
+      ASSERT_TRUE(app::ApplySetting("credit." + w.at(1), &options_, nullptr).ok()) << w.at(1);
+      platform_.reset();
+    } else if (d == "grade") {
+      // grade CODE X: the credit grade in force now (B for an enterprise with no record).
+      auto v = P().credit().View(w.at(1), now_);
+      EXPECT_EQ(v ? credit::GradeName(v->grade) : "B", w.at(2))
+          << "grade of " << w.at(1) << (v ? ": " + v->Explain() : std::string());
+    } else if (d == "history") {
+      // history CODE N contains="...": the number of grade changes, and the last one's cause.
+      auto v = P().credit().View(w.at(1), now_);
+      ASSERT_TRUE(v.has_value()) << "no credit record of " << w.at(1);
+      EXPECT_EQ(v->history.size(), std::stoull(w.at(2)));
+      Vars o = Overrides(w, 3);
+      if (o.count("contains") && !v->history.empty()) {
+        EXPECT_NE(v->history.back().cause.find(o["contains"]), std::string::npos)
+            << v->history.back().cause;
+      }
+    } else if (d == "credit-count") {
+      // credit-count CODE EVENT N: events of a kind in the enterprise's window.
+      auto v = P().credit().View(w.at(1), now_);
+      auto e = credit::EventFromName(w.at(2));
+      ASSERT_TRUE(e.has_value()) << "unknown credit event " << w.at(2);
+      EXPECT_EQ(v ? v->counts[static_cast<size_t>(*e)] : 0, std::stoll(w.at(3)))
+          << w.at(2) << " of " << w.at(1);
+    } else if (d == "credit-correct") {
+      // credit-correct grade CODE A|- REASON | buyer-add ID NAME REASON | buyer-remove ID REASON
+      app::Platform::CreditCorrection c;
+      c.officer = "golden";
+      c.subject = w.at(2);
+      if (w.at(1) == "grade") {
+        c.kind = app::Platform::CreditCorrection::Kind::kGrade;
+        if (w.at(3) != "-") c.grade = credit::GradeFromName(w.at(3));
+        c.reason = w.at(4);
+      } else if (w.at(1) == "buyer-add") {
+        c.kind = app::Platform::CreditCorrection::Kind::kAddBuyer;
+        c.buyer_name = w.at(3);
+        c.reason = w.at(4);
+      } else {
+        c.kind = app::Platform::CreditCorrection::Kind::kRemoveBuyer;
+        c.reason = w.at(3);
+      }
+      Status st = P().CorrectCredit(c, now_);
+      EXPECT_TRUE(st.ok()) << st.ToString();
+    } else if (d == "buyer-listed") {
+      // buyer-listed ID yes|no
+      EXPECT_EQ(P().credit().FindBuyer(w.at(1)) != nullptr, w.at(2) == "yes") << w.at(1);
     } else if (d == "set") {
       for (const auto& [k, v] : Overrides(w, 1)) vars_[k] = v;
     } else if (d == "capture") {
@@ -365,8 +414,9 @@ class CaseRunner {
     } else if (d == "decide") {
       clearance::OfficerDecision dec;
       dec.invt_no = vars_["invtNo"];
-      dec.action = w.at(1) == "release" ? clearance::OfficerDecision::Action::kRelease
-                                        : clearance::OfficerDecision::Action::kReject;
+      dec.action = w.at(1) == "release"   ? clearance::OfficerDecision::Action::kRelease
+                   : w.at(1) == "inspect" ? clearance::OfficerDecision::Action::kInspect
+                                          : clearance::OfficerDecision::Action::kReject;
       dec.reason = w.size() > 2 ? w[2] : "";
       dec.officer = "golden";
       auto a = P().Decide(dec, now_);

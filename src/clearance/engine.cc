@@ -74,6 +74,8 @@ struct Engine::State {
     // for documents that did not come (credit::Event::kMissingDocuments).
     int64_t received_ms = 0;
     bool missing_charged = false;
+    // A hold by rules marked discredit_buyer: their reasons, the evidence if an officer refuses.
+    std::string discredit_evidence;
   };
   struct DeliveryRec {
     std::string guid, app_time;
@@ -723,7 +725,7 @@ struct Engine::State {
       inv.risk_score = verdict.score;
       if (verdict.action == risk::Action::kReject) {
         ChargeEvent(inv.doc, credit::Event::kRejectedRisk, verdict.Explain().substr(0, 200));
-        DiscreditBuyer(inv, verdict);
+        DiscreditBuyer(inv, DiscreditEvidence(verdict));
         return Reject(inv, status::kRejected, "海关退单: " + verdict.Explain());
       }
     }
@@ -765,6 +767,7 @@ struct Engine::State {
       const bool inspect = verdict.action == risk::Action::kInspect;
       inv.phase = inspect ? Phase::kInspection : Phase::kReview;
       inv.hold_reason = verdict.Explain();
+      inv.discredit_evidence = DiscreditEvidence(verdict);
       if (inspect) ChargeEvent(inv.doc, credit::Event::kInspected, "risk");
       const std::string shown = rules.risk_reasons_in_receipts
                                     ? inv.hold_reason
@@ -810,16 +813,21 @@ struct Engine::State {
     return static_cast<int64_t>(x) < rate.e5;
   }
 
-  // A risk rejection by a rule marked discredit_buyer (fake orders, rented IDs) lists the buyer,
-  // with the rules' reasons and the list as evidence.
-  void DiscreditBuyer(const InventoryRec& inv, const risk::Verdict& verdict) {
-    if (credit == nullptr || !credit->config().enabled) return;
+  // The reasons of the rules marked discredit_buyer (fake orders, rented IDs) that fired.
+  static std::string DiscreditEvidence(const risk::Verdict& verdict) {
     std::string evidence;
     for (const risk::Finding& f : verdict.findings) {
       if (f.discredit_buyer)
         evidence += (evidence.empty() ? "" : "; ") + ("[" + f.rule_id + "] " + f.reason);
     }
-    if (evidence.empty()) return;
+    return evidence;
+  }
+
+  // A list refused by the risk rules, or by an officer after a hold, where rules marked
+  // discredit_buyer fired puts its buyer on the discredited list, with the reasons and the list
+  // as evidence.
+  void DiscreditBuyer(const InventoryRec& inv, const std::string& evidence) {
+    if (credit == nullptr || !credit->config().enabled || evidence.empty()) return;
     const auto& h = inv.doc.head;
     credit->AddBuyer(credit::DiscreditedBuyer{h.buyerIdNumber, h.buyerName, now,
                                               "list of order " + h.orderNo + " (" + h.ebpCode +
@@ -1024,6 +1032,7 @@ struct Engine::State {
                                        {"risk_score", std::to_string(v.risk_score)},
                                        {"received_ms", std::to_string(v.received_ms)},
                                        {"missing_charged", v.missing_charged ? "1" : "0"},
+                                       {"discredit_evidence", v.discredit_evidence},
                                        {"returned", returned}});
       text += EncodeRecord(MessageType::kCEB621, v.doc);
       if (!v.tax.lines.empty()) {
@@ -1095,6 +1104,7 @@ struct Engine::State {
       v.risk_score = static_cast<int>(ToInt(f, "risk_score"));
       v.received_ms = ToInt(f, "received_ms");
       v.missing_charged = ToStr(f, "missing_charged") == "1";
+      v.discredit_evidence = ToStr(f, "discredit_evidence");
       // The risk engine's past is the lists it assessed, whatever became of them.
       if (risk && v.risk_ms != 0) risk->Observe(v.doc.head, v.risk_amount, v.risk_ms);
       if (sep != std::string_view::npos) {
@@ -1259,6 +1269,9 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
         inv.doc,
         inv.phase == Phase::kInspection ? credit::Event::kFinding : credit::Event::kRejectedRisk,
         d.reason.substr(0, 200));
+    s.DiscreditBuyer(inv, inv.discredit_evidence.empty()
+                              ? std::string()
+                              : inv.discredit_evidence + "; refused by " + who + ": " + d.reason);
     // 100 海关退单: the buyer's amount comes back.
     s.CountQuota(inv.doc.head.buyerIdNumber, inv.year, Decimal{} - (inv.counted - inv.restored),
                  inv.invt_no, "rejected by " + who);

@@ -16,7 +16,6 @@ constexpr const char* kEventNames[kEventKinds] = {
     "finding",       "cancelled",       "returned",          "late_summary"};
 
 constexpr size_t kHistoryInMemory = 1000;  // per enterprise; every change stays on disk
-constexpr int kRefreshEveryDeclarations = 64;
 
 std::string MonthText(int month) {
   char buf[16];
@@ -113,15 +112,17 @@ Book::Score Book::Compute(const Rec& r, int month) const {
   for (auto it = r.months.lower_bound(first); it != r.months.end() && it->first <= month; ++it)
     for (size_t i = 0; i < kEventKinds; ++i) s.counts[i] += it->second[i];
   s.declarations = s.counts[static_cast<size_t>(Event::kDeclared)];
-  const bool judged = s.declarations >= config_.min_declarations && s.declarations > 0;
+  // Rates are taken over at least min_declarations, so that a young enterprise's first refusals
+  // do not weigh like a rate over a year's volume.
+  const int64_t over = std::max<int64_t>({s.declarations, config_.min_declarations, 1});
   Decimal total;
   for (size_t i = 1; i < kEventKinds; ++i) {
     const auto e = static_cast<Event>(i);
     const __int128 penalty = config_.penalty[i].e5;
     if (Config::Absolute(e)) {
       s.points[i].e5 = static_cast<int64_t>(penalty * s.counts[i]);
-    } else if (judged) {
-      s.points[i].e5 = static_cast<int64_t>(penalty * s.counts[i] * 1000 / s.declarations);
+    } else {
+      s.points[i].e5 = static_cast<int64_t>(penalty * s.counts[i] * 1000 / over);
     }
     total += s.points[i];
   }
@@ -200,10 +201,8 @@ void Book::Record(std::string_view enterprise, Event e, int64_t now_ms, std::str
   // A new month first moves the window (old events leave it), then the event counts.
   if (month != r.month_seen && !r.months.empty())
     Refresh(code, r, month, now_ms, "the window moved to " + MonthText(month));
-  int64_t& n = r.months[month][static_cast<size_t>(e)];
-  ++n;
+  ++r.months[month][static_cast<size_t>(e)];
   dirty_.emplace("credit", code);
-  if (e == Event::kDeclared && month == r.month_seen && n % kRefreshEveryDeclarations != 0) return;
   std::string cause = EventName(e);
   if (!ref.empty()) cause += " " + Clip(ref, 64);
   if (!detail.empty()) cause += ": " + Clip(detail, 200);

@@ -61,9 +61,10 @@ struct Config {
   bool enabled = true;
   // The events of this many calendar months (CST), the current one included, count.
   int window_months = 12;
-  // Fewer declarations in the window: rates are not judged yet (a new enterprise is B, as a new
-  // registration is 常规 in customs' system); absolute penalties still apply.
-  int64_t min_declarations = 100;
+  // Rates are taken over at least this many declarations: an enterprise with 100 declarations
+  // and 2 refusals is judged as 2 in 1,000, not 20 (a young enterprise is not condemned by its
+  // first mistakes; a new one is B, as a new registration is 常规 in customs' system).
+  int64_t min_declarations = 1000;
   // A needs this many declarations in the window and no finding.
   int64_t a_min_declarations = 1000;
   // Score (0..100) thresholds: A from a_score, B from b_score, C from c_score, D below.

@@ -14,15 +14,20 @@ void Declare(Book& b, const std::string& code, int n, int64_t t) {
   for (int i = 0; i < n; ++i) b.Record(code, Event::kDeclared, t);
 }
 
-TEST(Credit, NewEnterpriseIsGeneralAndRatesWaitForVolume) {
+TEST(Credit, NewEnterpriseIsGeneralAndSmallVolumesAreNotRates) {
   Book b{Config{}};
   const int64_t t = At("20240610100000");
   EXPECT_EQ(b.GradeOf("E1", t), Grade::kB);  // no record at all
   Declare(b, "E1", 10, t);
   b.Record("E1", Event::kRejectedMismatch, t, "L1", "amounts differ");
-  // 10 declarations, under min_declarations: one mismatch in ten is not judged yet.
+  // One mismatch in 10 declarations is taken over min_declarations (1,000): 1 per 1,000, -1.
   EXPECT_EQ(b.GradeOf("E1", t), Grade::kB);
-  EXPECT_EQ(b.View("E1", t)->score, Decimal::FromUnits(100));
+  EXPECT_EQ(b.View("E1", t)->score, Decimal::FromUnits(99));
+  // Five risk refusals in the first 100 declarations: -10, still B (not 50 per 1,000: D).
+  Declare(b, "E1", 90, t);
+  for (int i = 0; i < 5; ++i) b.Record("E1", Event::kRejectedRisk, t);
+  EXPECT_EQ(b.View("E1", t)->score, Decimal::FromUnits(89));
+  EXPECT_EQ(b.GradeOf("E1", t), Grade::kB);
 }
 
 TEST(Credit, ScoreIsPointsPerThousandDeclarations) {

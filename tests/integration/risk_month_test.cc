@@ -138,6 +138,13 @@ TEST(RiskMonth, PlantedFraudIsCaughtAndHonestBuyersPass) {
   std::map<std::string, int> why;
   for (const auto& h : p.engine().Held(100000)) why[h.reason.substr(0, h.reason.find(']') + 1)]++;
   for (const auto& [rule, n] : why) std::printf("risk month: held by %s: %d\n", rule.c_str(), n);
+  // The credit records the month left (docs/CREDIT.md): the planted fraud is charged to the
+  // enterprises that declared it.
+  for (const std::string& code : p.credit().Enterprises("", 100)) {
+    auto v = p.credit().View(code, all.back().at_ms);
+    std::printf("risk month: credit %s %s: %s\n", code.c_str(), credit::GradeName(v->grade),
+                v->Explain().c_str());
+  }
   EXPECT_GE(hit_rate, 0.95);
   EXPECT_LE(false_alarms, 0.01);
   opened->reset();
