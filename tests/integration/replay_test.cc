@@ -63,6 +63,18 @@ TEST(Replay, IdenticalWithTheRecordedRulesAndAWhatIfWithOthers) {
     ASSERT_TRUE(p.Decide(d, now += 1000).ok());
   }
   ASSERT_GT(decided, 0);
+  // The officer's refusals after inspection are findings: the declaring agent's computed credit
+  // grade is D (inspected at 0.8). An officer pins it to A (inspected at a fifth of 0.2), so a
+  // replay that forgot the correction would decide the lists below differently.
+  auto agent = p.credit().View("4304963001", now);
+  ASSERT_TRUE(agent.has_value());
+  ASSERT_EQ(agent->computed, credit::Grade::kD) << agent->Explain();
+  app::Platform::CreditCorrection pin;
+  pin.subject = "4304963001";
+  pin.grade = credit::Grade::kA;
+  pin.reason = "appeal upheld";
+  pin.officer = "officer:test";
+  ASSERT_TRUE(p.CorrectCredit(pin, now += 1000).ok());
   const int64_t reload_at = now;
   // Rules v2: a stricter velocity rule, reloaded without a restart.
   std::string v2 = base;

@@ -534,6 +534,79 @@ TEST_F(ServerTest, RiskReloadNeedsAnAdminAndAFile) {
   EXPECT_NE(r.body.find("no risk rules file"), std::string::npos) << r.body;
 }
 
+// The credit system over HTTP (docs/CREDIT.md): an enterprise reads its own record only; an
+// officer pins a grade and lists a buyer, both audited, and both survive a restart.
+TEST_F(ServerTest, CreditRecordsPinsAndDiscreditedBuyers) {
+  const std::string officer = zone_->Key(Role::kOfficer), admin = zone_->Key(Role::kAdmin);
+  const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
+  const std::string platform = zone_->Key(Role::kEnterprise, "4304961001");
+  app::BatchMessages b = app::MakeBatch(app::GeneratedClearances(700, 5));
+  ASSERT_EQ(Post(agent, b.inventories).status, 200);
+  ASSERT_EQ(Post(platform, b.orders).status, 200);
+  auto get = [&](const std::string& path, const std::string& key) {
+    return Call(zone_->port(), http::verb::get, path, key);
+  };
+  HttpResult own = get("/api/v1/credit/enterprises/4304963001", agent);
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(json::value_to<std::string>(own.Json().at("grade")), "B");
+  EXPECT_EQ(own.Json().at("declarations").as_int64(), 5);
+  EXPECT_EQ(get("/api/v1/credit/enterprises/4304961001", agent).status, 404);
+  auto mine = get("/api/v1/credit/enterprises", agent).Json().at("enterprises").as_array();
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(json::value_to<std::string>(mine[0].at("code")), "4304963001");
+  EXPECT_EQ(get("/api/v1/credit/enterprises", officer).Json().at("enterprises").as_array().size(),
+            2u);
+
+  const std::string pin = R"({"grade":"D","reason":"smuggling case 2024-17"})";
+  EXPECT_EQ(Call(zone_->port(), http::verb::put, "/api/v1/credit/enterprises/4304963001/grade",
+                 agent, pin)
+                .status,
+            403);
+  EXPECT_EQ(Call(zone_->port(), http::verb::put, "/api/v1/credit/enterprises/4304963001/grade",
+                 officer, R"({"grade":"D"})")
+                .status,
+            400);  // no reason
+  EXPECT_EQ(
+      Call(zone_->port(), http::verb::put, "/api/v1/credit/enterprises/NOSUCH/grade", officer, pin)
+          .status,
+      400);
+  HttpResult put = Call(zone_->port(), http::verb::put,
+                        "/api/v1/credit/enterprises/4304963001/grade", officer, pin);
+  ASSERT_EQ(put.status, 200) << put.body;
+  const std::string buyer = R"({"name":"钱三","reason":"rented her ID to a fake-order ring"})";
+  EXPECT_EQ(Call(zone_->port(), http::verb::put, "/api/v1/credit/buyers/430402199002020037",
+                 officer, buyer)
+                .status,
+            400);  // wrong check digit
+  ASSERT_EQ(Call(zone_->port(), http::verb::put, "/api/v1/credit/buyers/430402199002020036",
+                 officer, buyer)
+                .status,
+            200);
+
+  zone_.reset();
+  zone_ = std::make_unique<Zone>(dir_);
+  auto rec = get("/api/v1/credit/enterprises/4304963001", officer).Json();
+  EXPECT_EQ(json::value_to<std::string>(rec.at("grade")), "D");
+  EXPECT_EQ(json::value_to<std::string>(rec.at("computedGrade")), "B");
+  EXPECT_EQ(json::value_to<std::string>(rec.at("pin").at("reason")), "smuggling case 2024-17");
+  ASSERT_EQ(rec.at("history").as_array().size(), 1u);
+  auto buyers = get("/api/v1/credit/buyers", officer).Json().at("buyers").as_array();
+  ASSERT_EQ(buyers.size(), 1u);
+  EXPECT_EQ(json::value_to<std::string>(buyers[0].at("buyerName")), "钱三");
+  EXPECT_EQ(get("/api/v1/credit/buyers", agent).status, 403);
+  EXPECT_EQ(Call(zone_->port(), http::verb::delete_, "/api/v1/credit/buyers/430402199002020036",
+                 officer, R"({"reason":"identity theft confirmed"})")
+                .status,
+            200);
+  EXPECT_EQ(Call(zone_->port(), http::verb::delete_, "/api/v1/credit/buyers/430402199002020036",
+                 officer, R"({"reason":"again"})")
+                .status,
+            404);
+  const std::string audit = get("/api/v1/admin/audit", admin).body;
+  for (const char* action : {"credit.grade", "credit.buyer-add", "credit.buyer-remove"})
+    EXPECT_NE(audit.find(action), std::string::npos) << action << " not audited: " << audit;
+}
+
 // Export over HTTP (issue 4): each party sends its own documents with its own key; the officer
 // runs the month's summary; the agent reads its summary and receipts, the consignor its ledger,
 // and another enterprise neither.
