@@ -77,9 +77,13 @@ void BM_EngineClearances(benchmark::State& state) {
     decoded.push_back(std::get<codec::DecodedMessage>(codec::Decode(*xml)));
   }
   int64_t now = *ParseAppTime("20240611100000");
+  // Arg 1: with the credit system (every document charged, grades for random inspection).
+  const bool with_credit = state.range(0) == 1;
   for (auto _ : state) {
     state.PauseTiming();
-    auto engine = std::make_unique<clearance::Engine>(&ref, clearance::RulesConfig{});
+    credit::Book book{credit::Config{}};
+    auto engine = std::make_unique<clearance::Engine>(&ref, clearance::RulesConfig{},
+                                                      with_credit ? &book : nullptr);
     state.ResumeTiming();
     for (const auto& d : decoded) {
       benchmark::DoNotOptimize(engine->Process(d, d.message.base_transfer->copCode, now));
@@ -90,7 +94,7 @@ void BM_EngineClearances(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * 100);
 }
-BENCHMARK(BM_EngineClearances);
+BENCHMARK(BM_EngineClearances)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace kuajing
