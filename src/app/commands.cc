@@ -39,6 +39,13 @@ usage:
   kuajing quota  --data DIR --id ID --year YYYY  a buyer's used and remaining annual amount
   kuajing decide --data DIR --invt NO (--release | --reject) [--reason TEXT] [--officer NAME]
                                                  an officer's decision on a held list
+  kuajing credit --data DIR [--enterprise CODE | --buyers]
+                                                 the credit grades and scores (docs/CREDIT.md);
+                                                 one enterprise's events, pin and grade history;
+                                                 or the discredited buyers with their evidence
+  kuajing credit --data DIR --pin CODE --grade A|B|C|D|none --reason TEXT [--officer NAME]
+                                                 an officer pins an enterprise's grade (none
+                                                 clears the pin); kept in the history, replayed
   kuajing summarize --data DIR --month YYYY-MM [--summary-flag 1|2]
                                                  the monthly export summary: one summary
                                                  application per agent and consignor with closed,
@@ -94,6 +101,10 @@ Args ParseArgs(const std::vector<std::string>& a, size_t from) {
                                                           {"--year", true},
                                                           {"--invt", true},
                                                           {"--reason", true},
+                                                          {"--enterprise", true},
+                                                          {"--pin", true},
+                                                          {"--grade", true},
+                                                          {"--buyers", false},
                                                           {"--officer", true},
                                                           {"--no-random", false},
                                                           {"--release", false},
@@ -482,6 +493,81 @@ int Decide(const Args& a) {
   return 0;
 }
 
+int Credit(const Args& a) {
+  if (!a.opts.count("--data")) {
+    std::cerr << "credit needs --data DIR\n";
+    return 2;
+  }
+  auto clock = MakeClock(a);
+  if (!clock.ok()) {
+    std::cerr << clock.status().message() << "\n";
+    return 2;
+  }
+  Opened opened = OpenFor(a, a.opts.at("--data"));
+  if (!opened.platform) return opened.exit_code;
+  Platform& platform = *opened.platform;
+  const int64_t now = clock->Now();
+  if (a.opts.count("--pin")) {
+    if (!a.opts.count("--grade") || !a.opts.count("--reason")) {
+      std::cerr << "--pin CODE needs --grade A|B|C|D|none and --reason TEXT\n";
+      return 2;
+    }
+    Platform::CreditCorrection c;
+    c.subject = a.opts.at("--pin");
+    c.reason = a.opts.at("--reason");
+    c.officer = a.opts.count("--officer") ? a.opts.at("--officer") : "officer";
+    if (a.opts.at("--grade") != "none") {
+      c.grade = credit::GradeFromName(a.opts.at("--grade"));
+      if (!c.grade) {
+        std::cerr << "--grade must be A, B, C, D or none\n";
+        return 2;
+      }
+    }
+    Status st = platform.CorrectCredit(c, now);
+    if (!st.ok()) {
+      std::cerr << st.message() << "\n";
+      return 1;
+    }
+  }
+  const credit::Book& book = platform.credit();
+  if (a.opts.count("--buyers")) {
+    for (const auto& b : book.Buyers("", 100000)) {
+      std::cout << b.buyer_id << "  " << b.buyer_name << "  since " << FormatAppTime(b.since_ms)
+                << "  by " << b.by << "\n    " << b.evidence << "\n";
+    }
+    std::cout << book.buyer_count() << " discredited buyer(s)\n";
+    return 0;
+  }
+  const std::string one = a.opts.count("--enterprise") ? a.opts.at("--enterprise")
+                          : a.opts.count("--pin")      ? a.opts.at("--pin")
+                                                       : "";
+  if (!one.empty()) {
+    auto v = book.View(one, now);
+    if (!v) {
+      std::cout << one << ": no credit record (grade B, as every new enterprise)\n";
+      return 0;
+    }
+    std::cout << v->code << ": grade " << credit::GradeName(v->grade) << " ("
+              << credit::GradeMeaning(v->grade) << "), computed " << credit::GradeName(v->computed)
+              << "; " << v->Explain() << "\n";
+    if (v->override_grade) {
+      std::cout << "  pinned " << credit::GradeName(*v->override_grade) << " by " << v->override_by
+                << " at " << FormatAppTime(v->override_ms) << ": " << v->override_reason << "\n";
+    }
+    for (const auto& c : v->history) {
+      std::cout << "  " << FormatAppTime(c.at_ms) << " " << credit::GradeName(c.from) << " -> "
+                << credit::GradeName(c.to) << " by " << c.by << ": " << c.cause << "\n";
+    }
+    return 0;
+  }
+  for (const std::string& code : book.Enterprises("", 100000)) {
+    auto v = book.View(code, now);
+    std::cout << code << "  " << credit::GradeName(v->grade)
+              << (v->override_grade ? " (pinned)" : "") << "  " << v->Explain() << "\n";
+  }
+  return 0;
+}
+
 int Generate(const Args& a) {
   if (!a.opts.count("--out") || !a.opts.count("--clearances")) {
     std::cerr << "generate needs --out DIR --clearances N\n";
@@ -767,6 +853,7 @@ int RunCommand(const std::vector<std::string>& args) {
   if (cmd == "ingest") return Ingest(a);
   if (cmd == "quota") return Quota(a);
   if (cmd == "decide") return Decide(a);
+  if (cmd == "credit") return Credit(a);
   if (cmd == "demo") return Demo(a);
   if (cmd == "generate") return a.opts.count("--export") ? GenerateExport(a) : Generate(a);
   if (cmd == "summarize") return Summarize(a);

@@ -111,6 +111,29 @@ TEST_F(Cli, AnOfficerReleasesAHeldList) {
   EXPECT_NE(r.out.find("not held"), std::string::npos) << r.out;
 }
 
+// The credit command: records after a demo, an officer's pin (kept, in the history, replayed).
+TEST_F(Cli, CreditRecordsAndAPin) {
+  const std::string data = (dir_ / "credit").string();
+  ASSERT_EQ(Exec("demo --data " + data).code, 0);
+  CmdResult r = Exec("credit --data " + data + " --now 20240611120000");
+  ASSERT_EQ(r.code, 0) << r.out;
+  // The demo's refusals (a mismatch, limits, the positive list) are charged to the agent.
+  EXPECT_NE(r.out.find("4304963001  B  score"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rejected_limit"), std::string::npos) << r.out;
+  r = Exec("credit --data " + data + " --now 20240611120000 --pin 4304963001 --grade X --reason x");
+  EXPECT_EQ(r.code, 2) << r.out;
+  r = Exec("credit --data " + data + " --now 20240611120000 --pin 4304963001 --grade D --reason " +
+           "\"case 2024-17\" --officer 王科长");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = Exec("credit --data " + data + " --now 20240611130000 --enterprise 4304963001");
+  EXPECT_NE(r.out.find("grade D"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pinned D by 王科长"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("B -> D by 王科长: set by an officer: case 2024-17"), std::string::npos)
+      << r.out;
+  r = Exec("replay --data " + data);
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
 TEST_F(Cli, DemoClearsTheShippedBatch) {
   CmdResult r = Exec("demo --data " + (dir_ / "demo").string());
   EXPECT_EQ(r.code, 0) << r.out;
