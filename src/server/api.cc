@@ -516,9 +516,10 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
     case kCreditGrade:
     case kCreditBuyerPut:
     case kCreditBuyerDelete:
-      return CreditCorrect(req, *who, route->id == kCreditGrade      ? "grade"
-                                      : route->id == kCreditBuyerPut ? "buyer-add"
-                                                                     : "buyer-remove",
+      return CreditCorrect(req, *who,
+                           route->id == kCreditGrade      ? "grade"
+                           : route->id == kCreditBuyerPut ? "buyer-add"
+                                                          : "buyer-remove",
                            param);
     case kCreditBuyers:
       return CreditBuyers(req);
@@ -887,10 +888,9 @@ Response Api::CreditEnterprises(const Request& req, const Principal& who) {
     const credit::Book& book = platform_->credit();
     const int64_t now = options_.clock();
     // An enterprise sees its own record only.
-    std::vector<std::string> codes =
-        who.role == Role::kEnterprise
-            ? std::vector<std::string>{who.enterprise}
-            : book.Enterprises(after, static_cast<size_t>(*limit));
+    std::vector<std::string> codes = who.role == Role::kEnterprise
+                                         ? std::vector<std::string>{who.enterprise}
+                                         : book.Enterprises(after, static_cast<size_t>(*limit));
     for (const std::string& code : codes)
       if (auto v = book.View(code, now)) items.push_back(CreditSummaryJson(*v));
   }
@@ -994,8 +994,8 @@ Response Api::CreditCorrect(const Request& req, const Principal& who, const char
     st = platform_->CorrectCredit(c, options_.clock());
   }
   if (!st.ok()) return Error(st);
-  (void)accounts_->Audit({0, options_.clock(), who.Describe(), "credit." + k,
-                          app::Platform::EncodeCorrection(c)});
+  (void)accounts_->Audit(
+      {0, options_.clock(), who.Describe(), "credit." + k, app::Platform::EncodeCorrection(c)});
   return Json(http::status::ok, json::object{{"ok", true}});
 }
 
@@ -1363,10 +1363,16 @@ Response Api::StatusPage(bool metrics) {
   clearance::Engine::Counts c;
   clearance::ExportEngine::Counts x;
   int64_t messages = 0;
+  std::array<int64_t, 4> grades{};  // enterprises with a credit record, by grade in force
+  size_t discredited = 0;
   {
     std::lock_guard<std::mutex> lock(platform_mu_);
     c = platform_->engine().counts();
     x = platform_->export_engine().counts(options_.clock());
+    const credit::Book& book = platform_->credit();
+    for (const std::string& code : book.Enterprises("", SIZE_MAX))
+      if (auto v = book.View(code, options_.clock())) ++grades[static_cast<size_t>(v->grade)];
+    discredited = book.buyer_count();
     auto m = platform_->store().MessageCount();
     messages = m.ok() ? *m : -1;
   }
@@ -1376,22 +1382,26 @@ Response Api::StatusPage(bool metrics) {
     waiting = waiters_.size();
   }
   if (!metrics) {
-    return Json(http::status::ok,
-                json::object{{"status", "ok"},
-                             {"uptimeSeconds", (options_.clock() - started_ms_) / 1000},
-                             {"messages", messages},
-                             {"lastReceiptId", last_receipt_id_.load()},
-                             {"inventories", json::object{{"waiting", c.waiting},
-                                                          {"held", c.held},
-                                                          {"released", c.released}}},
-                             {"exportLists", json::object{{"waiting", x.waiting},
-                                                          {"concluded", x.concluded},
-                                                          {"released", x.released},
-                                                          {"closed", x.closed}}},
-                             {"exportSummaries", x.summaries},
-                             // Months whose summary declarations are overdue (a warning).
-                             {"exportSummariesLate", x.late_months},
-                             {"longPolls", waiting}});
+    return Json(
+        http::status::ok,
+        json::object{
+            {"status", "ok"},
+            {"uptimeSeconds", (options_.clock() - started_ms_) / 1000},
+            {"messages", messages},
+            {"lastReceiptId", last_receipt_id_.load()},
+            {"inventories",
+             json::object{{"waiting", c.waiting}, {"held", c.held}, {"released", c.released}}},
+            {"exportLists", json::object{{"waiting", x.waiting},
+                                         {"concluded", x.concluded},
+                                         {"released", x.released},
+                                         {"closed", x.closed}}},
+            {"exportSummaries", x.summaries},
+            // Months whose summary declarations are overdue (a warning).
+            {"exportSummariesLate", x.late_months},
+            {"creditGrades",
+             json::object{{"A", grades[0]}, {"B", grades[1]}, {"C", grades[2]}, {"D", grades[3]}}},
+            {"discreditedBuyers", discredited},
+            {"longPolls", waiting}});
   }
   std::ostringstream m;
   m << "# HELP kuajing_messages_stored Messages in the store.\n# TYPE kuajing_messages_stored "
@@ -1409,6 +1419,14 @@ Response Api::StatusPage(bool metrics) {
     << "# HELP kuajing_export_summaries_late Months, per agent and consignor, whose summary "
        "declaration is past its deadline.\n# TYPE kuajing_export_summaries_late gauge\n"
     << "kuajing_export_summaries_late " << x.late_months << "\n"
+    << "# HELP kuajing_credit_enterprises Enterprises with a credit record, by grade in force.\n"
+    << "# TYPE kuajing_credit_enterprises gauge\n";
+  for (size_t g = 0; g < grades.size(); ++g) {
+    m << "kuajing_credit_enterprises{grade=\"" << credit::GradeName(static_cast<credit::Grade>(g))
+      << "\"} " << grades[g] << "\n";
+  }
+  m << "# HELP kuajing_discredited_buyers Buyers on the discredited list.\n"
+    << "# TYPE kuajing_discredited_buyers gauge\nkuajing_discredited_buyers " << discredited << "\n"
     << "# HELP kuajing_long_polls Feed requests waiting for receipts.\n# TYPE kuajing_long_polls "
        "gauge\n"
     << "kuajing_long_polls " << waiting << "\n";
