@@ -590,6 +590,11 @@ TEST_F(ServerTest, CreditRecordsPinsAndDiscreditedBuyers) {
   EXPECT_EQ(json::value_to<std::string>(rec.at("computedGrade")), "B");
   EXPECT_EQ(json::value_to<std::string>(rec.at("pin").at("reason")), "smuggling case 2024-17");
   ASSERT_EQ(rec.at("history").as_array().size(), 1u);
+  auto status = get("/api/v1/status", "").Json();
+  EXPECT_EQ(status.at("creditGrades").at("D").as_int64(), 1);
+  EXPECT_EQ(status.at("discreditedBuyers").as_int64(), 1);
+  EXPECT_NE(get("/metrics", "").body.find("kuajing_credit_enterprises{grade=\"D\"} 1"),
+            std::string::npos);
   auto buyers = get("/api/v1/credit/buyers", officer).Json().at("buyers").as_array();
   ASSERT_EQ(buyers.size(), 1u);
   EXPECT_EQ(json::value_to<std::string>(buyers[0].at("buyerName")), "钱三");
