@@ -226,15 +226,65 @@ namespace {
 constexpr size_t kMaxEventsPerKey = 256;
 }  // namespace
 
+uint32_t RiskEngine::Place(const InventoryHead& h) {
+  return static_cast<uint32_t>(Hash64(h.consigneeAddress, Hash64(h.ebpCode)));
+}
+
+void RiskEngine::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(std::max<size_t>(1024, old.size() + old.size() / 2), Slot{});
+  for (Slot& s : old) {
+    if (s.key == 0) continue;
+    size_t i = static_cast<size_t>((static_cast<unsigned __int128>(s.key) * slots_.size()) >> 64);
+    while (slots_[i].key != 0) i = i + 1 == slots_.size() ? 0 : i + 1;
+    slots_[i] = s;
+  }
+}
+
+RiskEngine::Slot& RiskEngine::SlotFor(uint64_t key) {
+  if ((size_ + 1) * 100 > slots_.size() * 85) Grow();
+  size_t i = static_cast<size_t>((static_cast<unsigned __int128>(key) * slots_.size()) >> 64);
+  while (slots_[i].key != 0 && slots_[i].key != key) i = i + 1 == slots_.size() ? 0 : i + 1;
+  if (slots_[i].key == 0) {
+    slots_[i].key = key;
+    ++size_;
+  }
+  return slots_[i];
+}
+
+std::span<const RiskEngine::Event> RiskEngine::Events(uint64_t key) const {
+  if (slots_.empty() || key == 0) return {};
+  size_t i = static_cast<size_t>((static_cast<unsigned __int128>(key) * slots_.size()) >> 64);
+  while (slots_[i].key != 0) {
+    if (slots_[i].key == key) {
+      const Slot& s = slots_[i];
+      if (s.n == 1) return {&s.first, 1};
+      return s.n == 0 ? std::span<const Event>() : std::span<const Event>(spill_[s.spill]);
+    }
+    i = i + 1 == slots_.size() ? 0 : i + 1;
+  }
+  return {};
+}
+
 void RiskEngine::Observe(const InventoryHead& h, Decimal dutiable, int64_t at_ms) {
   // Keep every window any rule of the current or a later file may use: 400 days at most.
   constexpr int64_t kHorizon = int64_t{400} * kMillisPerDay;
-  const Event e{at_ms, dutiable, Hash64(h.buyerIdNumber), Hash64(h.ebpCode),
-                Hash64(h.consigneeAddress)};
+  const int64_t fen = std::clamp<int64_t>(dutiable.e5 / Decimal::kFen, 0, UINT32_MAX);
+  const Event e{at_ms, Hash64(h.buyerIdNumber), static_cast<uint32_t>(fen), Place(h)};
   for (uint64_t key : {KeyOf("buyer_id", h), KeyOf("phone", h), KeyOf("address", h)}) {
     if (key == 0) continue;  // an empty phone or address is no identity
-    std::vector<Event>& q = by_key_[key];
-    // Stored lists are restored in any order: keep each deque sorted by time.
+    Slot& slot = SlotFor(key);
+    if (slot.n == 0) {
+      slot.first = e;
+      slot.n = 1;
+      continue;
+    }
+    if (slot.n == 1) {  // a second event: the identity moves to the spill vectors
+      slot.spill = static_cast<uint32_t>(spill_.size());
+      spill_.push_back({slot.first});
+    }
+    std::vector<Event>& q = spill_[slot.spill];
+    // Stored lists are restored in any order: keep each identity's events sorted by time.
     auto pos = std::upper_bound(q.begin(), q.end(), at_ms,
                                 [](int64_t t, const Event& x) { return t < x.at_ms; });
     q.insert(pos, e);
@@ -243,6 +293,7 @@ void RiskEngine::Observe(const InventoryHead& h, Decimal dutiable, int64_t at_ms
     size_t old = q.size() > kMaxEventsPerKey ? q.size() - kMaxEventsPerKey : 0;
     while (old < q.size() && q[old].at_ms < q.back().at_ms - kHorizon) ++old;
     q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(old));
+    slot.n = static_cast<uint32_t>(q.size());
   }
 }
 
@@ -255,10 +306,7 @@ Verdict RiskEngine::Assess(const ListFacts& f, int64_t now) const {
     v.findings.push_back(Finding{r.id, r.score, r.reason + ": " + facts, r.discredit_buyer});
     v.score += r.score;
   };
-  auto events = [&](uint64_t key) -> const std::vector<Event>* {
-    auto it = by_key_.find(key);
-    return it == by_key_.end() ? nullptr : &it->second;
-  };
+  auto amount = [](const Event& e) { return Decimal::FromFen(e.amount_fen); };
   for (const Rule& r : rules.rules) {
     if (r.kind == "goods_list") {
       for (const InventoryList& l : f.inventory->lists) {
@@ -289,27 +337,29 @@ Verdict RiskEngine::Assess(const ListFacts& f, int64_t now) const {
       const std::string& value = FieldValue(r.field, h);
       if (value.empty()) continue;
       int count = 1;  // this list
-      Decimal amount = f.dutiable;
-      if (const auto* q = events(KeyOf(r.field, h))) {
-        for (auto it = q->rbegin(); it != q->rend() && it->at_ms > now - r.window_ms; ++it) {
+      Decimal total = f.dutiable;
+      {
+        const auto q = Events(KeyOf(r.field, h));
+        for (auto it = q.rbegin(); it != q.rend() && it->at_ms > now - r.window_ms; ++it) {
           if (it->at_ms > now) continue;
           ++count;
-          amount += it->amount;
+          total += amount(*it);
           if (r.max_count > 0 && count > r.max_count) break;  // enough to decide
         }
       }
       const bool too_many = r.max_count > 0 && count > r.max_count;
-      const bool too_much = r.max_amount.e5 > 0 && amount > r.max_amount;
+      const bool too_much = r.max_amount.e5 > 0 && total > r.max_amount;
       if (too_many || too_much) {
-        fire(r, std::to_string(count) + " lists, " + Money(amount) + " CNY for " + r.field + " " +
+        fire(r, std::to_string(count) + " lists, " + Money(total) + " CNY for " + r.field + " " +
                     value + " within " + std::to_string(r.window_ms / 3'600'000) + " h");
       }
     } else if (r.kind == "shared_contact") {
       const std::string& value = FieldValue(r.field, h);
       if (value.empty()) continue;
       std::set<uint64_t> buyers = {Hash64(h.buyerIdNumber)};
-      if (const auto* q = events(KeyOf(r.field, h))) {
-        for (auto it = q->rbegin(); it != q->rend() && it->at_ms > now - r.window_ms; ++it) {
+      {
+        const auto q = Events(KeyOf(r.field, h));
+        for (auto it = q.rbegin(); it != q.rend() && it->at_ms > now - r.window_ms; ++it) {
           if (it->at_ms <= now) buyers.insert(it->buyer);
           if (static_cast<int>(buyers.size()) > r.max_count) break;  // enough to decide
         }
@@ -325,12 +375,13 @@ Verdict RiskEngine::Assess(const ListFacts& f, int64_t now) const {
       const int64_t day = (now + 8 * 3'600'000) / kMillisPerDay;
       Decimal total = f.dutiable;
       int n = 1;
-      if (const auto* q = events(KeyOf("buyer_id", h))) {
-        const uint64_t platform = Hash64(h.ebpCode), address = Hash64(h.consigneeAddress);
-        for (const Event& e : *q) {
+      {
+        const uint32_t place = Place(h);  // platform and address (a 32-bit hash: a collision
+                                          // among one buyer's lists of a day is negligible)
+        for (const Event& e : Events(KeyOf("buyer_id", h))) {
           if ((e.at_ms + 8 * 3'600'000) / kMillisPerDay == day && e.at_ms <= now &&
-              e.platform == platform && e.address == address && e.amount <= r.max_amount) {
-            total += e.amount;
+              e.place == place && amount(e) <= r.max_amount) {
+            total += amount(e);
             ++n;
           }
         }
