@@ -281,6 +281,35 @@ class CaseRunner {
         EXPECT_NE(v->history.back().cause.find(o["contains"]), std::string::npos)
             << v->history.back().cause;
       }
+    } else if (d == "stats") {
+      // stats import|export [currency=142] lists=N value=X [tax=T]: the statistics' totals over
+      // all days (docs/METRICS.md), checked against figures computed by hand.
+      Vars o = Overrides(w, 2);
+      const uint8_t dir = w.at(1) == "export" ? 1 : 0;
+      const std::string currency = o.count("currency") ? o["currency"] : "142";
+      int64_t lists = 0;
+      Decimal value, tax;
+      for (const auto& [k, cell] : P().stats().cells()) {
+        if (std::get<1>(k) != dir || std::get<4>(k) != currency) continue;
+        lists += cell.lists;
+        value += cell.value;
+        tax += cell.tax;
+      }
+      if (o.count("lists")) {
+        EXPECT_EQ(lists, std::stoll(o["lists"])) << "cleared lists";
+      }
+      if (o.count("value")) {
+        EXPECT_EQ(value.ToString(), Dec(o["value"]).ToString()) << "value";
+      }
+      if (o.count("tax")) {
+        EXPECT_EQ(tax.ToString(), Dec(o["tax"]).ToString()) << "tax";
+      }
+    } else if (d == "stats-recount") {
+      // The aggregates kept up to date message by message equal a recount from the stored lists
+      // (a restart rebuilds them from the store).
+      const stats::Aggregates live = P().stats();
+      platform_.reset();
+      EXPECT_TRUE(live == P().stats()) << "the live statistics differ from a recount";
     } else if (d == "credit-count") {
       // credit-count CODE EVENT N: events of a kind in the enterprise's window.
       auto v = P().credit().View(w.at(1), now_);

@@ -46,6 +46,9 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
       std::make_unique<clearance::Engine>(p->reference_.get(), options.rules, p->credit_.get());
   p->export_engine_ = std::make_unique<clearance::ExportEngine>(p->reference_.get(), options.rules,
                                                                 p->credit_.get());
+  p->stats_ = std::make_unique<stats::Aggregates>();
+  p->engine_->SetStats(p->stats_.get());
+  p->export_engine_->SetStats(p->stats_.get());
   auto history = p->store_->RiskRulesHistory();
   if (!history.ok()) return history.status();
   if (!history->empty()) p->recorded_risk_version_ = history->back().version;

@@ -114,6 +114,8 @@ class Platform {
   static std::optional<CreditCorrection> ParseCorrection(std::string_view raw,
                                                          std::string_view officer);
   const credit::Book& credit() const { return *credit_; }
+  // The statistics (docs/METRICS.md), kept up to date by both engines, rebuilt at start.
+  const stats::Aggregates& stats() const { return *stats_; }
 
   clearance::QuotaView Quota(std::string_view buyer_id, int year) const;
   const clearance::Engine& engine() const { return *engine_; }
@@ -133,6 +135,7 @@ class Platform {
   std::unique_ptr<reference::ReferenceData> reference_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<credit::Book> credit_;  // shared by both engines
+  std::unique_ptr<stats::Aggregates> stats_;
   std::unique_ptr<clearance::Engine> engine_;
   std::unique_ptr<clearance::ExportEngine> export_engine_;
   bool broken_ = false;

@@ -85,6 +85,7 @@ struct Engine::State {
   RulesConfig rules;
   std::unique_ptr<risk::RiskEngine> risk;  // null when no risk rules are configured
   credit::Book* credit = nullptr;          // null when there is no credit system
+  stats::Aggregates* stats = nullptr;      // null when no statistics are kept
   int64_t swept_hour = 0;                  // the last hour the missing-documents sweep ran
 
   std::unordered_map<std::string, Order> orders;                  // ebpCode|orderNo
@@ -444,6 +445,7 @@ struct Engine::State {
               (inv.phase == Phase::kClosed ? ": a delivered list is returned with CEB625" : ""),
           inv.pre_no, inv.invt_no);
     }
+    const stats::Contribution before = NetOf(inv);
     // Cancellation gives back the buyer's annual amount and voids the tax bill (Ann. 2018 No. 194).
     CountQuota(h.buyerIdNumber, inv.year, Decimal{} - (inv.counted - inv.restored), inv.invt_no,
                "cancelled (CEB623 " + c.guid + ")");
@@ -452,6 +454,7 @@ struct Engine::State {
     inv.phase = Phase::kCancelled;
     Touch("inventory", idx->second);
     ChargeEvent(c, credit::Event::kCancelled, inv.invt_no);
+    Count(before, inv);
     Answer(c, MessageType::kCEB624, status::kConcluded,
            "撤销申请审结通过: list " + c.invtNo + " cancelled; " + Money(inv.counted) +
                " CNY given back to the buyer's annual amount",
@@ -495,6 +498,7 @@ struct Engine::State {
                         " days ago: the return window is closed]",
                     inv.pre_no, inv.invt_no);
     }
+    const stats::Contribution before = NetOf(inv);
     // Every returned line must be a line of the list, with no more than was left (spec -625209).
     std::vector<Decimal> returning(inv.doc.lists.size());
     for (const InvtRefundList& l : r.lists) {
@@ -543,6 +547,7 @@ struct Engine::State {
     }
     Touch("inventory", idx->second);
     ChargeEvent(r, credit::Event::kReturned, inv.invt_no);
+    Count(before, inv);
     Answer(r, MessageType::kCEB626, status::kConcluded,
            std::string(all ? "退货审结: the whole list is returned"
                            : "退货审结: part of the list is returned") +
@@ -942,6 +947,7 @@ struct Engine::State {
            inv.pre_no, inv.invt_no);
     Answer(inv.doc, MessageType::kCEB622, status::kReleased, "放行", inv.pre_no, inv.invt_no);
     IssueTaxBill(inv);
+    Count({}, inv);  // with its tax bill
     MaybeClose(Key(inv.doc.head.ebpCode, inv.doc.head.orderNo));
   }
 
@@ -963,6 +969,13 @@ struct Engine::State {
   // After a partial return: a new bill for what is kept, each line's taxes in proportion to the
   // quantity kept, rounded to the fen.
   void ReissueTaxBill(InventoryRec& inv) {
+    const TaxAssessment kept = KeptTax(inv);
+    ++inv.tax_seq;
+    inv.tax_issued = true;
+    Emit(MessageType::kCEB816, inv.doc, "1",
+         MakeTaxBill(inv.doc, kept, inv.invt_no, TaxNo(inv), now));
+  }
+  static TaxAssessment KeptTax(const InventoryRec& inv) {
     TaxAssessment kept = inv.tax;
     kept.customs_tax = kept.value_added_tax = kept.consumption_tax = Decimal{};
     for (size_t i = 0; i < kept.lines.size(); ++i) {
@@ -978,10 +991,39 @@ struct Engine::State {
       kept.value_added_tax += l.value_added_tax;
       kept.consumption_tax += l.consumption_tax;
     }
-    ++inv.tax_seq;
-    inv.tax_issued = true;
-    Emit(MessageType::kCEB816, inv.doc, "1",
-         MakeTaxBill(inv.doc, kept, inv.invt_no, TaxNo(inv), now));
+    return kept;
+  }
+
+  // What the list adds to the statistics now (docs/METRICS.md): a released or closed list, by the
+  // day of its release, net of returns; nothing otherwise.
+  static stats::Contribution NetOf(const InventoryRec& inv) {
+    stats::Contribution c;
+    c.counted = inv.phase == Phase::kReleased || inv.phase == Phase::kClosed;
+    if (!c.counted) return c;
+    const auto& h = inv.doc.head;
+    c.direction = stats::Direction::kImport;
+    c.day = stats::DayOf(inv.released_ms);
+    c.trade_mode = h.tradeMode;
+    c.ebc = h.ebcCode;
+    c.main_currency = "142";
+    c.value["142"] = inv.counted - inv.restored;
+    c.tax = !inv.tax_issued                                   ? Decimal{}
+            : inv.returned_qty.size() == inv.tax.lines.size() ? KeptTax(inv).Total()
+                                                              : inv.tax.Total();
+    for (size_t i = 0; i < inv.doc.lists.size(); ++i) {
+      const InventoryList& l = inv.doc.lists[i];
+      const Decimal returned = i < inv.returned_qty.size() ? inv.returned_qty[i] : Decimal{};
+      Decimal v = l.totalPrice;
+      if (returned.e5 != 0 && l.qty.e5 != 0) {
+        v.e5 = RoundHalfUpToFenE5(static_cast<__int128>(l.totalPrice.e5) * (l.qty - returned).e5,
+                                  l.qty.e5);
+      }
+      c.lines.push_back(stats::LineValue{l.country, l.gcode.substr(0, 2), "142", v});
+    }
+    return c;
+  }
+  void Count(const stats::Contribution& before, const InventoryRec& inv) {
+    if (stats != nullptr) stats->Change(before, NetOf(inv));
   }
 
   // 899 (结关) once a released list's parcel is signed for (CEB513 S). [U] The standard lists 899
@@ -1130,6 +1172,7 @@ struct Engine::State {
         quota[Key(h.buyerIdNumber, std::to_string(v.year))] += v.counted - v.restored;
         NoteBuyer(h);
       }
+      if (stats != nullptr) stats->Apply(NetOf(v), +1);
       inventories[row.key] = std::move(v);
     } else if (row.kind == "delivery") {
       Fields f = DecodeFields(row.value, &rest);
@@ -1153,6 +1196,8 @@ Engine::Engine(const reference::ReferenceData* reference, RulesConfig rules, cre
   s_->rules = std::move(rules);
   if (s_->rules.risk_rules) s_->risk = std::make_unique<risk::RiskEngine>(s_->rules.risk_rules);
 }
+
+void Engine::SetStats(stats::Aggregates* stats) { s_->stats = stats; }
 
 void Engine::SetRiskRules(std::shared_ptr<const risk::Rules> rules) {
   // The observed past stays; without rules the engine keeps observing nothing new.

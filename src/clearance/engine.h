@@ -29,6 +29,7 @@
 #include "common/status.h"
 #include "credit/credit.h"
 #include "reference/reference_data.h"
+#include "stats/aggregates.h"
 
 namespace kuajing::clearance {
 
@@ -109,6 +110,10 @@ class Engine {
   // Applies an officer's decision. Returns FailedPrecondition if the inventory is unknown or not
   // held; nothing changes then.
   StatusOr<StepResult> Decide(const OfficerDecision& decision, int64_t now_ms);
+
+  // The statistics the engine keeps up to date as lists are released, cancelled and returned
+  // (docs/METRICS.md); set before Restore, which adds the stored lists. Null: none are kept.
+  void SetStats(stats::Aggregates* stats);
 
   // Loads one stored state row (from a previous StepResult) at start-up.
   Status Restore(const StateChange& row);

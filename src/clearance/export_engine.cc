@@ -128,7 +128,39 @@ struct ExportEngine::State {
   int64_t now = 0;
   std::string_view sender;
   std::set<std::pair<std::string, std::string>> dirty;
-  credit::Book* credit = nullptr;  // null when there is no credit system
+  credit::Book* credit = nullptr;      // null when there is no credit system
+  stats::Aggregates* stats = nullptr;  // null when no statistics are kept
+
+  // What the list adds to the statistics now (docs/METRICS.md): a released or closed list, by the
+  // day of its release, each line's value net of tallied returns in its currency.
+  static stats::Contribution NetOf(const ListRec& l) {
+    stats::Contribution c;
+    if (l.phase != Phase::kReleased && l.phase != Phase::kClosed) return c;
+    const auto& h = l.doc.head;
+    c.direction = stats::Direction::kExport;
+    c.day = stats::DayOf(l.released_ms);
+    c.trade_mode = h.tradeMode;
+    c.ebc = h.ebcCode;
+    bool any_left = false;
+    for (size_t i = 0; i < l.doc.lists.size(); ++i) {
+      const exp::InventoryList& line = l.doc.lists[i];
+      const Decimal returned = i < l.returned_qty.size() ? l.returned_qty[i] : Decimal{};
+      Decimal v = line.totalPrice;
+      if (returned.e5 != 0 && line.qty.e5 != 0) {
+        v.e5 = RoundHalfUpToFenE5(
+            static_cast<__int128>(line.totalPrice.e5) * (line.qty - returned).e5, line.qty.e5);
+      }
+      any_left = any_left || line.qty > returned;
+      if (c.main_currency.empty()) c.main_currency = line.currency;
+      c.value[line.currency] += v;
+      c.lines.push_back(stats::LineValue{line.country, line.gcode.substr(0, 2), line.currency, v});
+    }
+    c.counted = any_left;  // a list returned in full no longer counts
+    return c;
+  }
+  void Count(const stats::Contribution& before, const ListRec& l) {
+    if (stats != nullptr) stats->Change(before, NetOf(l));
+  }
 
   void ChargeEvent(const Record& decl, credit::Event e, std::string_view detail) {
     Charge(credit, *ref, decl, sender, e, now, detail);
@@ -589,6 +621,7 @@ struct ExportEngine::State {
   void Release(ListRec& l) {
     l.phase = Phase::kReleased;
     l.released_ms = now;
+    Count({}, l);
     AnswerList(l, status::kReleased, "放行: the goods may leave the country");
   }
 
@@ -623,7 +656,9 @@ struct ExportEngine::State {
     const std::string key = Key(l->doc.head.ebcCode, l->doc.head.orderNo);
     Touch("x_list", key);
     Unlink(*l);
+    const stats::Contribution before = NetOf(*l);
     l->phase = Phase::kCancelled;
+    Count(before, *l);
     ChargeEvent(c, credit::Event::kCancelled, l->invt_no);
     Answer(c, status::kConcluded, "撤销成功: the list is cancelled (" + c.reason + ")", l->pre_no,
            l->invt_no);
@@ -727,10 +762,12 @@ struct ExportEngine::State {
     rec.tally_app_time = d.appTime;
     rec.tally_ms = now;
     Touch("x_refund", key);
+    const stats::Contribution before = NetOf(*l);
     for (const auto& rl : rec.doc.lists) {
       for (size_t pos = 0; pos < l->doc.lists.size(); ++pos)
         if (l->doc.lists[pos].gnum == rl.gnum) l->returned_qty[pos] += rl.qty;
     }
+    Count(before, *l);
     Touch("x_list", Key(l->doc.head.ebcCode, l->doc.head.orderNo));
     Answer(d, status::kConcluded, "理货成功: the returned goods are counted", rec.pre_no);
     Answer(rec.doc, status::kReleased, "退货放行: the return is cleared", rec.pre_no,
@@ -1012,6 +1049,7 @@ struct ExportEngine::State {
         list_of_waybill[Key(l.doc.head.logisticsCode, l.doc.head.logisticsNo)] = row.key;
         if (!l.invt_no.empty()) list_of_invt_no[l.invt_no] = row.key;
       }
+      if (stats != nullptr) stats->Apply(NetOf(l), +1);
       lists[row.key] = std::move(l);
     } else if (row.kind == "x_refund") {
       Fields f = DecodeFields(row.value, &rest);
@@ -1050,6 +1088,8 @@ ExportEngine::ExportEngine(const reference::ReferenceData* reference, RulesConfi
   s_->credit = credit;
   s_->rules = std::move(rules);
 }
+
+void ExportEngine::SetStats(stats::Aggregates* stats) { s_->stats = stats; }
 
 ExportEngine::~ExportEngine() = default;
 

@@ -57,6 +57,10 @@ class ExportEngine {
   ExportEngine(const reference::ReferenceData* reference, RulesConfig rules,
                credit::Book* credit = nullptr);
   ~ExportEngine();
+
+  // The statistics kept up to date as export lists are released, cancelled and returned
+  // (docs/METRICS.md); set before Restore. Null: none are kept.
+  void SetStats(stats::Aggregates* stats);
   ExportEngine(const ExportEngine&) = delete;
   ExportEngine& operator=(const ExportEngine&) = delete;
 

@@ -260,9 +260,24 @@ TEST_F(ExportMonth, SummariesConserveEveryClosedLine) {
   }
   EXPECT_EQ(rows, expected_rows);
   EXPECT_EQ(ledger_total, expected_total);
+  // The statistics (docs/METRICS.md): the released, not cancelled lists, valued as the ledger
+  // values them, per currency; and the same again when recounted from the store at a restart.
+  std::map<std::string, Decimal> stats_value;
+  int64_t stats_lists = 0;
+  for (const auto& [k, cell] : platform_->stats().cells()) {
+    if (std::get<1>(k) != 1) continue;
+    stats_value[std::get<4>(k)] += cell.value;
+    stats_lists += cell.lists;
+  }
+  Decimal stats_total;
+  for (const auto& [currency, v] : stats_value) stats_total += v;
+  EXPECT_EQ(stats_total, expected_total);
+  EXPECT_EQ(stats_lists, static_cast<int64_t>(specs.size() - cancelled_orders.size()));
+  const stats::Aggregates live = platform_->stats();
 
   // Everything survives a restart.
   Open();
+  EXPECT_TRUE(live == platform_->stats()) << "the live statistics differ from a recount";
   check_declarations();
   EXPECT_EQ(platform_->export_engine().Summaries("", 1000).size(), run->size());
 }

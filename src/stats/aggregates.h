@@ -1,0 +1,80 @@
+// The statistics monitoring system's aggregates (统计监测, docs/METRICS.md): the cleared lists'
+// value, count and tax by day, direction, trade mode, enterprise, currency, country and HS chapter,
+// kept up to date as lists are released, cancelled and returned — never a rescan per query.
+//
+// The clearance engines apply each list's change as the difference of its net contribution before
+// and after (Contribution); at start the platform rebuilds the same sums from the stored lists, so
+// the aggregates need no storage of their own and a recount from the lists must equal them
+// (tests/integration/stats_test.cc).
+//
+// Thread safety: not thread-safe; written by the store's writer, read under the platform's lock.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common/decimal.h"
+
+namespace kuajing::stats {
+
+enum class Direction : uint8_t { kImport = 0, kExport = 1 };
+
+// One line's part of a cleared list: its goods value net of returns, in its currency.
+struct LineValue {
+  std::string country;   // import: origin; export: final destination
+  std::string chapter;   // the first 2 digits of gcode
+  std::string currency;  // the standard's code: 142 CNY, 502 USD, ...
+  Decimal value;
+};
+
+// What one list adds to the aggregates now (all zero if it is not a cleared list).
+struct Contribution {
+  Direction direction = Direction::kImport;
+  int64_t day = 0;  // the CST day of the release, days since 1970-01-01
+  std::string trade_mode, ebc;
+  bool counted = false;  // a cleared list (a full return or a cancellation makes it false)
+  // Import: the dutiable price net of returns, CNY ("142"). Export: the lines' value per currency.
+  std::map<std::string, Decimal> value;
+  Decimal tax;  // import: the tax bill in force
+  std::vector<LineValue> lines;
+  // The currency a list is counted under (the first line's, "142" for imports).
+  std::string main_currency;
+};
+
+// The CST day of a time, as Contribution::day.
+int64_t DayOf(int64_t unix_ms);
+
+class Aggregates {
+ public:
+  // Adds (sign +1) or takes away (sign -1) a contribution.
+  void Apply(const Contribution& c, int sign);
+  // Replaces `before` with `after` (either may be empty: not counted).
+  void Change(const Contribution& before, const Contribution& after) {
+    Apply(before, -1);
+    Apply(after, +1);
+  }
+
+  struct Cell {
+    int64_t lists = 0;
+    Decimal value, tax;
+    bool operator==(const Cell&) const = default;
+  };
+  // day, direction, trade mode, ebcCode, currency
+  using Key = std::tuple<int64_t, uint8_t, std::string, std::string, std::string>;
+  // day, direction, country or chapter, currency
+  using LineKey = std::tuple<int64_t, uint8_t, std::string, std::string>;
+
+  const std::map<Key, Cell>& cells() const { return cells_; }
+  const std::map<LineKey, Decimal>& by_country() const { return by_country_; }
+  const std::map<LineKey, Decimal>& by_chapter() const { return by_chapter_; }
+  bool operator==(const Aggregates&) const = default;
+
+ private:
+  std::map<Key, Cell> cells_;
+  std::map<LineKey, Decimal> by_country_, by_chapter_;
+};
+
+}  // namespace kuajing::stats
