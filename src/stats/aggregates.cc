@@ -1,5 +1,8 @@
 #include "stats/aggregates.h"
 
+#include <algorithm>
+#include <set>
+
 #include "common/civil_time.h"
 
 namespace kuajing::stats {
@@ -33,6 +36,96 @@ void Aggregates::Apply(const Contribution& c, int sign) {
       if (d.e5 == 0) m->erase(k);
     }
   }
+}
+
+namespace {
+
+// yyyymm of a CST day.
+int64_t MonthOfDay(int64_t day) {
+  const std::string d = FormatDate8(day * kMillisPerDay - 8 * 3'600'000);
+  return std::stoll(d.substr(0, 6));
+}
+
+}  // namespace
+
+Aggregates::Totals Aggregates::Total(Direction d, int64_t from_day, int64_t to_day,
+                                     const std::string& trade_mode) const {
+  Totals t;
+  const auto dir = static_cast<uint8_t>(d);
+  for (auto it = cells_.lower_bound(Key{from_day, 0, "", "", ""});
+       it != cells_.end() && std::get<0>(it->first) <= to_day; ++it) {
+    if (std::get<1>(it->first) != dir) continue;
+    if (!trade_mode.empty() && std::get<2>(it->first) != trade_mode) continue;
+    t.lists += it->second.lists;
+    t.value[std::get<4>(it->first)] += it->second.value;
+    t.tax += it->second.tax;
+  }
+  return t;
+}
+
+std::vector<std::pair<int64_t, Aggregates::Totals>> Aggregates::Series(
+    Direction d, int64_t from_day, int64_t to_day, bool by_month,
+    const std::string& trade_mode) const {
+  std::map<int64_t, Totals> by;
+  const auto dir = static_cast<uint8_t>(d);
+  int64_t last_day = INT64_MIN, last_period = 0;
+  for (auto it = cells_.lower_bound(Key{from_day, 0, "", "", ""});
+       it != cells_.end() && std::get<0>(it->first) <= to_day; ++it) {
+    if (std::get<1>(it->first) != dir) continue;
+    if (!trade_mode.empty() && std::get<2>(it->first) != trade_mode) continue;
+    const int64_t day = std::get<0>(it->first);
+    if (day != last_day) {
+      last_day = day;
+      last_period = by_month ? MonthOfDay(day) : day;
+    }
+    Totals& t = by[last_period];
+    t.lists += it->second.lists;
+    t.value[std::get<4>(it->first)] += it->second.value;
+    t.tax += it->second.tax;
+  }
+  return {by.begin(), by.end()};
+}
+
+std::vector<Aggregates::Row> Aggregates::Rank(const std::string& by, Direction d,
+                                              int64_t from_day, int64_t to_day,
+                                              const std::string& currency) const {
+  std::map<std::string, Row> rows;
+  const auto dir = static_cast<uint8_t>(d);
+  if (by == "enterprise" || by == "tradeMode") {
+    for (auto it = cells_.lower_bound(Key{from_day, 0, "", "", ""});
+         it != cells_.end() && std::get<0>(it->first) <= to_day; ++it) {
+      if (std::get<1>(it->first) != dir || std::get<4>(it->first) != currency) continue;
+      const std::string& k = by == "enterprise" ? std::get<3>(it->first) : std::get<2>(it->first);
+      Row& r = rows[k];
+      r.key = k;
+      r.lists += it->second.lists;
+      r.value += it->second.value;
+    }
+  } else if (by == "country" || by == "chapter") {
+    const auto& m = by == "country" ? by_country_ : by_chapter_;
+    for (auto it = m.lower_bound(LineKey{from_day, 0, "", ""});
+         it != m.end() && std::get<0>(it->first) <= to_day; ++it) {
+      if (std::get<1>(it->first) != dir || std::get<3>(it->first) != currency) continue;
+      Row& r = rows[std::get<2>(it->first)];
+      r.key = std::get<2>(it->first);
+      r.value += it->second;
+    }
+  }
+  std::vector<Row> out;
+  for (auto& [k, r] : rows) out.push_back(std::move(r));
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Row& a, const Row& b) { return a.value > b.value; });
+  return out;
+}
+
+size_t Aggregates::ActiveEnterprises(Direction d, int64_t from_day, int64_t to_day) const {
+  std::set<std::string> ebcs;
+  const auto dir = static_cast<uint8_t>(d);
+  for (auto it = cells_.lower_bound(Key{from_day, 0, "", "", ""});
+       it != cells_.end() && std::get<0>(it->first) <= to_day; ++it) {
+    if (std::get<1>(it->first) == dir && it->second.lists > 0) ebcs.insert(std::get<3>(it->first));
+  }
+  return ebcs.size();
 }
 
 }  // namespace kuajing::stats

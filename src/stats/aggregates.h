@@ -67,6 +67,32 @@ class Aggregates {
   // day, direction, country or chapter, currency
   using LineKey = std::tuple<int64_t, uint8_t, std::string, std::string>;
 
+  // --- queries (docs/METRICS.md); days are inclusive, from <= to ---
+
+  struct Totals {
+    int64_t lists = 0;
+    std::map<std::string, Decimal> value;  // currency -> value
+    Decimal tax;
+  };
+  // The totals of a direction over [from_day, to_day], optionally of one trade mode.
+  Totals Total(Direction d, int64_t from_day, int64_t to_day,
+               const std::string& trade_mode = "") const;
+  // Per day, or per month (key yyyymm), over [from_day, to_day]; only periods with data.
+  std::vector<std::pair<int64_t, Totals>> Series(Direction d, int64_t from_day, int64_t to_day,
+                                                 bool by_month,
+                                                 const std::string& trade_mode = "") const;
+  struct Row {
+    std::string key;
+    int64_t lists = 0;  // enterprise and trade mode only
+    Decimal value;
+  };
+  // Value in `currency` by "enterprise", "tradeMode", "country" or "chapter", largest first (ties
+  // by key). Empty for another `by`.
+  std::vector<Row> Rank(const std::string& by, Direction d, int64_t from_day, int64_t to_day,
+                        const std::string& currency) const;
+  // Distinct enterprises (ebcCode) with a cleared list in the period.
+  size_t ActiveEnterprises(Direction d, int64_t from_day, int64_t to_day) const;
+
   const std::map<Key, Cell>& cells() const { return cells_; }
   const std::map<LineKey, Decimal>& by_country() const { return by_country_; }
   const std::map<LineKey, Decimal>& by_chapter() const { return by_chapter_; }

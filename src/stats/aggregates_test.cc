@@ -1,0 +1,74 @@
+#include "stats/aggregates.h"
+
+#include <gtest/gtest.h>
+
+#include "common/civil_time.h"
+
+namespace kuajing::stats {
+namespace {
+
+Contribution Import(const char* day, const std::string& ebc, const std::string& mode, int64_t cny,
+                    const std::string& country) {
+  Contribution c;
+  c.counted = true;
+  c.day = DayOf(*ParseAppTime(std::string(day) + "120000"));
+  c.trade_mode = mode;
+  c.ebc = ebc;
+  c.main_currency = "142";
+  c.value["142"] = Decimal::FromUnits(cny);
+  c.tax = Decimal::FromUnits(cny / 10);
+  c.lines.push_back(LineValue{country, "33", "142", Decimal::FromUnits(cny)});
+  return c;
+}
+
+TEST(Stats, DayIsTheChinaStandardTimeDay) {
+  // 2024-06-30 23:30 CST is 15:30 UTC; 2024-07-01 00:30 CST is 16:30 UTC the same UTC day.
+  EXPECT_EQ(DayOf(*ParseAppTime("20240630233000")) + 1, DayOf(*ParseAppTime("20240701003000")));
+}
+
+TEST(Stats, TotalsSeriesRankingsAndActiveEnterprises) {
+  Aggregates a;
+  a.Apply(Import("20240610", "E1", "1210", 300, "116"), +1);
+  a.Apply(Import("20240610", "E2", "9610", 100, "502"), +1);
+  a.Apply(Import("20240702", "E1", "1210", 50, "116"), +1);
+  const int64_t june1 = DayOf(*ParseAppTime("20240601120000"));
+  const int64_t july31 = DayOf(*ParseAppTime("20240731120000"));
+  auto t = a.Total(Direction::kImport, june1, july31);
+  EXPECT_EQ(t.lists, 3);
+  EXPECT_EQ(t.value["142"], Decimal::FromUnits(450));
+  EXPECT_EQ(t.tax, Decimal::FromUnits(45));
+  EXPECT_EQ(a.Total(Direction::kImport, june1, july31, "9610").lists, 1);
+  EXPECT_EQ(a.Total(Direction::kExport, june1, july31).lists, 0);
+  auto months = a.Series(Direction::kImport, june1, july31, true);
+  ASSERT_EQ(months.size(), 2u);
+  EXPECT_EQ(months[0].first, 202406);
+  EXPECT_EQ(months[0].second.value["142"], Decimal::FromUnits(400));
+  EXPECT_EQ(months[1].first, 202407);
+  auto by_ebc = a.Rank("enterprise", Direction::kImport, june1, july31, "142");
+  ASSERT_EQ(by_ebc.size(), 2u);
+  EXPECT_EQ(by_ebc[0].key, "E1");
+  EXPECT_EQ(by_ebc[0].lists, 2);
+  EXPECT_EQ(by_ebc[0].value, Decimal::FromUnits(350));
+  auto by_country = a.Rank("country", Direction::kImport, june1, june1 + 29, "142");
+  ASSERT_EQ(by_country.size(), 2u);
+  EXPECT_EQ(by_country[0].key, "116");
+  EXPECT_EQ(by_country[0].value, Decimal::FromUnits(300));
+  EXPECT_EQ(a.ActiveEnterprises(Direction::kImport, june1 + 30, july31), 1u);
+  EXPECT_TRUE(a.Rank("nonsense", Direction::kImport, june1, july31, "142").empty());
+}
+
+TEST(Stats, TakingBackWhatWasAddedLeavesNothing) {
+  Aggregates a;
+  const Contribution c = Import("20240610", "E1", "1210", 300, "116");
+  Contribution returned = c;  // a partial return: 100 of 300 back
+  returned.value["142"] = Decimal::FromUnits(200);
+  returned.lines[0].value = Decimal::FromUnits(200);
+  a.Change({}, c);
+  a.Change(c, returned);
+  EXPECT_EQ(a.Total(Direction::kImport, 0, 100000).value["142"], Decimal::FromUnits(200));
+  a.Change(returned, {});
+  EXPECT_TRUE(a == Aggregates{});  // no empty cells left behind
+}
+
+}  // namespace
+}  // namespace kuajing::stats
