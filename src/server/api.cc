@@ -296,6 +296,9 @@ enum class RouteId {
   kCreditBuyers,
   kCreditBuyerPut,
   kCreditBuyerDelete,
+  kStatsSummary,
+  kStatsSeries,
+  kStatsRanking,
 };
 
 struct RouteDef {
@@ -355,6 +358,9 @@ const std::vector<RouteDef>& RouteTable() {
       {http::verb::get, "/api/v1/credit/buyers", kCreditBuyers, {Role::kOfficer, Role::kAdmin}},
       {http::verb::put, "/api/v1/credit/buyers/{id}", kCreditBuyerPut, {Role::kOfficer}},
       {http::verb::delete_, "/api/v1/credit/buyers/{id}", kCreditBuyerDelete, {Role::kOfficer}},
+      {http::verb::get, "/api/v1/stats/summary", kStatsSummary, {Role::kOfficer, Role::kAdmin}},
+      {http::verb::get, "/api/v1/stats/series", kStatsSeries, {Role::kOfficer, Role::kAdmin}},
+      {http::verb::get, "/api/v1/stats/ranking", kStatsRanking, {Role::kOfficer, Role::kAdmin}},
       {http::verb::get, "/api/v1/admin/keys", kKeysList, {Role::kAdmin}},
       {http::verb::post, "/api/v1/admin/keys", kKeysCreate, {Role::kAdmin}},
       {http::verb::delete_, "/api/v1/admin/keys/{id}", kKeysRevoke, {Role::kAdmin}},
@@ -523,6 +529,12 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
                            param);
     case kCreditBuyers:
       return CreditBuyers(req);
+    case kStatsSummary:
+    case kStatsSeries:
+    case kStatsRanking:
+      return Stats(req, route->id == kStatsSummary  ? "summary"
+                        : route->id == kStatsSeries ? "series"
+                                                    : "ranking");
     case kKeysList:
       return ListKeys();
     case kKeysCreate:
@@ -997,6 +1009,94 @@ Response Api::CreditCorrect(const Request& req, const Principal& who, const char
   (void)accounts_->Audit(
       {0, options_.clock(), who.Describe(), "credit." + k, app::Platform::EncodeCorrection(c)});
   return Json(http::status::ok, json::object{{"ok", true}});
+}
+
+// --- statistics (docs/METRICS.md) ----------------------------------------------------------------
+
+namespace {
+
+json::object TotalsJson(const stats::Aggregates::Totals& t) {
+  json::object value;
+  for (const auto& [currency, v] : t.value) value[currency] = v.ToMoneyString();
+  return json::object{
+      {"lists", t.lists}, {"value", std::move(value)}, {"tax", t.tax.ToMoneyString()}};
+}
+
+}  // namespace
+
+Response Api::Stats(const Request& req, const char* what) {
+  const Target t = ParseTarget(req.message.target());
+  auto q = [&](const char* k, const char* fallback) {
+    auto it = t.query.find(k);
+    return it == t.query.end() || it->second.empty() ? std::string(fallback) : it->second;
+  };
+  // Days are CST calendar days, inclusive: from=20240601&to=20240630.
+  const auto from = ParseDate8(q("from", "")), to = ParseDate8(q("to", ""));
+  if (!from || !to || *to < *from) {
+    return Error(InvalidArgument("give from and to as yyyyMMdd, from <= to (CST days, inclusive)"));
+  }
+  const int64_t from_day = stats::DayOf(*from), to_day = stats::DayOf(*to);
+  if (to_day - from_day >= 3660) return Error(InvalidArgument("at most 3660 days (ten years)"));
+  const std::string direction = q("direction", "import");
+  if (direction != "import" && direction != "export")
+    return Error(InvalidArgument("direction is import or export"));
+  const auto dir = direction == "import" ? stats::Direction::kImport : stats::Direction::kExport;
+  const std::string mode = q("tradeMode", "");
+  const std::string w = what;
+  std::lock_guard<std::mutex> lock(platform_mu_);
+  const stats::Aggregates& a = platform_->stats();
+  if (w == "summary") {
+    json::object out{{"from", q("from", "")}, {"to", q("to", "")}};
+    for (const auto d : {stats::Direction::kImport, stats::Direction::kExport}) {
+      json::object o = TotalsJson(a.Total(d, from_day, to_day));
+      o["activeEnterprises"] = a.ActiveEnterprises(d, from_day, to_day);
+      json::object modes;
+      for (const char* m : {"9610", "1210", "1239", "9710", "9810"}) {
+        auto mt = a.Total(d, from_day, to_day, m);
+        if (mt.lists != 0 || !mt.value.empty()) modes[m] = TotalsJson(mt);
+      }
+      o["byTradeMode"] = std::move(modes);
+      out[d == stats::Direction::kImport ? "import" : "export"] = std::move(o);
+    }
+    return Json(http::status::ok, std::move(out));
+  }
+  if (w == "series") {
+    const std::string g = q("granularity", "day");
+    if (g != "day" && g != "month") return Error(InvalidArgument("granularity is day or month"));
+    if (g == "day" && to_day - from_day >= 400)
+      return Error(InvalidArgument("at most 400 days per daily series: ask for months"));
+    json::array points;
+    for (const auto& [k, tot] : a.Series(dir, from_day, to_day, g == "month", mode)) {
+      json::object p = TotalsJson(tot);
+      p["period"] =
+          g == "month" ? std::to_string(k) : FormatDate8(k * kMillisPerDay - 8 * 3'600'000);
+      points.push_back(std::move(p));
+    }
+    return Json(
+        http::status::ok,
+        json::object{{"direction", direction}, {"granularity", g}, {"points", std::move(points)}});
+  }
+  const std::string by = q("by", "enterprise");
+  if (by != "enterprise" && by != "tradeMode" && by != "country" && by != "chapter")
+    return Error(InvalidArgument("by is enterprise, tradeMode, country or chapter"));
+  auto limit = IntParam(t, "limit", 20, 1, 100);
+  if (!limit.ok()) return Error(limit.status());
+  auto offset = IntParam(t, "offset", 0, 0, 1'000'000);
+  if (!offset.ok()) return Error(offset.status());
+  const std::string currency = q("currency", "142");
+  const auto rows = a.Rank(by, dir, from_day, to_day, currency);
+  json::array items;
+  for (size_t i = static_cast<size_t>(*offset);
+       i < rows.size() && items.size() < static_cast<size_t>(*limit); ++i) {
+    json::object r{{"rank", i + 1}, {"key", rows[i].key}, {"value", rows[i].value.ToMoneyString()}};
+    if (by == "enterprise" || by == "tradeMode") r["lists"] = rows[i].lists;
+    items.push_back(std::move(r));
+  }
+  const size_t next = static_cast<size_t>(*offset) + items.size();
+  json::object out{
+      {"by", by}, {"currency", currency}, {"total", rows.size()}, {"rows", std::move(items)}};
+  if (next < rows.size()) out["nextOffset"] = next;
+  return Json(http::status::ok, std::move(out));
 }
 
 // --- export: summaries, deadlines, ledger --------------------------------------------------------

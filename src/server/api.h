@@ -78,6 +78,7 @@ class Api final : public Handler {
   Response QuotaQuery(const Request& req);
   Response Held(const Principal& who);
   Response Decide(const Request& req, const Principal& who);
+  Response Stats(const Request& req, const char* what);
   Response CreditEnterprises(const Request& req, const Principal& who);
   Response CreditEnterprise(const std::string& code, const Principal& who);
   Response CreditBuyers(const Request& req);

@@ -86,9 +86,8 @@ std::vector<std::pair<int64_t, Aggregates::Totals>> Aggregates::Series(
   return {by.begin(), by.end()};
 }
 
-std::vector<Aggregates::Row> Aggregates::Rank(const std::string& by, Direction d,
-                                              int64_t from_day, int64_t to_day,
-                                              const std::string& currency) const {
+std::vector<Aggregates::Row> Aggregates::Rank(const std::string& by, Direction d, int64_t from_day,
+                                              int64_t to_day, const std::string& currency) const {
   std::map<std::string, Row> rows;
   const auto dir = static_cast<uint8_t>(d);
   if (by == "enterprise" || by == "tradeMode") {

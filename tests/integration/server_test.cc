@@ -612,6 +612,47 @@ TEST_F(ServerTest, CreditRecordsPinsAndDiscreditedBuyers) {
     EXPECT_NE(audit.find(action), std::string::npos) << action << " not audited: " << audit;
 }
 
+// The statistics over HTTP (docs/METRICS.md): the day's cleared lists equal the released count,
+// the answers are bounded, and only officers and administrators read them.
+TEST_F(ServerTest, StatisticsSummarySeriesAndRanking) {
+  const std::string officer = zone_->Key(Role::kOfficer);
+  const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
+  const std::string platform = zone_->Key(Role::kEnterprise, "4304961001");
+  const std::string pay = zone_->Key(Role::kEnterprise, "312226T001");
+  const std::string logistics = zone_->Key(Role::kEnterprise, "4304964001");
+  app::BatchMessages b = app::MakeBatch(app::GeneratedClearances(900, 30));
+  ASSERT_EQ(Post(agent, b.inventories).status, 200);
+  ASSERT_EQ(Post(platform, b.orders).status, 200);
+  ASSERT_EQ(Post(pay, b.payments).status, 200);
+  ASSERT_EQ(Post(logistics, b.waybills).status, 200);
+  auto get = [&](const std::string& path, const std::string& key = "") {
+    return Call(zone_->port(), http::verb::get, path, key);
+  };
+  const int64_t released = get("/api/v1/status").Json().at("inventories").at("released").as_int64();
+  ASSERT_GT(released, 20);
+  HttpResult sum = get("/api/v1/stats/summary?from=20240611&to=20240611", officer);
+  ASSERT_EQ(sum.status, 200) << sum.body;
+  EXPECT_EQ(sum.Json().at("import").at("lists").as_int64(), released) << sum.body;
+  EXPECT_EQ(sum.Json().at("import").at("activeEnterprises").as_int64(), 1);
+  EXPECT_EQ(get("/api/v1/stats/summary?from=20240612&to=20240630", officer)
+                .Json()
+                .at("import")
+                .at("lists")
+                .as_int64(),
+            0);
+  auto series = get("/api/v1/stats/series?from=20240601&to=20240630", officer).Json();
+  ASSERT_EQ(series.at("points").as_array().size(), 1u);
+  EXPECT_EQ(json::value_to<std::string>(series.at("points").as_array()[0].at("period")),
+            "20240611");
+  auto rank = get("/api/v1/stats/ranking?from=20240601&to=20240630&by=chapter&limit=2", officer);
+  ASSERT_EQ(rank.status, 200) << rank.body;
+  EXPECT_LE(rank.Json().at("rows").as_array().size(), 2u);
+  EXPECT_EQ(get("/api/v1/stats/series?from=20230101&to=20240630", officer).status, 400);
+  EXPECT_EQ(get("/api/v1/stats/ranking?from=20240601&to=20240630&limit=101", officer).status, 400);
+  EXPECT_EQ(get("/api/v1/stats/summary?from=20240630&to=20240601", officer).status, 400);
+  EXPECT_EQ(get("/api/v1/stats/summary?from=20240601&to=20240630", agent).status, 403);
+}
+
 // Export over HTTP (issue 4): each party sends its own documents with its own key; the officer
 // runs the month's summary; the agent reads its summary and receipts, the consignor its ledger,
 // and another enterprise neither.
