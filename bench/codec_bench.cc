@@ -77,13 +77,16 @@ void BM_EngineClearances(benchmark::State& state) {
     decoded.push_back(std::get<codec::DecodedMessage>(codec::Decode(*xml)));
   }
   int64_t now = *ParseAppTime("20240611100000");
-  // Arg 1: with the credit system (every document charged, grades for random inspection).
-  const bool with_credit = state.range(0) == 1;
+  // Args: with the credit system (every document charged, grades for random inspection); with
+  // the statistics (each release counted).
+  const bool with_credit = state.range(0) == 1, with_stats = state.range(1) == 1;
   for (auto _ : state) {
     state.PauseTiming();
     credit::Book book{credit::Config{}};
+    stats::Aggregates aggregates;
     auto engine = std::make_unique<clearance::Engine>(&ref, clearance::RulesConfig{},
                                                       with_credit ? &book : nullptr);
+    if (with_stats) engine->SetStats(&aggregates);
     state.ResumeTiming();
     for (const auto& d : decoded) {
       benchmark::DoNotOptimize(engine->Process(d, d.message.base_transfer->copCode, now));
@@ -94,7 +97,7 @@ void BM_EngineClearances(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * 100);
 }
-BENCHMARK(BM_EngineClearances)->Arg(0)->Arg(1);
+BENCHMARK(BM_EngineClearances)->Args({0, 0})->Args({1, 0})->Args({0, 1})->Args({1, 1});
 
 }  // namespace
 }  // namespace kuajing

@@ -1048,13 +1048,11 @@ Response Api::Stats(const Request& req, const char* what) {
   if (w == "summary") {
     json::object out{{"from", q("from", "")}, {"to", q("to", "")}};
     for (const auto d : {stats::Direction::kImport, stats::Direction::kExport}) {
-      json::object o = TotalsJson(a.Total(d, from_day, to_day));
-      o["activeEnterprises"] = a.ActiveEnterprises(d, from_day, to_day);
+      const stats::Aggregates::Summary sum = a.Summarize(d, from_day, to_day);
+      json::object o = TotalsJson(sum.all);
+      o["activeEnterprises"] = sum.active_enterprises;
       json::object modes;
-      for (const char* m : {"9610", "1210", "1239", "9710", "9810"}) {
-        auto mt = a.Total(d, from_day, to_day, m);
-        if (mt.lists != 0 || !mt.value.empty()) modes[m] = TotalsJson(mt);
-      }
+      for (const auto& [m, mt] : sum.by_mode) modes[m] = TotalsJson(mt);
       o["byTradeMode"] = std::move(modes);
       out[d == stats::Direction::kImport ? "import" : "export"] = std::move(o);
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
 
 #include "common/civil_time.h"
 
@@ -114,6 +115,44 @@ std::vector<Aggregates::Row> Aggregates::Rank(const std::string& by, Direction d
   for (auto& [k, r] : rows) out.push_back(std::move(r));
   std::stable_sort(out.begin(), out.end(),
                    [](const Row& a, const Row& b) { return a.value > b.value; });
+  return out;
+}
+
+Aggregates::Summary Aggregates::Summarize(Direction d, int64_t from_day, int64_t to_day) const {
+  Summary out;
+  std::set<std::string_view> ebcs;
+  const auto dir = static_cast<uint8_t>(d);
+  // Consecutive cells mostly share a trade mode and a currency: keep the last targets.
+  const std::string* last_mode = nullptr;
+  Totals* mode_totals = nullptr;
+  const std::string* last_currency = nullptr;
+  Decimal* all_value = nullptr;
+  Decimal* mode_value = nullptr;
+  for (auto it = cells_.lower_bound(Key{from_day, 0, "", "", ""});
+       it != cells_.end() && std::get<0>(it->first) <= to_day; ++it) {
+    if (std::get<1>(it->first) != dir) continue;
+    const std::string& mode = std::get<2>(it->first);
+    const std::string& currency = std::get<4>(it->first);
+    if (last_mode == nullptr || *last_mode != mode) {
+      last_mode = &mode;
+      mode_totals = &out.by_mode[mode];
+      last_currency = nullptr;
+    }
+    if (last_currency == nullptr || *last_currency != currency) {
+      last_currency = &currency;
+      all_value = &out.all.value[currency];
+      mode_value = &mode_totals->value[currency];
+    }
+    const Cell& c = it->second;
+    out.all.lists += c.lists;
+    out.all.tax += c.tax;
+    *all_value += c.value;
+    mode_totals->lists += c.lists;
+    mode_totals->tax += c.tax;
+    *mode_value += c.value;
+    if (c.lists > 0) ebcs.insert(std::get<3>(it->first));
+  }
+  out.active_enterprises = ebcs.size();
   return out;
 }
 

@@ -90,6 +90,13 @@ class Aggregates {
   // by key). Empty for another `by`.
   std::vector<Row> Rank(const std::string& by, Direction d, int64_t from_day, int64_t to_day,
                         const std::string& currency) const;
+  // One pass for the dashboard's headline: the totals, by trade mode, and the active enterprises.
+  struct Summary {
+    Totals all;
+    std::map<std::string, Totals> by_mode;
+    size_t active_enterprises = 0;
+  };
+  Summary Summarize(Direction d, int64_t from_day, int64_t to_day) const;
   // Distinct enterprises (ebcCode) with a cleared list in the period.
   size_t ActiveEnterprises(Direction d, int64_t from_day, int64_t to_day) const;
 

@@ -55,6 +55,14 @@ TEST(Stats, TotalsSeriesRankingsAndActiveEnterprises) {
   EXPECT_EQ(by_country[0].value, Decimal::FromUnits(300));
   EXPECT_EQ(a.ActiveEnterprises(Direction::kImport, june1 + 30, july31), 1u);
   EXPECT_TRUE(a.Rank("nonsense", Direction::kImport, june1, july31, "142").empty());
+  const auto sum = a.Summarize(Direction::kImport, june1, july31);
+  EXPECT_EQ(sum.all.lists, t.lists);
+  EXPECT_EQ(sum.all.value, t.value);
+  EXPECT_EQ(sum.all.tax, t.tax);
+  ASSERT_EQ(sum.by_mode.size(), 2u);
+  EXPECT_EQ(sum.by_mode.at("1210").value.at("142"), Decimal::FromUnits(350));
+  EXPECT_EQ(sum.by_mode.at("9610").lists, 1);
+  EXPECT_EQ(sum.active_enterprises, 2u);
 }
 
 TEST(Stats, TakingBackWhatWasAddedLeavesNothing) {
