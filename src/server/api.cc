@@ -1054,6 +1054,28 @@ Response Api::Stats(const Request& req, const char* what) {
       json::object modes;
       for (const auto& [m, mt] : sum.by_mode) modes[m] = TotalsJson(mt);
       o["byTradeMode"] = std::move(modes);
+      // Growth against the period of the same length just before, and the same days a year
+      // earlier (docs/METRICS.md): lists and value per currency, percent to 0.1, null if the base
+      // is zero.
+      const int64_t len = to_day - from_day + 1;
+      auto growth = [&](int64_t base_from, int64_t base_to) {
+        const stats::Aggregates::Totals base = a.Total(d, base_from, base_to);
+        auto pct = [](Decimal now, Decimal was) -> json::value {
+          auto g = stats::GrowthPercent(now, was);
+          return g ? json::value(g->ToString()) : json::value(nullptr);
+        };
+        json::object value;
+        for (const auto& [currency, v] : sum.all.value) {
+          auto b = base.value.find(currency);
+          value[currency] = pct(v, b == base.value.end() ? Decimal{} : b->second);
+        }
+        return json::object{
+            {"lists", pct(Decimal::FromUnits(sum.all.lists), Decimal::FromUnits(base.lists))},
+            {"value", std::move(value)},
+            {"base", TotalsJson(base)}};
+      };
+      o["vsPreviousPeriod"] = growth(from_day - len, from_day - 1);
+      o["vsLastYear"] = growth(stats::SameDayLastYear(from_day), stats::SameDayLastYear(to_day));
       out[d == stats::Direction::kImport ? "import" : "export"] = std::move(o);
     }
     return Json(http::status::ok, std::move(out));

@@ -14,6 +14,26 @@ int64_t DayOf(int64_t unix_ms) {
   return local >= 0 ? local / kMillisPerDay : (local - kMillisPerDay + 1) / kMillisPerDay;
 }
 
+std::optional<Decimal> GrowthPercent(Decimal now, Decimal base) {
+  if (base.e5 == 0) return std::nullopt;
+  // percent x 10, rounded half away from zero, then back to a decimal with one place.
+  const __int128 num = static_cast<__int128>(now.e5 - base.e5) * 1000;
+  const __int128 den = base.e5 < 0 ? -static_cast<__int128>(base.e5) : base.e5;
+  const __int128 signed_num = base.e5 < 0 ? -num : num;
+  const __int128 tenths =
+      signed_num >= 0 ? (signed_num * 2 + den) / (2 * den) : -((-signed_num * 2 + den) / (2 * den));
+  return Decimal::FromE5(static_cast<int64_t>(tenths) * (Decimal::kScale / 10));
+}
+
+int64_t SameDayLastYear(int64_t day) {
+  const std::string d = FormatDate8(day * kMillisPerDay - 8 * 3'600'000);
+  const int y = std::stoi(d.substr(0, 4)) - 1, m = std::stoi(d.substr(4, 2));
+  int dd = std::stoi(d.substr(6, 2));
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (m == 2 && dd == 29 && !leap) dd = 28;
+  return DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(dd));
+}
+
 void Aggregates::Apply(const Contribution& c, int sign) {
   if (!c.counted) return;
   const auto dir = static_cast<uint8_t>(c.direction);

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -46,6 +47,13 @@ struct Contribution {
 
 // The CST day of a time, as Contribution::day.
 int64_t DayOf(int64_t unix_ms);
+
+// Growth of `now` over `base` in percent, rounded half up to 0.1 (docs/METRICS.md); nullopt when
+// the base is zero ("—").
+std::optional<Decimal> GrowthPercent(Decimal now, Decimal base);
+
+// The same CST day one year earlier (29 February goes to 28 February).
+int64_t SameDayLastYear(int64_t day);
 
 class Aggregates {
  public:

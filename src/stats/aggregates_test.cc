@@ -65,6 +65,18 @@ TEST(Stats, TotalsSeriesRankingsAndActiveEnterprises) {
   EXPECT_EQ(sum.active_enterprises, 2u);
 }
 
+TEST(Stats, GrowthIsRoundedToATenthAndUndefinedOnZero) {
+  EXPECT_EQ(GrowthPercent(Decimal::FromUnits(110), Decimal::FromUnits(100))->ToString(), "10");
+  EXPECT_EQ(GrowthPercent(Decimal::FromUnits(2), Decimal::FromUnits(3))->ToString(), "-33.3");
+  EXPECT_EQ(GrowthPercent(Decimal::FromUnits(1), Decimal::FromUnits(8))->ToString(), "-87.5");
+  EXPECT_EQ(GrowthPercent(Decimal::FromE5(100001), Decimal::FromUnits(1))->ToString(), "0");
+  EXPECT_FALSE(GrowthPercent(Decimal::FromUnits(5), Decimal{}).has_value());
+  const int64_t mar1 = DayOf(*ParseAppTime("20250301120000"));
+  EXPECT_EQ(SameDayLastYear(mar1), DayOf(*ParseAppTime("20240301120000")));
+  EXPECT_EQ(SameDayLastYear(DayOf(*ParseAppTime("20240229120000"))),
+            DayOf(*ParseAppTime("20230228120000")));
+}
+
 TEST(Stats, TakingBackWhatWasAddedLeavesNothing) {
   Aggregates a;
   const Contribution c = Import("20240610", "E1", "1210", 300, "116");

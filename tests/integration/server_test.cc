@@ -634,6 +634,9 @@ TEST_F(ServerTest, StatisticsSummarySeriesAndRanking) {
   ASSERT_EQ(sum.status, 200) << sum.body;
   EXPECT_EQ(sum.Json().at("import").at("lists").as_int64(), released) << sum.body;
   EXPECT_EQ(sum.Json().at("import").at("activeEnterprises").as_int64(), 1);
+  // Nothing the day before, nor a year before: growth has no base.
+  EXPECT_TRUE(sum.Json().at("import").at("vsPreviousPeriod").at("lists").is_null()) << sum.body;
+  EXPECT_TRUE(sum.Json().at("import").at("vsLastYear").at("lists").is_null());
   EXPECT_EQ(get("/api/v1/stats/summary?from=20240612&to=20240630", officer)
                 .Json()
                 .at("import")
