@@ -1074,7 +1074,18 @@ Response Api::Stats(const Request& req, const char* what) {
             {"value", std::move(value)},
             {"base", TotalsJson(base)}};
       };
-      o["vsPreviousPeriod"] = growth(from_day - len, from_day - 1);
+      // Whole months compare with as many whole months before (June with May, not with the 30
+      // days before June); other periods with the same number of days before.
+      int64_t prev_from = from_day - len;
+      const std::string f8 = FormatDate8(from_day * kMillisPerDay - 8 * 3'600'000);
+      const std::string n8 = FormatDate8((to_day + 1) * kMillisPerDay - 8 * 3'600'000);
+      if (f8.substr(6) == "01" && n8.substr(6) == "01") {
+        const int64_t fm = std::stoll(f8.substr(0, 4)) * 12 + std::stoll(f8.substr(4, 2)) - 1;
+        const int64_t nm = std::stoll(n8.substr(0, 4)) * 12 + std::stoll(n8.substr(4, 2)) - 1;
+        const int64_t pm = fm - (nm - fm);
+        prev_from = DaysFromCivil(pm / 12, static_cast<unsigned>(pm % 12 + 1), 1);
+      }
+      o["vsPreviousPeriod"] = growth(prev_from, from_day - 1);
       o["vsLastYear"] = growth(stats::SameDayLastYear(from_day), stats::SameDayLastYear(to_day));
       out[d == stats::Direction::kImport ? "import" : "export"] = std::move(o);
     }

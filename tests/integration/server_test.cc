@@ -637,6 +637,11 @@ TEST_F(ServerTest, StatisticsSummarySeriesAndRanking) {
   // Nothing the day before, nor a year before: growth has no base.
   EXPECT_TRUE(sum.Json().at("import").at("vsPreviousPeriod").at("lists").is_null()) << sum.body;
   EXPECT_TRUE(sum.Json().at("import").at("vsLastYear").at("lists").is_null());
+  // July (a whole month) compares with June, where the lists are: -100 %.
+  auto july = get("/api/v1/stats/summary?from=20240701&to=20240731", officer).Json();
+  EXPECT_EQ(july.at("import").at("vsPreviousPeriod").at("base").at("lists").as_int64(), released);
+  EXPECT_EQ(json::value_to<std::string>(july.at("import").at("vsPreviousPeriod").at("lists")),
+            "-100");
   EXPECT_EQ(get("/api/v1/stats/summary?from=20240612&to=20240630", officer)
                 .Json()
                 .at("import")
