@@ -1,4 +1,4 @@
-// The dashboard's queries on a year of statistics (docs/METRICS.md): a busy zone's year of
+// The dashboard's queries on a year of statistics (docs/METRICS.md): two busy years of
 // releases folded into the aggregates — 300 enterprises, both directions, four trade modes, a
 // few countries and chapters per list — then the queries the dashboard makes, timed.
 #include <benchmark/benchmark.h>
@@ -15,7 +15,7 @@ const stats::Aggregates& Year() {
     static constexpr const char* kCountries[] = {"116", "502", "303", "305", "601", "609", "133"};
     // 20 lists per enterprise and day is 2.2 million a year; each day's lists of one enterprise
     // fall in the same cells, so the cells, not the lists, make the cost: 300 x 365 x a few.
-    for (int64_t day = 19723; day < 19723 + 365; ++day) {  // 2024
+    for (int64_t day = 19723 - 365; day < 19723 + 365; ++day) {  // 2023 and 2024
       for (int e = 0; e < 300; ++e) {
         stats::Contribution c;
         c.counted = true;
@@ -42,9 +42,13 @@ const stats::Aggregates& Year() {
 void BM_YearSummary(benchmark::State& state) {
   const auto& a = Year();
   for (auto _ : state) {
-    // What GET /api/v1/stats/summary computes for a year.
-    for (auto d : {stats::Direction::kImport, stats::Direction::kExport})
+    // What GET /api/v1/stats/summary computes for 2024: the year, the year before it (the
+    // previous period) and the same days a year earlier (the same here), per direction.
+    for (auto d : {stats::Direction::kImport, stats::Direction::kExport}) {
       benchmark::DoNotOptimize(a.Summarize(d, 19723, 19723 + 364));
+      benchmark::DoNotOptimize(a.Total(d, 19723 - 365, 19722));
+      benchmark::DoNotOptimize(a.Total(d, 19723 - 365, 19722));
+    }
   }
   state.counters["cells"] = static_cast<double>(a.cells().size());
 }

@@ -34,20 +34,66 @@ int64_t SameDayLastYear(int64_t day) {
   return DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(dd));
 }
 
+namespace {
+
+// year * 12 + month - 1 of a CST day, and back to the month's first day.
+int64_t MonthIndex(int64_t day) {
+  const std::string d = FormatDate8(day * kMillisPerDay - 8 * 3'600'000);
+  return std::stoll(d.substr(0, 4)) * 12 + std::stoll(d.substr(4, 2)) - 1;
+}
+int64_t FirstDay(int64_t month_index) {
+  return DaysFromCivil(month_index / 12, static_cast<unsigned>(month_index % 12 + 1), 1);
+}
+
+}  // namespace
+
+template <typename F>
+void Aggregates::ForEachCell(uint8_t dir, int64_t from_day, int64_t to_day, F&& f) const {
+  auto days = [&](int64_t a, int64_t b) {
+    for (auto it = cells_.lower_bound(Key{a, 0, "", "", ""});
+         it != cells_.end() && std::get<0>(it->first) <= b; ++it) {
+      if (std::get<1>(it->first) == dir) f(it->first, it->second);
+    }
+  };
+  if (from_day > to_day) return;
+  int64_t m = MonthIndex(from_day);
+  if (FirstDay(m) != from_day) {  // a partial first month
+    const int64_t end = std::min(to_day, FirstDay(m + 1) - 1);
+    days(from_day, end);
+    from_day = end + 1;
+    if (from_day > to_day) return;
+  }
+  const int64_t last = MonthIndex(to_day);
+  if (FirstDay(last + 1) - 1 != to_day) {  // a partial last month
+    const int64_t start = std::max(from_day, FirstDay(last));
+    days(start, to_day);
+    to_day = start - 1;
+    if (from_day > to_day) return;
+  }
+  const int64_t m_to = MonthIndex(to_day);
+  for (auto it = month_cells_.lower_bound(Key{MonthIndex(from_day), 0, "", "", ""});
+       it != month_cells_.end() && std::get<0>(it->first) <= m_to; ++it) {
+    if (std::get<1>(it->first) == dir) f(it->first, it->second);
+  }
+}
+
 void Aggregates::Apply(const Contribution& c, int sign) {
   if (!c.counted) return;
   const auto dir = static_cast<uint8_t>(c.direction);
   auto add = [&](Decimal& d, Decimal v) { d = sign > 0 ? d + v : d - v; };
+  const int64_t month = MonthIndex(c.day);
   for (const auto& [currency, value] : c.value) {
-    const Key k{c.day, dir, c.trade_mode, c.ebc, currency};
-    Cell& cell = cells_[k];
-    add(cell.value, value);
-    if (currency == c.main_currency) {
-      cell.lists += sign;
-      add(cell.tax, c.tax);
+    for (auto* m : {&cells_, &month_cells_}) {
+      const Key k{m == &cells_ ? c.day : month, dir, c.trade_mode, c.ebc, currency};
+      Cell& cell = (*m)[k];
+      add(cell.value, value);
+      if (currency == c.main_currency) {
+        cell.lists += sign;
+        add(cell.tax, c.tax);
+      }
+      // A cell back at zero goes, so that sums built in any order compare equal.
+      if (cell == Cell{}) m->erase(k);
     }
-    // A cell back at zero goes, so that sums built in any order compare equal.
-    if (cell == Cell{}) cells_.erase(k);
   }
   for (const LineValue& l : c.lines) {
     for (auto* m : {&by_country_, &by_chapter_}) {
@@ -73,14 +119,19 @@ Aggregates::Totals Aggregates::Total(Direction d, int64_t from_day, int64_t to_d
                                      const std::string& trade_mode) const {
   Totals t;
   const auto dir = static_cast<uint8_t>(d);
-  for (auto it = cells_.lower_bound(Key{from_day, 0, "", "", ""});
-       it != cells_.end() && std::get<0>(it->first) <= to_day; ++it) {
-    if (std::get<1>(it->first) != dir) continue;
-    if (!trade_mode.empty() && std::get<2>(it->first) != trade_mode) continue;
-    t.lists += it->second.lists;
-    t.value[std::get<4>(it->first)] += it->second.value;
-    t.tax += it->second.tax;
-  }
+  const std::string* last_currency = nullptr;  // consecutive cells mostly share one
+  Decimal* value = nullptr;
+  ForEachCell(dir, from_day, to_day, [&](const Key& k, const Cell& c) {
+    if (!trade_mode.empty() && std::get<2>(k) != trade_mode) return;
+    const std::string& currency = std::get<4>(k);
+    if (last_currency == nullptr || *last_currency != currency) {
+      last_currency = &currency;
+      value = &t.value[currency];
+    }
+    t.lists += c.lists;
+    *value += c.value;
+    t.tax += c.tax;
+  });
   return t;
 }
 
@@ -112,15 +163,14 @@ std::vector<Aggregates::Row> Aggregates::Rank(const std::string& by, Direction d
   std::map<std::string, Row> rows;
   const auto dir = static_cast<uint8_t>(d);
   if (by == "enterprise" || by == "tradeMode") {
-    for (auto it = cells_.lower_bound(Key{from_day, 0, "", "", ""});
-         it != cells_.end() && std::get<0>(it->first) <= to_day; ++it) {
-      if (std::get<1>(it->first) != dir || std::get<4>(it->first) != currency) continue;
-      const std::string& k = by == "enterprise" ? std::get<3>(it->first) : std::get<2>(it->first);
+    ForEachCell(dir, from_day, to_day, [&](const Key& key, const Cell& c) {
+      if (std::get<4>(key) != currency) return;
+      const std::string& k = by == "enterprise" ? std::get<3>(key) : std::get<2>(key);
       Row& r = rows[k];
       r.key = k;
-      r.lists += it->second.lists;
-      r.value += it->second.value;
-    }
+      r.lists += c.lists;
+      r.value += c.value;
+    });
   } else if (by == "country" || by == "chapter") {
     const auto& m = by == "country" ? by_country_ : by_chapter_;
     for (auto it = m.lower_bound(LineKey{from_day, 0, "", ""});
@@ -148,11 +198,9 @@ Aggregates::Summary Aggregates::Summarize(Direction d, int64_t from_day, int64_t
   const std::string* last_currency = nullptr;
   Decimal* all_value = nullptr;
   Decimal* mode_value = nullptr;
-  for (auto it = cells_.lower_bound(Key{from_day, 0, "", "", ""});
-       it != cells_.end() && std::get<0>(it->first) <= to_day; ++it) {
-    if (std::get<1>(it->first) != dir) continue;
-    const std::string& mode = std::get<2>(it->first);
-    const std::string& currency = std::get<4>(it->first);
+  ForEachCell(dir, from_day, to_day, [&](const Key& k, const Cell& c) {
+    const std::string& mode = std::get<2>(k);
+    const std::string& currency = std::get<4>(k);
     if (last_mode == nullptr || *last_mode != mode) {
       last_mode = &mode;
       mode_totals = &out.by_mode[mode];
@@ -163,15 +211,14 @@ Aggregates::Summary Aggregates::Summarize(Direction d, int64_t from_day, int64_t
       all_value = &out.all.value[currency];
       mode_value = &mode_totals->value[currency];
     }
-    const Cell& c = it->second;
     out.all.lists += c.lists;
     out.all.tax += c.tax;
     *all_value += c.value;
     mode_totals->lists += c.lists;
     mode_totals->tax += c.tax;
     *mode_value += c.value;
-    if (c.lists > 0) ebcs.insert(std::get<3>(it->first));
-  }
+    if (c.lists > 0) ebcs.insert(std::get<3>(k));
+  });
   out.active_enterprises = ebcs.size();
   return out;
 }
@@ -179,10 +226,9 @@ Aggregates::Summary Aggregates::Summarize(Direction d, int64_t from_day, int64_t
 size_t Aggregates::ActiveEnterprises(Direction d, int64_t from_day, int64_t to_day) const {
   std::set<std::string> ebcs;
   const auto dir = static_cast<uint8_t>(d);
-  for (auto it = cells_.lower_bound(Key{from_day, 0, "", "", ""});
-       it != cells_.end() && std::get<0>(it->first) <= to_day; ++it) {
-    if (std::get<1>(it->first) == dir && it->second.lists > 0) ebcs.insert(std::get<3>(it->first));
-  }
+  ForEachCell(dir, from_day, to_day, [&](const Key& k, const Cell& c) {
+    if (c.lists > 0) ebcs.insert(std::get<3>(k));
+  });
   return ebcs.size();
 }
 

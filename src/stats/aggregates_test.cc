@@ -77,6 +77,34 @@ TEST(Stats, GrowthIsRoundedToATenthAndUndefinedOnZero) {
             DayOf(*ParseAppTime("20230228120000")));
 }
 
+// Queries read month cells for whole months and day cells at the edges: any range gives what a
+// sum over the day cells gives.
+TEST(Stats, MonthRollupsAgreeWithTheDaysForAnyRange) {
+  Aggregates a;
+  const int64_t jan1 = DayOf(*ParseAppTime("20240101120000"));
+  for (int64_t day = jan1; day < jan1 + 120; day += 3) {
+    Contribution c = Import("20240101", day % 2 ? "E1" : "E2", day % 5 ? "1210" : "9610",
+                            100 + day % 7, "116");
+    c.day = day;
+    a.Apply(c, +1);
+  }
+  for (int64_t from = jan1 - 3; from < jan1 + 125; from += 7) {
+    for (int64_t to = from; to < jan1 + 130; to += 11) {
+      int64_t lists = 0;
+      Decimal value;
+      for (const auto& [k, cell] : a.cells()) {
+        if (std::get<0>(k) < from || std::get<0>(k) > to) continue;
+        lists += cell.lists;
+        value += cell.value;
+      }
+      const auto t = a.Total(Direction::kImport, from, to);
+      ASSERT_EQ(t.lists, lists) << from - jan1 << ".." << to - jan1;
+      ASSERT_EQ(t.value.count("142") ? t.value.at("142") : Decimal{}, value);
+      ASSERT_EQ(a.Summarize(Direction::kImport, from, to).all.lists, lists);
+    }
+  }
+}
+
 TEST(Stats, TakingBackWhatWasAddedLeavesNothing) {
   Aggregates a;
   const Contribution c = Import("20240610", "E1", "1210", 300, "116");
