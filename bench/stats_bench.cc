@@ -61,21 +61,15 @@ void BM_YearMonthlySeries(benchmark::State& state) {
 }
 BENCHMARK(BM_YearMonthlySeries)->Unit(benchmark::kMillisecond);
 
-void BM_YearRankingByEnterprise(benchmark::State& state) {
+// Arg 0: by enterprise (cells), 1: by country (line values).
+void BM_YearRanking(benchmark::State& state) {
   const auto& a = Year();
+  const char* by = state.range(0) == 0 ? "enterprise" : "country";
   for (auto _ : state)
-    benchmark::DoNotOptimize(
-        a.Rank("enterprise", stats::Direction::kImport, 19723, 19723 + 364, "142"));
+    benchmark::DoNotOptimize(a.Rank(by, stats::Direction::kImport, 19723, 19723 + 364, "142"));
+  state.SetLabel(by);
 }
-BENCHMARK(BM_YearRankingByEnterprise)->Unit(benchmark::kMillisecond);
-
-void BM_YearRankingByCountry(benchmark::State& state) {
-  const auto& a = Year();
-  for (auto _ : state)
-    benchmark::DoNotOptimize(
-        a.Rank("country", stats::Direction::kImport, 19723, 19723 + 364, "142"));
-}
-BENCHMARK(BM_YearRankingByCountry)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_YearRanking)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace kuajing

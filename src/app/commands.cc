@@ -269,6 +269,28 @@ StatusOr<Clock> MakeClock(const Args& a) {
   return Clock(*t);
 }
 
+// What a command that reads or changes a zone at one time needs: the zone of --data, opened, and
+// the time (--now, else the clock). On failure the reason is printed and exit_code is set (2 for
+// usage, as OpenFor otherwise).
+struct OpenedAt {
+  Opened opened;
+  int64_t now = 0;
+  int exit_code = 0;
+};
+OpenedAt OpenZoneAt(const Args& a, const char* usage) {
+  OpenedAt z;
+  auto clock = MakeClock(a);
+  if (!a.opts.count("--data") || !clock.ok()) {
+    std::cerr << (a.opts.count("--data") ? std::string(clock.status().message()) : usage) << "\n";
+    z.exit_code = 2;
+    return z;
+  }
+  z.now = clock->Now();
+  z.opened = OpenFor(a, a.opts.at("--data"));
+  z.exit_code = z.opened.exit_code;
+  return z;
+}
+
 std::string StatusWord(const std::string& status) {
   static const std::map<std::string, std::string> kWords = {
       {"1", "draft stored"}, {"2", "declaring"},       {"100", "rejected by customs"},
@@ -494,19 +516,10 @@ int Decide(const Args& a) {
 }
 
 int Credit(const Args& a) {
-  if (!a.opts.count("--data")) {
-    std::cerr << "credit needs --data DIR\n";
-    return 2;
-  }
-  auto clock = MakeClock(a);
-  if (!clock.ok()) {
-    std::cerr << clock.status().message() << "\n";
-    return 2;
-  }
-  Opened opened = OpenFor(a, a.opts.at("--data"));
-  if (!opened.platform) return opened.exit_code;
-  Platform& platform = *opened.platform;
-  const int64_t now = clock->Now();
+  OpenedAt z = OpenZoneAt(a, "credit needs --data DIR");
+  if (!z.opened.platform) return z.exit_code;
+  Platform& platform = *z.opened.platform;
+  const int64_t now = z.now;
   if (a.opts.count("--pin")) {
     if (!a.opts.count("--grade") || !a.opts.count("--reason")) {
       std::cerr << "--pin CODE needs --grade A|B|C|D|none and --reason TEXT\n";
@@ -704,20 +717,12 @@ int Summarize(const Args& a) {
 }
 
 int Dues(const Args& a) {
-  if (!a.opts.count("--data")) {
-    std::cerr << "dues needs --data DIR\n";
-    return 2;
-  }
-  auto clock = MakeClock(a);
-  if (!clock.ok()) {
-    std::cerr << clock.status().message() << "\n";
-    return 2;
-  }
-  Opened opened = OpenFor(a, a.opts.at("--data"));
-  if (!opened.platform) return opened.exit_code;
+  OpenedAt z = OpenZoneAt(a, "dues needs --data DIR");
+  if (!z.opened.platform) return z.exit_code;
+  Opened& opened = z.opened;
   bool late = false;
   std::cout << "month    agent              consignor          closed  summarised  deadline\n";
-  for (const auto& d : opened.platform->export_engine().Dues(clock->Now(), 10000)) {
+  for (const auto& d : opened.platform->export_engine().Dues(z.now, 10000)) {
     char line[256];
     std::snprintf(line, sizeof line, "%04d-%02d  %-18s %-18s %6d  %10d  %s%s\n", d.year % 10000,
                   d.month % 100, d.agent_code.c_str(), d.ebc_code.c_str(), d.closed, d.summarised,
