@@ -570,6 +570,15 @@ TEST_F(ServerTest, CreditRecordsPinsAndDiscreditedBuyers) {
       Call(zone_->port(), http::verb::put, "/api/v1/credit/enterprises/NOSUCH/grade", officer, pin)
           .status,
       400);
+  // A reason of 1,000 bytes is the most a correction takes.
+  EXPECT_EQ(Call(zone_->port(), http::verb::put, "/api/v1/credit/enterprises/4304963001/grade",
+                 officer, R"({"grade":"C","reason":")" + std::string(1001, 'x') + R"("})")
+                .status,
+            400);
+  EXPECT_EQ(Call(zone_->port(), http::verb::put, "/api/v1/credit/enterprises/4304963001/grade",
+                 officer, R"({"grade":null,"reason":")" + std::string(1000, 'x') + R"("})")
+                .status,
+            200);
   HttpResult put = Call(zone_->port(), http::verb::put,
                         "/api/v1/credit/enterprises/4304963001/grade", officer, pin);
   ASSERT_EQ(put.status, 200) << put.body;
@@ -589,7 +598,7 @@ TEST_F(ServerTest, CreditRecordsPinsAndDiscreditedBuyers) {
   EXPECT_EQ(json::value_to<std::string>(rec.at("grade")), "D");
   EXPECT_EQ(json::value_to<std::string>(rec.at("computedGrade")), "B");
   EXPECT_EQ(json::value_to<std::string>(rec.at("pin").at("reason")), "smuggling case 2024-17");
-  ASSERT_EQ(rec.at("history").as_array().size(), 1u);
+  ASSERT_EQ(rec.at("history").as_array().size(), 2u);  // the clearing, then the pin
   auto status = get("/api/v1/status", "").Json();
   EXPECT_EQ(status.at("creditGrades").at("D").as_int64(), 1);
   EXPECT_EQ(status.at("discreditedBuyers").as_int64(), 1);
@@ -655,7 +664,9 @@ TEST_F(ServerTest, StatisticsSummarySeriesAndRanking) {
   auto rank = get("/api/v1/stats/ranking?from=20240601&to=20240630&by=chapter&limit=2", officer);
   ASSERT_EQ(rank.status, 200) << rank.body;
   EXPECT_LE(rank.Json().at("rows").as_array().size(), 2u);
-  EXPECT_EQ(get("/api/v1/stats/series?from=20230101&to=20240630", officer).status, 400);
+  // A daily series holds at most 400 days: 20240101..20250203 is 400, one more is refused.
+  EXPECT_EQ(get("/api/v1/stats/series?from=20240101&to=20250203", officer).status, 200);
+  EXPECT_EQ(get("/api/v1/stats/series?from=20240101&to=20250204", officer).status, 400);
   EXPECT_EQ(get("/api/v1/stats/ranking?from=20240601&to=20240630&limit=101", officer).status, 400);
   EXPECT_EQ(get("/api/v1/stats/summary?from=20240630&to=20240601", officer).status, 400);
   EXPECT_EQ(get("/api/v1/stats/summary?from=20240601&to=20240630", agent).status, 403);
