@@ -83,8 +83,8 @@ TEST(Stats, MonthRollupsAgreeWithTheDaysForAnyRange) {
   Aggregates a;
   const int64_t jan1 = DayOf(*ParseAppTime("20240101120000"));
   for (int64_t day = jan1; day < jan1 + 120; day += 3) {
-    Contribution c = Import("20240101", day % 2 ? "E1" : "E2", day % 5 ? "1210" : "9610",
-                            100 + day % 7, "116");
+    Contribution c =
+        Import("20240101", day % 2 ? "E1" : "E2", day % 5 ? "1210" : "9610", 100 + day % 7, "116");
     c.day = day;
     a.Apply(c, +1);
   }
