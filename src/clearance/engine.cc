@@ -859,12 +859,16 @@ struct Engine::State {
       }
     }
     std::sort(due.begin(), due.end());  // a fixed order for the book
+    // Charged to the lists' own parties, never to whoever sent the message that ran the sweep.
+    const std::string_view message_sender = sender;
+    sender = {};
     for (const std::string& key : due) {
       InventoryRec& inv = inventories.at(key);
       inv.missing_charged = true;
       Touch("inventory", key);
       ChargeEvent(inv.doc, credit::Event::kMissingDocuments, "still waiting for " + Missing(inv));
     }
+    sender = message_sender;
   }
 
   // The official equalities between the documents (XSD annotations; domain-reference 3.3).
