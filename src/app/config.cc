@@ -184,18 +184,6 @@ Status ApplyTable(const toml::table& t, const std::string& path, PlatformOptions
       {"credit.b_score", points(&cr.b_score)},
       {"credit.c_score", points(&cr.c_score)},
       {"credit.d_findings", int64_setting(&cr.d_findings, 1, 1'000'000)},
-      {"credit.inspection_factor_a",
-       [&](auto& n, auto& k) {
-         return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(100), &cr.inspection_factor[0]);
-       }},
-      {"credit.inspection_factor_b",
-       [&](auto& n, auto& k) {
-         return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(100), &cr.inspection_factor[1]);
-       }},
-      {"credit.inspection_factor_c",
-       [&](auto& n, auto& k) {
-         return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(100), &cr.inspection_factor[2]);
-       }},
       {"credit.d_inspection_rate",
        [&](auto& n, auto& k) {
          return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(1), &cr.d_inspection_rate);
@@ -224,6 +212,14 @@ Status ApplyTable(const toml::table& t, const std::string& path, PlatformOptions
   };
   // credit.penalty_<event>: points per event per 1,000 declarations (per event for finding and
   // late_summary).
+  // credit.inspection_factor_a/b/c: the random-inspection rate's factor for grades A, B, C.
+  for (size_t g = 0; g < cr.inspection_factor.size(); ++g) {
+    setters.emplace(std::string("credit.inspection_factor_") + static_cast<char>('a' + g),
+                    [&, g](const toml::node& n, const std::string& k) {
+                      return GetDecimal(n, k, Decimal{}, Decimal::FromUnits(100),
+                                        &cr.inspection_factor[g]);
+                    });
+  }
   for (size_t i = 1; i < credit::kEventKinds; ++i) {
     setters.emplace(
         std::string("credit.penalty_") + credit::EventName(static_cast<credit::Event>(i)),

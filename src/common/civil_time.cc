@@ -28,23 +28,13 @@ struct Civil {
 };
 
 Civil ToCivil(int64_t unix_ms) {
-  int64_t local = unix_ms + kCstOffsetMillis;
-  int64_t days = local >= 0 ? local / kMillisPerDay : (local - kMillisPerDay + 1) / kMillisPerDay;
-  int64_t rem = local - days * kMillisPerDay;
-  // civil_from_days (Hinnant)
-  int64_t z = days + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  auto doe = static_cast<unsigned>(z - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  unsigned mp = (5 * doy + 2) / 153;
-  unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t days = CstDay(unix_ms);
+  const int64_t rem = unix_ms + kCstOffsetMillis - days * kMillisPerDay;
+  const CivilDate date = CivilFromDays(days);
   Civil c{};
-  c.y = static_cast<int>(y + (m <= 2));
-  c.m = static_cast<int>(m);
-  c.d = static_cast<int>(d);
+  c.y = static_cast<int>(date.y);
+  c.m = date.m;
+  c.d = date.d;
   c.hh = static_cast<int>(rem / 3'600'000);
   c.mm = static_cast<int>(rem / 60'000 % 60);
   c.ss = static_cast<int>(rem / 1000 % 60);
@@ -53,6 +43,28 @@ Civil ToCivil(int64_t unix_ms) {
 }
 
 }  // namespace
+
+CivilDate CivilFromDays(int64_t days) {
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return CivilDate{static_cast<int64_t>(yoe) + era * 400 + (m <= 2), static_cast<int>(m),
+                   static_cast<int>(doy - (153 * mp + 2) / 5 + 1)};
+}
+
+int64_t CstDay(int64_t unix_ms) {
+  const int64_t local = unix_ms + kCstOffsetMillis;
+  return local >= 0 ? local / kMillisPerDay : (local - kMillisPerDay + 1) / kMillisPerDay;
+}
+
+int64_t CstMonthIndex(int64_t unix_ms) {
+  const CivilDate c = CivilFromDays(CstDay(unix_ms));
+  return c.y * 12 + c.m - 1;
+}
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;

@@ -23,7 +23,17 @@ std::string FormatReturnTime(int64_t unix_ms);  // yyyyMMddHHmmssSSS
 std::string FormatDate8(int64_t unix_ms);       // yyyyMMdd
 int CstYear(int64_t unix_ms);
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm), and back.
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
+struct CivilDate {
+  int64_t y;
+  int m, d;
+};
+CivilDate CivilFromDays(int64_t days);
+
+// The CST calendar day of an instant, as days since 1970-01-01 (the day statistics and windows
+// are kept by), and its month as year * 12 + month - 1.
+int64_t CstDay(int64_t unix_ms);
+int64_t CstMonthIndex(int64_t unix_ms);
 
 }  // namespace kuajing

@@ -95,16 +95,7 @@ std::string RecordView::Explain() const {
 
 Book::Book(Config config) : config_(std::move(config)) {}
 
-int Book::MonthOf(int64_t unix_ms) const {
-  // Events come in time order mostly, so the CST day is cached.
-  const int64_t day = (unix_ms + 8 * 3'600'000) / 86'400'000;
-  if (day != cached_day_) {
-    const std::string d = FormatDate8(unix_ms);
-    cached_month_ = std::stoi(d.substr(0, 4)) * 12 + std::stoi(d.substr(4, 2)) - 1;
-    cached_day_ = day;
-  }
-  return cached_month_;
-}
+int Book::MonthOf(int64_t unix_ms) { return static_cast<int>(CstMonthIndex(unix_ms)); }
 
 Book::Score Book::Compute(const Rec& r, int month) const {
   Score s;

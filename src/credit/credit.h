@@ -202,7 +202,7 @@ class Book {
   void Refresh(const std::string& code, Rec& r, int month, int64_t now_ms,
                const std::string& cause);
   void AppendChange(const std::string& code, Rec& r, GradeChange c);
-  int MonthOf(int64_t unix_ms) const;
+  static int MonthOf(int64_t unix_ms);
   std::string Encode(const Rec& r) const;
 
   Config config_;
@@ -210,8 +210,6 @@ class Book {
   std::map<std::string, DiscreditedBuyer, std::less<>> buyers_;
   std::set<std::pair<std::string, std::string>> dirty_;  // (kind, key)
   std::vector<Row> appended_;                            // credit_change rows
-  mutable int64_t cached_day_ = INT64_MIN;
-  mutable int cached_month_ = 0;
 };
 
 }  // namespace kuajing::credit

@@ -1077,11 +1077,9 @@ Response Api::Stats(const Request& req, const char* what) {
       // Whole months compare with as many whole months before (June with May, not with the 30
       // days before June); other periods with the same number of days before.
       int64_t prev_from = from_day - len;
-      const std::string f8 = FormatDate8(from_day * kMillisPerDay - 8 * 3'600'000);
-      const std::string n8 = FormatDate8((to_day + 1) * kMillisPerDay - 8 * 3'600'000);
-      if (f8.substr(6) == "01" && n8.substr(6) == "01") {
-        const int64_t fm = std::stoll(f8.substr(0, 4)) * 12 + std::stoll(f8.substr(4, 2)) - 1;
-        const int64_t nm = std::stoll(n8.substr(0, 4)) * 12 + std::stoll(n8.substr(4, 2)) - 1;
+      const CivilDate first = CivilFromDays(from_day), after = CivilFromDays(to_day + 1);
+      if (first.d == 1 && after.d == 1) {
+        const int64_t fm = first.y * 12 + first.m - 1, nm = after.y * 12 + after.m - 1;
         const int64_t pm = fm - (nm - fm);
         prev_from = DaysFromCivil(pm / 12, static_cast<unsigned>(pm % 12 + 1), 1);
       }

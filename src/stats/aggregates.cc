@@ -8,11 +8,7 @@
 
 namespace kuajing::stats {
 
-int64_t DayOf(int64_t unix_ms) {
-  constexpr int64_t kCst = 8 * 3'600'000;
-  const int64_t local = unix_ms + kCst;
-  return local >= 0 ? local / kMillisPerDay : (local - kMillisPerDay + 1) / kMillisPerDay;
-}
+int64_t DayOf(int64_t unix_ms) { return CstDay(unix_ms); }
 
 std::optional<Decimal> GrowthPercent(Decimal now, Decimal base) {
   if (base.e5 == 0) return std::nullopt;
@@ -26,20 +22,19 @@ std::optional<Decimal> GrowthPercent(Decimal now, Decimal base) {
 }
 
 int64_t SameDayLastYear(int64_t day) {
-  const std::string d = FormatDate8(day * kMillisPerDay - 8 * 3'600'000);
-  const int y = std::stoi(d.substr(0, 4)) - 1, m = std::stoi(d.substr(4, 2));
-  int dd = std::stoi(d.substr(6, 2));
+  const CivilDate c = CivilFromDays(day);
+  const int64_t y = c.y - 1;
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (m == 2 && dd == 29 && !leap) dd = 28;
-  return DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(dd));
+  const int d = c.m == 2 && c.d == 29 && !leap ? 28 : c.d;
+  return DaysFromCivil(y, static_cast<unsigned>(c.m), static_cast<unsigned>(d));
 }
 
 namespace {
 
 // year * 12 + month - 1 of a CST day, and back to the month's first day.
 int64_t MonthIndex(int64_t day) {
-  const std::string d = FormatDate8(day * kMillisPerDay - 8 * 3'600'000);
-  return std::stoll(d.substr(0, 4)) * 12 + std::stoll(d.substr(4, 2)) - 1;
+  const CivilDate c = CivilFromDays(day);
+  return c.y * 12 + c.m - 1;
 }
 int64_t FirstDay(int64_t month_index) {
   return DaysFromCivil(month_index / 12, static_cast<unsigned>(month_index % 12 + 1), 1);
@@ -109,8 +104,8 @@ namespace {
 
 // yyyymm of a CST day.
 int64_t MonthOfDay(int64_t day) {
-  const std::string d = FormatDate8(day * kMillisPerDay - 8 * 3'600'000);
-  return std::stoll(d.substr(0, 6));
+  const CivilDate c = CivilFromDays(day);
+  return c.y * 100 + c.m;
 }
 
 }  // namespace
