@@ -48,7 +48,7 @@ struct HttpServer::Impl {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket)), server_(server) {}
+      : open_{&server->counters.connections_open}, stream_(std::move(socket)), server_(server) {}
 
   void Start() {
     boost::system::error_code ec;
@@ -68,7 +68,14 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  ~Session() { --server_->counters.connections_open; }
+  // Closes the connection whatever it is doing (the server is stopping and the drain is over).
+  void CloseNow() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      boost::system::error_code ec;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->stream_.close();
+    });
+  }
 
  private:
   void Read() {
@@ -136,6 +143,12 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
+  // Declared first so that it is destroyed last: the count drops only once the socket is closed,
+  // and Stop() waits for it before the I/O context goes away.
+  struct OpenCount {
+    std::atomic<uint64_t>* n;
+    ~OpenCount() { --*n; }
+  } open_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -223,6 +236,17 @@ void HttpServer::Stop(std::chrono::milliseconds drain) {
     }
     impl_->drained.wait_for(lock, drain,
                             [this] { return impl_->counters.requests_in_flight == 0; });
+    for (auto& w : impl_->sessions) {
+      if (auto s = w.lock()) s->CloseNow();
+    }
+  }
+  // A handler may hold a connection for an instant after it has answered (the intake writer drops
+  // its copy of the answer callback after posting the answer). The sessions live in the I/O
+  // context and touch this server when they die, so the I/O threads keep running until the last
+  // one is gone; bounded, for a handler that never answers.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (impl_->counters.connections_open > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   impl_->ioc.stop();
   for (auto& t : impl_->pool) t.join();
