@@ -55,6 +55,8 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
   KJ_RETURN_IF_ERROR(p->store_->LoadState([&](const clearance::StateChange& row) {
     if (row.kind.starts_with("credit"))
       return p->credit_->Restore(credit::Row{row.kind, row.key, row.value, false});
+    if (row.kind.starts_with("stats_"))
+      return p->stats_->Restore(stats::StateRow{row.kind, row.key, row.value, false});
     return row.kind.starts_with("x_") ? p->export_engine_->Restore(row) : p->engine_->Restore(row);
   }));
   return p;
@@ -228,6 +230,24 @@ Platform::Prepared Platform::BuildBatch(storage::MessageRow row, clearance::Step
   }
   batch.changes = std::move(step.changes);
   batch.ledger = std::move(step.ledger);
+  // Every refusal (a negative status, or 100 海关退单) is counted by day, receipt type and code
+  // (docs/METRICS.md, "Refusals"); the
+  // counts are committed with the message that caused them.
+  bool refused = false;
+  for (const clearance::Emitted& e : step.receipts) {
+    if ((!e.status.empty() && e.status[0] == '-') || e.status == clearance::status::kRejected) {
+      stats_->AddRefusal(stats::DayOf(batch.message.received_ms), MessageTypeName(e.type),
+                         e.status);
+      refused = true;
+    }
+  }
+  if (refused) {
+    std::vector<stats::StateRow> rows;
+    stats_->TakeDirty(&rows);
+    for (auto& r : rows)
+      batch.changes.push_back(
+          clearance::StateChange{std::move(r.kind), std::move(r.key), std::move(r.value), false});
+  }
   p.resend_guids = std::move(step.resend_guids);
   return p;
 }

@@ -128,8 +128,8 @@ class Platform {
  private:
   Platform() = default;
   // `own_guids`: the records of the message being answered; their sender joins the audience.
-  static Prepared BuildBatch(storage::MessageRow row, clearance::StepResult step,
-                             const std::set<std::string>& own_guids);
+  Prepared BuildBatch(storage::MessageRow row, clearance::StepResult step,
+                      const std::set<std::string>& own_guids);
 
   PlatformOptions options_;
   std::unique_ptr<reference::ReferenceData> reference_;

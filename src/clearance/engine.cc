@@ -74,6 +74,8 @@ struct Engine::State {
     // for documents that did not come (credit::Event::kMissingDocuments).
     int64_t received_ms = 0;
     bool missing_charged = false;
+    // When the clearance began: set at the release (docs/METRICS.md, "Clearance time").
+    int64_t first_ms = 0;
     // A hold by rules marked discredit_buyer: their reasons, the evidence if an officer refuses.
     std::string discredit_evidence;
   };
@@ -136,7 +138,9 @@ struct Engine::State {
   void CountQuota(const std::string& buyer, int year, Decimal delta, const std::string& invt_no,
                   std::string reason) {
     if (delta.e5 == 0) return;
-    quota[Key(buyer, std::to_string(year))] += delta;
+    Decimal& used = quota[Key(buyer, std::to_string(year))];
+    if (stats != nullptr) stats->MoveQuota(year, used, used + delta);
+    used += delta;
     out->ledger.push_back(QuotaEntry{buyer, year, delta, invt_no, std::move(reason), now});
   }
 
@@ -940,9 +944,32 @@ struct Engine::State {
     return true;
   }
 
+  // The clearance began with its first document (docs/METRICS.md, "Clearance time"): the earliest
+  // of the list's arrival here and the appTime its declarants wrote on the order, payment, waybill
+  // and list. A declared time is believed only within the 30 days before the list arrived, so a
+  // wrong clock cannot stretch the histogram.
+  int64_t FirstDocumentMs(const InventoryRec& inv) const {
+    const auto& h = inv.doc.head;
+    int64_t first = inv.received_ms != 0 ? inv.received_ms : now;
+    const int64_t floor = first - 30 * kMillisPerDay;
+    auto consider = [&](const std::string& app_time) {
+      if (auto t = ParseAppTime(app_time); t && *t >= floor && *t < first) first = *t;
+    };
+    consider(h.appTime);
+    const std::string key = Key(h.ebpCode, h.orderNo);
+    if (auto o = orders.find(key); o != orders.end()) consider(o->second.head.appTime);
+    if (auto pk = payment_of_order.find(key); pk != payment_of_order.end()) {
+      if (auto p = payments.find(pk->second); p != payments.end()) consider(p->second.head.appTime);
+    }
+    if (auto w = waybills.find(Key(h.logisticsCode, h.logisticsNo)); w != waybills.end())
+      consider(w->second.doc.head.appTime);
+    return first;
+  }
+
   void Release(InventoryRec& inv) {
     inv.phase = Phase::kReleased;
     inv.released_ms = now;
+    inv.first_ms = FirstDocumentMs(inv);
     const TaxAssessment& t = inv.tax;
     Answer(inv.doc, MessageType::kCEB622, status::kConcluded,
            "海关审结: tax " + Money(t.Total()) + " (duty " + Money(t.customs_tax) + ", VAT " +
@@ -1010,6 +1037,7 @@ struct Engine::State {
     c.trade_mode = h.tradeMode;
     c.ebc = h.ebcCode;
     c.main_currency = "142";
+    if (inv.first_ms != 0) c.clearance_ms = std::max<int64_t>(0, inv.released_ms - inv.first_ms);
     c.value["142"] = inv.counted - inv.restored;
     c.tax = !inv.tax_issued                                   ? Decimal{}
             : inv.returned_qty.size() == inv.tax.lines.size() ? KeptTax(inv).Total()
@@ -1078,6 +1106,7 @@ struct Engine::State {
                                        {"risk_score", std::to_string(v.risk_score)},
                                        {"received_ms", std::to_string(v.received_ms)},
                                        {"missing_charged", v.missing_charged ? "1" : "0"},
+                                       {"first_ms", std::to_string(v.first_ms)},
                                        {"discredit_evidence", v.discredit_evidence},
                                        {"returned", returned}});
       text += EncodeRecord(MessageType::kCEB621, v.doc);
@@ -1150,6 +1179,7 @@ struct Engine::State {
       v.risk_score = static_cast<int>(ToInt(f, "risk_score"));
       v.received_ms = ToInt(f, "received_ms");
       v.missing_charged = ToStr(f, "missing_charged") == "1";
+      v.first_ms = ToInt(f, "first_ms");
       v.discredit_evidence = ToStr(f, "discredit_evidence");
       // The risk engine's past is the lists it assessed, whatever became of them.
       if (risk && v.risk_ms != 0) risk->Observe(v.doc.head, v.risk_amount, v.risk_ms);
@@ -1173,7 +1203,9 @@ struct Engine::State {
       if (!v.invt_no.empty() && v.phase != Phase::kRejected)
         inventory_of_invt_no[v.invt_no] = row.key;
       if (v.counted.e5 != 0) {
-        quota[Key(h.buyerIdNumber, std::to_string(v.year))] += v.counted - v.restored;
+        Decimal& used = quota[Key(h.buyerIdNumber, std::to_string(v.year))];
+        if (stats != nullptr) stats->MoveQuota(v.year, used, used + v.counted - v.restored);
+        used += v.counted - v.restored;
         NoteBuyer(h);
       }
       if (stats != nullptr) stats->Apply(NetOf(v), +1);

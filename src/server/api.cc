@@ -299,6 +299,7 @@ enum class RouteId {
   kStatsSummary,
   kStatsSeries,
   kStatsRanking,
+  kStatsDistributions,
 };
 
 struct RouteDef {
@@ -361,6 +362,10 @@ const std::vector<RouteDef>& RouteTable() {
       {http::verb::get, "/api/v1/stats/summary", kStatsSummary, {Role::kOfficer, Role::kAdmin}},
       {http::verb::get, "/api/v1/stats/series", kStatsSeries, {Role::kOfficer, Role::kAdmin}},
       {http::verb::get, "/api/v1/stats/ranking", kStatsRanking, {Role::kOfficer, Role::kAdmin}},
+      {http::verb::get,
+       "/api/v1/stats/distributions",
+       kStatsDistributions,
+       {Role::kOfficer, Role::kAdmin}},
       {http::verb::get, "/api/v1/admin/keys", kKeysList, {Role::kAdmin}},
       {http::verb::post, "/api/v1/admin/keys", kKeysCreate, {Role::kAdmin}},
       {http::verb::delete_, "/api/v1/admin/keys/{id}", kKeysRevoke, {Role::kAdmin}},
@@ -532,9 +537,11 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
     case kStatsSummary:
     case kStatsSeries:
     case kStatsRanking:
-      return Stats(req, route->id == kStatsSummary  ? "summary"
-                        : route->id == kStatsSeries ? "series"
-                                                    : "ranking");
+    case kStatsDistributions:
+      return Stats(req, route->id == kStatsSummary         ? "summary"
+                        : route->id == kStatsSeries        ? "series"
+                        : route->id == kStatsDistributions ? "distributions"
+                                                           : "ranking");
     case kKeysList:
       return ListKeys();
     case kKeysCreate:
@@ -1104,6 +1111,61 @@ Response Api::Stats(const Request& req, const char* what) {
     return Json(
         http::status::ok,
         json::object{{"direction", direction}, {"granularity", g}, {"points", std::move(points)}});
+  }
+  if (w == "distributions") {
+    // Imports' clearance time by release day, every refusal by the day it was answered, and the
+    // buyers' use of the annual amount in the calendar year of `to` (docs/METRICS.md).
+    json::array clearance;
+    const auto hist = a.ClearanceHistogram(from_day, to_day);
+    for (size_t i = 0; i < hist.size(); ++i) {
+      json::object b{{"lists", hist[i]}};
+      if (i < stats::kClearanceBoundsSeconds.size())
+        b["underSeconds"] = stats::kClearanceBoundsSeconds[i];
+      clearance.push_back(std::move(b));
+    }
+    // Percentiles as the upper edge of the bucket they fall in (null: above the last edge).
+    int64_t timed = 0;
+    for (int64_t n : hist) timed += n;
+    json::object percentiles;
+    for (const auto& [name, pct] : {std::pair{"p50", 50}, {"p90", 90}, {"p99", 99}}) {
+      if (timed == 0) continue;
+      const int64_t rank = (timed * pct + 99) / 100;  // the rank-th fastest list, 1-based
+      int64_t seen = 0;
+      size_t i = 0;
+      while (i < hist.size() && seen + hist[i] < rank) seen += hist[i++];
+      percentiles[name] = i < stats::kClearanceBoundsSeconds.size()
+                              ? json::value(stats::kClearanceBoundsSeconds[i])
+                              : json::value(nullptr);
+    }
+    auto limit = IntParam(t, "limit", 20, 1, 100);
+    if (!limit.ok()) return Error(limit.status());
+    const auto refusals = a.Refusals(from_day, to_day);
+    json::array reasons;
+    int64_t refused = 0;
+    for (const auto& r : refusals) {
+      refused += r.count;
+      if (reasons.size() < static_cast<size_t>(*limit))
+        reasons.push_back(json::object{
+            {"receiptType", r.receipt_type}, {"status", r.status}, {"count", r.count}});
+    }
+    const int year = CivilFromDays(to_day).y;
+    json::array quota;
+    const auto qd = a.QuotaDistribution(year);
+    for (size_t i = 0; i < qd.size(); ++i) {
+      json::object b{{"buyers", qd[i]}};
+      if (i < stats::kQuotaBoundsYuan.size()) b["underYuan"] = stats::kQuotaBoundsYuan[i];
+      quota.push_back(std::move(b));
+    }
+    return Json(
+        http::status::ok,
+        json::object{{"from", q("from", "")},
+                     {"to", q("to", "")},
+                     {"clearanceTime", std::move(clearance)},
+                     {"clearanceTimeUnderSeconds", std::move(percentiles)},
+                     {"refusals", json::object{{"total", refused},
+                                               {"kinds", refusals.size()},
+                                               {"top", std::move(reasons)}}},
+                     {"quota", json::object{{"year", year}, {"buckets", std::move(quota)}}}});
   }
   const std::string by = q("by", "enterprise");
   if (by != "enterprise" && by != "tradeMode" && by != "country" && by != "chapter")

@@ -90,6 +90,12 @@ void Aggregates::Apply(const Contribution& c, int sign) {
       if (cell == Cell{}) m->erase(k);
     }
   }
+  if (c.clearance_ms >= 0) {
+    auto key = std::make_pair(c.day, dir);
+    auto& h = clearance_[key];
+    h[ClearanceBucket(c.clearance_ms)] += sign;
+    if (h == std::array<int64_t, kClearanceBuckets>{}) clearance_.erase(key);
+  }
   for (const LineValue& l : c.lines) {
     for (auto* m : {&by_country_, &by_chapter_}) {
       const LineKey k{c.day, dir, m == &by_country_ ? l.country : l.chapter, l.currency};
@@ -98,6 +104,86 @@ void Aggregates::Apply(const Contribution& c, int sign) {
       if (d.e5 == 0) m->erase(k);
     }
   }
+}
+
+size_t ClearanceBucket(int64_t clearance_ms) {
+  const int64_t seconds = std::max<int64_t>(0, clearance_ms) / 1000;
+  size_t b = 0;
+  while (b < kClearanceBoundsSeconds.size() && seconds >= kClearanceBoundsSeconds[b]) ++b;
+  return b;
+}
+
+size_t QuotaBucket(Decimal used) {
+  size_t b = 0;
+  while (b < kQuotaBoundsYuan.size() && used.e5 >= kQuotaBoundsYuan[b] * Decimal::kScale) ++b;
+  return b;
+}
+
+std::array<int64_t, kClearanceBuckets> Aggregates::ClearanceHistogram(int64_t from_day,
+                                                                      int64_t to_day) const {
+  std::array<int64_t, kClearanceBuckets> out{};
+  for (auto it = clearance_.lower_bound({from_day, 0});
+       it != clearance_.end() && it->first.first <= to_day; ++it) {
+    for (size_t i = 0; i < kClearanceBuckets; ++i) out[i] += it->second[i];
+  }
+  return out;
+}
+
+void Aggregates::AddRefusal(int64_t day, const std::string& receipt_type,
+                            const std::string& status) {
+  auto key = std::make_tuple(day, receipt_type, status);
+  ++refusals_[key];
+  dirty_refusals_.insert(std::move(key));
+}
+
+std::vector<Aggregates::RefusalRow> Aggregates::Refusals(int64_t from_day, int64_t to_day) const {
+  std::map<std::pair<std::string, std::string>, int64_t> sum;
+  for (auto it = refusals_.lower_bound({from_day, "", ""});
+       it != refusals_.end() && std::get<0>(it->first) <= to_day; ++it) {
+    sum[{std::get<1>(it->first), std::get<2>(it->first)}] += it->second;
+  }
+  std::vector<RefusalRow> out;
+  out.reserve(sum.size());
+  for (const auto& [k, n] : sum) out.push_back(RefusalRow{k.first, k.second, n});
+  std::stable_sort(out.begin(), out.end(),
+                   [](const RefusalRow& a, const RefusalRow& b) { return a.count > b.count; });
+  return out;
+}
+
+void Aggregates::TakeDirty(std::vector<StateRow>* out) {
+  for (const auto& k : dirty_refusals_) {
+    out->push_back(
+        StateRow{"stats_refusal",
+                 std::to_string(std::get<0>(k)) + "|" + std::get<1>(k) + "|" + std::get<2>(k),
+                 std::to_string(refusals_.at(k)), false});
+  }
+  dirty_refusals_.clear();
+}
+
+Status Aggregates::Restore(const StateRow& row) {
+  if (row.kind != "stats_refusal") return InvalidArgument("not a statistics row: " + row.kind);
+  const size_t a = row.key.find('|');
+  const size_t b = a == std::string::npos ? a : row.key.find('|', a + 1);
+  if (b == std::string::npos) return InvalidArgument("bad refusal key: " + row.key);
+  try {
+    refusals_[{std::stoll(row.key.substr(0, a)), row.key.substr(a + 1, b - a - 1),
+               row.key.substr(b + 1)}] = std::stoll(row.value);
+  } catch (const std::exception&) {
+    return InvalidArgument("bad refusal row: " + row.key);
+  }
+  return Status::Ok();
+}
+
+void Aggregates::MoveQuota(int year, Decimal before, Decimal after) {
+  if (before == after) return;
+  auto& h = quota_[year];
+  if (before.e5 > 0) --h[QuotaBucket(before)];
+  if (after.e5 > 0) ++h[QuotaBucket(after)];
+}
+
+std::array<int64_t, kQuotaBuckets> Aggregates::QuotaDistribution(int year) const {
+  auto it = quota_.find(year);
+  return it == quota_.end() ? std::array<int64_t, kQuotaBuckets>{} : it->second;
 }
 
 namespace {

@@ -10,14 +10,17 @@
 // Thread safety: not thread-safe; written by the store's writer, read under the platform's lock.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "common/decimal.h"
+#include "common/status.h"
 
 namespace kuajing::stats {
 
@@ -43,6 +46,29 @@ struct Contribution {
   std::vector<LineValue> lines;
   // The currency a list is counted under (the first line's, "142" for imports).
   std::string main_currency;
+  // Import: milliseconds from the clearance's first document to the release (docs/METRICS.md,
+  // "Clearance time"); -1 when not measured (exports).
+  int64_t clearance_ms = -1;
+};
+
+// The clearance-time histogram's upper bounds in seconds (the last bucket is everything above
+// 72 h): "within 10 seconds" and "within 10 minutes" are the marks zones advertise.
+inline constexpr std::array<int64_t, 7> kClearanceBoundsSeconds = {10,    60,    600,   3600,
+                                                                   21600, 86400, 259200};
+inline constexpr size_t kClearanceBuckets = kClearanceBoundsSeconds.size() + 1;
+size_t ClearanceBucket(int64_t clearance_ms);
+
+// The quota distribution's upper bounds in CNY (exclusive); the last bucket is 26,000 and over
+// (the annual limit reached).
+inline constexpr std::array<int64_t, 6> kQuotaBoundsYuan = {1000, 2000, 5000, 10000, 20000, 26000};
+inline constexpr size_t kQuotaBuckets = kQuotaBoundsYuan.size() + 1;
+size_t QuotaBucket(Decimal used);
+
+// A durable row of the aggregates that cannot be rebuilt from the stored lists (the refusals):
+// kind "stats_refusal", key "day|receipt type|status", value the count.
+struct StateRow {
+  std::string kind, key, value;
+  bool erase = false;
 };
 
 // The CST day of a time, as Contribution::day.
@@ -108,13 +134,37 @@ class Aggregates {
   // Distinct enterprises (ebcCode) with a cleared list in the period.
   size_t ActiveEnterprises(Direction d, int64_t from_day, int64_t to_day) const;
 
+  // --- clearance time (imports): lists released per bucket over [from_day, to_day] by release day
+  std::array<int64_t, kClearanceBuckets> ClearanceHistogram(int64_t from_day, int64_t to_day) const;
+
+  // --- refusals: every receipt with a negative status (and every CEB900), by CST day
+  void AddRefusal(int64_t day, const std::string& receipt_type, const std::string& status);
+  struct RefusalRow {
+    std::string receipt_type, status;
+    int64_t count = 0;
+  };
+  // Most frequent first (ties by type and status).
+  std::vector<RefusalRow> Refusals(int64_t from_day, int64_t to_day) const;
+  // The changed refusal rows since the last call (to commit with the message that caused them).
+  void TakeDirty(std::vector<StateRow>* out);
+  Status Restore(const StateRow& row);
+
+  // --- buyers' use of the annual amount: buyers per bucket of their year's total
+  void MoveQuota(int year, Decimal before, Decimal after);
+  std::array<int64_t, kQuotaBuckets> QuotaDistribution(int year) const;
+
   const std::map<Key, Cell>& cells() const { return cells_; }
   // The same cells summed per month (the key's first element is year * 12 + month - 1): queries
   // over whole months read these, twelve times fewer for a year.
   const std::map<Key, Cell>& month_cells() const { return month_cells_; }
   const std::map<LineKey, Decimal>& by_country() const { return by_country_; }
   const std::map<LineKey, Decimal>& by_chapter() const { return by_chapter_; }
-  bool operator==(const Aggregates&) const = default;
+  // Equal sums (what is pending to be written does not count).
+  bool operator==(const Aggregates& o) const {
+    return cells_ == o.cells_ && month_cells_ == o.month_cells_ && by_country_ == o.by_country_ &&
+           by_chapter_ == o.by_chapter_ && clearance_ == o.clearance_ && refusals_ == o.refusals_ &&
+           quota_ == o.quota_;
+  }
 
  private:
   // Calls f(key, cell) for the cells of one direction over [from_day, to_day]: day cells for the
@@ -124,6 +174,10 @@ class Aggregates {
 
   std::map<Key, Cell> cells_, month_cells_;
   std::map<LineKey, Decimal> by_country_, by_chapter_;
+  std::map<std::pair<int64_t, uint8_t>, std::array<int64_t, kClearanceBuckets>> clearance_;
+  std::map<std::tuple<int64_t, std::string, std::string>, int64_t> refusals_;
+  std::set<std::tuple<int64_t, std::string, std::string>> dirty_refusals_;
+  std::map<int, std::array<int64_t, kQuotaBuckets>> quota_;
 };
 
 }  // namespace kuajing::stats

@@ -118,5 +118,61 @@ TEST(Stats, TakingBackWhatWasAddedLeavesNothing) {
   EXPECT_TRUE(a == Aggregates{});  // no empty cells left behind
 }
 
+TEST(Stats, ClearanceTimeBucketsAndTheirBounds) {
+  EXPECT_EQ(ClearanceBucket(-5), 0u);  // a clock running backwards counts as instant
+  EXPECT_EQ(ClearanceBucket(9'999), 0u);
+  EXPECT_EQ(ClearanceBucket(10'000), 1u);  // 10 s is no longer "under 10 s"
+  EXPECT_EQ(ClearanceBucket(599'999), 2u);
+  EXPECT_EQ(ClearanceBucket(259'200'000), kClearanceBuckets - 1);
+  Aggregates a;
+  Contribution c = Import("20240610", "E1", "1210", 300, "116");
+  c.clearance_ms = 45'000;
+  a.Change({}, c);
+  const int64_t day = c.day;
+  EXPECT_EQ(a.ClearanceHistogram(day, day)[1], 1);
+  EXPECT_EQ(a.ClearanceHistogram(day + 1, day + 9)[1], 0);
+  a.Change(c, {});  // cancelled: gone from the histogram too
+  EXPECT_TRUE(a == Aggregates{});
+}
+
+TEST(Stats, QuotaBandsFollowEachBuyersMoves) {
+  EXPECT_EQ(QuotaBucket(Decimal::FromUnits(999)), 0u);
+  EXPECT_EQ(QuotaBucket(Decimal::FromUnits(1000)), 1u);
+  EXPECT_EQ(QuotaBucket(Decimal::FromUnits(26000)), kQuotaBuckets - 1);
+  Aggregates a;
+  a.MoveQuota(2024, {}, Decimal::FromUnits(800));
+  a.MoveQuota(2024, Decimal::FromUnits(800), Decimal::FromUnits(5800));  // a second order
+  a.MoveQuota(2024, {}, Decimal::FromUnits(300));
+  a.MoveQuota(2025, {}, Decimal::FromUnits(300));
+  const auto y = a.QuotaDistribution(2024);
+  EXPECT_EQ(y[0], 1);  // 300
+  EXPECT_EQ(y[3], 1);  // 5,800: moved out of the first band
+  EXPECT_EQ(y[0] + y[1] + y[2] + y[3] + y[4] + y[5] + y[6], 2);
+  a.MoveQuota(2024, Decimal::FromUnits(300), {});  // returned in full
+  EXPECT_EQ(a.QuotaDistribution(2024)[0], 0);
+}
+
+TEST(Stats, RefusalsAreCountedWrittenAndRestored) {
+  Aggregates a;
+  a.AddRefusal(19885, "CEB622", "-621005");
+  a.AddRefusal(19885, "CEB622", "-621005");
+  a.AddRefusal(19886, "CEB900", "-2");
+  std::vector<StateRow> rows;
+  a.TakeDirty(&rows);
+  ASSERT_EQ(rows.size(), 2u);
+  Aggregates b;
+  for (const auto& r : rows) ASSERT_TRUE(b.Restore(r).ok());
+  EXPECT_TRUE(a == b);
+  const auto top = b.Refusals(19885, 19886);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].status, "-621005");
+  EXPECT_EQ(top[0].count, 2);
+  EXPECT_EQ(b.Refusals(19886, 19886).size(), 1u);
+  rows.clear();
+  a.TakeDirty(&rows);
+  EXPECT_TRUE(rows.empty());  // nothing new
+  EXPECT_FALSE(b.Restore(StateRow{"stats_refusal", "19885|CEB622", "1", false}).ok());
+}
+
 }  // namespace
 }  // namespace kuajing::stats

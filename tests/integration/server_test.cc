@@ -670,6 +670,41 @@ TEST_F(ServerTest, StatisticsSummarySeriesAndRanking) {
   EXPECT_EQ(get("/api/v1/stats/ranking?from=20240601&to=20240630&limit=101", officer).status, 400);
   EXPECT_EQ(get("/api/v1/stats/summary?from=20240630&to=20240601", officer).status, 400);
   EXPECT_EQ(get("/api/v1/stats/summary?from=20240601&to=20240630", agent).status, 403);
+
+  // Distributions: every released list has a clearance time; a refused list counts among the
+  // refusals; each buyer with an amount falls in one band. The refusals are stored, the rest is
+  // rebuilt: all the same after a restart.
+  auto dist = [&] {
+    HttpResult d = get("/api/v1/stats/distributions?from=20240601&to=20240630", officer);
+    EXPECT_EQ(d.status, 200) << d.body;
+    return d.Json();
+  };
+  // A message that is not XML is refused with a CEB900.
+  ASSERT_EQ(Post(agent, "<CEB621Message>not closed").status, 400);
+  const json::value before = dist();
+  int64_t timed = 0;
+  for (const auto& b : before.at("clearanceTime").as_array()) timed += b.at("lists").as_int64();
+  EXPECT_EQ(timed, released);
+  // One morning's generated lists all fall in one bucket: every percentile is its upper edge.
+  for (const auto& b : before.at("clearanceTime").as_array()) {
+    if (b.at("lists").as_int64() != released) continue;
+    EXPECT_EQ(before.at("clearanceTimeUnderSeconds").at("p50"), b.at("underSeconds"));
+    EXPECT_EQ(before.at("clearanceTimeUnderSeconds").at("p99"), b.at("underSeconds"));
+  }
+  const int64_t refused = before.at("refusals").at("total").as_int64();
+  EXPECT_EQ(refused, 1) << before;
+  EXPECT_EQ(before.at("refusals").at("top").as_array()[0].at("receiptType"), "CEB900");
+  int64_t buyers = 0;
+  for (const auto& b : before.at("quota").at("buckets").as_array())
+    buyers += b.at("buyers").as_int64();
+  EXPECT_GT(buyers, 0);
+  EXPECT_LE(buyers, released);
+  EXPECT_EQ(before.at("quota").at("year").as_int64(), 2024);
+  zone_.reset();
+  zone_ = std::make_unique<Zone>(dir_);
+  EXPECT_EQ(dist(), before);
+  EXPECT_EQ(get("/api/v1/stats/distributions?from=20240601&to=20240630&limit=0", officer).status,
+            400);
 }
 
 // Export over HTTP (issue 4): each party sends its own documents with its own key; the officer
