@@ -10,5 +10,6 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   if (args.size() > 1 && args[1] == "serve") return kuajing::server::RunServe(args);
   if (args.size() > 1 && args[1] == "loadgen") return kuajing::server::RunLoadgen(args);
+  if (args.size() > 1 && args[1] == "simulate") return kuajing::server::RunSimulate(args);
   return kuajing::app::RunCommand(args);
 }

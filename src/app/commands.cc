@@ -28,10 +28,15 @@ const char* const kUsage =
     R"(kuajing: the customs-side clearance engine of a cross-border e-commerce pilot zone
 
 usage:
-  kuajing serve  --data DIR [--listen HOST:PORT] [--threads N] [--demo-keys] [options]
-                                                 the platform's HTTP API (default 127.0.0.1:8080);
+  kuajing serve  --data DIR [--listen HOST:PORT] [--threads N] [--demo-keys] [--web DIR]
+                 [options]                       the platform's HTTP API (default 127.0.0.1:8080)
+                                                 and the web single window at / (built assets
+                                                 from --web, default ./web/dist if present);
                                                  makes an admin key on first start; --demo-keys
                                                  also makes one per registered enterprise
+  kuajing simulate (--data DIR | --url http://HOST:PORT --keys FILE | --out DIR)
+                 [--preset day|hengyang-year] [--scale S] [--days N] [--seed N] [--rate R]
+                                                 a zone's realistic traffic (docs/SIMULATE.md)
   kuajing loadgen --url http://HOST:PORT --keys FILE [--clearances N] [--batch B] [--connections C]
                  [--rate R]                      generated clearances over HTTP; throughput, latency
   kuajing ingest --data DIR [options] FILE...   process CEB message files in the order given;
@@ -131,7 +136,14 @@ Args ParseArgs(const std::vector<std::string>& a, size_t from) {
                                                           {"--risk-rules", true},
                                                           {"--from", true},
                                                           {"--to", true},
-                                                          {"--what-if", true}};
+                                                          {"--what-if", true},
+                                                          {"--web", true},
+                                                          {"--preset", true},
+                                                          {"--scale", true},
+                                                          {"--days", true},
+                                                          {"--imports", true},
+                                                          {"--exports", true},
+                                                          {"--date", true}};
   Args out;
   for (size_t i = from; i < a.size(); ++i) {
     if (a[i].rfind("--", 0) != 0) {

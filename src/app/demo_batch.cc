@@ -242,6 +242,62 @@ ClearanceMessages MakeClearance(const ClearanceSpec& s) {
   return out;
 }
 
+namespace {
+
+// The head both a cancellation and a return carry: the list's keys and its buyer.
+template <typename H>
+void FillAfterRelease(H& h, const ClearanceSpec& s, const std::string& invt_no,
+                      const std::string& app_time, const std::string& reason, const char* kind) {
+  h.guid = DeterministicGuid(std::to_string(s.seed) + kind + s.order_no + app_time);
+  h.appType = "1";
+  h.appTime = app_time;
+  h.appStatus = "2";
+  h.customsCode = s.customs_code;
+  h.orderNo = s.order_no;
+  h.ebpCode = s.ebp_code;
+  h.ebpName = "衡阳跨境购平台";
+  h.ebcCode = s.ebc_code;
+  h.ebcName = "衡阳海外优选电子商务有限公司";
+  h.logisticsNo = s.logistics_no;
+  h.logisticsCode = s.logistics_code;
+  h.logisticsName = "湘南国际物流有限公司";
+  h.copNo = s.order_no.substr(0, 20);
+  h.invtNo = invt_no;
+  h.buyerIdType = "1";
+  h.buyerIdNumber = s.buyer_id;
+  h.buyerName = s.buyer_name;
+  h.buyerTelephone = s.buyer_phone;
+  h.agentCode = s.agent_code;
+  h.agentName = "衡阳综保区报关服务有限公司";
+  h.reason = reason;
+}
+
+}  // namespace
+
+std::string MakeCancel(const ClearanceSpec& s, const std::string& invt_no,
+                       const std::string& app_time, const std::string& reason) {
+  InvtCancel c;
+  FillAfterRelease(c, s, invt_no, app_time, reason, "cancel");
+  return Wrap(MessageType::kCEB623, s, {c}, s.agent_code, "衡阳综保区报关服务有限公司");
+}
+
+std::string MakeReturn(const ClearanceSpec& s, const std::string& invt_no,
+                       const std::string& app_time, const std::string& reason) {
+  InvtRefund r;
+  FillAfterRelease(r.head, s, invt_no, app_time, reason, "return");
+  int64_t gnum = 0;
+  for (const GoodsItem& i : s.items) {
+    InvtRefundList l;
+    l.gnum = ++gnum;
+    l.gcode = i.gcode;
+    l.gname = i.name;
+    l.qty = i.qty;
+    l.unit = i.unit;
+    r.lists.push_back(std::move(l));
+  }
+  return Wrap(MessageType::kCEB625, s, {r}, s.agent_code, "衡阳综保区报关服务有限公司");
+}
+
 BatchMessages MakeBatch(const std::vector<ClearanceSpec>& specs) {
   std::vector<Record> o, p, w, i;
   for (const ClearanceSpec& s : specs) {

@@ -48,6 +48,13 @@ struct ClearanceMessages {
 
 ClearanceMessages MakeClearance(const ClearanceSpec& spec);
 
+// A cancellation (CEB623) or a return of the whole list (CEB625) of a released clearance, by the
+// declaring agent, with the invtNo the platform gave it.
+std::string MakeCancel(const ClearanceSpec& spec, const std::string& invt_no,
+                       const std::string& app_time, const std::string& reason);
+std::string MakeReturn(const ClearanceSpec& spec, const std::string& invt_no,
+                       const std::string& app_time, const std::string& reason);
+
 // Several clearances batched into one message per document type (up to 100 each).
 struct BatchMessages {
   std::string orders, payments, waybills, inventories;

@@ -1412,6 +1412,23 @@ bool Engine::BuyerKnownAs(std::string_view buyer_id, std::string_view name) cons
          std::find(it->second.begin(), it->second.end(), name) != it->second.end();
 }
 
+Engine::ClearanceDocuments Engine::DocumentsOf(std::string_view invt_no) const {
+  ClearanceDocuments out;
+  auto idx = s_->inventory_of_invt_no.find(std::string(invt_no));
+  if (idx == s_->inventory_of_invt_no.end()) return out;
+  auto inv = s_->inventories.find(idx->second);
+  if (inv == s_->inventories.end()) return out;
+  const auto& h = inv->second.doc.head;
+  out.inventory = inv->second.doc;
+  if (auto o = s_->orders.find(idx->second); o != s_->orders.end()) out.order = o->second;
+  if (auto pk = s_->payment_of_order.find(idx->second); pk != s_->payment_of_order.end()) {
+    if (auto p = s_->payments.find(pk->second); p != s_->payments.end()) out.payment = p->second;
+  }
+  if (auto w = s_->waybills.find(Key(h.logisticsCode, h.logisticsNo)); w != s_->waybills.end())
+    out.waybill = w->second.doc;
+  return out;
+}
+
 std::vector<Engine::HeldList> Engine::Held(size_t limit) const {
   std::vector<HeldList> out;
   for (const auto& [key, v] : s_->inventories) {

@@ -145,6 +145,16 @@ class Engine {
   // Held lists, oldest invtNo first, at most `limit`.
   std::vector<HeldList> Held(size_t limit) const;
 
+  // A list's documents as stored, by its invtNo, for the officer to see side by side: the list
+  // and the order, payment and waybill it was matched with (each absent if there is none).
+  struct ClearanceDocuments {
+    std::optional<model::Inventory> inventory;
+    std::optional<model::Order> order;
+    std::optional<model::Payment> payment;
+    std::optional<model::Logistics> waybill;
+  };
+  ClearanceDocuments DocumentsOf(std::string_view invt_no) const;
+
   // Counts for reports and tests.
   struct Counts {
     size_t orders = 0, payments = 0, waybills = 0, inventories = 0, waiting = 0, held = 0,

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "app/export_reports.h"
+#include "codec/codec.h"
 #include "common/civil_time.h"
 #include "common/codes.h"
 #include "server/openapi.h"
@@ -199,6 +202,7 @@ Api::Api(app::Platform* platform, storage::AccountStore* accounts, ApiOptions op
         return platform_->store().ReceiptsFor(enterprise, after, limit);
       },
       wo);
+  LoadWebFiles();
   poller_ = std::thread([this] { PollLoop(); });
   writer_ = std::thread([this] { WriterLoop(); });
 }
@@ -300,6 +304,8 @@ enum class RouteId {
   kStatsSeries,
   kStatsRanking,
   kStatsDistributions,
+  kHeldDocuments,
+  kWhoAmI,
 };
 
 struct RouteDef {
@@ -327,7 +333,15 @@ const std::vector<RouteDef>& RouteTable() {
        "/api/v1/documents/{kind}",
        kDocument,
        {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
+      {http::verb::get,
+       "/api/v1/whoami",
+       kWhoAmI,
+       {Role::kEnterprise, Role::kOfficer, Role::kAdmin}},
       {http::verb::get, "/api/v1/officer/held", kHeld, {Role::kOfficer, Role::kAdmin}},
+      {http::verb::get,
+       "/api/v1/officer/held/{invtNo}",
+       kHeldDocuments,
+       {Role::kOfficer, Role::kAdmin}},
       {http::verb::get,
        "/api/v1/export/summaries",
        kSummaries,
@@ -429,6 +443,19 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
                                {"message", std::string(req.message.method_string()) +
                                                " is not used on " + t.path}});
     }
+    // The web single window: its built assets, "/" being the dashboard.
+    if (req.message.method() == http::verb::get && !t.path.starts_with("/api/")) {
+      auto f = web_files_.find(t.path == "/" ? "/index.html" : t.path);
+      if (f != web_files_.end()) {
+        Response r = MakeResponse(http::status::ok, f->second.second, f->second.first);
+        r.set(http::field::cache_control, "no-cache");
+        r.set("X-Content-Type-Options", "nosniff");
+        r.set("Content-Security-Policy",
+              "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+              "frame-ancestors 'none'");
+        return r;
+      }
+    }
     return Error(NotFound("no route " + std::string(req.message.method_string()) + " " + t.path));
   }
   using enum RouteId;
@@ -500,6 +527,19 @@ Response Api::Dispatch(const Request& req, const Reply& reply, bool* deferred,
     }
     case kHeld:
       return Held(*who);
+    case kHeldDocuments:
+      return HeldDocuments(param);
+    case kWhoAmI: {
+      // What the key may do: the web pages show the right views, and prefill the enterprise code.
+      json::object o{{"role", RoleName(who->role)}, {"keyId", who->key_id}};
+      if (who->role == Role::kEnterprise) {
+        o["enterprise"] = who->enterprise;
+        std::lock_guard<std::mutex> lock(platform_mu_);
+        if (const auto* e = platform_->reference().FindEnterprise(who->enterprise))
+          o["name"] = e->name;
+      }
+      return Json(http::status::ok, std::move(o));
+    }
     case kSummaries:
       return ExportSummaries(req, *who);
     case kSummaryRun:
@@ -839,6 +879,54 @@ Response Api::Held(const Principal&) {
                                  {"ebcGrade", h.ebc_grade}});
   }
   return Json(http::status::ok, json::object{{"held", std::move(items)}});
+}
+
+Response Api::HeldDocuments(const std::string& invt_no) {
+  if (invt_no.empty() || invt_no.size() > 18) return Error(InvalidArgument("give an invtNo"));
+  clearance::Engine::ClearanceDocuments docs;
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    docs = platform_->engine().DocumentsOf(invt_no);
+  }
+  if (!docs.inventory) return Error(NotFound("no list " + invt_no));
+  // Each document as the standard's XML, as the enterprise declared it (the page lays them out).
+  auto xml = [](auto& doc, model::MessageType type) -> json::value {
+    if (!doc) return nullptr;
+    model::Message m;
+    m.type = type;
+    m.guid = doc->head.guid;
+    m.records.emplace_back(*doc);
+    return json::string(codec::Encode(m));
+  };
+  return Json(http::status::ok,
+              json::object{{"invtNo", invt_no},
+                           {"inventory", xml(docs.inventory, model::MessageType::kCEB621)},
+                           {"order", xml(docs.order, model::MessageType::kCEB311)},
+                           {"payment", xml(docs.payment, model::MessageType::kCEB411)},
+                           {"waybill", xml(docs.waybill, model::MessageType::kCEB511)}});
+}
+
+void Api::LoadWebFiles() {
+  if (options_.web_dir.empty()) return;
+  std::error_code ec;
+  constexpr size_t kMaxFiles = 64, kMaxBytes = 16 << 20;  // the built pages and ECharts: ~1.2 MB
+  size_t bytes = 0;
+  for (const auto& e : std::filesystem::directory_iterator(options_.web_dir, ec)) {
+    if (!e.is_regular_file() || web_files_.size() >= kMaxFiles) continue;
+    const std::string name = e.path().filename().string();
+    const std::string ext = e.path().extension().string();
+    const char* type = ext == ".html"  ? "text/html; charset=utf-8"
+                       : ext == ".js"  ? "text/javascript; charset=utf-8"
+                       : ext == ".css" ? "text/css; charset=utf-8"
+                       : ext == ".svg" ? "image/svg+xml"
+                       : ext == ".png" ? "image/png"
+                                       : nullptr;
+    if (type == nullptr || e.file_size() > kMaxBytes - bytes) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    bytes += content.size();
+    web_files_["/" + name] = {type, std::move(content)};
+  }
 }
 
 Response Api::Decide(const Request& req, const Principal& who) {

@@ -34,6 +34,8 @@ struct ApiOptions {
   WebhookOptions webhooks;               // its clock defaults to `clock`
   // Structured log: one JSON object per line (requests, decisions); null = no log.
   std::function<void(const std::string&)> log;
+  // The web single window's built assets (web/dist): served at / when the folder exists.
+  std::string web_dir;
 };
 
 // Replays the stored registration changes over the reference data loaded from CSV (at start).
@@ -79,6 +81,10 @@ class Api final : public Handler {
   Response Held(const Principal& who);
   Response Decide(const Request& req, const Principal& who);
   Response Stats(const Request& req, const char* what);
+  Response HeldDocuments(const std::string& invt_no);
+  // The web assets, read once at start: path ("/index.html") -> content type and bytes.
+  std::map<std::string, std::pair<std::string, std::string>> web_files_;
+  void LoadWebFiles();
   Response CreditEnterprises(const Request& req, const Principal& who);
   Response CreditEnterprise(const std::string& code, const Principal& who);
   Response CreditBuyers(const Request& req);

@@ -116,8 +116,8 @@ int RunServe(const std::vector<std::string>& args) {
     return 1;
   }
   Status boot = BootstrapKeys(**accounts, (*platform)->reference(),
-                              {"4304961001", "4304961002", "4304962001", "4304963001", "4304964001",
-                               "312226T001", "4304965002"},
+                              {"4304961001", "4304961002", "4304962001", "4304962002", "4304963001",
+                               "4304964001", "312226T001", "4304965002"},
                               a.opts.count("--demo-keys") != 0, data);
   if (!boot.ok()) {
     std::cerr << "cannot make the first keys: " << boot.ToString() << "\n";
@@ -134,6 +134,9 @@ int RunServe(const std::vector<std::string>& args) {
   api_options.quota_queries_per_minute = settings.quota_queries_per_minute;
   api_options.webhooks.max_attempts = settings.webhook_max_attempts;
   api_options.webhooks.timeout_ms = settings.webhook_timeout_ms;
+  // The web single window: built by scripts/build-web into web/dist.
+  api_options.web_dir = a.opts.count("--web") ? a.opts.at("--web") : "web/dist";
+  const bool web = fs::exists(fs::path(api_options.web_dir) / "index.html");
   Api api(platform->get(), accounts->get(), api_options);
   ServerLimits limits;
   limits.max_body_bytes = options->limits.max_message_bytes + (64 << 10);
@@ -147,6 +150,10 @@ int RunServe(const std::vector<std::string>& args) {
   }
   std::cout << "kuajing serving on http://" << host << ":" << server.port() << " (data in " << data
             << ")\n"
+            << "  web:      "
+            << (web ? "http://" + host + ":" + std::to_string(server.port()) + "/"
+                    : "not built (scripts/build-web), or give --web DIR")
+            << "\n"
             << "  health:   curl http://" << host << ":" << server.port() << "/api/v1/status\n"
             << "  send:     curl -H 'Authorization: Bearer <key>' --data-binary @CEB621Message.xml "
                "http://"
