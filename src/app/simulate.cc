@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <regex>
 
 #include "common/civil_time.h"
 
@@ -303,6 +304,50 @@ void Simulator::OnReceipt(const std::string& receipt_type, const std::string& st
     ++counts_.returns;
   }
   follow_ups_.erase(f);
+}
+
+std::string InvtNoOf(const std::string& xml) {
+  static const std::regex kInvt("<(?:ceb:)?invtNo>([0-9A-Za-z]{1,18})</(?:ceb:)?invtNo>");
+  std::smatch m;
+  return std::regex_search(xml, m, kInvt) ? m[1].str() : "";
+}
+
+StatusOr<uint64_t> SimulateInto(Platform& p, Simulator& sim,
+                                const std::function<void(int64_t)>& progress) {
+  constexpr size_t kGroup = 256;  // as the server's writer: one commit per group
+  std::vector<Platform::Prepared> group;
+  std::vector<int64_t> times;
+  uint64_t refused = 0;
+  auto commit = [&]() -> Status {
+    if (group.empty()) return Status::Ok();
+    auto answers = p.CommitPrepared(group);
+    if (!answers.ok()) return answers.status();
+    for (size_t i = 0; i < answers->size(); ++i) {
+      for (const auto& r : (*answers)[i].receipts) {
+        if ((!r.status.empty() && r.status[0] == '-') || r.status == "100") ++refused;
+        sim.OnReceipt(r.type, r.status, r.answers_guid, InvtNoOf(r.xml), times[i]);
+      }
+    }
+    if (progress) progress(times.back());
+    group.clear();
+    times.clear();
+    return Status::Ok();
+  };
+  SimEvent e;
+  while (sim.Next(&e)) {
+    auto prepared = p.Prepare(e.xml, "", e.at_ms);
+    if (prepared.ok() && prepared->commit_first) {
+      KJ_RETURN_IF_ERROR(commit());
+      prepared = p.Prepare(e.xml, "", e.at_ms);
+    }
+    if (!prepared.ok()) return prepared.status();
+    if (prepared->ready) continue;  // a repeat: answered already
+    group.push_back(std::move(*prepared));
+    times.push_back(e.at_ms);
+    if (group.size() >= kGroup) KJ_RETURN_IF_ERROR(commit());
+  }
+  KJ_RETURN_IF_ERROR(commit());
+  return refused;
 }
 
 }  // namespace kuajing::app

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <queue>
 #include <random>
@@ -26,6 +27,8 @@
 
 #include "app/demo_batch.h"
 #include "app/export_batch.h"
+#include "app/platform.h"
+#include "common/status.h"
 
 namespace kuajing::app {
 
@@ -106,5 +109,14 @@ class Simulator {
   std::map<std::string, FollowUp> follow_ups_;
   Counts counts_;
 };
+
+// Feeds the whole stream into `platform` in process, each message at its simulated time, in
+// groups committed together as the server's writer does; the receipts go back to the simulator.
+// Calls `progress(last time)` after each group. Returns the number of refusals among the receipts.
+StatusOr<uint64_t> SimulateInto(Platform& platform, Simulator& sim,
+                                const std::function<void(int64_t)>& progress = {});
+
+// The invtNo in a receipt's XML ("" if none).
+std::string InvtNoOf(const std::string& xml);
 
 }  // namespace kuajing::app

@@ -45,12 +45,6 @@ constexpr const char* kUsage =
                --imports, --exports (per day) override.
 )";
 
-std::string InvtNoOf(const std::string& xml) {
-  static const std::regex kInvt("<(?:ceb:)?invtNo>([0-9A-Za-z]{1,18})</(?:ceb:)?invtNo>");
-  std::smatch m;
-  return std::regex_search(xml, m, kInvt) ? m[1].str() : "";
-}
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -85,49 +79,15 @@ int InProcess(const app::Args& a, app::Simulator& sim) {
     std::cerr << "cannot open the platform: " << platform.status().ToString() << "\n";
     return 1;
   }
-  app::Platform& p = **platform;
   Progress progress;
-  // Messages go in groups committed together (as the server's writer does), each at its time.
-  constexpr size_t kGroup = 256;
-  std::vector<app::Platform::Prepared> group;
-  std::vector<int64_t> times;
-  uint64_t refused = 0;
-  auto commit = [&]() -> bool {
-    if (group.empty()) return true;
-    auto answers = p.CommitPrepared(group);
-    if (!answers.ok()) {
-      std::cerr << "the store failed: " << answers.status().ToString() << "\n";
-      return false;
-    }
-    for (size_t i = 0; i < answers->size(); ++i) {
-      for (const auto& r : (*answers)[i].receipts) {
-        if (!r.status.empty() && r.status[0] == '-') ++refused;
-        sim.OnReceipt(r.type, r.status, r.answers_guid, InvtNoOf(r.xml), times[i]);
-      }
-    }
-    group.clear();
-    times.clear();
-    return true;
-  };
-  app::SimEvent e;
-  while (sim.Next(&e)) {
-    auto prepared = p.Prepare(e.xml, "", e.at_ms);
-    if (prepared.ok() && prepared->commit_first) {
-      if (!commit()) return 1;
-      prepared = p.Prepare(e.xml, "", e.at_ms);
-    }
-    if (!prepared.ok()) {
-      std::cerr << "cannot process a message: " << prepared.status().ToString() << "\n";
-      return 1;
-    }
-    if (prepared->ready) continue;  // a repeat: answered already
-    group.push_back(std::move(*prepared));
-    times.push_back(e.at_ms);
-    if (group.size() >= kGroup && !commit()) return 1;
-    progress.Tick(sim, ", simulated time " + FormatAppTime(e.at_ms));
+  auto refused = app::SimulateInto(**platform, sim, [&](int64_t at) {
+    progress.Tick(sim, ", simulated time " + FormatAppTime(at));
+  });
+  if (!refused.ok()) {
+    std::cerr << "simulate: " << refused.status().ToString() << "\n";
+    return 1;
   }
-  if (!commit()) return 1;
-  progress.Tick(sim, ", " + std::to_string(refused) + " refusals", true);
+  progress.Tick(sim, ", " + std::to_string(*refused) + " refusals", true);
   return 0;
 }
 
@@ -203,7 +163,7 @@ int OverHttp(const app::Args& a, app::Simulator& sim) {
               return o.contains(k) && o.at(k).is_string() ? std::string(o.at(k).as_string())
                                                           : std::string();
             };
-            sim.OnReceipt(str("type"), str("status"), str("answers"), InvtNoOf(str("xml")),
+            sim.OnReceipt(str("type"), str("status"), str("answers"), app::InvtNoOf(str("xml")),
                           e.at_ms);
           }
         }
