@@ -1185,9 +1185,9 @@ std::vector<SummaryDue> ExportEngine::Dues(int64_t now_ms, size_t limit) const {
   std::map<std::tuple<int, int, std::string, std::string>, SummaryDue> by;
   for (const auto& [k, l] : s_->lists) {
     if (!s_->NeedsSummary(l)) continue;
-    const std::string day = FormatDate8(l.closed_ms);
-    const int year = std::stoi(day.substr(0, 4));
-    const int month = std::stoi(day.substr(4, 2));
+    const CivilDate day = CivilFromDays(CstDay(l.closed_ms));  // no formatting per list
+    const int year = static_cast<int>(day.y);
+    const int month = day.m;
     SummaryDue& d = by[{year, month, l.doc.head.agentCode, l.doc.head.ebcCode}];
     if (d.closed == 0) {
       d.year = year;

@@ -167,7 +167,10 @@ class SqliteStore final : public Store {
       (void)Exec("ROLLBACK");
       return st;
     }
-    return Exec("COMMIT");
+    KJ_RETURN_IF_ERROR(Exec("COMMIT"));
+    // Each batch is one message row: the count follows without a COUNT(*) over the table.
+    if (message_count_) *message_count_ += static_cast<int64_t>(batches.size());
+    return Status::Ok();
   }
 
   StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(
@@ -233,13 +236,19 @@ class SqliteStore final : public Store {
     return q.Int(0);
   }
 
+  // Counted once (COUNT(*) reads the whole table: ~50 ms for 700,000 messages), then kept by
+  // Commit.
   StatusOr<int64_t> MessageCount() override {
-    Stmt q(db_, "SELECT COUNT(*) FROM messages");
-    if (q.Step() != SQLITE_ROW) return Error("count");
-    return q.Int(0);
+    if (!message_count_) {
+      Stmt q(db_, "SELECT COUNT(*) FROM messages");
+      if (q.Step() != SQLITE_ROW) return Error("count");
+      message_count_ = q.Int(0);
+    }
+    return *message_count_;
   }
 
  private:
+  std::optional<int64_t> message_count_;
   enum StmtId {
     kInsertMessage,
     kInsertReceipt,

@@ -132,14 +132,19 @@ async function load(from, to) {
     `</tbody><tfoot><tr><td colspan="2">Σ</td><td class="num">${r.total}</td></tr></tfoot>`;
 }
 
-// Live counters: the public status, every 5 s.
+// Live counters: today's cleared lists from the statistics every 5 s (cheap); messages, waiting
+// and held from the status every 30 s (it counts the lists: ~0.1 s for 100,000 of them).
+let status = null;
+let ticks = 0;
 async function live() {
   try {
-    const s = await api("/api/v1/status");
-    const i = s.inventories || {};
+    if (ticks++ % 6 === 0) status = await api("/api/v1/status");
+    const d = today();
+    const s = await api(`/api/v1/stats/summary?from=${d}&to=${d}`);
+    const i = status.inventories || {};
     document.getElementById("live").innerHTML =
-      `● ${t("live")} · ${t("messages")} ${money(String(s.messages))} · ${t("released")} ${money(String(i.released || 0))} · ` +
-      `${t("waiting")} ${money(String(i.waiting || 0))} · ${t("held")} ${money(String(i.held || 0))}`;
+      `● ${t("live")} · ${t("importLists")} ${money(String(s.import.lists))} · ${t("exportLists")} ${money(String(s.export.lists))} · ` +
+      `${t("messages")} ${money(String(status.messages))} · ${t("waiting")} ${money(String(i.waiting || 0))} · ${t("held")} ${money(String(i.held || 0))}`;
   } catch {
     document.getElementById("live").textContent = "";
   }
