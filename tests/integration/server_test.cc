@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <future>
+#include <pugixml.hpp>
 #include <set>
 #include <thread>
 
@@ -336,6 +337,37 @@ TEST_F(ServerTest, OfficerDecidesHeldListsAndStateSurvivesARestart) {
   const std::string invt = json::value_to<std::string>(list[0].at("invtNo"));
   EXPECT_EQ(json::value_to<std::string>(list[0].at("status")), "300");
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/officer/held", agent).status, 403);
+  // The workbench's documents side by side: the four, as the standard's XML, as declared.
+  HttpResult docs = Call(zone_->port(), http::verb::get, "/api/v1/officer/held/" + invt, officer);
+  ASSERT_EQ(docs.status, 200) << docs.body;
+  // Without the sender's transport part (not kept), but otherwise the standard's documents.
+  const std::pair<const char*, const char*> roots[] = {{"inventory", "ceb:CEB621Message"},
+                                                       {"order", "ceb:CEB311Message"},
+                                                       {"payment", "ceb:CEB411Message"},
+                                                       {"waybill", "ceb:CEB511Message"}};
+  for (const auto& [kind, root] : roots) {
+    const std::string xml = json::value_to<std::string>(docs.Json().at(kind));
+    pugi::xml_document doc;
+    ASSERT_TRUE(doc.load_string(xml.c_str())) << kind;
+    EXPECT_STREQ(doc.document_element().name(), root);
+    EXPECT_NE(xml.find(app::DemoClearances()[3].order_no), std::string::npos) << kind;
+  }
+  EXPECT_NE(json::value_to<std::string>(docs.Json().at("waybill"))
+                .find(app::DemoClearances()[3].logistics_no),
+            std::string::npos);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/officer/held/" + invt, agent).status,
+            403);
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/officer/held/49002024I999999999", officer)
+                .status,
+            404);
+  // Who a key is: the pages use it.
+  auto me = Call(zone_->port(), http::verb::get, "/api/v1/whoami", agent).Json();
+  EXPECT_EQ(me.at("role"), "enterprise");
+  EXPECT_EQ(me.at("enterprise"), "4304963001");
+  EXPECT_EQ(me.at("name"), "衡阳综保区报关服务有限公司");
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/whoami", officer).Json().at("role"),
+            "officer");
+  EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/whoami").status, 401);
   EXPECT_EQ(Call(zone_->port(), http::verb::post, "/api/v1/officer/decisions", officer,
                  R"({"invtNo":")" + invt + R"(","action":"reject"})")
                 .status,
