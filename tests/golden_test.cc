@@ -455,8 +455,26 @@ class CaseRunner {
         EXPECT_EQ(testing::ValidateAgainstCebXsd(r.xml), "") << r.xml;
       }
     } else if (d == "restart") {
+      // The lists' counts by state, kept as lists change, equal what a restart counts afresh.
+      const auto im = P().engine().counts();
+      const auto ex = P().export_engine().counts(now_);
+      auto dues = [&] {
+        std::vector<std::tuple<int, int, std::string, std::string, int, int>> out;
+        for (const auto& d : P().export_engine().Dues(now_, SIZE_MAX))
+          out.emplace_back(d.year, d.month, d.agent_code, d.ebc_code, d.closed, d.summarised);
+        return out;
+      };
+      const auto due = dues();
       platform_.reset();
-      P();
+      EXPECT_EQ(due, dues()) << "the summary dues differ after a restart";
+      const auto im2 = P().engine().counts();
+      const auto ex2 = P().export_engine().counts(now_);
+      EXPECT_EQ(std::tie(im.waiting, im.held, im.released),
+                std::tie(im2.waiting, im2.held, im2.released))
+          << "import list counts differ after a restart";
+      EXPECT_EQ(std::tie(ex.waiting, ex.concluded, ex.released, ex.closed),
+                std::tie(ex2.waiting, ex2.concluded, ex2.released, ex2.closed))
+          << "export list counts differ after a restart";
     } else {
       FAIL() << "unknown directive " << d;
     }

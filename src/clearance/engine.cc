@@ -1,6 +1,7 @@
 #include "clearance/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <sstream>
@@ -76,6 +77,9 @@ struct Engine::State {
     bool missing_charged = false;
     // When the clearance began: set at the release (docs/METRICS.md, "Clearance time").
     int64_t first_ms = 0;
+    // The phase this list is counted under in phase_counts (-1: not yet), brought up to date
+    // when its change is flushed.
+    int8_t counted_phase = -1;
     // A hold by rules marked discredit_buyer: their reasons, the evidence if an officer refuses.
     std::string discredit_evidence;
   };
@@ -95,6 +99,7 @@ struct Engine::State {
   std::unordered_map<std::string, std::string> payment_of_order;  // ebpCode|orderNo -> payment key
   std::unordered_map<std::string, WaybillRec> waybills;           // logisticsCode|logisticsNo
   std::unordered_map<std::string, InventoryRec> inventories;      // ebpCode|orderNo
+  std::array<int64_t, 9> phase_counts{};  // lists by Phase, for the status without a walk
   std::unordered_map<std::string, std::string> inventory_of_waybill;  // waybill key -> inv key
   std::unordered_map<std::string, std::string> inventory_of_invt_no;  // invtNo -> inv key
   std::unordered_map<std::string, DeliveryRec> deliveries;            // operatorCode|copNo-or-guid
@@ -390,6 +395,7 @@ struct Engine::State {
     if (h.appType == "3") {
       std::string pre_no = stored->pre_no;
       Unlink(*stored, key);
+      Uncount(*stored);
       inventories.erase(key);
       return Answer(iv, MessageType::kCEB622, status::kConcluded, "删除成功: the list is deleted",
                     pre_no);
@@ -399,6 +405,7 @@ struct Engine::State {
     // A change keeps the list's preNo; a new declaration (also after a rejection or a
     // cancellation) gets a new one, so no number is ever issued twice.
     std::string pre_no = h.appType == "2" && !stored->pre_no.empty() ? stored->pre_no : NextPreNo();
+    Uncount(rec);  // the same list declared again: counted afresh at the flush
     rec = InventoryRec{};
     rec.doc = iv;
     rec.pre_no = pre_no;
@@ -1134,8 +1141,21 @@ struct Engine::State {
   }
 
   void Flush() {
+    for (const auto& [kind, key] : dirty) {
+      if (kind != "inventory") continue;
+      if (auto it = inventories.find(key); it != inventories.end()) Recount(it->second);
+    }
     FlushDirty(dirty, *this, &out->changes);
     FlushCredit(credit, &out->changes);
+  }
+  void Recount(InventoryRec& v) {
+    Uncount(v);
+    v.counted_phase = static_cast<int8_t>(v.phase);
+    ++phase_counts[static_cast<size_t>(v.phase)];
+  }
+  void Uncount(InventoryRec& v) {
+    if (v.counted_phase >= 0) --phase_counts[static_cast<size_t>(v.counted_phase)];
+    v.counted_phase = -1;
   }
 
   Status RestoreRow(const StateChange& row) {
@@ -1209,7 +1229,10 @@ struct Engine::State {
         NoteBuyer(h);
       }
       if (stats != nullptr) stats->Apply(NetOf(v), +1);
-      inventories[row.key] = std::move(v);
+      InventoryRec& slot = inventories[row.key];
+      Uncount(slot);  // a row read twice counts once
+      slot = std::move(v);
+      Recount(slot);
     } else if (row.kind == "delivery") {
       Fields f = DecodeFields(row.value, &rest);
       deliveries[row.key] = DeliveryRec{f["guid"], f["app_time"]};
@@ -1467,11 +1490,12 @@ Engine::Counts Engine::counts() const {
   c.payments = s_->payments.size();
   c.waybills = s_->waybills.size();
   c.inventories = s_->inventories.size();
-  for (const auto& [k, v] : s_->inventories) {
-    c.waiting += v.phase == Phase::kWaiting;
-    c.held += v.phase == Phase::kReview || v.phase == Phase::kInspection;
-    c.released += v.phase == Phase::kReleased || v.phase == Phase::kClosed;
-  }
+  // Kept as lists change (State::Recount): no walk over every list under the platform's lock.
+  const auto& n = s_->phase_counts;
+  auto at = [&](Phase p) { return static_cast<size_t>(n[static_cast<size_t>(p)]); };
+  c.waiting = at(Phase::kWaiting);
+  c.held = at(Phase::kReview) + at(Phase::kInspection);
+  c.released = at(Phase::kReleased) + at(Phase::kClosed);
   return c;
 }
 

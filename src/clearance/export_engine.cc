@@ -1,8 +1,11 @@
 #include "clearance/export_engine.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "clearance/credit_events.h"
@@ -93,6 +96,10 @@ struct ExportEngine::State {
     std::string pre_no, invt_no, sum_no, bill_no, voyage_no;
     int64_t released_ms = 0, closed_ms = 0;
     std::vector<Decimal> returned_qty;  // per line, by position
+    int8_t counted_phase = -1;          // as the import engine's InventoryRec
+    // Where the list counts in the summary dues (a closed B list), as counted.
+    std::optional<std::tuple<int, int, std::string, std::string>> due_key;
+    bool due_summarised = false;
   };
   struct RefundRec {
     exp::InvtRefund doc;
@@ -118,6 +125,9 @@ struct ExportEngine::State {
   std::unordered_map<std::string, int64_t> arrived;         // logisticsCode|logisticsNo -> time
   std::unordered_map<std::string, Seen> seen;               // kind|sender code|copNo
   std::unordered_map<std::string, ListRec> lists;           // ebcCode|orderNo
+  std::array<int64_t, 7> phase_counts{};  // lists by Phase, for the status without a walk
+  // Closed B lists by (year, month, agent, consignor): the summary dues, kept as lists change.
+  std::map<std::tuple<int, int, std::string, std::string>, SummaryDue> dues;
   std::unordered_map<std::string, std::string> list_of_waybill;  // waybill key -> list key
   std::unordered_map<std::string, std::string> list_of_invt_no;  // invtNo -> list key
   std::unordered_map<std::string, RefundRec> refunds;            // invtNo|coElNo
@@ -501,12 +511,14 @@ struct ExportEngine::State {
     if (h.appType == "3") {
       std::string pre_no = stored->pre_no;
       Unlink(*stored);
+      Uncount(*stored);
       lists.erase(key);
       return Answer(iv, status::kConcluded, "删除成功: the list is deleted", pre_no);
     }
     if (stored != nullptr) Unlink(*stored);
     std::string pre_no = h.appType == "2" && !stored->pre_no.empty() ? stored->pre_no : Next('E');
     ListRec& l = lists[key];
+    Uncount(l);  // the same list declared again: counted afresh at the flush
     l = ListRec{};
     l.doc = iv;
     l.pre_no = pre_no;
@@ -995,8 +1007,47 @@ struct ExportEngine::State {
   }
 
   void Flush() {
+    for (const auto& [kind, key] : dirty) {
+      if (kind != "x_list") continue;
+      if (auto it = lists.find(key); it != lists.end()) Recount(it->second);
+    }
     FlushDirty(dirty, *this, &out->changes);
     FlushCredit(credit, &out->changes);
+  }
+  void Recount(ListRec& l) {
+    Uncount(l);
+    l.counted_phase = static_cast<int8_t>(l.phase);
+    ++phase_counts[static_cast<size_t>(l.phase)];
+    if (NeedsSummary(l)) {
+      const CivilDate day = CivilFromDays(CstDay(l.closed_ms));
+      l.due_key =
+          std::make_tuple(static_cast<int>(day.y), day.m, l.doc.head.agentCode, l.doc.head.ebcCode);
+      l.due_summarised = !l.sum_no.empty();
+      SummaryDue& d = dues[*l.due_key];
+      if (d.closed == 0) {
+        d.year = std::get<0>(*l.due_key);
+        d.month = std::get<1>(*l.due_key);
+        d.agent_code = std::get<2>(*l.due_key);
+        d.ebc_code = std::get<3>(*l.due_key);
+        // By the 15th of the following month (domain-reference 5.2), to the end of that day.
+        d.deadline_ms = SummaryDeadline(l.closed_ms);
+      }
+      ++d.closed;
+      d.summarised += l.due_summarised;
+    }
+  }
+  void Uncount(ListRec& l) {
+    if (l.counted_phase >= 0) --phase_counts[static_cast<size_t>(l.counted_phase)];
+    l.counted_phase = -1;
+    if (l.due_key) {
+      auto it = dues.find(*l.due_key);
+      if (it != dues.end()) {
+        --it->second.closed;
+        it->second.summarised -= l.due_summarised;
+        if (it->second.closed == 0) dues.erase(it);
+      }
+      l.due_key.reset();
+    }
   }
 
   // The summary of the lists that departed in a month is due by the configured day of the next
@@ -1050,7 +1101,10 @@ struct ExportEngine::State {
         if (!l.invt_no.empty()) list_of_invt_no[l.invt_no] = row.key;
       }
       if (stats != nullptr) stats->Apply(NetOf(l), +1);
-      lists[row.key] = std::move(l);
+      ListRec& slot = lists[row.key];
+      Uncount(slot);  // a row read twice counts once
+      slot = std::move(l);
+      Recount(slot);
     } else if (row.kind == "x_refund") {
       Fields f = DecodeFields(row.value, &rest);
       auto r = DecodeRecord<exp::InvtRefund>(rest);
@@ -1182,26 +1236,10 @@ std::vector<ExportEngine::PendingSummary> ExportEngine::Pending(int64_t from_ms,
 Status ExportEngine::Restore(const StateChange& row) { return s_->RestoreRow(row); }
 
 std::vector<SummaryDue> ExportEngine::Dues(int64_t now_ms, size_t limit) const {
-  std::map<std::tuple<int, int, std::string, std::string>, SummaryDue> by;
-  for (const auto& [k, l] : s_->lists) {
-    if (!s_->NeedsSummary(l)) continue;
-    const CivilDate day = CivilFromDays(CstDay(l.closed_ms));  // no formatting per list
-    const int year = static_cast<int>(day.y);
-    const int month = day.m;
-    SummaryDue& d = by[{year, month, l.doc.head.agentCode, l.doc.head.ebcCode}];
-    if (d.closed == 0) {
-      d.year = year;
-      d.month = month;
-      d.agent_code = l.doc.head.agentCode;
-      d.ebc_code = l.doc.head.ebcCode;
-      // By the 15th of the following month (domain-reference 5.2), to the end of that day.
-      d.deadline_ms = s_->SummaryDeadline(l.closed_ms);
-    }
-    ++d.closed;
-    d.summarised += !l.sum_no.empty();
-  }
+  // Kept as lists close and are summarised (State::Recount): no walk over every list.
   std::vector<SummaryDue> out;
-  for (auto& [k, d] : by) {
+  for (const auto& [k, due] : s_->dues) {
+    SummaryDue d = due;
     d.late = d.summarised < d.closed && now_ms >= d.deadline_ms;
     out.push_back(std::move(d));
     if (out.size() == limit) break;
@@ -1295,12 +1333,12 @@ ExportEngine::Counts ExportEngine::counts(int64_t now_ms) const {
   c.waybills = s_->waybills.size();
   c.lists = s_->lists.size();
   c.summaries = s_->summaries.size();
-  for (const auto& [k, l] : s_->lists) {
-    c.waiting += l.phase == Phase::kWaiting;
-    c.concluded += l.phase == Phase::kConcluded;
-    c.released += l.phase == Phase::kReleased;
-    c.closed += l.phase == Phase::kClosed;
-  }
+  // Kept as lists change (State::Recount): no walk over every list.
+  auto at = [&](Phase p) { return static_cast<size_t>(s_->phase_counts[static_cast<size_t>(p)]); };
+  c.waiting = at(Phase::kWaiting);
+  c.concluded = at(Phase::kConcluded);
+  c.released = at(Phase::kReleased);
+  c.closed = at(Phase::kClosed);
   for (const SummaryDue& d : Dues(now_ms, SIZE_MAX)) c.late_months += d.late;
   return c;
 }

@@ -106,10 +106,20 @@ TEST(Simulate, AMixedStreamClearsAndTheStatisticsEqualARecount) {
   // The recount: a platform reopened on the same folder rebuilds the aggregates from the stored
   // lists (and reads the stored refusal counts); they must be the same.
   const stats::Aggregates copy = live;
+  const auto im = (*p)->engine().counts();
+  const auto ex = (*p)->export_engine().counts(0);
+  EXPECT_EQ(im.released, static_cast<size_t>(imports.lists));
   p->reset();
   auto again = Platform::Open(o);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE((*again)->stats() == copy);
+  // The lists' counts by state, kept as lists change, equal a count afresh from the store.
+  const auto im2 = (*again)->engine().counts();
+  const auto ex2 = (*again)->export_engine().counts(0);
+  EXPECT_EQ(std::tie(im.waiting, im.held, im.released),
+            std::tie(im2.waiting, im2.held, im2.released));
+  EXPECT_EQ(std::tie(ex.waiting, ex.concluded, ex.released, ex.closed),
+            std::tie(ex2.waiting, ex2.concluded, ex2.released, ex2.closed));
   again->reset();
   fs::remove_all(dir);
 }
