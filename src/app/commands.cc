@@ -35,7 +35,7 @@ usage:
                                                  makes an admin key on first start; --demo-keys
                                                  also makes one per registered enterprise
   kuajing simulate (--data DIR | --url http://HOST:PORT --keys FILE | --out DIR)
-                 [--preset day|hengyang-year] [--scale S] [--days N] [--seed N] [--rate R]
+                 [--preset day|hengyang-year|double11] [--scale S] [--days N] [--seed N] [--rate R]
                                                  a zone's realistic traffic (docs/SIMULATE.md)
   kuajing loadgen --url http://HOST:PORT --keys FILE [--clearances N] [--batch B] [--connections C]
                  [--rate R]                      generated clearances over HTTP; throughput, latency

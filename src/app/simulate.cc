@@ -79,6 +79,14 @@ bool PresetOptions(const std::string& name, double scale, SimulationOptions* out
     out->exports_per_day = 300 * scale;
     return true;
   }
+  if (name == "double11") {
+    // A Double-11 day at the national peak rate: 85,000 import lists a minute all day (海关总署,
+    // "618" 2024), i.e. 122.4 million lists; --scale 0.001 makes it 122,400.
+    out->days = 1;
+    out->imports_per_day = 85000.0 * 60 * 24 * scale;
+    out->exports_per_day = 0;
+    return true;
+  }
   if (name == "hengyang-year") {
     // The seed article's 2021 figures: 1.744 bn CNY in all, 1.725 bn of it export, 130 M USD
     // (about 0.84 bn CNY at 6.45) of that 9710 B2B. Imports (19 M CNY) at about 450 CNY a list

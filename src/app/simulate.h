@@ -51,9 +51,10 @@ struct SimulationOptions {
   double export_9810_share = 0.01;
 };
 
-// The options of a named zone size: "hengyang-year" (the seed article's 2021 figures: 1.744 bn CNY,
-// 1.725 bn of it export, 130 M USD of that 9710) scaled by `scale`, or "day" (one day of 2,000
-// imports and 300 exports). Fills days and volumes; false for an unknown name.
+// The options of a named zone size, scaled by `scale`: "hengyang-year" (the seed article's 2021
+// figures: 1.744 bn CNY, 1.725 bn of it export, 130 M USD of that 9710), "double11" (a day of
+// imports at the national peak rate, 85,000 lists a minute) or "day" (one day of 2,000 imports and
+// 300 exports). Fills days and volumes; false for an unknown name.
 bool PresetOptions(const std::string& name, double scale, SimulationOptions* out);
 
 struct SimEvent {

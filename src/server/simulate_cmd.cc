@@ -29,7 +29,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
     R"(usage: kuajing simulate (--data DIR | --url http://HOST:PORT --keys FILE | --out DIR)
-                        [--preset day|hengyang-year] [--scale S] [--days N] [--imports N]
+                        [--preset day|hengyang-year|double11] [--scale S] [--days N] [--imports N]
                         [--exports N] [--date yyyyMMdd] [--seed N] [--rate R]
   Realistic, reproducible traffic of a zone (docs/SIMULATE.md): imports and exports with their
   documents in mixed order, a small share of format errors, mismatches and over-limit orders, and
@@ -40,8 +40,9 @@ constexpr const char* kUsage =
                messages per second (default 100; 0 = flat out), on the server's clock: a live
                dashboard
   --out DIR    message files in time order (no cancellations or returns: they need receipts)
-  --preset day (default; 2,000 imports and 300 exports a day) or hengyang-year (the seed
-               article's 2021 figures over 365 days), times --scale (default 1); --days,
+  --preset day (default; 2,000 imports and 300 exports a day), hengyang-year (the seed
+               article's 2021 figures over 365 days) or double11 (a day of imports at the
+               national peak, 85,000 lists a minute), times --scale (default 1); --days,
                --imports, --exports (per day) override.
 )";
 
@@ -222,7 +223,7 @@ int RunSimulate(const std::vector<std::string>& args) {
     const double scale = a.opts.count("--scale") ? std::stod(a.opts.at("--scale")) : 1.0;
     const std::string preset = a.opts.count("--preset") ? a.opts.at("--preset") : "day";
     if (!app::PresetOptions(preset, scale, &o)) {
-      std::cerr << "--preset is day or hengyang-year; --scale is in (0, 10]\n";
+      std::cerr << "--preset is day, hengyang-year or double11; --scale is in (0, 10]\n";
       return 2;
     }
     auto bounded = [&](const char* name, double lo, double hi, double* out) {

@@ -65,6 +65,20 @@ TEST(Simulate, TheSameSeedGivesTheSameStreamInTimeOrder) {
     EXPECT_TRUE(kinds.count(k)) << k;
 }
 
+TEST(Simulate, PresetsScaleTheirVolumes) {
+  SimulationOptions o;
+  ASSERT_TRUE(PresetOptions("hengyang-year", 0.5, &o));
+  EXPECT_EQ(o.days, 365);
+  EXPECT_NEAR(o.imports_per_day * 365, 21000, 1);
+  EXPECT_NEAR(o.exports_per_day * 365, 555000, 1);
+  ASSERT_TRUE(PresetOptions("double11", 0.001, &o));
+  EXPECT_EQ(o.days, 1);
+  EXPECT_NEAR(o.imports_per_day, 122400, 1e-6);  // 85,000 a minute, a day, times 0.001
+  EXPECT_FALSE(PresetOptions("christmas", 1, &o));
+  EXPECT_FALSE(PresetOptions("day", 0, &o));
+  EXPECT_FALSE(PresetOptions("day", 11, &o));
+}
+
 TEST(Simulate, AMixedStreamClearsAndTheStatisticsEqualARecount) {
   const fs::path dir =
       fs::temp_directory_path() / ("kuajing-simulate-" + std::to_string(::getpid()));
