@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `kuajing loadgen` against a real `kuajing serve`, with the server killed (SIGKILL) and restarted
 # between steps: 300 clearances in batches of 50 on 2 connections are all accepted; after the kill
-# the restarted server has every one of them; sending them all again changes nothing.
+# the restarted server has every one of them; sending them all again changes nothing. Then
+# `kuajing simulate` feeds the same server over HTTP.
 set -euo pipefail
 bin=$1
 work=$(mktemp -d)
@@ -34,4 +35,12 @@ echo "released after kill -9 and restart: $after"
 out=$(load)  # the same messages again: answered with their original receipts
 echo "$out" | grep -q "errors: 0"
 [ "$(released)" -eq "$before" ]
+
+# `kuajing simulate` over HTTP, flat out: a small day of mixed traffic, every document answered
+# (only the planted broken messages are refused at the door), and the cleared lists counted.
+sim=$("$bin" simulate --url "$url" --keys "$work/zone/keys.txt" --imports 60 --exports 10 --rate 0 \
+  --seed 3 2>&1 | tail -1)
+echo "$sim"
+echo "$sim" | grep -q "errors 0"
+[ "$(released)" -gt "$before" ]
 echo "loadgen: 1 passed, 0 failed"

@@ -127,13 +127,10 @@ Logistics MakeWaybill(const ClearanceSpec& s) {
   return l;
 }
 
-Inventory MakeInventory(const ClearanceSpec& s) {
-  Inventory v;
-  InventoryHead& h = v.head;
-  h.guid = Guid(s, "inventory");
-  h.appType = "1";
-  h.appTime = s.app_time;
-  h.appStatus = "2";
+// The keys a list and what follows it (cancellation, return) carry: order, platform, e-commerce
+// enterprise, waybill.
+template <typename H>
+void FillListKeys(H& h, const ClearanceSpec& s) {
   h.orderNo = s.order_no;
   h.ebpCode = s.ebp_code;
   h.ebpName = "衡阳跨境购平台";
@@ -143,6 +140,16 @@ Inventory MakeInventory(const ClearanceSpec& s) {
   h.logisticsCode = s.logistics_code;
   h.logisticsName = "湘南国际物流有限公司";
   h.copNo = s.order_no.substr(0, 20);
+}
+
+Inventory MakeInventory(const ClearanceSpec& s) {
+  Inventory v;
+  InventoryHead& h = v.head;
+  h.guid = Guid(s, "inventory");
+  h.appType = "1";
+  h.appTime = s.app_time;
+  h.appStatus = "2";
+  FillListKeys(h, s);
   h.assureCode = s.agent_code;
   h.ieFlag = "I";
   h.declTime = s.app_time.substr(0, 8);
@@ -253,15 +260,7 @@ void FillAfterRelease(H& h, const ClearanceSpec& s, const std::string& invt_no,
   h.appTime = app_time;
   h.appStatus = "2";
   h.customsCode = s.customs_code;
-  h.orderNo = s.order_no;
-  h.ebpCode = s.ebp_code;
-  h.ebpName = "衡阳跨境购平台";
-  h.ebcCode = s.ebc_code;
-  h.ebcName = "衡阳海外优选电子商务有限公司";
-  h.logisticsNo = s.logistics_no;
-  h.logisticsCode = s.logistics_code;
-  h.logisticsName = "湘南国际物流有限公司";
-  h.copNo = s.order_no.substr(0, 20);
+  FillListKeys(h, s);
   h.invtNo = invt_no;
   h.buyerIdType = "1";
   h.buyerIdNumber = s.buyer_id;

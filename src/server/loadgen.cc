@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -15,14 +12,12 @@
 
 #include "app/commands.h"
 #include "app/demo_batch.h"
+#include "server/http_client.h"
 
 namespace kuajing::server {
 
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = boost::asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
@@ -96,11 +91,7 @@ int RunLoadgen(const std::vector<std::string>& args) {
 
   auto worker = [&] {
     try {
-      boost::asio::io_context ioc;
-      tcp::resolver resolver(ioc);
-      beast::tcp_stream stream(ioc);
-      stream.connect(resolver.resolve(host, port));
-      beast::flat_buffer buffer;
+      MessageClient client(host, port);
       std::vector<Sample> local;
       for (uint64_t b; (b = next_batch++) < batches;) {
         const uint64_t n = std::min<uint64_t>(*batch, *clearances - b * *batch);
@@ -115,20 +106,10 @@ int RunLoadgen(const std::vector<std::string>& args) {
             {&m.payments, &keys[shape.pay_code]},
             {&m.waybills, &keys[shape.logistics_code]}};
         for (size_t i = 0; i < 4; ++i) {
-          http::request<http::string_body> req{http::verb::post, "/api/v1/messages", 11};
-          req.set(http::field::host, host);
-          req.set(http::field::authorization, "Bearer " + *sends[i].second);
-          req.set(http::field::content_type, "application/xml");
-          req.keep_alive(true);
-          req.body() = *sends[i].first;
-          req.prepare_payload();
           const auto t0 = Clock::now();
-          http::write(stream, req);
-          http::response_parser<http::string_body> parser;
-          parser.body_limit(256 << 20);
-          http::read(stream, buffer, parser);
+          const auto res = client.Post(*sends[i].second, *sends[i].first);
           const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-          if (parser.get().result_int() != 200) ++errors;
+          if (res.result_int() != 200) ++errors;
           local.push_back({ms, i == 3});
         }
         done_clearances += n;

@@ -1,8 +1,5 @@
 // `kuajing simulate`: drives app::Simulator into a data folder (in process, on the simulated
 // clock), into a running server over HTTP (live, on the server's clock), or into message files.
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
@@ -15,16 +12,14 @@
 #include "app/commands.h"
 #include "app/simulate.h"
 #include "common/civil_time.h"
+#include "server/http_client.h"
 #include "server/loadgen.h"
 
 namespace kuajing::server {
 
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace json = boost::json;
-using tcp = boost::asio::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
@@ -130,30 +125,15 @@ int OverHttp(const app::Args& a, app::Simulator& sim) {
   Progress progress;
   uint64_t errors = 0, sent = 0;
   try {
-    boost::asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    stream.connect(resolver.resolve(host, port));
-    beast::flat_buffer buffer;
+    MessageClient client(host, port);
     app::SimEvent e;
     while (sim.Next(&e)) {
       if (rate > 0) {
         std::this_thread::sleep_until(
             progress.start + std::chrono::microseconds(static_cast<int64_t>(sent * 1e6 / rate)));
       }
-      http::request<http::string_body> req{http::verb::post, "/api/v1/messages", 11};
-      req.set(http::field::host, host);
-      req.set(http::field::authorization, "Bearer " + keys[e.sender]);
-      req.set(http::field::content_type, "application/xml");
-      req.keep_alive(true);
-      req.body() = std::move(e.xml);
-      req.prepare_payload();
-      http::write(stream, req);
-      http::response_parser<http::string_body> parser;
-      parser.body_limit(64 << 20);
-      http::read(stream, buffer, parser);
+      const auto res = client.Post(keys[e.sender], std::move(e.xml));
       ++sent;
-      const auto& res = parser.get();
       if (res.result_int() == 200 || res.result_int() == 400) {
         json::error_code ec;
         json::value v = json::parse(res.body(), ec);
