@@ -912,7 +912,8 @@ void Api::LoadWebFiles() {
   constexpr size_t kMaxFiles = 64, kMaxBytes = 16 << 20;  // the built pages and ECharts: ~1.2 MB
   size_t bytes = 0;
   for (const auto& e : std::filesystem::directory_iterator(options_.web_dir, ec)) {
-    if (!e.is_regular_file() || web_files_.size() >= kMaxFiles) continue;
+    std::error_code fe;
+    if (!e.is_regular_file(fe) || fe || web_files_.size() >= kMaxFiles) continue;
     const std::string name = e.path().filename().string();
     const std::string ext = e.path().extension().string();
     const char* type = ext == ".html"  ? "text/html; charset=utf-8"
@@ -921,7 +922,8 @@ void Api::LoadWebFiles() {
                        : ext == ".svg" ? "image/svg+xml"
                        : ext == ".png" ? "image/png"
                                        : nullptr;
-    if (type == nullptr || e.file_size() > kMaxBytes - bytes) continue;
+    const uintmax_t size = e.file_size(fe);
+    if (type == nullptr || fe || size > kMaxBytes - bytes) continue;
     std::ifstream in(e.path(), std::ios::binary);
     std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     bytes += content.size();
