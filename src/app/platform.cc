@@ -231,8 +231,7 @@ Platform::Prepared Platform::BuildBatch(storage::MessageRow row, clearance::Step
   batch.changes = std::move(step.changes);
   batch.ledger = std::move(step.ledger);
   // Every refusal (a negative status, or 100 海关退单) is counted by day, receipt type and code
-  // (docs/METRICS.md, "Refusals"); the
-  // counts are committed with the message that caused them.
+  // (docs/METRICS.md, "Refusals"); the counts are committed with the message that caused them.
   bool refused = false;
   for (const clearance::Emitted& e : step.receipts) {
     if ((!e.status.empty() && e.status[0] == '-') || e.status == clearance::status::kRejected) {
