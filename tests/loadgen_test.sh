@@ -43,4 +43,14 @@ sim=$("$bin" simulate --url "$url" --keys "$work/zone/keys.txt" --imports 60 --e
 echo "$sim"
 echo "$sim" | grep -q "errors 0"
 [ "$(released)" -gt "$before" ]
+# Its options have limits, and a wrong one is a usage error (exit 2), not a run.
+for bad in "--days 3661" "--days 0" "--scale 11" "--scale 0" "--preset christmas" "--imports -1" \
+  "--date 2024-06-01"; do
+  rc=0
+  # shellcheck disable=SC2086
+  "$bin" simulate --data "$work/never" $bad 2>/dev/null || rc=$?
+  [ "$rc" -eq 2 ] || { echo "simulate $bad: exit $rc, want 2"; exit 1; }
+done
+[ ! -e "$work/never" ]
+"$bin" simulate --data "$work/edge" --days 1 --imports 1 --exports 0 --scale 10 2>/dev/null
 echo "loadgen: 1 passed, 0 failed"

@@ -737,6 +737,10 @@ TEST_F(ServerTest, StatisticsSummarySeriesAndRanking) {
   EXPECT_EQ(dist(), before);
   EXPECT_EQ(get("/api/v1/stats/distributions?from=20240601&to=20240630&limit=0", officer).status,
             400);
+  EXPECT_EQ(get("/api/v1/stats/distributions?from=20240601&to=20240630&limit=100", officer).status,
+            200);
+  EXPECT_EQ(get("/api/v1/stats/distributions?from=20240601&to=20240630&limit=101", officer).status,
+            400);
 }
 
 // Export over HTTP (issue 4): each party sends its own documents with its own key; the officer
