@@ -99,7 +99,8 @@ struct Engine::State {
   std::unordered_map<std::string, std::string> payment_of_order;  // ebpCode|orderNo -> payment key
   std::unordered_map<std::string, WaybillRec> waybills;           // logisticsCode|logisticsNo
   std::unordered_map<std::string, InventoryRec> inventories;      // ebpCode|orderNo
-  std::array<int64_t, 9> phase_counts{};  // lists by Phase, for the status without a walk
+  std::array<int64_t, 9> phase_counts{};          // lists by Phase, for the status without a walk
+  std::set<std::string> waiting_keys, held_keys;  // see KeysOf
   std::unordered_map<std::string, std::string> inventory_of_waybill;  // waybill key -> inv key
   std::unordered_map<std::string, std::string> inventory_of_invt_no;  // invtNo -> inv key
   std::unordered_map<std::string, DeliveryRec> deliveries;            // operatorCode|copNo-or-guid
@@ -395,7 +396,7 @@ struct Engine::State {
     if (h.appType == "3") {
       std::string pre_no = stored->pre_no;
       Unlink(*stored, key);
-      Uncount(*stored);
+      Uncount(key, *stored);
       inventories.erase(key);
       return Answer(iv, MessageType::kCEB622, status::kConcluded, "删除成功: the list is deleted",
                     pre_no);
@@ -405,7 +406,7 @@ struct Engine::State {
     // A change keeps the list's preNo; a new declaration (also after a rejection or a
     // cancellation) gets a new one, so no number is ever issued twice.
     std::string pre_no = h.appType == "2" && !stored->pre_no.empty() ? stored->pre_no : NextPreNo();
-    Uncount(rec);  // the same list declared again: counted afresh at the flush
+    Uncount(key, rec);  // the same list declared again: counted afresh at the flush
     rec = InventoryRec{};
     rec.doc = iv;
     rec.pre_no = pre_no;
@@ -862,14 +863,16 @@ struct Engine::State {
     swept_hour = hour;
     Touch("meta", "swept_hour");
     const int64_t limit = int64_t{credit->config().missing_after_hours} * 3'600'000;
+    // The waiting lists as of the last flush (this message's own changes come after the sweep),
+    // in key order: a fixed order for the book.
     std::vector<std::string> due;
-    for (const auto& [key, inv] : inventories) {
+    for (const std::string& key : waiting_keys) {
+      const InventoryRec& inv = inventories.at(key);
       if (inv.phase == Phase::kWaiting && !inv.missing_charged && inv.received_ms != 0 &&
           now - inv.received_ms >= limit) {
         due.push_back(key);
       }
     }
-    std::sort(due.begin(), due.end());  // a fixed order for the book
     // Charged to the lists' own parties, never to whoever sent the message that ran the sweep.
     const std::string_view message_sender = sender;
     sender = {};
@@ -1143,18 +1146,30 @@ struct Engine::State {
   void Flush() {
     for (const auto& [kind, key] : dirty) {
       if (kind != "inventory") continue;
-      if (auto it = inventories.find(key); it != inventories.end()) Recount(it->second);
+      if (auto it = inventories.find(key); it != inventories.end()) Recount(key, it->second);
     }
     FlushDirty(dirty, *this, &out->changes);
     FlushCredit(credit, &out->changes);
   }
-  void Recount(InventoryRec& v) {
-    Uncount(v);
+  // The lists waiting for documents and the held ones, by key, beside the counts: the hourly
+  // sweep and the officer's queue read these instead of every list.
+  std::set<std::string>* KeysOf(int8_t phase) {
+    const auto p = static_cast<Phase>(phase);
+    return p == Phase::kWaiting                             ? &waiting_keys
+           : p == Phase::kReview || p == Phase::kInspection ? &held_keys
+                                                            : nullptr;
+  }
+  void Recount(const std::string& key, InventoryRec& v) {
+    Uncount(key, v);
     v.counted_phase = static_cast<int8_t>(v.phase);
     ++phase_counts[static_cast<size_t>(v.phase)];
+    if (auto* keys = KeysOf(v.counted_phase)) keys->insert(key);
   }
-  void Uncount(InventoryRec& v) {
-    if (v.counted_phase >= 0) --phase_counts[static_cast<size_t>(v.counted_phase)];
+  void Uncount(const std::string& key, InventoryRec& v) {
+    if (v.counted_phase >= 0) {
+      --phase_counts[static_cast<size_t>(v.counted_phase)];
+      if (auto* keys = KeysOf(v.counted_phase)) keys->erase(key);
+    }
     v.counted_phase = -1;
   }
 
@@ -1230,9 +1245,9 @@ struct Engine::State {
       }
       if (stats != nullptr) stats->Apply(NetOf(v), +1);
       InventoryRec& slot = inventories[row.key];
-      Uncount(slot);  // a row read twice counts once
+      Uncount(row.key, slot);  // a row read twice counts once
       slot = std::move(v);
-      Recount(slot);
+      Recount(row.key, slot);
     } else if (row.kind == "delivery") {
       Fields f = DecodeFields(row.value, &rest);
       deliveries[row.key] = DeliveryRec{f["guid"], f["app_time"]};
@@ -1454,7 +1469,8 @@ Engine::ClearanceDocuments Engine::DocumentsOf(std::string_view invt_no) const {
 
 std::vector<Engine::HeldList> Engine::Held(size_t limit) const {
   std::vector<HeldList> out;
-  for (const auto& [key, v] : s_->inventories) {
+  for (const std::string& key : s_->held_keys) {  // the held lists only, not every list
+    const State::InventoryRec& v = s_->inventories.at(key);
     if (v.phase != Phase::kReview && v.phase != Phase::kInspection) continue;
     const auto& h = v.doc.head;
     HeldList held{v.invt_no,    h.guid,
