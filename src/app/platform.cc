@@ -234,7 +234,7 @@ Platform::Prepared Platform::BuildBatch(storage::MessageRow row, clearance::Step
   // (docs/METRICS.md, "Refusals"); the counts are committed with the message that caused them.
   bool refused = false;
   for (const clearance::Emitted& e : step.receipts) {
-    if ((!e.status.empty() && e.status[0] == '-') || e.status == clearance::status::kRejected) {
+    if (clearance::status::IsRefusal(e.status)) {
       stats_->AddRefusal(stats::DayOf(batch.message.received_ms), MessageTypeName(e.type),
                          e.status);
       refused = true;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <regex>
 
+#include "clearance/rules.h"
 #include "common/civil_time.h"
 
 namespace kuajing::app {
@@ -332,7 +333,7 @@ StatusOr<uint64_t> SimulateInto(Platform& p, Simulator& sim,
     if (!answers.ok()) return answers.status();
     for (size_t i = 0; i < answers->size(); ++i) {
       for (const auto& r : (*answers)[i].receipts) {
-        if ((!r.status.empty() && r.status[0] == '-') || r.status == "100") ++refused;
+        if (clearance::status::IsRefusal(r.status)) ++refused;
         sim.OnReceipt(r.type, r.status, r.answers_guid, InvtNoOf(r.xml), times[i]);
       }
     }

@@ -1055,11 +1055,7 @@ struct Engine::State {
     for (size_t i = 0; i < inv.doc.lists.size(); ++i) {
       const InventoryList& l = inv.doc.lists[i];
       const Decimal returned = i < inv.returned_qty.size() ? inv.returned_qty[i] : Decimal{};
-      Decimal v = l.totalPrice;
-      if (returned.e5 != 0 && l.qty.e5 != 0) {
-        v.e5 = RoundHalfUpToFenE5(static_cast<__int128>(l.totalPrice.e5) * (l.qty - returned).e5,
-                                  l.qty.e5);
-      }
+      const Decimal v = stats::NetLineValue(l.totalPrice, l.qty, returned);
       c.lines.push_back(stats::LineValue{l.country, l.gcode.substr(0, 2), "142", v});
     }
     return c;

@@ -155,11 +155,7 @@ struct ExportEngine::State {
     for (size_t i = 0; i < l.doc.lists.size(); ++i) {
       const exp::InventoryList& line = l.doc.lists[i];
       const Decimal returned = i < l.returned_qty.size() ? l.returned_qty[i] : Decimal{};
-      Decimal v = line.totalPrice;
-      if (returned.e5 != 0 && line.qty.e5 != 0) {
-        v.e5 = RoundHalfUpToFenE5(
-            static_cast<__int128>(line.totalPrice.e5) * (line.qty - returned).e5, line.qty.e5);
-      }
+      const Decimal v = stats::NetLineValue(line.totalPrice, line.qty, returned);
       any_left = any_left || line.qty > returned;
       if (c.main_currency.empty()) c.main_currency = line.currency;
       c.value[line.currency] += v;
@@ -1053,9 +1049,8 @@ struct ExportEngine::State {
   // The summary of the lists that departed in a month is due by the configured day of the next
   // month, to the end of that day (domain-reference 5.2).
   int64_t SummaryDeadline(int64_t closed_ms) const {
-    const std::string day = FormatDate8(closed_ms);
-    const int year = std::stoi(day.substr(0, 4));
-    const int month = std::stoi(day.substr(4, 2));
+    const CivilDate day = CivilFromDays(CstDay(closed_ms));
+    const int year = static_cast<int>(day.y), month = day.m;
     const int ny = month == 12 ? year + 1 : year;
     const int nm = month == 12 ? 1 : month + 1;
     return MonthStart(ny, nm) + int64_t{rules.exports.summary_deadline_day} * kMillisPerDay;

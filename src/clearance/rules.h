@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/decimal.h"
 #include "model/documents.h"
@@ -78,6 +79,8 @@ inline constexpr const char* kConcluded = "399";   // 海关审结
 inline constexpr const char* kInspection = "500";  // 查验
 inline constexpr const char* kReleased = "800";    // 放行
 inline constexpr const char* kClosed = "899";      // 结关
+// A refusal: a negative status (the type's error codes, domain-reference 2) or 100 海关退单.
+inline bool IsRefusal(std::string_view s) { return (!s.empty() && s[0] == '-') || s == kRejected; }
 }  // namespace status
 
 // Parameters of the rules. Defaults are the regulations in force; [U] marks values that the

@@ -10,6 +10,12 @@ namespace kuajing::stats {
 
 int64_t DayOf(int64_t unix_ms) { return CstDay(unix_ms); }
 
+Decimal NetLineValue(Decimal total, Decimal qty, Decimal returned) {
+  if (returned.e5 == 0 || qty.e5 == 0) return total;
+  return Decimal::FromE5(
+      RoundHalfUpToFenE5(static_cast<__int128>(total.e5) * (qty - returned).e5, qty.e5));
+}
+
 std::optional<Decimal> GrowthPercent(Decimal now, Decimal base) {
   if (base.e5 == 0) return std::nullopt;
   // percent x 10, rounded half away from zero, then back to a decimal with one place.

@@ -71,6 +71,10 @@ struct StateRow {
   bool erase = false;
 };
 
+// A line's value net of returns: total x (qty - returned) / qty, rounded half up to the fen
+// (docs/METRICS.md, "Value, count, tax"); the total itself when nothing is returned.
+Decimal NetLineValue(Decimal total, Decimal qty, Decimal returned);
+
 // The CST day of a time, as Contribution::day.
 int64_t DayOf(int64_t unix_ms);
 
