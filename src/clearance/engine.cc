@@ -1082,15 +1082,15 @@ struct Engine::State {
   // -----------------------------------------------------------------------------------
 
   std::string Serialize(const std::string& kind, const std::string& key) const {
-    if (kind == "order") return EncodeRecord(MessageType::kCEB311, orders.at(key));
-    if (kind == "payment") return EncodeRecord(MessageType::kCEB411, payments.at(key));
+    if (kind == "order") return EncodeRecord(orders.at(key));
+    if (kind == "payment") return EncodeRecord(payments.at(key));
     if (kind == "waybill") {
       const WaybillRec& w = waybills.at(key);
       return EncodeFields({{"signed", w.signed_off ? "1" : "0"},
                            {"arrived", w.arrived ? "1" : "0"},
                            {"status_guid", w.status_guid},
                            {"status_app_time", w.status_app_time}}) +
-             EncodeRecord(MessageType::kCEB511, w.doc);
+             EncodeRecord(w.doc);
     }
     if (kind == "inventory") {
       const InventoryRec& v = inventories.at(key);
@@ -1115,10 +1115,9 @@ struct Engine::State {
                                        {"first_ms", std::to_string(v.first_ms)},
                                        {"discredit_evidence", v.discredit_evidence},
                                        {"returned", returned}});
-      text += EncodeRecord(MessageType::kCEB621, v.doc);
-      if (!v.tax.lines.empty()) {
-        text += '\x1e';
-        text += EncodeRecord(MessageType::kCEB816, MakeTaxBill(v.doc, v.tax, v.invt_no, "0", 0));
+      text += EncodeRecord(v.doc);
+      if (!v.tax.lines.empty()) {  // the tax bill follows the list (rows::SplitRecords)
+        text += EncodeRecord(MakeTaxBill(v.doc, v.tax, v.invt_no, "0", 0));
       }
       return text;
     }
@@ -1188,8 +1187,8 @@ struct Engine::State {
                                      f["status_guid"], f["status_app_time"]};
     } else if (row.kind == "inventory") {
       Fields f = DecodeFields(row.value, &rest);
-      size_t sep = rest.find('\x1e');
-      auto iv = DecodeRecord<Inventory>(rest.substr(0, sep));
+      const auto [list_part, tax_part] = rows::SplitRecords(rest);
+      auto iv = DecodeRecord<Inventory>(list_part);
       if (!iv.ok()) return iv.status();
       InventoryRec v;
       v.doc = std::move(*iv);
@@ -1214,8 +1213,8 @@ struct Engine::State {
       v.discredit_evidence = ToStr(f, "discredit_evidence");
       // The risk engine's past is the lists it assessed, whatever became of them.
       if (risk && v.risk_ms != 0) risk->Observe(v.doc.head, v.risk_amount, v.risk_ms);
-      if (sep != std::string_view::npos) {
-        auto t = DecodeRecord<Tax>(rest.substr(sep + 1));
+      if (!tax_part.empty()) {
+        auto t = DecodeRecord<Tax>(tax_part);
         if (!t.ok()) return t.status();
         v.tax.full_tax = ToStr(f, "full_tax") == "1";
         v.tax.customs_tax = t->head.customsTax;

@@ -951,9 +951,9 @@ struct ExportEngine::State {
   // --- stored form
 
   std::string Serialize(const std::string& kind, const std::string& key) const {
-    if (kind == "x_order") return EncodeRecord(MessageType::kCEB303, orders.at(key));
-    if (kind == "x_receipts") return EncodeRecord(MessageType::kCEB403, receipts.at(key));
-    if (kind == "x_waybill") return EncodeRecord(MessageType::kCEB505, waybills.at(key).doc);
+    if (kind == "x_order") return EncodeRecord(orders.at(key));
+    if (kind == "x_receipts") return EncodeRecord(receipts.at(key));
+    if (kind == "x_waybill") return EncodeRecord(waybills.at(key).doc);
     if (kind == "x_arrived") return std::to_string(arrived.at(key));
     if (kind == "x_seen") {
       const Seen& v = seen.at(key);
@@ -971,7 +971,7 @@ struct ExportEngine::State {
                            {"released_ms", std::to_string(l.released_ms)},
                            {"closed_ms", std::to_string(l.closed_ms)},
                            {"returned", returned}}) +
-             EncodeRecord(MessageType::kCEB603, l.doc);
+             EncodeRecord(l.doc);
     }
     if (kind == "x_refund") {
       const RefundRec& r = refunds.at(key);
@@ -980,12 +980,11 @@ struct ExportEngine::State {
                            {"tally_guid", r.tally_guid},
                            {"tally_app_time", r.tally_app_time},
                            {"tally_ms", std::to_string(r.tally_ms)}}) +
-             EncodeRecord(MessageType::kCEB213, r.doc);
+             EncodeRecord(r.doc);
     }
     if (kind == "x_summary") {
       const SummaryRec& s = summaries.at(key);
-      return EncodeFields({{"at_ms", std::to_string(s.at_ms)}}) +
-             EncodeRecord(MessageType::kCEB701, s.apply);
+      return EncodeFields({{"at_ms", std::to_string(s.at_ms)}}) + EncodeRecord(s.apply);
     }
     return std::to_string(seq);  // x_meta/seq
   }

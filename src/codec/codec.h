@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/status.h"
 #include "model/documents.h"
 
 namespace kuajing::codec {
@@ -77,6 +78,19 @@ DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits = {});
 
 // Canonical XML of a message (declaration, root with namespaces, records in order, transport).
 std::string Encode(const model::Message& message);
+
+// A compact binary form of one record, for the engines' state rows (not a CEB format; never
+// shown to anyone). Every field in schema order: text as a varint length and its bytes, numbers
+// as zigzag varints of their exact value, optional numbers behind a presence byte; lines behind
+// their count. Starts with kPackedMagic (never '<', so stored rows tell it from the canonical
+// XML that older stores hold) and its whole length, so packed records can be concatenated.
+// About a tenth of Encode's cost (bench/README.md "Where the time goes").
+inline constexpr char kPackedMagic = '\x01';
+std::string PackRecord(const model::Record& record);
+void AppendPacked(std::string& out, const model::Record& record);
+// Reads one packed record from the front of `bytes`; `*consumed` is set to its length.
+// Internal error on anything malformed (a damaged store), never undefined behaviour.
+StatusOr<model::Record> UnpackRecord(std::string_view bytes, size_t* consumed = nullptr);
 
 // Escapes text for XML element content.
 void AppendEscaped(std::string& out, std::string_view text);

@@ -1,0 +1,197 @@
+// The packed form of records for the engines' state rows (codec.h: PackRecord). Rows are rewritten
+// as documents match and lists change state, so this is on the clearance path: the canonical XML
+// it replaces cost a sixth of ingest's instructions (bench/README.md "Where the time goes").
+#include <cstring>
+#include <type_traits>
+
+#include "codec/codec.h"
+#include "codec/layout.h"
+
+namespace kuajing::codec {
+
+using namespace kuajing::model;
+using namespace kuajing::codec::layout;
+
+namespace {
+
+// A record is at most a few hundred fields of a few hundred bytes: anything near this is damage.
+constexpr uint64_t kMaxPackedLength = 64u << 20;
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+void PutSigned(std::string& out, int64_t v) {
+  PutVarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  bool ok() const { return ok_; }
+  const char* pos() const { return p_; }
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) return Fail();
+      const auto b = static_cast<uint8_t>(*p_++);
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    return Fail();
+  }
+  int64_t Signed() {
+    const uint64_t u = Varint();
+    return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+  }
+  void Text(std::string& out) {
+    const uint64_t n = Varint();
+    if (!ok_ || n > static_cast<uint64_t>(end_ - p_)) {
+      Fail();
+      return;
+    }
+    out.assign(p_, n);
+    p_ += n;
+  }
+  uint8_t Byte() {
+    if (p_ == end_) return static_cast<uint8_t>(Fail());
+    return static_cast<uint8_t>(*p_++);
+  }
+
+ private:
+  uint64_t Fail() {
+    ok_ = false;
+    p_ = end_;
+    return 0;
+  }
+  const char* p_;
+  const char* end_;
+  bool ok_ = true;
+};
+
+template <typename E>
+void PutEntity(std::string& out, const E& e) {
+  VisitFields(e, [&](const FieldSpec&, const auto& member) {
+    using M = std::decay_t<decltype(member)>;
+    if constexpr (std::is_same_v<M, std::string>) {
+      PutVarint(out, member.size());
+      out.append(member);
+    } else if constexpr (std::is_same_v<M, Decimal>) {
+      PutSigned(out, member.e5);
+    } else if constexpr (std::is_same_v<M, std::optional<Decimal>>) {
+      out.push_back(member ? '\1' : '\0');
+      if (member) PutSigned(out, member->e5);
+    } else if constexpr (std::is_same_v<M, int64_t>) {
+      PutSigned(out, member);
+    } else {
+      static_assert(std::is_same_v<M, std::optional<int64_t>>);
+      out.push_back(member ? '\1' : '\0');
+      if (member) PutSigned(out, *member);
+    }
+  });
+}
+
+template <typename E>
+void GetEntity(Reader& in, E& e) {
+  VisitFields(e, [&](const FieldSpec&, auto& member) {
+    using M = std::decay_t<decltype(member)>;
+    if constexpr (std::is_same_v<M, std::string>) {
+      in.Text(member);
+    } else if constexpr (std::is_same_v<M, Decimal>) {
+      member.e5 = in.Signed();
+    } else if constexpr (std::is_same_v<M, std::optional<Decimal>>) {
+      if (in.Byte() != 0) member = Decimal{in.Signed()};
+    } else if constexpr (std::is_same_v<M, int64_t>) {
+      member = in.Signed();
+    } else {
+      if (in.Byte() != 0) member = in.Signed();
+    }
+  });
+}
+
+template <typename R>
+void PutRecord(std::string& out, const R& r) {
+  if constexpr (kWrapped<R>) {
+    PutEntity(out, r.head);
+  } else {
+    PutEntity(out, r);
+  }
+  if constexpr (kHasLines<R>) {
+    PutVarint(out, r.lists.size());
+    for (const auto& line : r.lists) PutEntity(out, line);
+  }
+}
+
+template <typename R>
+void GetRecord(Reader& in, R& r) {
+  if constexpr (kWrapped<R>) {
+    GetEntity(in, r.head);
+  } else {
+    GetEntity(in, r);
+  }
+  if constexpr (kHasLines<R>) {
+    const uint64_t n = in.Varint();
+    // Each line takes at least one byte per field: a count beyond the bytes left is damage.
+    if (!in.ok() || n > kMaxPackedLength) return;
+    r.lists.resize(n);
+    for (auto& line : r.lists) {
+      GetEntity(in, line);
+      if (!in.ok()) return;
+    }
+  }
+}
+
+template <size_t I = 0>
+bool EmplaceAndRead(size_t index, Reader& in, Record& out) {
+  if constexpr (I < std::variant_size_v<Record>) {
+    if (index == I) {
+      GetRecord(in, out.emplace<I>());
+      return true;
+    }
+    return EmplaceAndRead<I + 1>(index, in, out);
+  } else {
+    return false;
+  }
+}
+
+}  // namespace
+
+void AppendPacked(std::string& out, const Record& record) {
+  // Magic, then the length of what follows (fixed 4 bytes, patched), then the kind and fields.
+  out.push_back(kPackedMagic);
+  const size_t at = out.size();
+  out.append(4, '\0');
+  out.push_back(static_cast<char>(record.index()));
+  std::visit([&](const auto& r) { PutRecord(out, r); }, record);
+  const auto n = static_cast<uint32_t>(out.size() - at - 4);
+  for (int i = 0; i < 4; ++i) out[at + static_cast<size_t>(i)] = static_cast<char>(n >> (8 * i));
+}
+
+std::string PackRecord(const Record& record) {
+  std::string out;
+  out.reserve(512);
+  AppendPacked(out, record);
+  return out;
+}
+
+StatusOr<Record> UnpackRecord(std::string_view bytes, size_t* consumed) {
+  if (bytes.size() < 6 || bytes[0] != kPackedMagic) return Internal("not a packed record");
+  uint32_t n = 0;
+  for (int i = 0; i < 4; ++i)
+    n |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[1 + i])) << (8 * i);
+  if (n == 0 || n > bytes.size() - 5) return Internal("packed record cut short");
+  const std::string_view body = bytes.substr(5, n);
+  Reader in(body.substr(1));
+  Record out;
+  if (!EmplaceAndRead(static_cast<uint8_t>(body[0]), in, out)) {
+    return Internal("packed record of an unknown kind");
+  }
+  if (!in.ok() || in.pos() != body.data() + body.size()) return Internal("packed record damaged");
+  if (consumed != nullptr) *consumed = 5 + n;
+  return out;
+}
+
+}  // namespace kuajing::codec
