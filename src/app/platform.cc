@@ -75,11 +75,16 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
 
 StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw, std::string_view sender,
                                                int64_t now_ms) {
+  return Prepare(raw, codec::Decode(raw, options_.limits), sender, now_ms);
+}
+
+StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw,
+                                               const codec::DecodeResult& decoded,
+                                               std::string_view sender, int64_t now_ms) {
   if (broken_) return Unavailable("the store failed earlier; reopen the platform");
   storage::MessageRow row;
   row.received_ms = now_ms;
   row.sender = std::string(sender);
-  codec::DecodeResult decoded = codec::Decode(raw, options_.limits);
 
   auto format_failure = [&](const codec::DecodeFailure& f) -> StatusOr<Prepared> {
     // Keep the raw bytes of rejected messages too (audit), unless they are over the size limit.
@@ -98,7 +103,7 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw, std::string
   };
 
   if (auto* f = std::get_if<codec::DecodeFailure>(&decoded)) return format_failure(*f);
-  auto& dm = std::get<codec::DecodedMessage>(decoded);
+  const auto& dm = std::get<codec::DecodedMessage>(decoded);
   if (!IsDeclaration(dm.message.type)) {
     return format_failure(codec::DecodeFailure{
         "-2",

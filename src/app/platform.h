@@ -68,6 +68,11 @@ class Platform {
     std::vector<std::string> resend_guids;
   };
   StatusOr<Prepared> Prepare(std::string_view raw, std::string_view sender, int64_t now_ms);
+  // The same with the message already read (codec::Decode with limits()): the server reads each
+  // message on the connection's I/O thread, outside the single writer (bench/README.md).
+  StatusOr<Prepared> Prepare(std::string_view raw, const codec::DecodeResult& decoded,
+                             std::string_view sender, int64_t now_ms);
+  const codec::DecodeOptions& limits() const { return options_.limits; }
   StatusOr<std::vector<Answer>> CommitPrepared(std::vector<Prepared>& group);
 
   // Applies an officer's decision on a held list, durably.

@@ -66,6 +66,7 @@ class Api final : public Handler {
   // commits them together (group commit): one fsync for many requests.
   struct IntakeJob {
     std::string body;
+    codec::DecodeResult decoded;  // read on the I/O thread, before the queue
     Principal who;
     Reply reply;
     std::chrono::steady_clock::time_point arrived;
