@@ -8,7 +8,12 @@ namespace kuajing::storage {
 
 namespace {
 
+// page_size (new stores only; an existing store keeps its own): SQLite writes each dirty page with
+// its own system call, and these machines pay dearly for each. 16 KiB pages cut the server's
+// system calls per clearance by 60 % and its CPU by a fifth with 100 documents per message, and
+// cost nothing measurable with one (64 KiB: a third slower there). bench/README.md.
 constexpr const char* kSchema = R"sql(
+PRAGMA page_size=16384;
 PRAGMA journal_mode=WAL;
 PRAGMA synchronous=FULL;
 CREATE TABLE IF NOT EXISTS messages(
