@@ -11,11 +11,14 @@ namespace {
 // page_size (new stores only; an existing store keeps its own): SQLite writes each dirty page with
 // its own system call, and these machines pay dearly for each. 16 KiB pages cut the server's
 // system calls per clearance by 60 % and its CPU by a fifth with 100 documents per message, and
-// cost nothing measurable with one (64 KiB: a third slower there). bench/README.md.
+// cost nothing measurable with one (64 KiB: a third slower there). cache_size: 64 MiB of pages
+// (SQLite's default is 2 MiB) keeps the indexes' inner pages in memory: 43 % fewer reads of the
+// file, +5-10 % throughput. bench/README.md.
 constexpr const char* kSchema = R"sql(
 PRAGMA page_size=16384;
 PRAGMA journal_mode=WAL;
 PRAGMA synchronous=FULL;
+PRAGMA cache_size=-65536;
 CREATE TABLE IF NOT EXISTS messages(
   seq INTEGER PRIMARY KEY,
   guid TEXT NOT NULL,
