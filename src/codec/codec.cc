@@ -1,6 +1,7 @@
 #include "codec/codec.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <pugixml.hpp>
@@ -655,8 +656,25 @@ DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits) {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
+namespace {
+// Bytes AppendEscaped must change: markup, CR, and the C0 controls XML 1.0 forbids (not TAB, LF).
+constexpr std::array<bool, 256> kNeedsEscape = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<size_t>(c)] = c != '\t' && c != '\n';
+  for (unsigned char c : {'<', '>', '&', '"'}) t[c] = true;
+  return t;
+}();
+}  // namespace
+
 void AppendEscaped(std::string& out, std::string_view text) {
-  for (char c : text) {
+  // Runs of plain text are appended whole (most fields have nothing to escape): a fifth of the
+  // cost of one push_back per byte on the receipts' XML (bench/README.md).
+  size_t run = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (!kNeedsEscape[c]) continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '<':
         out += "&lt;";
@@ -675,9 +693,10 @@ void AppendEscaped(std::string& out, std::string_view text) {
         break;
       default:
         // XML 1.0 forbids the other C0 control characters even as references: they are dropped.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n') out.push_back(c);
+        break;
     }
   }
+  out.append(text.data() + run, text.size() - run);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <regex>
 
 #include "app/demo_batch.h"
@@ -177,6 +178,48 @@ TEST(Codec, EveryReceiptKindIsSchemaValid) {
     std::string xml = Encode(msg);
     EXPECT_EQ(testing::ValidateAgainstCebXsd(xml), "") << xml;
     EXPECT_EQ(Encode(Ok(Decode(xml)).message), xml) << "receipts read back too";
+  }
+}
+
+}  // namespace
+}  // namespace kuajing::codec
+
+namespace kuajing::codec {
+namespace {
+
+// The simple form AppendEscaped had before its fast path: the reference it must equal.
+std::string EscapedByteByByte(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else if (c == '&') {
+      out += "&amp;";
+    } else if (c == '"') {
+      out += "&quot;";
+    } else if (c == '\r') {
+      out += "&#13;";
+    } else if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n') {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+TEST(Escape, EqualsTheByteByByteFormOnEveryKindOfText) {
+  std::string out;
+  AppendEscaped(out, "a<b>&\"c\"\r\n\td\x01\x1f 衡阳");
+  EXPECT_EQ(out, "a&lt;b&gt;&amp;&quot;c&quot;&#13;\n\td 衡阳");
+  std::mt19937 rng(3);
+  const std::string alphabet = std::string("ab<>&\"\r\n\t\x01\x7f") + "衡阳";
+  for (int k = 0; k < 2000; ++k) {
+    std::string text;
+    for (size_t n = rng() % 40; n > 0; --n) text.push_back(alphabet[rng() % alphabet.size()]);
+    std::string got = "prefix";
+    AppendEscaped(got, text);
+    EXPECT_EQ(got, "prefix" + EscapedByteByByte(text)) << text;
   }
 }
 
