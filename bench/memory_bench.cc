@@ -1,0 +1,67 @@
+// What the import engine holds in memory (issue 7, goal 4), per clearance and per buyer, measured
+// as the growth of this process's resident memory while the engine takes N generated clearances
+// (each a new buyer) with no store behind it. One benchmark per process (RSS does not grow while
+// freed heap is reused):
+//
+//   for b in Pending Released; do build-release/bench/memory_bench --benchmark_filter=$b; done
+//
+// Pending: only the inventory list arrived; it waits for its order, payment and waybill.
+// Released: all four arrived and the list was released, the buyer's annual amount counted. The
+// engine keeps released lists (cancellations, returns, tax bills and the quota refer to them).
+#include <benchmark/benchmark.h>
+
+#include <fstream>
+#include <string>
+
+#include "app/demo_batch.h"
+#include "clearance/engine.h"
+#include "common/civil_time.h"
+#include "reference/reference_data.h"
+
+namespace kuajing {
+namespace {
+
+int64_t Rss() {
+  std::ifstream in("/proc/self/statm");
+  int64_t pages = 0, resident = 0;
+  in >> pages >> resident;
+  return resident * 4096;
+}
+
+void Run(benchmark::State& state, bool complete) {
+  auto ref = reference::ReferenceData::LoadDir(KJ_SOURCE_DIR "/data/reference");
+  if (!ref.ok()) std::abort();
+  const int64_t n = state.range(0);
+  for (auto _ : state) {
+    // Messages are made and read 100 at a time, so that only the engine's state stays.
+    const int64_t before = Rss();
+    auto engine = std::make_unique<clearance::Engine>(&*ref, clearance::RulesConfig{});
+    int64_t now = *ParseAppTime("20240611100000");
+    for (int64_t first = 0; first < n; first += 100) {
+      app::BatchMessages m =
+          app::MakeBatch(app::GeneratedClearances(static_cast<uint64_t>(first), 100));
+      std::vector<const std::string*> docs = {&m.inventories};
+      if (complete) docs = {&m.inventories, &m.orders, &m.payments, &m.waybills};
+      for (const std::string* xml : docs) {
+        auto d = std::get<codec::DecodedMessage>(codec::Decode(*xml));
+        benchmark::DoNotOptimize(engine->Process(d, d.message.base_transfer->copCode, now += 10));
+      }
+    }
+    const auto counts = engine->counts();
+    state.counters["bytes_per_clearance"] =
+        static_cast<double>(Rss() - before) / static_cast<double>(n);
+    state.counters["released"] = static_cast<double>(counts.released);
+    state.counters["waiting"] = static_cast<double>(counts.waiting);
+    benchmark::DoNotOptimize(engine);
+  }
+}
+
+void BM_Pending(benchmark::State& state) { Run(state, false); }
+void BM_Released(benchmark::State& state) { Run(state, true); }
+BENCHMARK(BM_Pending)->Arg(20'000)->Arg(200'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Released)->Arg(200'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace kuajing
+
+BENCHMARK_MAIN();
