@@ -2,7 +2,11 @@
 //   codec_bench --benchmark_filter=. (see bench/README.md for the figures and the machine)
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <pugixml.hpp>
+#include <sstream>
 
 #include "app/demo_batch.h"
 #include "clearance/engine.h"
@@ -47,6 +51,59 @@ void BM_DecodeBatchOf100Inventories(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 100);
 }
 BENCHMARK(BM_DecodeBatchOf100Inventories);
+
+// The official sample messages of the import standard (spec/samples/import, 19 files): the set
+// bench/compare-codecs reads with Java's and Python's XML stacks too. Items are messages.
+const std::vector<std::string>& OfficialImportSamples() {
+  static const std::vector<std::string> all = [] {
+    std::vector<std::filesystem::path> paths;
+    for (const auto& e :
+         std::filesystem::directory_iterator(KJ_SOURCE_DIR "/spec/samples/import")) {
+      paths.push_back(e.path());
+    }
+    std::sort(paths.begin(), paths.end());
+    std::vector<std::string> out;
+    for (const auto& p : paths) {
+      std::ifstream in(p, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      out.push_back(ss.str());
+    }
+    return out;
+  }();
+  return all;
+}
+
+void BM_PugixmlParseOfficialSamples(benchmark::State& state) {  // the floor
+  size_t bytes = 0;
+  for (auto _ : state) {
+    for (const std::string& xml : OfficialImportSamples()) {
+      pugi::xml_document doc;
+      benchmark::DoNotOptimize(doc.load_buffer(xml.data(), xml.size()));
+      bytes += xml.size();
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.SetItemsProcessed(
+      static_cast<int64_t>(state.iterations() * OfficialImportSamples().size()));
+}
+BENCHMARK(BM_PugixmlParseOfficialSamples);
+
+void BM_DecodeOfficialSamples(benchmark::State& state) {
+  codec::DecodeOptions lenient;  // some receipts' samples carry no BaseTransfer
+  lenient.require_base_transfer = false;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    for (const std::string& xml : OfficialImportSamples()) {
+      benchmark::DoNotOptimize(codec::Decode(xml, lenient));
+      bytes += xml.size();
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.SetItemsProcessed(
+      static_cast<int64_t>(state.iterations() * OfficialImportSamples().size()));
+}
+BENCHMARK(BM_DecodeOfficialSamples);
 
 void BM_EncodeInventory(benchmark::State& state) {
   auto d = std::get<codec::DecodedMessage>(codec::Decode(One().inventory));
