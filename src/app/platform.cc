@@ -163,12 +163,12 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw,
   return BuildBatch(std::move(row), std::move(step), own);
 }
 
-StatusOr<std::vector<Answer>> Platform::CommitPrepared(std::vector<Prepared>& group) {
+StatusOr<std::vector<Answer>> Platform::CommitPrepared(std::vector<Prepared>& group, bool sync) {
   std::vector<const storage::CommitBatch*> batches;
   for (const Prepared& p : group) batches.push_back(&p.batch);
   pending_guids_.clear();
   if (broken_) return Unavailable("the store failed earlier; reopen the platform");
-  Status st = store_->Commit(batches);
+  Status st = sync ? store_->Commit(batches) : store_->CommitUnsynced(batches);
   if (!st.ok()) {
     broken_ = true;  // memory is ahead of the disk now
     return st;

@@ -73,7 +73,12 @@ class Platform {
   StatusOr<Prepared> Prepare(std::string_view raw, const codec::DecodeResult& decoded,
                              std::string_view sender, int64_t now_ms);
   const codec::DecodeOptions& limits() const { return options_.limits; }
-  StatusOr<std::vector<Answer>> CommitPrepared(std::vector<Prepared>& group);
+  // With `sync` false the group is committed but not flushed to disk (storage::Store::
+  // CommitUnsynced): the caller must have store().Sync() return OK before showing the answers to
+  // anyone, and call MarkBroken() if it does not.
+  StatusOr<std::vector<Answer>> CommitPrepared(std::vector<Prepared>& group, bool sync = true);
+  // The disk lost what memory holds (a failed flush): refuse everything until reopened.
+  void MarkBroken() { broken_ = true; }
 
   // Applies an officer's decision on a held list, durably.
   StatusOr<Answer> Decide(const clearance::OfficerDecision& decision, int64_t now_ms);

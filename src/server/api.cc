@@ -198,12 +198,12 @@ Api::Api(app::Platform* platform, storage::AccountStore* accounts, ApiOptions op
   webhooks_ = std::make_unique<WebhookDeliverer>(
       accounts_,
       [this](const std::string& enterprise, int64_t after, int limit) {
-        std::lock_guard<std::mutex> lock(platform_mu_);
-        return platform_->store().ReceiptsFor(enterprise, after, limit);
+        return DurableFeed(enterprise, after, limit);
       },
       wo);
   LoadWebFiles();
   poller_ = std::thread([this] { PollLoop(); });
+  syncer_ = std::thread([this] { SyncerLoop(); });
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -213,7 +213,13 @@ Api::~Api() {
     intake_stopping_ = true;
   }
   intake_cv_.notify_all();
-  writer_.join();  // answers what was queued first
+  writer_.join();  // commits what was queued first
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    sync_stopping_ = true;
+  }
+  sync_cv_.notify_all();
+  syncer_.join();  // flushes and answers what the writer committed
   webhooks_.reset();
   ReleaseWaiters();
   {
@@ -640,13 +646,15 @@ void Api::WriterLoop() {
     lock.unlock();
 
     std::vector<std::optional<StatusOr<app::Answer>>> results(jobs.size());
+    SyncJob job;
     {
       std::lock_guard<std::mutex> p(platform_mu_);
       std::vector<app::Platform::Prepared> group;
       std::vector<size_t> members;  // job index of each prepared message
       auto commit = [&] {
         if (group.empty()) return;
-        auto answers = platform_->CommitPrepared(group);
+        // Committed, not yet flushed: the syncer flushes before anything is answered.
+        auto answers = platform_->CommitPrepared(group, /*sync=*/false);
         for (size_t i = 0; i < members.size(); ++i) {
           if (answers.ok()) {
             results[members[i]] = std::move((*answers)[i]);
@@ -676,13 +684,68 @@ void Api::WriterLoop() {
       }
       commit();
       auto last = platform_->store().LastReceiptId();
-      if (last.ok()) last_receipt_id_ = *last;
+      job.last_receipt_id = last.ok() ? *last : 0;
     }
-    // Answers go out only now: everything in them is durable.
-    for (size_t i = 0; i < jobs.size(); ++i) jobs[i].reply(IntakeResponse(*results[i], jobs[i]));
+    // The flush to disk and the answers are the syncer's: this thread goes on with the next
+    // messages meanwhile (bench/README.md). At most kMaxUnsynced groups wait for it.
+    job.jobs = std::move(jobs);
+    job.results = std::move(results);
+    {
+      std::unique_lock<std::mutex> s(sync_mu_);
+      sync_cv_.wait(s, [this] { return unsynced_.size() < kMaxUnsynced; });
+      unsynced_.push_back(std::move(job));
+    }
+    sync_cv_.notify_all();
+    lock.lock();
+  }
+}
+
+void Api::SyncerLoop() {
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  while (true) {
+    sync_cv_.wait(lock, [this] { return sync_stopping_ || !unsynced_.empty(); });
+    if (unsynced_.empty()) return;  // stopping, and nothing left to answer
+    std::deque<SyncJob> work;
+    work.swap(unsynced_);
+    lock.unlock();
+    sync_cv_.notify_all();  // room for the writer
+    // One flush makes every group committed so far durable.
+    const Status flushed = platform_->store().Sync();
+    if (!flushed.ok()) {
+      std::lock_guard<std::mutex> p(platform_mu_);
+      platform_->MarkBroken();  // memory is ahead of the disk now
+    }
+    for (SyncJob& job : work) {
+      if (flushed.ok()) NoteDurable(job.last_receipt_id);
+      // Answers go out only now: everything in them is durable.
+      for (size_t i = 0; i < job.jobs.size(); ++i) {
+        job.jobs[i].reply(IntakeResponse(
+            flushed.ok() ? *job.results[i] : StatusOr<app::Answer>(flushed), job.jobs[i]));
+      }
+    }
     AfterCommit();
     lock.lock();
   }
+}
+
+void Api::NoteDurable(int64_t receipt_id) {
+  int64_t seen = last_receipt_id_.load();
+  while (receipt_id > seen && !last_receipt_id_.compare_exchange_weak(seen, receipt_id)) {
+  }
+}
+
+StatusOr<std::vector<storage::StoredReceipt>> Api::DurableFeed(const std::string& enterprise,
+                                                               int64_t after, int limit) {
+  const int64_t durable = last_receipt_id_.load();
+  StatusOr<std::vector<storage::StoredReceipt>> page = std::vector<storage::StoredReceipt>{};
+  {
+    std::lock_guard<std::mutex> lock(platform_mu_);
+    page = platform_->store().ReceiptsFor(enterprise, after, limit);
+  }
+  if (page.ok()) {  // receipts committed but not yet flushed wait for the flush
+    while (!page->empty() && page->back().id > durable) page->pop_back();
+  }
+  return page;
 }
 
 Response Api::IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJob& job) {
@@ -724,8 +787,7 @@ Response Api::Feed(const Request& req, const Principal& who, const Reply& reply,
   if (!wait.ok()) return Error(wait.status());
   StatusOr<std::vector<storage::StoredReceipt>> page = std::vector<storage::StoredReceipt>{};
   if (*after < last_receipt_id_ || *wait == 0) {
-    std::lock_guard<std::mutex> lock(platform_mu_);
-    page = platform_->store().ReceiptsFor(who.enterprise, *after, static_cast<int>(*limit));
+    page = DurableFeed(who.enterprise, *after, static_cast<int>(*limit));
   }
   if (!page.ok()) return Error(page.status());
   if (page->empty() && *wait > 0) {
@@ -763,8 +825,7 @@ void Api::PollLoop() {
     for (Waiter& w : work) {
       std::vector<storage::StoredReceipt> page;
       if (w.after < last_receipt_id_) {
-        std::lock_guard<std::mutex> p(platform_mu_);
-        auto got = platform_->store().ReceiptsFor(w.enterprise, w.after, w.limit);
+        auto got = DurableFeed(w.enterprise, w.after, w.limit);
         if (got.ok()) page = std::move(*got);
       }
       if (page.empty() && now < w.deadline) {
@@ -963,7 +1024,7 @@ Response Api::Decide(const Request& req, const Principal& who) {
     answer = platform_->Decide(d, options_.clock());
     if (answer.ok()) {
       auto last = platform_->store().LastReceiptId();
-      if (last.ok()) last_receipt_id_ = *last;
+      if (last.ok()) NoteDurable(*last);  // a synchronous commit: flushed
     }
   }
   if (!answer.ok()) return Error(answer.status());
@@ -1365,7 +1426,7 @@ Response Api::ExportSummaryRun(const Request& req, const Principal& who) {
     answers = platform_->SummarizeMonth(run, options_.clock());
     if (answers.ok()) {
       auto last = platform_->store().LastReceiptId();
-      if (last.ok()) last_receipt_id_ = *last;
+      if (last.ok()) NoteDurable(*last);  // a synchronous commit: flushed
     }
   }
   if (!answers.ok()) return Error(answers.status());

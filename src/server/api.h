@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -72,9 +73,22 @@ class Api final : public Handler {
     std::chrono::steady_clock::time_point arrived;
   };
 
+  // A group the writer committed, waiting for the flush to disk before its answers go out.
+  struct SyncJob {
+    std::vector<IntakeJob> jobs;
+    std::vector<std::optional<StatusOr<app::Answer>>> results;
+    int64_t last_receipt_id = 0;  // the store's last receipt once this group is committed
+  };
+
   Response Dispatch(const Request& req, const Reply& reply, bool* deferred, std::string* who);
   void Intake(const Request& req, const Principal& who, const Reply& reply);
   void WriterLoop();
+  void SyncerLoop();
+  // The receipts `enterprise` may read after `after`, up to the last one flushed to disk (a
+  // committed group's receipts are shown only once its flush returned).
+  StatusOr<std::vector<storage::StoredReceipt>> DurableFeed(const std::string& enterprise,
+                                                            int64_t after, int limit);
+  void NoteDurable(int64_t receipt_id);
   Response IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJob& job);
   Response Feed(const Request& req, const Principal& who, const Reply& reply, bool* deferred);
   Response ReceiptsOf(const std::string& guid, const Principal& who);
@@ -114,6 +128,7 @@ class Api final : public Handler {
   const int64_t started_ms_;
 
   std::mutex platform_mu_;  // the platform and its store
+  // The last receipt flushed to disk: the feed, long polls and webhooks show none after it.
   std::atomic<int64_t> last_receipt_id_{0};
 
   std::mutex waiters_mu_;
@@ -132,6 +147,14 @@ class Api final : public Handler {
   std::vector<IntakeJob> intake_;  // protected by intake_mu_
   bool intake_stopping_ = false;   // protected by intake_mu_
   std::thread writer_;
+
+  // Committed groups waiting for their flush (at most kMaxUnsynced: the writer waits beyond).
+  static constexpr size_t kMaxUnsynced = 8;
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<SyncJob> unsynced_;  // protected by sync_mu_
+  bool sync_stopping_ = false;    // protected by sync_mu_
+  std::thread syncer_;
 
   std::mutex metrics_mu_;
   std::map<std::string, uint64_t> counters_;  // metric line (name{labels}) -> value

@@ -56,7 +56,18 @@ class Store {
 
   // Writes the batches atomically and durably, in order. Returns Unavailable on an I/O error, in
   // which case nothing of them is stored.
-  virtual Status Commit(const std::vector<const CommitBatch*>& batches) = 0;
+  Status Commit(const std::vector<const CommitBatch*>& batches) {
+    KJ_RETURN_IF_ERROR(CommitUnsynced(batches));
+    return Sync();
+  }
+  // Group commit with the flush to disk apart (the server: the single writer goes on deciding the
+  // next messages while another thread waits for the disk): the batches are written atomically and
+  // survive the process being killed, but survive power loss only once a later Sync() returns OK.
+  // Nothing of them may be acknowledged before that.
+  virtual Status CommitUnsynced(const std::vector<const CommitBatch*>& batches) = 0;
+  // Makes everything committed so far durable (fdatasync). Safe to call from any thread, at the
+  // same time as the writer commits.
+  virtual Status Sync() = 0;
 
   // The receipts written when the message `guid` was first processed, or nullopt if it never was.
   virtual StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(
