@@ -1,8 +1,10 @@
 #include "storage/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
+#include <map>
 
 namespace kuajing::storage {
 namespace {
@@ -65,6 +67,87 @@ TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
   EXPECT_EQ((*store)->ReceiptsFor("EBP", 0, 10)->size(), 1u);
   EXPECT_EQ((*store)->ReceiptsFor("OTHER", 0, 10)->size(), 0u);
   EXPECT_EQ(*(*store)->LastReceiptId(), (*ebc)[1].id);
+  fs::remove_all(dir);
+}
+
+// The feed across many messages, in pages: every receipt an enterprise is named on, once, in id
+// order, whatever the page size and wherever a page ends (mid-message too); none of others'.
+std::vector<int64_t> FeedIds(Store& store, const std::string& who, int page) {
+  std::vector<int64_t> ids;
+  for (int64_t after = 0;;) {
+    auto got = store.ReceiptsFor(who, after, page);
+    if (!got.ok() || got->empty()) return ids;
+    for (const auto& r : *got) ids.push_back(r.id);
+    after = got->back().id;
+  }
+}
+
+TEST(SqliteStore, FeedPagesThroughEveryReceiptOfAnEnterpriseInOrder) {
+  fs::path dir = fs::temp_directory_path() / ("kj-feed-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto store = OpenSqliteStore(dir.string());
+  ASSERT_TRUE(store.ok());
+  std::map<std::string, std::vector<int64_t>> expected;
+  int64_t id = 0;
+  for (int m = 0; m < 40; ++m) {
+    CommitBatch b;
+    b.message = MessageRow{"M" + std::to_string(m), "CEB621", "A", m, true, "<raw/>"};
+    for (int k = 0; k < m % 7; ++k) {
+      std::vector<std::string> audience = {"A"};
+      if (k % 2 == 1) audience.push_back("B");
+      if (m % 5 == 0) audience = {"C"};
+      b.receipts.push_back(StoredReceipt{"CEB622", "D", "120", "<r/>", audience});
+      ++id;
+      for (const auto& who : audience) expected[who].push_back(id);
+    }
+    ASSERT_TRUE((*store)->Commit({&b}).ok());
+  }
+  for (const char* who : {"A", "B", "C", "D"}) {
+    for (int page : {1, 2, 3, 100}) {
+      EXPECT_EQ(FeedIds(**store, who, page), expected[who]) << who << " page " << page;
+    }
+  }
+  EXPECT_GT(expected["B"].size(), 10u);
+  fs::remove_all(dir);
+}
+
+// A store written before the feed's index was per message (a receipt_audience row per receipt
+// and enterprise) is migrated on open: the same feed.
+TEST(SqliteStore, MigratesTheOldFeedIndex) {
+  fs::path dir = fs::temp_directory_path() / ("kj-feedmig-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  std::vector<int64_t> before_a, before_b;
+  {
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok());
+    for (int m = 0; m < 5; ++m) {
+      CommitBatch b;
+      b.message = MessageRow{"M" + std::to_string(m), "CEB621", "A", m, true, "<raw/>"};
+      b.receipts.push_back(StoredReceipt{"CEB622", "D", "120", "<r/>", {"A", "B"}});
+      b.receipts.push_back(StoredReceipt{"CEB622", "D", "120", "<r/>", {"A"}});
+      ASSERT_TRUE((*store)->Commit({&b}).ok());
+    }
+    before_a = FeedIds(**store, "A", 3);
+    before_b = FeedIds(**store, "B", 3);
+  }
+  {  // make it look like an old store
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "kuajing.db").c_str(), &db), SQLITE_OK);
+    const char* sql =
+        "CREATE TABLE receipt_audience(enterprise TEXT NOT NULL, receipt_id INTEGER NOT NULL, "
+        "PRIMARY KEY(enterprise, receipt_id)) WITHOUT ROWID;"
+        "INSERT INTO receipt_audience SELECT 'A', id FROM receipts;"
+        "INSERT INTO receipt_audience SELECT 'B', id FROM receipts WHERE audience = 'A|B';"
+        "DELETE FROM message_audience;";
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = OpenSqliteStore(dir.string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(FeedIds(**store, "A", 3), before_a);
+  EXPECT_EQ(FeedIds(**store, "B", 3), before_b);
+  EXPECT_EQ(before_a.size(), 10u);
+  EXPECT_EQ(before_b.size(), 5u);
   fs::remove_all(dir);
 }
 
