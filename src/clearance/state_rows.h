@@ -31,7 +31,7 @@ inline std::string Key(std::string_view a, std::string_view b) {
 // that stores written before the packed form hold, which DecodeRecord still reads.
 template <typename R>
 inline std::string EncodeRecord(const R& r) {
-  return codec::PackRecord(model::Record(r));
+  return codec::PackRecordOf(r);
 }
 
 template <typename R>

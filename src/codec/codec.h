@@ -88,6 +88,10 @@ std::string Encode(const model::Message& message);
 inline constexpr char kPackedMagic = '\x01';
 std::string PackRecord(const model::Record& record);
 void AppendPacked(std::string& out, const model::Record& record);
+// The same for one alternative of model::Record, without copying it into the variant
+// (instantiated in pack.cc for every alternative).
+template <typename R>
+std::string PackRecordOf(const R& record);
 // Reads one packed record from the front of `bytes`; `*consumed` is set to its length.
 // Internal error on anything malformed (a damaged store), never undefined behaviour.
 StatusOr<model::Record> UnpackRecord(std::string_view bytes, size_t* consumed = nullptr);

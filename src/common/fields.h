@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/decimal.h"
@@ -16,6 +18,24 @@ using Fields = std::map<std::string, std::string>;
 
 inline std::string EncodeFields(const Fields& f) {
   std::string out;
+  for (const auto& [k, v] : f) {
+    out += k;
+    out += '\t';
+    for (char c : v) out.push_back(c == '\n' || c == '\t' ? ' ' : c);
+    out += '\n';
+  }
+  out += '\n';
+  return out;
+}
+
+// The same from (key, value) pairs in the order given, without building a map (the engines'
+// state rows are written on the clearance path).
+inline std::string EncodeFields(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> f) {
+  std::string out;
+  size_t n = 1;
+  for (const auto& [k, v] : f) n += k.size() + v.size() + 2;
+  out.reserve(n);
   for (const auto& [k, v] : f) {
     out += k;
     out += '\t';
