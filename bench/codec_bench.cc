@@ -52,6 +52,23 @@ void BM_DecodeBatchOf100Inventories(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeBatchOf100Inventories);
 
+// Issue 7's floor: bare pugixml over the four messages of a batch of 100 clearances, as loadgen
+// sends them (bytes/s here against loadgen's clearances/s x bytes per clearance).
+void BM_PugixmlParseBatchOf100Clearances(benchmark::State& state) {
+  const app::BatchMessages& b = Batch();
+  size_t bytes = 0;
+  for (auto _ : state) {
+    for (const std::string* xml : {&b.inventories, &b.orders, &b.payments, &b.waybills}) {
+      pugi::xml_document doc;
+      benchmark::DoNotOptimize(doc.load_buffer(xml->data(), xml->size()));
+      bytes += xml->size();
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(BM_PugixmlParseBatchOf100Clearances);
+
 // The official sample messages of the import standard (spec/samples/import, 19 files): the set
 // bench/compare-codecs reads with Java's and Python's XML stacks too. Items are messages.
 const std::vector<std::string>& OfficialImportSamples() {
