@@ -10,10 +10,10 @@
 // engine keeps released lists (cancellations, returns, tax bills and the quota refer to them).
 #include <benchmark/benchmark.h>
 
-#include <fstream>
 #include <string>
 
 #include "app/demo_batch.h"
+#include "bench_util.h"
 #include "clearance/engine.h"
 #include "common/civil_time.h"
 #include "reference/reference_data.h"
@@ -21,12 +21,7 @@
 namespace kuajing {
 namespace {
 
-int64_t Rss() {
-  std::ifstream in("/proc/self/statm");
-  int64_t pages = 0, resident = 0;
-  in >> pages >> resident;
-  return resident * 4096;
-}
+using bench::Rss;
 
 void Run(benchmark::State& state, bool complete) {
   auto ref = reference::ReferenceData::LoadDir(KJ_SOURCE_DIR "/data/reference");

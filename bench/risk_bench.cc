@@ -4,23 +4,17 @@
 //   build-release/bench/risk_bench
 #include <benchmark/benchmark.h>
 
-#include <fstream>
 #include <string>
 
 #include "app/demo_batch.h"
+#include "bench_util.h"
 #include "codec/codec.h"
 #include "risk/risk.h"
 
 namespace kuajing {
 namespace {
 
-// Resident memory of this process, bytes (Linux /proc/self/statm).
-int64_t Rss() {
-  std::ifstream in("/proc/self/statm");
-  int64_t pages = 0, resident = 0;
-  in >> pages >> resident;
-  return resident * 4096;
-}
+using bench::Rss;
 
 std::shared_ptr<const risk::Rules> Shipped() {
   auto r = risk::LoadRules(KJ_SOURCE_DIR "/config/risk-rules.toml");

@@ -16,14 +16,17 @@ namespace kuajing {
 
 using Fields = std::map<std::string, std::string>;
 
+// One "key\tvalue" line.
+inline void AppendField(std::string& out, std::string_view k, std::string_view v) {
+  out += k;
+  out += '\t';
+  for (char c : v) out.push_back(c == '\n' || c == '\t' ? ' ' : c);
+  out += '\n';
+}
+
 inline std::string EncodeFields(const Fields& f) {
   std::string out;
-  for (const auto& [k, v] : f) {
-    out += k;
-    out += '\t';
-    for (char c : v) out.push_back(c == '\n' || c == '\t' ? ' ' : c);
-    out += '\n';
-  }
+  for (const auto& [k, v] : f) AppendField(out, k, v);
   out += '\n';
   return out;
 }
@@ -36,12 +39,7 @@ inline std::string EncodeFields(
   size_t n = 1;
   for (const auto& [k, v] : f) n += k.size() + v.size() + 2;
   out.reserve(n);
-  for (const auto& [k, v] : f) {
-    out += k;
-    out += '\t';
-    for (char c : v) out.push_back(c == '\n' || c == '\t' ? ' ' : c);
-    out += '\n';
-  }
+  for (const auto& [k, v] : f) AppendField(out, k, v);
   out += '\n';
   return out;
 }

@@ -68,6 +68,21 @@ std::vector<std::string> IngestAndKill(const fs::path& data, const std::vector<s
   return acked;
 }
 
+// Clearance i of a crash test's 150: 50 buyers (3 clearances each), prices 100 + i; adds its
+// dutiable price to `expected` (buyer -> total).
+app::ClearanceMessages CrashClearance(const std::string& prefix, int i, uint64_t first_buyer,
+                                      std::map<std::string, Decimal>* expected,
+                                      app::ClearanceSpec* spec = nullptr) {
+  app::ClearanceSpec s = app::DemoClearances()[0];
+  s.order_no = prefix + std::to_string(i);
+  s.logistics_no = "XN" + prefix + std::to_string(i);
+  s.buyer_id = app::MakeResidentId(first_buyer + static_cast<uint64_t>(i % 50));
+  s.items[0].price = Decimal::FromUnits(100 + i);
+  (*expected)[s.buyer_id] += s.items[0].price;
+  if (spec != nullptr) *spec = s;
+  return app::MakeClearance(s);
+}
+
 TEST(Crash, KilledIngestLosesNothingAcknowledgedAndCountsNothingTwice) {
   fs::path dir = fs::temp_directory_path() / ("kj-crash-" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -78,16 +93,10 @@ TEST(Crash, KilledIngestLosesNothingAcknowledgedAndCountsNothingTwice) {
   std::map<std::string, std::string> guid_of_file;
   std::map<std::string, Decimal> expected;  // buyer -> dutiable total of 2024
   for (int i = 0; i < 150; ++i) {
-    app::ClearanceSpec s = app::DemoClearances()[0];
-    s.order_no = "CRASH" + std::to_string(i);
-    s.logistics_no = "XNC" + std::to_string(i);
-    s.buyer_id = app::MakeResidentId(1000 + i % 50);
-    s.items[0].price = Decimal::FromUnits(100 + i);
-    expected[s.buyer_id] += s.items[0].price;
-    app::ClearanceMessages m = app::MakeClearance(s);
+    app::ClearanceMessages m = CrashClearance("CRASH", i, 1000, &expected);
     int k = 0;
     for (const std::string* xml : {&m.inventory, &m.order, &m.waybill, &m.payment}) {
-      fs::path f = msgs / (s.order_no + "-" + std::to_string(k++) + ".xml");
+      fs::path f = msgs / ("CRASH" + std::to_string(i) + "-" + std::to_string(k++) + ".xml");
       std::ofstream(f) << *xml;
       files.push_back(f.string());
       size_t g = xml->find("guid=\"");
@@ -150,13 +159,8 @@ TEST(Crash, KilledServerLosesNoAcknowledgedMessage) {
   std::vector<Doc> docs;
   std::map<std::string, Decimal> expected;
   for (int i = 0; i < 150; ++i) {
-    app::ClearanceSpec s = app::DemoClearances()[0];
-    s.order_no = "SRVCRASH" + std::to_string(i);
-    s.logistics_no = "XNS" + std::to_string(i);
-    s.buyer_id = app::MakeResidentId(2000 + i % 50);
-    s.items[0].price = Decimal::FromUnits(100 + i);
-    expected[s.buyer_id] += s.items[0].price;
-    app::ClearanceMessages m = app::MakeClearance(s);
+    app::ClearanceSpec s;
+    app::ClearanceMessages m = CrashClearance("SRVCRASH", i, 2000, &expected, &s);
     for (auto [xml, sender] :
          {std::pair{&m.inventory, s.agent_code}, std::pair{&m.order, s.ebp_code},
           std::pair{&m.payment, s.pay_code}, std::pair{&m.waybill, s.logistics_code}}) {
