@@ -33,6 +33,21 @@ namespace fs = std::filesystem;
 
 using testing::ReadFile;
 
+// Starts KJ_BINARY with `args` (args[0] is the binary), its standard output to `log` and its
+// errors discarded; posix_spawn's result.
+int Spawn(std::vector<std::string> args, const fs::path& log, pid_t* pid) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  const int rc = posix_spawn(pid, KJ_BINARY, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc;
+}
+
 // Runs `kuajing ingest` on the files and kills it after `delay`. Returns the files it reported.
 std::vector<std::string> IngestAndKill(const fs::path& data, const std::vector<std::string>& files,
                                        std::chrono::milliseconds delay) {
@@ -43,15 +58,8 @@ std::vector<std::string> IngestAndKill(const fs::path& data, const std::vector<s
                                    "--now",       "20240611100000", "--quiet",
                                    "--ack"};
   for (const auto& f : files) args.push_back(f);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, KJ_BINARY, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  const int rc = Spawn(args, log, &pid);
   if (rc != 0 || pid <= 0) {
     ADD_FAILURE() << "cannot start " << KJ_BINARY << ": " << rc;
     return {};
@@ -175,16 +183,7 @@ TEST(Crash, KilledServerLosesNoAcknowledgedMessage) {
         KJ_BINARY,    "serve",       "--data",      data.string(),
         "--listen",   "127.0.0.1:0", "--reference", KJ_SOURCE_DIR "/data/reference",
         "--demo-keys"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    const int rc = posix_spawn(pid, KJ_BINARY, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return "";
+    if (Spawn(args, log, pid) != 0) return "";
     for (int i = 0; i < 200; ++i) {
       const std::string text = ReadFile(log);
       const size_t at = text.find("http://127.0.0.1:");
