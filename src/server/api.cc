@@ -701,6 +701,9 @@ void Api::WriterLoop() {
 }
 
 void Api::SyncerLoop() {
+  // After a failed flush nothing later is answered OK, even if a later flush succeeds: what the
+  // failed one should have written may be lost, and later groups were decided on top of it.
+  Status flushed = Status::Ok();
   std::unique_lock<std::mutex> lock(sync_mu_);
   while (true) {
     sync_cv_.wait(lock, [this] { return sync_stopping_ || !unsynced_.empty(); });
@@ -710,7 +713,7 @@ void Api::SyncerLoop() {
     lock.unlock();
     sync_cv_.notify_all();  // room for the writer
     // One flush makes every group committed so far durable.
-    const Status flushed = platform_->store().Sync();
+    if (flushed.ok()) flushed = platform_->store().Sync();
     if (!flushed.ok()) {
       std::lock_guard<std::mutex> p(platform_mu_);
       platform_->MarkBroken();  // memory is ahead of the disk now
