@@ -36,6 +36,17 @@ out=$(load)  # the same messages again: answered with their original receipts
 echo "$out" | grep -q "errors: 0"
 [ "$(released)" -eq "$before" ]
 
+# loadgen's options have limits too: just over each is a usage error (exit 2), before any request.
+for bad in "--seed 4294967296" "--batch 101" "--batch 0" "--connections 257" "--connections 0" \
+  "--clearances 0" "--clearances 100000001"; do
+  rc=0
+  # shellcheck disable=SC2086
+  "$bin" loadgen --url "$url" --keys "$work/zone/keys.txt" $bad > /dev/null 2>&1 || rc=$?
+  [ "$rc" -eq 2 ] || { echo "loadgen $bad: exit $rc, want 2"; exit 1; }
+done
+"$bin" loadgen --url "$url" --keys "$work/zone/keys.txt" --clearances 100 --batch 100 \
+  --connections 1 --seed 4294967295 --first 7000000 2>/dev/null | grep -q "errors: 0"
+
 # `kuajing simulate` over HTTP, flat out: a small day of mixed traffic, every document answered
 # (only the planted broken messages are refused at the door), and the cleared lists counted.
 sim=$("$bin" simulate --url "$url" --keys "$work/zone/keys.txt" --imports 60 --exports 10 --rate 0 \
