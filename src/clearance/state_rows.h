@@ -59,14 +59,9 @@ inline StatusOr<R> DecodeRecord(std::string_view stored) {
 // rest (empty if there is no second).
 inline std::pair<std::string_view, std::string_view> SplitRecords(std::string_view stored) {
   if (!stored.empty() && stored[0] == codec::kPackedMagic) {
-    size_t n = 0;
-    if (stored.size() >= 5) {
-      for (int i = 0; i < 4; ++i)
-        n |= static_cast<size_t>(static_cast<uint8_t>(stored[1 + static_cast<size_t>(i)]))
-             << (8 * i);
-    }
-    if (n + 5 >= stored.size()) return {stored, {}};  // one record (or damage, found on decode)
-    return {stored.substr(0, n + 5), stored.substr(n + 5)};
+    const size_t first = codec::PackedSize(stored);
+    if (first == 0 || first >= stored.size()) return {stored, {}};  // one (or damage: on decode)
+    return {stored.substr(0, first), stored.substr(first)};
   }
   const size_t sep = stored.find('\x1e');
   if (sep == std::string_view::npos) return {stored, {}};

@@ -43,7 +43,7 @@ class Checker {
     if (!ok) Add(codes_.invalid, std::string(path) + ": " + std::string(reason));
   }
   void Expect(bool ok, const std::string& path, std::string_view reason) {
-    if (!ok) Add(codes_.invalid, path + ": " + std::string(reason));
+    Expect(ok, Joined{path, {}}, reason);
   }
   void Add(const char* code, std::string detail) { out_->push_back({code, std::move(detail)}); }
   const CodeSet& codes() const { return codes_; }

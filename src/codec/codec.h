@@ -92,6 +92,9 @@ void AppendPacked(std::string& out, const model::Record& record);
 // (instantiated in pack.cc for every alternative).
 template <typename R>
 std::string PackRecordOf(const R& record);
+// The length of the packed record at the front of `bytes` as its header states it (magic and
+// length included), or 0 if `bytes` does not start with a whole header.
+size_t PackedSize(std::string_view bytes);
 // Reads one packed record from the front of `bytes`; `*consumed` is set to its length.
 // Internal error on anything malformed (a damaged store), never undefined behaviour.
 StatusOr<model::Record> UnpackRecord(std::string_view bytes, size_t* consumed = nullptr);

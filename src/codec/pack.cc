@@ -214,11 +214,17 @@ std::string PackRecord(const Record& record) {
   return out;
 }
 
+size_t PackedSize(std::string_view bytes) {
+  if (bytes.size() < 5 || bytes[0] != kPackedMagic) return 0;
+  size_t n = 0;
+  for (size_t i = 0; i < 4; ++i)
+    n |= static_cast<size_t>(static_cast<uint8_t>(bytes[1 + i])) << (8 * i);
+  return 5 + n;
+}
+
 StatusOr<Record> UnpackRecord(std::string_view bytes, size_t* consumed) {
   if (bytes.size() < 6 || bytes[0] != kPackedMagic) return Internal("not a packed record");
-  uint32_t n = 0;
-  for (int i = 0; i < 4; ++i)
-    n |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[1 + i])) << (8 * i);
+  const size_t n = PackedSize(bytes) - 5;
   if (n == 0 || n > bytes.size() - 5) return Internal("packed record cut short");
   const std::string_view body = bytes.substr(5, n);
   Reader in(body.substr(1));
