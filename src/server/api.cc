@@ -11,6 +11,7 @@
 #include "codec/codec.h"
 #include "common/civil_time.h"
 #include "common/codes.h"
+#include "common/thread_name.h"
 #include "server/openapi.h"
 
 namespace kuajing::server {
@@ -633,6 +634,7 @@ void Api::Intake(const Request& req, const Principal& who, const Reply& reply) {
 }
 
 void Api::WriterLoop() {
+  NameThisThread("kj-writer");
   constexpr size_t kMaxGroup = 256;  // messages per commit at most
   std::unique_lock<std::mutex> lock(intake_mu_);
   while (true) {
@@ -701,6 +703,7 @@ void Api::WriterLoop() {
 }
 
 void Api::SyncerLoop() {
+  NameThisThread("kj-syncer");
   // After a failed flush nothing later is answered OK, even if a later flush succeeds: what the
   // failed one should have written may be lost, and later groups were decided on top of it.
   Status flushed = Status::Ok();
@@ -816,6 +819,7 @@ void Api::AfterCommit() {
 }
 
 void Api::PollLoop() {
+  NameThisThread("kj-poller");
   std::unique_lock<std::mutex> lock(waiters_mu_);
   while (!stopping_) {
     waiters_cv_.wait_for(lock, std::chrono::milliseconds(200));

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_name.h"
+
 namespace kuajing::server {
 
 namespace beast = boost::beast;
@@ -220,7 +222,11 @@ Status HttpServer::Start(const std::string& host, uint16_t port) {
                        ec.message());
   impl_->acceptor = std::move(acc);
   impl_->Accept();
-  for (int i = 0; i < impl_->threads; ++i) impl_->pool.emplace_back([this] { impl_->ioc.run(); });
+  for (int i = 0; i < impl_->threads; ++i)
+    impl_->pool.emplace_back([this] {
+      NameThisThread("kj-http");
+      impl_->ioc.run();
+    });
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "common/thread_name.h"
 #include "server/auth.h"
 
 namespace kuajing::server {
@@ -70,6 +71,7 @@ void WebhookDeliverer::Notify() {
 }
 
 void WebhookDeliverer::Loop() {
+  NameThisThread("kj-webhooks");
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_ || pending_; });
