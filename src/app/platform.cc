@@ -7,7 +7,7 @@
 #include "common/civil_time.h"
 #include "common/codes.h"
 #include "common/hash.h"
-#include "storage/sqlite_store.h"
+#include "storage/journaled_store.h"
 
 namespace kuajing::app {
 
@@ -38,7 +38,7 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
   auto ref = reference::ReferenceData::LoadDir(options.reference_dir);
   if (!ref.ok()) return ref.status();
   p->reference_ = std::make_unique<reference::ReferenceData>(std::move(*ref));
-  auto store = storage::OpenSqliteStore(options.data_dir);
+  auto store = storage::OpenJournaledStore(options.data_dir);
   if (!store.ok()) return store.status();
   p->store_ = std::move(*store);
   p->credit_ = std::make_unique<credit::Book>(options.credit);

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "common/civil_time.h"
+#include "storage/journaled_store.h"
 #include "storage/sqlite_store.h"
 
 namespace kuajing::app {
@@ -30,9 +31,16 @@ void FinalDecisions(const std::vector<storage::StoredReceipt>& rs,
 
 StatusOr<ReplayReport> Replay(const ReplayOptions& o) {
   if (o.scratch_dir.empty()) return InvalidArgument("replay needs a scratch folder");
-  if (fs::exists(fs::path(o.scratch_dir) / "kuajing.db"))
-    fs::remove(fs::path(o.scratch_dir) / "kuajing.db");
-  auto original = storage::OpenSqliteStore(o.platform.data_dir);
+  for (const char* f : {"kuajing.db", "kuajing.db-wal", "kuajing.db-shm", "journal"}) {
+    std::error_code ec;
+    fs::remove_all(fs::path(o.scratch_dir) / f, ec);
+  }
+  // The zone's own store, with its journal written into SQL first. While a server holds it, the
+  // SQL store alone: everything but the last moment's commits (the server writes its journal into
+  // SQL within milliseconds).
+  auto original = storage::OpenJournaledStore(o.platform.data_dir);
+  if (!original.ok() && original.status().code() == StatusCode::kFailedPrecondition)
+    original = storage::OpenSqliteStore(o.platform.data_dir);
   if (!original.ok()) return original.status();
   auto history = (*original)->RiskRulesHistory();
   if (!history.ok()) return history.status();

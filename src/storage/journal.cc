@@ -102,6 +102,9 @@ StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, uint64_
   }
   if (ec) return Unavailable("cannot list the journal folder " + dir + ": " + ec.message());
   std::sort(j->segments_.begin(), j->segments_.end());
+  // No journal yet (a new store, or one from before the journal): numbering goes on from what the
+  // caller already holds.
+  if (j->segments_.empty()) j->last_ = after;
 
   for (size_t s = 0; s < j->segments_.size(); ++s) {
     const auto& [first, path] = j->segments_[s];

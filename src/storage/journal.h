@@ -43,7 +43,8 @@ class Journal {
   static constexpr size_t kHeaderBytes = 16;
 
   // Opens (creating if needed) the journal in `dir`, recovers it as described above, and calls
-  // `replay` with every frame numbered above `after`, in order. Unavailable on an I/O error,
+  // `replay` with every frame numbered above `after`, in order (an empty journal numbers its first
+  // frame after + 1). Unavailable on an I/O error,
   // Internal on damage that a crash cannot explain.
   using ReplayFn = std::function<Status(uint64_t number, std::string_view payload)>;
   static StatusOr<std::unique_ptr<Journal>> Open(const std::string& dir, uint64_t after,

@@ -171,6 +171,13 @@ TEST_F(JournalTest, AMissingSegmentIsRefused) {
   EXPECT_NE(st.message().find("frames are missing"), std::string::npos) << st.message();
 }
 
+TEST_F(JournalTest, AnEmptyJournalNumbersOnFromWhatTheCallerHolds) {
+  std::vector<std::string> none;
+  auto j = Open(&none, 41);
+  EXPECT_EQ(*j->Append("a"), 42u);
+  EXPECT_EQ(fs::path(j->Segments().front()).filename().string(), "00000000000000000042.log");
+}
+
 TEST_F(JournalTest, RefusesEmptyAndOversizedFrames) {
   std::vector<std::string> none;
   auto j = Open(&none);

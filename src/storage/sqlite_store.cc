@@ -71,6 +71,9 @@ CREATE TABLE IF NOT EXISTS quota_ledger(
   reason TEXT NOT NULL,
   at_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS quota_buyer ON quota_ledger(buyer_id, year);
+CREATE TABLE IF NOT EXISTS meta(
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS risk_rules(
   version TEXT NOT NULL,
   from_ms INTEGER NOT NULL,
@@ -119,7 +122,7 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public SqlStore {
  public:
   ~SqliteStore() override {
     {
@@ -133,7 +136,7 @@ class SqliteStore final : public Store {
     sqlite3_close(db_);
   }
 
-  static StatusOr<std::unique_ptr<Store>> Open(const std::string& dir) {
+  static StatusOr<std::unique_ptr<SqlStore>> Open(const std::string& dir, bool checkpointer) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return Unavailable("cannot create the data folder " + dir + ": " + ec.message());
@@ -157,17 +160,56 @@ class SqliteStore final : public Store {
     // sixth of the single writer's time with small messages (bench/README.md). The writer's
     // automatic checkpoint stays as a backstop, at 4,096 pages (64 MiB of log), should this
     // thread fall behind.
-    if (sqlite3_open(path.c_str(), &s->checkpoint_db_) == SQLITE_OK) {
+    if (checkpointer && sqlite3_open(path.c_str(), &s->checkpoint_db_) == SQLITE_OK) {
       sqlite3_busy_timeout(s->checkpoint_db_, 5000);
       // SQLite opens the file lazily: until a statement has run on this connection it has not
       // seen the log, and a checkpoint on it does nothing (it did nothing for two stops: the
       // writer's backstop did every checkpoint; bench/README.md).
-      sqlite3_exec(s->checkpoint_db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-                   nullptr, nullptr, nullptr);
+      sqlite3_exec(s->checkpoint_db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", nullptr,
+                   nullptr, nullptr);
       sqlite3_exec(s->db_, "PRAGMA wal_autocheckpoint=4096", nullptr, nullptr, nullptr);
       s->checkpointer_ = std::thread([raw = s.get()] { raw->CheckpointLoop(); });
     }
-    return std::unique_ptr<Store>(std::move(s));
+    return std::unique_ptr<SqlStore>(std::move(s));
+  }
+
+  StatusOr<uint64_t> JournalApplied() override {
+    Stmt q(db_, "SELECT value FROM meta WHERE key = 'journal_applied'");
+    const int rc = q.Step();
+    if (rc == SQLITE_ROW) return static_cast<uint64_t>(q.Int(0));
+    if (rc == SQLITE_DONE) return uint64_t{0};
+    return Error("journal applied");
+  }
+
+  StatusOr<int64_t> LastMessageSeq() override {
+    Stmt q(db_, "SELECT COALESCE(MAX(seq), 0) FROM messages");
+    if (q.Step() != SQLITE_ROW) return Error("last message seq");
+    return q.Int(0);
+  }
+
+  Status CommitApplied(const std::vector<const CommitBatch*>& batches, uint64_t frame,
+                       std::mutex* visibility, const std::function<void()>& visible) override {
+    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = WriteAll(batches);
+    if (st.ok()) {
+      Stmt m(db_,
+             "INSERT INTO meta(key, value) VALUES('journal_applied', ?) ON CONFLICT(key) DO "
+             "UPDATE SET value = excluded.value");
+      m.Bind(1, static_cast<int64_t>(frame));
+      if (m.Step() != SQLITE_DONE) st = Error("record the journal frame applied");
+    }
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    {
+      std::unique_lock<std::mutex> lock;
+      if (visibility) lock = std::unique_lock<std::mutex>(*visibility);
+      KJ_RETURN_IF_ERROR(Exec("COMMIT"));
+      if (visible) visible();
+    }
+    if (message_count_) *message_count_ += static_cast<int64_t>(batches.size());
+    return Status::Ok();
   }
 
   Status ForEachMessage(
@@ -349,9 +391,11 @@ class SqliteStore final : public Store {
 
   Status Prepare() {
     static constexpr const char* kSql[kStmtCount] = {
-        "INSERT INTO messages(guid, type, sender, received_ms, accepted, raw) VALUES(?,?,?,?,?,?)",
-        "INSERT INTO receipts(message_seq, type, answers_guid, status, audience, xml) "
-        "VALUES(?,?,?,?,?,?)",
+        // seq and id: NULL lets SQLite number the row; the journaled store numbers them itself.
+        "INSERT INTO messages(guid, type, sender, received_ms, accepted, raw, seq) "
+        "VALUES(?,?,?,?,?,?,?)",
+        "INSERT INTO receipts(message_seq, type, answers_guid, status, audience, xml, id) "
+        "VALUES(?,?,?,?,?,?,?)",
         "INSERT INTO state(kind, key, value) VALUES(?,?,?) ON CONFLICT(kind, key) DO UPDATE SET "
         "value = excluded.value",
         "DELETE FROM state WHERE kind = ? AND key = ?",
@@ -411,6 +455,7 @@ class SqliteStore final : public Store {
           .Bind(4, m.received_ms)
           .Bind(5, int64_t{m.accepted ? 1 : 0})
           .BindBlob(6, m.raw);
+      if (m.seq > 0) im.Bind(7, m.seq);
       KJ_RETURN_IF_ERROR(Done(im, "insert message"));
       const int64_t seq = sqlite3_last_insert_rowid(db_);
       for (const StoredReceipt& r : b->receipts) {
@@ -423,6 +468,7 @@ class SqliteStore final : public Store {
             .Bind(4, r.status)
             .Bind(5, audience)
             .BindBlob(6, r.xml);
+        if (r.id > 0) ir.Bind(7, r.id);
         KJ_RETURN_IF_ERROR(Done(ir, "insert receipt"));
         for (const std::string& who : r.audience) audience_.insert(who);
       }
@@ -505,7 +551,13 @@ class SqliteStore final : public Store {
 }  // namespace
 
 StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& dir) {
-  return SqliteStore::Open(dir);
+  auto s = SqliteStore::Open(dir, /*checkpointer=*/true);
+  if (!s.ok()) return s.status();
+  return std::unique_ptr<Store>(std::move(*s));
+}
+
+StatusOr<std::unique_ptr<SqlStore>> OpenSqlStore(const std::string& dir, bool checkpointer) {
+  return SqliteStore::Open(dir, checkpointer);
 }
 
 }  // namespace kuajing::storage

@@ -1,16 +1,42 @@
-// The embedded store: one SQLite database file in WAL mode with synchronous=FULL, so a commit is
-// on disk before Commit() returns. Tables: messages (raw bytes), receipts, state, quota_ledger.
+// The SQL store: one SQLite database file (DIR/kuajing.db) in WAL mode. Tables: messages (raw
+// bytes), receipts, message_audience (the feed's index), state, quota_ledger, risk_rules, meta.
+//
+// The platform does not use it alone: the journaled store (storage/journaled_store.h) makes each
+// commit durable in its journal and writes it here afterwards, in large transactions, as a
+// projection that can be rebuilt from the journal. On its own (OpenSqliteStore) it is a complete
+// Store whose Sync() flushes SQLite's log.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "storage/store.h"
 
 namespace kuajing::storage {
 
+// What the journaled store needs of the SQL store beyond Store.
+class SqlStore : public Store {
+ public:
+  // The number of the last journal frame committed here (0: none; stores made before the journal).
+  virtual StatusOr<uint64_t> JournalApplied() = 0;
+  // Writes `batches` (their message seqs and receipt ids already assigned) and records `frame` as
+  // applied, in one transaction. The transaction becomes visible to other connections while
+  // `visibility` (if not null) is held, and `visible` runs under it right after: readers that hold
+  // the same mutex see a frame either here or still in the journaled store's memory, never in
+  // both or neither. Not flushed: Sync() does that.
+  virtual Status CommitApplied(const std::vector<const CommitBatch*>& batches, uint64_t frame,
+                               std::mutex* visibility, const std::function<void()>& visible) = 0;
+  // The largest message seq stored (0 if none).
+  virtual StatusOr<int64_t> LastMessageSeq() = 0;
+};
+
 // Opens (creating if needed) DIR/kuajing.db. Fails with Unavailable if the file cannot be opened
 // or the schema cannot be created.
 StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& dir);
+// The same, as the journaled store's projection. `checkpointer`: run the background checkpoint
+// thread (one connection of a database should).
+StatusOr<std::unique_ptr<SqlStore>> OpenSqlStore(const std::string& dir, bool checkpointer);
 
 }  // namespace kuajing::storage

@@ -31,7 +31,9 @@ struct StoredReceipt {
   // The enterprises that may read it: the parties the declaration names, and the sender of the
   // message it answered.
   std::vector<std::string> audience;
-  int64_t id = 0;  // position in the store, increasing in commit order (0 until stored)
+  // Position in the store, increasing in commit order. 0 until stored: the store assigns it (the
+  // journaled store assigns it before the SQL store sees it).
+  int64_t id = 0;
 };
 
 struct MessageRow {
@@ -41,6 +43,7 @@ struct MessageRow {
   int64_t received_ms = 0;
   bool accepted = false;  // false: answered with CEB900 only
   std::string raw;
+  int64_t seq = 0;  // position in the store, increasing in commit order (0: the store assigns it)
 };
 
 struct CommitBatch {

@@ -1,0 +1,537 @@
+#include "storage/journaled_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "common/thread_name.h"
+#include "storage/journal.h"
+#include "storage/sqlite_store.h"
+
+namespace kuajing::storage {
+
+namespace {
+
+constexpr char kFrameVersion = 1;
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+void PutSigned(std::string& out, int64_t v) {
+  PutVarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+void PutString(std::string& out, std::string_view s) {
+  PutVarint(out, s.size());
+  out.append(s);
+}
+
+// Reads what the Put functions wrote; any overrun or oversized count marks it bad.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool bad() const { return bad_; }
+  bool done() const { return in_.empty(); }
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in_.empty()) break;
+      const auto b = static_cast<unsigned char>(in_.front());
+      in_.remove_prefix(1);
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    bad_ = true;
+    return 0;
+  }
+  int64_t Signed() {
+    const uint64_t u = Varint();
+    return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+  }
+  std::string String() {
+    const uint64_t n = Varint();
+    if (n > in_.size()) {
+      bad_ = true;
+      return {};
+    }
+    std::string s(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return s;
+  }
+  // A count of items each at least one byte long: never more than the bytes left.
+  size_t Count() {
+    const uint64_t n = Varint();
+    if (n > in_.size()) {
+      bad_ = true;
+      return 0;
+    }
+    return n;
+  }
+  char Byte() {
+    if (in_.empty()) {
+      bad_ = true;
+      return 0;
+    }
+    const char c = in_.front();
+    in_.remove_prefix(1);
+    return c;
+  }
+
+ private:
+  std::string_view in_;
+  bool bad_ = false;
+};
+
+}  // namespace
+
+std::string EncodeFrame(const std::vector<const CommitBatch*>& batches) {
+  size_t size = 16;
+  for (const CommitBatch* b : batches) {
+    size += b->message.raw.size() + 64;
+    for (const StoredReceipt& r : b->receipts) size += r.xml.size() + 96;
+    for (const auto& c : b->changes) size += c.value.size() + c.key.size() + 16;
+    size += b->ledger.size() * 64;
+  }
+  std::string out;
+  out.reserve(size);
+  out.push_back(kFrameVersion);
+  PutVarint(out, batches.size());
+  for (const CommitBatch* b : batches) {
+    const MessageRow& m = b->message;
+    PutSigned(out, m.seq);
+    PutString(out, m.guid);
+    PutString(out, m.type);
+    PutString(out, m.sender);
+    PutSigned(out, m.received_ms);
+    out.push_back(m.accepted ? 1 : 0);
+    PutString(out, m.raw);
+    PutVarint(out, b->receipts.size());
+    for (const StoredReceipt& r : b->receipts) {
+      PutSigned(out, r.id);
+      PutString(out, r.type);
+      PutString(out, r.answers_guid);
+      PutString(out, r.status);
+      PutString(out, r.xml);
+      PutVarint(out, r.audience.size());
+      for (const std::string& who : r.audience) PutString(out, who);
+    }
+    PutVarint(out, b->changes.size());
+    for (const clearance::StateChange& c : b->changes) {
+      PutString(out, c.kind);
+      PutString(out, c.key);
+      PutString(out, c.value);
+      out.push_back(c.erase ? 1 : 0);
+    }
+    PutVarint(out, b->ledger.size());
+    for (const clearance::QuotaEntry& q : b->ledger) {
+      PutString(out, q.buyer_id);
+      PutSigned(out, q.year);
+      PutSigned(out, q.delta.e5);
+      PutString(out, q.invt_no);
+      PutString(out, q.reason);
+      PutSigned(out, q.at_ms);
+    }
+  }
+  return out;
+}
+
+StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload) {
+  Reader in(payload);
+  if (in.Byte() != kFrameVersion) {
+    return Internal("a journal frame of an unknown version (this build reads version 1)");
+  }
+  std::vector<CommitBatch> out(in.Count());
+  for (CommitBatch& b : out) {
+    MessageRow& m = b.message;
+    m.seq = in.Signed();
+    m.guid = in.String();
+    m.type = in.String();
+    m.sender = in.String();
+    m.received_ms = in.Signed();
+    m.accepted = in.Byte() != 0;
+    m.raw = in.String();
+    b.receipts.resize(in.Count());
+    for (StoredReceipt& r : b.receipts) {
+      r.id = in.Signed();
+      r.type = in.String();
+      r.answers_guid = in.String();
+      r.status = in.String();
+      r.xml = in.String();
+      r.audience.resize(in.Count());
+      for (std::string& who : r.audience) who = in.String();
+    }
+    b.changes.resize(in.Count());
+    for (clearance::StateChange& c : b.changes) {
+      c.kind = in.String();
+      c.key = in.String();
+      c.value = in.String();
+      c.erase = in.Byte() != 0;
+    }
+    b.ledger.resize(in.Count());
+    for (clearance::QuotaEntry& q : b.ledger) {
+      q.buyer_id = in.String();
+      q.year = static_cast<int>(in.Signed());
+      q.delta = Decimal::FromE5(in.Signed());
+      q.invt_no = in.String();
+      q.reason = in.String();
+      q.at_ms = in.Signed();
+    }
+    if (in.bad()) break;
+  }
+  if (in.bad() || !in.done()) return Internal("a journal frame that does not decode");
+  return out;
+}
+
+namespace {
+
+class JournaledStore final : public Store {
+ public:
+  ~JournaledStore() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (projector_.joinable()) projector_.join();  // writes what is left first
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+  }
+
+  static StatusOr<std::unique_ptr<Store>> Open(const std::string& dir) {
+    auto s = std::unique_ptr<JournaledStore>(new JournaledStore);
+    auto sql = OpenSqlStore(dir, /*checkpointer=*/true);
+    if (!sql.ok()) return sql.status();
+    s->sql_ = std::move(*sql);
+    const std::string journal_dir = dir + "/journal";
+    KJ_RETURN_IF_ERROR(s->Lock(journal_dir));
+    auto applied = s->sql_->JournalApplied();
+    if (!applied.ok()) return applied.status();
+
+    // Recovery: the frames SQLite lacks are written to it, a few thousand messages per
+    // transaction, before anyone reads.
+    std::vector<CommitBatch> pending;
+    uint64_t pending_frame = 0;
+    auto flush = [&]() -> Status {
+      if (pending.empty()) return Status::Ok();
+      std::vector<const CommitBatch*> ptrs;
+      for (const CommitBatch& b : pending) ptrs.push_back(&b);
+      KJ_RETURN_IF_ERROR(s->sql_->CommitApplied(ptrs, pending_frame, nullptr, nullptr));
+      pending.clear();
+      return Status::Ok();
+    };
+    auto journal = Journal::Open(journal_dir, *applied,
+                                 [&](uint64_t number, std::string_view payload) -> Status {
+                                   auto batches = DecodeFrame(payload);
+                                   if (!batches.ok()) {
+                                     return Internal("journal frame " + std::to_string(number) +
+                                                     ": " + batches.status().message());
+                                   }
+                                   for (CommitBatch& b : *batches) pending.push_back(std::move(b));
+                                   pending_frame = number;
+                                   return pending.size() >= 4096 ? flush() : Status::Ok();
+                                 });
+    if (!journal.ok()) return journal.status();
+    KJ_RETURN_IF_ERROR(flush());
+    s->journal_ = std::move(*journal);
+    if (s->journal_->last_number() < *applied) {
+      return Internal("the journal in " + journal_dir + " ends at frame " +
+                      std::to_string(s->journal_->last_number()) + " but " + dir +
+                      "/kuajing.db holds frames to " + std::to_string(*applied) +
+                      ": the journal folder was replaced; restore it from a backup");
+    }
+    KJ_RETURN_IF_ERROR(s->sql_->Sync());
+    KJ_RETURN_IF_ERROR(s->journal_->Retire(s->journal_->last_number()));
+
+    auto seq = s->sql_->LastMessageSeq();
+    if (!seq.ok()) return seq.status();
+    auto id = s->sql_->LastReceiptId();
+    if (!id.ok()) return id.status();
+    auto count = s->sql_->MessageCount();
+    if (!count.ok()) return count.status();
+    s->last_seq_ = *seq;
+    s->last_receipt_id_ = *id;
+    s->message_count_ = *count;
+    auto reader = OpenSqlStore(dir, /*checkpointer=*/false);
+    if (!reader.ok()) return reader.status();
+    s->reader_ = std::move(*reader);
+    s->projector_ = std::thread([raw = s.get()] { raw->ProjectLoop(); });
+    return std::unique_ptr<Store>(std::move(s));
+  }
+
+  Status CommitUnsynced(const std::vector<const CommitBatch*>& batches) override {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      room_cv_.wait(
+          lock, [this] { return unprojected_bytes_ < kMaxUnprojectedBytes || !projection_.ok(); });
+      if (!projection_.ok()) return projection_;
+    }
+    auto frame = std::make_shared<Frame>();
+    frame->batches.reserve(batches.size());
+    for (const CommitBatch* b : batches) {
+      frame->batches.push_back(*b);
+      CommitBatch& c = frame->batches.back();
+      c.message.seq = ++last_seq_;
+      for (StoredReceipt& r : c.receipts) r.id = ++last_receipt_id_;
+    }
+    std::vector<const CommitBatch*> ptrs;
+    for (const CommitBatch& b : frame->batches) ptrs.push_back(&b);
+    const std::string payload = EncodeFrame(ptrs);
+    auto number = journal_->Append(payload);
+    if (!number.ok()) return number.status();
+    frame->number = *number;
+    frame->bytes = payload.size();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (size_t i = 0; i < frame->batches.size(); ++i) {
+        const CommitBatch& b = frame->batches[i];
+        if (b.message.accepted && !b.message.guid.empty()) {
+          by_guid_.try_emplace(b.message.guid, &b);  // the first accepted one, as in SQL
+        }
+        for (const StoredReceipt& r : b.receipts) by_answers_[r.answers_guid].push_back(&r);
+      }
+      unprojected_.push_back(frame);
+      unprojected_bytes_ += frame->bytes;
+      message_count_ += static_cast<int64_t>(batches.size());
+    }
+    cv_.notify_all();
+    return Status::Ok();
+  }
+
+  Status Sync() override { return journal_->Sync(); }
+
+  StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(
+      std::string_view guid) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto stored = reader_->ReceiptsOfMessage(guid);
+    if (!stored.ok() || stored->has_value()) return stored;
+    const auto it = by_guid_.find(std::string(guid));
+    if (it == by_guid_.end()) return std::optional<std::vector<StoredReceipt>>();
+    return std::optional<std::vector<StoredReceipt>>(it->second->receipts);
+  }
+
+  StatusOr<std::optional<std::string>> SenderOfMessage(std::string_view guid) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto stored = reader_->SenderOfMessage(guid);
+    if (!stored.ok() || stored->has_value()) return stored;
+    const auto it = by_guid_.find(std::string(guid));
+    if (it == by_guid_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second->message.sender);
+  }
+
+  StatusOr<std::vector<StoredReceipt>> ReceiptsAnswering(std::string_view guid) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto out = reader_->ReceiptsAnswering(guid);
+    if (!out.ok()) return out;
+    const auto it = by_answers_.find(std::string(guid));
+    if (it != by_answers_.end()) {
+      for (const StoredReceipt* r : it->second) out->push_back(*r);
+    }
+    return out;
+  }
+
+  Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) override {
+    KJ_RETURN_IF_ERROR(Drain());
+    return reader_->LoadState(sink);
+  }
+
+  StatusOr<Decimal> LedgerSum(std::string_view buyer_id, int year) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto sum = reader_->LedgerSum(buyer_id, year);
+    if (!sum.ok()) return sum;
+    int64_t e5 = sum->e5;
+    for (const auto& frame : unprojected_) {
+      for (const CommitBatch& b : frame->batches) {
+        for (const clearance::QuotaEntry& q : b.ledger) {
+          if (q.buyer_id == buyer_id && q.year == year) e5 += q.delta.e5;
+        }
+      }
+    }
+    return Decimal::FromE5(e5);
+  }
+
+  StatusOr<int64_t> MessageCount() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return message_count_;
+  }
+
+  StatusOr<std::vector<StoredReceipt>> ReceiptsFor(std::string_view enterprise, int64_t after_id,
+                                                   int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto page = reader_->ReceiptsFor(enterprise, after_id, limit);
+    if (!page.ok()) return page;
+    // Every unprojected receipt comes after every projected one (both in commit order).
+    for (const auto& frame : unprojected_) {
+      if (static_cast<int>(page->size()) >= limit) break;
+      for (const CommitBatch& b : frame->batches) {
+        for (const StoredReceipt& r : b.receipts) {
+          if (static_cast<int>(page->size()) >= limit) break;
+          if (r.id <= after_id ||
+              std::find(r.audience.begin(), r.audience.end(), enterprise) == r.audience.end())
+            continue;
+          page->push_back(r);
+        }
+      }
+    }
+    return page;
+  }
+
+  StatusOr<int64_t> LastReceiptId() override { return last_receipt_id_.load(); }
+
+  Status ForEachMessage(
+      int64_t to_ms,
+      const std::function<Status(const MessageRow&, const std::vector<StoredReceipt>&)>& sink)
+      override {
+    KJ_RETURN_IF_ERROR(Drain());
+    return reader_->ForEachMessage(to_ms, sink);
+  }
+
+  Status RecordRiskRules(const RiskRulesVersion& v) override {
+    // Not part of any frame: written on the projector's connection between its transactions, and
+    // flushed before the decision that uses the rules can be acknowledged.
+    std::lock_guard<std::mutex> lock(sql_mu_);
+    KJ_RETURN_IF_ERROR(sql_->RecordRiskRules(v));
+    return sql_->Sync();
+  }
+
+  StatusOr<std::vector<RiskRulesVersion>> RiskRulesHistory() override {
+    std::lock_guard<std::mutex> lock(sql_mu_);
+    return sql_->RiskRulesHistory();
+  }
+
+ private:
+  struct Frame {
+    uint64_t number = 0;
+    size_t bytes = 0;
+    std::vector<CommitBatch> batches;
+  };
+
+  JournaledStore() = default;
+
+  Status Lock(const std::string& journal_dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(journal_dir, ec);
+    if (ec) return Unavailable("cannot create " + journal_dir + ": " + ec.message());
+    const std::string path = journal_dir + "/LOCK";
+    lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0) return Unavailable("cannot open " + path + ": " + std::strerror(errno));
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      return FailedPrecondition("the store in " + journal_dir.substr(0, journal_dir.size() - 8) +
+                                " is in use by another kuajing process (the lock " + path +
+                                " is held); stop it first");
+    }
+    return Status::Ok();
+  }
+
+  // Waits until every committed frame is in SQLite.
+  Status Drain() {
+    std::unique_lock<std::mutex> lock(mu_);
+    room_cv_.wait(lock, [this] { return unprojected_.empty() || !projection_.ok(); });
+    return projection_;
+  }
+
+  // The projector: takes the unprojected frames, up to kMaxTransactionBytes at a time, and writes
+  // them to SQLite in one transaction; when it becomes visible they leave memory.
+  void ProjectLoop() {
+    NameThisThread("kj-projector");
+    constexpr size_t kMaxTransactionBytes = size_t{16} << 20;
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stopping_ || !unprojected_.empty(); });
+      if (unprojected_.empty() || !projection_.ok()) {
+        if (stopping_ || !projection_.ok()) return;
+        continue;
+      }
+      std::vector<const CommitBatch*> batches;
+      size_t frames = 0, bytes = 0;
+      while (frames < unprojected_.size() && bytes < kMaxTransactionBytes) {
+        for (const CommitBatch& b : unprojected_[frames]->batches) batches.push_back(&b);
+        bytes += unprojected_[frames]->bytes;
+        ++frames;
+      }
+      const uint64_t last = unprojected_[frames - 1]->number;
+      lock.unlock();
+      Status st;
+      {
+        std::lock_guard<std::mutex> sql(sql_mu_);
+        st = sql_->CommitApplied(batches, last, &mu_, [&] { Forget(frames); });
+      }
+      // Segments all of whose frames are in SQLite go, once SQLite's copy is flushed.
+      if (st.ok() && journal_->Segments().size() > 1) {
+        std::lock_guard<std::mutex> sql(sql_mu_);
+        st = sql_->Sync();
+        if (st.ok()) st = journal_->Retire(last);
+      }
+      lock.lock();
+      if (!st.ok()) {
+        projection_ = Unavailable("writing the journal into the SQL store failed (" + st.message() +
+                                  "); everything acknowledged is in the journal and is written "
+                                  "at the next start");
+      }
+      room_cv_.notify_all();
+    }
+  }
+
+  // Drops the first `frames` unprojected frames from memory (mu_ held: they just became visible
+  // in SQLite).
+  void Forget(size_t frames) {
+    for (size_t f = 0; f < frames; ++f) {
+      const Frame& frame = *unprojected_.front();
+      for (const CommitBatch& b : frame.batches) {
+        const auto g = by_guid_.find(b.message.guid);
+        if (g != by_guid_.end() && g->second == &b) by_guid_.erase(g);
+        for (const StoredReceipt& r : b.receipts) {
+          auto a = by_answers_.find(r.answers_guid);
+          if (a == by_answers_.end()) continue;
+          auto& v = a->second;
+          v.erase(std::remove(v.begin(), v.end(), &r), v.end());
+          if (v.empty()) by_answers_.erase(a);
+        }
+      }
+      unprojected_bytes_ -= frame.bytes;
+      unprojected_.pop_front();
+    }
+  }
+
+  std::unique_ptr<SqlStore> sql_;     // the projector's connection (and recovery's)
+  std::unique_ptr<SqlStore> reader_;  // reads, under mu_
+  std::unique_ptr<Journal> journal_;
+  int lock_fd_ = -1;
+  std::mutex sql_mu_;  // sql_ is used by the projector and by the risk rules history
+
+  // The writer's numbering (CommitUnsynced runs on one thread).
+  int64_t last_seq_ = 0;
+  std::atomic<int64_t> last_receipt_id_{0};
+
+  std::mutex mu_;
+  std::condition_variable cv_;       // frames to project, or stopping
+  std::condition_variable room_cv_;  // frames projected
+  std::deque<std::shared_ptr<Frame>> unprojected_;
+  size_t unprojected_bytes_ = 0;
+  std::unordered_map<std::string, const CommitBatch*> by_guid_;
+  std::unordered_map<std::string, std::vector<const StoredReceipt*>> by_answers_;
+  int64_t message_count_ = 0;
+  Status projection_ = Status::Ok();
+  bool stopping_ = false;
+  std::thread projector_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Store>> OpenJournaledStore(const std::string& dir) {
+  return JournaledStore::Open(dir);
+}
+
+}  // namespace kuajing::storage

@@ -1,0 +1,45 @@
+// The platform's store: a journal as the durable record, the SQL store as a projection of it.
+//
+// Why (bench/README.md, issue 7): a clearance writes about 45 rows into SQLite's B-trees, several
+// on random keys, and the single writer did that work inside every group commit: a third of its
+// instructions, and more as the store grew. Now a group commit is one append of a frame to the
+// journal (storage/journal.h) and one fdatasync per flush; a projector thread writes the frames
+// into SQLite afterwards, many groups per transaction, off the writer's path.
+//
+// The contract of storage::Store holds unchanged:
+//  * CommitUnsynced appends the group's frame (message seqs and receipt ids numbered here, in
+//    commit order); Sync fdatasyncs the journal. An acknowledged group is in the journal on disk.
+//  * Reads see every committed group: what the projector has not yet written is read from memory
+//    (the unprojected frames, indexed by message guid and by the guid a receipt answers), under
+//    the same mutex the projector holds while its transaction becomes visible, so that a group is
+//    seen exactly once.
+//  * Open replays the frames the SQL store lacks (a crash, a power loss: SQLite runs with
+//    synchronous=NORMAL and the frame number it has applied is committed with the rows), so the
+//    SQL store ends complete before anything else reads it. Journal segments are deleted once
+//    SQLite's copy of all their frames is flushed.
+//  * The projector is at most kMaxUnprojectedBytes behind: the writer waits beyond that.
+//    If a projection fails (disk full, I/O error) every later commit fails with its status; the
+//    journal keeps everything acknowledged and the next Open writes it.
+//
+// On disk: DIR/kuajing.db (the SQL store) and DIR/journal/ (the segments). One process at a time
+// (a lock on DIR/journal/LOCK): Open fails with FailedPrecondition while another holds it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "storage/store.h"
+
+namespace kuajing::storage {
+
+inline constexpr size_t kMaxUnprojectedBytes = size_t{64} << 20;
+
+// Opens (creating if needed) the store in `dir`, recovering and projecting its journal first.
+StatusOr<std::unique_ptr<Store>> OpenJournaledStore(const std::string& dir);
+
+// The journal frame's payload: the batches of one group commit, every field, in a compact binary
+// form (varint lengths and numbers). Exposed for tests.
+std::string EncodeFrame(const std::vector<const CommitBatch*>& batches);
+StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload);
+
+}  // namespace kuajing::storage

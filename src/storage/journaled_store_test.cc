@@ -1,0 +1,270 @@
+#include "storage/journaled_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "storage/journal.h"
+#include "storage/sqlite_store.h"
+
+namespace kuajing::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Message m: one receipt answering DOC-m for enterprises EBC and E<m % 3>, one state row, and a
+// quota entry of m CNY for buyer ID<m % 5>.
+CommitBatch Batch(int m) {
+  const std::string n = std::to_string(m);
+  CommitBatch b;
+  b.message = MessageRow{"M-" + n, "CEB621", "EBC", m, true, "<raw " + n + "/>"};
+  b.receipts.push_back(StoredReceipt{
+      "CEB622", "DOC-" + n, "120", "<r" + n + "/>", {"EBC", "E" + std::to_string(m % 3)}});
+  b.changes.push_back(clearance::StateChange{"inventory", "k" + n, "v" + n, false});
+  b.ledger.push_back(clearance::QuotaEntry{"ID" + std::to_string(m % 5), 2024,
+                                           Decimal::FromUnits(m), "INV" + n, "accepted", m});
+  return b;
+}
+
+class JournaledStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("kj-jstore-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::unique_ptr<Store> Open() {
+    auto s = OpenJournaledStore(dir_.string());
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  // Commits messages [from, to) in groups of `group`.
+  static void CommitRange(Store& s, int from, int to, int group) {
+    for (int m = from; m < to; m += group) {
+      std::vector<CommitBatch> batches;
+      for (int k = m; k < std::min(to, m + group); ++k) batches.push_back(Batch(k));
+      std::vector<const CommitBatch*> ptrs;
+      for (const auto& b : batches) ptrs.push_back(&b);
+      ASSERT_TRUE(s.Commit(ptrs).ok());
+    }
+  }
+  static int64_t ExpectedSum(int buyer, int to) {
+    int64_t sum = 0;
+    for (int m = 1; m < to; ++m) sum += m % 5 == buyer ? m : 0;
+    return sum;
+  }
+
+  fs::path dir_;
+};
+
+TEST(JournalFrame, EveryFieldComesBack) {
+  CommitBatch a = Batch(7), b = Batch(-3);
+  a.message.seq = 12;
+  a.receipts[0].id = 99;
+  a.changes.push_back(clearance::StateChange{"order", "gone", "", true});
+  b.message.accepted = false;
+  b.message.raw = std::string("\0binary\xff", 8);
+  b.receipts.clear();
+  auto out = DecodeFrame(EncodeFrame({&a, &b}));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), 2u);
+  const CommitBatch& x = (*out)[0];
+  EXPECT_EQ(x.message.seq, 12);
+  EXPECT_EQ(x.message.guid, "M-7");
+  EXPECT_EQ(x.message.received_ms, 7);
+  EXPECT_EQ(x.receipts[0].id, 99);
+  EXPECT_EQ(x.receipts[0].audience, (std::vector<std::string>{"EBC", "E1"}));
+  EXPECT_EQ(x.receipts[0].xml, "<r7/>");
+  ASSERT_EQ(x.changes.size(), 2u);
+  EXPECT_TRUE(x.changes[1].erase);
+  EXPECT_EQ(x.ledger[0].delta.e5, Decimal::FromUnits(7).e5);
+  EXPECT_EQ(x.ledger[0].invt_no, "INV7");
+  const CommitBatch& y = (*out)[1];
+  EXPECT_FALSE(y.message.accepted);
+  EXPECT_EQ(y.message.raw, std::string("\0binary\xff", 8));
+  EXPECT_EQ(y.message.received_ms, -3);
+  EXPECT_EQ(y.ledger[0].delta.e5, Decimal::FromUnits(-3).e5);
+  EXPECT_TRUE(y.receipts.empty());
+}
+
+TEST(JournalFrame, EveryCutShortFrameIsRefused) {
+  CommitBatch a = Batch(1), b = Batch(2);
+  const std::string whole = EncodeFrame({&a, &b});
+  for (size_t n = 0; n < whole.size(); ++n) {
+    EXPECT_FALSE(DecodeFrame(whole.substr(0, n)).ok()) << n;
+  }
+  EXPECT_FALSE(DecodeFrame(whole + "x").ok());
+  std::string other = whole;
+  other[0] = 2;  // a version this build does not read
+  EXPECT_EQ(DecodeFrame(other).status().code(), StatusCode::kInternal);
+}
+
+TEST_F(JournaledStoreTest, ReadsSeeEveryCommitOnceWhileTheProjectorWrites) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  // The writer commits while this thread reads right behind it: whether a group is still in
+  // memory or already in SQLite, each read must see it exactly once.
+  std::atomic<int> committed{0};
+  std::thread writer([&] {
+    for (int m = 1; m <= 3000; m += 10) {
+      CommitRange(*s, m, m + 10, 10);
+      committed = m + 9;
+    }
+  });
+  int checked = 0;
+  int64_t feed_after = 0;
+  int feed_seen = 0;
+  while (checked < 3000) {
+    const int upto = committed.load();
+    if (upto == checked) {
+      std::this_thread::yield();
+      continue;
+    }
+    for (int m = checked + 1; m <= upto; ++m) {
+      auto r = s->ReceiptsOfMessage("M-" + std::to_string(m));
+      ASSERT_TRUE(r.ok() && r->has_value()) << m;
+      ASSERT_EQ((*r)->size(), 1u);
+      EXPECT_EQ((**r)[0].xml, "<r" + std::to_string(m) + "/>");
+      auto a = s->ReceiptsAnswering("DOC-" + std::to_string(m));
+      ASSERT_TRUE(a.ok());
+      ASSERT_EQ(a->size(), 1u) << m;
+      EXPECT_EQ(**s->SenderOfMessage("M-" + std::to_string(m)), "EBC");
+    }
+    checked = upto;
+    // The quota ledger: every committed entry counted once, in memory or in SQLite. (The writer
+    // may be further on: the sum is at least that of what this thread knows committed.)
+    auto sum = s->LedgerSum("ID2", 2024);
+    ASSERT_TRUE(sum.ok());
+    EXPECT_GE(sum->e5, Decimal::FromUnits(ExpectedSum(2, checked + 1)).e5);
+    // EBC's feed, paged: ids strictly increasing, no gap.
+    auto page = s->ReceiptsFor("EBC", feed_after, 37);
+    ASSERT_TRUE(page.ok());
+    for (const auto& r : *page) {
+      EXPECT_EQ(r.id, feed_after + 1);
+      feed_after = r.id;
+      ++feed_seen;
+    }
+  }
+  writer.join();
+  while (true) {
+    auto page = s->ReceiptsFor("EBC", feed_after, 500);
+    ASSERT_TRUE(page.ok());
+    if (page->empty()) break;
+    for (const auto& r : *page) {
+      EXPECT_EQ(r.id, feed_after + 1);
+      feed_after = r.id;
+      ++feed_seen;
+    }
+  }
+  EXPECT_EQ(feed_seen, 3000);
+  EXPECT_EQ(*s->MessageCount(), 3000);
+  EXPECT_EQ(*s->LastReceiptId(), 3000);
+  EXPECT_EQ(s->LedgerSum("ID2", 2024)->e5, Decimal::FromUnits(ExpectedSum(2, 3001)).e5);
+  // E1's feed holds only what names it.
+  auto e1 = s->ReceiptsFor("E1", 0, 5000);
+  ASSERT_TRUE(e1.ok());
+  EXPECT_EQ(e1->size(), 1000u);
+}
+
+TEST_F(JournaledStoreTest, FramesTheSqlStoreLacksAreWrittenAtOpen) {
+  {
+    auto s = Open();
+    CommitRange(*s, 1, 101, 10);
+  }  // closed: everything projected
+  // A crash after the journal's flush and before the projection: frames in the journal only.
+  {
+    auto j = Journal::Open((dir_ / "journal").string(), 0,
+                           [](uint64_t, std::string_view) { return Status::Ok(); });
+    ASSERT_TRUE(j.ok());
+    for (int m = 101; m <= 150; m += 10) {
+      std::vector<CommitBatch> batches;
+      for (int k = m; k < m + 10; ++k) {
+        batches.push_back(Batch(k));
+        batches.back().message.seq = k;
+        batches.back().receipts[0].id = k;
+      }
+      std::vector<const CommitBatch*> ptrs;
+      for (const auto& b : batches) ptrs.push_back(&b);
+      ASSERT_TRUE((*j)->Append(EncodeFrame(ptrs)).ok());
+    }
+    ASSERT_TRUE((*j)->Sync().ok());
+  }
+  {
+    auto sql = OpenSqliteStore(dir_.string());
+    EXPECT_EQ(*(*sql)->MessageCount(), 100);
+  }
+  {
+    auto s = Open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(*s->MessageCount(), 150);
+    EXPECT_EQ(*s->LastReceiptId(), 150);
+    EXPECT_TRUE(s->ReceiptsOfMessage("M-150")->has_value());
+    EXPECT_EQ(s->LedgerSum("ID0", 2024)->e5, Decimal::FromUnits(ExpectedSum(0, 151)).e5);
+    CommitRange(*s, 151, 161, 10);  // numbering goes on after the recovered frames
+    EXPECT_EQ(*s->LastReceiptId(), 160);
+  }
+  // Opened again, nothing is written twice.
+  auto sql = OpenSqliteStore(dir_.string());
+  EXPECT_EQ(*(*sql)->MessageCount(), 160);
+  EXPECT_EQ((*sql)->LedgerSum("ID0", 2024)->e5, Decimal::FromUnits(ExpectedSum(0, 161)).e5);
+  auto feed = (*sql)->ReceiptsFor("EBC", 0, 1000);
+  ASSERT_EQ(feed->size(), 160u);
+  EXPECT_EQ(feed->back().id, 160);
+}
+
+TEST_F(JournaledStoreTest, AStoreFromBeforeTheJournalNumbersOn) {
+  {
+    auto sql = OpenSqliteStore(dir_.string());
+    CommitRange(**sql, 1, 21, 5);
+  }
+  auto s = Open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*s->MessageCount(), 20);
+  CommitRange(*s, 21, 31, 5);
+  EXPECT_EQ(*s->LastReceiptId(), 30);
+  auto feed = s->ReceiptsFor("EBC", 18, 100);
+  ASSERT_EQ(feed->size(), 12u);
+  EXPECT_EQ(feed->front().id, 19);
+  EXPECT_EQ(feed->back().id, 30);
+}
+
+TEST_F(JournaledStoreTest, OneProcessAtATime) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  auto second = OpenJournaledStore(dir_.string());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos);
+  s.reset();
+  EXPECT_TRUE(OpenJournaledStore(dir_.string()).ok());
+}
+
+TEST_F(JournaledStoreTest, SegmentsGoOnceTheirFramesAreInSql) {
+  auto s = Open();
+  // ~70 MiB of raw messages: more than one 64 MiB segment.
+  for (int g = 0; g < 70; ++g) {
+    std::vector<CommitBatch> batches;
+    for (int k = 0; k < 8; ++k) {
+      batches.push_back(Batch(g * 8 + k + 1));
+      batches.back().message.raw = std::string(128 << 10, 'r');
+    }
+    std::vector<const CommitBatch*> ptrs;
+    for (const auto& b : batches) ptrs.push_back(&b);
+    ASSERT_TRUE(s->Commit(ptrs).ok());
+  }
+  s.reset();  // the projector finishes first
+  size_t segments = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "journal"))
+    segments += e.path().extension() == ".log";
+  EXPECT_EQ(segments, 1u);
+  auto again = Open();
+  EXPECT_EQ(*again->MessageCount(), 560);
+}
+
+}  // namespace
+}  // namespace kuajing::storage
