@@ -210,8 +210,10 @@ class JournaledStore final : public Store {
     if (lock_fd_ >= 0) ::close(lock_fd_);
   }
 
-  static StatusOr<std::unique_ptr<Store>> Open(const std::string& dir) {
+  static StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
+                                               JournaledStoreOptions options) {
     auto s = std::unique_ptr<JournaledStore>(new JournaledStore);
+    s->options_ = std::move(options);
     auto sql = OpenSqlStore(dir, /*checkpointer=*/true);
     if (!sql.ok()) return sql.status();
     s->sql_ = std::move(*sql);
@@ -228,7 +230,7 @@ class JournaledStore final : public Store {
       if (pending.empty()) return Status::Ok();
       std::vector<const CommitBatch*> ptrs;
       for (const CommitBatch& b : pending) ptrs.push_back(&b);
-      KJ_RETURN_IF_ERROR(s->sql_->CommitApplied(ptrs, pending_frame, nullptr, nullptr));
+      KJ_RETURN_IF_ERROR(s->sql_->CommitApplied(ptrs, pending_frame));
       pending.clear();
       return Status::Ok();
     };
@@ -312,52 +314,81 @@ class JournaledStore final : public Store {
 
   Status Sync() override { return journal_->Sync(); }
 
+  // Reads, without holding mu_ while SQLite reads (the projector commits meanwhile): first what
+  // memory holds, copied under mu_, then SQLite. A frame is dropped from memory only after its
+  // transaction committed, so whatever the copy lacks SQLite has; what is in both is counted once
+  // (by receipt id, or by the frame number SQLite has applied).
   StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(
       std::string_view guid) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto stored = reader_->ReceiptsOfMessage(guid);
+    std::optional<std::vector<StoredReceipt>> unprojected;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const auto it = by_guid_.find(std::string(guid));
+      if (it != by_guid_.end()) unprojected = it->second->receipts;
+    }
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    auto stored = reader_->ReceiptsOfMessage(guid);  // an older message of the guid comes first
     if (!stored.ok() || stored->has_value()) return stored;
-    const auto it = by_guid_.find(std::string(guid));
-    if (it == by_guid_.end()) return std::optional<std::vector<StoredReceipt>>();
-    return std::optional<std::vector<StoredReceipt>>(it->second->receipts);
+    return unprojected;
   }
 
   StatusOr<std::optional<std::string>> SenderOfMessage(std::string_view guid) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::optional<std::string> unprojected;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const auto it = by_guid_.find(std::string(guid));
+      if (it != by_guid_.end()) unprojected = it->second->message.sender;
+    }
+    std::lock_guard<std::mutex> lock(reader_mu_);
     auto stored = reader_->SenderOfMessage(guid);
     if (!stored.ok() || stored->has_value()) return stored;
-    const auto it = by_guid_.find(std::string(guid));
-    if (it == by_guid_.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second->message.sender);
+    return unprojected;
   }
 
   StatusOr<std::vector<StoredReceipt>> ReceiptsAnswering(std::string_view guid) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<StoredReceipt> unprojected;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const auto it = by_answers_.find(std::string(guid));
+      if (it != by_answers_.end()) {
+        for (const StoredReceipt* r : it->second) unprojected.push_back(*r);
+      }
+    }
+    std::lock_guard<std::mutex> lock(reader_mu_);
     auto out = reader_->ReceiptsAnswering(guid);
     if (!out.ok()) return out;
-    const auto it = by_answers_.find(std::string(guid));
-    if (it != by_answers_.end()) {
-      for (const StoredReceipt* r : it->second) out->push_back(*r);
+    const int64_t stored_last = out->empty() ? 0 : out->back().id;
+    for (StoredReceipt& r : unprojected) {
+      if (r.id > stored_last) out->push_back(std::move(r));
     }
     return out;
   }
 
   Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) override {
     KJ_RETURN_IF_ERROR(Drain());
+    std::lock_guard<std::mutex> lock(reader_mu_);
     return reader_->LoadState(sink);
   }
 
   StatusOr<Decimal> LedgerSum(std::string_view buyer_id, int year) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto sum = reader_->LedgerSum(buyer_id, year);
-    if (!sum.ok()) return sum;
-    int64_t e5 = sum->e5;
-    for (const auto& frame : unprojected_) {
-      for (const CommitBatch& b : frame->batches) {
-        for (const clearance::QuotaEntry& q : b.ledger) {
-          if (q.buyer_id == buyer_id && q.year == year) e5 += q.delta.e5;
+    std::vector<std::pair<uint64_t, int64_t>> unprojected;  // frame, delta
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& frame : unprojected_) {
+        for (const CommitBatch& b : frame->batches) {
+          for (const clearance::QuotaEntry& q : b.ledger) {
+            if (q.buyer_id == buyer_id && q.year == year)
+              unprojected.emplace_back(frame->number, q.delta.e5);
+          }
         }
       }
+    }
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    auto stored = reader_->LedgerSumAndApplied(buyer_id, year);
+    if (!stored.ok()) return stored.status();
+    int64_t e5 = stored->first.e5;
+    for (const auto& [frame, delta] : unprojected) {
+      if (frame > stored->second) e5 += delta;
     }
     return Decimal::FromE5(e5);
   }
@@ -369,21 +400,29 @@ class JournaledStore final : public Store {
 
   StatusOr<std::vector<StoredReceipt>> ReceiptsFor(std::string_view enterprise, int64_t after_id,
                                                    int limit) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto page = reader_->ReceiptsFor(enterprise, after_id, limit);
-    if (!page.ok()) return page;
-    // Every unprojected receipt comes after every projected one (both in commit order).
-    for (const auto& frame : unprojected_) {
-      if (static_cast<int>(page->size()) >= limit) break;
-      for (const CommitBatch& b : frame->batches) {
-        for (const StoredReceipt& r : b.receipts) {
-          if (static_cast<int>(page->size()) >= limit) break;
-          if (r.id <= after_id ||
-              std::find(r.audience.begin(), r.audience.end(), enterprise) == r.audience.end())
-            continue;
-          page->push_back(r);
+    std::vector<StoredReceipt> unprojected;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& frame : unprojected_) {
+        for (const CommitBatch& b : frame->batches) {
+          for (const StoredReceipt& r : b.receipts) {
+            if (static_cast<int>(unprojected.size()) >= limit) break;
+            if (r.id > after_id &&
+                std::find(r.audience.begin(), r.audience.end(), enterprise) != r.audience.end())
+              unprojected.push_back(r);
+          }
         }
       }
+    }
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    auto page = reader_->ReceiptsFor(enterprise, after_id, limit);
+    if (!page.ok()) return page;
+    // Every receipt still in memory comes after every one SQLite had before it (commit order);
+    // those SQLite has too are the ones up to the page's last id.
+    const int64_t stored_last = page->empty() ? after_id : page->back().id;
+    for (StoredReceipt& r : unprojected) {
+      if (static_cast<int>(page->size()) >= limit) break;
+      if (r.id > stored_last) page->push_back(std::move(r));
     }
     return page;
   }
@@ -395,6 +434,7 @@ class JournaledStore final : public Store {
       const std::function<Status(const MessageRow&, const std::vector<StoredReceipt>&)>& sink)
       override {
     KJ_RETURN_IF_ERROR(Drain());
+    std::lock_guard<std::mutex> lock(reader_mu_);
     return reader_->ForEachMessage(to_ms, sink);
   }
 
@@ -466,8 +506,13 @@ class JournaledStore final : public Store {
       Status st;
       {
         std::lock_guard<std::mutex> sql(sql_mu_);
-        st = sql_->CommitApplied(batches, last, &mu_, [&] { Forget(frames); });
+        st = sql_->CommitApplied(batches, last);
       }
+      if (st.ok() && options_.between_commit_and_forget) options_.between_commit_and_forget(last);
+      lock.lock();
+      if (st.ok()) Forget(frames);  // readers find them in SQLite now
+      lock.unlock();
+      room_cv_.notify_all();
       // Segments all of whose frames are in SQLite go, once SQLite's copy is flushed.
       if (st.ok() && journal_->Segments().size() > 1) {
         std::lock_guard<std::mutex> sql(sql_mu_);
@@ -484,8 +529,8 @@ class JournaledStore final : public Store {
     }
   }
 
-  // Drops the first `frames` unprojected frames from memory (mu_ held: they just became visible
-  // in SQLite).
+  // Drops the first `frames` unprojected frames from memory (mu_ held; their transaction has
+  // committed).
   void Forget(size_t frames) {
     for (size_t f = 0; f < frames; ++f) {
       const Frame& frame = *unprojected_.front();
@@ -505,8 +550,10 @@ class JournaledStore final : public Store {
     }
   }
 
+  JournaledStoreOptions options_;
   std::unique_ptr<SqlStore> sql_;     // the projector's connection (and recovery's)
-  std::unique_ptr<SqlStore> reader_;  // reads, under mu_
+  std::unique_ptr<SqlStore> reader_;  // reads, under reader_mu_
+  std::mutex reader_mu_;
   std::unique_ptr<Journal> journal_;
   int lock_fd_ = -1;
   std::mutex sql_mu_;  // sql_ is used by the projector and by the risk rules history
@@ -530,8 +577,9 @@ class JournaledStore final : public Store {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Store>> OpenJournaledStore(const std::string& dir) {
-  return JournaledStore::Open(dir);
+StatusOr<std::unique_ptr<Store>> OpenJournaledStore(const std::string& dir,
+                                                    JournaledStoreOptions options) {
+  return JournaledStore::Open(dir, std::move(options));
 }
 
 }  // namespace kuajing::storage

@@ -9,10 +9,13 @@
 // The contract of storage::Store holds unchanged:
 //  * CommitUnsynced appends the group's frame (message seqs and receipt ids numbered here, in
 //    commit order); Sync fdatasyncs the journal. An acknowledged group is in the journal on disk.
-//  * Reads see every committed group: what the projector has not yet written is read from memory
-//    (the unprojected frames, indexed by message guid and by the guid a receipt answers), under
-//    the same mutex the projector holds while its transaction becomes visible, so that a group is
-//    seen exactly once.
+//  * Reads see every committed group, once: what the projector has not yet written is read from
+//    memory (the unprojected frames, indexed by message guid and by the guid a receipt answers).
+//    A read copies what memory holds first, then reads SQLite; frames leave memory only after
+//    their transaction committed, so what the copy lacks SQLite has, and what is in both is
+//    counted once (by receipt id; for the quota ledger, by the frame number SQLite has applied,
+//    read in the same snapshot). The projector's commit, which writes megabytes to SQLite's log,
+//    holds no lock a reader or the writer waits for.
 //  * Open replays the frames the SQL store lacks (a crash, a power loss: SQLite runs with
 //    synchronous=NORMAL and the frame number it has applied is committed with the rows), so the
 //    SQL store ends complete before anything else reads it. Journal segments are deleted once
@@ -25,6 +28,7 @@
 // (a lock on DIR/journal/LOCK): Open fails with FailedPrecondition while another holds it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,8 +38,16 @@ namespace kuajing::storage {
 
 inline constexpr size_t kMaxUnprojectedBytes = size_t{64} << 20;
 
+struct JournaledStoreOptions {
+  // Called on the projector thread after a transaction committed and before its frames leave
+  // memory, with the last frame's number: tests hold the projector there to read a group that is
+  // in both places.
+  std::function<void(uint64_t frame)> between_commit_and_forget;
+};
+
 // Opens (creating if needed) the store in `dir`, recovering and projecting its journal first.
-StatusOr<std::unique_ptr<Store>> OpenJournaledStore(const std::string& dir);
+StatusOr<std::unique_ptr<Store>> OpenJournaledStore(const std::string& dir,
+                                                    JournaledStoreOptions options = {});
 
 // The journal frame's payload: the batches of one group commit, every field, in a compact binary
 // form (varint lengths and numbers). Exposed for tests.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <thread>
 
@@ -15,8 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Message m: one receipt answering DOC-m for enterprises EBC and E<m % 3>, one state row, and a
-// quota entry of m CNY for buyer ID<m % 5>.
+// Message m: one receipt answering DOC-m for enterprises EBC and E<m % 3>, one state row, a
+// quota entry of m CNY for buyer ID<m % 5> and one of 1 CNY for buyer B<(m - 1) / 100>.
 CommitBatch Batch(int m) {
   const std::string n = std::to_string(m);
   CommitBatch b;
@@ -26,6 +27,8 @@ CommitBatch Batch(int m) {
   b.changes.push_back(clearance::StateChange{"inventory", "k" + n, "v" + n, false});
   b.ledger.push_back(clearance::QuotaEntry{"ID" + std::to_string(m % 5), 2024,
                                            Decimal::FromUnits(m), "INV" + n, "accepted", m});
+  b.ledger.push_back(clearance::QuotaEntry{"B" + std::to_string((m - 1) / 100), 2024,
+                                           Decimal::FromUnits(1), "INV" + n, "accepted", m});
   return b;
 }
 
@@ -141,6 +144,12 @@ TEST_F(JournaledStoreTest, ReadsSeeEveryCommitOnceWhileTheProjectorWrites) {
     auto sum = s->LedgerSum("ID2", 2024);
     ASSERT_TRUE(sum.ok());
     EXPECT_GE(sum->e5, Decimal::FromUnits(ExpectedSum(2, checked + 1)).e5);
+    // Buyer B<k> is complete once message 100k + 100 is committed: exactly 100 CNY, whether its
+    // entries are in memory, being written, or in SQLite.
+    if (checked >= 100) {
+      const int k = (checked - 100) / 100;
+      EXPECT_EQ(s->LedgerSum("B" + std::to_string(k), 2024)->e5, Decimal::FromUnits(100).e5) << k;
+    }
     // EBC's feed, paged: ids strictly increasing, no gap.
     auto page = s->ReceiptsFor("EBC", feed_after, 37);
     ASSERT_TRUE(page.ok());
@@ -169,6 +178,40 @@ TEST_F(JournaledStoreTest, ReadsSeeEveryCommitOnceWhileTheProjectorWrites) {
   auto e1 = s->ReceiptsFor("E1", 0, 5000);
   ASSERT_TRUE(e1.ok());
   EXPECT_EQ(e1->size(), 1000u);
+}
+
+TEST_F(JournaledStoreTest, AGroupInSqlAndStillInMemoryIsReadOnce) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool held = false, release = false;
+  JournaledStoreOptions options;
+  options.between_commit_and_forget = [&](uint64_t) {
+    std::unique_lock<std::mutex> lock(mu);
+    held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  auto s = OpenJournaledStore(dir_.string(), options);
+  ASSERT_TRUE(s.ok());
+  CommitRange(**s, 1, 101, 100);  // one group: buyer B0 gets 100 entries of 1 CNY
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return held; });  // committed to SQLite, not yet dropped from memory
+  }
+  EXPECT_EQ((*s)->LedgerSum("B0", 2024)->e5, Decimal::FromUnits(100).e5);
+  EXPECT_EQ((*s)->ReceiptsAnswering("DOC-7")->size(), 1u);
+  EXPECT_EQ((*s)->ReceiptsOfMessage("M-7")->value().size(), 1u);
+  EXPECT_EQ((*s)->ReceiptsFor("EBC", 0, 1000)->size(), 100u);
+  EXPECT_EQ((*s)->ReceiptsFor("EBC", 90, 1000)->size(), 10u);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  // Before the commit the same reads come from memory alone; after, from SQLite alone.
+  CommitRange(**s, 101, 201, 100);
+  EXPECT_EQ((*s)->LedgerSum("B1", 2024)->e5, Decimal::FromUnits(100).e5);
+  EXPECT_EQ((*s)->ReceiptsFor("EBC", 0, 1000)->size(), 200u);
 }
 
 TEST_F(JournaledStoreTest, FramesTheSqlStoreLacksAreWrittenAtOpen) {

@@ -181,14 +181,24 @@ class SqliteStore final : public SqlStore {
     return Error("journal applied");
   }
 
+  StatusOr<std::pair<Decimal, uint64_t>> LedgerSumAndApplied(std::string_view buyer_id,
+                                                             int year) override {
+    KJ_RETURN_IF_ERROR(Exec("BEGIN"));
+    auto sum = LedgerSum(buyer_id, year);
+    auto applied = sum.ok() ? JournalApplied() : StatusOr<uint64_t>(sum.status());
+    Status end = Exec("COMMIT");  // a read: ends the snapshot
+    if (!applied.ok()) return applied.status();
+    KJ_RETURN_IF_ERROR(end);
+    return std::make_pair(*sum, *applied);
+  }
+
   StatusOr<int64_t> LastMessageSeq() override {
     Stmt q(db_, "SELECT COALESCE(MAX(seq), 0) FROM messages");
     if (q.Step() != SQLITE_ROW) return Error("last message seq");
     return q.Int(0);
   }
 
-  Status CommitApplied(const std::vector<const CommitBatch*>& batches, uint64_t frame,
-                       std::mutex* visibility, const std::function<void()>& visible) override {
+  Status CommitApplied(const std::vector<const CommitBatch*>& batches, uint64_t frame) override {
     KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     Status st = WriteAll(batches);
     if (st.ok()) {
@@ -202,12 +212,7 @@ class SqliteStore final : public SqlStore {
       (void)Exec("ROLLBACK");
       return st;
     }
-    {
-      std::unique_lock<std::mutex> lock;
-      if (visibility) lock = std::unique_lock<std::mutex>(*visibility);
-      KJ_RETURN_IF_ERROR(Exec("COMMIT"));
-      if (visible) visible();
-    }
+    KJ_RETURN_IF_ERROR(Exec("COMMIT"));
     if (message_count_) *message_count_ += static_cast<int64_t>(batches.size());
     return Status::Ok();
   }

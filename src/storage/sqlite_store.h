@@ -7,10 +7,9 @@
 // Store whose Sync() flushes SQLite's log.
 #pragma once
 
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <utility>
 
 #include "storage/store.h"
 
@@ -22,12 +21,11 @@ class SqlStore : public Store {
   // The number of the last journal frame committed here (0: none; stores made before the journal).
   virtual StatusOr<uint64_t> JournalApplied() = 0;
   // Writes `batches` (their message seqs and receipt ids already assigned) and records `frame` as
-  // applied, in one transaction. The transaction becomes visible to other connections while
-  // `visibility` (if not null) is held, and `visible` runs under it right after: readers that hold
-  // the same mutex see a frame either here or still in the journaled store's memory, never in
-  // both or neither. Not flushed: Sync() does that.
-  virtual Status CommitApplied(const std::vector<const CommitBatch*>& batches, uint64_t frame,
-                               std::mutex* visibility, const std::function<void()>& visible) = 0;
+  // applied, in one transaction. Not flushed: Sync() does that.
+  virtual Status CommitApplied(const std::vector<const CommitBatch*>& batches, uint64_t frame) = 0;
+  // LedgerSum, and the last journal frame applied, read in one transaction (one snapshot).
+  virtual StatusOr<std::pair<Decimal, uint64_t>> LedgerSumAndApplied(std::string_view buyer_id,
+                                                                     int year) = 0;
   // The largest message seq stored (0 if none).
   virtual StatusOr<int64_t> LastMessageSeq() = 0;
 };
