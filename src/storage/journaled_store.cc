@@ -99,6 +99,12 @@ class Reader {
 }  // namespace
 
 std::string EncodeFrame(const std::vector<const CommitBatch*>& batches) {
+  std::string out;
+  EncodeFrame(batches, out);
+  return out;
+}
+
+void EncodeFrame(const std::vector<const CommitBatch*>& batches, std::string& out) {
   size_t size = 16;
   for (const CommitBatch* b : batches) {
     size += b->message.raw.size() + 64;
@@ -106,7 +112,7 @@ std::string EncodeFrame(const std::vector<const CommitBatch*>& batches) {
     for (const auto& c : b->changes) size += c.value.size() + c.key.size() + 16;
     size += b->ledger.size() * 64;
   }
-  std::string out;
+  out.clear();
   out.reserve(size);
   out.push_back(kFrameVersion);
   PutVarint(out, batches.size());
@@ -146,7 +152,6 @@ std::string EncodeFrame(const std::vector<const CommitBatch*>& batches) {
       PutSigned(out, q.at_ms);
     }
   }
-  return out;
 }
 
 StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload) {
@@ -290,7 +295,10 @@ class JournaledStore final : public Store {
     }
     std::vector<const CommitBatch*> ptrs;
     for (const CommitBatch& b : frame->batches) ptrs.push_back(&b);
-    const std::string payload = EncodeFrame(ptrs);
+    // One buffer for every frame: a group's frame is megabytes, and a fresh allocation of that
+    // size is a fresh mapping whose pages all fault in again.
+    std::string& payload = payload_;
+    EncodeFrame(ptrs, payload);
     auto number = journal_->Append(payload);
     if (!number.ok()) return number.status();
     frame->number = *number;
@@ -558,7 +566,8 @@ class JournaledStore final : public Store {
   int lock_fd_ = -1;
   std::mutex sql_mu_;  // sql_ is used by the projector and by the risk rules history
 
-  // The writer's numbering (CommitUnsynced runs on one thread).
+  // The writer's (CommitUnsynced runs on one thread).
+  std::string payload_;
   int64_t last_seq_ = 0;
   std::atomic<int64_t> last_receipt_id_{0};
 

@@ -52,6 +52,8 @@ StatusOr<std::unique_ptr<Store>> OpenJournaledStore(const std::string& dir,
 // The journal frame's payload: the batches of one group commit, every field, in a compact binary
 // form (varint lengths and numbers). Exposed for tests.
 std::string EncodeFrame(const std::vector<const CommitBatch*>& batches);
+// The same into `out` (cleared first; its memory is reused).
+void EncodeFrame(const std::vector<const CommitBatch*>& batches, std::string& out);
 StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload);
 
 }  // namespace kuajing::storage
