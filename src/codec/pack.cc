@@ -7,6 +7,7 @@
 
 #include "codec/codec.h"
 #include "codec/layout.h"
+#include "common/varint.h"
 
 namespace kuajing::codec {
 
@@ -18,60 +19,7 @@ namespace {
 // A record is at most a few hundred fields of a few hundred bytes: anything near this is damage.
 constexpr uint64_t kMaxPackedLength = 64u << 20;
 
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-void PutSigned(std::string& out, int64_t v) {
-  PutVarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
-}
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
-  bool ok() const { return ok_; }
-  const char* pos() const { return p_; }
-  uint64_t Varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ == end_) return Fail();
-      const auto b = static_cast<uint8_t>(*p_++);
-      v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
-    }
-    return Fail();
-  }
-  int64_t Signed() {
-    const uint64_t u = Varint();
-    return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
-  }
-  void Text(std::string& out) {
-    const uint64_t n = Varint();
-    if (!ok_ || n > static_cast<uint64_t>(end_ - p_)) {
-      Fail();
-      return;
-    }
-    out.assign(p_, n);
-    p_ += n;
-  }
-  uint8_t Byte() {
-    if (p_ == end_) return static_cast<uint8_t>(Fail());
-    return static_cast<uint8_t>(*p_++);
-  }
-
- private:
-  uint64_t Fail() {
-    ok_ = false;
-    p_ = end_;
-    return 0;
-  }
-  const char* p_;
-  const char* end_;
-  bool ok_ = true;
-};
+using Reader = VarintReader;
 
 template <typename E>
 void PutEntity(std::string& out, const E& e) {

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "common/thread_name.h"
+#include "common/varint.h"
 #include "storage/journal.h"
 #include "storage/sqlite_store.h"
 
@@ -24,77 +25,6 @@ namespace kuajing::storage {
 namespace {
 
 constexpr char kFrameVersion = 1;
-
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-void PutSigned(std::string& out, int64_t v) {
-  PutVarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
-}
-void PutString(std::string& out, std::string_view s) {
-  PutVarint(out, s.size());
-  out.append(s);
-}
-
-// Reads what the Put functions wrote; any overrun or oversized count marks it bad.
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  bool bad() const { return bad_; }
-  bool done() const { return in_.empty(); }
-  uint64_t Varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (in_.empty()) break;
-      const auto b = static_cast<unsigned char>(in_.front());
-      in_.remove_prefix(1);
-      v |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if (!(b & 0x80)) return v;
-    }
-    bad_ = true;
-    return 0;
-  }
-  int64_t Signed() {
-    const uint64_t u = Varint();
-    return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
-  }
-  std::string String() {
-    const uint64_t n = Varint();
-    if (n > in_.size()) {
-      bad_ = true;
-      return {};
-    }
-    std::string s(in_.substr(0, n));
-    in_.remove_prefix(n);
-    return s;
-  }
-  // A count of items each at least one byte long: never more than the bytes left.
-  size_t Count() {
-    const uint64_t n = Varint();
-    if (n > in_.size()) {
-      bad_ = true;
-      return 0;
-    }
-    return n;
-  }
-  char Byte() {
-    if (in_.empty()) {
-      bad_ = true;
-      return 0;
-    }
-    const char c = in_.front();
-    in_.remove_prefix(1);
-    return c;
-  }
-
- private:
-  std::string_view in_;
-  bool bad_ = false;
-};
 
 }  // namespace
 
@@ -119,85 +49,85 @@ void EncodeFrame(const std::vector<const CommitBatch*>& batches, std::string& ou
   for (const CommitBatch* b : batches) {
     const MessageRow& m = b->message;
     PutSigned(out, m.seq);
-    PutString(out, m.guid);
-    PutString(out, m.type);
-    PutString(out, m.sender);
+    PutText(out, m.guid);
+    PutText(out, m.type);
+    PutText(out, m.sender);
     PutSigned(out, m.received_ms);
     out.push_back(m.accepted ? 1 : 0);
-    PutString(out, m.raw);
+    PutText(out, m.raw);
     PutVarint(out, b->receipts.size());
     for (const StoredReceipt& r : b->receipts) {
       PutSigned(out, r.id);
-      PutString(out, r.type);
-      PutString(out, r.answers_guid);
-      PutString(out, r.status);
-      PutString(out, r.xml);
+      PutText(out, r.type);
+      PutText(out, r.answers_guid);
+      PutText(out, r.status);
+      PutText(out, r.xml);
       PutVarint(out, r.audience.size());
-      for (const std::string& who : r.audience) PutString(out, who);
+      for (const std::string& who : r.audience) PutText(out, who);
     }
     PutVarint(out, b->changes.size());
     for (const clearance::StateChange& c : b->changes) {
-      PutString(out, c.kind);
-      PutString(out, c.key);
-      PutString(out, c.value);
+      PutText(out, c.kind);
+      PutText(out, c.key);
+      PutText(out, c.value);
       out.push_back(c.erase ? 1 : 0);
     }
     PutVarint(out, b->ledger.size());
     for (const clearance::QuotaEntry& q : b->ledger) {
-      PutString(out, q.buyer_id);
+      PutText(out, q.buyer_id);
       PutSigned(out, q.year);
       PutSigned(out, q.delta.e5);
-      PutString(out, q.invt_no);
-      PutString(out, q.reason);
+      PutText(out, q.invt_no);
+      PutText(out, q.reason);
       PutSigned(out, q.at_ms);
     }
   }
 }
 
 StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload) {
-  Reader in(payload);
-  if (in.Byte() != kFrameVersion) {
+  VarintReader in(payload);
+  if (in.Byte() != static_cast<uint8_t>(kFrameVersion)) {
     return Internal("a journal frame of an unknown version (this build reads version 1)");
   }
   std::vector<CommitBatch> out(in.Count());
   for (CommitBatch& b : out) {
     MessageRow& m = b.message;
     m.seq = in.Signed();
-    m.guid = in.String();
-    m.type = in.String();
-    m.sender = in.String();
+    m.guid = in.Text();
+    m.type = in.Text();
+    m.sender = in.Text();
     m.received_ms = in.Signed();
     m.accepted = in.Byte() != 0;
-    m.raw = in.String();
+    m.raw = in.Text();
     b.receipts.resize(in.Count());
     for (StoredReceipt& r : b.receipts) {
       r.id = in.Signed();
-      r.type = in.String();
-      r.answers_guid = in.String();
-      r.status = in.String();
-      r.xml = in.String();
+      r.type = in.Text();
+      r.answers_guid = in.Text();
+      r.status = in.Text();
+      r.xml = in.Text();
       r.audience.resize(in.Count());
-      for (std::string& who : r.audience) who = in.String();
+      for (std::string& who : r.audience) who = in.Text();
     }
     b.changes.resize(in.Count());
     for (clearance::StateChange& c : b.changes) {
-      c.kind = in.String();
-      c.key = in.String();
-      c.value = in.String();
+      c.kind = in.Text();
+      c.key = in.Text();
+      c.value = in.Text();
       c.erase = in.Byte() != 0;
     }
     b.ledger.resize(in.Count());
     for (clearance::QuotaEntry& q : b.ledger) {
-      q.buyer_id = in.String();
+      q.buyer_id = in.Text();
       q.year = static_cast<int>(in.Signed());
       q.delta = Decimal::FromE5(in.Signed());
-      q.invt_no = in.String();
-      q.reason = in.String();
+      q.invt_no = in.Text();
+      q.reason = in.Text();
       q.at_ms = in.Signed();
     }
-    if (in.bad()) break;
+    if (!in.ok()) break;
   }
-  if (in.bad() || !in.done()) return Internal("a journal frame that does not decode");
+  if (!in.ok() || !in.done()) return Internal("a journal frame that does not decode");
   return out;
 }
 

@@ -199,22 +199,7 @@ class SqliteStore final : public SqlStore {
   }
 
   Status CommitApplied(const std::vector<const CommitBatch*>& batches, uint64_t frame) override {
-    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = WriteAll(batches);
-    if (st.ok()) {
-      Stmt m(db_,
-             "INSERT INTO meta(key, value) VALUES('journal_applied', ?) ON CONFLICT(key) DO "
-             "UPDATE SET value = excluded.value");
-      m.Bind(1, static_cast<int64_t>(frame));
-      if (m.Step() != SQLITE_DONE) st = Error("record the journal frame applied");
-    }
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    KJ_RETURN_IF_ERROR(Exec("COMMIT"));
-    if (message_count_) *message_count_ += static_cast<int64_t>(batches.size());
-    return Status::Ok();
+    return Transaction(batches, frame);
   }
 
   Status ForEachMessage(
@@ -270,16 +255,7 @@ class SqliteStore final : public SqlStore {
   }
 
   Status CommitUnsynced(const std::vector<const CommitBatch*>& batches) override {
-    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = WriteAll(batches);
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    KJ_RETURN_IF_ERROR(Exec("COMMIT"));
-    // Each batch is one message row: the count follows without a COUNT(*) over the table.
-    if (message_count_) *message_count_ += static_cast<int64_t>(batches.size());
-    return Status::Ok();
+    return Transaction(batches, 0);
   }
 
   StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(
@@ -448,6 +424,27 @@ class SqliteStore final : public SqlStore {
       return st;
     }
     return Exec("COMMIT");
+  }
+
+  // One transaction: the batches, and (frame > 0) the journal frame they complete.
+  Status Transaction(const std::vector<const CommitBatch*>& batches, uint64_t frame) {
+    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status st = WriteAll(batches);
+    if (st.ok() && frame > 0) {
+      Stmt m(db_,
+             "INSERT INTO meta(key, value) VALUES('journal_applied', ?) ON CONFLICT(key) DO "
+             "UPDATE SET value = excluded.value");
+      m.Bind(1, static_cast<int64_t>(frame));
+      if (m.Step() != SQLITE_DONE) st = Error("record the journal frame applied");
+    }
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    KJ_RETURN_IF_ERROR(Exec("COMMIT"));
+    // Each batch is one message row: the count follows without a COUNT(*) over the table.
+    if (message_count_) *message_count_ += static_cast<int64_t>(batches.size());
+    return Status::Ok();
   }
 
   Status WriteAll(const std::vector<const CommitBatch*>& batches) {

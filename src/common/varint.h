@@ -1,0 +1,85 @@
+// Varints (LEB128, zigzag for signed) and a bounds-checked reader of them: the packed state
+// records (codec/pack.cc) and the journal's frames (storage/journaled_store.cc).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kuajing {
+
+inline void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+inline void PutSigned(std::string& out, int64_t v) {
+  PutVarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+inline void PutText(std::string& out, std::string_view s) {
+  PutVarint(out, s.size());
+  out.append(s);
+}
+
+// Reads what the Put functions wrote. Any overrun, or a length beyond what is left, makes ok()
+// false and every later read return zero or empty: check ok() once at the end.
+class VarintReader {
+ public:
+  explicit VarintReader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  bool ok() const { return ok_; }
+  bool done() const { return p_ == end_; }
+  const char* pos() const { return p_; }
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) return Fail();
+      const auto b = static_cast<uint8_t>(*p_++);
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    return Fail();
+  }
+  int64_t Signed() {
+    const uint64_t u = Varint();
+    return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+  }
+  void Text(std::string& out) {
+    const uint64_t n = Varint();
+    if (!ok_ || n > static_cast<uint64_t>(end_ - p_)) {
+      Fail();
+      out.clear();
+      return;
+    }
+    out.assign(p_, n);
+    p_ += n;
+  }
+  std::string Text() {
+    std::string s;
+    Text(s);
+    return s;
+  }
+  // A count of items each at least one byte long: never more than the bytes left.
+  size_t Count() {
+    const uint64_t n = Varint();
+    if (n > static_cast<uint64_t>(end_ - p_)) return static_cast<size_t>(Fail());
+    return static_cast<size_t>(n);
+  }
+  uint8_t Byte() {
+    if (p_ == end_) return static_cast<uint8_t>(Fail());
+    return static_cast<uint8_t>(*p_++);
+  }
+
+ private:
+  uint64_t Fail() {
+    ok_ = false;
+    p_ = end_;
+    return 0;
+  }
+  const char* p_;
+  const char* end_;
+  bool ok_ = true;
+};
+
+}  // namespace kuajing
