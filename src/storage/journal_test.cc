@@ -120,6 +120,30 @@ TEST_F(JournalTest, ATornLastFrameIsCutOffAndAppendsGoOn) {
   EXPECT_EQ(fs::file_size(last_segment), whole);
 }
 
+TEST_F(JournalTest, ALengthJustOverTheLimitIsATornAppend) {
+  std::string path;
+  {
+    std::vector<std::string> none;
+    auto j = Open(&none);
+    ASSERT_TRUE(j->Append(Frame(1)).ok());
+    path = j->Segments().back();
+  }
+  const auto whole = fs::file_size(path);
+  {
+    // A header claiming kMaxPayload + 1 bytes, with that many following it on no disk.
+    std::string header(Journal::kHeaderBytes, '\0');
+    const uint32_t len = Journal::kMaxPayload + 1;
+    for (int i = 0; i < 4; ++i) header[i] = static_cast<char>(len >> (8 * i));
+    header[8] = 2;  // frame number 2
+    std::ofstream f(path, std::ios::binary | std::ios::app);
+    f << header << std::string(64, 'x');
+  }
+  std::vector<std::string> frames;
+  auto j = Open(&frames);
+  EXPECT_EQ(frames.size(), 1u);
+  EXPECT_EQ(fs::file_size(path), whole);
+}
+
 TEST_F(JournalTest, AFlippedBitInTheLastFrameIsATornAppend) {
   std::string path;
   {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <thread>
@@ -212,6 +213,41 @@ TEST_F(JournaledStoreTest, AGroupInSqlAndStillInMemoryIsReadOnce) {
   CommitRange(**s, 101, 201, 100);
   EXPECT_EQ((*s)->LedgerSum("B1", 2024)->e5, Decimal::FromUnits(100).e5);
   EXPECT_EQ((*s)->ReceiptsFor("EBC", 0, 1000)->size(), 200u);
+}
+
+TEST_F(JournaledStoreTest, TheWriterWaitsOnceTheProjectorIsTooFarBehind) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  JournaledStoreOptions options;
+  options.between_commit_and_forget = [&](uint64_t) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+  };
+  auto s = OpenJournaledStore(dir_.string(), options);
+  ASSERT_TRUE(s.ok());
+  // Groups of 1 MiB: the projector takes the first and is held; 64 more fill the limit.
+  std::atomic<int> committed{0};
+  std::thread writer([&] {
+    for (int g = 0; g < 70; ++g) {
+      CommitBatch b = Batch(g + 1);
+      b.message.raw = std::string(1 << 20, 'r');
+      ASSERT_TRUE((*s)->Commit({&b}).ok());
+      ++committed;
+    }
+  });
+  while (committed.load() < 60) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const int stalled = committed.load();
+  EXPECT_LT(stalled, 70);  // waiting: kMaxUnprojectedBytes of frames are not in SQLite
+  EXPECT_GE(stalled, static_cast<int>(kMaxUnprojectedBytes >> 20));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  writer.join();
+  EXPECT_EQ(*(*s)->MessageCount(), 70);
 }
 
 TEST_F(JournaledStoreTest, FramesTheSqlStoreLacksAreWrittenAtOpen) {
