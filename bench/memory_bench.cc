@@ -3,18 +3,24 @@
 // (each a new buyer) with no store behind it. One benchmark per process (RSS does not grow while
 // freed heap is reused):
 //
-//   for b in Pending Released; do build-release/bench/memory_bench --benchmark_filter=$b; done
+//   for b in Pending Released Buyers; do build-release/bench/memory_bench --benchmark_filter=$b;
+//   done
 //
 // Pending: only the inventory list arrived; it waits for its order, payment and waybill.
 // Released: all four arrived and the list was released, the buyer's annual amount counted. The
 // engine keeps released lists (cancellations, returns, tax bills and the quota refer to them).
+// Buyers: the annual amount and the declared name of N buyers (clearance::QuotaBook), and the same
+// in the maps the engine used before it (BuyersAsMaps), for the ratio.
 #include <benchmark/benchmark.h>
 
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "app/demo_batch.h"
 #include "bench_util.h"
 #include "clearance/engine.h"
+#include "clearance/quota_book.h"
 #include "common/civil_time.h"
 #include "reference/reference_data.h"
 
@@ -53,6 +59,45 @@ void Run(benchmark::State& state, bool complete) {
 
 void BM_Pending(benchmark::State& state) { Run(state, false); }
 void BM_Released(benchmark::State& state) { Run(state, true); }
+// A resident ID for buyer n (the check digit is not verified here).
+std::string BuyerId(int64_t n) { return std::to_string(110101199000000000LL + n * 37); }
+
+void BM_Buyers(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  for (auto _ : state) {
+    const int64_t before = Rss();
+    clearance::QuotaBook book;
+    for (int64_t i = 0; i < n; ++i) {
+      const std::string id = BuyerId(i);
+      book.Used(id, 2024) += Decimal::FromUnits(100);
+      book.NoteName(id, "张三");
+    }
+    state.counters["bytes_per_buyer"] =
+        static_cast<double>(Rss() - before) / static_cast<double>(n);
+    benchmark::DoNotOptimize(book);
+  }
+}
+
+void BM_BuyersAsMaps(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  for (auto _ : state) {
+    const int64_t before = Rss();
+    std::unordered_map<std::string, Decimal> quota;                   // "ID|year"
+    std::unordered_map<std::string, std::vector<std::string>> names;  // ID -> names
+    for (int64_t i = 0; i < n; ++i) {
+      const std::string id = BuyerId(i);
+      quota[id + "|2024"] += Decimal::FromUnits(100);
+      names[id].push_back("张三");
+    }
+    state.counters["bytes_per_buyer"] =
+        static_cast<double>(Rss() - before) / static_cast<double>(n);
+    benchmark::DoNotOptimize(quota);
+    benchmark::DoNotOptimize(names);
+  }
+}
+
+BENCHMARK(BM_Buyers)->Arg(10'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BuyersAsMaps)->Arg(10'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Pending)->Arg(20'000)->Arg(200'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Released)->Arg(200'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 

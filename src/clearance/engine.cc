@@ -8,6 +8,7 @@
 
 #include "clearance/credit_events.h"
 #include "clearance/parties.h"
+#include "clearance/quota_book.h"
 #include "clearance/receipts.h"
 #include "clearance/state_rows.h"
 #include "clearance/validation.h"
@@ -104,8 +105,7 @@ struct Engine::State {
   std::unordered_map<std::string, std::string> inventory_of_waybill;  // waybill key -> inv key
   std::unordered_map<std::string, std::string> inventory_of_invt_no;  // invtNo -> inv key
   std::unordered_map<std::string, DeliveryRec> deliveries;            // operatorCode|copNo-or-guid
-  std::unordered_map<std::string, Decimal> quota;                     // buyerIdNumber|year
-  std::unordered_map<std::string, std::vector<std::string>> buyer_names;  // buyerIdNumber -> names
+  QuotaBook quota;  // the annual amount per buyer and year, and the names each buyer used
   int64_t seq = 0;  // numbers preNo and invtNo
 
   // Per call.
@@ -135,16 +135,12 @@ struct Engine::State {
   }
   void Touch(const char* kind, const std::string& key) { dirty.emplace(kind, key); }
 
-  void NoteBuyer(const InventoryHead& h) {
-    auto& names = buyer_names[h.buyerIdNumber];
-    if (std::find(names.begin(), names.end(), h.buyerName) == names.end())
-      names.push_back(h.buyerName);
-  }
+  void NoteBuyer(const InventoryHead& h) { quota.NoteName(h.buyerIdNumber, h.buyerName); }
 
   void CountQuota(const std::string& buyer, int year, Decimal delta, const std::string& invt_no,
                   std::string reason) {
     if (delta.e5 == 0) return;
-    Decimal& used = quota[Key(buyer, std::to_string(year))];
+    Decimal& used = quota.Used(buyer, year);
     if (stats != nullptr) stats->MoveQuota(year, used, used + delta);
     used += delta;
     out->ledger.push_back(QuotaEntry{buyer, year, delta, invt_no, std::move(reason), now});
@@ -691,7 +687,7 @@ struct Engine::State {
     // 财关税〔2018〕49号: both limits apply to the dutiable price: goods + freight + insurance.
     const Decimal dutiable = goods + h.freight + h.insuredFee;
     const int year = CstYear(now);
-    const Decimal used = quota[Key(h.buyerIdNumber, std::to_string(year))];
+    const Decimal used = quota.Find(h.buyerIdNumber, year);
     // 49号 §2: one indivisible item (the order holds exactly one piece) may exceed the single
     // limit.
     const bool single_item =
@@ -1233,7 +1229,7 @@ struct Engine::State {
       if (!v.invt_no.empty() && v.phase != Phase::kRejected)
         inventory_of_invt_no[v.invt_no] = row.key;
       if (v.counted.e5 != 0) {
-        Decimal& used = quota[Key(h.buyerIdNumber, std::to_string(v.year))];
+        Decimal& used = quota.Used(h.buyerIdNumber, v.year);
         if (stats != nullptr) stats->MoveQuota(v.year, used, used + v.counted - v.restored);
         used += v.counted - v.restored;
         NoteBuyer(h);
@@ -1406,8 +1402,7 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
 Status Engine::Restore(const StateChange& row) { return s_->RestoreRow(row); }
 
 QuotaView Engine::Quota(std::string_view buyer_id, int year) const {
-  auto it = s_->quota.find(Key(buyer_id, std::to_string(year)));
-  Decimal used = it == s_->quota.end() ? Decimal{} : it->second;
+  const Decimal used = s_->quota.Find(buyer_id, year);
   Decimal left = s_->rules.annual_limit - used;
   return QuotaView{used, left.e5 < 0 ? Decimal{} : left};
 }
@@ -1440,9 +1435,7 @@ std::string Engine::GuidOf(std::string_view kind, std::string_view a, std::strin
 }
 
 bool Engine::BuyerKnownAs(std::string_view buyer_id, std::string_view name) const {
-  auto it = s_->buyer_names.find(std::string(buyer_id));
-  return it != s_->buyer_names.end() &&
-         std::find(it->second.begin(), it->second.end(), name) != it->second.end();
+  return s_->quota.KnownAs(buyer_id, name);
 }
 
 Engine::ClearanceDocuments Engine::DocumentsOf(std::string_view invt_no) const {

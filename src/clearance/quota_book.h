@@ -1,0 +1,66 @@
+// The annual amounts per buyer and year (the 26,000 CNY limit: 财关税〔2018〕49号 §1,
+// domain-reference 4.1), and the names each buyer ID was declared with (the public quota query asks
+// for ID and name, so that an ID alone reveals nothing), held compactly: a busy zone has ten
+// million buyers a year and all of them stay in memory (issue 7, goal 4).
+//
+// A resident identity number (18 characters: 17 digits and a check digit or X; GB 11643-1999,
+// domain-reference 6.2) packs into 64 bits; with the year and the amount an entry is 24 bytes in
+// an open-addressing table, and each (ID, name) pair 16 bytes (the name kept as a 64-bit hash: the
+// query only compares). Any other form of ID goes to an ordinary map beside them.
+// bench/memory_bench measures the bytes per buyer (`--benchmark_filter=Buyers`).
+//
+// Thread safety: none; the engine's.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/decimal.h"
+
+namespace kuajing::clearance {
+
+class QuotaBook {
+ public:
+  // The amount counted for `buyer_id` in `year` (zero if none), to be changed in place.
+  Decimal& Used(std::string_view buyer_id, int year);
+  // The same without adding an entry.
+  Decimal Find(std::string_view buyer_id, int year) const;
+
+  void NoteName(std::string_view buyer_id, std::string_view name);
+  bool KnownAs(std::string_view buyer_id, std::string_view name) const;
+
+  size_t entries() const { return used_ + other_.size(); }
+
+  // The 64-bit form of an 18-character resident ID, or 0 if `id` is not one.
+  static uint64_t Pack(std::string_view id);
+
+ private:
+  struct Slot {
+    uint64_t id = 0;  // 0: empty
+    Decimal amount;
+    int32_t year = 0;
+  };
+  struct Name {
+    uint64_t id = 0;  // 0: empty
+    uint64_t name_hash = 0;
+  };
+  Slot* Probe(uint64_t id, int year);
+  const Slot* ProbeConst(uint64_t id, int year) const;
+  void Grow();
+  bool FindName(uint64_t id, uint64_t h) const;
+  void GrowNames();
+
+  std::vector<Slot> slots_;  // capacity a power of two, at most 3/4 full
+  size_t used_ = 0;
+  std::vector<Name> names_;
+  size_t names_used_ = 0;
+  // IDs of other forms (passports, ...): "ID|year" and "ID|name".
+  std::unordered_map<std::string, Decimal> other_;
+  std::unordered_set<std::string> other_names_;
+};
+
+}  // namespace kuajing::clearance

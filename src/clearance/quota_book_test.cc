@@ -1,0 +1,65 @@
+#include "clearance/quota_book.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+
+namespace kuajing::clearance {
+namespace {
+
+TEST(QuotaBook, PacksResidentIdsOnly) {
+  EXPECT_NE(QuotaBook::Pack("110101199003074514"), 0u);
+  EXPECT_NE(QuotaBook::Pack("11010119900307451X"), 0u);
+  EXPECT_NE(QuotaBook::Pack("000000000000000000"), 0u);  // 0 is the empty slot's mark
+  EXPECT_NE(QuotaBook::Pack("11010119900307451X"), QuotaBook::Pack("110101199003074510"));
+  EXPECT_EQ(QuotaBook::Pack("11010119900307451x"), 0u);  // kept as declared: another form
+  EXPECT_EQ(QuotaBook::Pack("E12345678"), 0u);
+  EXPECT_EQ(QuotaBook::Pack("1101011990030745141"), 0u);
+  EXPECT_EQ(QuotaBook::Pack("11010119900307451"), 0u);
+  EXPECT_EQ(QuotaBook::Pack("1101011990030745A4"), 0u);
+  EXPECT_EQ(QuotaBook::Pack(""), 0u);
+}
+
+// Random IDs (both forms) and years against a std::map: amounts and names come back the same
+// through the growth of both tables.
+TEST(QuotaBook, AgreesWithAMap) {
+  QuotaBook book;
+  std::map<std::pair<std::string, int>, int64_t> amounts;
+  std::map<std::string, std::set<std::string>> names;
+  std::mt19937_64 rng(7);
+  auto id_of = [&](uint64_t n) {
+    if (n % 10 == 0) return "P" + std::to_string(n);  // a passport-like ID: the other map
+    std::string id = std::to_string(100000000000000000ULL + n * 7919);
+    return n % 3 == 0 ? id.substr(0, 17) + "X" : id;
+  };
+  for (int i = 0; i < 200000; ++i) {
+    const uint64_t n = rng() % 30000;
+    const std::string id = id_of(n);
+    const int year = 2024 + static_cast<int>(rng() % 3);
+    const int64_t delta = static_cast<int64_t>(rng() % 1000000) - 300000;
+    book.Used(id, year) += Decimal::FromE5(delta);
+    amounts[{id, year}] += delta;
+    const std::string name = "name" + std::to_string(rng() % 3);
+    book.NoteName(id, name);
+    names[id].insert(name);
+  }
+  EXPECT_EQ(book.entries(), amounts.size());
+  for (const auto& [key, e5] : amounts) {
+    ASSERT_EQ(book.Find(key.first, key.second).e5, e5) << key.first << " " << key.second;
+  }
+  for (const auto& [id, set] : names) {
+    for (int k = 0; k < 4; ++k) {
+      const std::string name = "name" + std::to_string(k);
+      ASSERT_EQ(book.KnownAs(id, name), set.count(name) > 0) << id << " " << name;
+    }
+  }
+  EXPECT_EQ(book.Find("110101199003074514", 2030).e5, 0);
+  EXPECT_FALSE(book.KnownAs("110101199003074514", "name0"));
+  EXPECT_EQ(book.entries(), amounts.size());  // looking up adds nothing
+}
+
+}  // namespace
+}  // namespace kuajing::clearance
