@@ -1717,6 +1717,7 @@ Response Api::StatusPage(bool metrics) {
   clearance::Engine::Counts c;
   clearance::ExportEngine::Counts x;
   int64_t messages = 0;
+  storage::Store::Backlog backlog;
   std::array<int64_t, 4> grades{};  // enterprises with a credit record, by grade in force
   size_t discredited = 0;
   {
@@ -1729,6 +1730,7 @@ Response Api::StatusPage(bool metrics) {
     discredited = book.buyer_count();
     auto m = platform_->store().MessageCount();
     messages = m.ok() ? *m : -1;
+    backlog = platform_->store().Unprojected();
   }
   size_t waiting;
   {
@@ -1761,6 +1763,11 @@ Response Api::StatusPage(bool metrics) {
   m << "# HELP kuajing_messages_stored Messages in the store.\n# TYPE kuajing_messages_stored "
        "gauge\n"
     << "kuajing_messages_stored " << messages << "\n"
+    << "# HELP kuajing_journal_unprojected_bytes Journal frames acknowledged but not yet written "
+       "into the SQL store (the writer waits at 64 MiB).\n# TYPE kuajing_journal_unprojected_bytes "
+       "gauge\nkuajing_journal_unprojected_bytes "
+    << backlog.bytes << "\n# TYPE kuajing_journal_unprojected_frames gauge\n"
+    << "kuajing_journal_unprojected_frames " << backlog.frames << "\n"
     << "# HELP kuajing_inventories Inventory lists by state.\n# TYPE kuajing_inventories gauge\n"
     << "kuajing_inventories{state=\"waiting\"} " << c.waiting << "\n"
     << "kuajing_inventories{state=\"held\"} " << c.held << "\n"

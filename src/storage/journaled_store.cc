@@ -331,6 +331,12 @@ class JournaledStore final : public Store {
     return Decimal::FromE5(e5);
   }
 
+  Backlog Unprojected() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return Backlog{static_cast<int64_t>(unprojected_.size()),
+                   static_cast<int64_t>(unprojected_bytes_)};
+  }
+
   StatusOr<int64_t> MessageCount() override {
     std::lock_guard<std::mutex> lock(mu_);
     return message_count_;

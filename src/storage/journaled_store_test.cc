@@ -204,6 +204,8 @@ TEST_F(JournaledStoreTest, AGroupInSqlAndStillInMemoryIsReadOnce) {
   EXPECT_EQ((*s)->ReceiptsOfMessage("M-7")->value().size(), 1u);
   EXPECT_EQ((*s)->ReceiptsFor("EBC", 0, 1000)->size(), 100u);
   EXPECT_EQ((*s)->ReceiptsFor("EBC", 90, 1000)->size(), 10u);
+  EXPECT_EQ((*s)->Unprojected().frames, 1);  // for /metrics
+  EXPECT_GT((*s)->Unprojected().bytes, 100 * 20);
   {
     std::lock_guard<std::mutex> lock(mu);
     release = true;
@@ -213,6 +215,9 @@ TEST_F(JournaledStoreTest, AGroupInSqlAndStillInMemoryIsReadOnce) {
   CommitRange(**s, 101, 201, 100);
   EXPECT_EQ((*s)->LedgerSum("B1", 2024)->e5, Decimal::FromUnits(100).e5);
   EXPECT_EQ((*s)->ReceiptsFor("EBC", 0, 1000)->size(), 200u);
+  for (int i = 0; i < 1000 && (*s)->Unprojected().frames > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ((*s)->Unprojected().bytes, 0);
 }
 
 TEST_F(JournaledStoreTest, TheWriterWaitsOnceTheProjectorIsTooFarBehind) {

@@ -90,6 +90,14 @@ class Store {
 
   virtual StatusOr<int64_t> MessageCount() = 0;
 
+  // What is committed but not yet in the store's query tables (the journaled store's projector
+  // backlog; zero for a store without one): for /metrics.
+  struct Backlog {
+    int64_t frames = 0;
+    int64_t bytes = 0;
+  };
+  virtual Backlog Unprojected() { return {}; }
+
   // The receipts `enterprise` may read with id > after_id, oldest first, at most `limit`: a feed a
   // client can resume from the last id it saw without missing or repeating any.
   virtual StatusOr<std::vector<StoredReceipt>> ReceiptsFor(std::string_view enterprise,

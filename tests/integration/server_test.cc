@@ -271,9 +271,10 @@ TEST_F(ServerTest, KeysRolesAndLimits) {
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/receipts?limit=500", ent).status, 200);
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/receipts?wait=61", ent).status, 400);
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/healthz").status, 200);
-  EXPECT_NE(
-      Call(zone_->port(), http::verb::get, "/metrics").body.find("kuajing_http_responses_total"),
-      std::string::npos);
+  const std::string metrics = Call(zone_->port(), http::verb::get, "/metrics").body;
+  EXPECT_NE(metrics.find("kuajing_http_responses_total"), std::string::npos);
+  EXPECT_NE(metrics.find("\nkuajing_journal_unprojected_bytes "), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nkuajing_journal_unprojected_frames "), std::string::npos);
 }
 
 TEST_F(ServerTest, QuotaQueryNeedsTheNameAndIsRateLimited) {
