@@ -149,7 +149,7 @@ class JournaledStore final : public Store {
                                                JournaledStoreOptions options) {
     auto s = std::unique_ptr<JournaledStore>(new JournaledStore);
     s->options_ = std::move(options);
-    auto sql = OpenSqlStore(dir, /*checkpointer=*/true);
+    auto sql = OpenSqlStore(dir, SqlConnection::kWriter);
     if (!sql.ok()) return sql.status();
     s->sql_ = std::move(*sql);
     const std::string journal_dir = dir + "/journal";
@@ -201,7 +201,7 @@ class JournaledStore final : public Store {
     s->last_seq_ = *seq;
     s->last_receipt_id_ = *id;
     s->message_count_ = *count;
-    auto reader = OpenSqlStore(dir, /*checkpointer=*/false);
+    auto reader = OpenSqlStore(dir, SqlConnection::kReader);
     if (!reader.ok()) return reader.status();
     s->reader_ = std::move(*reader);
     s->projector_ = std::thread([raw = s.get()] { raw->ProjectLoop(); });

@@ -26,14 +26,16 @@ namespace {
 // page_size (new stores only; an existing store keeps its own): SQLite writes each dirty page with
 // its own system call, and these machines pay dearly for each. 16 KiB pages cut the server's
 // system calls per clearance by 60 % and its CPU by a fifth with 100 documents per message, and
-// cost nothing measurable with one (64 KiB: a third slower there). cache_size: 64 MiB of pages
-// (SQLite's default is 2 MiB) keeps the indexes' inner pages in memory: 43 % fewer reads of the
-// file, +5-10 % throughput. bench/README.md.
+// cost nothing measurable with one (64 KiB: a third slower there). cache_size: 256 MiB of pages
+// for the connection that writes (SQLite's default is 2 MiB; 64 MiB gave 43 % fewer reads of the
+// file and +5-10 % throughput; 256 MiB moves the scale curve's drop, where the random-key indexes
+// outgrow the cache and the projector falls behind, from 0.6-0.8 M to about 1.1 M documents),
+// 64 MiB for a connection that only reads. bench/README.md.
 constexpr const char* kSchema = R"sql(
 PRAGMA page_size=16384;
 PRAGMA journal_mode=WAL;
 PRAGMA synchronous=NORMAL;
-PRAGMA cache_size=-65536;
+PRAGMA cache_size=-262144;
 CREATE TABLE IF NOT EXISTS messages(
   seq INTEGER PRIMARY KEY,
   guid TEXT NOT NULL,
@@ -136,7 +138,8 @@ class SqliteStore final : public SqlStore {
     sqlite3_close(db_);
   }
 
-  static StatusOr<std::unique_ptr<SqlStore>> Open(const std::string& dir, bool checkpointer) {
+  static StatusOr<std::unique_ptr<SqlStore>> Open(const std::string& dir, SqlConnection role) {
+    const bool writer = role == SqlConnection::kWriter;
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return Unavailable("cannot create the data folder " + dir + ": " + ec.message());
@@ -155,12 +158,13 @@ class SqliteStore final : public SqlStore {
     }
     KJ_RETURN_IF_ERROR(s->Migrate());
     KJ_RETURN_IF_ERROR(s->Prepare());
+    if (!writer) sqlite3_exec(s->db_, "PRAGMA cache_size=-65536", nullptr, nullptr, nullptr);
     // Checkpoints (copying the log into the database file, and syncing it) run on a thread of
     // their own with its own connection, so that commits do not wait for them: they took a
     // sixth of the single writer's time with small messages (bench/README.md). The writer's
     // automatic checkpoint stays as a backstop, at 4,096 pages (64 MiB of log), should this
     // thread fall behind.
-    if (checkpointer && sqlite3_open(path.c_str(), &s->checkpoint_db_) == SQLITE_OK) {
+    if (writer && sqlite3_open(path.c_str(), &s->checkpoint_db_) == SQLITE_OK) {
       sqlite3_busy_timeout(s->checkpoint_db_, 5000);
       // SQLite opens the file lazily: until a statement has run on this connection it has not
       // seen the log, and a checkpoint on it does nothing (it did nothing for two stops: the
@@ -553,13 +557,13 @@ class SqliteStore final : public SqlStore {
 }  // namespace
 
 StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& dir) {
-  auto s = SqliteStore::Open(dir, /*checkpointer=*/true);
+  auto s = SqliteStore::Open(dir, SqlConnection::kWriter);
   if (!s.ok()) return s.status();
   return std::unique_ptr<Store>(std::move(*s));
 }
 
-StatusOr<std::unique_ptr<SqlStore>> OpenSqlStore(const std::string& dir, bool checkpointer) {
-  return SqliteStore::Open(dir, checkpointer);
+StatusOr<std::unique_ptr<SqlStore>> OpenSqlStore(const std::string& dir, SqlConnection role) {
+  return SqliteStore::Open(dir, role);
 }
 
 }  // namespace kuajing::storage

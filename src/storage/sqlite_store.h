@@ -33,8 +33,10 @@ class SqlStore : public Store {
 // Opens (creating if needed) DIR/kuajing.db. Fails with Unavailable if the file cannot be opened
 // or the schema cannot be created.
 StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& dir);
-// The same, as the journaled store's projection. `checkpointer`: run the background checkpoint
-// thread (one connection of a database should).
-StatusOr<std::unique_ptr<SqlStore>> OpenSqlStore(const std::string& dir, bool checkpointer);
+// The same, as the journaled store's projection. One kWriter connection per database: it writes,
+// runs the background checkpoint thread and has the larger page cache (256 MiB); kReader
+// connections only read (64 MiB).
+enum class SqlConnection { kWriter, kReader };
+StatusOr<std::unique_ptr<SqlStore>> OpenSqlStore(const std::string& dir, SqlConnection role);
 
 }  // namespace kuajing::storage
