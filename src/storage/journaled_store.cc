@@ -149,11 +149,12 @@ class JournaledStore final : public Store {
                                                JournaledStoreOptions options) {
     auto s = std::unique_ptr<JournaledStore>(new JournaledStore);
     s->options_ = std::move(options);
+    // The lock first: a second process must not touch the store at all.
+    const std::string journal_dir = dir + "/journal";
+    KJ_RETURN_IF_ERROR(s->Lock(journal_dir));
     auto sql = OpenSqlStore(dir, SqlConnection::kWriter);
     if (!sql.ok()) return sql.status();
     s->sql_ = std::move(*sql);
-    const std::string journal_dir = dir + "/journal";
-    KJ_RETURN_IF_ERROR(s->Lock(journal_dir));
     auto applied = s->sql_->JournalApplied();
     if (!applied.ok()) return applied.status();
 
