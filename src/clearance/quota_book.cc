@@ -21,6 +21,30 @@ std::string OtherKey(std::string_view id, std::string_view rest) {
   return k;
 }
 
+// Both tables: linear probing over a power-of-two vector whose entries have an `id`, 0 when empty.
+// The index of the entry `match` accepts, or of the empty one where it would go (never full).
+template <typename T, typename Match>
+size_t Probe(const std::vector<T>& table, uint64_t hash, Match match) {
+  const size_t mask = table.size() - 1;
+  size_t i = hash & mask;
+  while (table[i].id != 0 && !match(table[i])) i = (i + 1) & mask;
+  return i;
+}
+
+// Doubles `table` (the first time: 1,024 entries) if one more entry would fill it past 3/4.
+template <typename T, typename HashOf>
+void Reserve(std::vector<T>& table, size_t used, HashOf hash_of) {
+  if ((used + 1) * 4 <= table.size() * 3) return;
+  std::vector<T> old = std::move(table);
+  table.assign(old.empty() ? 1024 : old.size() * 2, T{});
+  for (const T& e : old) {
+    if (e.id != 0) table[Probe(table, hash_of(e), [](const T&) { return false; })] = e;
+  }
+}
+
+uint64_t AmountHash(uint64_t id, int year) { return Mix(id + static_cast<uint64_t>(year)); }
+uint64_t NameHash(uint64_t id, uint64_t name_hash) { return Mix(id ^ name_hash); }
+
 }  // namespace
 
 uint64_t QuotaBook::Pack(std::string_view id) {
@@ -41,43 +65,18 @@ uint64_t QuotaBook::Pack(std::string_view id) {
   return v * 11 + check + 1;  // at most ~1.1e18: fits, and never 0 (0 marks an empty slot)
 }
 
-QuotaBook::Slot* QuotaBook::Probe(uint64_t id, int year) {
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = Mix(id + static_cast<uint64_t>(year)) & mask;; i = (i + 1) & mask) {
-    Slot& s = slots_[i];
-    if (s.id == 0 || (s.id == id && s.year == year)) return &s;
-  }
-}
-
-const QuotaBook::Slot* QuotaBook::ProbeConst(uint64_t id, int year) const {
-  if (slots_.empty()) return nullptr;
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = Mix(id + static_cast<uint64_t>(year)) & mask;; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
-    if (s.id == 0) return nullptr;
-    if (s.id == id && s.year == year) return &s;
-  }
-}
-
-void QuotaBook::Grow() {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
-  for (const Slot& s : old) {
-    if (s.id != 0) *Probe(s.id, s.year) = s;
-  }
-}
-
 Decimal& QuotaBook::Used(std::string_view buyer_id, int year) {
   const uint64_t id = Pack(buyer_id);
   if (id == 0) return other_[OtherKey(buyer_id, std::to_string(year))];
-  if ((used_ + 1) * 4 > slots_.size() * 3) Grow();
-  Slot* s = Probe(id, year);
-  if (s->id == 0) {
-    s->id = id;
-    s->year = year;
+  Reserve(slots_, used_, [](const Slot& e) { return AmountHash(e.id, e.year); });
+  Slot& s = slots_[Probe(slots_, AmountHash(id, year),
+                         [&](const Slot& e) { return e.id == id && e.year == year; })];
+  if (s.id == 0) {
+    s.id = id;
+    s.year = year;
     ++used_;
   }
-  return s->amount;
+  return s.amount;
 }
 
 Decimal QuotaBook::Find(std::string_view buyer_id, int year) const {
@@ -86,30 +85,10 @@ Decimal QuotaBook::Find(std::string_view buyer_id, int year) const {
     auto it = other_.find(OtherKey(buyer_id, std::to_string(year)));
     return it == other_.end() ? Decimal{} : it->second;
   }
-  const Slot* s = ProbeConst(id, year);
-  return s == nullptr ? Decimal{} : s->amount;
-}
-
-bool QuotaBook::FindName(uint64_t id, uint64_t h) const {
-  if (names_.empty()) return false;
-  const size_t mask = names_.size() - 1;
-  for (size_t i = Mix(id ^ h) & mask;; i = (i + 1) & mask) {
-    const Name& n = names_[i];
-    if (n.id == 0) return false;
-    if (n.id == id && n.name_hash == h) return true;
-  }
-}
-
-void QuotaBook::GrowNames() {
-  std::vector<Name> old = std::move(names_);
-  names_.assign(old.empty() ? 1024 : old.size() * 2, Name{});
-  const size_t mask = names_.size() - 1;
-  for (const Name& n : old) {
-    if (n.id == 0) continue;
-    size_t i = Mix(n.id ^ n.name_hash) & mask;
-    while (names_[i].id != 0) i = (i + 1) & mask;
-    names_[i] = n;
-  }
+  if (slots_.empty()) return Decimal{};
+  const Slot& s = slots_[Probe(slots_, AmountHash(id, year),
+                               [&](const Slot& e) { return e.id == id && e.year == year; })];
+  return s.id == 0 ? Decimal{} : s.amount;
 }
 
 void QuotaBook::NoteName(std::string_view buyer_id, std::string_view name) {
@@ -118,20 +97,21 @@ void QuotaBook::NoteName(std::string_view buyer_id, std::string_view name) {
     other_names_.insert(OtherKey(buyer_id, name));
     return;
   }
+  if (KnownAs(buyer_id, name)) return;
   const uint64_t h = Hash64(name);
-  if (FindName(id, h)) return;
-  if ((names_used_ + 1) * 4 > names_.size() * 3) GrowNames();
-  const size_t mask = names_.size() - 1;
-  size_t i = Mix(id ^ h) & mask;
-  while (names_[i].id != 0) i = (i + 1) & mask;
-  names_[i] = Name{id, h};
+  Reserve(names_, names_used_, [](const Name& e) { return NameHash(e.id, e.name_hash); });
+  names_[Probe(names_, NameHash(id, h), [](const Name&) { return false; })] = Name{id, h};
   ++names_used_;
 }
 
 bool QuotaBook::KnownAs(std::string_view buyer_id, std::string_view name) const {
   const uint64_t id = Pack(buyer_id);
   if (id == 0) return other_names_.count(OtherKey(buyer_id, name)) > 0;
-  return FindName(id, Hash64(name));
+  if (names_.empty()) return false;
+  const uint64_t h = Hash64(name);
+  return names_[Probe(names_, NameHash(id, h), [&](const Name& e) {
+           return e.id == id && e.name_hash == h;
+         })].id != 0;
 }
 
 }  // namespace kuajing::clearance

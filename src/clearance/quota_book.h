@@ -48,12 +48,6 @@ class QuotaBook {
     uint64_t id = 0;  // 0: empty
     uint64_t name_hash = 0;
   };
-  Slot* Probe(uint64_t id, int year);
-  const Slot* ProbeConst(uint64_t id, int year) const;
-  void Grow();
-  bool FindName(uint64_t id, uint64_t h) const;
-  void GrowNames();
-
   std::vector<Slot> slots_;  // capacity a power of two, at most 3/4 full
   size_t used_ = 0;
   std::vector<Name> names_;
