@@ -242,6 +242,7 @@ class JournaledStore final : public Store {
           by_guid_.try_emplace(b.message.guid, &b);  // the first accepted one, as in SQL
         }
         for (const StoredReceipt& r : b.receipts) by_answers_[r.answers_guid].push_back(&r);
+        for (const clearance::StateChange& c : b.changes) by_state_[StateKey(c.kind, c.key)] = &c;
       }
       unprojected_.push_back(frame);
       unprojected_bytes_ += frame->bytes;
@@ -307,6 +308,21 @@ class JournaledStore final : public Store {
     KJ_RETURN_IF_ERROR(Drain());
     std::lock_guard<std::mutex> lock(reader_mu_);
     return reader_->LoadState(sink);
+  }
+
+  StatusOr<std::optional<std::string>> ReadState(std::string_view kind,
+                                                 std::string_view key) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const auto it = by_state_.find(StateKey(kind, key));
+      if (it != by_state_.end()) {
+        const clearance::StateChange& c = *it->second;
+        return c.erase ? std::optional<std::string>() : std::optional<std::string>(c.value);
+      }
+    }
+    // Not in memory: SQLite has the last change (frames leave memory after their commit).
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    return reader_->ReadState(kind, key);
   }
 
   StatusOr<Decimal> LedgerSum(std::string_view buyer_id, int year) override {
@@ -405,6 +421,14 @@ class JournaledStore final : public Store {
 
   JournaledStore() = default;
 
+  static std::string StateKey(std::string_view kind, std::string_view key) {
+    std::string k;
+    k.reserve(kind.size() + key.size() + 1);
+    k.append(kind).push_back('\0');
+    k.append(key);
+    return k;
+  }
+
   Status Lock(const std::string& journal_dir) {
     std::error_code ec;
     std::filesystem::create_directories(journal_dir, ec);
@@ -489,6 +513,10 @@ class JournaledStore final : public Store {
           v.erase(std::remove(v.begin(), v.end(), &r), v.end());
           if (v.empty()) by_answers_.erase(a);
         }
+        for (const clearance::StateChange& c : b.changes) {
+          const auto st = by_state_.find(StateKey(c.kind, c.key));
+          if (st != by_state_.end() && st->second == &c) by_state_.erase(st);
+        }
       }
       unprojected_bytes_ -= frame.bytes;
       unprojected_.pop_front();
@@ -515,6 +543,8 @@ class JournaledStore final : public Store {
   size_t unprojected_bytes_ = 0;
   std::unordered_map<std::string, const CommitBatch*> by_guid_;
   std::unordered_map<std::string, std::vector<const StoredReceipt*>> by_answers_;
+  // The newest unprojected change of each state row, by kind '\0' key.
+  std::unordered_map<std::string, const clearance::StateChange*> by_state_;
   int64_t message_count_ = 0;
   Status projection_ = Status::Ok();
   bool stopping_ = false;

@@ -220,6 +220,54 @@ TEST_F(JournaledStoreTest, AGroupInSqlAndStillInMemoryIsReadOnce) {
   EXPECT_EQ((*s)->Unprojected().bytes, 0);
 }
 
+// The engine reads the rows of clearances it keeps out of memory: the value last committed,
+// whether its frame is in memory, in SQLite or both, and nothing once erased.
+TEST_F(JournaledStoreTest, StateRowsReadAsLastCommitted) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool held = false, release = false;
+  JournaledStoreOptions options;
+  options.between_commit_and_forget = [&](uint64_t) {
+    std::unique_lock<std::mutex> lock(mu);
+    held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  auto s = OpenJournaledStore(dir_.string(), options);
+  ASSERT_TRUE(s.ok());
+  CommitRange(**s, 1, 11, 10);  // rows inventory/k1 ... k10
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return held; });  // in SQLite and still in memory
+  }
+  CommitBatch next = Batch(11);
+  next.changes = {{"inventory", "k1", "newer", false}, {"inventory", "k2", "", true}};
+  ASSERT_TRUE((*s)->Commit({&next}).ok());  // in memory only (the projector is held)
+  auto expect = [&](const char* when) {
+    SCOPED_TRACE(when);
+    EXPECT_EQ((*s)->ReadState("inventory", "k1")->value_or("-"), "newer");
+    EXPECT_FALSE((*s)->ReadState("inventory", "k2")->has_value());
+    EXPECT_EQ((*s)->ReadState("inventory", "k3")->value_or("-"), "v3");
+    EXPECT_FALSE((*s)->ReadState("order", "k3")->has_value());
+    EXPECT_FALSE((*s)->ReadState("inventory", "k99")->has_value());
+  };
+  expect("frames in memory");
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (int i = 0; i < 1000 && (*s)->Unprojected().frames > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ((*s)->Unprojected().frames, 0);
+  expect("frames in SQLite only");
+  s->reset();
+  auto reopened = Open();  // the SQL store alone answers the same after a restart
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->ReadState("inventory", "k1")->value_or("-"), "newer");
+  EXPECT_FALSE(reopened->ReadState("inventory", "k2")->has_value());
+}
+
 TEST_F(JournaledStoreTest, TheWriterWaitsOnceTheProjectorIsTooFarBehind) {
   std::mutex mu;
   std::condition_variable cv;

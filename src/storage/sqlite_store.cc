@@ -295,13 +295,25 @@ class SqliteStore final : public SqlStore {
   }
 
   Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) override {
-    Stmt q(db_, "SELECT kind, key, value FROM state");
+    Stmt q(db_, "SELECT kind, key, value FROM state ORDER BY kind, key");
     if (!q.ok()) return Error("load state");
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
       KJ_RETURN_IF_ERROR(sink(clearance::StateChange{q.Text(0), q.Text(1), q.Text(2), false}));
     }
     return rc == SQLITE_DONE ? Status::Ok() : Error("load state");
+  }
+
+  StatusOr<std::optional<std::string>> ReadState(std::string_view kind,
+                                                 std::string_view key) override {
+    Stmt& q = stmts_[kReadState];
+    q.Bind(1, kind).Bind(2, key);
+    const int rc = q.Step();
+    std::optional<std::string> value;
+    if (rc == SQLITE_ROW) value = q.Text(0);
+    q.Reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read state");
+    return value;
   }
 
   StatusOr<Decimal> LedgerSum(std::string_view buyer_id, int year) override {
@@ -371,6 +383,7 @@ class SqliteStore final : public SqlStore {
     kReceiptsAnswering,
     kInsertAudience,
     kReceiptsFor,
+    kReadState,
     kStmtCount
   };
 
@@ -400,6 +413,7 @@ class SqliteStore final : public SqlStore {
         "a.message_seq >= COALESCE((SELECT message_seq FROM receipts WHERE id <= ?2 ORDER BY id "
         "DESC LIMIT 1), 0) AND r.id > ?2 AND instr('|' || r.audience || '|', '|' || ?1 || '|') > 0 "
         "ORDER BY a.message_seq, r.id LIMIT ?3",
+        "SELECT value FROM state WHERE kind = ? AND key = ?",
     };
     stmts_.resize(kStmtCount);
     for (int i = 0; i < kStmtCount; ++i) {

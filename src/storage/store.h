@@ -82,8 +82,14 @@ class Store {
   // Every receipt that answers the declaration `guid`, oldest first.
   virtual StatusOr<std::vector<StoredReceipt>> ReceiptsAnswering(std::string_view guid) = 0;
 
-  // Calls `sink` with every stored state row (start-up).
+  // Calls `sink` with every stored state row (start-up), in (kind, key) order.
   virtual Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) = 0;
+
+  // The value of one state row as last committed (CommitUnsynced counts: the writer reads its own
+  // commits), or nullopt if there is none or it was erased. The engine reads the clearances it
+  // keeps out of memory with it (clearance::Engine::SetStateReader).
+  virtual StatusOr<std::optional<std::string>> ReadState(std::string_view kind,
+                                                         std::string_view key) = 0;
 
   // Sum of the quota ledger for one buyer and year (the audit view of the annual amount).
   virtual StatusOr<Decimal> LedgerSum(std::string_view buyer_id, int year) = 0;
