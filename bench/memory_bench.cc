@@ -3,12 +3,16 @@
 // (each a new buyer) with no store behind it. One benchmark per process (RSS does not grow while
 // freed heap is reused):
 //
-//   for b in Pending Released Buyers; do build-release/bench/memory_bench --benchmark_filter=$b;
-//   done
+//   for b in Pending Released ReleasedOutOfMemory Buyers; do build-release/bench/memory_bench
+//   --benchmark_filter=$b; done
 //
 // Pending: only the inventory list arrived; it waits for its order, payment and waybill.
-// Released: all four arrived and the list was released, the buyer's annual amount counted. The
-// engine keeps released lists (cancellations, returns, tax bills and the quota refer to them).
+// Released: all four arrived and the list was released, the buyer's annual amount counted, with
+// no store behind the engine, so it keeps every released list. ReleasedOutOfMemory: the same
+// with a state reader, as the platform runs it: after each step the released clearance leaves
+// memory (Engine::Evict) and what stays is its keys' fingerprints and the buyer's amount. The
+// reader stands for the store and holds nothing (a stream of new clearances reads nothing back;
+// `reads` counts the fingerprint collisions).
 // Buyers: the annual amount and the declared name of N buyers (clearance::QuotaBook), and the same
 // in the maps the engine used before it (BuyersAsMaps), for the ratio.
 #include <benchmark/benchmark.h>
@@ -29,7 +33,7 @@ namespace {
 
 using bench::Rss;
 
-void Run(benchmark::State& state, bool complete) {
+void Run(benchmark::State& state, bool complete, bool evict = false) {
   auto ref = reference::ReferenceData::LoadDir(KJ_SOURCE_DIR "/data/reference");
   if (!ref.ok()) std::abort();
   const int64_t n = state.range(0);
@@ -37,6 +41,13 @@ void Run(benchmark::State& state, bool complete) {
     // Messages are made and read 100 at a time, so that only the engine's state stays.
     const int64_t before = Rss();
     auto engine = std::make_unique<clearance::Engine>(&*ref, clearance::RulesConfig{});
+    int64_t reads = 0;
+    if (evict) {
+      engine->SetStateReader([&reads](std::string_view, std::string_view) {
+        ++reads;
+        return StatusOr<std::optional<std::string>>(std::optional<std::string>());
+      });
+    }
     int64_t now = *ParseAppTime("20240611100000");
     for (int64_t first = 0; first < n; first += 100) {
       app::BatchMessages m =
@@ -46,6 +57,7 @@ void Run(benchmark::State& state, bool complete) {
       for (const std::string* xml : docs) {
         auto d = std::get<codec::DecodedMessage>(codec::Decode(*xml));
         benchmark::DoNotOptimize(engine->Process(d, d.message.base_transfer->copCode, now += 10));
+        engine->Evict();  // nothing without a reader
       }
     }
     const auto counts = engine->counts();
@@ -53,12 +65,16 @@ void Run(benchmark::State& state, bool complete) {
         static_cast<double>(Rss() - before) / static_cast<double>(n);
     state.counters["released"] = static_cast<double>(counts.released);
     state.counters["waiting"] = static_cast<double>(counts.waiting);
+    state.counters["held"] = static_cast<double>(counts.held);
+    state.counters["in_store_only"] = static_cast<double>(counts.in_store_only);
+    state.counters["reads"] = static_cast<double>(reads);
     benchmark::DoNotOptimize(engine);
   }
 }
 
 void BM_Pending(benchmark::State& state) { Run(state, false); }
 void BM_Released(benchmark::State& state) { Run(state, true); }
+void BM_ReleasedOutOfMemory(benchmark::State& state) { Run(state, true, true); }
 // A resident ID for buyer n (the check digit is not verified here).
 std::string BuyerId(int64_t n) { return std::to_string(110101199000000000LL + n * 37); }
 
@@ -100,6 +116,11 @@ BENCHMARK(BM_Buyers)->Arg(10'000'000)->Iterations(1)->Unit(benchmark::kMilliseco
 BENCHMARK(BM_BuyersAsMaps)->Arg(10'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Pending)->Arg(20'000)->Arg(200'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Released)->Arg(200'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReleasedOutOfMemory)
+    ->Arg(200'000)
+    ->Arg(1'000'000)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace kuajing

@@ -52,6 +52,12 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
   auto history = p->store_->RiskRulesHistory();
   if (!history.ok()) return history.status();
   if (!history->empty()) p->recorded_risk_version_ = history->back().version;
+  // Settled clearances live in the store, not in memory (issue 7, goal 4); the engine reads them
+  // back when a document names one.
+  p->engine_->SetStateReader(
+      [store = p->store_.get()](std::string_view kind, std::string_view key) {
+        return store->ReadState(kind, key);
+      });
   KJ_RETURN_IF_ERROR(p->store_->LoadState([&](const clearance::StateChange& row) {
     if (row.kind.starts_with("credit"))
       return p->credit_->Restore(credit::Row{row.kind, row.key, row.value, false});
@@ -157,6 +163,10 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw,
   clearance::StepResult step = IsExport(dm.message.type)
                                    ? export_engine_->Process(dm, row.sender, now_ms)
                                    : engine_->Process(dm, row.sender, now_ms);
+  if (!step.status.ok()) {
+    broken_ = true;  // the engine decided without a clearance it could not read back
+    return step.status;
+  }
   std::set<std::string> own;
   for (const Record& r : dm.message.records) own.insert(RecordGuid(r));
   pending_guids_.insert(dm.message.guid);
@@ -173,6 +183,7 @@ StatusOr<std::vector<Answer>> Platform::CommitPrepared(std::vector<Prepared>& gr
     broken_ = true;  // memory is ahead of the disk now
     return st;
   }
+  engine_->Evict();  // what settled is committed: the engine can read it back from the store
   std::vector<Answer> answers;
   for (Prepared& p : group) {
     Answer answer;

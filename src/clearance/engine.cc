@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "clearance/cold_keys.h"
 #include "clearance/credit_events.h"
 #include "clearance/parties.h"
 #include "clearance/quota_book.h"
@@ -41,6 +42,18 @@ bool Decided(Phase p) {
   return p == Phase::kReview || p == Phase::kInspection || p == Phase::kReleased ||
          p == Phase::kClosed || p == Phase::kReturned;
 }
+
+// A list whose documents can no longer change (the order, payment and waybill are locked, see
+// AdmitChange) and which waits for nobody: the clearance may leave memory. Held lists stay (the
+// officer's queue); rejected and cancelled ones free their order, which may be declared anew.
+bool Settled(Phase p) {
+  return p == Phase::kReleased || p == Phase::kClosed || p == Phase::kReturned;
+}
+
+// The state kinds of the links from a settled list's other keys to its own (ebpCode|orderNo), read
+// when a clearance out of memory is looked up by its waybill or its invtNo.
+constexpr const char* kLinkWaybill = "link_waybill";
+constexpr const char* kLinkInvtNo = "link_invt_no";
 
 std::string Money(Decimal d) { return d.ToMoneyString(); }
 
@@ -107,6 +120,13 @@ struct Engine::State {
   std::unordered_map<std::string, DeliveryRec> deliveries;            // operatorCode|copNo-or-guid
   QuotaBook quota;  // the annual amount per buyer and year, and the names each buyer used
   int64_t seq = 0;  // numbers preNo and invtNo
+
+  // Settled clearances out of memory (see engine.h): read back through `reader`.
+  StateReader reader;                  // empty: everything stays in memory
+  ColdKeys cold;                       // fingerprints of their keys: tags 'o', 'p', 'w', 'i'
+  int64_t cold_count = 0;              // lists out of memory
+  std::vector<std::string> evictable;  // lists settled or read back since the last Evict()
+  Status read_error = Status::Ok();    // the first failed read of this step
 
   // Per call.
   StepResult* out = nullptr;
@@ -180,6 +200,127 @@ struct Engine::State {
     return it != inventories.end() && Decided(it->second.phase);
   }
 
+  // --- clearances out of memory -----------------------------------------------------------------
+  // A settled clearance leaves memory whole (Evict) and comes back whole (WarmOrder) before any
+  // handler looks at one of its keys: each handler first calls the Warm function of every key it
+  // will look up. A key whose fingerprint is absent is certainly not out of memory; one whose
+  // fingerprint is present is read from the store, which may find nothing (a collision).
+
+  std::optional<std::string> Read(const char* kind, const std::string& key) {
+    auto row = reader(kind, key);
+    if (row.ok()) return std::move(*row);
+    if (read_error.ok()) {
+      read_error = Unavailable("reading the stored " + std::string(kind) + " " + key + ": " +
+                               row.status().message());
+    }
+    return std::nullopt;
+  }
+
+  // Puts a row of a clearance that was out of memory back, unless memory has its own (newer) one.
+  void Put(const char* kind, const std::string& key, const std::string& value) {
+    std::string_view rest;
+    if (std::string_view(kind) == "order") {
+      if (auto o = DecodeRecord<Order>(value); o.ok()) orders.try_emplace(key, std::move(*o));
+    } else if (std::string_view(kind) == "payment") {
+      if (auto p = DecodeRecord<Payment>(value); p.ok()) {
+        payment_of_order.try_emplace(Key(p->head.ebpCode, p->head.orderNo), key);
+        payments.try_emplace(key, std::move(*p));
+      }
+    } else if (auto w = ParseWaybill(value, &rest); w.ok()) {
+      waybills.try_emplace(key, std::move(*w));
+    }
+  }
+
+  // The clearance of the list `key` (ebpCode|orderNo), if it is out of memory; also an order or a
+  // payment of that key read back alone (one whose fingerprint collided at start-up).
+  void WarmOrder(const std::string& key) {
+    if (!reader || (inventories.count(key) != 0 && orders.count(key) != 0)) return;
+    if (!cold.MayContain('o', key)) return;
+    if (inventories.count(key) == 0) {
+      if (auto row = Read("inventory", key)) {
+        std::string payment_key;
+        auto v = ParseInventory(*row, &payment_key);
+        if (!v.ok()) {
+          if (read_error.ok()) read_error = v.status();
+          return;
+        }
+        const auto& h = v->doc.head;
+        const std::string waybill_key = Key(h.logisticsCode, h.logisticsNo);
+        inventory_of_waybill.try_emplace(waybill_key, key);
+        if (!v->invt_no.empty()) inventory_of_invt_no.try_emplace(v->invt_no, key);
+        v->counted_phase = static_cast<int8_t>(v->phase);  // counted while out of memory
+        const bool settled = Settled(v->phase);
+        inventories.emplace(key, std::move(*v));
+        if (settled) {
+          --cold_count;
+          evictable.push_back(key);  // leaves again after this step unless it changes
+        }
+        if (!payment_key.empty() && payments.count(payment_key) == 0) {
+          if (auto p = Read("payment", payment_key)) Put("payment", payment_key, *p);
+        }
+        if (waybills.count(waybill_key) == 0) {
+          if (auto w = Read("waybill", waybill_key)) Put("waybill", waybill_key, *w);
+        }
+      }
+    }
+    if (orders.count(key) == 0) {
+      if (auto o = Read("order", key)) Put("order", key, *o);
+    }
+  }
+  void WarmPayment(const std::string& key) {
+    if (!reader || payments.count(key) != 0 || !cold.MayContain('p', key)) return;
+    auto row = Read("payment", key);
+    if (!row) return;
+    auto p = DecodeRecord<Payment>(*row);
+    if (!p.ok()) return;
+    WarmOrder(Key(p->head.ebpCode, p->head.orderNo));
+    Put("payment", key, *row);
+  }
+  void WarmWaybill(const std::string& key) {
+    if (!reader || waybills.count(key) != 0 || !cold.MayContain('w', key)) return;
+    if (auto list = Read(kLinkWaybill, key)) WarmOrder(*list);
+    if (waybills.count(key) == 0) {
+      if (auto w = Read("waybill", key)) Put("waybill", key, *w);
+    }
+  }
+  void WarmInvtNo(const std::string& invt_no) {
+    if (!reader || inventory_of_invt_no.count(invt_no) != 0 || !cold.MayContain('i', invt_no))
+      return;
+    if (auto list = Read(kLinkInvtNo, invt_no)) WarmOrder(*list);
+  }
+
+  // Lets the settled lists of `evictable` and their documents leave memory (their rows are
+  // committed). The phase counts keep them.
+  void EvictSettled() {
+    for (const std::string& key : evictable) {
+      auto it = inventories.find(key);
+      if (it == inventories.end() || !Settled(it->second.phase)) continue;
+      auto link = payment_of_order.find(key);
+      if (link == payment_of_order.end()) continue;  // settled lists were matched: not expected
+      const InventoryRec& v = it->second;
+      const std::string waybill_key = Key(v.doc.head.logisticsCode, v.doc.head.logisticsNo);
+      cold.Insert('o', key);
+      cold.Insert('p', link->second);
+      cold.Insert('w', waybill_key);
+      cold.Insert('i', v.invt_no);
+      orders.erase(key);
+      payments.erase(link->second);
+      payment_of_order.erase(link);
+      if (auto w = inventory_of_waybill.find(waybill_key);
+          w != inventory_of_waybill.end() && w->second == key) {
+        inventory_of_waybill.erase(w);
+        waybills.erase(waybill_key);
+      }
+      if (auto i = inventory_of_invt_no.find(v.invt_no);
+          i != inventory_of_invt_no.end() && i->second == key) {
+        inventory_of_invt_no.erase(i);
+      }
+      inventories.erase(it);
+      ++cold_count;
+    }
+    evictable.clear();
+  }
+
   // --- declarations ------------------------------------------------------------------------------
 
   void OnOrder(const Order& o, std::string_view sender) {
@@ -192,6 +333,7 @@ struct Engine::State {
     if (why.empty()) why = CheckParty(h.ebpCode, reference::kEbp, "ebpCode", &code);
     if (!why.empty()) return Answer(o, MessageType::kCEB312, code, why);
     const std::string key = Key(h.ebpCode, h.orderNo);
+    WarmOrder(key);
     auto it = orders.find(key);
     const OrderHead* stored = it == orders.end() ? nullptr : &it->second.head;
     Admit a = AdmitChange(h, stored, InventoryDecided(key), kLocked, codes, &code, &why);
@@ -222,6 +364,8 @@ struct Engine::State {
     if (!why.empty()) return Answer(p, MessageType::kCEB412, code, why);
     const std::string key = Key(h.payCode, h.payTransactionId);
     const std::string order_key = Key(h.ebpCode, h.orderNo);
+    WarmPayment(key);
+    WarmOrder(order_key);
     auto linked = payment_of_order.find(order_key);
     if (linked != payment_of_order.end() && linked->second != key) {
       return Answer(p, MessageType::kCEB412, codes.duplicate,
@@ -265,6 +409,7 @@ struct Engine::State {
       why = CheckParty(h.logisticsCode, reference::kLogistics, "logisticsCode", &code);
     if (!why.empty()) return Answer(l, MessageType::kCEB512, code, why);
     const std::string key = Key(h.logisticsCode, h.logisticsNo);
+    WarmWaybill(key);
     auto it = waybills.find(key);
     const LogisticsHead* stored = it == waybills.end() ? nullptr : &it->second.doc.head;
     auto inv = inventory_of_waybill.find(key);
@@ -295,6 +440,7 @@ struct Engine::State {
     std::string why = CheckSender(sender, reference::kLogistics, {st.logisticsCode}, &code, codes);
     if (!why.empty()) return Answer(st, MessageType::kCEB514, code, why);
     const std::string key = Key(st.logisticsCode, st.logisticsNo);
+    WarmWaybill(key);
     auto it = waybills.find(key);
     if (it == waybills.end()) {
       return Answer(st, MessageType::kCEB514, codes.not_found,
@@ -335,6 +481,8 @@ struct Engine::State {
 
     const std::string key = Key(h.ebpCode, h.orderNo);
     const std::string waybill_key = Key(h.logisticsCode, h.logisticsNo);
+    WarmOrder(key);
+    WarmWaybill(waybill_key);
     auto it = inventories.find(key);
     InventoryRec* stored = it == inventories.end() ? nullptr : &it->second;
     if (stored != nullptr && stored->doc.head.appTime == h.appTime) {
@@ -425,6 +573,7 @@ struct Engine::State {
     std::string why = CheckSender(sender, reference::kEbc | reference::kAgent,
                                   {c.agentCode, c.ebcCode}, &code, codes);
     if (!why.empty()) return Answer(c, MessageType::kCEB624, code, why);
+    WarmInvtNo(c.invtNo);
     auto idx = inventory_of_invt_no.find(c.invtNo);
     if (idx == inventory_of_invt_no.end()) {
       return Answer(c, MessageType::kCEB624, codes.not_found,
@@ -476,6 +625,7 @@ struct Engine::State {
     std::string why = CheckSender(sender, reference::kEbc | reference::kAgent,
                                   {rh.agentCode, rh.ebcCode}, &code, codes);
     if (!why.empty()) return Answer(r, MessageType::kCEB626, code, why);
+    WarmInvtNo(rh.invtNo);
     auto idx = inventory_of_invt_no.find(rh.invtNo);
     if (idx == inventory_of_invt_no.end()) {
       return Answer(r, MessageType::kCEB626, codes.not_found,
@@ -581,7 +731,9 @@ struct Engine::State {
     Touch("delivery", key);
     size_t known = 0;
     for (const DeliveryList& l : d.lists) {
-      auto w = waybills.find(Key(h.logisticsCode, l.logisticsNo));
+      const std::string waybill_key = Key(h.logisticsCode, l.logisticsNo);
+      WarmWaybill(waybill_key);
+      auto w = waybills.find(waybill_key);
       if (w == waybills.end()) continue;
       ++known;
       if (!w->second.arrived) {
@@ -660,7 +812,10 @@ struct Engine::State {
   bool TryMatch(const std::string& inv_key) {
     auto it = inventories.find(inv_key);
     if (it == inventories.end() || it->second.phase != Phase::kWaiting) return false;
-    InventoryRec& inv = it->second;
+    InventoryRec& inv = it->second;  // stays valid: WarmWaybill may add lists
+    // The handlers warmed these keys already; a waybill skipped at start-up by a fingerprint
+    // collision comes back here too.
+    WarmWaybill(Key(inv.doc.head.logisticsCode, inv.doc.head.logisticsNo));
     const Order* order = DeclaredOrder(inv_key);
     const Payment* payment = DeclaredPayment(inv_key);
     const WaybillRec* waybill = DeclaredWaybill(inv.doc.head);
@@ -985,6 +1140,9 @@ struct Engine::State {
     Answer(inv.doc, MessageType::kCEB622, status::kReleased, "放行", inv.pre_no, inv.invt_no);
     IssueTaxBill(inv);
     Count({}, inv);  // with its tax bill
+    // The links that find the clearance by its waybill or its invtNo once it is out of memory.
+    Touch(kLinkWaybill, Key(inv.doc.head.logisticsCode, inv.doc.head.logisticsNo));
+    Touch(kLinkInvtNo, inv.invt_no);
     MaybeClose(Key(inv.doc.head.ebpCode, inv.doc.head.orderNo));
   }
 
@@ -1110,7 +1268,8 @@ struct Engine::State {
                                        {"missing_charged", v.missing_charged ? "1" : "0"},
                                        {"first_ms", std::to_string(v.first_ms)},
                                        {"discredit_evidence", v.discredit_evidence},
-                                       {"returned", returned}});
+                                       {"returned", returned},
+                                       {"payment_key", PaymentKeyOf(key)}});
       text += EncodeRecord(v.doc);
       if (!v.tax.lines.empty()) {  // the tax bill follows the list (rows::SplitRecords)
         text += EncodeRecord(MakeTaxBill(v.doc, v.tax, v.invt_no, "0", 0));
@@ -1121,8 +1280,15 @@ struct Engine::State {
       const DeliveryRec& d = deliveries.at(key);
       return EncodeFields({{"guid", d.guid}, {"app_time", d.app_time}});
     }
+    if (kind == kLinkWaybill) return inventory_of_waybill.at(key);
+    if (kind == kLinkInvtNo) return inventory_of_invt_no.at(key);
     if (key == "swept_hour") return std::to_string(swept_hour);
     return std::to_string(seq);  // meta/seq
+  }
+
+  std::string PaymentKeyOf(const std::string& order_key) const {
+    auto it = payment_of_order.find(order_key);
+    return it == payment_of_order.end() ? std::string() : it->second;
   }
 
   bool Exists(const std::string& kind, const std::string& key) const {
@@ -1131,13 +1297,18 @@ struct Engine::State {
     if (kind == "waybill") return waybills.count(key) != 0;
     if (kind == "inventory") return inventories.count(key) != 0;
     if (kind == "delivery") return deliveries.count(key) != 0;
+    if (kind == kLinkWaybill) return inventory_of_waybill.count(key) != 0;
+    if (kind == kLinkInvtNo) return inventory_of_invt_no.count(key) != 0;
     return true;
   }
 
   void Flush() {
     for (const auto& [kind, key] : dirty) {
       if (kind != "inventory") continue;
-      if (auto it = inventories.find(key); it != inventories.end()) Recount(key, it->second);
+      if (auto it = inventories.find(key); it != inventories.end()) {
+        Recount(key, it->second);
+        if (reader && Settled(it->second.phase)) evictable.push_back(key);
+      }
     }
     FlushDirty(dirty, *this, &out->changes);
     FlushCredit(credit, &out->changes);
@@ -1164,70 +1335,96 @@ struct Engine::State {
     v.counted_phase = -1;
   }
 
+  static StatusOr<WaybillRec> ParseWaybill(const std::string& value, std::string_view* rest) {
+    Fields f = DecodeFields(value, rest);
+    auto l = DecodeRecord<Logistics>(*rest);
+    if (!l.ok()) return l.status();
+    return WaybillRec{std::move(*l), f["signed"] == "1", f["arrived"] == "1", f["status_guid"],
+                      f["status_app_time"]};
+  }
+
+  // A stored inventory row; `payment_key` gets the key of the payment it was matched with ("" in
+  // rows written before the field, or before the match).
+  static StatusOr<InventoryRec> ParseInventory(const std::string& value, std::string* payment_key) {
+    std::string_view rest;
+    Fields f = DecodeFields(value, &rest);
+    const auto [list_part, tax_part] = rows::SplitRecords(rest);
+    auto iv = DecodeRecord<Inventory>(list_part);
+    if (!iv.ok()) return iv.status();
+    InventoryRec v;
+    v.doc = std::move(*iv);
+    v.phase = static_cast<Phase>(ToInt(f, "phase"));
+    v.pre_no = ToStr(f, "pre_no");
+    v.invt_no = ToStr(f, "invt_no");
+    v.hold_reason = ToStr(f, "hold_reason");
+    v.released_ms = ToInt(f, "released_ms");
+    v.year = static_cast<int>(ToInt(f, "year"));
+    v.counted.e5 = ToInt(f, "counted");
+    v.restored.e5 = ToInt(f, "restored");
+    v.tax_issued = ToStr(f, "tax_issued") == "1";
+    v.tax_seq = static_cast<int>(ToInt(f, "tax_seq"));
+    v.returned_qty = SplitDecimals(ToStr(f, "returned"));
+    v.risk_ms = ToInt(f, "risk_ms");
+    v.risk_amount.e5 = ToInt(f, "risk_amount");
+    v.risk_version = ToStr(f, "risk_version");
+    v.risk_score = static_cast<int>(ToInt(f, "risk_score"));
+    v.received_ms = ToInt(f, "received_ms");
+    v.missing_charged = ToStr(f, "missing_charged") == "1";
+    v.first_ms = ToInt(f, "first_ms");
+    v.discredit_evidence = ToStr(f, "discredit_evidence");
+    *payment_key = ToStr(f, "payment_key");
+    if (!tax_part.empty()) {
+      auto t = DecodeRecord<Tax>(tax_part);
+      if (!t.ok()) return t.status();
+      v.tax.full_tax = ToStr(f, "full_tax") == "1";
+      v.tax.customs_tax = t->head.customsTax;
+      v.tax.value_added_tax = t->head.valueAddedTax;
+      v.tax.consumption_tax = t->head.consumptionTax;
+      for (const TaxListRd& l : t->lists) {
+        v.tax.lines.push_back(
+            LineTax{l.gnum, l.gcode, l.taxPrice, l.customsTax, l.valueAddedTax, l.consumptionTax});
+      }
+    }
+    return v;
+  }
+
   Status RestoreRow(const StateChange& row) {
     std::string_view rest;
     if (row.kind == "order") {
+      // With a reader, an order of no list in memory whose fingerprint is there belongs to a
+      // settled list out of memory (list rows come first): it stays in the store. A collision only
+      // means it is read back when its key is next used (WarmOrder).
+      if (reader && inventories.count(row.key) == 0 && cold.MayContain('o', row.key)) {
+        return Status::Ok();
+      }
       auto o = DecodeRecord<Order>(row.value);
       if (!o.ok()) return o.status();
       orders[row.key] = std::move(*o);
     } else if (row.kind == "payment") {
       auto p = DecodeRecord<Payment>(row.value);
       if (!p.ok()) return p.status();
-      payment_of_order[Key(p->head.ebpCode, p->head.orderNo)] = row.key;
+      const std::string order_key = Key(p->head.ebpCode, p->head.orderNo);
+      if (reader && inventories.count(order_key) == 0 && cold.MayContain('p', row.key) &&
+          cold.MayContain('o', order_key)) {
+        return Status::Ok();
+      }
+      payment_of_order[order_key] = row.key;
       payments[row.key] = std::move(*p);
     } else if (row.kind == "waybill") {
-      Fields f = DecodeFields(row.value, &rest);
-      auto l = DecodeRecord<Logistics>(rest);
-      if (!l.ok()) return l.status();
-      waybills[row.key] = WaybillRec{std::move(*l), f["signed"] == "1", f["arrived"] == "1",
-                                     f["status_guid"], f["status_app_time"]};
+      if (reader && inventory_of_waybill.count(row.key) == 0 && cold.MayContain('w', row.key)) {
+        return Status::Ok();
+      }
+      auto w = ParseWaybill(row.value, &rest);
+      if (!w.ok()) return w.status();
+      waybills[row.key] = std::move(*w);
     } else if (row.kind == "inventory") {
-      Fields f = DecodeFields(row.value, &rest);
-      const auto [list_part, tax_part] = rows::SplitRecords(rest);
-      auto iv = DecodeRecord<Inventory>(list_part);
-      if (!iv.ok()) return iv.status();
-      InventoryRec v;
-      v.doc = std::move(*iv);
-      v.phase = static_cast<Phase>(ToInt(f, "phase"));
-      v.pre_no = ToStr(f, "pre_no");
-      v.invt_no = ToStr(f, "invt_no");
-      v.hold_reason = ToStr(f, "hold_reason");
-      v.released_ms = ToInt(f, "released_ms");
-      v.year = static_cast<int>(ToInt(f, "year"));
-      v.counted.e5 = ToInt(f, "counted");
-      v.restored.e5 = ToInt(f, "restored");
-      v.tax_issued = ToStr(f, "tax_issued") == "1";
-      v.tax_seq = static_cast<int>(ToInt(f, "tax_seq"));
-      v.returned_qty = SplitDecimals(ToStr(f, "returned"));
-      v.risk_ms = ToInt(f, "risk_ms");
-      v.risk_amount.e5 = ToInt(f, "risk_amount");
-      v.risk_version = ToStr(f, "risk_version");
-      v.risk_score = static_cast<int>(ToInt(f, "risk_score"));
-      v.received_ms = ToInt(f, "received_ms");
-      v.missing_charged = ToStr(f, "missing_charged") == "1";
-      v.first_ms = ToInt(f, "first_ms");
-      v.discredit_evidence = ToStr(f, "discredit_evidence");
+      std::string payment_key;
+      auto parsed = ParseInventory(row.value, &payment_key);
+      if (!parsed.ok()) return parsed.status();
+      InventoryRec& v = *parsed;
       // The risk engine's past is the lists it assessed, whatever became of them.
       if (risk && v.risk_ms != 0) risk->Observe(v.doc.head, v.risk_amount, v.risk_ms);
-      if (!tax_part.empty()) {
-        auto t = DecodeRecord<Tax>(tax_part);
-        if (!t.ok()) return t.status();
-        v.tax.full_tax = ToStr(f, "full_tax") == "1";
-        v.tax.customs_tax = t->head.customsTax;
-        v.tax.value_added_tax = t->head.valueAddedTax;
-        v.tax.consumption_tax = t->head.consumptionTax;
-        for (const TaxListRd& l : t->lists) {
-          v.tax.lines.push_back(LineTax{l.gnum, l.gcode, l.taxPrice, l.customsTax, l.valueAddedTax,
-                                        l.consumptionTax});
-        }
-      }
       const auto& h = v.doc.head;
-      if (v.phase != Phase::kRejected && v.phase != Phase::kCancelled) {
-        inventory_of_waybill[Key(h.logisticsCode, h.logisticsNo)] = row.key;
-      }
-      // The same indexes the live engine keeps: a rejected list is unlinked (see Unlink).
-      if (!v.invt_no.empty() && v.phase != Phase::kRejected)
-        inventory_of_invt_no[v.invt_no] = row.key;
       if (v.counted.e5 != 0) {
         Decimal& used = quota.Used(h.buyerIdNumber, v.year);
         if (stats != nullptr) stats->MoveQuota(v.year, used, used + v.counted - v.restored);
@@ -1235,6 +1432,22 @@ struct Engine::State {
         NoteBuyer(h);
       }
       if (stats != nullptr) stats->Apply(NetOf(v), +1);
+      if (reader && Settled(v.phase) && !payment_key.empty() && inventories.count(row.key) == 0) {
+        // Counted, and left in the store: its documents' rows, which come after it, too.
+        ++phase_counts[static_cast<size_t>(v.phase)];
+        cold.Insert('o', row.key);
+        cold.Insert('p', payment_key);
+        cold.Insert('w', Key(h.logisticsCode, h.logisticsNo));
+        cold.Insert('i', v.invt_no);
+        ++cold_count;
+        return Status::Ok();
+      }
+      if (v.phase != Phase::kRejected && v.phase != Phase::kCancelled) {
+        inventory_of_waybill[Key(h.logisticsCode, h.logisticsNo)] = row.key;
+      }
+      // The same indexes the live engine keeps: a rejected list is unlinked (see Unlink).
+      if (!v.invt_no.empty() && v.phase != Phase::kRejected)
+        inventory_of_invt_no[v.invt_no] = row.key;
       InventoryRec& slot = inventories[row.key];
       Uncount(row.key, slot);  // a row read twice counts once
       slot = std::move(v);
@@ -1244,6 +1457,8 @@ struct Engine::State {
       deliveries[row.key] = DeliveryRec{f["guid"], f["app_time"]};
     } else if (row.kind == "meta") {
       (row.key == "swept_hour" ? swept_hour : seq) = std::stoll(row.value);
+    } else if (row.kind == kLinkWaybill || row.kind == kLinkInvtNo) {
+      // Read only for clearances out of memory; the indexes in memory come from the lists.
     } else {
       return Internal("unknown state kind " + row.kind);
     }
@@ -1341,11 +1556,14 @@ StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view send
   s.Flush();
   s.out = nullptr;
   s.sender = {};
+  result.status = std::exchange(s.read_error, Status::Ok());
   return result;
 }
 
 StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
   State& s = *s_;
+  s.WarmInvtNo(d.invt_no);  // held lists are in memory; this only finds a settled one to refuse
+  if (!s.read_error.ok()) return std::exchange(s.read_error, Status::Ok());
   auto idx = s.inventory_of_invt_no.find(d.invt_no);
   if (idx == s.inventory_of_invt_no.end())
     return FailedPrecondition("no inventory list " + d.invt_no);
@@ -1396,10 +1614,15 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
   s.Flush();
   s.out = nullptr;
   s.sender = {};
+  result.status = std::exchange(s.read_error, Status::Ok());
   return result;
 }
 
 Status Engine::Restore(const StateChange& row) { return s_->RestoreRow(row); }
+
+void Engine::SetStateReader(StateReader reader) { s_->reader = std::move(reader); }
+
+void Engine::Evict() { s_->EvictSettled(); }
 
 QuotaView Engine::Quota(std::string_view buyer_id, int year) const {
   const Decimal used = s_->quota.Find(buyer_id, year);
@@ -1407,29 +1630,59 @@ QuotaView Engine::Quota(std::string_view buyer_id, int year) const {
   return QuotaView{used, left.e5 < 0 ? Decimal{} : left};
 }
 
+namespace {
+
+template <typename R>
+std::string GuidOfRow(const std::optional<std::string>& row, bool with_fields) {
+  if (!row) return "";
+  std::string_view rest = *row;
+  if (with_fields) DecodeFields(*row, &rest);
+  auto r = DecodeRecord<R>(with_fields ? rows::SplitRecords(rest).first : rest);
+  return r.ok() ? r->head.guid : "";
+}
+
+}  // namespace
+
+// The reads below leave memory as it is: a clearance out of memory is read, not brought back.
+std::optional<std::string> Engine::ReadStored(char tag, const char* kind,
+                                              const std::string& key) const {
+  if (!s_->reader || !s_->cold.MayContain(tag, key)) return std::nullopt;
+  auto row = s_->reader(kind, key);
+  return row.ok() ? std::move(*row) : std::nullopt;  // a failed read shows as absent (a query)
+}
+
 std::string Engine::GuidOf(std::string_view kind, std::string_view a, std::string_view b) const {
   const std::string key = Key(a, b);
   if (kind == "order") {
     auto it = s_->orders.find(key);
-    return it == s_->orders.end() ? "" : it->second.head.guid;
+    if (it != s_->orders.end()) return it->second.head.guid;
+    return GuidOfRow<Order>(ReadStored('o', "order", key), false);
   }
   if (kind == "payment") {
     auto it = s_->payments.find(key);
-    return it == s_->payments.end() ? "" : it->second.head.guid;
+    if (it != s_->payments.end()) return it->second.head.guid;
+    return GuidOfRow<Payment>(ReadStored('p', "payment", key), false);
   }
   if (kind == "waybill") {
     auto it = s_->waybills.find(key);
-    return it == s_->waybills.end() ? "" : it->second.doc.head.guid;
+    if (it != s_->waybills.end()) return it->second.doc.head.guid;
+    return GuidOfRow<Logistics>(ReadStored('w', "waybill", key), true);
   }
   if (kind == "inventory" || kind == "invtNo") {
     std::string inv_key = key;
     if (kind == "invtNo") {
       auto idx = s_->inventory_of_invt_no.find(std::string(a));
-      if (idx == s_->inventory_of_invt_no.end()) return "";
-      inv_key = idx->second;
+      if (idx != s_->inventory_of_invt_no.end()) {
+        inv_key = idx->second;
+      } else if (auto link = ReadStored('i', kLinkInvtNo, std::string(a))) {
+        inv_key = *link;
+      } else {
+        return "";
+      }
     }
     auto it = s_->inventories.find(inv_key);
-    return it == s_->inventories.end() ? "" : it->second.doc.head.guid;
+    if (it != s_->inventories.end()) return it->second.doc.head.guid;
+    return GuidOfRow<Inventory>(ReadStored('o', "inventory", inv_key), true);
   }
   return "";
 }
@@ -1441,7 +1694,29 @@ bool Engine::BuyerKnownAs(std::string_view buyer_id, std::string_view name) cons
 Engine::ClearanceDocuments Engine::DocumentsOf(std::string_view invt_no) const {
   ClearanceDocuments out;
   auto idx = s_->inventory_of_invt_no.find(std::string(invt_no));
-  if (idx == s_->inventory_of_invt_no.end()) return out;
+  if (idx == s_->inventory_of_invt_no.end()) {
+    // Out of memory: read from the store, in the same shape.
+    auto link = ReadStored('i', kLinkInvtNo, std::string(invt_no));
+    if (!link) return out;
+    auto row = ReadStored('o', "inventory", *link);
+    if (!row) return out;
+    std::string payment_key;
+    auto v = State::ParseInventory(*row, &payment_key);
+    if (!v.ok() || v->invt_no != invt_no) return out;
+    const auto& h = v->doc.head;
+    if (auto o = ReadStored('o', "order", *link)) {
+      if (auto r = DecodeRecord<Order>(*o); r.ok()) out.order = std::move(*r);
+    }
+    if (auto p = ReadStored('p', "payment", payment_key)) {
+      if (auto r = DecodeRecord<Payment>(*p); r.ok()) out.payment = std::move(*r);
+    }
+    if (auto w = ReadStored('w', "waybill", Key(h.logisticsCode, h.logisticsNo))) {
+      std::string_view rest;
+      if (auto r = State::ParseWaybill(*w, &rest); r.ok()) out.waybill = std::move(r->doc);
+    }
+    out.inventory = std::move(v->doc);
+    return out;
+  }
   auto inv = s_->inventories.find(idx->second);
   if (inv == s_->inventories.end()) return out;
   const auto& h = inv->second.doc.head;
@@ -1500,6 +1775,7 @@ Engine::Counts Engine::counts() const {
   c.waiting = at(Phase::kWaiting);
   c.held = at(Phase::kReview) + at(Phase::kInspection);
   c.released = at(Phase::kReleased) + at(Phase::kClosed);
+  c.in_store_only = static_cast<size_t>(s_->cold_count);
   return c;
 }
 

@@ -8,14 +8,23 @@
 // limits, 70 % tax), decides, and answers every record with the standard receipt.
 //
 // The engine is deterministic: the same records with the same times give the same receipts, guids
-// and numbers. It does no I/O. Each call returns the receipts to send, the state rows that changed
-// and the quota ledger entries; the caller (app::Platform) makes them durable in one transaction
-// before anything is acknowledged, and feeds the stored rows back through Restore() on start.
+// and numbers. It does no I/O of its own. Each call returns the receipts to send, the state rows
+// that changed and the quota ledger entries; the caller (app::Platform) makes them durable in one
+// transaction before anything is acknowledged, and feeds the stored rows back through Restore() on
+// start.
+//
+// Decided clearances leave memory (issue 7, goal 4): given a StateReader, once the caller has
+// committed a step it calls Evict(), and the released, closed and returned lists of that step go,
+// with their order, payment and waybill; what stays is the quota book and a fingerprint of each of
+// their keys (ColdKeys). A later document that names one of those keys reads the clearance back
+// through the reader before anything else looks at it, so every answer is the same as if it had
+// stayed (engine_test: the same traffic with and without eviction).
 //
 // Thread safety: not thread-safe; one engine is driven by one thread (the store's writer).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,7 +77,15 @@ struct StepResult {
   std::vector<std::string> resend_guids;
   std::vector<StateChange> changes;
   std::vector<QuotaEntry> ledger;
+  // Not OK if a clearance kept out of memory could not be read back: the step's answers cannot be
+  // trusted, and nothing of it may be committed (the caller stops, as on a failed commit).
+  Status status = Status::Ok();
 };
+
+// Reads the state row (kind, key) as last committed; nullopt if there is none (storage::Store::
+// ReadState).
+using StateReader = std::function<StatusOr<std::optional<std::string>>(std::string_view kind,
+                                                                       std::string_view key)>;
 
 // An officer's decision on a held inventory (manual review 300 or inspection 500): release it,
 // send a reviewed one to inspection, or reject it.
@@ -115,8 +132,18 @@ class Engine {
   // (docs/METRICS.md); set before Restore, which adds the stored lists. Null: none are kept.
   void SetStats(stats::Aggregates* stats);
 
-  // Loads one stored state row (from a previous StepResult) at start-up.
+  // Loads one stored state row (from a previous StepResult) at start-up. With a StateReader,
+  // decided clearances are only counted and fingerprinted; the rows must then come in (kind, key)
+  // order, as storage::Store::LoadState gives them, so that a list's row precedes its documents'.
   Status Restore(const StateChange& row);
+
+  // Where the engine reads the clearances it keeps out of memory. Set before Restore; without a
+  // reader every clearance stays in memory.
+  void SetStateReader(StateReader reader);
+
+  // Lets the decided clearances of the steps since the last call leave memory. Call it only once
+  // those steps' changes are committed (the reader must find them).
+  void Evict();
 
   // New risk rules from now on (a reload); null turns risk assessment off. Lists already decided
   // keep the rules version they were decided with.
@@ -157,13 +184,17 @@ class Engine {
 
   // Counts for reports and tests.
   struct Counts {
+    // orders ... inventories: held in memory. waiting, held, released: all lists. in_store_only:
+    // decided clearances kept out of memory.
     size_t orders = 0, payments = 0, waybills = 0, inventories = 0, waiting = 0, held = 0,
-           released = 0;
+           released = 0, in_store_only = 0;
   };
   Counts counts() const;
 
  private:
   struct State;
+  // A stored row of a clearance out of memory whose key `tag` (ColdKeys) is `key`.
+  std::optional<std::string> ReadStored(char tag, const char* kind, const std::string& key) const;
   std::unique_ptr<State> s_;
 };
 

@@ -275,6 +275,7 @@ TEST_F(ServerTest, KeysRolesAndLimits) {
   EXPECT_NE(metrics.find("kuajing_http_responses_total"), std::string::npos);
   EXPECT_NE(metrics.find("\nkuajing_journal_unprojected_bytes "), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("\nkuajing_journal_unprojected_frames "), std::string::npos);
+  EXPECT_NE(metrics.find("\nkuajing_clearances_in_store_only "), std::string::npos);
 }
 
 TEST_F(ServerTest, QuotaQueryNeedsTheNameAndIsRateLimited) {

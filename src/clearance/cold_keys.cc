@@ -1,0 +1,66 @@
+#include "clearance/cold_keys.h"
+
+#include "common/hash.h"
+
+namespace kuajing::clearance {
+
+namespace {
+
+constexpr size_t kFirstTableSlots = size_t{1} << 16;
+
+uint64_t HashOf(char tag, std::string_view key) {
+  return Hash64(key, 0x9e3779b97f4a7c15ULL ^ static_cast<unsigned char>(tag));
+}
+
+// The high 32 bits, never 0 (which marks an empty slot).
+uint32_t FingerprintOf(uint64_t h) {
+  const auto f = static_cast<uint32_t>(h >> 32);
+  return f == 0 ? 1 : f;
+}
+
+}  // namespace
+
+bool ColdKeys::Find(const Table& t, uint64_t h, uint32_t f) {
+  const size_t mask = t.slots.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    if (t.slots[i] == f) return true;
+    if (t.slots[i] == 0) return false;
+  }
+}
+
+bool ColdKeys::MayContain(char tag, std::string_view key) const {
+  const uint64_t h = HashOf(tag, key);
+  const uint32_t f = FingerprintOf(h);
+  for (auto t = tables_.rbegin(); t != tables_.rend(); ++t) {
+    if (Find(*t, h, f)) return true;
+  }
+  return false;
+}
+
+void ColdKeys::Insert(char tag, std::string_view key) {
+  const uint64_t h = HashOf(tag, key);
+  const uint32_t f = FingerprintOf(h);
+  for (const Table& t : tables_) {
+    if (Find(t, h, f)) return;  // the key, or one it cannot be told from: nothing to add
+  }
+  if (tables_.empty() || (tables_.back().used + 1) * 4 > tables_.back().slots.size() * 3) {
+    Table t;
+    t.slots.assign(tables_.empty() ? kFirstTableSlots : tables_.back().slots.size() * 2, 0);
+    tables_.push_back(std::move(t));
+  }
+  Table& t = tables_.back();
+  const size_t mask = t.slots.size() - 1;
+  size_t i = h & mask;
+  while (t.slots[i] != 0) i = (i + 1) & mask;
+  t.slots[i] = f;
+  ++t.used;
+  ++size_;
+}
+
+size_t ColdKeys::bytes() const {
+  size_t b = 0;
+  for (const Table& t : tables_) b += t.slots.size() * sizeof(uint32_t);
+  return b;
+}
+
+}  // namespace kuajing::clearance

@@ -1,0 +1,296 @@
+// Settled clearances leave memory and come back when a document names them (engine.h): the same
+// traffic through an engine that keeps everything and one that evicts after every step must give
+// the same answers, and so must an evicting engine restarted from the stored rows.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "app/demo_batch.h"
+#include "clearance/engine.h"
+#include "common/civil_time.h"
+#include "test_util.h"
+
+namespace kuajing::clearance {
+namespace {
+
+using Rows = std::map<std::pair<std::string, std::string>, std::string>;
+
+// The committed state rows, as the store keeps them.
+struct FakeStore {
+  Rows rows;
+  int reads = 0;
+  void Apply(const StepResult& r) {
+    for (const StateChange& c : r.changes) {
+      if (c.erase) {
+        rows.erase({c.kind, c.key});
+      } else {
+        rows[{c.kind, c.key}] = c.value;
+      }
+    }
+  }
+  StateReader Reader() {
+    return [this](std::string_view kind, std::string_view key) {
+      ++reads;
+      auto it = rows.find({std::string(kind), std::string(key)});
+      return StatusOr<std::optional<std::string>>(
+          it == rows.end() ? std::optional<std::string>() : std::optional<std::string>(it->second));
+    };
+  }
+};
+
+std::string Status513(const app::ClearanceSpec& s, const std::string& app_time, int n) {
+  return R"(<?xml version="1.0" encoding="UTF-8"?>
+<ceb:CEB513Message guid="6f1e2d3c-0000-4000-8000-)" +
+         std::to_string(100000000000 + n) +
+         R"(" version="1.0" xmlns:ceb="http://www.chinaport.gov.cn/ceb">
+  <ceb:LogisticsStatus>
+    <ceb:guid>7f1e2d3c-0000-4000-8000-)" +
+         std::to_string(100000000000 + n) + R"(</ceb:guid>
+    <ceb:appType>1</ceb:appType>
+    <ceb:appTime>)" +
+         app_time + R"(</ceb:appTime>
+    <ceb:appStatus>2</ceb:appStatus>
+    <ceb:logisticsCode>)" +
+         s.logistics_code + R"(</ceb:logisticsCode>
+    <ceb:logisticsName>湘南国际物流有限公司</ceb:logisticsName>
+    <ceb:logisticsNo>)" +
+         s.logistics_no + R"(</ceb:logisticsNo>
+    <ceb:logisticsStatus>S</ceb:logisticsStatus>
+    <ceb:logisticsTime>)" +
+         app_time + R"(</ceb:logisticsTime>
+  </ceb:LogisticsStatus>
+  <ceb:BaseTransfer>
+    <ceb:copCode>)" +
+         s.logistics_code + R"(</ceb:copCode>
+    <ceb:copName>sender</ceb:copName>
+    <ceb:dxpMode>DXP</ceb:dxpMode>
+    <ceb:dxpId>DXPENT0000000003</ceb:dxpId>
+  </ceb:BaseTransfer>
+</ceb:CEB513Message>)";
+}
+
+class Twins {
+ public:
+  explicit Twins(const reference::ReferenceData* ref, RulesConfig rules)
+      : ref_(ref), rules_(rules), plain_(ref, rules), evicting_(ref, rules) {
+    evicting_.SetStateReader(store_.Reader());
+  }
+
+  // Sends `xml` to both engines; their answers must agree. Returns the plain engine's.
+  StepResult Send(const std::string& xml, int64_t now) {
+    auto decoded = codec::Decode(xml);
+    auto* d = std::get_if<codec::DecodedMessage>(&decoded);
+    EXPECT_NE(d, nullptr) << xml;
+    if (d == nullptr) return {};
+    const std::string sender = d->message.base_transfer->copCode;
+    StepResult a = plain_.Process(*d, sender, now);
+    StepResult b = active().Process(*d, sender, now);
+    Compare(a, b);
+    store_.Apply(b);
+    active().Evict();
+    return a;
+  }
+  StepResult Decide(const OfficerDecision& d, int64_t now) {
+    auto a = plain_.Decide(d, now);
+    auto b = active().Decide(d, now);
+    EXPECT_EQ(a.ok(), b.ok());
+    if (!a.ok() || !b.ok()) return {};
+    Compare(*a, *b);
+    store_.Apply(*b);
+    active().Evict();
+    return std::move(*a);
+  }
+
+  // Replaces the evicting engine by a fresh one restored from the stored rows (a restart).
+  void Restart() {
+    restarted_ = std::make_unique<Engine>(ref_, rules_);
+    restarted_->SetStateReader(store_.Reader());
+    for (const auto& [k, value] : store_.rows) {
+      ASSERT_TRUE(restarted_->Restore(StateChange{k.first, k.second, value, false}).ok());
+    }
+  }
+
+  Engine& plain() { return plain_; }
+  Engine& active() { return restarted_ ? *restarted_ : evicting_; }
+  FakeStore& store() { return store_; }
+
+ private:
+  static void Compare(const StepResult& a, const StepResult& b) {
+    ASSERT_TRUE(b.status.ok()) << b.status.message();
+    ASSERT_EQ(a.receipts.size(), b.receipts.size());
+    for (size_t i = 0; i < a.receipts.size(); ++i) {
+      EXPECT_EQ(a.receipts[i].status, b.receipts[i].status);
+      EXPECT_EQ(a.receipts[i].receipt, b.receipts[i].receipt);
+    }
+    EXPECT_EQ(a.resend_guids, b.resend_guids);
+    ASSERT_EQ(a.changes.size(), b.changes.size());
+    for (size_t i = 0; i < a.changes.size(); ++i) {
+      EXPECT_EQ(a.changes[i].kind, b.changes[i].kind);
+      EXPECT_EQ(a.changes[i].key, b.changes[i].key);
+      EXPECT_EQ(a.changes[i].value, b.changes[i].value) << a.changes[i].kind;
+    }
+    ASSERT_EQ(a.ledger.size(), b.ledger.size());
+    for (size_t i = 0; i < a.ledger.size(); ++i) EXPECT_EQ(a.ledger[i].delta, b.ledger[i].delta);
+  }
+
+  const reference::ReferenceData* ref_;
+  RulesConfig rules_;
+  FakeStore store_;
+  Engine plain_, evicting_;
+  std::unique_ptr<Engine> restarted_;
+};
+
+std::string InvtNoOf(const StepResult& r) {
+  for (const Emitted& e : r.receipts) {
+    if (const auto* ret = std::get_if<model::InventoryReturn>(&e.receipt))
+      if (!ret->invtNo.empty()) return ret->invtNo;
+  }
+  return "";
+}
+
+bool Has(const StepResult& r, const std::string& status) {
+  for (const Emitted& e : r.receipts)
+    if (e.status == status) return true;
+  return false;
+}
+
+TEST(EngineEviction, AnswersAsIfEverythingStayedInMemoryAlsoAfterARestart) {
+  auto ref = testing::ShippedReference();
+  RulesConfig rules;
+  rules.random_inspection_rate = *Decimal::Parse("0.2");
+  Twins t(&ref, rules);
+  int64_t now = *ParseAppTime("20240611100000");
+  const std::vector<app::ClearanceSpec> specs = app::GeneratedClearances(1, 240);
+  struct Done {
+    app::ClearanceSpec spec;
+    std::string invt_no;
+    app::ClearanceMessages m;
+  };
+  std::vector<Done> released;
+  std::vector<std::string> held;
+  size_t refused = 0;
+  int n = 0;
+  for (const app::ClearanceSpec& s : specs) {
+    app::ClearanceMessages m = app::MakeClearance(s);
+    const std::string* order[4] = {&m.order, &m.payment, &m.waybill, &m.inventory};
+    std::rotate(order, order + n % 4, order + 4);  // every arrival order
+    std::string invt_no;
+    for (const std::string* xml : order) {
+      StepResult r = t.Send(*xml, now += 1000);
+      if (Has(r, "800")) invt_no = InvtNoOf(r);
+      if (Has(r, "500") || Has(r, "300")) {
+        held.push_back(InvtNoOf(r));
+      }
+      if (Has(r, "-621005") || Has(r, "-621006") || Has(r, "100")) ++refused;
+    }
+    if (!invt_no.empty()) released.push_back(Done{s, invt_no, m});
+    ++n;
+  }
+  ASSERT_GT(released.size(), 150u);
+  ASSERT_GT(held.size(), 20u);
+  // Held lists stay in memory; released ones left.
+  EXPECT_EQ(t.active().counts().in_store_only, released.size());
+  EXPECT_EQ(t.active().counts().released, t.plain().counts().released);
+  EXPECT_EQ(t.active().counts().held, t.plain().counts().held);
+  EXPECT_EQ(released.size() + held.size() + refused, specs.size());
+  EXPECT_EQ(t.active().counts().inventories, held.size() + refused);
+
+  // Officers release half of the held lists (they leave memory too) and reject the rest.
+  for (size_t i = 0; i < held.size(); ++i) {
+    t.Decide(
+        OfficerDecision{
+            held[i], i % 2 ? OfficerDecision::Action::kRelease : OfficerDecision::Action::kReject,
+            "checked", "officer 1"},
+        now += 1000);
+  }
+
+  // Everything that names a settled clearance: a repeat of each document, a changed order, a
+  // second list for an order, a waybill reused by another order, delivery, cancellation, return,
+  // a decision on a settled list, and the read-only queries.
+  auto follow_ups = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      const Done& d = released[i];
+      const std::string app_time = FormatAppTime(now);
+      switch (i % 8) {
+        case 0:
+          t.Send(d.m.order, now += 1000);  // the same message again: its receipts are sent again
+          t.Send(d.m.waybill, now += 1000);
+          break;
+        case 1: {
+          app::ClearanceSpec changed = d.spec;
+          changed.app_time = app_time;
+          changed.seed = 999000 + i;
+          app::ClearanceMessages c = app::MakeClearance(changed);
+          t.Send(c.order, now += 1000);      // locked: refused
+          t.Send(c.payment, now += 1000);    // locked: refused
+          t.Send(c.inventory, now += 1000);  // already declared: refused
+          break;
+        }
+        case 2: {
+          app::ClearanceSpec other = d.spec;
+          other.order_no += "-B";
+          other.seed = 888000 + i;
+          t.Send(app::MakeClearance(other).inventory, now += 1000);  // one waybill, one list
+          break;
+        }
+        case 3:
+          t.Send(Status513(d.spec, app_time, static_cast<int>(i)), now += 1000);  // 899
+          now += 1000;
+          t.Send(app::MakeReturn(d.spec, d.invt_no, FormatAppTime(now), "x"), now);
+          break;
+        case 4:
+          t.Send(app::MakeCancel(d.spec, d.invt_no, app_time, "x"), now += 1000);
+          t.Send(d.m.order, now += 1000);  // the order of a cancelled list
+          break;
+        case 5:
+          t.Send(app::MakeReturn(d.spec, d.invt_no, app_time, "x"), now += 1000);
+          now += 1000;
+          t.Send(app::MakeReturn(d.spec, d.invt_no, FormatAppTime(now), "x"), now);
+          break;
+        case 6: {
+          auto a = t.plain().Decide(
+              OfficerDecision{d.invt_no, OfficerDecision::Action::kRelease, "", "o"}, now);
+          auto b = t.active().Decide(
+              OfficerDecision{d.invt_no, OfficerDecision::Action::kRelease, "", "o"}, now);
+          EXPECT_EQ(a.status().code(), b.status().code());
+          t.active().Evict();
+          break;
+        }
+        default:
+          break;
+      }
+      EXPECT_EQ(t.active().GuidOf("invtNo", d.invt_no, ""),
+                t.plain().GuidOf("invtNo", d.invt_no, ""));
+      EXPECT_EQ(t.active().GuidOf("waybill", d.spec.logistics_code, d.spec.logistics_no),
+                t.plain().GuidOf("waybill", d.spec.logistics_code, d.spec.logistics_no));
+      auto da = t.plain().DocumentsOf(d.invt_no), db = t.active().DocumentsOf(d.invt_no);
+      EXPECT_EQ(da.inventory, db.inventory);
+      EXPECT_EQ(da.order, db.order);
+      EXPECT_EQ(da.payment, db.payment);
+      EXPECT_EQ(da.waybill, db.waybill);
+      EXPECT_EQ(t.active().Quota(d.spec.buyer_id, 2024).used,
+                t.plain().Quota(d.spec.buyer_id, 2024).used);
+    }
+  };
+  const int reads_before = t.store().reads;
+  follow_ups(0, released.size() / 2);
+  EXPECT_GT(t.store().reads, reads_before) << "the follow-ups read settled clearances back";
+
+  // A restart from the stored rows: settled lists stay in the store, the rest come back.
+  t.Restart();
+  EXPECT_EQ(t.active().counts().released, t.plain().counts().released);
+  EXPECT_EQ(t.active().counts().held, t.plain().counts().held);
+  EXPECT_EQ(t.active().counts().waiting, t.plain().counts().waiting);
+  EXPECT_GT(t.active().counts().in_store_only, released.size() / 2);
+  follow_ups(released.size() / 2, released.size());
+  // New clearances after the restart decide alike (numbers, quota).
+  for (const app::ClearanceSpec& s : app::GeneratedClearances(1000, 20)) {
+    app::ClearanceMessages m = app::MakeClearance(s);
+    for (const std::string* xml : {&m.inventory, &m.order, &m.payment, &m.waybill})
+      t.Send(*xml, now += 1000);
+  }
+  EXPECT_EQ(t.active().counts().released, t.plain().counts().released);
+}
+
+}  // namespace
+}  // namespace kuajing::clearance
