@@ -181,24 +181,43 @@ TEST_F(JournaledStoreTest, ReadsSeeEveryCommitOnceWhileTheProjectorWrites) {
   EXPECT_EQ(e1->size(), 1000u);
 }
 
+// Holds the projector after its SQLite commit, before its frames leave memory, until Release().
+class HeldProjector {
+ public:
+  JournaledStoreOptions Options() {
+    JournaledStoreOptions options;
+    options.between_commit_and_forget = [this](uint64_t) {
+      std::unique_lock<std::mutex> lock(mu_);
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return release_; });
+    };
+    return options;
+  }
+  void WaitHeld() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return held_; });
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      release_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false, release_ = false;
+};
+
 TEST_F(JournaledStoreTest, AGroupInSqlAndStillInMemoryIsReadOnce) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool held = false, release = false;
-  JournaledStoreOptions options;
-  options.between_commit_and_forget = [&](uint64_t) {
-    std::unique_lock<std::mutex> lock(mu);
-    held = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return release; });
-  };
-  auto s = OpenJournaledStore(dir_.string(), options);
+  HeldProjector projector;
+  auto s = OpenJournaledStore(dir_.string(), projector.Options());
   ASSERT_TRUE(s.ok());
   CommitRange(**s, 1, 101, 100);  // one group: buyer B0 gets 100 entries of 1 CNY
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return held; });  // committed to SQLite, not yet dropped from memory
-  }
+  projector.WaitHeld();           // committed to SQLite, not yet dropped from memory
   EXPECT_EQ((*s)->LedgerSum("B0", 2024)->e5, Decimal::FromUnits(100).e5);
   EXPECT_EQ((*s)->ReceiptsAnswering("DOC-7")->size(), 1u);
   EXPECT_EQ((*s)->ReceiptsOfMessage("M-7")->value().size(), 1u);
@@ -206,11 +225,7 @@ TEST_F(JournaledStoreTest, AGroupInSqlAndStillInMemoryIsReadOnce) {
   EXPECT_EQ((*s)->ReceiptsFor("EBC", 90, 1000)->size(), 10u);
   EXPECT_EQ((*s)->Unprojected().frames, 1);  // for /metrics
   EXPECT_GT((*s)->Unprojected().bytes, 100 * 20);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    release = true;
-  }
-  cv.notify_all();
+  projector.Release();
   // Before the commit the same reads come from memory alone; after, from SQLite alone.
   CommitRange(**s, 101, 201, 100);
   EXPECT_EQ((*s)->LedgerSum("B1", 2024)->e5, Decimal::FromUnits(100).e5);
@@ -223,23 +238,11 @@ TEST_F(JournaledStoreTest, AGroupInSqlAndStillInMemoryIsReadOnce) {
 // The engine reads the rows of clearances it keeps out of memory: the value last committed,
 // whether its frame is in memory, in SQLite or both, and nothing once erased.
 TEST_F(JournaledStoreTest, StateRowsReadAsLastCommitted) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool held = false, release = false;
-  JournaledStoreOptions options;
-  options.between_commit_and_forget = [&](uint64_t) {
-    std::unique_lock<std::mutex> lock(mu);
-    held = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return release; });
-  };
-  auto s = OpenJournaledStore(dir_.string(), options);
+  HeldProjector projector;
+  auto s = OpenJournaledStore(dir_.string(), projector.Options());
   ASSERT_TRUE(s.ok());
   CommitRange(**s, 1, 11, 10);  // rows inventory/k1 ... k10
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return held; });  // in SQLite and still in memory
-  }
+  projector.WaitHeld();         // in SQLite and still in memory
   CommitBatch next = Batch(11);
   next.changes = {{"inventory", "k1", "newer", false}, {"inventory", "k2", "", true}};
   ASSERT_TRUE((*s)->Commit({&next}).ok());  // in memory only (the projector is held)
@@ -252,11 +255,7 @@ TEST_F(JournaledStoreTest, StateRowsReadAsLastCommitted) {
     EXPECT_FALSE((*s)->ReadState("inventory", "k99")->has_value());
   };
   expect("frames in memory");
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    release = true;
-  }
-  cv.notify_all();
+  projector.Release();
   for (int i = 0; i < 1000 && (*s)->Unprojected().frames > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_EQ((*s)->Unprojected().frames, 0);
