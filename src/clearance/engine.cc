@@ -96,6 +96,9 @@ struct Engine::State {
     int8_t counted_phase = -1;
     // A hold by rules marked discredit_buyer: their reasons, the evidence if an officer refuses.
     std::string discredit_evidence;
+    // The link rows (kLinkWaybill, kLinkInvtNo) are written: the list may leave memory. Lists
+    // settled in stores from before them get them when they next change.
+    bool linked = false;
   };
   struct DeliveryRec {
     std::string guid, app_time;
@@ -294,7 +297,7 @@ struct Engine::State {
   void EvictSettled() {
     for (const std::string& key : evictable) {
       auto it = inventories.find(key);
-      if (it == inventories.end() || !Settled(it->second.phase)) continue;
+      if (it == inventories.end() || !Settled(it->second.phase) || !it->second.linked) continue;
       auto link = payment_of_order.find(key);
       if (link == payment_of_order.end()) continue;  // settled lists were matched: not expected
       const InventoryRec& v = it->second;
@@ -1140,9 +1143,6 @@ struct Engine::State {
     Answer(inv.doc, MessageType::kCEB622, status::kReleased, "放行", inv.pre_no, inv.invt_no);
     IssueTaxBill(inv);
     Count({}, inv);  // with its tax bill
-    // The links that find the clearance by its waybill or its invtNo once it is out of memory.
-    Touch(kLinkWaybill, Key(inv.doc.head.logisticsCode, inv.doc.head.logisticsNo));
-    Touch(kLinkInvtNo, inv.invt_no);
     MaybeClose(Key(inv.doc.head.ebpCode, inv.doc.head.orderNo));
   }
 
@@ -1269,7 +1269,8 @@ struct Engine::State {
                                        {"first_ms", std::to_string(v.first_ms)},
                                        {"discredit_evidence", v.discredit_evidence},
                                        {"returned", returned},
-                                       {"payment_key", PaymentKeyOf(key)}});
+                                       {"payment_key", PaymentKeyOf(key)},
+                                       {"linked", v.linked ? "1" : "0"}});
       text += EncodeRecord(v.doc);
       if (!v.tax.lines.empty()) {  // the tax bill follows the list (rows::SplitRecords)
         text += EncodeRecord(MakeTaxBill(v.doc, v.tax, v.invt_no, "0", 0));
@@ -1303,12 +1304,23 @@ struct Engine::State {
   }
 
   void Flush() {
+    std::vector<const InventoryRec*> to_link;
     for (const auto& [kind, key] : dirty) {
       if (kind != "inventory") continue;
       if (auto it = inventories.find(key); it != inventories.end()) {
-        Recount(key, it->second);
-        if (reader && Settled(it->second.phase)) evictable.push_back(key);
+        InventoryRec& v = it->second;
+        Recount(key, v);
+        if (!Settled(v.phase)) continue;
+        if (!v.linked) to_link.push_back(&v);
+        v.linked = true;
+        if (reader) evictable.push_back(key);
       }
+    }
+    // The links that find a settled clearance by its waybill or its invtNo once it is out of
+    // memory, written with the list's row.
+    for (const InventoryRec* v : to_link) {
+      Touch(kLinkWaybill, Key(v->doc.head.logisticsCode, v->doc.head.logisticsNo));
+      Touch(kLinkInvtNo, v->invt_no);
     }
     FlushDirty(dirty, *this, &out->changes);
     FlushCredit(credit, &out->changes);
@@ -1373,6 +1385,7 @@ struct Engine::State {
     v.first_ms = ToInt(f, "first_ms");
     v.discredit_evidence = ToStr(f, "discredit_evidence");
     *payment_key = ToStr(f, "payment_key");
+    v.linked = ToStr(f, "linked") == "1";
     if (!tax_part.empty()) {
       auto t = DecodeRecord<Tax>(tax_part);
       if (!t.ok()) return t.status();
@@ -1432,7 +1445,8 @@ struct Engine::State {
         NoteBuyer(h);
       }
       if (stats != nullptr) stats->Apply(NetOf(v), +1);
-      if (reader && Settled(v.phase) && !payment_key.empty() && inventories.count(row.key) == 0) {
+      if (reader && Settled(v.phase) && v.linked && !payment_key.empty() &&
+          inventories.count(row.key) == 0) {
         // Counted, and left in the store: its documents' rows, which come after it, too.
         ++phase_counts[static_cast<size_t>(v.phase)];
         cold.Insert('o', row.key);
