@@ -12,15 +12,15 @@ uint64_t HashOf(char tag, std::string_view key) {
   return Hash64(key, 0x9e3779b97f4a7c15ULL ^ static_cast<unsigned char>(tag));
 }
 
-// The high 32 bits, never 0 (which marks an empty slot).
-uint32_t FingerprintOf(uint64_t h) {
-  const auto f = static_cast<uint32_t>(h >> 32);
+// The high 16 bits, never 0 (which marks an empty slot); the slot comes from the low bits.
+uint16_t FingerprintOf(uint64_t h) {
+  const auto f = static_cast<uint16_t>(h >> 48);
   return f == 0 ? 1 : f;
 }
 
 }  // namespace
 
-bool ColdKeys::Find(const Table& t, uint64_t h, uint32_t f) {
+bool ColdKeys::Find(const Table& t, uint64_t h, uint16_t f) {
   const size_t mask = t.slots.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     if (t.slots[i] == f) return true;
@@ -30,7 +30,7 @@ bool ColdKeys::Find(const Table& t, uint64_t h, uint32_t f) {
 
 bool ColdKeys::MayContain(char tag, std::string_view key) const {
   const uint64_t h = HashOf(tag, key);
-  const uint32_t f = FingerprintOf(h);
+  const uint16_t f = FingerprintOf(h);
   for (auto t = tables_.rbegin(); t != tables_.rend(); ++t) {
     if (Find(*t, h, f)) return true;
   }
@@ -39,7 +39,7 @@ bool ColdKeys::MayContain(char tag, std::string_view key) const {
 
 void ColdKeys::Insert(char tag, std::string_view key) {
   const uint64_t h = HashOf(tag, key);
-  const uint32_t f = FingerprintOf(h);
+  const uint16_t f = FingerprintOf(h);
   for (const Table& t : tables_) {
     if (Find(t, h, f)) return;  // the key, or one it cannot be told from: nothing to add
   }
@@ -59,7 +59,7 @@ void ColdKeys::Insert(char tag, std::string_view key) {
 
 size_t ColdKeys::bytes() const {
   size_t b = 0;
-  for (const Table& t : tables_) b += t.slots.size() * sizeof(uint32_t);
+  for (const Table& t : tables_) b += t.slots.size() * sizeof(uint16_t);
   return b;
 }
 

@@ -125,8 +125,8 @@ struct Engine::State {
   int64_t seq = 0;  // numbers preNo and invtNo
 
   // Settled clearances out of memory (see engine.h): read back through `reader`.
-  StateReader reader;                  // empty: everything stays in memory
-  ColdKeys cold;                       // fingerprints of their keys: tags 'o', 'p', 'w', 'i'
+  StateReader reader;  // empty: everything stays in memory
+  ColdKeys cold;       // fingerprints of their order, payment and waybill keys: tags 'o', 'p', 'w'
   int64_t cold_count = 0;              // lists out of memory
   std::vector<std::string> evictable;  // lists settled or read back since the last Evict()
   Status read_error = Status::Ok();    // the first failed read of this step
@@ -286,9 +286,10 @@ struct Engine::State {
       if (auto w = Read("waybill", key)) Put("waybill", key, *w);
     }
   }
+  // An invtNo has no fingerprint: cancellations, returns and officers name settled lists seldom
+  // enough to read the link every time one is not in memory.
   void WarmInvtNo(const std::string& invt_no) {
-    if (!reader || inventory_of_invt_no.count(invt_no) != 0 || !cold.MayContain('i', invt_no))
-      return;
+    if (!reader || inventory_of_invt_no.count(invt_no) != 0) return;
     if (auto list = Read(kLinkInvtNo, invt_no)) WarmOrder(*list);
   }
 
@@ -305,7 +306,6 @@ struct Engine::State {
       cold.Insert('o', key);
       cold.Insert('p', link->second);
       cold.Insert('w', waybill_key);
-      cold.Insert('i', v.invt_no);
       orders.erase(key);
       payments.erase(link->second);
       payment_of_order.erase(link);
@@ -1452,7 +1452,6 @@ struct Engine::State {
         cold.Insert('o', row.key);
         cold.Insert('p', payment_key);
         cold.Insert('w', Key(h.logisticsCode, h.logisticsNo));
-        cold.Insert('i', v.invt_no);
         ++cold_count;
         return Status::Ok();
       }
@@ -1660,7 +1659,7 @@ std::string GuidOfRow(const std::optional<std::string>& row, bool with_fields) {
 // The reads below leave memory as it is: a clearance out of memory is read, not brought back.
 std::optional<std::string> Engine::ReadStored(char tag, const char* kind,
                                               const std::string& key) const {
-  if (!s_->reader || !s_->cold.MayContain(tag, key)) return std::nullopt;
+  if (!s_->reader || (tag != 0 && !s_->cold.MayContain(tag, key))) return std::nullopt;
   auto row = s_->reader(kind, key);
   return row.ok() ? std::move(*row) : std::nullopt;  // a failed read shows as absent (a query)
 }
@@ -1688,7 +1687,7 @@ std::string Engine::GuidOf(std::string_view kind, std::string_view a, std::strin
       auto idx = s_->inventory_of_invt_no.find(std::string(a));
       if (idx != s_->inventory_of_invt_no.end()) {
         inv_key = idx->second;
-      } else if (auto link = ReadStored('i', kLinkInvtNo, std::string(a))) {
+      } else if (auto link = ReadStored(0, kLinkInvtNo, std::string(a))) {
         inv_key = *link;
       } else {
         return "";
@@ -1710,7 +1709,7 @@ Engine::ClearanceDocuments Engine::DocumentsOf(std::string_view invt_no) const {
   auto idx = s_->inventory_of_invt_no.find(std::string(invt_no));
   if (idx == s_->inventory_of_invt_no.end()) {
     // Out of memory: read from the store, in the same shape.
-    auto link = ReadStored('i', kLinkInvtNo, std::string(invt_no));
+    auto link = ReadStored(0, kLinkInvtNo, std::string(invt_no));
     if (!link) return out;
     auto row = ReadStored('o', "inventory", *link);
     if (!row) return out;

@@ -15,10 +15,10 @@
 //
 // Decided clearances leave memory (issue 7, goal 4): given a StateReader, once the caller has
 // committed a step it calls Evict(), and the released, closed and returned lists of that step go,
-// with their order, payment and waybill; what stays is the quota book and a fingerprint of each of
-// their keys (ColdKeys). A later document that names one of those keys reads the clearance back
-// through the reader before anything else looks at it, so every answer is the same as if it had
-// stayed (engine_test: the same traffic with and without eviction).
+// with their order, payment and waybill; what stays is the quota book and a fingerprint of their
+// order, payment and waybill keys (ColdKeys). A later document that names one of those keys reads
+// the clearance back through the reader before anything else looks at it, so every answer is the
+// same as if it had stayed (engine_eviction_test: the same traffic with and without eviction).
 //
 // Thread safety: not thread-safe; one engine is driven by one thread (the store's writer).
 #pragma once
@@ -193,7 +193,8 @@ class Engine {
 
  private:
   struct State;
-  // A stored row of a clearance out of memory whose key `tag` (ColdKeys) is `key`.
+  // A stored row of a clearance out of memory whose key `tag` (ColdKeys; 0: a key without a
+  // fingerprint, always read) is `key`.
   std::optional<std::string> ReadStored(char tag, const char* kind, const std::string& key) const;
   std::unique_ptr<State> s_;
 };
