@@ -5,7 +5,7 @@
 
 namespace kuajing::clearance {
 
-std::string ResponsibleParty(const model::Record& declaration, std::string_view sender,
+std::string ResponsibleParty(model::RecordRef declaration, std::string_view sender,
                              const reference::ReferenceData& ref) {
   for (const std::string& code : PartiesOf(declaration))
     if (ref.FindEnterprise(code) != nullptr) return code;
@@ -22,9 +22,8 @@ credit::Event RejectionEvent(model::MessageType declaration, std::string_view st
   return credit::Event::kRejectedOther;
 }
 
-void Charge(credit::Book* book, const reference::ReferenceData& ref,
-            const model::Record& declaration, std::string_view sender, credit::Event e,
-            int64_t now_ms, std::string_view detail) {
+void Charge(credit::Book* book, const reference::ReferenceData& ref, model::RecordRef declaration,
+            std::string_view sender, credit::Event e, int64_t now_ms, std::string_view detail) {
   if (book == nullptr || !book->config().enabled) return;
   const std::string who = ResponsibleParty(declaration, sender, ref);
   if (!who.empty()) book->Record(who, e, now_ms, model::RecordGuid(declaration), detail);

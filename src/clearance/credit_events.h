@@ -16,16 +16,20 @@ namespace kuajing::clearance {
 // declaring agent for a list, cancellation or return, the operator for an arrival or tally),
 // if it is registered; else the sender if registered; else nobody (""), so that made-up codes
 // never grow the book.
-std::string ResponsibleParty(const model::Record& declaration, std::string_view sender,
+std::string ResponsibleParty(model::RecordRef declaration, std::string_view sender,
                              const reference::ReferenceData& ref);
 
 // The kind of a refusal with returnStatus `status` of a declaration of type `declaration`.
 credit::Event RejectionEvent(model::MessageType declaration, std::string_view status);
 
 // Charges `e` for `declaration`; a no-op without a book.
-void Charge(credit::Book* book, const reference::ReferenceData& ref,
-            const model::Record& declaration, std::string_view sender, credit::Event e,
-            int64_t now_ms, std::string_view detail = {});
+void Charge(credit::Book* book, const reference::ReferenceData& ref, model::RecordRef declaration,
+            std::string_view sender, credit::Event e, int64_t now_ms, std::string_view detail = {});
+inline void Charge(credit::Book* book, const reference::ReferenceData& ref,
+                   const model::Record& declaration, std::string_view sender, credit::Event e,
+                   int64_t now_ms, std::string_view detail = {}) {
+  Charge(book, ref, model::RefOf(declaration), sender, e, now_ms, detail);
+}
 
 // Moves the book's changed rows into a step's state changes (kinds credit, credit_change,
 // credit_buyer), so they commit with the message that caused them.

@@ -137,14 +137,15 @@ struct Engine::State {
   std::string_view sender;
   std::set<std::pair<std::string, std::string>> dirty;
 
-  void Emit(MessageType type, const Record& decl, std::string status, Record receipt) {
+  // The declarations are passed by address (RecordRef): answering one never copies it.
+  void Emit(MessageType type, RecordRef decl, std::string status, Record receipt) {
     out->receipts.push_back(
         Emitted{type, RecordGuid(decl), std::move(status), std::move(receipt), PartiesOf(decl)});
   }
   template <typename R>
   void Answer(const R& decl, MessageType receipt_type, std::string status, std::string_view info,
               std::string_view pre_no = {}, std::string_view invt_no = {}) {
-    Record d(decl);
+    const RecordRef d = &decl;
     Record r = MakeReceipt(d, status, info, now, pre_no, invt_no);
     // Every refusal counts in the credit record of the enterprise answerable for the document.
     if (!status.empty() && status[0] == '-') {
@@ -153,7 +154,7 @@ struct Engine::State {
     }
     Emit(receipt_type, d, std::move(status), std::move(r));
   }
-  void ChargeEvent(const Record& decl, credit::Event e, std::string_view detail) {
+  void ChargeEvent(RecordRef decl, credit::Event e, std::string_view detail) {
     Charge(credit, *ref, decl, sender, e, now, detail);
   }
   void Touch(const char* kind, const std::string& key) { dirty.emplace(kind, key); }
@@ -613,7 +614,7 @@ struct Engine::State {
     VoidTaxBill(inv);
     inv.phase = Phase::kCancelled;
     Touch("inventory", idx->second);
-    ChargeEvent(c, credit::Event::kCancelled, inv.invt_no);
+    ChargeEvent(&c, credit::Event::kCancelled, inv.invt_no);
     Count(before, inv);
     Answer(c, MessageType::kCEB624, status::kConcluded,
            "撤销申请审结通过: list " + c.invtNo + " cancelled; " + Money(inv.counted) +
@@ -707,7 +708,7 @@ struct Engine::State {
       ReissueTaxBill(inv);
     }
     Touch("inventory", idx->second);
-    ChargeEvent(r, credit::Event::kReturned, inv.invt_no);
+    ChargeEvent(&r, credit::Event::kReturned, inv.invt_no);
     Count(before, inv);
     Answer(r, MessageType::kCEB626, status::kConcluded,
            std::string(all ? "退货审结: the whole list is returned"
@@ -895,7 +896,7 @@ struct Engine::State {
       inv.risk_version = verdict.rules_version;
       inv.risk_score = verdict.score;
       if (verdict.action == risk::Action::kReject) {
-        ChargeEvent(inv.doc, credit::Event::kRejectedRisk, verdict.Explain().substr(0, 200));
+        ChargeEvent(&inv.doc, credit::Event::kRejectedRisk, verdict.Explain().substr(0, 200));
         DiscreditBuyer(inv, DiscreditEvidence(verdict));
         return Reject(inv, status::kRejected, "海关退单: " + verdict.Explain());
       }
@@ -939,7 +940,7 @@ struct Engine::State {
       inv.phase = inspect ? Phase::kInspection : Phase::kReview;
       inv.hold_reason = verdict.Explain();
       inv.discredit_evidence = DiscreditEvidence(verdict);
-      if (inspect) ChargeEvent(inv.doc, credit::Event::kInspected, "risk");
+      if (inspect) ChargeEvent(&inv.doc, credit::Event::kInspected, "risk");
       const std::string shown = rules.risk_reasons_in_receipts
                                     ? inv.hold_reason
                                     : std::string("selected by risk analysis");
@@ -951,7 +952,7 @@ struct Engine::State {
     if (InspectionDrawn(h, &rate_note)) {
       inv.phase = Phase::kInspection;
       inv.hold_reason = "random inspection (" + rate_note + ")";
-      ChargeEvent(inv.doc, credit::Event::kInspected, "random");
+      ChargeEvent(&inv.doc, credit::Event::kInspected, "random");
       Answer(inv.doc, MessageType::kCEB622, status::kInspection, "查验: " + inv.hold_reason,
              inv.pre_no, inv.invt_no);
       return true;
@@ -1034,7 +1035,7 @@ struct Engine::State {
       InventoryRec& inv = inventories.at(key);
       inv.missing_charged = true;
       Touch("inventory", key);
-      ChargeEvent(inv.doc, credit::Event::kMissingDocuments, "still waiting for " + Missing(inv));
+      ChargeEvent(&inv.doc, credit::Event::kMissingDocuments, "still waiting for " + Missing(inv));
     }
     sender = message_sender;
   }
@@ -1152,13 +1153,13 @@ struct Engine::State {
 
   void IssueTaxBill(InventoryRec& inv) {
     inv.tax_issued = true;
-    Emit(MessageType::kCEB816, inv.doc, "1",
+    Emit(MessageType::kCEB816, &inv.doc, "1",
          MakeTaxBill(inv.doc, inv.tax, inv.invt_no, TaxNo(inv), now));
   }
   void VoidTaxBill(InventoryRec& inv) {
     if (!inv.tax_issued) return;
     inv.tax_issued = false;
-    Emit(MessageType::kCEB818, inv.doc, "3",
+    Emit(MessageType::kCEB818, &inv.doc, "3",
          MakeTaxStatus(inv.doc, inv.invt_no, TaxNo(inv), "3", now));
   }
   // After a partial return: a new bill for what is kept, each line's taxes in proportion to the
@@ -1167,7 +1168,7 @@ struct Engine::State {
     const TaxAssessment kept = KeptTax(inv);
     ++inv.tax_seq;
     inv.tax_issued = true;
-    Emit(MessageType::kCEB816, inv.doc, "1",
+    Emit(MessageType::kCEB816, &inv.doc, "1",
          MakeTaxBill(inv.doc, kept, inv.invt_no, TaxNo(inv), now));
   }
   static TaxAssessment KeptTax(const InventoryRec& inv) {
@@ -1538,9 +1539,9 @@ StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view send
   s.SweepMissing();
   for (size_t i = 0; i < m.message.records.size(); ++i) {
     const Record& rec = m.message.records[i];
-    s.ChargeEvent(rec, credit::Event::kDeclared, {});
+    s.ChargeEvent(RefOf(rec), credit::Event::kDeclared, {});
     if (auto bad = FieldRejection(m, i, s.rules, now_ms)) {
-      s.ChargeEvent(rec, credit::Event::kRejectedFormat, bad->status);
+      s.ChargeEvent(RefOf(rec), credit::Event::kRejectedFormat, bad->status);
       result.receipts.push_back(std::move(*bad));
       continue;
     }
@@ -1601,13 +1602,13 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
     }
     inv.phase = Phase::kInspection;
     inv.hold_reason = d.reason.empty() ? "inspection ordered by " + who : d.reason;
-    s.ChargeEvent(inv.doc, credit::Event::kInspected, "officer");
+    s.ChargeEvent(&inv.doc, credit::Event::kInspected, "officer");
     s.Answer(inv.doc, MessageType::kCEB622, status::kInspection,
              "查验: " + inv.hold_reason + " (" + who + ")", inv.pre_no, inv.invt_no);
   } else {
     // After inspection a refusal is a finding (查验发现问题); after manual review, a refusal.
     s.ChargeEvent(
-        inv.doc,
+        &inv.doc,
         inv.phase == Phase::kInspection ? credit::Event::kFinding : credit::Event::kRejectedRisk,
         d.reason.substr(0, 200));
     s.DiscreditBuyer(inv, inv.discredit_evidence.empty()

@@ -168,7 +168,7 @@ struct ExportEngine::State {
     if (stats != nullptr) stats->Change(before, NetOf(l));
   }
 
-  void ChargeEvent(const Record& decl, credit::Event e, std::string_view detail) {
+  void ChargeEvent(RecordRef decl, credit::Event e, std::string_view detail) {
     Charge(credit, *ref, decl, sender, e, now, detail);
   }
 
@@ -177,7 +177,7 @@ struct ExportEngine::State {
   template <typename R>
   void Answer(const R& decl, std::string status, std::string_view info,
               std::string_view pre_no = {}, std::string_view invt_no = {}) {
-    Record d(decl);
+    const RecordRef d = &decl;  // answering never copies the declaration
     Record r = MakeReceipt(d, status, info, now, pre_no, invt_no);
     const MessageType type = ReceiptTypeOf(DeclarationTypeOf(d));
     // Every refusal counts in the credit record of the enterprise answerable for the document.
@@ -667,7 +667,7 @@ struct ExportEngine::State {
     const stats::Contribution before = NetOf(*l);
     l->phase = Phase::kCancelled;
     Count(before, *l);
-    ChargeEvent(c, credit::Event::kCancelled, l->invt_no);
+    ChargeEvent(&c, credit::Event::kCancelled, l->invt_no);
     Answer(c, status::kConcluded, "撤销成功: the list is cancelled (" + c.reason + ")", l->pre_no,
            l->invt_no);
   }
@@ -727,7 +727,7 @@ struct ExportEngine::State {
     rec.doc = r;
     rec.pre_no = Next('R');
     Touch("x_refund", key);
-    ChargeEvent(r, credit::Event::kReturned, h.invtNo);
+    ChargeEvent(&r, credit::Event::kReturned, h.invtNo);
     Answer(r, status::kStored, "退货申请已接受: waiting for the tally at arrival (CEB215)",
            rec.pre_no, h.invtNo);
   }
@@ -854,7 +854,7 @@ struct ExportEngine::State {
     size_t late = 0;
     for (const std::string& k : keys) late += now >= SummaryDeadline(lists.at(k).closed_ms);
     if (late != 0) {
-      ChargeEvent(Record(s), credit::Event::kLateSummary,
+      ChargeEvent(&s, credit::Event::kLateSummary,
                   std::to_string(late) + " list(s) summarised after their deadline");
     }
     SummaryRec rec;
@@ -1150,9 +1150,9 @@ StepResult ExportEngine::Process(const codec::DecodedMessage& m, std::string_vie
   s.sender = sender;
   for (size_t i = 0; i < m.message.records.size(); ++i) {
     const Record& rec = m.message.records[i];
-    s.ChargeEvent(rec, credit::Event::kDeclared, {});
+    s.ChargeEvent(RefOf(rec), credit::Event::kDeclared, {});
     if (auto bad = FieldRejection(m, i, s.rules, now_ms)) {
-      s.ChargeEvent(rec, credit::Event::kRejectedFormat, bad->status);
+      s.ChargeEvent(RefOf(rec), credit::Event::kRejectedFormat, bad->status);
       result.receipts.push_back(std::move(*bad));
       continue;
     }

@@ -115,9 +115,9 @@ std::string CutUtf8(std::string_view text, size_t max_chars) {
   return std::string(text.substr(0, i));
 }
 
-Record MakeReceipt(const Record& declaration, std::string_view status, std::string_view info,
+Record MakeReceipt(RecordRef declaration, std::string_view status, std::string_view info,
                    int64_t now_ms, std::string_view pre_no, std::string_view invt_no) {
-  return std::visit(
+  return VisitRecord(
       [&](const auto& d) -> Record {
         using T = std::decay_t<decltype(d)>;
         if constexpr (std::is_same_v<T, Order>) {
@@ -186,14 +186,14 @@ Record MakeReceipt(const Record& declaration, std::string_view status, std::stri
       declaration);
 }
 
-std::vector<std::string> PartiesOf(const Record& declaration) {
+std::vector<std::string> PartiesOf(RecordRef declaration) {
   std::vector<std::string> out;
   auto add = [&](const std::string& code) {
     // "无" (a foreign platform) and "NO" (an unregistered producer) name nobody.
     if (code.empty() || code == kNone || code == "NO") return;
     if (std::find(out.begin(), out.end(), code) == out.end()) out.push_back(code);
   };
-  std::visit(
+  VisitRecord(
       [&](const auto& d) {
         using T = std::decay_t<decltype(d)>;
         if constexpr (std::is_same_v<T, Order>) {

@@ -18,9 +18,14 @@ namespace kuajing::clearance {
 // Returns the receipt answering `declaration` (any declaration record, import or export; an
 // export receipt copies the keys of its declaration under the same element names).
 // `info` is cut to the schema's 1000 characters on a UTF-8 boundary.
-model::Record MakeReceipt(const model::Record& declaration, std::string_view status,
+model::Record MakeReceipt(model::RecordRef declaration, std::string_view status,
                           std::string_view info, int64_t now_ms, std::string_view pre_no = {},
                           std::string_view invt_no = {});
+inline model::Record MakeReceipt(const model::Record& declaration, std::string_view status,
+                                 std::string_view info, int64_t now_ms,
+                                 std::string_view pre_no = {}, std::string_view invt_no = {}) {
+  return MakeReceipt(model::RefOf(declaration), status, info, now_ms, pre_no, invt_no);
+}
 
 // CEB816 electronic tax bill for a released inventory. Status 1 = generated (已生成).
 model::Tax MakeTaxBill(const model::Inventory& inv, const TaxAssessment& tax,
@@ -37,7 +42,10 @@ model::MessageReturn MakeFormatReceipt(std::string_view message_guid, std::strin
 
 // The enterprise codes a declaration names, each once: who may read it and its receipts
 // ("one declaration, many departments" within the rule that each sees only its own).
-std::vector<std::string> PartiesOf(const model::Record& declaration);
+std::vector<std::string> PartiesOf(model::RecordRef declaration);
+inline std::vector<std::string> PartiesOf(const model::Record& declaration) {
+  return PartiesOf(model::RefOf(declaration));
+}
 
 // Cuts UTF-8 text to at most `max_chars` characters.
 std::string CutUtf8(std::string_view text, size_t max_chars);

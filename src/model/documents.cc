@@ -61,8 +61,8 @@ MessageType ReceiptTypeOf(MessageType d) {
   return static_cast<MessageType>(static_cast<int>(d) + 1);
 }
 
-const std::string& RecordGuid(const Record& r) {
-  return std::visit(
+const std::string& RecordGuid(RecordRef r) {
+  return VisitRecord(
       [](const auto& x) -> const std::string& {
         if constexpr (requires { x.head.guid; }) {
           return x.head.guid;
@@ -73,8 +73,8 @@ const std::string& RecordGuid(const Record& r) {
       r);
 }
 
-MessageType DeclarationTypeOf(const Record& r) {
-  return std::visit(
+MessageType DeclarationTypeOf(RecordRef r) {
+  return VisitRecord(
       [](const auto& d) {
         using T = std::decay_t<decltype(d)>;
         if constexpr (std::is_same_v<T, Order>) return MessageType::kCEB311;

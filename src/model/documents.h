@@ -189,11 +189,33 @@ struct Message {
   bool operator==(const Message&) const = default;
 };
 
+// A record by address: the same alternatives as Record, as const pointers. The engines answer
+// the documents they hold through it, without copying a document into a Record first.
+template <typename V>
+struct ConstPointersTo;
+template <typename... Ts>
+struct ConstPointersTo<std::variant<Ts...>> {
+  using type = std::variant<const Ts*...>;
+};
+using RecordRef = ConstPointersTo<Record>::type;
+
+inline RecordRef RefOf(const Record& r) {
+  return std::visit([](const auto& x) -> RecordRef { return &x; }, r);
+}
+
+// Calls `f` with the record `ref` points to.
+template <typename F>
+decltype(auto) VisitRecord(F&& f, RecordRef ref) {
+  return std::visit([&](const auto* p) -> decltype(auto) { return f(*p); }, ref);
+}
+
 // The guid of a declaration record's head (OrderHead.guid, ...), or of a receipt.
-const std::string& RecordGuid(const Record& r);
+const std::string& RecordGuid(RecordRef r);
+inline const std::string& RecordGuid(const Record& r) { return RecordGuid(RefOf(r)); }
 
 // The message type a declaration record travels in (Order -> CEB311, exp::Order -> CEB303, ...).
 // Receipt records give CEB900.
-MessageType DeclarationTypeOf(const Record& r);
+MessageType DeclarationTypeOf(RecordRef r);
+inline MessageType DeclarationTypeOf(const Record& r) { return DeclarationTypeOf(RefOf(r)); }
 
 }  // namespace kuajing::model
