@@ -220,17 +220,27 @@ struct Engine::State {
     return std::nullopt;
   }
 
-  // Puts a row of a clearance that was out of memory back, unless memory has its own (newer) one.
-  void Put(const char* kind, const std::string& key, const std::string& value) {
+  // A stored row that does not decode: the step cannot be trusted either.
+  void Damaged(const Status& st) {
+    if (read_error.ok()) read_error = st;
+  }
+
+  // Puts an order, payment or waybill row of a clearance that was out of memory back, unless
+  // memory has its own (newer) one.
+  void Put(std::string_view kind, const std::string& key, const std::string& value) {
     std::string_view rest;
-    if (std::string_view(kind) == "order") {
-      if (auto o = DecodeRecord<Order>(value); o.ok()) orders.try_emplace(key, std::move(*o));
-    } else if (std::string_view(kind) == "payment") {
-      if (auto p = DecodeRecord<Payment>(value); p.ok()) {
-        payment_of_order.try_emplace(Key(p->head.ebpCode, p->head.orderNo), key);
-        payments.try_emplace(key, std::move(*p));
-      }
-    } else if (auto w = ParseWaybill(value, &rest); w.ok()) {
+    if (kind == "order") {
+      auto o = DecodeRecord<Order>(value);
+      if (!o.ok()) return Damaged(o.status());
+      orders.try_emplace(key, std::move(*o));
+    } else if (kind == "payment") {
+      auto p = DecodeRecord<Payment>(value);
+      if (!p.ok()) return Damaged(p.status());
+      payment_of_order.try_emplace(Key(p->head.ebpCode, p->head.orderNo), key);
+      payments.try_emplace(key, std::move(*p));
+    } else {
+      auto w = ParseWaybill(value, &rest);
+      if (!w.ok()) return Damaged(w.status());
       waybills.try_emplace(key, std::move(*w));
     }
   }
@@ -244,10 +254,7 @@ struct Engine::State {
       if (auto row = Read("inventory", key)) {
         std::string payment_key;
         auto v = ParseInventory(*row, &payment_key);
-        if (!v.ok()) {
-          if (read_error.ok()) read_error = v.status();
-          return;
-        }
+        if (!v.ok()) return Damaged(v.status());
         const auto& h = v->doc.head;
         const std::string waybill_key = Key(h.logisticsCode, h.logisticsNo);
         inventory_of_waybill.try_emplace(waybill_key, key);
@@ -276,7 +283,7 @@ struct Engine::State {
     auto row = Read("payment", key);
     if (!row) return;
     auto p = DecodeRecord<Payment>(*row);
-    if (!p.ok()) return;
+    if (!p.ok()) return Damaged(p.status());
     WarmOrder(Key(p->head.ebpCode, p->head.orderNo));
     Put("payment", key, *row);
   }

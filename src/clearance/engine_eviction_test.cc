@@ -359,5 +359,38 @@ TEST(EngineEviction, ListsSettledBeforeTheLinksStayUntilTheyChange) {
   EXPECT_EQ(t.active().counts().released, t.plain().counts().released);
 }
 
+// A clearance that cannot be read back (a failed read, a damaged row) makes the step's status an
+// error: its answers could be wrong, and the platform commits nothing of it.
+TEST(EngineEviction, AClearanceThatCannotBeReadBackFailsTheStep) {
+  auto ref = testing::ShippedReference();
+  FakeStore store;
+  bool fail = false;
+  Engine e(&ref, RulesConfig{});
+  e.SetStateReader([&](std::string_view kind, std::string_view key) {
+    if (fail) return StatusOr<std::optional<std::string>>(Unavailable("disk gone"));
+    return store.Reader()(kind, key);
+  });
+  const app::ClearanceSpec spec = app::GeneratedClearances(1, 1)[0];
+  app::ClearanceMessages m = app::MakeClearance(spec);
+  int64_t now = *ParseAppTime("20240611100000");
+  for (const std::string* xml : {&m.order, &m.payment, &m.waybill, &m.inventory}) {
+    auto d = std::get<codec::DecodedMessage>(codec::Decode(*xml));
+    StepResult r = e.Process(d, d.message.base_transfer->copCode, now += 1000);
+    ASSERT_TRUE(r.status.ok());
+    store.Apply(r);
+    e.Evict();
+  }
+  ASSERT_EQ(e.counts().in_store_only, 1u);
+  auto order = std::get<codec::DecodedMessage>(codec::Decode(m.order));
+  fail = true;
+  EXPECT_EQ(e.Process(order, order.message.base_transfer->copCode, now += 1000).status.code(),
+            StatusCode::kUnavailable);
+  fail = false;
+  const std::string key = spec.ebp_code + '\x1f' + spec.order_no;
+  ASSERT_TRUE(store.rows.count({"inventory", key}));
+  store.rows[{"inventory", key}] = "phase\t4\n\nnot a packed record";
+  EXPECT_FALSE(e.Process(order, order.message.base_transfer->copCode, now += 1000).status.ok());
+}
+
 }  // namespace
 }  // namespace kuajing::clearance
