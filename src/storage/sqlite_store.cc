@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/thread_name.h"
+#include "storage/blob_codec.h"
 
 namespace kuajing::storage {
 
@@ -43,7 +44,8 @@ CREATE TABLE IF NOT EXISTS messages(
   sender TEXT NOT NULL,
   received_ms INTEGER NOT NULL,
   accepted INTEGER NOT NULL,
-  raw BLOB NOT NULL);
+  raw BLOB NOT NULL,
+  raw_format INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS messages_guid ON messages(guid);
 CREATE TABLE IF NOT EXISTS receipts(
   id INTEGER PRIMARY KEY,
@@ -52,7 +54,8 @@ CREATE TABLE IF NOT EXISTS receipts(
   answers_guid TEXT NOT NULL,
   status TEXT NOT NULL,
   audience TEXT NOT NULL,
-  xml BLOB NOT NULL);
+  xml BLOB NOT NULL,
+  xml_format INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS receipts_answers ON receipts(answers_guid);
 CREATE INDEX IF NOT EXISTS receipts_message ON receipts(message_seq);
 CREATE TABLE IF NOT EXISTS message_audience(
@@ -211,13 +214,15 @@ class SqliteStore final : public SqlStore {
       const std::function<Status(const MessageRow&, const std::vector<StoredReceipt>&)>& sink)
       override {
     Stmt q(db_,
-           "SELECT seq, guid, type, sender, received_ms, accepted, raw FROM messages "
+           "SELECT seq, guid, type, sender, received_ms, accepted, raw, raw_format FROM messages "
            "WHERE received_ms < ? ORDER BY seq");
     if (!q.ok()) return Error("messages");
     q.Bind(1, to_ms);
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
-      MessageRow m{q.Text(1), q.Text(2), q.Text(3), q.Int(4), q.Int(5) != 0, q.Text(6)};
+      auto raw = Unpack(q, 6, 7);
+      if (!raw.ok()) return raw.status();
+      MessageRow m{q.Text(1), q.Text(2), q.Text(3), q.Int(4), q.Int(5) != 0, std::move(*raw)};
       Stmt& r = stmts_[kReceiptsOfMessage];
       r.Bind(1, q.Int(0));
       auto receipts = ReadReceipts(r);
@@ -352,6 +357,7 @@ class SqliteStore final : public SqlStore {
   std::optional<int64_t> message_count_;
   std::string wal_path_;
   std::set<std::string> audience_;  // scratch of WriteAll
+  BlobCodec blobs_;                 // raw messages and receipts, as stored (blob_codec.h)
 
   // A passive checkpoint every 100 ms (never blocks the writer; SQLite starts the log afresh once
   // a checkpoint has copied all of it). synchronous=NORMAL makes it sync the database file.
@@ -390,25 +396,26 @@ class SqliteStore final : public SqlStore {
   Status Prepare() {
     static constexpr const char* kSql[kStmtCount] = {
         // seq and id: NULL lets SQLite number the row; the journaled store numbers them itself.
-        "INSERT INTO messages(guid, type, sender, received_ms, accepted, raw, seq) "
-        "VALUES(?,?,?,?,?,?,?)",
-        "INSERT INTO receipts(message_seq, type, answers_guid, status, audience, xml, id) "
-        "VALUES(?,?,?,?,?,?,?)",
+        "INSERT INTO messages(guid, type, sender, received_ms, accepted, raw, raw_format, seq) "
+        "VALUES(?,?,?,?,?,?,?,?)",
+        "INSERT INTO receipts(message_seq, type, answers_guid, status, audience, xml, xml_format, "
+        "id) VALUES(?,?,?,?,?,?,?,?)",
         "INSERT INTO state(kind, key, value) VALUES(?,?,?) ON CONFLICT(kind, key) DO UPDATE SET "
         "value = excluded.value",
         "DELETE FROM state WHERE kind = ? AND key = ?",
         "INSERT INTO quota_ledger(buyer_id, year, delta_e5, invt_no, reason, at_ms) "
         "VALUES(?,?,?,?,?,?)",
         "SELECT seq FROM messages WHERE guid = ? AND accepted = 1 ORDER BY seq LIMIT 1",
-        "SELECT type, answers_guid, status, xml, id, audience FROM receipts WHERE message_seq = ? "
-        "ORDER BY id",
-        "SELECT type, answers_guid, status, xml, id, audience FROM receipts WHERE answers_guid = ? "
-        "ORDER BY id",
+        "SELECT type, answers_guid, status, xml, id, audience, xml_format FROM receipts "
+        "WHERE message_seq = ? ORDER BY id",
+        "SELECT type, answers_guid, status, xml, id, audience, xml_format FROM receipts "
+        "WHERE answers_guid = ? ORDER BY id",
         "INSERT OR IGNORE INTO message_audience(enterprise, message_seq) VALUES(?,?)",
         // The enterprise's messages from the one holding receipt ?2 on, their receipts after ?2
         // that name it. Receipt ids and message seqs grow together (both in commit order), so
         // (message_seq, id) is id order and the scan stops at the limit.
-        "SELECT r.type, r.answers_guid, r.status, r.xml, r.id, r.audience FROM message_audience a "
+        "SELECT r.type, r.answers_guid, r.status, r.xml, r.id, r.audience, r.xml_format "
+        "FROM message_audience a "
         "JOIN receipts r ON r.message_seq = a.message_seq WHERE a.enterprise = ?1 AND "
         "a.message_seq >= COALESCE((SELECT message_seq FROM receipts WHERE id <= ?2 ORDER BY id "
         "DESC LIMIT 1), 0) AND r.id > ?2 AND instr('|' || r.audience || '|', '|' || ?1 || '|') > 0 "
@@ -423,9 +430,31 @@ class SqliteStore final : public SqlStore {
     return Status::Ok();
   }
 
+  // Adds a column an older store's table lacks (SQLite only records it in the schema: no row is
+  // rewritten). Checked inside the write lock, so two connections opening at once add it once.
+  Status AddColumn(const std::string& table, const std::string& column, const char* decl) {
+    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Stmt has(db_, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+    has.Bind(1, table).Bind(2, column);
+    const int rc = has.Step();
+    has.Reset();
+    Status st = rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : Error("read the schema");
+    if (st.ok() && rc == SQLITE_DONE) {
+      st = Exec(("ALTER TABLE " + table + " ADD COLUMN " + column + " " + decl).c_str());
+    }
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK");
+      return st;
+    }
+    return Exec("COMMIT");
+  }
+
   // Stores written before the feed's index was per message (with a receipt_audience table): the
   // index is rebuilt per message, the old one dropped, in one transaction.
   Status Migrate() {
+    // Stores made before blobs were compressed (blob_codec.h): their rows are plain, format 0.
+    KJ_RETURN_IF_ERROR(AddColumn("messages", "raw_format", "INTEGER NOT NULL DEFAULT 0"));
+    KJ_RETURN_IF_ERROR(AddColumn("receipts", "xml_format", "INTEGER NOT NULL DEFAULT 0"));
     {
       Stmt old(db_,
                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipt_audience'");
@@ -473,22 +502,20 @@ class SqliteStore final : public SqlStore {
           .Bind(2, m.type)
           .Bind(3, m.sender)
           .Bind(4, m.received_ms)
-          .Bind(5, int64_t{m.accepted ? 1 : 0})
-          .BindBlob(6, m.raw);
-      if (m.seq > 0) im.Bind(7, m.seq);
+          .Bind(5, int64_t{m.accepted ? 1 : 0});
+      const auto [raw, raw_format] = blobs_.Pack(m.raw);
+      im.BindBlob(6, raw).Bind(7, static_cast<int64_t>(raw_format));
+      if (m.seq > 0) im.Bind(8, m.seq);
       KJ_RETURN_IF_ERROR(Done(im, "insert message"));
       const int64_t seq = sqlite3_last_insert_rowid(db_);
       for (const StoredReceipt& r : b->receipts) {
         std::string audience;
         for (const std::string& who : r.audience) audience += (audience.empty() ? "" : "|") + who;
         Stmt& ir = stmts_[kInsertReceipt];
-        ir.Bind(1, seq)
-            .Bind(2, r.type)
-            .Bind(3, r.answers_guid)
-            .Bind(4, r.status)
-            .Bind(5, audience)
-            .BindBlob(6, r.xml);
-        if (r.id > 0) ir.Bind(7, r.id);
+        ir.Bind(1, seq).Bind(2, r.type).Bind(3, r.answers_guid).Bind(4, r.status).Bind(5, audience);
+        const auto [xml, xml_format] = blobs_.Pack(r.xml);
+        ir.BindBlob(6, xml).Bind(7, static_cast<int64_t>(xml_format));
+        if (r.id > 0) ir.Bind(8, r.id);
         KJ_RETURN_IF_ERROR(Done(ir, "insert receipt"));
         for (const std::string& who : r.audience) audience_.insert(who);
       }
@@ -526,6 +553,14 @@ class SqliteStore final : public SqlStore {
     return Status::Ok();
   }
 
+  // The blob in column `col` of the current row, as it was written (its format in `format_col`).
+  StatusOr<std::string> Unpack(Stmt& s, int col, int format_col) {
+    auto* p = static_cast<const char*>(sqlite3_column_blob(s.get(), col));
+    const std::string_view stored(p ? p : "",
+                                  static_cast<size_t>(sqlite3_column_bytes(s.get(), col)));
+    return blobs_.Unpack(static_cast<BlobFormat>(s.Int(format_col)), stored);
+  }
+
   Status Done(Stmt& s, const char* what) {
     int rc = s.Step();
     s.Reset();
@@ -536,7 +571,12 @@ class SqliteStore final : public SqlStore {
     std::vector<StoredReceipt> out;
     int rc;
     while ((rc = r.Step()) == SQLITE_ROW) {
-      StoredReceipt sr{r.Text(0), r.Text(1), r.Text(2), r.Text(3), {}, r.Int(4)};
+      auto xml = Unpack(r, 3, 6);
+      if (!xml.ok()) {
+        r.Reset();
+        return xml.status();
+      }
+      StoredReceipt sr{r.Text(0), r.Text(1), r.Text(2), std::move(*xml), {}, r.Int(4)};
       std::string audience = r.Text(5);
       for (size_t p = 0; !audience.empty() && p != std::string::npos;) {
         size_t bar = audience.find('|', p);

@@ -151,6 +151,98 @@ TEST(SqliteStore, MigratesTheOldFeedIndex) {
   fs::remove_all(dir);
 }
 
+std::string SqlText(const fs::path& db_path, const char* sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open(db_path.c_str(), &db) == SQLITE_OK) {
+    sqlite3_exec(
+        db, sql,
+        [](void* o, int n, char** v, char**) {
+          for (int i = 0; i < n; ++i)
+            *static_cast<std::string*>(o) += (v[i] ? v[i] : "") + std::string(";");
+          return 0;
+        },
+        &out, nullptr);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(SqliteStore, KeepsMessagesAndReceiptsCompressedAndReadsOldPlainRows) {
+  fs::path dir = fs::temp_directory_path() / ("kj-store-blobs-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {  // a store as kuajing wrote it before blobs were compressed: no format columns
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "kuajing.db").c_str(), &db), SQLITE_OK);
+    const char* sql =
+        "CREATE TABLE messages(seq INTEGER PRIMARY KEY, guid TEXT NOT NULL, type TEXT NOT NULL, "
+        "sender TEXT NOT NULL, received_ms INTEGER NOT NULL, accepted INTEGER NOT NULL, raw BLOB "
+        "NOT NULL);"
+        "CREATE TABLE receipts(id INTEGER PRIMARY KEY, message_seq INTEGER NOT NULL, type TEXT NOT "
+        "NULL, answers_guid TEXT NOT NULL, status TEXT NOT NULL, audience TEXT NOT NULL, xml BLOB "
+        "NOT NULL);"
+        "INSERT INTO messages VALUES(1, 'OLD', 'CEB311', 'A', 1, 1, '<old message, plain/>');"
+        "INSERT INTO receipts VALUES(1, 1, 'CEB312', 'DOC-OLD', '120', 'A', '<old receipt, "
+        "plain, long enough to have been compressed had it been written today/>');";
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::string raw = "<?xml version=\"1.0\"?><ceb:CEB311Message>";
+  for (int i = 0; i < 50; ++i)
+    raw += "<ceb:Order><ceb:orderNo>" + std::to_string(i) + "</ceb:orderNo></ceb:Order>";
+  raw += "</ceb:CEB311Message>";
+  const std::string receipt = "<ceb:CEB312Message><ceb:OrderReturn><ceb:returnInfo>" +
+                              std::string(300, 'y') + "</ceb:returnInfo></ceb:OrderReturn>";
+  {
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    CommitBatch b;
+    b.message = MessageRow{"NEW", "CEB311", "A", 2, true, raw};
+    b.receipts.push_back(StoredReceipt{"CEB312", "DOC-NEW", "120", receipt, {"A"}});
+    b.receipts.push_back(StoredReceipt{"CEB312", "DOC-NEW", "2", "<short/>", {"A"}});
+    ASSERT_TRUE((*store)->Commit({&b}).ok());
+  }
+  // The new rows are stored compressed, the old ones stay as they were.
+  const fs::path db = dir / "kuajing.db";
+  EXPECT_EQ(SqlText(db, "SELECT guid, raw_format FROM messages ORDER BY seq"), "OLD;0;NEW;1;");
+  EXPECT_EQ(SqlText(db, "SELECT xml_format FROM receipts ORDER BY id"), "0;1;0;");
+  EXPECT_LT(std::stoul(SqlText(db, "SELECT length(raw) FROM messages WHERE guid = 'NEW'")) * 4,
+            raw.size());
+  EXPECT_LT(std::stoul(SqlText(db, "SELECT length(xml) FROM receipts WHERE id = 2")) * 2,
+            receipt.size());
+  auto store = OpenSqliteStore(dir.string());
+  ASSERT_TRUE(store.ok());
+  std::vector<std::string> raws;
+  std::vector<std::string> xmls;
+  ASSERT_TRUE((*store)
+                  ->ForEachMessage(100,
+                                   [&](const MessageRow& m, const std::vector<StoredReceipt>& rs) {
+                                     raws.push_back(m.raw);
+                                     for (const auto& r : rs) xmls.push_back(r.xml);
+                                     return Status::Ok();
+                                   })
+                  .ok());
+  EXPECT_EQ(raws, (std::vector<std::string>{"<old message, plain/>", raw}));
+  ASSERT_EQ(xmls.size(), 3u);
+  EXPECT_EQ(xmls[1], receipt);
+  EXPECT_EQ(xmls[2], "<short/>");
+  auto answering = (*store)->ReceiptsAnswering("DOC-NEW");
+  ASSERT_TRUE(answering.ok());
+  ASSERT_EQ(answering->size(), 2u);
+  EXPECT_EQ((*answering)[0].xml, receipt);
+  auto feed = (*store)->ReceiptsFor("A", 0, 10);  // the old row had no feed index: not in it
+  ASSERT_TRUE(feed.ok());
+  ASSERT_EQ(feed->size(), 2u);
+  EXPECT_EQ((*feed)[0].xml, receipt);
+  // A damaged compressed receipt is an error, not a different receipt.
+  SqlText(db, "UPDATE receipts SET xml = substr(xml, 1, 30) WHERE xml_format = 1");
+  auto damaged = (*store)->ReceiptsAnswering("DOC-NEW");
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.status().code(), StatusCode::kInternal);
+  fs::remove_all(dir);
+}
+
 TEST(SqliteStore, FailsCleanlyWhereItCannotWrite) {
   auto store = OpenSqliteStore("/proc/kuajing-cannot-be-here");
   EXPECT_FALSE(store.ok());
