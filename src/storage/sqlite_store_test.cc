@@ -111,46 +111,6 @@ TEST(SqliteStore, FeedPagesThroughEveryReceiptOfAnEnterpriseInOrder) {
   fs::remove_all(dir);
 }
 
-// A store written before the feed's index was per message (a receipt_audience row per receipt
-// and enterprise) is migrated on open: the same feed.
-TEST(SqliteStore, MigratesTheOldFeedIndex) {
-  fs::path dir = fs::temp_directory_path() / ("kj-feedmig-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  std::vector<int64_t> before_a, before_b;
-  {
-    auto store = OpenSqliteStore(dir.string());
-    ASSERT_TRUE(store.ok());
-    for (int m = 0; m < 5; ++m) {
-      CommitBatch b;
-      b.message = MessageRow{"M" + std::to_string(m), "CEB621", "A", m, true, "<raw/>"};
-      b.receipts.push_back(StoredReceipt{"CEB622", "D", "120", "<r/>", {"A", "B"}});
-      b.receipts.push_back(StoredReceipt{"CEB622", "D", "120", "<r/>", {"A"}});
-      ASSERT_TRUE((*store)->Commit({&b}).ok());
-    }
-    before_a = FeedIds(**store, "A", 3);
-    before_b = FeedIds(**store, "B", 3);
-  }
-  {  // make it look like an old store
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir / "kuajing.db").c_str(), &db), SQLITE_OK);
-    const char* sql =
-        "CREATE TABLE receipt_audience(enterprise TEXT NOT NULL, receipt_id INTEGER NOT NULL, "
-        "PRIMARY KEY(enterprise, receipt_id)) WITHOUT ROWID;"
-        "INSERT INTO receipt_audience SELECT 'A', id FROM receipts;"
-        "INSERT INTO receipt_audience SELECT 'B', id FROM receipts WHERE audience = 'A|B';"
-        "DELETE FROM message_audience;";
-    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
-  }
-  auto store = OpenSqliteStore(dir.string());
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  EXPECT_EQ(FeedIds(**store, "A", 3), before_a);
-  EXPECT_EQ(FeedIds(**store, "B", 3), before_b);
-  EXPECT_EQ(before_a.size(), 10u);
-  EXPECT_EQ(before_b.size(), 5u);
-  fs::remove_all(dir);
-}
-
 std::string SqlText(const fs::path& db_path, const char* sql) {
   sqlite3* db = nullptr;
   std::string out;
@@ -168,75 +128,112 @@ std::string SqlText(const fs::path& db_path, const char* sql) {
   return out;
 }
 
-TEST(SqliteStore, KeepsMessagesAndReceiptsCompressedAndReadsOldPlainRows) {
-  fs::path dir = fs::temp_directory_path() / ("kj-store-blobs-" + std::to_string(::getpid()));
+// A store as kuajing wrote it before this layout: messages' raw bytes plain and without a format
+// column, a row per receipt (plain XML) with two indexes, and the feed's index a row per receipt
+// and enterprise (receipt_audience). Opening it migrates all three; what it reads is the same.
+TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
+  fs::path dir = fs::temp_directory_path() / ("kj-store-old-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  {  // a store as kuajing wrote it before blobs were compressed: no format columns
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir / "kuajing.db").c_str(), &db), SQLITE_OK);
-    const char* sql =
+  const fs::path db = dir / "kuajing.db";
+  {
+    std::string sql =
         "CREATE TABLE messages(seq INTEGER PRIMARY KEY, guid TEXT NOT NULL, type TEXT NOT NULL, "
         "sender TEXT NOT NULL, received_ms INTEGER NOT NULL, accepted INTEGER NOT NULL, raw BLOB "
         "NOT NULL);"
+        "CREATE INDEX messages_guid ON messages(guid);"
         "CREATE TABLE receipts(id INTEGER PRIMARY KEY, message_seq INTEGER NOT NULL, type TEXT NOT "
         "NULL, answers_guid TEXT NOT NULL, status TEXT NOT NULL, audience TEXT NOT NULL, xml BLOB "
         "NOT NULL);"
-        "INSERT INTO messages VALUES(1, 'OLD', 'CEB311', 'A', 1, 1, '<old message, plain/>');"
-        "INSERT INTO receipts VALUES(1, 1, 'CEB312', 'DOC-OLD', '120', 'A', '<old receipt, "
-        "plain, long enough to have been compressed had it been written today/>');";
-    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
+        "CREATE INDEX receipts_answers ON receipts(answers_guid);"
+        "CREATE INDEX receipts_message ON receipts(message_seq);"
+        "CREATE TABLE receipt_audience(enterprise TEXT NOT NULL, receipt_id INTEGER NOT NULL, "
+        "PRIMARY KEY(enterprise, receipt_id)) WITHOUT ROWID;";
+    for (int m = 1; m <= 5; ++m) {
+      const std::string ms = std::to_string(m), a = std::to_string(2 * m - 1),
+                        b = std::to_string(2 * m);
+      sql += "INSERT INTO messages VALUES(" + ms + ", 'M" + ms + "', 'CEB621', 'A', " + ms +
+             ", 1, '<old " + ms + "/>');";
+      sql += "INSERT INTO receipts VALUES(" + a + ", " + ms + ", 'CEB622', 'D" + ms +
+             "', '120', 'A|B', '<r" + a + "/>');";
+      sql += "INSERT INTO receipts VALUES(" + b + ", " + ms + ", 'CEB622', 'D" + ms +
+             "', '2', 'A', '<r" + b + "/>');";
+      sql += "INSERT INTO receipt_audience VALUES('A', " + a + "), ('B', " + a + "), ('A', " + b +
+             ");";
+    }
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(h);
   }
   std::string raw = "<?xml version=\"1.0\"?><ceb:CEB311Message>";
-  for (int i = 0; i < 50; ++i)
+  for (int i = 0; i < 50; ++i) {
     raw += "<ceb:Order><ceb:orderNo>" + std::to_string(i) + "</ceb:orderNo></ceb:Order>";
+  }
   raw += "</ceb:CEB311Message>";
   const std::string receipt = "<ceb:CEB312Message><ceb:OrderReturn><ceb:returnInfo>" +
                               std::string(300, 'y') + "</ceb:returnInfo></ceb:OrderReturn>";
   {
     auto store = OpenSqliteStore(dir.string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ(FeedIds(**store, "A", 3), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+    EXPECT_EQ(FeedIds(**store, "B", 3), (std::vector<int64_t>{1, 3, 5, 7, 9}));
+    auto d3 = (*store)->ReceiptsAnswering("D3");
+    ASSERT_TRUE(d3.ok());
+    ASSERT_EQ(d3->size(), 2u);
+    EXPECT_EQ((*d3)[0].id, 5);
+    EXPECT_EQ((*d3)[1].xml, "<r6/>");
+    EXPECT_EQ((*d3)[0].audience, (std::vector<std::string>{"A", "B"}));
+    auto m2 = (*store)->ReceiptsOfMessage("M2");
+    ASSERT_TRUE(m2.ok() && m2->has_value());
+    ASSERT_EQ((*m2)->size(), 2u);
+    EXPECT_EQ((**m2)[0].id, 3);
+    EXPECT_EQ((**m2)[1].status, "2");
+    EXPECT_EQ(*(*store)->LastReceiptId(), 10);
+    // New commits number on, and are stored in the new layout.
     CommitBatch b;
-    b.message = MessageRow{"NEW", "CEB311", "A", 2, true, raw};
+    b.message = MessageRow{"NEW", "CEB311", "A", 9, true, raw};
     b.receipts.push_back(StoredReceipt{"CEB312", "DOC-NEW", "120", receipt, {"A"}});
-    b.receipts.push_back(StoredReceipt{"CEB312", "DOC-NEW", "2", "<short/>", {"A"}});
+    b.receipts.push_back(StoredReceipt{"CEB312", "DOC-NEW", "2", "<short/>", {"B"}});
     ASSERT_TRUE((*store)->Commit({&b}).ok());
+    EXPECT_EQ(*(*store)->LastReceiptId(), 12);
   }
-  // The new rows are stored compressed, the old ones stay as they were.
-  const fs::path db = dir / "kuajing.db";
-  EXPECT_EQ(SqlText(db, "SELECT guid, raw_format FROM messages ORDER BY seq"), "OLD;0;NEW;1;");
-  EXPECT_EQ(SqlText(db, "SELECT xml_format FROM receipts ORDER BY id"), "0;1;0;");
-  EXPECT_LT(std::stoul(SqlText(db, "SELECT length(raw) FROM messages WHERE guid = 'NEW'")) * 4,
+  EXPECT_EQ(SqlText(db,
+                    "SELECT name FROM sqlite_master WHERE name IN ('receipts', "
+                    "'receipt_audience', 'receipts_answers', 'receipts_message')"),
+            "");
+  EXPECT_EQ(SqlText(db, "SELECT guid, raw_format FROM messages WHERE seq IN (1, 6)"),
+            "M1;0;NEW;1;");
+  EXPECT_EQ(SqlText(db,
+                    "SELECT message_seq, first_id, count, format FROM receipt_groups WHERE "
+                    "message_seq IN (1, 6)"),
+            "1;1;2;0;6;11;2;1;");
+  EXPECT_LT(std::stoul(SqlText(db, "SELECT length(raw) FROM messages WHERE seq = 6")) * 4,
             raw.size());
-  EXPECT_LT(std::stoul(SqlText(db, "SELECT length(xml) FROM receipts WHERE id = 2")) * 2,
-            receipt.size());
   auto store = OpenSqliteStore(dir.string());
   ASSERT_TRUE(store.ok());
   std::vector<std::string> raws;
-  std::vector<std::string> xmls;
+  std::vector<int64_t> ids;
   ASSERT_TRUE((*store)
                   ->ForEachMessage(100,
                                    [&](const MessageRow& m, const std::vector<StoredReceipt>& rs) {
                                      raws.push_back(m.raw);
-                                     for (const auto& r : rs) xmls.push_back(r.xml);
+                                     for (const auto& r : rs) ids.push_back(r.id);
                                      return Status::Ok();
                                    })
                   .ok());
-  EXPECT_EQ(raws, (std::vector<std::string>{"<old message, plain/>", raw}));
-  ASSERT_EQ(xmls.size(), 3u);
-  EXPECT_EQ(xmls[1], receipt);
-  EXPECT_EQ(xmls[2], "<short/>");
+  ASSERT_EQ(raws.size(), 6u);
+  EXPECT_EQ(raws[0], "<old 1/>");
+  EXPECT_EQ(raws[5], raw);
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
   auto answering = (*store)->ReceiptsAnswering("DOC-NEW");
   ASSERT_TRUE(answering.ok());
   ASSERT_EQ(answering->size(), 2u);
   EXPECT_EQ((*answering)[0].xml, receipt);
-  auto feed = (*store)->ReceiptsFor("A", 0, 10);  // the old row had no feed index: not in it
-  ASSERT_TRUE(feed.ok());
-  ASSERT_EQ(feed->size(), 2u);
-  EXPECT_EQ((*feed)[0].xml, receipt);
-  // A damaged compressed receipt is an error, not a different receipt.
-  SqlText(db, "UPDATE receipts SET xml = substr(xml, 1, 30) WHERE xml_format = 1");
+  EXPECT_EQ((*answering)[1].xml, "<short/>");
+  EXPECT_EQ(FeedIds(**store, "B", 2), (std::vector<int64_t>{1, 3, 5, 7, 9, 12}));
+  // Damaged receipts are an error, not other receipts.
+  SqlText(db, "UPDATE receipt_groups SET data = substr(data, 1, 30) WHERE message_seq = 6");
   auto damaged = (*store)->ReceiptsAnswering("DOC-NEW");
   ASSERT_FALSE(damaged.ok());
   EXPECT_EQ(damaged.status().code(), StatusCode::kInternal);
