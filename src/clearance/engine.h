@@ -133,9 +133,8 @@ class Engine {
   void SetStats(stats::Aggregates* stats);
 
   // Loads one stored state row (from a previous StepResult) at start-up. With a StateReader,
-  // decided clearances are only counted and fingerprinted; the rows must then come grouped by
-  // kind in kind order, as storage::Store::LoadState gives them, so that a list's row
-  // ("inventory") precedes its documents' ("order", "payment", "waybill").
+  // decided clearances are only counted and fingerprinted; the rows must then come in (kind, key)
+  // order, as storage::Store::LoadState gives them, so that a list's row precedes its documents'.
   Status Restore(const StateChange& row);
 
   // Where the engine reads the clearances it keeps out of memory. Set before Restore; without a

@@ -64,13 +64,11 @@ CREATE TABLE IF NOT EXISTS message_audience(
   enterprise TEXT NOT NULL,
   message_seq INTEGER NOT NULL,
   PRIMARY KEY(enterprise, message_seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS state_rows(
+CREATE TABLE IF NOT EXISTS state(
   kind TEXT NOT NULL,
-  id INTEGER NOT NULL,
   key TEXT NOT NULL,
   value BLOB NOT NULL,
-  PRIMARY KEY(kind, id)) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS state_rows_key ON state_rows(kind, key);
+  PRIMARY KEY(kind, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quota_ledger(
   id INTEGER PRIMARY KEY,
   buyer_id TEXT NOT NULL,
@@ -89,16 +87,6 @@ CREATE TABLE IF NOT EXISTS risk_rules(
   text BLOB NOT NULL,
   PRIMARY KEY(from_ms, version));
 )sql";
-
-// State rows are kept in (kind, id) order, id growing as rows are first written: a new row is
-// appended at its kind's end and a changed one is rewritten where it is, so the pages a commit
-// touches are the few most recent of each kind, whatever the keys. Keyed by (kind, key) they
-// landed on a random page each, and once the table outgrew the page cache (about 100,000
-// clearances: 2.9 KB of state each) every write read a page (bench/README.md, "Issue 7"). The
-// unique index on (kind, key), entries of ~50 bytes, finds them. A new row's id is its message's
-// seq times this, plus its place among the message's changes: the same rows get the same ids
-// when a journal frame is written again.
-constexpr uint64_t kStateIdsPerMessage = uint64_t{1} << 20;
 
 // A prepared statement, reset after each use.
 class Stmt {
@@ -334,7 +322,7 @@ class SqliteStore final : public SqlStore {
   }
 
   Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) override {
-    Stmt q(db_, "SELECT kind, key, value FROM state_rows ORDER BY kind, id");
+    Stmt q(db_, "SELECT kind, key, value FROM state ORDER BY kind, key");
     if (!q.ok()) return Error("load state");
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
@@ -473,9 +461,9 @@ class SqliteStore final : public SqlStore {
         "VALUES(?,?,?,?,?,?,?,?)",
         "INSERT INTO receipt_groups(message_seq, first_id, count, data, format) VALUES(?,?,?,?,?)",
         "INSERT INTO receipt_answers(answers_guid, id) VALUES(?,?)",
-        "INSERT INTO state_rows(kind, id, key, value) VALUES(?,?,?,?) ON CONFLICT(kind, key) DO "
-        "UPDATE SET value = excluded.value",
-        "DELETE FROM state_rows WHERE kind = ? AND key = ?",
+        "INSERT INTO state(kind, key, value) VALUES(?,?,?) ON CONFLICT(kind, key) DO UPDATE SET "
+        "value = excluded.value",
+        "DELETE FROM state WHERE kind = ? AND key = ?",
         "INSERT INTO quota_ledger(buyer_id, year, delta_e5, invt_no, reason, at_ms) "
         "VALUES(?,?,?,?,?,?)",
         "SELECT seq FROM messages WHERE guid = ? AND accepted = 1 ORDER BY seq LIMIT 1",
@@ -491,7 +479,7 @@ class SqliteStore final : public SqlStore {
         "SELECT g.first_id, g.count, g.data, g.format, g.message_seq FROM message_audience a "
         "JOIN receipt_groups g ON g.message_seq = a.message_seq WHERE a.enterprise = ?1 AND "
         "a.message_seq >= ?2 ORDER BY a.message_seq",
-        "SELECT value FROM state_rows WHERE kind = ? AND key = ?",
+        "SELECT value FROM state WHERE kind = ? AND key = ?",
     };
     stmts_.resize(kStmtCount);
     for (int i = 0; i < kStmtCount; ++i) {
@@ -525,7 +513,6 @@ class SqliteStore final : public SqlStore {
   Status Migrate() {
     // Stores made before blobs were compressed (blob_codec.h): their rows are plain, format 0.
     KJ_RETURN_IF_ERROR(AddColumn("messages", "raw_format", "INTEGER NOT NULL DEFAULT 0"));
-    KJ_RETURN_IF_ERROR(MigrateState());
     {
       Stmt old(db_,
                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipt_audience'");
@@ -537,26 +524,6 @@ class SqliteStore final : public SqlStore {
         "SELECT a.enterprise, r.message_seq FROM receipt_audience a JOIN receipts r ON r.id = "
         "a.receipt_id");
     if (st.ok()) st = Exec("DROP TABLE receipt_audience");
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    return Exec("COMMIT");
-  }
-
-  // Stores written before state rows were kept in time order (a state table keyed by (kind,
-  // key)): the rows move to state_rows in one transaction, numbered below every id a message can
-  // give (-N .. -1, in their old order), and the old table goes.
-  Status MigrateState() {
-    {
-      Stmt old(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'state'");
-      if (old.Step() != SQLITE_ROW) return Status::Ok();
-    }
-    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = Exec(
-        "INSERT INTO state_rows(kind, id, key, value) SELECT kind, row_number() OVER (ORDER BY "
-        "kind, key) - (SELECT COUNT(*) FROM state) - 1, key, value FROM state");
-    if (st.ok()) st = Exec("DROP TABLE state");
     if (!st.ok()) {
       (void)Exec("ROLLBACK");
       return st;
@@ -648,10 +615,6 @@ class SqliteStore final : public SqlStore {
       KJ_RETURN_IF_ERROR(Done(im, "insert message"));
       const int64_t seq = sqlite3_last_insert_rowid(db_);
       if (!b->receipts.empty()) KJ_RETURN_IF_ERROR(WriteGroup(seq, b->receipts));
-      if (b->changes.size() >= kStateIdsPerMessage) {
-        return Internal("message " + std::to_string(seq) + " changes too many state rows");
-      }
-      int64_t id = seq * static_cast<int64_t>(kStateIdsPerMessage);
       for (const clearance::StateChange& c : b->changes) {
         if (c.erase) {
           Stmt& d = stmts_[kDeleteState];
@@ -659,7 +622,7 @@ class SqliteStore final : public SqlStore {
           KJ_RETURN_IF_ERROR(Done(d, "delete state"));
         } else {
           Stmt& u = stmts_[kUpsertState];
-          u.Bind(1, c.kind).Bind(2, ++id).Bind(3, c.key).BindBlob(4, c.value);
+          u.Bind(1, c.kind).Bind(2, c.key).BindBlob(3, c.value);
           KJ_RETURN_IF_ERROR(Done(u, "upsert state"));
         }
       }

@@ -148,11 +148,7 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
         "CREATE INDEX receipts_answers ON receipts(answers_guid);"
         "CREATE INDEX receipts_message ON receipts(message_seq);"
         "CREATE TABLE receipt_audience(enterprise TEXT NOT NULL, receipt_id INTEGER NOT NULL, "
-        "PRIMARY KEY(enterprise, receipt_id)) WITHOUT ROWID;"
-        "CREATE TABLE state(kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, "
-        "PRIMARY KEY(kind, key)) WITHOUT ROWID;"
-        "INSERT INTO state VALUES('order', 'k2', 'v2'), ('inventory', 'k1', 'v1'), "
-        "('order', 'k0', 'v0');";
+        "PRIMARY KEY(enterprise, receipt_id)) WITHOUT ROWID;";
     for (int m = 1; m <= 5; ++m) {
       const std::string ms = std::to_string(m), a = std::to_string(2 * m - 1),
                         b = std::to_string(2 * m);
@@ -199,20 +195,12 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
     b.message = MessageRow{"NEW", "CEB311", "A", 9, true, raw};
     b.receipts.push_back(StoredReceipt{"CEB312", "DOC-NEW", "120", receipt, {"A"}});
     b.receipts.push_back(StoredReceipt{"CEB312", "DOC-NEW", "2", "<short/>", {"B"}});
-    // State: a changed row keeps its place, a new one comes after its kind's others whatever its
-    // key, an erased one goes.
-    b.changes.push_back(clearance::StateChange{"order", "k0", "changed", false});
-    b.changes.push_back(clearance::StateChange{"order", "a9", "v9", false});
-    b.changes.push_back(clearance::StateChange{"order", "k2", "", true});
-    b.changes.push_back(clearance::StateChange{"inventory", "k3", "v3", false});
     ASSERT_TRUE((*store)->Commit({&b}).ok());
     EXPECT_EQ(*(*store)->LastReceiptId(), 12);
-    EXPECT_EQ(*(*store)->ReadState("order", "k0"), std::optional<std::string>("changed"));
-    EXPECT_EQ(*(*store)->ReadState("order", "k2"), std::nullopt);
   }
   EXPECT_EQ(SqlText(db,
                     "SELECT name FROM sqlite_master WHERE name IN ('receipts', "
-                    "'receipt_audience', 'receipts_answers', 'receipts_message', 'state')"),
+                    "'receipt_audience', 'receipts_answers', 'receipts_message')"),
             "");
   EXPECT_EQ(SqlText(db, "SELECT guid, raw_format FROM messages WHERE seq IN (1, 6)"),
             "M1;0;NEW;1;");
@@ -238,15 +226,6 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
   EXPECT_EQ(raws[0], "<old 1/>");
   EXPECT_EQ(raws[5], raw);
   EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
-  std::vector<std::string> rows;  // by kind, then in the order first written
-  ASSERT_TRUE((*store)
-                  ->LoadState([&](const clearance::StateChange& c) {
-                    rows.push_back(c.kind + "/" + c.key + "=" + c.value);
-                    return Status::Ok();
-                  })
-                  .ok());
-  EXPECT_EQ(rows, (std::vector<std::string>{"inventory/k1=v1", "inventory/k3=v3",
-                                            "order/k0=changed", "order/a9=v9"}));
   auto answering = (*store)->ReceiptsAnswering("DOC-NEW");
   ASSERT_TRUE(answering.ok());
   ASSERT_EQ(answering->size(), 2u);

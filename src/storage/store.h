@@ -82,8 +82,7 @@ class Store {
   // Every receipt that answers the declaration `guid`, oldest first.
   virtual StatusOr<std::vector<StoredReceipt>> ReceiptsAnswering(std::string_view guid) = 0;
 
-  // Calls `sink` with every stored state row (start-up): grouped by kind, the kinds in sorted
-  // order, and the rows of a kind in the order they were first written.
+  // Calls `sink` with every stored state row (start-up), in (kind, key) order.
   virtual Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) = 0;
 
   // The value of one state row as last committed (CommitUnsynced counts: the writer reads its own
