@@ -184,6 +184,18 @@ StatusOr<Rules> ParseRules(std::string_view text) {
       r.rules.push_back(std::move(rule));
     }
   }
+  // The past the windows need (keep_ms in risk.h): memory then follows the buyers of the longest
+  // window, not of the year (issue 7: a year of 10 million buyers in 2 GB).
+  for (const Rule& rule : r.rules) {
+    r.keep_ms =
+        std::max(r.keep_ms, rule.kind == "split_orders" ? 2 * kMillisPerDay : rule.window_ms);
+  }
+  if (auto days = t["keep_days"].value<int64_t>()) {
+    if (*days < 1 || *days > 400) return Bad("keep_days", "1 to 400");
+    r.keep_ms = std::max(r.keep_ms, *days * kMillisPerDay);
+  } else if (t.contains("keep_days")) {
+    return Bad("keep_days", "is a whole number of days, 1 to 400");
+  }
   return r;
 }
 
@@ -230,11 +242,30 @@ uint32_t RiskEngine::Place(const InventoryHead& h) {
   return static_cast<uint32_t>(Hash64(h.consigneeAddress, Hash64(h.ebpCode)));
 }
 
+bool RiskEngine::Expired(const Slot& s) const {
+  const int64_t newest = s.n == 1 ? s.first.at_ms : s.n == 0 ? 0 : spill_[s.spill].back().at_ms;
+  return newest < latest_ms_ - rules_->keep_ms;
+}
+
 void RiskEngine::Grow() {
+  // Identities whose newest list is past every window are forgotten here, so the table holds the
+  // buyers of the longest window; it grows only when those fill it.
+  size_t live = 0;
+  for (const Slot& s : slots_) live += s.key != 0 && !Expired(s);
   std::vector<Slot> old = std::move(slots_);
-  slots_.assign(std::max<size_t>(1024, old.size() + old.size() / 2), Slot{});
+  const size_t capacity = live * 2 < old.size() ? old.size() : old.size() + old.size() / 2;
+  slots_.assign(std::max<size_t>(1024, capacity), Slot{});
+  size_ = 0;
   for (Slot& s : old) {
     if (s.key == 0) continue;
+    if (Expired(s)) {
+      if (s.n > 1) {
+        std::vector<Event>().swap(spill_[s.spill]);
+        free_spill_.push_back(s.spill);
+      }
+      continue;
+    }
+    ++size_;
     size_t i = static_cast<size_t>((static_cast<unsigned __int128>(s.key) * slots_.size()) >> 64);
     while (slots_[i].key != 0) i = i + 1 == slots_.size() ? 0 : i + 1;
     slots_[i] = s;
@@ -267,8 +298,10 @@ std::span<const RiskEngine::Event> RiskEngine::Events(uint64_t key) const {
 }
 
 void RiskEngine::Observe(const InventoryHead& h, Decimal dutiable, int64_t at_ms) {
-  // Keep every window any rule of the current or a later file may use: 400 days at most.
-  constexpr int64_t kHorizon = int64_t{400} * kMillisPerDay;
+  // Only what a window of the rules (or their keep_days) can still see is kept.
+  const int64_t horizon = rules_->keep_ms;
+  latest_ms_ = std::max(latest_ms_, at_ms);
+  if (at_ms < latest_ms_ - horizon) return;  // a stored list from before every window (start-up)
   const int64_t fen = std::clamp<int64_t>(dutiable.e5 / Decimal::kFen, 0, UINT32_MAX);
   const Event e{at_ms, Hash64(h.buyerIdNumber), static_cast<uint32_t>(fen), Place(h)};
   for (uint64_t key : {KeyOf("buyer_id", h), KeyOf("phone", h), KeyOf("address", h)}) {
@@ -280,8 +313,14 @@ void RiskEngine::Observe(const InventoryHead& h, Decimal dutiable, int64_t at_ms
       continue;
     }
     if (slot.n == 1) {  // a second event: the identity moves to the spill vectors
-      slot.spill = static_cast<uint32_t>(spill_.size());
-      spill_.push_back({slot.first});
+      if (free_spill_.empty()) {
+        slot.spill = static_cast<uint32_t>(spill_.size());
+        spill_.emplace_back();
+      } else {
+        slot.spill = free_spill_.back();
+        free_spill_.pop_back();
+      }
+      spill_[slot.spill].push_back(slot.first);
     }
     std::vector<Event>& q = spill_[slot.spill];
     // Stored lists are restored in any order: keep each identity's events sorted by time.
@@ -291,9 +330,14 @@ void RiskEngine::Observe(const InventoryHead& h, Decimal dutiable, int64_t at_ms
     // Bounded work and memory per identity: the newest kMaxEventsPerKey events are enough for
     // any rule (max_count is at most 200), and older than the horizon is never looked at.
     size_t old = q.size() > kMaxEventsPerKey ? q.size() - kMaxEventsPerKey : 0;
-    while (old < q.size() && q[old].at_ms < q.back().at_ms - kHorizon) ++old;
+    while (old < q.size() && q[old].at_ms < latest_ms_ - horizon) ++old;
     q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(old));
     slot.n = static_cast<uint32_t>(q.size());
+    if (slot.n == 1) {  // back to one event: inline again (Events reads `first` when n is 1)
+      slot.first = q.front();
+      std::vector<Event>().swap(q);
+      free_spill_.push_back(slot.spill);
+    }
   }
 }
 

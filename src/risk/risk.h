@@ -65,6 +65,10 @@ struct Rules {
   std::string text;     // the file as read (kept with every version used, for replay)
   int review = 40, inspect = 70, reject = 100;
   std::vector<Rule> rules;
+  // How long the engine keeps the lists it observed: the longest window of these rules (two days
+  // for split_orders, which looks at one CST day), or the file's `keep_days` if that is longer
+  // (for a longer window loaded later; at most 400 days). Lists older than this are forgotten.
+  int64_t keep_ms = 0;
 };
 
 // Parses a rules file (TOML; config/risk-rules.toml is the shipped example). Fails with
@@ -114,6 +118,8 @@ class RiskEngine {
 
   // Identities (buyer IDs, phones, addresses) with observed lists.
   size_t keys() const { return size_; }
+  // The newest time observed; lists older than it by more than rules().keep_ms are forgotten.
+  int64_t latest_ms() const { return latest_ms_; }
 
  private:
   // 24 bytes: identities are kept as hashes (Hash64), not as text.
@@ -133,7 +139,8 @@ class RiskEngine {
   };
   std::span<const Event> Events(uint64_t key) const;
   Slot& SlotFor(uint64_t key);  // inserts an empty identity if needed
-  void Grow();
+  void Grow();                  // first forgets identities whose newest list is past the horizon
+  bool Expired(const Slot& s) const;
   static uint32_t Place(const model::InventoryHead& h);
 
   // An open-addressing table (linear probing, grown by half when 85 % full): a buyer seen once
@@ -141,6 +148,8 @@ class RiskEngine {
   std::vector<Slot> slots_;
   size_t size_ = 0;
   std::vector<std::vector<Event>> spill_;
+  std::vector<uint32_t> free_spill_;  // spill_ entries of forgotten identities, to reuse
+  int64_t latest_ms_ = 0;
   std::shared_ptr<const Rules> rules_;
 };
 
