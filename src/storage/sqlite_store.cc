@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -492,15 +493,21 @@ class SqliteStore final : public SqlStore {
   // Adds a column an older store's table lacks (SQLite only records it in the schema: no row is
   // rewritten). Checked inside the write lock, so two connections opening at once add it once.
   Status AddColumn(const std::string& table, const std::string& column, const char* decl) {
+    return InTransaction([&]() -> Status {
+      Stmt has(db_, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+      has.Bind(1, table).Bind(2, column);
+      const int rc = has.Step();
+      has.Reset();
+      if (rc == SQLITE_ROW) return Status::Ok();
+      if (rc != SQLITE_DONE) return Error("read the schema");
+      return Exec(("ALTER TABLE " + table + " ADD COLUMN " + column + " " + decl).c_str());
+    });
+  }
+
+  // Runs `body` in one write transaction: committed if it returns OK, rolled back otherwise.
+  Status InTransaction(const std::function<Status()>& body) {
     KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Stmt has(db_, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
-    has.Bind(1, table).Bind(2, column);
-    const int rc = has.Step();
-    has.Reset();
-    Status st = rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : Error("read the schema");
-    if (st.ok() && rc == SQLITE_DONE) {
-      st = Exec(("ALTER TABLE " + table + " ADD COLUMN " + column + " " + decl).c_str());
-    }
+    Status st = body();
     if (!st.ok()) {
       (void)Exec("ROLLBACK");
       return st;
@@ -518,17 +525,13 @@ class SqliteStore final : public SqlStore {
                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipt_audience'");
       if (old.Step() != SQLITE_ROW) return Status::Ok();
     }
-    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = Exec(
-        "INSERT OR IGNORE INTO message_audience(enterprise, message_seq) "
-        "SELECT a.enterprise, r.message_seq FROM receipt_audience a JOIN receipts r ON r.id = "
-        "a.receipt_id");
-    if (st.ok()) st = Exec("DROP TABLE receipt_audience");
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    return Exec("COMMIT");
+    return InTransaction([&] {
+      KJ_RETURN_IF_ERROR(
+          Exec("INSERT OR IGNORE INTO message_audience(enterprise, message_seq) "
+               "SELECT a.enterprise, r.message_seq FROM receipt_audience a JOIN receipts r ON "
+               "r.id = a.receipt_id"));
+      return Exec("DROP TABLE receipt_audience");
+    });
   }
 
   // Stores written before a message's receipts were one row (a receipts table, a row per receipt,
@@ -539,14 +542,10 @@ class SqliteStore final : public SqlStore {
       Stmt old(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipts'");
       if (old.Step() != SQLITE_ROW) return Status::Ok();
     }
-    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = ConvertReceipts();
-    if (st.ok()) st = Exec("DROP TABLE receipts");
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK");
-      return st;
-    }
-    return Exec("COMMIT");
+    return InTransaction([&] {
+      KJ_RETURN_IF_ERROR(ConvertReceipts());
+      return Exec("DROP TABLE receipts");
+    });
   }
 
   Status ConvertReceipts() {
