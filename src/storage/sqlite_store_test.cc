@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <map>
 
+#include "common/hash.h"
+
 namespace kuajing::storage {
 namespace {
 
@@ -178,6 +180,14 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     EXPECT_EQ(FeedIds(**store, "A", 3), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
     EXPECT_EQ(FeedIds(**store, "B", 3), (std::vector<int64_t>{1, 3, 5, 7, 9}));
+    {  // another guid's receipt under D3's hash (as if two guids shared it): not D3's
+      sqlite3* h = nullptr;
+      ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+      const std::string sql = "INSERT INTO receipt_answers VALUES(" +
+                              std::to_string(static_cast<int64_t>(Hash64("D3"))) + ", 1)";
+      ASSERT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+      sqlite3_close(h);
+    }
     auto d3 = (*store)->ReceiptsAnswering("D3");
     ASSERT_TRUE(d3.ok());
     ASSERT_EQ(d3->size(), 2u);
