@@ -365,10 +365,10 @@ class SqliteStore final : public SqlStore {
     // The message holding receipt after_id (or the one after it): the feed resumes there.
     int64_t from_seq = 0;
     {
-      Stmt& g = stmts_[kGroupHolding];
+      Stmt& g = stmts_[kSeqHolding];
       g.Bind(1, after_id);
       const int rc = g.Step();
-      if (rc == SQLITE_ROW) from_seq = g.Int(4);
+      if (rc == SQLITE_ROW) from_seq = g.Int(0);
       g.Reset();
       if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("receipts for");
     }
@@ -456,6 +456,7 @@ class SqliteStore final : public SqlStore {
     kGroupOfMessage,
     kAnswering,
     kGroupHolding,
+    kSeqHolding,
     kInsertAudience,
     kReceiptsFor,
     kReadState,
@@ -481,6 +482,9 @@ class SqliteStore final : public SqlStore {
         "SELECT id FROM receipt_answers WHERE answers_hash = ? ORDER BY id",
         "SELECT first_id, count, data, format, message_seq FROM receipt_groups "
         "WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1",
+        // The same group's message only: read from the receipt_groups_first index alone.
+        "SELECT message_seq FROM receipt_groups WHERE first_id <= ? ORDER BY first_id DESC "
+        "LIMIT 1",
         "INSERT OR IGNORE INTO message_audience(enterprise, message_seq) VALUES(?,?)",
         // The groups of the enterprise's messages from message ?2 on, in message order (receipt
         // ids and message seqs grow together, both in commit order); ReceiptsFor keeps the
@@ -588,20 +592,19 @@ class SqliteStore final : public SqlStore {
 
   // One transaction: the batches, and (frame > 0) the journal frame they complete.
   Status Transaction(const std::vector<const CommitBatch*>& batches, uint64_t frame) {
-    KJ_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status st = WriteAll(batches);
-    if (st.ok() && frame > 0) {
+    Status st = InTransaction([&] {
+      KJ_RETURN_IF_ERROR(WriteAll(batches));
+      if (frame == 0) return Status::Ok();
       Stmt m(db_,
              "INSERT INTO meta(key, value) VALUES('journal_applied', ?) ON CONFLICT(key) DO "
              "UPDATE SET value = excluded.value");
       m.Bind(1, static_cast<int64_t>(frame));
-      if (m.Step() != SQLITE_DONE) st = Error("record the journal frame applied");
-    }
+      return m.Step() == SQLITE_DONE ? Status::Ok() : Error("record the journal frame applied");
+    });
     if (!st.ok()) {
-      (void)Exec("ROLLBACK");
+      last_receipt_id_ = -1;  // what WriteGroup numbered was rolled back: read it again
       return st;
     }
-    KJ_RETURN_IF_ERROR(Exec("COMMIT"));
     // Each batch is one message row: the count follows without a COUNT(*) over the table.
     if (message_count_) *message_count_ += static_cast<int64_t>(batches.size());
     return Status::Ok();
