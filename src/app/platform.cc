@@ -87,6 +87,21 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw, std::string
 StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw,
                                                const codec::DecodeResult& decoded,
                                                std::string_view sender, int64_t now_ms) {
+  return PrepareMessage(raw, nullptr, decoded, sender, now_ms);
+}
+
+StatusOr<Platform::Prepared> Platform::Prepare(std::string&& raw,
+                                               const codec::DecodeResult& decoded,
+                                               std::string_view sender, int64_t now_ms) {
+  return PrepareMessage(raw, &raw, decoded, sender, now_ms);
+}
+
+StatusOr<Platform::Prepared> Platform::PrepareMessage(std::string_view raw, std::string* owned,
+                                                      const codec::DecodeResult& decoded,
+                                                      std::string_view sender, int64_t now_ms) {
+  // The row's copy of the bytes: taken from `owned` when the caller gave them (`raw` views them,
+  // so it is not read after this).
+  auto keep_raw = [&] { return owned ? std::move(*owned) : std::string(raw); };
   if (broken_) return Unavailable("the store failed earlier; reopen the platform");
   storage::MessageRow row;
   row.received_ms = now_ms;
@@ -97,7 +112,6 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw,
     row.guid = f.message_guid;
     row.type = f.root_name;
     row.accepted = false;
-    row.raw = raw.size() <= options_.limits.max_message_bytes ? std::string(raw) : std::string();
     clearance::StepResult step;
     step.receipts.push_back(clearance::Emitted{
         MessageType::kCEB900,
@@ -105,6 +119,7 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw,
         f.status,
         clearance::MakeFormatReceipt(f.message_guid, f.status, f.info, f.root_name, raw, now_ms),
         {}});
+    row.raw = raw.size() <= options_.limits.max_message_bytes ? keep_raw() : std::string();
     return BuildBatch(std::move(row), std::move(step), {f.message_guid});
   };
 
@@ -158,7 +173,7 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw,
   row.guid = dm.message.guid;
   row.type = MessageTypeName(dm.message.type);
   row.accepted = true;
-  row.raw = std::string(raw);
+  row.raw = keep_raw();
   KJ_RETURN_IF_ERROR(RecordRiskRulesInUse(now_ms));
   clearance::StepResult step = IsExport(dm.message.type)
                                    ? export_engine_->Process(dm, row.sender, now_ms)
@@ -174,11 +189,11 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw,
 }
 
 StatusOr<std::vector<Answer>> Platform::CommitPrepared(std::vector<Prepared>& group, bool sync) {
-  std::vector<const storage::CommitBatch*> batches;
-  for (const Prepared& p : group) batches.push_back(&p.batch);
+  std::vector<storage::CommitBatch*> batches;
+  for (Prepared& p : group) batches.push_back(&p.batch);
   pending_guids_.clear();
   if (broken_) return Unavailable("the store failed earlier; reopen the platform");
-  Status st = sync ? store_->Commit(batches) : store_->CommitUnsynced(batches);
+  Status st = sync ? store_->CommitTaking(batches) : store_->CommitUnsyncedTaking(batches);
   if (!st.ok()) {
     broken_ = true;  // memory is ahead of the disk now
     return st;
@@ -187,7 +202,7 @@ StatusOr<std::vector<Answer>> Platform::CommitPrepared(std::vector<Prepared>& gr
   std::vector<Answer> answers;
   for (Prepared& p : group) {
     Answer answer;
-    answer.receipts = p.batch.receipts;
+    answer.receipts = std::move(p.batch.receipts);  // the store took the rest, or copied it
     // Records that repeat an earlier declaration get that declaration's receipts again (read
     // after the commit, so that declarations committed in the same group are found too).
     for (const std::string& guid : p.resend_guids) {

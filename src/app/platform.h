@@ -72,10 +72,17 @@ class Platform {
   // message on the connection's I/O thread, outside the single writer (bench/README.md).
   StatusOr<Prepared> Prepare(std::string_view raw, const codec::DecodeResult& decoded,
                              std::string_view sender, int64_t now_ms);
+  // The same, taking the message's bytes instead of copying them (a copy of every message in
+  // the single writer, bench/README.md): `raw` is moved from when a batch to commit comes back,
+  // and left as it was for a repeat and for `commit_first`.
+  StatusOr<Prepared> Prepare(std::string&& raw, const codec::DecodeResult& decoded,
+                             std::string_view sender, int64_t now_ms);
   const codec::DecodeOptions& limits() const { return options_.limits; }
   // With `sync` false the group is committed but not flushed to disk (storage::Store::
   // CommitUnsynced): the caller must have store().Sync() return OK before showing the answers to
   // anyone, and call MarkBroken() if it does not.
+  // The group's batches are handed to the store (storage::Store::CommitUnsyncedTaking): after
+  // the call they are empty, their receipts moved into the answers.
   StatusOr<std::vector<Answer>> CommitPrepared(std::vector<Prepared>& group, bool sync = true);
   // The disk lost what memory holds (a failed flush): refuse everything until reopened.
   void MarkBroken() { broken_ = true; }
@@ -137,6 +144,10 @@ class Platform {
 
  private:
   Platform() = default;
+  // Both Prepares: with `owned` (the bytes `raw` views) the row takes them instead of a copy.
+  StatusOr<Prepared> PrepareMessage(std::string_view raw, std::string* owned,
+                                    const codec::DecodeResult& decoded, std::string_view sender,
+                                    int64_t now_ms);
   // `own_guids`: the records of the message being answered; their sender joins the audience.
   Prepared BuildBatch(storage::MessageRow row, clearance::StepResult step,
                       const std::set<std::string>& own_guids);

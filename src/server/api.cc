@@ -668,12 +668,13 @@ void Api::WriterLoop() {
         members.clear();
       };
       for (size_t i = 0; i < jobs.size(); ++i) {
-        auto prepared = platform_->Prepare(jobs[i].body, jobs[i].decoded, jobs[i].who.enterprise,
-                                           options_.clock());
+        auto prepared = platform_->Prepare(std::move(jobs[i].body), jobs[i].decoded,
+                                           jobs[i].who.enterprise, options_.clock());
         if (prepared.ok() && prepared->commit_first) {  // the same message twice in one group
           commit();
-          prepared = platform_->Prepare(jobs[i].body, jobs[i].decoded, jobs[i].who.enterprise,
-                                        options_.clock());
+          // The body is still there: Prepare takes it only for a batch to commit.
+          prepared = platform_->Prepare(std::move(jobs[i].body), jobs[i].decoded,
+                                        jobs[i].who.enterprise, options_.clock());
         }
         if (!prepared.ok()) {
           results[i] = prepared.status();

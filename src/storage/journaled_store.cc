@@ -210,6 +210,20 @@ class JournaledStore final : public Store {
   }
 
   Status CommitUnsynced(const std::vector<const CommitBatch*>& batches) override {
+    return Append(batches, [](const CommitBatch* b) { return *b; });
+  }
+  Status CommitUnsyncedTaking(const std::vector<CommitBatch*>& batches) override {
+    return Append(batches, [](CommitBatch* b) {
+      // The receipts are copied: the caller answers with them.
+      return CommitBatch{std::move(b->message), b->receipts, std::move(b->changes),
+                         std::move(b->ledger)};
+    });
+  }
+
+  // Numbers the batches, appends them to the journal as one frame (not flushed) and keeps them
+  // in memory for the readers and the projector; `keep` makes the frame's copy of a batch.
+  template <typename BatchPtr, typename Keep>
+  Status Append(const std::vector<BatchPtr>& batches, const Keep& keep) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       room_cv_.wait(
@@ -218,8 +232,8 @@ class JournaledStore final : public Store {
     }
     auto frame = std::make_shared<Frame>();
     frame->batches.reserve(batches.size());
-    for (const CommitBatch* b : batches) {
-      frame->batches.push_back(*b);
+    for (BatchPtr b : batches) {
+      frame->batches.push_back(keep(b));
       CommitBatch& c = frame->batches.back();
       c.message.seq = ++last_seq_;
       for (StoredReceipt& r : c.receipts) r.id = ++last_receipt_id_;

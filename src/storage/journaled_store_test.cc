@@ -267,6 +267,58 @@ TEST_F(JournaledStoreTest, StateRowsReadAsLastCommitted) {
   EXPECT_FALSE(reopened->ReadState("inventory", "k2")->has_value());
 }
 
+// The platform's commit hands its batches over instead of having them copied: what the store took
+// is read back whole (from memory, from SQLite, after a restart) and the caller keeps the receipts
+// it answers with.
+TEST_F(JournaledStoreTest, ACommitThatTakesTheBatchesKeepsEverythingItTook) {
+  HeldProjector projector;
+  auto s = OpenJournaledStore(dir_.string(), projector.Options());
+  ASSERT_TRUE(s.ok());
+  // A failed assertion returns early: the store, closing, waits for the projector held.
+  struct ReleaseOnExit {
+    HeldProjector& p;
+    ~ReleaseOnExit() { p.Release(); }
+  } release_on_exit{projector};
+  const std::string raw(5000, 'x');  // not a short string: its bytes move, not copied
+  std::vector<CommitBatch> batches{Batch(1), Batch(2)};
+  batches[0].message.raw = raw;
+  batches[0].changes[0].value = std::string(3000, 'v');
+  std::vector<CommitBatch*> ptrs{&batches[0], &batches[1]};
+  ASSERT_TRUE((*s)->CommitTaking(ptrs).ok());
+  for (const CommitBatch& b : batches) {  // what the caller answers with
+    ASSERT_EQ(b.receipts.size(), 1u);
+    EXPECT_EQ(b.receipts[0].xml, b.receipts[0].answers_guid == "DOC-1" ? "<r1/>" : "<r2/>");
+  }
+  auto expect = [&](Store& store, const char* when) {
+    SCOPED_TRACE(when);
+    EXPECT_EQ(store.ReadState("inventory", "k1")->value_or("-"), std::string(3000, 'v'));
+    EXPECT_EQ(store.ReadState("inventory", "k2")->value_or("-"), "v2");
+    auto r = store.ReceiptsOfMessage("M-2");
+    ASSERT_TRUE(r.ok() && r->has_value());
+    ASSERT_EQ((*r)->size(), 1u);
+    EXPECT_EQ((**r)[0].xml, "<r2/>");
+    EXPECT_EQ(store.LedgerSum("ID1", 2024)->e5, Decimal::FromUnits(1).e5);
+  };
+  expect(**s, "frames in memory");
+  projector.Release();
+  ASSERT_TRUE((*s)->Sync().ok());
+  s->reset();
+  auto reopened = Open();
+  ASSERT_NE(reopened, nullptr);
+  expect(*reopened, "after a restart");
+  std::vector<std::string> raws;
+  ASSERT_TRUE(reopened
+                  ->ForEachMessage(INT64_MAX,
+                                   [&](const MessageRow& m, const std::vector<StoredReceipt>&) {
+                                     raws.push_back(m.raw);
+                                     return Status::Ok();
+                                   })
+                  .ok());
+  ASSERT_EQ(raws.size(), 2u);
+  EXPECT_EQ(raws[0], raw);
+  EXPECT_EQ(raws[1], "<raw 2/>");
+}
+
 TEST_F(JournaledStoreTest, TheWriterWaitsOnceTheProjectorIsTooFarBehind) {
   std::mutex mu;
   std::condition_variable cv;

@@ -68,6 +68,18 @@ class Store {
   // survive the process being killed, but survive power loss only once a later Sync() returns OK.
   // Nothing of them may be acknowledged before that.
   virtual Status CommitUnsynced(const std::vector<const CommitBatch*>& batches) = 0;
+  // The same, allowed to take what it keeps: each batch's message, state changes and ledger
+  // entries may be moved from (the receipts are left as they were). The journaled store keeps
+  // the batches in memory until they are in SQLite, and a copy of them was a tenth of the single
+  // writer's time (bench/README.md). A store that keeps nothing commits a copy's worth of
+  // nothing: the default takes nothing.
+  virtual Status CommitUnsyncedTaking(const std::vector<CommitBatch*>& batches) {
+    return CommitUnsynced(std::vector<const CommitBatch*>(batches.begin(), batches.end()));
+  }
+  Status CommitTaking(const std::vector<CommitBatch*>& batches) {
+    KJ_RETURN_IF_ERROR(CommitUnsyncedTaking(batches));
+    return Sync();
+  }
   // Makes everything committed so far durable (fdatasync). Safe to call from any thread, at the
   // same time as the writer commits.
   virtual Status Sync() = 0;
