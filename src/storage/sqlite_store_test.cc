@@ -72,6 +72,51 @@ TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
   fs::remove_all(dir);
 }
 
+// Rows changed by several batches of one commit (and twice in one batch) end as the last change
+// left them; only that change is written (sqlite_store.cc, WriteAll).
+TEST(SqliteStore, ARowChangedSeveralTimesInOneCommitEndsAsTheLastChangeLeftIt) {
+  fs::path dir = fs::temp_directory_path() / ("kj-store-rows-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  {
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    CommitBatch before;
+    before.message = MessageRow{"M-0", "CEB621", "E", 1, true, "<raw0/>"};
+    before.changes = {{"inventory", "stays-erased", "old", false},
+                      {"inventory", "comes-back", "old", false}};
+    ASSERT_TRUE((*store)->Commit({&before}).ok());
+    CommitBatch a, b, c;
+    a.message = MessageRow{"M-1", "CEB621", "E", 2, true, "<raw1/>"};
+    a.changes = {{"inventory", "k", "first", false},
+                 {"order", "k", "order-1", false},
+                 {"inventory", "stays-erased", "", true},
+                 {"inventory", "comes-back", "", true},
+                 {"inventory", "new-then-erased", "new", false}};
+    b.message = MessageRow{"M-2", "CEB311", "E", 3, true, "<raw2/>"};
+    b.changes = {{"inventory", "k", "second", false},
+                 {"inventory", "comes-back", "again", false},
+                 {"inventory", "new-then-erased", "", true},
+                 {"inventory", "k", "third", false}};
+    c.message = MessageRow{"M-3", "CEB411", "E", 4, true, "<raw3/>"};
+    c.changes = {{"payment", "k", "payment-1", false}};
+    ASSERT_TRUE((*store)->Commit({&a, &b, &c}).ok());
+  }
+  auto store = OpenSqliteStore(dir.string());
+  ASSERT_TRUE(store.ok());
+  std::vector<std::string> rows;
+  ASSERT_TRUE((*store)
+                  ->LoadState([&](const clearance::StateChange& ch) {
+                    rows.push_back(ch.kind + "/" + ch.key + "=" + ch.value);
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(rows, (std::vector<std::string>{"inventory/comes-back=again", "inventory/k=third",
+                                            "order/k=order-1", "payment/k=payment-1"}));
+  EXPECT_EQ((*store)->ReadState("inventory", "k")->value_or("-"), "third");
+  EXPECT_FALSE((*store)->ReadState("inventory", "stays-erased")->has_value());
+  fs::remove_all(dir);
+}
+
 // The feed across many messages, in pages: every receipt an enterprise is named on, once, in id
 // order, whatever the page size and wherever a page ends (mid-message too); none of others'.
 std::vector<int64_t> FeedIds(Store& store, const std::string& who, int page) {
