@@ -13,10 +13,11 @@ namespace kuajing::app {
 
 using namespace kuajing::model;
 
-storage::StoredReceipt EncodeReceipt(const clearance::Emitted& e) {
-  Message m;
+namespace {
+
+// `m` holds the receipt record, copied or moved from `e`.
+storage::StoredReceipt EncodeReceiptIn(const clearance::Emitted& e, Message& m) {
   m.type = e.type;
-  m.records.push_back(e.receipt);
   // A receipt message's own guid: derived from what it answers, its status and its time, so a
   // replay writes the same bytes.
   std::string seed = std::string(MessageTypeName(e.type)) + e.answers_guid + e.status;
@@ -26,10 +27,24 @@ storage::StoredReceipt EncodeReceipt(const clearance::Emitted& e) {
         if constexpr (requires { r.head.returnTime; }) seed += r.head.returnTime + r.head.taxNo;
         if constexpr (requires { r.head.declSeqNo; }) seed += r.head.guid + r.head.opDate;
       },
-      e.receipt);
+      m.records.front());
   m.guid = DeterministicGuid(seed);
   return storage::StoredReceipt{MessageTypeName(e.type), e.answers_guid, e.status,
                                 codec::Encode(m)};
+}
+
+}  // namespace
+
+storage::StoredReceipt EncodeReceipt(const clearance::Emitted& e) {
+  Message m;
+  m.records.push_back(e.receipt);
+  return EncodeReceiptIn(e, m);
+}
+
+storage::StoredReceipt EncodeReceiptTaking(clearance::Emitted& e) {
+  Message m;
+  m.records.push_back(std::move(e.receipt));
+  return EncodeReceiptIn(e, m);
 }
 
 StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& options) {
@@ -247,9 +262,10 @@ Platform::Prepared Platform::BuildBatch(storage::MessageRow row, clearance::Step
   Prepared p;
   storage::CommitBatch& batch = p.batch;
   batch.message = std::move(row);
-  for (const clearance::Emitted& e : step.receipts) {
-    storage::StoredReceipt r = EncodeReceipt(e);
-    r.audience = e.parties;
+  for (clearance::Emitted& e : step.receipts) {
+    // The record and the parties are not read again (the refusals below read type and status).
+    storage::StoredReceipt r = EncodeReceiptTaking(e);
+    r.audience = std::move(e.parties);
     // The sender reads the receipts of what it sent, also when it is not named in it (an express
     // company sending orders on a platform's behalf, or a declaration that named nobody valid).
     const std::string& sender = batch.message.sender;

@@ -168,5 +168,7 @@ class Platform {
 
 // The XML of one receipt as its own message (receipt guid derived from its content).
 storage::StoredReceipt EncodeReceipt(const clearance::Emitted& e);
+// The same, moving the receipt record out of `e` instead of copying it (its other fields stay).
+storage::StoredReceipt EncodeReceiptTaking(clearance::Emitted& e);
 
 }  // namespace kuajing::app
