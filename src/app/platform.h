@@ -82,7 +82,7 @@ class Platform {
   // CommitUnsynced): the caller must have store().Sync() return OK before showing the answers to
   // anyone, and call MarkBroken() if it does not.
   // The group's batches are handed to the store (storage::Store::CommitUnsyncedTaking): after
-  // the call they are empty, their receipts moved into the answers.
+  // the call they may be empty, and their receipts are in the answers.
   StatusOr<std::vector<Answer>> CommitPrepared(std::vector<Prepared>& group, bool sync = true);
   // The disk lost what memory holds (a failed flush): refuse everything until reopened.
   void MarkBroken() { broken_ = true; }

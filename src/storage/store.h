@@ -70,9 +70,9 @@ class Store {
   virtual Status CommitUnsynced(const std::vector<const CommitBatch*>& batches) = 0;
   // The same, allowed to take what it keeps: each batch's message, state changes and ledger
   // entries may be moved from (the receipts are left as they were). The journaled store keeps
-  // the batches in memory until they are in SQLite, and a copy of them was a tenth of the single
-  // writer's time (bench/README.md). A store that keeps nothing commits a copy's worth of
-  // nothing: the default takes nothing.
+  // the batches in memory until they are in SQLite, and copying them was 5 % of the single
+  // writer's samples (bench/README.md). The default, for a store that keeps nothing, takes
+  // nothing.
   virtual Status CommitUnsyncedTaking(const std::vector<CommitBatch*>& batches) {
     return CommitUnsynced(std::vector<const CommitBatch*>(batches.begin(), batches.end()));
   }
