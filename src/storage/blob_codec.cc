@@ -9,54 +9,76 @@ namespace kuajing::storage {
 namespace {
 
 #include "storage/blob_dictionary_v1.inc"
+#include "storage/state_dictionary_v1.inc"
 
 // Level 1: zstd's fastest with full ratio on this text (the generated batches of 100 documents
 // shrink 20-30x, single receipts 6x with the dictionary); higher levels gain little on XML this
 // repetitive and cost the projector's time.
 constexpr int kLevel = 1;
 
+// The slot of a compressed format in BlobCodec::dicts_, or -1.
+int SlotOf(BlobFormat format) {
+  switch (format) {
+    case BlobFormat::kZstdV1:
+      return 0;
+    case BlobFormat::kZstdStateV1:
+      return 1;
+    default:
+      return -1;
+  }
+}
+
 }  // namespace
 
 std::string_view BlobDictionaryV1() { return {kBlobDictionaryV1, sizeof(kBlobDictionaryV1) - 1}; }
 
+std::string_view StateDictionaryV1() {
+  return {reinterpret_cast<const char*>(kStateDictionaryV1), sizeof(kStateDictionaryV1)};
+}
+
 BlobCodec::BlobCodec() {
-  const std::string_view dict = BlobDictionaryV1();
-  cctx_ = ZSTD_createCCtx();
+  const std::string_view texts[kDictionaries] = {BlobDictionaryV1(), StateDictionaryV1()};
   dctx_ = ZSTD_createDCtx();
-  cdict_ = ZSTD_createCDict(dict.data(), dict.size(), kLevel);
-  ddict_ = ZSTD_createDDict(dict.data(), dict.size());
-  if (!cctx_ || !dctx_ || !cdict_ || !ddict_) std::abort();  // out of memory at start
-  // Sticky for every frame of this context: the dictionary and a checksum of the content.
-  ZSTD_CCtx_refCDict(cctx_, cdict_);
-  ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1);
+  if (!dctx_) std::abort();  // out of memory at start
+  for (int i = 0; i < kDictionaries; ++i) {
+    Dictionary& d = dicts_[i];
+    d.cctx = ZSTD_createCCtx();
+    d.cdict = ZSTD_createCDict(texts[i].data(), texts[i].size(), kLevel);
+    d.ddict = ZSTD_createDDict(texts[i].data(), texts[i].size());
+    if (!d.cctx || !d.cdict || !d.ddict) std::abort();
+    // Sticky for every frame of this context: the dictionary and a checksum of the content.
+    ZSTD_CCtx_refCDict(d.cctx, d.cdict);
+    ZSTD_CCtx_setParameter(d.cctx, ZSTD_c_checksumFlag, 1);
+  }
 }
 
 BlobCodec::~BlobCodec() {
-  ZSTD_freeCCtx(cctx_);
   ZSTD_freeDCtx(dctx_);
-  ZSTD_freeCDict(cdict_);
-  ZSTD_freeDDict(ddict_);
+  for (Dictionary& d : dicts_) {
+    ZSTD_freeCCtx(d.cctx);
+    ZSTD_freeCDict(d.cdict);
+    ZSTD_freeDDict(d.ddict);
+  }
 }
 
-std::pair<std::string_view, BlobFormat> BlobCodec::Pack(std::string_view in) {
-  if (in.size() < kMinPackBytes) return {in, BlobFormat::kPlain};
+std::pair<std::string_view, BlobFormat> BlobCodec::Pack(std::string_view in, BlobFormat as) {
+  const int slot = SlotOf(as);
+  if (slot < 0 || in.size() < kMinPackBytes) return {in, BlobFormat::kPlain};
   const size_t bound = ZSTD_compressBound(in.size());
   if (buffer_.size() < bound) buffer_.resize(bound);
-  const size_t n = ZSTD_compress2(cctx_, buffer_.data(), buffer_.size(), in.data(), in.size());
+  const size_t n =
+      ZSTD_compress2(dicts_[slot].cctx, buffer_.data(), buffer_.size(), in.data(), in.size());
   // An error here can only be a bug of ours (the buffer is the bound); storing plain is correct.
   if (ZSTD_isError(n) || n >= in.size()) return {in, BlobFormat::kPlain};
-  return {std::string_view(buffer_.data(), n), BlobFormat::kZstdV1};
+  return {std::string_view(buffer_.data(), n), as};
 }
 
 StatusOr<std::string> BlobCodec::Unpack(BlobFormat format, std::string_view stored) {
-  switch (format) {
-    case BlobFormat::kPlain:
-      return std::string(stored);
-    case BlobFormat::kZstdV1:
-      break;
-    default:
-      return Internal("a stored blob has format " + std::to_string(static_cast<int64_t>(format)) +
-                      ", which this kuajing does not know (written by a newer version?)");
+  if (format == BlobFormat::kPlain) return std::string(stored);
+  const int slot = SlotOf(format);
+  if (slot < 0) {
+    return Internal("a stored blob has format " + std::to_string(static_cast<int64_t>(format)) +
+                    ", which this kuajing does not know (written by a newer version?)");
   }
   const unsigned long long size = ZSTD_getFrameContentSize(stored.data(), stored.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
@@ -65,7 +87,7 @@ StatusOr<std::string> BlobCodec::Unpack(BlobFormat format, std::string_view stor
   }
   std::string out(static_cast<size_t>(size), '\0');
   const size_t n = ZSTD_decompress_usingDDict(dctx_, out.data(), out.size(), stored.data(),
-                                              stored.size(), ddict_);
+                                              stored.size(), dicts_[slot].ddict);
   if (ZSTD_isError(n) || n != out.size()) {
     return Internal(std::string("a stored blob is damaged: ") +
                     (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "shorter than its frame says"));

@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS state(
   kind TEXT NOT NULL,
   key TEXT NOT NULL,
   value BLOB NOT NULL,
+  format INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(kind, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quota_ledger(
   id INTEGER PRIMARY KEY,
@@ -332,11 +333,14 @@ class SqliteStore final : public SqlStore {
   }
 
   Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) override {
-    Stmt q(db_, "SELECT kind, key, value FROM state ORDER BY kind, key");
+    Stmt q(db_, "SELECT kind, key, value, format FROM state ORDER BY kind, key");
     if (!q.ok()) return Error("load state");
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
-      KJ_RETURN_IF_ERROR(sink(clearance::StateChange{q.Text(0), q.Text(1), q.Text(2), false}));
+      auto value = Unpack(q, 2, 3);
+      if (!value.ok()) return value.status();
+      KJ_RETURN_IF_ERROR(
+          sink(clearance::StateChange{q.Text(0), q.Text(1), std::move(*value), false}));
     }
     return rc == SQLITE_DONE ? Status::Ok() : Error("load state");
   }
@@ -347,7 +351,14 @@ class SqliteStore final : public SqlStore {
     q.Bind(1, kind).Bind(2, key);
     const int rc = q.Step();
     std::optional<std::string> value;
-    if (rc == SQLITE_ROW) value = q.Text(0);
+    if (rc == SQLITE_ROW) {
+      auto unpacked = Unpack(q, 0, 1);
+      if (!unpacked.ok()) {
+        q.Reset();
+        return unpacked.status();
+      }
+      value = std::move(*unpacked);
+    }
     q.Reset();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read state");
     return value;
@@ -481,8 +492,8 @@ class SqliteStore final : public SqlStore {
         "VALUES(?,?,?,?,?,?,?,?)",
         "INSERT INTO receipt_groups(message_seq, first_id, count, data, format) VALUES(?,?,?,?,?)",
         "INSERT INTO receipt_answers(answers_hash, id) VALUES(?,?)",
-        "INSERT INTO state(kind, key, value) VALUES(?,?,?) ON CONFLICT(kind, key) DO UPDATE SET "
-        "value = excluded.value",
+        "INSERT INTO state(kind, key, value, format) VALUES(?,?,?,?) ON CONFLICT(kind, key) DO "
+        "UPDATE SET value = excluded.value, format = excluded.format",
         "DELETE FROM state WHERE kind = ? AND key = ?",
         "INSERT INTO quota_ledger(buyer_id, year, delta_e5, invt_no, reason, at_ms) "
         "VALUES(?,?,?,?,?,?)",
@@ -502,7 +513,7 @@ class SqliteStore final : public SqlStore {
         "SELECT g.first_id, g.count, g.data, g.format, g.message_seq FROM message_audience a "
         "JOIN receipt_groups g ON g.message_seq = a.message_seq WHERE a.enterprise = ?1 AND "
         "a.message_seq >= ?2 ORDER BY a.message_seq",
-        "SELECT value FROM state WHERE kind = ? AND key = ?",
+        "SELECT value, format FROM state WHERE kind = ? AND key = ?",
     };
     stmts_.resize(kStmtCount);
     for (int i = 0; i < kStmtCount; ++i) {
@@ -542,6 +553,8 @@ class SqliteStore final : public SqlStore {
   Status Migrate() {
     // Stores made before blobs were compressed (blob_codec.h): their rows are plain, format 0.
     KJ_RETURN_IF_ERROR(AddColumn("messages", "raw_format", "INTEGER NOT NULL DEFAULT 0"));
+    // Stores made before state rows were compressed: their rows are plain, format 0.
+    KJ_RETURN_IF_ERROR(AddColumn("state", "format", "INTEGER NOT NULL DEFAULT 0"));
     {
       Stmt old(db_,
                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipt_audience'");
@@ -653,7 +666,10 @@ class SqliteStore final : public SqlStore {
           KJ_RETURN_IF_ERROR(Done(d, "delete state"));
         } else {
           Stmt& u = stmts_[kUpsertState];
-          u.Bind(1, c.kind).Bind(2, c.key).BindBlob(3, c.value);
+          // Compressed against the state rows' own dictionary (blob_codec.h): 2.7x smaller,
+          // and they were three quarters of what a clearance left in the store.
+          const auto [value, format] = blobs_.Pack(c.value, BlobFormat::kZstdStateV1);
+          u.Bind(1, c.kind).Bind(2, c.key).BindBlob(3, value).Bind(4, static_cast<int64_t>(format));
           KJ_RETURN_IF_ERROR(Done(u, "upsert state"));
         }
       }

@@ -195,7 +195,11 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
         "CREATE INDEX receipts_answers ON receipts(answers_guid);"
         "CREATE INDEX receipts_message ON receipts(message_seq);"
         "CREATE TABLE receipt_audience(enterprise TEXT NOT NULL, receipt_id INTEGER NOT NULL, "
-        "PRIMARY KEY(enterprise, receipt_id)) WITHOUT ROWID;";
+        "PRIMARY KEY(enterprise, receipt_id)) WITHOUT ROWID;"
+        "CREATE TABLE state(kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, "
+        "PRIMARY KEY(kind, key)) WITHOUT ROWID;"
+        "INSERT INTO state VALUES('inventory', 'OLD', 'phase\t4\npre_no\tB1\n\nan older row "
+        "of more than sixty-four bytes, stored as it was');";
     for (int m = 1; m <= 5; ++m) {
       const std::string ms = std::to_string(m), a = std::to_string(2 * m - 1),
                         b = std::to_string(2 * m);
@@ -220,6 +224,9 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
   raw += "</ceb:CEB311Message>";
   const std::string receipt = "<ceb:CEB312Message><ceb:OrderReturn><ceb:returnInfo>" +
                               std::string(300, 'y') + "</ceb:returnInfo></ceb:OrderReturn>";
+  // A state row as the engine writes them (clearance/state_rows.h): fields, then the record.
+  std::string state_row = "phase\t4\npre_no\tB20240611000000001\ninvt_no\t\nyear\t2024\n\n";
+  for (int i = 0; i < 20; ++i) state_row += "\x01\x02item " + std::to_string(i) + "\x00\x05";
   {
     auto store = OpenSqliteStore(dir.string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -250,6 +257,8 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
     b.message = MessageRow{"NEW", "CEB311", "A", 9, true, raw};
     b.receipts.push_back(StoredReceipt{"CEB312", "DOC-NEW", "120", receipt, {"A"}});
     b.receipts.push_back(StoredReceipt{"CEB312", "DOC-NEW", "2", "<short/>", {"B"}});
+    b.changes.push_back(clearance::StateChange{"inventory", "NEW", state_row, false});
+    b.changes.push_back(clearance::StateChange{"link", "SHORT", "NEW", false});
     ASSERT_TRUE((*store)->Commit({&b}).ok());
     EXPECT_EQ(*(*store)->LastReceiptId(), 12);
   }
@@ -265,6 +274,10 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
             "1;1;2;0;6;11;2;1;");
   EXPECT_LT(std::stoul(SqlText(db, "SELECT length(raw) FROM messages WHERE seq = 6")) * 4,
             raw.size());
+  // State rows: the older one stays plain, a new one is compressed, a short one is not.
+  EXPECT_EQ(SqlText(db, "SELECT key, format FROM state ORDER BY key"), "NEW;2;OLD;0;SHORT;0;");
+  EXPECT_LT(std::stoul(SqlText(db, "SELECT length(value) FROM state WHERE key = 'NEW'")) * 2,
+            state_row.size());
   auto store = OpenSqliteStore(dir.string());
   ASSERT_TRUE(store.ok());
   std::vector<std::string> raws;
@@ -287,11 +300,32 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
   EXPECT_EQ((*answering)[0].xml, receipt);
   EXPECT_EQ((*answering)[1].xml, "<short/>");
   EXPECT_EQ(FeedIds(**store, "B", 2), (std::vector<int64_t>{1, 3, 5, 7, 9, 12}));
+  std::map<std::string, std::string> state;
+  ASSERT_TRUE((*store)
+                  ->LoadState([&](const clearance::StateChange& c) {
+                    state[c.key] = c.value;
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(state.size(), 3u);
+  EXPECT_EQ(state["NEW"], state_row);
+  EXPECT_EQ(state["SHORT"], "NEW");
+  EXPECT_EQ(state["OLD"],
+            "phase\t4\npre_no\tB1\n\nan older row of more than sixty-four bytes, stored as it was");
+  auto one = (*store)->ReadState("inventory", "NEW");
+  ASSERT_TRUE(one.ok() && one->has_value());
+  EXPECT_EQ(**one, state_row);
   // Damaged receipts are an error, not other receipts.
   SqlText(db, "UPDATE receipt_groups SET data = substr(data, 1, 30) WHERE message_seq = 6");
   auto damaged = (*store)->ReceiptsAnswering("DOC-NEW");
   ASSERT_FALSE(damaged.ok());
   EXPECT_EQ(damaged.status().code(), StatusCode::kInternal);
+  SqlText(db, "UPDATE state SET value = substr(value, 1, 20) WHERE key = 'NEW'");
+  auto damaged_row = (*store)->ReadState("inventory", "NEW");
+  ASSERT_FALSE(damaged_row.ok());
+  EXPECT_EQ(damaged_row.status().code(), StatusCode::kInternal);
+  EXPECT_FALSE(
+      (*store)->LoadState([](const clearance::StateChange&) { return Status::Ok(); }).ok());
   fs::remove_all(dir);
 }
 
