@@ -202,6 +202,14 @@ TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(Statuses(r.Json()),
             (std::vector<std::pair<std::string, std::string>>{{"CEB900", "-2"}}));
+  // Every receipt an intake answer carried is counted by type and status, three of one kind in
+  // the answer to three orders in one message.
+  EXPECT_EQ(Post(platform, app::MakeBatch(app::GeneratedClearances(800, 3)).orders).status, 200);
+  const std::string metrics = Call(zone_->port(), http::verb::get, "/metrics").body;
+  for (const char* line : {"kuajing_receipts_total{type=\"CEB312\",status=\"120\"} 4\n",
+                           "kuajing_receipts_total{type=\"CEB900\",status=\"-2\"} 1\n"}) {
+    EXPECT_NE(metrics.find(line), std::string::npos) << line << metrics;
+  }
 }
 
 TEST_F(ServerTest, TheSameMessageSentConcurrentlyCountsOnce) {

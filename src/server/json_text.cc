@@ -1,0 +1,66 @@
+#include "server/json_text.h"
+
+#include <charconv>
+
+namespace kuajing::server {
+
+namespace {
+
+// The escape of each byte below 0x20, '"' and '\\' (0: none), as boost::json writes them.
+constexpr char kEscape[128] = {
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u', 'u',  'u', 'u',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 0,   0,   '"', 0,    0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,    0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,    0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   '\\', 0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,    0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+};
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  size_t run = 0;  // start of the bytes not yet appended, which need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 128 || kEscape[c] == 0) continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    out.push_back('\\');
+    out.push_back(kEscape[c]);
+    if (kEscape[c] == 'u') {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out.append("00");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r) {
+  out.append("{\"type\":");
+  AppendJsonString(out, r.type);
+  out.append(",\"status\":");
+  AppendJsonString(out, r.status);
+  out.append(",\"answers\":");
+  AppendJsonString(out, r.answers_guid);
+  out.append(",\"xml\":");
+  AppendJsonString(out, r.xml);
+  if (r.id != 0) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof(digits), r.id).ptr;
+    out.append(",\"id\":");
+    out.append(digits, end);
+  }
+  out.push_back('}');
+}
+
+size_t ReceiptJsonSizeHint(const storage::StoredReceipt& r) {
+  return 96 + r.type.size() + r.status.size() + r.answers_guid.size() + r.xml.size() +
+         r.xml.size() / 32;
+}
+
+}  // namespace kuajing::server

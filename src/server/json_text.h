@@ -1,0 +1,29 @@
+// JSON text written straight into a string, for the answers the server sends by the thousand: an
+// intake answer carries a receipt for each of up to thousands of documents, and building it as a
+// boost::json value first (an object per receipt, each string copied in, then serialized into a
+// string grown by zero-filled resizes) took three fifths of the thread that answers intake
+// (bench/README.md, "Issue 7"). What these functions write is what boost::json::serialize writes
+// for the same values, byte for byte (json_text_test.cc checks it), so clients see no change.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "storage/store.h"
+
+namespace kuajing::server {
+
+// Appends `s` as a JSON string, quotes included, escaped as boost::json::serialize escapes (RFC
+// 8259 section 7): '"' and '\\', control characters as \b \t \n \f \r or \u00xx; everything else,
+// UTF-8 included, as it is.
+void AppendJsonString(std::string& out, std::string_view s);
+
+// Appends a receipt as the API shows it: {"type","status","answers","xml"} and, once numbered,
+// "id" (docs/API.md).
+void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r);
+
+// About what AppendReceiptJson writes for `r` (receipts escape a few quotes and a newline), for
+// reserving: the string still grows if it is short.
+size_t ReceiptJsonSizeHint(const storage::StoredReceipt& r);
+
+}  // namespace kuajing::server

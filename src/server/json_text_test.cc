@@ -1,0 +1,57 @@
+#include "server/json_text.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <random>
+
+namespace kuajing::server {
+namespace {
+
+namespace json = boost::json;
+
+std::string Ours(std::string_view s) {
+  std::string out = "prefix";  // appended, never overwritten
+  AppendJsonString(out, s);
+  return out.substr(6);
+}
+
+std::string Boost(std::string_view s) { return json::serialize(json::string(s)); }
+
+TEST(JsonText, EveryByteIsWrittenAsBoostJsonWritesIt) {
+  for (int c = 0; c < 256; ++c) {
+    const std::string s = "a" + std::string(1, static_cast<char>(c)) + "b";
+    EXPECT_EQ(Ours(s), Boost(s)) << "byte " << c;
+  }
+  for (std::string_view s : {"", "\"", "\\", "入库成功", "<a x=\"1\">\n</a>\r\n", "\x1f\x7f"}) {
+    EXPECT_EQ(Ours(s), Boost(s));
+  }
+}
+
+TEST(JsonText, RandomStringsAreWrittenAsBoostJsonWritesThem) {
+  std::mt19937 rng(11);
+  for (int i = 0; i < 2000; ++i) {
+    std::string s(rng() % 40, '\0');
+    for (char& c : s) c = static_cast<char>(rng() % 3 == 0 ? rng() % 40 : 32 + rng() % 96);
+    ASSERT_EQ(Ours(s), Boost(s));
+  }
+}
+
+TEST(JsonText, AReceiptIsTheObjectTheApiShowed) {
+  storage::StoredReceipt r{"CEB312", "2A3B-GUID", "120",
+                           "<?xml version=\"1.0\"?>\n<ceb:CEB312Message>入库</ceb:CEB312Message>\n",
+                           {"A"}};
+  for (int64_t id : {int64_t{0}, int64_t{7}, int64_t{1} << 40}) {
+    r.id = id;
+    json::object o{
+        {"type", r.type}, {"status", r.status}, {"answers", r.answers_guid}, {"xml", r.xml}};
+    if (r.id != 0) o["id"] = r.id;
+    std::string ours;
+    AppendReceiptJson(ours, r);
+    EXPECT_EQ(ours, json::serialize(o));
+    EXPECT_GE(ReceiptJsonSizeHint(r), ours.size());
+  }
+}
+
+}  // namespace
+}  // namespace kuajing::server
