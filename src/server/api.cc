@@ -14,6 +14,7 @@
 #include "common/thread_name.h"
 #include "server/json_text.h"
 #include "server/openapi.h"
+#include "storage/blob_codec.h"
 
 namespace kuajing::server {
 
@@ -641,10 +642,25 @@ void Api::Intake(const Request& req, const Principal& who, const Reply& reply) {
   // Reading the XML is a fifth of a message's work and needs no shared state: it runs here, on
   // the connection's I/O thread, in parallel; the single writer only decides and commits.
   codec::DecodeResult decoded = codec::Decode(req.message.body(), platform_->limits());
+  // So is compressing what the store keeps of it (a zstd frame, storage/blob_codec.h): the
+  // journal's frame then carries the packed bytes, half its size, and the projector, which
+  // packed every message itself, only stores them. Messages that did not decode are kept as
+  // received (the platform keeps their bytes only under the size limit).
+  std::string stored;
+  int64_t stored_format = 0;
+  if (std::holds_alternative<codec::DecodedMessage>(decoded)) {
+    thread_local storage::BlobCodec codec;
+    const auto [bytes, format] = codec.Pack(req.message.body());
+    if (format != storage::BlobFormat::kPlain) {
+      stored.assign(bytes);
+      stored_format = static_cast<int64_t>(format);
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(intake_mu_);
     if (!intake_stopping_) {
-      intake_.push_back(IntakeJob{req.message.body(), std::move(decoded), who, reply, arrived});
+      intake_.push_back(IntakeJob{req.message.body(), std::move(decoded), std::move(stored),
+                                  stored_format, who, reply, arrived});
       intake_cv_.notify_one();
       return;
     }
@@ -700,6 +716,11 @@ void Api::WriterLoop() {
         } else if (prepared->ready) {
           results[i] = std::move(*prepared->ready);
         } else {
+          storage::MessageRow& row = prepared->batch.message;
+          if (row.accepted && jobs[i].stored_format != 0) {  // the same bytes, packed
+            row.raw = std::move(jobs[i].stored);
+            row.raw_format = jobs[i].stored_format;
+          }
           group.push_back(std::move(*prepared));
           members.push_back(i);
         }

@@ -68,6 +68,10 @@ class Api final : public Handler {
   struct IntakeJob {
     std::string body;
     codec::DecodeResult decoded;  // read on the I/O thread, before the queue
+    // The body as the store keeps it (storage::BlobCodec), packed on the I/O thread too, for a
+    // message that decoded; empty if not packed.
+    std::string stored;
+    int64_t stored_format = 0;
     Principal who;
     Reply reply;
     std::chrono::steady_clock::time_point arrived;

@@ -17,6 +17,7 @@
 
 #include "common/thread_name.h"
 #include "common/varint.h"
+#include "storage/blob_codec.h"
 #include "storage/journal.h"
 #include "storage/sqlite_store.h"
 
@@ -24,7 +25,9 @@ namespace kuajing::storage {
 
 namespace {
 
-constexpr char kFrameVersion = 1;
+// Version 2 added each message's raw_format after its raw bytes. Version 1 frames (raw_format 0)
+// still read: a journal written by an earlier build is replayed after an upgrade.
+constexpr char kFrameVersion = 2;
 
 }  // namespace
 
@@ -55,6 +58,7 @@ void EncodeFrame(const std::vector<const CommitBatch*>& batches, std::string& ou
     PutSigned(out, m.received_ms);
     out.push_back(m.accepted ? 1 : 0);
     PutText(out, m.raw);
+    PutSigned(out, m.raw_format);
     PutVarint(out, b->receipts.size());
     for (const StoredReceipt& r : b->receipts) {
       PutSigned(out, r.id);
@@ -86,8 +90,9 @@ void EncodeFrame(const std::vector<const CommitBatch*>& batches, std::string& ou
 
 StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload) {
   VarintReader in(payload);
-  if (in.Byte() != static_cast<uint8_t>(kFrameVersion)) {
-    return Internal("a journal frame of an unknown version (this build reads version 1)");
+  const uint8_t version = in.Byte();
+  if (version != 1 && version != static_cast<uint8_t>(kFrameVersion)) {
+    return Internal("a journal frame of an unknown version (this build reads versions 1 and 2)");
   }
   std::vector<CommitBatch> out(in.Count());
   for (CommitBatch& b : out) {
@@ -99,6 +104,13 @@ StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload) {
     m.received_ms = in.Signed();
     m.accepted = in.Byte() != 0;
     m.raw = in.Text();
+    if (version >= 2) {
+      m.raw_format = in.Signed();
+      if (m.raw_format != static_cast<int64_t>(BlobFormat::kPlain) &&
+          m.raw_format != static_cast<int64_t>(BlobFormat::kZstdV1)) {
+        return Internal("a journal frame names a raw format this build does not know");
+      }
+    }
     b.receipts.resize(in.Count());
     for (StoredReceipt& r : b.receipts) {
       r.id = in.Signed();

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "storage/blob_codec.h"
 #include "storage/journal.h"
 #include "storage/sqlite_store.h"
 
@@ -71,6 +72,7 @@ TEST(JournalFrame, EveryFieldComesBack) {
   a.message.seq = 12;
   a.receipts[0].id = 99;
   a.changes.push_back(clearance::StateChange{"order", "gone", "", true});
+  a.message.raw_format = static_cast<int64_t>(BlobFormat::kZstdV1);
   b.message.accepted = false;
   b.message.raw = std::string("\0binary\xff", 8);
   b.receipts.clear();
@@ -81,6 +83,7 @@ TEST(JournalFrame, EveryFieldComesBack) {
   EXPECT_EQ(x.message.seq, 12);
   EXPECT_EQ(x.message.guid, "M-7");
   EXPECT_EQ(x.message.received_ms, 7);
+  EXPECT_EQ(x.message.raw_format, static_cast<int64_t>(BlobFormat::kZstdV1));
   EXPECT_EQ(x.receipts[0].id, 99);
   EXPECT_EQ(x.receipts[0].audience, (std::vector<std::string>{"EBC", "E1"}));
   EXPECT_EQ(x.receipts[0].xml, "<r7/>");
@@ -91,6 +94,7 @@ TEST(JournalFrame, EveryFieldComesBack) {
   const CommitBatch& y = (*out)[1];
   EXPECT_FALSE(y.message.accepted);
   EXPECT_EQ(y.message.raw, std::string("\0binary\xff", 8));
+  EXPECT_EQ(y.message.raw_format, 0);
   EXPECT_EQ(y.message.received_ms, -3);
   EXPECT_EQ(y.ledger[0].delta.e5, Decimal::FromUnits(-3).e5);
   EXPECT_TRUE(y.receipts.empty());
@@ -104,8 +108,49 @@ TEST(JournalFrame, EveryCutShortFrameIsRefused) {
   }
   EXPECT_FALSE(DecodeFrame(whole + "x").ok());
   std::string other = whole;
-  other[0] = 2;  // a version this build does not read
+  other[0] = 3;  // a version this build does not read
   EXPECT_EQ(DecodeFrame(other).status().code(), StatusCode::kInternal);
+  CommitBatch c = Batch(3);
+  c.message.raw_format = 9;  // a raw format this build does not know
+  EXPECT_EQ(DecodeFrame(EncodeFrame({&c})).status().code(), StatusCode::kInternal);
+}
+
+TEST(JournalFrame, AVersionOneFrameStillReads) {
+  // Written by the build before raw_format (EncodeFrame of Batch(5), seq 3, receipt id 8): a
+  // journal left by it is replayed after an upgrade.
+  std::string frame;
+  const std::string_view hex =
+      "010106034d2d3506434542363231034542430a01083c72617720352f3e01100643454236323205444f432d3503"
+      "313230053c72352f3e02034542430245320109696e76656e746f7279026b35027635000203494430d01fc0843d"
+      "04494e56350861636365707465640a024230d01fc09a0c04494e56350861636365707465640a";
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    frame.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  auto out = DecodeFrame(frame);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), 1u);
+  const CommitBatch& x = (*out)[0];
+  EXPECT_EQ(x.message.seq, 3);
+  EXPECT_EQ(x.message.guid, "M-5");
+  EXPECT_EQ(x.message.raw, "<raw 5/>");
+  EXPECT_EQ(x.message.raw_format, 0);
+  ASSERT_EQ(x.receipts.size(), 1u);
+  EXPECT_EQ(x.receipts[0].id, 8);
+  EXPECT_EQ(x.receipts[0].audience, (std::vector<std::string>{"EBC", "E2"}));
+  ASSERT_EQ(x.changes.size(), 1u);
+  EXPECT_EQ(x.changes[0].value, "v5");
+  ASSERT_EQ(x.ledger.size(), 2u);
+  EXPECT_EQ(x.ledger[1].buyer_id, "B0");
+  // The same batch written now differs only in the version and the raw format after the bytes.
+  CommitBatch again = Batch(5);
+  again.message.seq = 3;
+  again.receipts[0].id = 8;
+  const std::string now = EncodeFrame({&again});
+  EXPECT_EQ(now[0], 2);
+  const size_t raw_end = frame.find("<raw 5/>") + 8;
+  EXPECT_EQ(now.substr(1, raw_end - 1), frame.substr(1, raw_end - 1));
+  EXPECT_EQ(now[raw_end], 0);  // raw_format 0
+  EXPECT_EQ(now.substr(raw_end + 1), frame.substr(raw_end));
 }
 
 TEST_F(JournaledStoreTest, ReadsSeeEveryCommitOnceWhileTheProjectorWrites) {
@@ -282,6 +327,16 @@ TEST_F(JournaledStoreTest, ACommitThatTakesTheBatchesKeepsEverythingItTook) {
   const std::string raw(5000, 'x');  // not a short string: its bytes move, not copied
   std::vector<CommitBatch> batches{Batch(1), Batch(2)};
   batches[0].message.raw = raw;
+  // The second comes packed already, as the server's I/O threads pack what they read.
+  std::string declared = "<ceb:CEB621Message>";
+  for (int i = 0; i < 40; ++i)
+    declared += "<ceb:Inventory>" + std::to_string(i) + "</ceb:Inventory>";
+  declared += "</ceb:CEB621Message>";
+  BlobCodec codec;
+  const auto [packed, format] = codec.Pack(declared);
+  ASSERT_EQ(format, BlobFormat::kZstdV1);
+  batches[1].message.raw = std::string(packed);
+  batches[1].message.raw_format = static_cast<int64_t>(format);
   batches[0].changes[0].value = std::string(3000, 'v');
   std::vector<CommitBatch*> ptrs{&batches[0], &batches[1]};
   ASSERT_TRUE((*s)->CommitTaking(ptrs).ok());
@@ -316,7 +371,7 @@ TEST_F(JournaledStoreTest, ACommitThatTakesTheBatchesKeepsEverythingItTook) {
                   .ok());
   ASSERT_EQ(raws.size(), 2u);
   EXPECT_EQ(raws[0], raw);
-  EXPECT_EQ(raws[1], "<raw 2/>");
+  EXPECT_EQ(raws[1], declared);  // stored as packed, read back as declared
 }
 
 TEST_F(JournaledStoreTest, TheWriterWaitsOnceTheProjectorIsTooFarBehind) {

@@ -652,7 +652,11 @@ class SqliteStore final : public SqlStore {
           .Bind(3, m.sender)
           .Bind(4, m.received_ms)
           .Bind(5, int64_t{m.accepted ? 1 : 0});
-      const auto [raw, raw_format] = blobs_.Pack(m.raw);
+      // Packed already (on the server's I/O thread, store.h) or packed here.
+      const auto [raw, raw_format] =
+          m.raw_format != 0
+              ? std::pair<std::string_view, BlobFormat>{m.raw, BlobFormat{m.raw_format}}
+              : blobs_.Pack(m.raw);
       im.BindBlob(6, raw).Bind(7, static_cast<int64_t>(raw_format));
       if (m.seq > 0) im.Bind(8, m.seq);
       KJ_RETURN_IF_ERROR(Done(im, "insert message"));

@@ -44,6 +44,10 @@ struct MessageRow {
   bool accepted = false;  // false: answered with CEB900 only
   std::string raw;
   int64_t seq = 0;  // position in the store, increasing in commit order (0: the store assigns it)
+  // How `raw` holds the bytes going in: 0 as received; else a storage::BlobFormat they were
+  // already packed in (the server compresses each message on its I/O thread, so the journal's
+  // frames and the projector skip the bytes as received). Rows read back are always 0.
+  int64_t raw_format = 0;
 };
 
 struct CommitBatch {

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -254,6 +255,22 @@ TEST(Crash, KilledServerLosesNoAcknowledgedMessage) {
       auto r = (*p)->store().ReceiptsOfMessage(guid);
       ASSERT_TRUE(r.ok());
       EXPECT_TRUE(r->has_value()) << "answered 200 but lost: " << guid;
+    }
+    // The legal record: each message's bytes as sent (the server packs them on its I/O threads,
+    // the journal replays them after the kill).
+    std::map<std::string, std::string> sent, stored;
+    for (const Doc& d : docs) sent[d.guid] = d.xml;
+    ASSERT_TRUE((*p)->store()
+                    .ForEachMessage(INT64_MAX,
+                                    [&](const storage::MessageRow& m,
+                                        const std::vector<storage::StoredReceipt>&) {
+                                      stored[m.guid] = m.raw;
+                                      return Status::Ok();
+                                    })
+                    .ok());
+    for (const std::string& guid : acked) {
+      ASSERT_EQ(stored.count(guid), 1u) << guid;
+      EXPECT_EQ(stored[guid], sent[guid]) << guid;
     }
     for (const auto& [buyer, total] : expected) {
       const int year = CstYear(std::chrono::duration_cast<std::chrono::milliseconds>(
