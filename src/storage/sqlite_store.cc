@@ -161,7 +161,13 @@ class SqliteStore final : public SqlStore {
     auto s = std::unique_ptr<SqliteStore>(new SqliteStore);
     const std::string path = dir + "/kuajing.db";
     s->wal_path_ = path + "-wal";
-    if (sqlite3_open(path.c_str(), &s->db_) != SQLITE_OK) {
+    // NOMUTEX (SQLite's multi-thread mode for this connection): no mutex taken and released in
+    // every call (bind, step, column, reset). The store's calls never overlap: each connection
+    // is used under its owner's lock (storage::JournaledStore's sql_mu_ and reader_mu_, the
+    // platform's for a store of its own), and the checkpointer has a connection of its own.
+    if (sqlite3_open_v2(path.c_str(), &s->db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
       return Unavailable("cannot open " + path + ": " + sqlite3_errmsg(s->db_));
     }
     sqlite3_busy_timeout(s->db_, 5000);
