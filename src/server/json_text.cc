@@ -1,6 +1,8 @@
 #include "server/json_text.h"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace kuajing::server {
 
@@ -17,12 +19,31 @@ constexpr char kEscape[128] = {
     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
 };
 
+// Whether any of the 8 bytes in `w` needs an escape: below 0x20, '"' or '\\' (the classic
+// SWAR tests for a zero byte and for a byte below n; bytes of 0x80 and above never match).
+bool AnyToEscape(uint64_t w) {
+  constexpr uint64_t kOnes = ~uint64_t{0} / 255, kHighs = kOnes * 0x80;
+  const uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
+  const uint64_t below_space = (w - kOnes * 0x20) & ~w;
+  const uint64_t is_quote = (quote - kOnes) & ~quote;
+  const uint64_t is_backslash = (backslash - kOnes) & ~backslash;
+  return ((below_space | is_quote | is_backslash) & kHighs) != 0;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
   size_t run = 0;  // start of the bytes not yet appended, which need no escape
   for (size_t i = 0; i < s.size(); ++i) {
+    // Eight bytes at a time where none needs an escape: most of a receipt's XML.
+    while (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (AnyToEscape(w)) break;
+      i += 8;
+    }
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 128 || kEscape[c] == 0) continue;
     out.append(s.data() + run, i - run);

@@ -30,15 +30,29 @@ TEST(JsonText, EveryByteIsWrittenAsBoostJsonWritesIt) {
 
 TEST(JsonText, RandomStringsAreWrittenAsBoostJsonWritesThem) {
   std::mt19937 rng(11);
-  for (int i = 0; i < 2000; ++i) {
-    std::string s(rng() % 40, '\0');
-    for (char& c : s) c = static_cast<char>(rng() % 3 == 0 ? rng() % 40 : 32 + rng() % 96);
-    ASSERT_EQ(Ours(s), Boost(s));
+  for (int i = 0; i < 4000; ++i) {
+    // Short and long, escapes dense and sparse (eight bytes are checked at a time), any byte.
+    std::string s(rng() % (i % 2 ? 40 : 300), '\0');
+    const unsigned sparse = 1 + rng() % 64;
+    for (char& c : s) {
+      c = static_cast<char>(rng() % sparse == 0 ? rng() % 256 : 32 + rng() % 95);
+    }
+    ASSERT_EQ(Ours(s), Boost(s)) << i;
+  }
+  // One escape at each position of a long string.
+  for (size_t at = 0; at < 40; ++at) {
+    for (char c : {'"', '\\', '\n', '\x1f', '\0'}) {
+      std::string s(40, 'x');
+      s[at] = c;
+      ASSERT_EQ(Ours(s), Boost(s)) << at;
+    }
   }
 }
 
 TEST(JsonText, AReceiptIsTheObjectTheApiShowed) {
-  storage::StoredReceipt r{"CEB312", "2A3B-GUID", "120",
+  storage::StoredReceipt r{"CEB312",
+                           "2A3B-GUID",
+                           "120",
                            "<?xml version=\"1.0\"?>\n<ceb:CEB312Message>入库</ceb:CEB312Message>\n",
                            {"A"}};
   for (int64_t id : {int64_t{0}, int64_t{7}, int64_t{1} << 40}) {
