@@ -644,8 +644,9 @@ void Api::Intake(const Request& req, const Principal& who, const Reply& reply) {
   codec::DecodeResult decoded = codec::Decode(req.message.body(), platform_->limits());
   // So is compressing what the store keeps of it (a zstd frame, storage/blob_codec.h): the
   // journal's frame then carries the packed bytes (16.4 -> 10.3 KB written per clearance,
-  // bench/README.md), and the projector, which packed every message itself, only stores them. Messages that did not decode are kept as
-  // received (the platform keeps their bytes only under the size limit).
+  // bench/README.md), and the projector, which packed every message itself, only stores them.
+  // Messages that did not decode are kept as received (the platform keeps their bytes only under
+  // the size limit).
   std::string stored;
   int64_t stored_format = 0;
   if (std::holds_alternative<codec::DecodedMessage>(decoded)) {
