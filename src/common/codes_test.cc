@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstring>
+#include <random>
+
 #include "common/civil_time.h"
 #include "common/csv.h"
 #include "common/hash.h"
@@ -36,6 +40,25 @@ TEST(CivilTime, ParsesAndFormatsChinaStandardTime) {
   EXPECT_EQ(*t, 1718069415000);  // 2024-06-11T01:30:15Z
   EXPECT_EQ(FormatAppTime(*t), "20240611093015");
   EXPECT_EQ(FormatReturnTime(*t + 7), "20240611093015007");
+  // The digits written directly: checked against std::chrono's calendar (China Standard Time,
+  // UTC+8) formatted as "%04d%02d..." over ±17,000 years, so the years beyond 0-9999 (written
+  // through snprintf) are covered too.
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t bound = i % 2 ? int64_t{1} << 45 : int64_t{1} << 49;
+    const int64_t ms = static_cast<int64_t>(rng() % static_cast<uint64_t>(2 * bound)) - bound;
+    const int64_t cst = ms + 8 * 3600 * 1000;
+    const int64_t day = cst >= 0 ? cst / 86400000 : -((-cst + 86399999) / 86400000);
+    const int64_t in_day = cst - day * 86400000;
+    const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
+    char want[48];
+    std::snprintf(want, sizeof want, "%04d%02u%02u%02d%02d%02d%03d", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(in_day / 3600000), static_cast<int>(in_day / 60000 % 60),
+                  static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000));
+    ASSERT_EQ(FormatReturnTime(ms), want) << ms;
+    ASSERT_EQ(FormatAppTime(ms), std::string(want, std::strlen(want) - 3)) << ms;
+  }
   EXPECT_EQ(FormatDate8(*ParseAppTime("20241231235959")), "20241231");
   EXPECT_EQ(CstYear(*ParseAppTime("20250101000000")), 2025);  // 16:00 UTC on 31 Dec is 2025 in CST
   EXPECT_TRUE(ParseAppTime("20240229120000"));
