@@ -102,16 +102,18 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw, std::string
 StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw,
                                                const codec::DecodeResult& decoded,
                                                std::string_view sender, int64_t now_ms) {
-  return PrepareMessage(raw, nullptr, decoded, sender, now_ms);
+  return PrepareMessage(raw, nullptr, nullptr, decoded, sender, now_ms);
 }
 
 StatusOr<Platform::Prepared> Platform::Prepare(std::string&& raw,
                                                const codec::DecodeResult& decoded,
-                                               std::string_view sender, int64_t now_ms) {
-  return PrepareMessage(raw, &raw, decoded, sender, now_ms);
+                                               std::string_view sender, int64_t now_ms,
+                                               StoredRaw* stored) {
+  return PrepareMessage(raw, &raw, stored, decoded, sender, now_ms);
 }
 
 StatusOr<Platform::Prepared> Platform::PrepareMessage(std::string_view raw, std::string* owned,
+                                                      StoredRaw* stored,
                                                       const codec::DecodeResult& decoded,
                                                       std::string_view sender, int64_t now_ms) {
   // The row's copy of the bytes: taken from `owned` when the caller gave them (`raw` views them,
@@ -188,7 +190,12 @@ StatusOr<Platform::Prepared> Platform::PrepareMessage(std::string_view raw, std:
   row.guid = dm.message.guid;
   row.type = MessageTypeName(dm.message.type);
   row.accepted = true;
-  row.raw = keep_raw();
+  if (stored && stored->format != 0) {  // the same bytes, packed as the store keeps them
+    row.raw = std::move(stored->bytes);
+    row.raw_format = stored->format;
+  } else {
+    row.raw = keep_raw();
+  }
   KJ_RETURN_IF_ERROR(RecordRiskRulesInUse(now_ms));
   clearance::StepResult step = IsExport(dm.message.type)
                                    ? export_engine_->Process(dm, row.sender, now_ms)

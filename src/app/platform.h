@@ -72,11 +72,19 @@ class Platform {
   // message on the connection's I/O thread, outside the single writer (bench/README.md).
   StatusOr<Prepared> Prepare(std::string_view raw, const codec::DecodeResult& decoded,
                              std::string_view sender, int64_t now_ms);
+  // The message's bytes as the store keeps them, packed by the caller already (the server packs
+  // each message on its I/O thread): `format` a storage::BlobFormat, 0 if not packed.
+  struct StoredRaw {
+    std::string bytes;
+    int64_t format = 0;
+  };
   // The same, taking the message's bytes instead of copying them (a copy of every message in
   // the single writer, bench/README.md): `raw` is moved from when a batch to commit comes back,
-  // and left as it was for a repeat and for `commit_first`.
+  // and left as it was for a repeat and for `commit_first`. With `stored` packed, an accepted
+  // message's row takes `stored->bytes` instead (storage::MessageRow::raw_format) and `raw` is
+  // left as it was; a message refused for its form keeps the bytes as received.
   StatusOr<Prepared> Prepare(std::string&& raw, const codec::DecodeResult& decoded,
-                             std::string_view sender, int64_t now_ms);
+                             std::string_view sender, int64_t now_ms, StoredRaw* stored = nullptr);
   const codec::DecodeOptions& limits() const { return options_.limits; }
   // With `sync` false the group is committed but not flushed to disk (storage::Store::
   // CommitUnsynced): the caller must have store().Sync() return OK before showing the answers to
@@ -145,7 +153,7 @@ class Platform {
  private:
   Platform() = default;
   // Both Prepares: with `owned` (the bytes `raw` views) the row takes them instead of a copy.
-  StatusOr<Prepared> PrepareMessage(std::string_view raw, std::string* owned,
+  StatusOr<Prepared> PrepareMessage(std::string_view raw, std::string* owned, StoredRaw* stored,
                                     const codec::DecodeResult& decoded, std::string_view sender,
                                     int64_t now_ms);
   // `own_guids`: the records of the message being answered; their sender joins the audience.

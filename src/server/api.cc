@@ -647,21 +647,20 @@ void Api::Intake(const Request& req, const Principal& who, const Reply& reply) {
   // bench/README.md), and the projector, which packed every message itself, only stores them.
   // Messages that did not decode are kept as received (the platform keeps their bytes only under
   // the size limit).
-  std::string stored;
-  int64_t stored_format = 0;
+  app::Platform::StoredRaw stored;
   if (std::holds_alternative<codec::DecodedMessage>(decoded)) {
     thread_local storage::BlobCodec codec;
     const auto [bytes, format] = codec.Pack(req.message.body());
     if (format != storage::BlobFormat::kPlain) {
-      stored.assign(bytes);
-      stored_format = static_cast<int64_t>(format);
+      stored.bytes.assign(bytes);
+      stored.format = static_cast<int64_t>(format);
     }
   }
   {
     std::lock_guard<std::mutex> lock(intake_mu_);
     if (!intake_stopping_) {
-      intake_.push_back(IntakeJob{req.message.body(), std::move(decoded), std::move(stored),
-                                  stored_format, who, reply, arrived});
+      intake_.push_back(IntakeJob{req.message.body(), std::move(decoded), std::move(stored), who,
+                                  reply, arrived});
       intake_cv_.notify_one();
       return;
     }
@@ -704,24 +703,21 @@ void Api::WriterLoop() {
         members.clear();
       };
       for (size_t i = 0; i < jobs.size(); ++i) {
-        auto prepared = platform_->Prepare(std::move(jobs[i].body), jobs[i].decoded,
-                                           jobs[i].who.enterprise, options_.clock());
+        auto prepared =
+            platform_->Prepare(std::move(jobs[i].body), jobs[i].decoded, jobs[i].who.enterprise,
+                               options_.clock(), &jobs[i].stored);
         if (prepared.ok() && prepared->commit_first) {  // the same message twice in one group
           commit();
-          // The body is still there: Prepare takes it only for a batch to commit.
+          // The body is still there: Prepare takes it (or the packed bytes) only for a batch to
+          // commit.
           prepared = platform_->Prepare(std::move(jobs[i].body), jobs[i].decoded,
-                                        jobs[i].who.enterprise, options_.clock());
+                                        jobs[i].who.enterprise, options_.clock(), &jobs[i].stored);
         }
         if (!prepared.ok()) {
           results[i] = prepared.status();
         } else if (prepared->ready) {
           results[i] = std::move(*prepared->ready);
         } else {
-          storage::MessageRow& row = prepared->batch.message;
-          if (row.accepted && jobs[i].stored_format != 0) {  // the same bytes, packed
-            row.raw = std::move(jobs[i].stored);
-            row.raw_format = jobs[i].stored_format;
-          }
           group.push_back(std::move(*prepared));
           members.push_back(i);
         }

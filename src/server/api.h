@@ -69,9 +69,8 @@ class Api final : public Handler {
     std::string body;
     codec::DecodeResult decoded;  // read on the I/O thread, before the queue
     // The body as the store keeps it (storage::BlobCodec), packed on the I/O thread too, for a
-    // message that decoded; empty if not packed.
-    std::string stored;
-    int64_t stored_format = 0;
+    // message that decoded; format 0 if not packed.
+    app::Platform::StoredRaw stored;
     Principal who;
     Reply reply;
     std::chrono::steady_clock::time_point arrived;
