@@ -20,6 +20,8 @@
 #include "common/thread_name.h"
 #include "common/varint.h"
 #include "storage/blob_codec.h"
+#include "storage/receipt_index.h"
+#include "storage/sqlite_stmt.h"
 
 namespace kuajing::storage {
 
@@ -59,10 +61,6 @@ CREATE TABLE IF NOT EXISTS receipt_groups(
   data BLOB NOT NULL,
   format INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS receipt_groups_first ON receipt_groups(first_id);
-CREATE TABLE IF NOT EXISTS receipt_answers(
-  answers_hash INTEGER NOT NULL,
-  id INTEGER NOT NULL,
-  PRIMARY KEY(answers_hash, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS message_audience(
   enterprise TEXT NOT NULL,
   message_seq INTEGER NOT NULL,
@@ -92,52 +90,10 @@ CREATE TABLE IF NOT EXISTS risk_rules(
   PRIMARY KEY(from_ms, version));
 )sql";
 
-// receipt_answers finds receipts by a 64-bit hash of the guid they answer, not by the guid's 36
-// characters: entries of ~14 bytes instead of ~47 in the one index that grows by a random key
-// with every receipt (8 per clearance). Two guids of one hash only cost reading the other's
-// receipts, which ReceiptsAnswering drops.
+// The receipt index (receipt_index.h) finds receipts by a 64-bit hash of the guid they answer, not
+// by the guid's 36 characters: entries of ~14 bytes instead of ~47. Two guids of one hash only
+// cost reading the other's receipts, which ReceiptsAnswering drops.
 int64_t AnswersHash(std::string_view guid) { return static_cast<int64_t>(Hash64(guid)); }
-
-// A prepared statement, reset after each use.
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt(Stmt&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
-  Stmt& operator=(Stmt&& o) noexcept {
-    std::swap(s_, o.s_);
-    return *this;
-  }
-  bool ok() const { return s_ != nullptr; }
-  sqlite3_stmt* get() { return s_; }
-  Stmt& Bind(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-    return *this;
-  }
-  Stmt& BindBlob(int i, std::string_view v) {
-    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-    return *this;
-  }
-  Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  int Step() { return sqlite3_step(s_); }
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  std::string Text(int col) {
-    auto* p = static_cast<const char*>(sqlite3_column_blob(s_, col));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : std::string();
-  }
-  int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-};
 
 class SqliteStore final : public SqlStore {
  public:
@@ -150,6 +106,7 @@ class SqliteStore final : public SqlStore {
     if (checkpointer_.joinable()) checkpointer_.join();
     sqlite3_close(checkpoint_db_);
     stmts_.clear();
+    index_.Close();
     sqlite3_close(db_);
   }
 
@@ -177,9 +134,15 @@ class SqliteStore final : public SqlStore {
       sqlite3_free(err);
       return Unavailable("cannot create the schema in " + path + ": " + msg);
     }
+    if (sqlite3_exec(s->db_, ReceiptIndex::kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "?";
+      sqlite3_free(err);
+      return Unavailable("cannot create the receipt index in " + path + ": " + msg);
+    }
     KJ_RETURN_IF_ERROR(s->Migrate());
     KJ_RETURN_IF_ERROR(s->Prepare());
     KJ_RETURN_IF_ERROR(s->MigrateReceipts());
+    KJ_RETURN_IF_ERROR(s->InTransaction([&] { return s->index_.MigrateLegacy(); }));
     if (!writer) sqlite3_exec(s->db_, "PRAGMA cache_size=-65536", nullptr, nullptr, nullptr);
     // Checkpoints (copying the log into the database file, and syncing it) run on a thread of
     // their own with its own connection, so that commits do not wait for them: they took a
@@ -309,31 +272,26 @@ class SqliteStore final : public SqlStore {
   }
 
   StatusOr<std::vector<StoredReceipt>> ReceiptsAnswering(std::string_view guid) override {
-    std::vector<int64_t> ids;
-    {
-      Stmt& q = stmts_[kAnswering];
-      q.Bind(1, AnswersHash(guid));
-      int rc;
-      while ((rc = q.Step()) == SQLITE_ROW) ids.push_back(q.Int(0));
-      q.Reset();
-      if (rc != SQLITE_DONE) return Error("receipts answering");
-    }
-    // Each id's group; consecutive ids are mostly in one group, read once.
+    auto ids = index_.Find(AnswersHash(guid));
+    if (!ids.ok()) return ids.status();
+    // Each id is a receipt of a group holding receipts of the guid (or of another guid of the
+    // same hash): each group is read once (ids ascend, and a group's ids are consecutive), and
+    // its receipts of the guid kept.
     std::vector<StoredReceipt> out;
-    std::vector<StoredReceipt> group;
-    for (const int64_t id : ids) {
-      if (group.empty() || id < group.front().id || id > group.back().id) {
-        Stmt& g = stmts_[kGroupHolding];
-        g.Bind(1, id);
-        auto read = ReadGroup(g);
-        if (!read.ok()) return read.status();
-        group = std::move(*read);
-      }
-      if (group.empty() || id < group.front().id || id > group.back().id) {
+    int64_t read_through = 0;  // the last id of the group read last
+    for (const int64_t id : *ids) {
+      if (id <= read_through) continue;
+      Stmt& g = stmts_[kGroupHolding];
+      g.Bind(1, id);
+      auto group = ReadGroup(g);
+      if (!group.ok()) return group.status();
+      if (group->empty() || id < group->front().id || id > group->back().id) {
         return Internal("receipt " + std::to_string(id) + " is indexed but in no group");
       }
-      const StoredReceipt& r = group[static_cast<size_t>(id - group.front().id)];
-      if (r.answers_guid == guid) out.push_back(r);  // else another guid of the same hash
+      read_through = group->back().id;
+      for (StoredReceipt& r : *group) {
+        if (r.answers_guid == guid) out.push_back(std::move(r));
+      }
     }
     return out;
   }
@@ -441,6 +399,8 @@ class SqliteStore final : public SqlStore {
   std::string wal_path_;
   std::set<std::string> audience_;  // scratch of WriteAll
   std::string group_;               // scratch of WriteGroup
+  std::vector<int64_t> hashes_;     // scratch of WriteGroup
+  ReceiptIndex index_;              // receipts by the guid they answer (receipt_index.h)
   // Scratch of WriteAll: each state row's last change in the transaction.
   struct RowKeyHash {
     size_t operator()(const std::pair<std::string_view, std::string_view>& k) const {
@@ -475,13 +435,11 @@ class SqliteStore final : public SqlStore {
   enum StmtId {
     kInsertMessage,
     kInsertGroup,
-    kInsertAnswer,
     kUpsertState,
     kDeleteState,
     kInsertLedger,
     kFindMessage,
     kGroupOfMessage,
-    kAnswering,
     kGroupHolding,
     kSeqHolding,
     kInsertAudience,
@@ -497,7 +455,6 @@ class SqliteStore final : public SqlStore {
         "INSERT INTO messages(guid, type, sender, received_ms, accepted, raw, raw_format, seq) "
         "VALUES(?,?,?,?,?,?,?,?)",
         "INSERT INTO receipt_groups(message_seq, first_id, count, data, format) VALUES(?,?,?,?,?)",
-        "INSERT INTO receipt_answers(answers_hash, id) VALUES(?,?)",
         "INSERT INTO state(kind, key, value, format) VALUES(?,?,?,?) ON CONFLICT(kind, key) DO "
         "UPDATE SET value = excluded.value, format = excluded.format",
         "DELETE FROM state WHERE kind = ? AND key = ?",
@@ -506,7 +463,6 @@ class SqliteStore final : public SqlStore {
         "SELECT seq FROM messages WHERE guid = ? AND accepted = 1 ORDER BY seq LIMIT 1",
         "SELECT first_id, count, data, format, message_seq FROM receipt_groups "
         "WHERE message_seq = ?",
-        "SELECT id FROM receipt_answers WHERE answers_hash = ? ORDER BY id",
         "SELECT first_id, count, data, format, message_seq FROM receipt_groups "
         "WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1",
         // The same group's message only: read from the receipt_groups_first index alone.
@@ -526,7 +482,7 @@ class SqliteStore final : public SqlStore {
       stmts_[i] = Stmt(db_, kSql[i]);
       if (!stmts_[i].ok()) return Error("prepare");
     }
-    return Status::Ok();
+    return index_.Prepare(db_);
   }
 
   // Adds a column an older store's table lacks (SQLite only records it in the schema: no row is
@@ -583,10 +539,13 @@ class SqliteStore final : public SqlStore {
       Stmt old(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipts'");
       if (old.Step() != SQLITE_ROW) return Status::Ok();
     }
-    return InTransaction([&] {
+    Status st = InTransaction([&] {
       KJ_RETURN_IF_ERROR(ConvertReceipts());
+      KJ_RETURN_IF_ERROR(index_.Maintain());
       return Exec("DROP TABLE receipts");
     });
+    if (!st.ok()) index_.Forget();
+    return st;
   }
 
   Status ConvertReceipts() {
@@ -632,6 +591,7 @@ class SqliteStore final : public SqlStore {
     });
     if (!st.ok()) {
       last_receipt_id_ = -1;  // what WriteGroup numbered was rolled back: read it again
+      index_.Forget();
       return st;
     }
     // Each batch is one message row: the count follows without a COUNT(*) over the table.
@@ -694,7 +654,7 @@ class SqliteStore final : public SqlStore {
         KJ_RETURN_IF_ERROR(Done(l, "insert ledger"));
       }
     }
-    return Status::Ok();
+    return index_.Maintain();
   }
 
   // The blob in column `col` of the current row, as it was written (its format in `format_col`).
@@ -739,10 +699,14 @@ class SqliteStore final : public SqlStore {
         audience_.insert(who);
       }
       PutText(group_, r.xml);
-      Stmt& ia = stmts_[kInsertAnswer];
-      ia.Bind(1, AnswersHash(r.answers_guid)).Bind(2, id);
-      KJ_RETURN_IF_ERROR(Done(ia, "insert receipt index"));
+      hashes_.push_back(AnswersHash(r.answers_guid));
     }
+    // One index entry per guid the group answers, not per receipt: a list's five receipts
+    // (2, 120, 399, 800 and its tax bill) usually share a group.
+    std::sort(hashes_.begin(), hashes_.end());
+    hashes_.erase(std::unique(hashes_.begin(), hashes_.end()), hashes_.end());
+    for (const int64_t h : hashes_) KJ_RETURN_IF_ERROR(index_.Add(h, first));
+    hashes_.clear();
     const auto [data, format] = blobs_.Pack(group_);
     Stmt& ig = stmts_[kInsertGroup];
     ig.Bind(1, seq)

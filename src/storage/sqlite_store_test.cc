@@ -235,8 +235,9 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
     {  // another guid's receipt under D3's hash (as if two guids shared it): not D3's
       sqlite3* h = nullptr;
       ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
-      const std::string sql = "INSERT INTO receipt_answers VALUES(" +
-                              std::to_string(static_cast<int64_t>(Hash64("D3"))) + ", 1)";
+      const std::string sql =
+          "INSERT INTO receipt_index VALUES((SELECT run FROM receipt_runs WHERE state = 0), " +
+          std::to_string(static_cast<int64_t>(Hash64("D3"))) + ", 1)";
       ASSERT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
       sqlite3_close(h);
     }
@@ -326,6 +327,55 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
   EXPECT_EQ(damaged_row.status().code(), StatusCode::kInternal);
   EXPECT_FALSE(
       (*store)->LoadState([](const clearance::StateChange&) { return Status::Ok(); }).ok());
+  fs::remove_all(dir);
+}
+
+// A store from before the receipt index was a merge tree (receipt_index.h) had one row per
+// receipt in receipt_answers: opened, that table becomes a run, and every receipt is found by the
+// guid it answers as before, the new ones too.
+TEST(SqliteStore, TheOldReceiptIndexIsMigrated) {
+  fs::path dir = fs::temp_directory_path() / ("kj-store-answers-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const fs::path db = dir / "kuajing.db";
+  auto commit = [](Store& store, int i) {
+    CommitBatch b;
+    b.message = MessageRow{"M" + std::to_string(i), "CEB311", "A", i, true, "<m/>"};
+    b.receipts.push_back(StoredReceipt{
+        "CEB312", "DOC" + std::to_string(i), "120", "<r" + std::to_string(i) + "/>", {"A"}});
+    b.receipts.push_back(
+        StoredReceipt{"CEB622", "LIST", "800", "<l" + std::to_string(i) + "/>", {"A"}});
+    ASSERT_TRUE(store.Commit({&b}).ok());
+  };
+  {
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok());
+    for (int i = 1; i <= 5; ++i) commit(**store, i);
+  }
+  // As the older layout had it: a row per receipt, keyed by (hash, id).
+  SqlText(db,
+          "CREATE TABLE receipt_answers(answers_hash INTEGER NOT NULL, id INTEGER NOT NULL, "
+          "PRIMARY KEY(answers_hash, id)) WITHOUT ROWID; INSERT INTO receipt_answers SELECT "
+          "answers_hash, id FROM receipt_index; INSERT INTO receipt_answers SELECT answers_hash, "
+          "id + 1 FROM receipt_index WHERE answers_hash = (SELECT answers_hash FROM receipt_index "
+          "GROUP BY answers_hash HAVING COUNT(*) > 1); DELETE FROM receipt_index; DELETE FROM "
+          "receipt_runs;");
+  ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM receipt_answers"), "15;");
+  ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM receipt_index"), "0;");
+  {
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    commit(**store, 6);
+    auto list = (*store)->ReceiptsAnswering("LIST");
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->size(), 6u);
+    for (size_t i = 0; i < 6; ++i) EXPECT_EQ((*list)[i].xml, "<l" + std::to_string(i + 1) + "/>");
+    auto doc3 = (*store)->ReceiptsAnswering("DOC3");
+    ASSERT_TRUE(doc3.ok());
+    ASSERT_EQ(doc3->size(), 1u);
+    EXPECT_EQ((*doc3)[0].xml, "<r3/>");
+  }
+  EXPECT_EQ(SqlText(db, "SELECT name FROM sqlite_master WHERE name = 'receipt_answers'"), "");
+  EXPECT_EQ(SqlText(db, "SELECT COUNT(*) FROM receipt_index"), "17;");  // 15 copied, 2 new
   fs::remove_all(dir);
 }
 

@@ -1,0 +1,380 @@
+#include "storage/receipt_index.h"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+namespace kuajing::storage {
+
+const char* const ReceiptIndex::kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS receipt_runs(
+  run INTEGER PRIMARY KEY,
+  level INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  into_run INTEGER);
+CREATE TABLE IF NOT EXISTS receipt_index(
+  run INTEGER NOT NULL,
+  answers_hash INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  PRIMARY KEY(run, answers_hash, id)) WITHOUT ROWID;
+)sql";
+
+namespace {
+
+enum StmtId {
+  kInsert,
+  kInsertMerged,
+  kFind,
+  kFindTail,
+  kCountRun,
+  kNewTailRun,
+  kNewMergedRun,
+  kInsertRun,
+  kSetState,
+  kFirstRetired,
+  kMergeTarget,
+  kSources,
+  kLastKey,
+  kReadAfter,
+  kRetireSources,
+  kLevelToMerge,
+  kMarkSources,
+  kNthKey,
+  kDeleteUpTo,
+  kDeleteRun,
+  kDropRun,
+  kStmtCount
+};
+
+constexpr const char* kSql[kStmtCount] = {
+    "INSERT INTO receipt_index(run, answers_hash, id) VALUES(?,?,?)",
+    // A key two sources share (never written so; harmless) is written once.
+    "INSERT OR IGNORE INTO receipt_index(run, answers_hash, id) VALUES(?,?,?)",
+    // One seek per searched run (the IN list drives the primary key's first column).
+    "SELECT id FROM receipt_index WHERE run IN (SELECT run FROM receipt_runs WHERE state IN "
+    "(0, 1)) AND answers_hash = ? ORDER BY id",
+    "SELECT run FROM receipt_runs WHERE state = 0 ORDER BY run LIMIT 1",
+    "SELECT COUNT(*) FROM receipt_index WHERE run = ?",
+    "SELECT MIN(COALESCE(MIN(run), 0), 0) - 1 FROM receipt_runs",
+    "SELECT MAX(COALESCE(MAX(run), 0), 0) + 1 FROM receipt_runs",
+    "INSERT INTO receipt_runs(run, level, state, into_run) VALUES(?,?,?,NULL)",
+    "UPDATE receipt_runs SET state = ?2 WHERE run = ?1",
+    "SELECT run FROM receipt_runs WHERE state = 3 ORDER BY run LIMIT 1",
+    "SELECT run FROM receipt_runs WHERE state = 2 ORDER BY run LIMIT 1",
+    "SELECT run FROM receipt_runs WHERE into_run = ? ORDER BY run",
+    "SELECT answers_hash, id FROM receipt_index WHERE run = ? ORDER BY answers_hash DESC, id DESC "
+    "LIMIT 1",
+    "SELECT answers_hash, id FROM receipt_index WHERE run = ?1 AND (answers_hash, id) > (?2, ?3) "
+    "ORDER BY answers_hash, id LIMIT ?4",
+    "UPDATE receipt_runs SET state = 3, into_run = NULL WHERE into_run = ?",
+    "SELECT level FROM receipt_runs WHERE state = 1 GROUP BY level HAVING COUNT(*) >= ? ORDER BY "
+    "level LIMIT 1",
+    "UPDATE receipt_runs SET into_run = ?1 WHERE run IN (SELECT run FROM receipt_runs WHERE state "
+    "= 1 AND level = ?2 ORDER BY run LIMIT ?3)",
+    "SELECT answers_hash, id FROM receipt_index WHERE run = ?1 ORDER BY answers_hash, id LIMIT 1 "
+    "OFFSET ?2",
+    "DELETE FROM receipt_index WHERE run = ?1 AND (answers_hash, id) <= (?2, ?3)",
+    "DELETE FROM receipt_index WHERE run = ?",
+    "DELETE FROM receipt_runs WHERE run = ?",
+};
+
+}  // namespace
+
+Status ReceiptIndex::Error(const char* what) {
+  return Unavailable(std::string("receipt index: ") + what + ": " + sqlite3_errmsg(db_));
+}
+
+Status ReceiptIndex::Step(Stmt& s, const char* what) {
+  const int rc = s.Step();
+  s.Reset();
+  return rc == SQLITE_DONE ? Status::Ok() : Error(what);
+}
+
+Status ReceiptIndex::Prepare(sqlite3* db) {
+  db_ = db;
+  stmts_.clear();
+  stmts_.resize(kStmtCount);
+  for (int i = 0; i < kStmtCount; ++i) {
+    stmts_[i] = Stmt(db_, kSql[i]);
+    if (!stmts_[i].ok()) return Error("prepare");
+  }
+  Forget();
+  return Status::Ok();
+}
+
+void ReceiptIndex::Forget() {
+  tail_known_ = false;
+  tail_.reset();
+  tail_entries_ = 0;
+  added_ = 0;
+}
+
+Status ReceiptIndex::LoadTail() {
+  Stmt& q = stmts_[kFindTail];
+  const int rc = q.Step();
+  tail_.reset();
+  if (rc == SQLITE_ROW) tail_ = q.Int(0);
+  q.Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("find the tail");
+  tail_entries_ = 0;
+  if (tail_) {
+    Stmt& c = stmts_[kCountRun];
+    c.Bind(1, *tail_);
+    if (c.Step() != SQLITE_ROW) {
+      c.Reset();
+      return Error("count the tail");
+    }
+    tail_entries_ = c.Int(0);
+    c.Reset();
+  }
+  tail_known_ = true;
+  return Status::Ok();
+}
+
+Status ReceiptIndex::Add(int64_t answers_hash, int64_t id) {
+  if (!tail_known_) KJ_RETURN_IF_ERROR(LoadTail());
+  if (!tail_) {
+    Stmt& n = stmts_[kNewTailRun];
+    if (n.Step() != SQLITE_ROW) {
+      n.Reset();
+      return Error("number a tail");
+    }
+    const int64_t run = n.Int(0);
+    n.Reset();
+    Stmt& r = stmts_[kInsertRun];
+    r.Bind(1, run).Bind(2, int64_t{0}).Bind(3, int64_t{kTail});
+    KJ_RETURN_IF_ERROR(Step(r, "start a tail"));
+    tail_ = run;
+    tail_entries_ = 0;
+  }
+  Stmt& s = stmts_[kInsert];
+  s.Bind(1, *tail_).Bind(2, answers_hash).Bind(3, id);
+  KJ_RETURN_IF_ERROR(Step(s, "insert"));
+  ++tail_entries_;
+  ++added_;
+  return Status::Ok();
+}
+
+Status ReceiptIndex::Maintain() {
+  if (added_ == 0) return Status::Ok();
+  int64_t budget = std::max(options_.min_work, added_ * options_.work_per_entry);
+  added_ = 0;
+  if (tail_ && tail_entries_ >= options_.tail_entries) {
+    Stmt& s = stmts_[kSetState];
+    s.Bind(1, *tail_).Bind(2, int64_t{kLive});
+    KJ_RETURN_IF_ERROR(Step(s, "seal the tail"));
+    tail_.reset();  // the next Add starts one
+    tail_entries_ = 0;
+  }
+  while (budget > 0) {
+    // Deleting what a finished merge left comes first: retired runs are dead weight.
+    Stmt& r = stmts_[kFirstRetired];
+    int rc = r.Step();
+    const int64_t retired = rc == SQLITE_ROW ? r.Int(0) : 0;
+    r.Reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("find a retired run");
+    if (rc == SQLITE_ROW) {
+      auto done = DeleteSome(retired, budget);
+      if (!done.ok()) return done.status();
+      budget -= *done;
+      continue;
+    }
+    Stmt& t = stmts_[kMergeTarget];
+    rc = t.Step();
+    const int64_t target = rc == SQLITE_ROW ? t.Int(0) : 0;
+    t.Reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("find a merge");
+    if (rc == SQLITE_ROW) {
+      auto done = MergeSome(target, budget);
+      if (!done.ok()) return done.status();
+      budget -= *done;
+      continue;
+    }
+    auto started = StartMerge();
+    if (!started.ok()) return started.status();
+    if (!*started) break;  // nothing to merge
+  }
+  return Status::Ok();
+}
+
+StatusOr<bool> ReceiptIndex::StartMerge() {
+  Stmt& l = stmts_[kLevelToMerge];
+  l.Bind(1, int64_t{options_.fanout});
+  const int rc = l.Step();
+  const int64_t level = rc == SQLITE_ROW ? l.Int(0) : 0;
+  l.Reset();
+  if (rc == SQLITE_DONE) return false;
+  if (rc != SQLITE_ROW) return Error("find a level to merge");
+  Stmt& n = stmts_[kNewMergedRun];
+  if (n.Step() != SQLITE_ROW) {
+    n.Reset();
+    return Error("number a merged run");
+  }
+  const int64_t target = n.Int(0);
+  n.Reset();
+  Stmt& r = stmts_[kInsertRun];
+  r.Bind(1, target).Bind(2, level + 1).Bind(3, int64_t{kMerging});
+  KJ_RETURN_IF_ERROR(Step(r, "start a merge"));
+  Stmt& m = stmts_[kMarkSources];
+  m.Bind(1, target).Bind(2, level).Bind(3, int64_t{options_.fanout});
+  KJ_RETURN_IF_ERROR(Step(m, "choose the runs to merge"));
+  return true;
+}
+
+// Writes the next entries of the merge into `target`, in key order, from where it stands (the
+// largest key written: a restart resumes there). Each source gives up to `chunk` entries after
+// that key; what is certain to come next is every entry up to the smallest last key among the
+// sources that gave a full chunk (the others have no more).
+StatusOr<int64_t> ReceiptIndex::MergeSome(int64_t target, int64_t budget) {
+  std::vector<int64_t> sources;
+  {
+    Stmt& s = stmts_[kSources];
+    s.Bind(1, target);
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) sources.push_back(s.Int(0));
+    s.Reset();
+    if (rc != SQLITE_DONE) return Error("read the runs being merged");
+  }
+  Entry from{std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min()};
+  {
+    Stmt& k = stmts_[kLastKey];
+    k.Bind(1, target);
+    const int rc = k.Step();
+    if (rc == SQLITE_ROW) from = Entry{k.Int(0), k.Int(1)};
+    k.Reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("find where the merge stands");
+  }
+  const int64_t chunk =
+      std::max<int64_t>(64, budget / std::max<int64_t>(1, static_cast<int64_t>(sources.size())));
+  merge_scratch_.clear();
+  std::optional<Entry> bound;
+  for (const int64_t run : sources) {
+    Stmt& q = stmts_[kReadAfter];
+    q.Bind(1, run).Bind(2, from.hash).Bind(3, from.id).Bind(4, chunk);
+    int64_t got = 0;
+    Entry last{};
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      last = Entry{q.Int(0), q.Int(1)};
+      merge_scratch_.push_back(last);
+      ++got;
+    }
+    q.Reset();
+    if (rc != SQLITE_DONE) return Error("read a run being merged");
+    if (got == chunk && (!bound || last < *bound)) bound = last;
+  }
+  std::sort(merge_scratch_.begin(), merge_scratch_.end());
+  int64_t written = 0;
+  for (const Entry& e : merge_scratch_) {
+    if (bound && *bound < e) break;
+    Stmt& w = stmts_[kInsertMerged];
+    w.Bind(1, target).Bind(2, e.hash).Bind(3, e.id);
+    KJ_RETURN_IF_ERROR(Step(w, "write a merged run"));
+    ++written;
+  }
+  if (!bound) {  // every source is exhausted: the merged run replaces them
+    Stmt& s = stmts_[kSetState];
+    s.Bind(1, target).Bind(2, int64_t{kLive});
+    KJ_RETURN_IF_ERROR(Step(s, "finish a merge"));
+    Stmt& r = stmts_[kRetireSources];
+    r.Bind(1, target);
+    KJ_RETURN_IF_ERROR(Step(r, "retire the merged runs"));
+  }
+  return std::max<int64_t>(written, 1);
+}
+
+// Deletes up to `budget` entries of a retired run, and the run once it is empty.
+StatusOr<int64_t> ReceiptIndex::DeleteSome(int64_t run, int64_t budget) {
+  Stmt& n = stmts_[kNthKey];
+  n.Bind(1, run).Bind(2, budget - 1);
+  const int rc = n.Step();
+  const Entry last = rc == SQLITE_ROW ? Entry{n.Int(0), n.Int(1)} : Entry{0, 0};
+  n.Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read a retired run");
+  if (rc == SQLITE_ROW) {
+    Stmt& d = stmts_[kDeleteUpTo];
+    d.Bind(1, run).Bind(2, last.hash).Bind(3, last.id);
+    KJ_RETURN_IF_ERROR(Step(d, "delete from a retired run"));
+    return std::max<int64_t>(sqlite3_changes(db_), 1);
+  }
+  Stmt& d = stmts_[kDeleteRun];
+  d.Bind(1, run);
+  KJ_RETURN_IF_ERROR(Step(d, "delete a retired run"));
+  const int64_t deleted = sqlite3_changes(db_);
+  Stmt& x = stmts_[kDropRun];
+  x.Bind(1, run);
+  KJ_RETURN_IF_ERROR(Step(x, "drop a retired run"));
+  return std::max<int64_t>(deleted, 1);
+}
+
+Status ReceiptIndex::MigrateLegacy() {
+  {
+    Stmt old(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipt_answers'");
+    if (old.Step() != SQLITE_ROW) return Status::Ok();
+  }
+  int64_t n = 0;
+  {  // finished before the table is dropped (SQLite refuses while a statement reads it)
+    Stmt count(db_, "SELECT COUNT(*) FROM receipt_answers");
+    if (count.Step() != SQLITE_ROW) return Error("count the old receipt index");
+    n = count.Int(0);
+  }
+  if (n > 0) {
+    // The level a run of this size would have reached by merging.
+    int64_t level = 0;
+    for (int64_t size = options_.tail_entries; size < n; size *= options_.fanout) ++level;
+    Stmt& m = stmts_[kNewMergedRun];
+    if (m.Step() != SQLITE_ROW) {
+      m.Reset();
+      return Error("number the old index's run");
+    }
+    const int64_t run = m.Int(0);
+    m.Reset();
+    Stmt& r = stmts_[kInsertRun];
+    r.Bind(1, run).Bind(2, level).Bind(3, int64_t{kLive});
+    KJ_RETURN_IF_ERROR(Step(r, "make the old index a run"));
+    // The old table is in (answers_hash, id) order already: the run is written by appending.
+    Stmt copy(db_,
+              "INSERT INTO receipt_index(run, answers_hash, id) SELECT ?, answers_hash, id FROM "
+              "receipt_answers ORDER BY answers_hash, id");
+    copy.Bind(1, run);
+    KJ_RETURN_IF_ERROR(Step(copy, "copy the old index"));
+    copy = Stmt();
+  }
+  Stmt drop(db_, "DROP TABLE receipt_answers");
+  return Step(drop, "drop the old index");
+}
+
+StatusOr<std::vector<int64_t>> ReceiptIndex::Find(int64_t answers_hash) {
+  std::vector<int64_t> ids;
+  Stmt& q = stmts_[kFind];
+  q.Bind(1, answers_hash);
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) ids.push_back(q.Int(0));
+  q.Reset();
+  if (rc != SQLITE_DONE) return Error("find");
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+StatusOr<ReceiptIndex::Shape> ReceiptIndex::Describe() {
+  Shape shape;
+  Stmt q(db_, "SELECT state, COUNT(*), MAX(level) FROM receipt_runs GROUP BY state");
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    const int64_t state = q.Int(0);
+    const int count = static_cast<int>(q.Int(1));
+    if (state == kTail || state == kLive) {
+      shape.live_runs += count;
+      shape.max_level = std::max(shape.max_level, static_cast<int>(q.Int(2)));
+    }
+    if (state == kMerging) shape.merging = true;
+    if (state == kRetired) shape.retired_runs += count;
+  }
+  if (rc != SQLITE_DONE) return Error("describe");
+  Stmt e(db_, "SELECT COUNT(*) FROM receipt_index");
+  if (e.Step() != SQLITE_ROW) return Error("describe");
+  shape.entries = e.Int(0);
+  return shape;
+}
+
+}  // namespace kuajing::storage

@@ -1,0 +1,113 @@
+// The index of stored receipts by the declaration they answer: a 64-bit hash of the answered
+// guid -> the id of a receipt in a group (receipt_groups) that holds receipts answering it.
+// Internal to the SQL store (sqlite_store.cc), which asks it for the groups to read and keeps the
+// receipts of the guid asked for.
+//
+// Why not one B-tree keyed by the hash, as before: a hash is a random key, so once that tree
+// outgrew SQLite's page cache every entry dirtied a page of its own, and each 16 KiB page was
+// written to the log again in every transaction that touched it. At 4 M documents that was three
+// quarters of what the projector wrote (121 KB per clearance, 27 KB without it), half of its
+// time, and the scale curve's decline (bench/README.md, "Issue 7").
+//
+// So the entries are kept in sorted runs, a small log-structured merge tree made of ranges of one
+// SQLite table (receipt_index, keyed by (run, answers_hash, id)):
+// - new entries go into the **tail**, a run small enough (16,384 entries, ~25 pages) that a
+//   transaction dirties few pages however large the store;
+// - a full tail becomes a **live** run of level 0, and a new tail starts;
+// - when 8 live runs share a level they are **merged** into one run of the next level, written
+//   in key order (so appended, its pages filled), a share at a time in the writer's transactions
+//   (in proportion to the entries they added), and resumed after a restart from the last key
+//   written;
+// - the merged runs are then **retired** (no longer searched) and deleted a share at a time.
+// An entry is written about once per level (log8 of the entries / 16,384: 5 levels at 100 M
+// documents), always in key order. A lookup seeks once in each live run (under 40 at 100 M
+// documents).
+// Tails are numbered -1, -2, ... and merged runs 1, 2, ...: a run being merged into then has the
+// largest key of the table, and SQLite appends to a B-tree's last page without splitting it in
+// half.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/sqlite_stmt.h"
+
+namespace kuajing::storage {
+
+struct ReceiptIndexOptions {
+  int64_t tail_entries = 16384;  // the tail becomes a run of level 0 at this many entries
+  int fanout = 8;                // this many live runs of one level are merged into one
+  // Entries merged or deleted per transaction, at most: this many per entry the transaction
+  // added (an entry is merged and deleted about once per level), and at least `min_work`.
+  int64_t work_per_entry = 16;
+  int64_t min_work = 4096;
+};
+
+class ReceiptIndex {
+ public:
+  // The tables (run by the SQL store with its own schema).
+  static const char* const kSchema;
+
+  explicit ReceiptIndex(ReceiptIndexOptions options = {}) : options_(options) {}
+  ReceiptIndex(const ReceiptIndex&) = delete;
+  ReceiptIndex& operator=(const ReceiptIndex&) = delete;
+
+  // Prepares the statements on `db` (which must outlive this, or Close() first).
+  Status Prepare(sqlite3* db);
+  void Close() { stmts_.clear(); }
+
+  // Writes (within the caller's write transaction):
+  // An entry: receipt `id` answers a guid of hash `answers_hash`.
+  Status Add(int64_t answers_hash, int64_t id);
+  // Seals a full tail, and merges and deletes runs in proportion to what Add added since the last
+  // call. Call once per transaction, before its commit.
+  Status Maintain();
+  // The transaction rolled back: what this object counted is read again.
+  void Forget();
+  // Stores made before the runs (a receipt_answers table, a row per receipt keyed by
+  // (answers_hash, id)): the table becomes one live run and is dropped. Within a transaction.
+  Status MigrateLegacy();
+
+  // Reads (one statement, so one snapshot): the ids of the entries of `answers_hash`, ascending,
+  // from the tail and the live runs.
+  StatusOr<std::vector<int64_t>> Find(int64_t answers_hash);
+
+  // What the runs look like (tests, and bench/README.md's figures).
+  struct Shape {
+    int live_runs = 0;     // the tail included
+    int max_level = 0;     // of the live runs
+    bool merging = false;  // a merge is under way
+    int retired_runs = 0;  // merged, not yet deleted
+    int64_t entries = 0;   // in all runs, retired and merge targets included
+  };
+  StatusOr<Shape> Describe();
+
+ private:
+  enum RunState : int64_t { kTail = 0, kLive = 1, kMerging = 2, kRetired = 3 };
+  Status Error(const char* what);
+  Status Step(Stmt& s, const char* what);  // runs a statement that returns no row
+  Status LoadTail();
+  StatusOr<int64_t> Seal();
+  StatusOr<int64_t> DeleteSome(int64_t run, int64_t budget);
+  StatusOr<int64_t> MergeSome(int64_t target, int64_t budget);
+  StatusOr<bool> StartMerge();
+
+  ReceiptIndexOptions options_;
+  sqlite3* db_ = nullptr;
+  std::vector<Stmt> stmts_;
+  std::optional<int64_t> tail_;  // the tail's run (unknown, or none yet)
+  bool tail_known_ = false;
+  int64_t tail_entries_ = 0;
+  int64_t added_ = 0;  // since the last Maintain
+  struct Entry {
+    int64_t hash;
+    int64_t id;
+    bool operator<(const Entry& o) const { return hash != o.hash ? hash < o.hash : id < o.id; }
+    bool operator==(const Entry& o) const { return hash == o.hash && id == o.id; }
+  };
+  std::vector<Entry> merge_scratch_;
+};
+
+}  // namespace kuajing::storage

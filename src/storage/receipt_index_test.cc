@@ -1,0 +1,264 @@
+#include "storage/receipt_index.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+
+namespace kuajing::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Small runs, so that a few thousand entries go through several levels of merges.
+ReceiptIndexOptions Small() {
+  ReceiptIndexOptions o;
+  o.tail_entries = 40;
+  o.fanout = 3;
+  o.work_per_entry = 3;  // less than the levels need per entry: merges span many transactions
+  o.min_work = 8;
+  return o;
+}
+
+class ReceiptIndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("kj-rindex-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    Open();
+  }
+  void TearDown() override {
+    Close();
+    fs::remove_all(dir_);
+  }
+  void Open(ReceiptIndexOptions o = Small()) {
+    ASSERT_EQ(sqlite3_open((dir_ / "t.db").c_str(), &db_), SQLITE_OK);
+    Exec("PRAGMA journal_mode=WAL");
+    Exec(ReceiptIndex::kSchema);
+    index_ = std::make_unique<ReceiptIndex>(o);
+    ASSERT_TRUE(index_->Prepare(db_).ok());
+  }
+  void Close() {
+    index_.reset();
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+  void Exec(const std::string& sql) {
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+        << sql << ": " << (err ? err : "");
+  }
+  // One transaction adding `n` entries (hashes from a small range, so that hashes repeat).
+  void AddTransaction(int n, bool commit = true) {
+    Exec("BEGIN IMMEDIATE");
+    std::vector<std::pair<int64_t, int64_t>> added;
+    for (int i = 0; i < n; ++i) {
+      const int64_t hash = static_cast<int64_t>(rng_() % 500) - 250;  // negative ones too
+      const int64_t id = ++next_id_;
+      ASSERT_TRUE(index_->Add(hash, id).ok());
+      added.emplace_back(hash, id);
+    }
+    ASSERT_TRUE(index_->Maintain().ok());
+    if (commit) {
+      Exec("COMMIT");
+      for (const auto& [h, id] : added) model_[h].insert(id);
+    } else {
+      Exec("ROLLBACK");
+      index_->Forget();
+    }
+  }
+  void ExpectAllFound() {
+    for (int64_t h = -260; h < 260; ++h) {
+      auto got = index_->Find(h);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      const auto it = model_.find(h);
+      const std::vector<int64_t> want =
+          it == model_.end() ? std::vector<int64_t>{}
+                             : std::vector<int64_t>(it->second.begin(), it->second.end());
+      ASSERT_EQ(*got, want) << "hash " << h;
+    }
+  }
+  // Small transactions until no merge is under way and nothing is left to delete.
+  void Drain() {
+    for (int t = 0; t < 2000; ++t) {
+      auto shape = index_->Describe();
+      ASSERT_TRUE(shape.ok());
+      if (!shape->merging && shape->retired_runs == 0) return;
+      AddTransaction(1);
+    }
+    FAIL() << "the merges did not finish";
+  }
+  int64_t ModelSize() const {
+    int64_t n = 0;
+    for (const auto& [h, ids] : model_) n += static_cast<int64_t>(ids.size());
+    return n;
+  }
+
+  fs::path dir_;
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<ReceiptIndex> index_;
+  std::mt19937_64 rng_{7};
+  int64_t next_id_ = 0;
+  std::map<int64_t, std::set<int64_t>> model_;
+};
+
+TEST_F(ReceiptIndexTest, FindsEveryEntryThroughSealsMergesAndDeletes) {
+  bool saw_merge = false;
+  int max_level = 0;
+  for (int t = 0; t < 300; ++t) {
+    AddTransaction(1 + static_cast<int>(rng_() % 30));
+    auto shape = index_->Describe();
+    ASSERT_TRUE(shape.ok());
+    saw_merge = saw_merge || shape->merging;
+    max_level = std::max(max_level, shape->max_level);
+    if (t % 10 == 0) ExpectAllFound();
+  }
+  ExpectAllFound();
+  EXPECT_TRUE(saw_merge);
+  EXPECT_GE(max_level, 3);  // ~4,500 entries: runs of 40, 120, 360, 1,080, 3,240
+  // Once no merge is under way and nothing is left to delete, the runs hold each entry once, and
+  // no level has `fanout` live runs.
+  Drain();
+  auto shape = index_->Describe();
+  ASSERT_TRUE(shape.ok());
+  ASSERT_FALSE(shape->merging);
+  EXPECT_EQ(shape->retired_runs, 0);
+  EXPECT_EQ(shape->entries, ModelSize());
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db_,
+                               "SELECT level, COUNT(*) FROM receipt_runs WHERE state = 1 GROUP BY "
+                               "level",
+                               -1, &q, nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    EXPECT_LT(sqlite3_column_int64(q, 1), Small().fanout) << "level " << sqlite3_column_int(q, 0);
+  }
+  sqlite3_finalize(q);
+  ExpectAllFound();
+}
+
+TEST_F(ReceiptIndexTest, ResumesAMergeAfterAReopen) {
+  // Stop while a merge is under way (a merge spans transactions with these options).
+  bool merging = false;
+  for (int t = 0; t < 500 && !merging; ++t) {
+    AddTransaction(10);
+    auto shape = index_->Describe();
+    ASSERT_TRUE(shape.ok());
+    merging = shape->merging && t > 40;
+  }
+  ASSERT_TRUE(merging);
+  Close();
+  Open();
+  ExpectAllFound();
+  for (int t = 0; t < 200; ++t) AddTransaction(7);
+  ExpectAllFound();
+  Drain();
+  auto shape = index_->Describe();
+  ASSERT_TRUE(shape.ok());
+  EXPECT_EQ(shape->entries, ModelSize());  // the resumed merge wrote nothing twice
+}
+
+TEST_F(ReceiptIndexTest, ARolledBackTransactionLeavesNothing) {
+  // Tails of 40 filled 9 at a time are sealed at 45: after 31 transactions the tail holds 9, and
+  // 35 more seal it in the transaction that rolls back, so the tail must be found again.
+  for (int t = 0; t < 31; ++t) AddTransaction(9);
+  AddTransaction(35, /*commit=*/false);
+  ExpectAllFound();
+  for (int t = 0; t < 31; ++t) AddTransaction(9);  // ends with a tail of 9
+  ExpectAllFound();
+  // The tail never held more than a transaction's worth beyond its size.
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db_,
+                               "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM receipt_index i JOIN "
+                               "receipt_runs r USING (run) WHERE r.level = 0 GROUP BY run)",
+                               -1, &q, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_LE(sqlite3_column_int64(q, 0), Small().tail_entries + 9);
+  sqlite3_finalize(q);
+  // One tail, whatever the rolled-back transaction did.
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM receipt_runs WHERE state = 0", -1, &q, nullptr),
+      SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(q, 0), 1);
+  sqlite3_finalize(q);
+}
+
+TEST_F(ReceiptIndexTest, TheOldTableBecomesARun) {
+  Exec(
+      "CREATE TABLE receipt_answers(answers_hash INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY "
+      "KEY(answers_hash, id)) WITHOUT ROWID");
+  for (int i = 1; i <= 1000; ++i) {
+    const int64_t h = (i * 7919) % 300 - 150;
+    Exec("INSERT INTO receipt_answers VALUES(" + std::to_string(h) + ", " + std::to_string(i) +
+         ")");
+    model_[h].insert(i);
+  }
+  next_id_ = 1000;
+  Exec("BEGIN IMMEDIATE");
+  {
+    Status st = index_->MigrateLegacy();
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+  Exec("COMMIT");
+  ExpectAllFound();
+  auto shape = index_->Describe();
+  ASSERT_TRUE(shape.ok());
+  EXPECT_EQ(shape->live_runs, 1);
+  EXPECT_EQ(shape->max_level, 3);  // 40 * 3^3 = 1,080 >= 1,000 > 40 * 3^2
+  EXPECT_EQ(shape->entries, 1000);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE name = 'receipt_answers'",
+                               -1, &q, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(sqlite3_step(q), SQLITE_DONE);
+  sqlite3_finalize(q);
+  // It is merged like any other once its level fills.
+  for (int t = 0; t < 100; ++t) AddTransaction(20);
+  ExpectAllFound();
+  // A second call finds nothing to migrate.
+  Exec("BEGIN IMMEDIATE");
+  {
+    Status st = index_->MigrateLegacy();
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+  Exec("COMMIT");
+  ExpectAllFound();
+}
+
+// The lookups and the merge read through the primary key, never by scanning the table.
+TEST_F(ReceiptIndexTest, QueriesSeekThePrimaryKey) {
+  const char* queries[] = {
+      "SELECT id FROM receipt_index WHERE run IN (SELECT run FROM receipt_runs WHERE state IN "
+      "(0, 1)) AND answers_hash = ? ORDER BY id",
+      "SELECT answers_hash, id FROM receipt_index WHERE run = ?1 AND (answers_hash, id) > (?2, "
+      "?3) ORDER BY answers_hash, id LIMIT ?4",
+      "DELETE FROM receipt_index WHERE run = ?1 AND (answers_hash, id) <= (?2, ?3)",
+  };
+  for (const char* sql : queries) {
+    sqlite3_stmt* q = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + std::string(sql)).c_str(), -1, &q,
+                                 nullptr),
+              SQLITE_OK);
+    std::string plan;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      plan += reinterpret_cast<const char*>(sqlite3_column_text(q, 3));
+      plan += "\n";
+    }
+    sqlite3_finalize(q);
+    EXPECT_NE(plan.find("SEARCH receipt_index USING PRIMARY KEY (run=? AND"), std::string::npos)
+        << sql << "\n"
+        << plan;
+    EXPECT_EQ(plan.find("SCAN receipt_index"), std::string::npos) << plan;
+  }
+}
+
+}  // namespace
+}  // namespace kuajing::storage
