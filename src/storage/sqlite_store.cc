@@ -20,7 +20,7 @@
 #include "common/thread_name.h"
 #include "common/varint.h"
 #include "storage/blob_codec.h"
-#include "storage/receipt_index.h"
+#include "storage/run_index.h"
 #include "storage/sqlite_stmt.h"
 
 namespace kuajing::storage {
@@ -79,7 +79,6 @@ CREATE TABLE IF NOT EXISTS quota_ledger(
   invt_no TEXT NOT NULL,
   reason TEXT NOT NULL,
   at_ms INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS quota_buyer ON quota_ledger(buyer_id, year);
 CREATE TABLE IF NOT EXISTS meta(
   key TEXT PRIMARY KEY,
   value INTEGER NOT NULL) WITHOUT ROWID;
@@ -90,10 +89,15 @@ CREATE TABLE IF NOT EXISTS risk_rules(
   PRIMARY KEY(from_ms, version));
 )sql";
 
-// The receipt index (receipt_index.h) finds receipts by a 64-bit hash of the guid they answer, not
+// The receipt index (run_index.h) finds receipts by a 64-bit hash of the guid they answer, not
 // by the guid's 36 characters: entries of ~14 bytes instead of ~47. Two guids of one hash only
 // cost reading the other's receipts, which ReceiptsAnswering drops.
 int64_t AnswersHash(std::string_view guid) { return static_cast<int64_t>(Hash64(guid)); }
+// The quota index finds a buyer's ledger rows of a year by a hash of both (stored: never change
+// it); rows of another buyer or year under the same hash are read and dropped by LedgerSum.
+int64_t QuotaHash(std::string_view buyer_id, int year) {
+  return static_cast<int64_t>(Hash64(buyer_id, static_cast<uint64_t>(year)));
+}
 
 class SqliteStore final : public SqlStore {
  public:
@@ -106,7 +110,8 @@ class SqliteStore final : public SqlStore {
     if (checkpointer_.joinable()) checkpointer_.join();
     sqlite3_close(checkpoint_db_);
     stmts_.clear();
-    index_.Close();
+    receipt_index_.Close();
+    quota_index_.Close();
     sqlite3_close(db_);
   }
 
@@ -134,15 +139,17 @@ class SqliteStore final : public SqlStore {
       sqlite3_free(err);
       return Unavailable("cannot create the schema in " + path + ": " + msg);
     }
-    if (sqlite3_exec(s->db_, ReceiptIndex::kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "?";
-      sqlite3_free(err);
-      return Unavailable("cannot create the receipt index in " + path + ": " + msg);
+    for (const RunIndex* index : {&s->receipt_index_, &s->quota_index_}) {
+      if (sqlite3_exec(s->db_, index->Schema().c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "?";
+        sqlite3_free(err);
+        return Unavailable("cannot create " + index->table() + " in " + path + ": " + msg);
+      }
     }
     KJ_RETURN_IF_ERROR(s->Migrate());
     KJ_RETURN_IF_ERROR(s->Prepare());
     KJ_RETURN_IF_ERROR(s->MigrateReceipts());
-    KJ_RETURN_IF_ERROR(s->InTransaction([&] { return s->index_.MigrateLegacy(); }));
+    KJ_RETURN_IF_ERROR(s->MigrateIndexes());
     if (!writer) sqlite3_exec(s->db_, "PRAGMA cache_size=-65536", nullptr, nullptr, nullptr);
     // Checkpoints (copying the log into the database file, and syncing it) run on a thread of
     // their own with its own connection, so that commits do not wait for them: they took a
@@ -272,7 +279,7 @@ class SqliteStore final : public SqlStore {
   }
 
   StatusOr<std::vector<StoredReceipt>> ReceiptsAnswering(std::string_view guid) override {
-    auto ids = index_.Find(AnswersHash(guid));
+    auto ids = receipt_index_.Find(AnswersHash(guid));
     if (!ids.ok()) return ids.status();
     // Each id is a receipt of a group holding receipts of the guid (or of another guid of the
     // same hash): each group is read once (ids ascend, and a group's ids are consecutive), and
@@ -329,11 +336,20 @@ class SqliteStore final : public SqlStore {
   }
 
   StatusOr<Decimal> LedgerSum(std::string_view buyer_id, int year) override {
-    Stmt q(db_,
-           "SELECT COALESCE(SUM(delta_e5), 0) FROM quota_ledger WHERE buyer_id = ? AND year = ?");
-    q.Bind(1, buyer_id).Bind(2, int64_t{year});
-    if (q.Step() != SQLITE_ROW) return Error("ledger sum");
-    return Decimal::FromE5(q.Int(0));
+    auto ids = quota_index_.Find(QuotaHash(buyer_id, year));
+    if (!ids.ok()) return ids.status();
+    int64_t sum_e5 = 0;
+    Stmt& q = stmts_[kLedgerRow];
+    for (const int64_t id : *ids) {
+      q.Bind(1, id);
+      const int rc = q.Step();
+      if (rc == SQLITE_ROW && q.Int(1) == year && q.Text(0) == buyer_id) sum_e5 += q.Int(2);
+      q.Reset();
+      if (rc == SQLITE_DONE)
+        return Internal("ledger row " + std::to_string(id) + " is indexed but gone");
+      if (rc != SQLITE_ROW) return Error("ledger sum");
+    }
+    return Decimal::FromE5(sum_e5);
   }
 
   StatusOr<std::vector<StoredReceipt>> ReceiptsFor(std::string_view enterprise, int64_t after_id,
@@ -397,10 +413,11 @@ class SqliteStore final : public SqlStore {
  private:
   std::optional<int64_t> message_count_;
   std::string wal_path_;
-  std::set<std::string> audience_;  // scratch of WriteAll
-  std::string group_;               // scratch of WriteGroup
-  std::vector<int64_t> hashes_;     // scratch of WriteGroup
-  ReceiptIndex index_;              // receipts by the guid they answer (receipt_index.h)
+  std::set<std::string> audience_;     // scratch of WriteAll
+  std::string group_;                  // scratch of WriteGroup
+  std::vector<int64_t> hashes_;        // scratch of WriteGroup
+  RunIndex receipt_index_{"receipt"};  // receipts by the guid they answer (run_index.h)
+  RunIndex quota_index_{"quota"};      // ledger rows by buyer and year
   // Scratch of WriteAll: each state row's last change in the transaction.
   struct RowKeyHash {
     size_t operator()(const std::pair<std::string_view, std::string_view>& k) const {
@@ -445,6 +462,7 @@ class SqliteStore final : public SqlStore {
     kInsertAudience,
     kReceiptsFor,
     kReadState,
+    kLedgerRow,
     kStmtCount
   };
 
@@ -476,13 +494,15 @@ class SqliteStore final : public SqlStore {
         "JOIN receipt_groups g ON g.message_seq = a.message_seq WHERE a.enterprise = ?1 AND "
         "a.message_seq >= ?2 ORDER BY a.message_seq",
         "SELECT value, format FROM state WHERE kind = ? AND key = ?",
+        "SELECT buyer_id, year, delta_e5 FROM quota_ledger WHERE id = ?",
     };
     stmts_.resize(kStmtCount);
     for (int i = 0; i < kStmtCount; ++i) {
       stmts_[i] = Stmt(db_, kSql[i]);
       if (!stmts_[i].ok()) return Error("prepare");
     }
-    return index_.Prepare(db_);
+    KJ_RETURN_IF_ERROR(receipt_index_.Prepare(db_));
+    return quota_index_.Prepare(db_);
   }
 
   // Adds a column an older store's table lacks (SQLite only records it in the schema: no row is
@@ -541,11 +561,68 @@ class SqliteStore final : public SqlStore {
     }
     Status st = InTransaction([&] {
       KJ_RETURN_IF_ERROR(ConvertReceipts());
-      KJ_RETURN_IF_ERROR(index_.Maintain());
+      KJ_RETURN_IF_ERROR(receipt_index_.Maintain());
       return Exec("DROP TABLE receipts");
     });
-    if (!st.ok()) index_.Forget();
+    if (!st.ok()) receipt_index_.Forget();
     return st;
+  }
+
+  // Stores made before the two hash indexes were runs (run_index.h): receipt_answers (a row per
+  // receipt, keyed by (answers_hash, id)) is copied into one run, in its own key order, and
+  // dropped; the ledger's (buyer_id, year) index is read into one run (hashed and sorted in
+  // memory: 16 bytes a row) and dropped. One transaction.
+  Status MigrateIndexes() {
+    auto exists = [&](const char* type, const char* name) {
+      Stmt q(db_, "SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?");
+      q.Bind(1, type).Bind(2, name);
+      return q.Step() == SQLITE_ROW;
+    };
+    const bool answers = exists("table", "receipt_answers");
+    const bool buyers = exists("index", "quota_buyer");
+    if (!answers && !buyers) return Status::Ok();
+    return InTransaction([&]() -> Status {
+      if (answers && exists("table", "receipt_answers")) {
+        int64_t n = 0;
+        {
+          Stmt count(db_, "SELECT COUNT(*) FROM receipt_answers");
+          if (count.Step() != SQLITE_ROW) return Error("count receipt_answers");
+          n = count.Int(0);
+        }
+        if (n > 0) {
+          auto run = receipt_index_.NewRun(n);
+          if (!run.ok()) return run.status();
+          Stmt copy(db_,
+                    "INSERT INTO receipt_index(run, hash, id) SELECT ?, answers_hash, id FROM "
+                    "receipt_answers ORDER BY answers_hash, id");
+          copy.Bind(1, *run);
+          if (copy.Step() != SQLITE_DONE) return Error("copy receipt_answers");
+        }
+        KJ_RETURN_IF_ERROR(Exec("DROP TABLE receipt_answers"));
+      }
+      if (buyers && exists("index", "quota_buyer")) {
+        std::vector<std::pair<int64_t, int64_t>> entries;
+        {
+          Stmt rows(db_, "SELECT id, buyer_id, year FROM quota_ledger");
+          int rc;
+          while ((rc = rows.Step()) == SQLITE_ROW) {
+            entries.emplace_back(QuotaHash(rows.Text(1), static_cast<int>(rows.Int(2))),
+                                 rows.Int(0));
+          }
+          if (rc != SQLITE_DONE) return Error("read the quota ledger");
+        }
+        std::sort(entries.begin(), entries.end());
+        if (!entries.empty()) {
+          auto run = quota_index_.NewRun(static_cast<int64_t>(entries.size()));
+          if (!run.ok()) return run.status();
+          for (const auto& [hash, id] : entries) {
+            KJ_RETURN_IF_ERROR(quota_index_.AddTo(*run, hash, id));
+          }
+        }
+        KJ_RETURN_IF_ERROR(Exec("DROP INDEX quota_buyer"));
+      }
+      return Status::Ok();
+    });
   }
 
   Status ConvertReceipts() {
@@ -591,7 +668,8 @@ class SqliteStore final : public SqlStore {
     });
     if (!st.ok()) {
       last_receipt_id_ = -1;  // what WriteGroup numbered was rolled back: read it again
-      index_.Forget();
+      receipt_index_.Forget();
+      quota_index_.Forget();
       return st;
     }
     // Each batch is one message row: the count follows without a COUNT(*) over the table.
@@ -652,9 +730,12 @@ class SqliteStore final : public SqlStore {
             .Bind(5, q.reason)
             .Bind(6, q.at_ms);
         KJ_RETURN_IF_ERROR(Done(l, "insert ledger"));
+        KJ_RETURN_IF_ERROR(
+            quota_index_.Add(QuotaHash(q.buyer_id, q.year), sqlite3_last_insert_rowid(db_)));
       }
     }
-    return index_.Maintain();
+    KJ_RETURN_IF_ERROR(receipt_index_.Maintain());
+    return quota_index_.Maintain();
   }
 
   // The blob in column `col` of the current row, as it was written (its format in `format_col`).
@@ -705,7 +786,7 @@ class SqliteStore final : public SqlStore {
     // (2, 120, 399, 800 and its tax bill) usually share a group.
     std::sort(hashes_.begin(), hashes_.end());
     hashes_.erase(std::unique(hashes_.begin(), hashes_.end()), hashes_.end());
-    for (const int64_t h : hashes_) KJ_RETURN_IF_ERROR(index_.Add(h, first));
+    for (const int64_t h : hashes_) KJ_RETURN_IF_ERROR(receipt_index_.Add(h, first));
     hashes_.clear();
     const auto [data, format] = blobs_.Pack(group_);
     Stmt& ig = stmts_[kInsertGroup];

@@ -355,9 +355,9 @@ TEST(SqliteStore, TheOldReceiptIndexIsMigrated) {
   SqlText(db,
           "CREATE TABLE receipt_answers(answers_hash INTEGER NOT NULL, id INTEGER NOT NULL, "
           "PRIMARY KEY(answers_hash, id)) WITHOUT ROWID; INSERT INTO receipt_answers SELECT "
-          "answers_hash, id FROM receipt_index; INSERT INTO receipt_answers SELECT answers_hash, "
-          "id + 1 FROM receipt_index WHERE answers_hash = (SELECT answers_hash FROM receipt_index "
-          "GROUP BY answers_hash HAVING COUNT(*) > 1); DELETE FROM receipt_index; DELETE FROM "
+          "hash, id FROM receipt_index; INSERT INTO receipt_answers SELECT hash, "
+          "id + 1 FROM receipt_index WHERE hash = (SELECT hash FROM receipt_index "
+          "GROUP BY hash HAVING COUNT(*) > 1); DELETE FROM receipt_index; DELETE FROM "
           "receipt_runs;");
   ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM receipt_answers"), "15;");
   ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM receipt_index"), "0;");
@@ -376,6 +376,65 @@ TEST(SqliteStore, TheOldReceiptIndexIsMigrated) {
   }
   EXPECT_EQ(SqlText(db, "SELECT name FROM sqlite_master WHERE name = 'receipt_answers'"), "");
   EXPECT_EQ(SqlText(db, "SELECT COUNT(*) FROM receipt_index"), "17;");  // 15 copied, 2 new
+  fs::remove_all(dir);
+}
+
+// The quota ledger's (buyer_id, year) index was a B-tree on the table until the hash indexes were
+// runs: opened, the ledger is indexed as one run and the old index dropped; sums are as before.
+TEST(SqliteStore, TheOldQuotaIndexIsMigrated) {
+  fs::path dir = fs::temp_directory_path() / ("kj-store-quota-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const fs::path db = dir / "kuajing.db";
+  std::map<std::pair<std::string, int>, int64_t> want;  // e5
+  auto commit = [&](Store& store, int i) {
+    CommitBatch b;
+    b.message = MessageRow{"Q" + std::to_string(i), "CEB621", "A", i, true, "<m/>"};
+    for (int k = 0; k < 3; ++k) {
+      const std::string buyer = "B" + std::to_string((i + k) % 4);
+      const int year = 2023 + (i + k) % 2;
+      const int64_t units = 10 * i + k - (k == 2 ? 25 : 0);
+      b.ledger.push_back(clearance::QuotaEntry{buyer, year, Decimal::FromUnits(units),
+                                               "INV" + std::to_string(i), "accepted", i});
+      want[{buyer, year}] += Decimal::FromUnits(units).e5;
+    }
+    ASSERT_TRUE(store.Commit({&b}).ok());
+  };
+  auto check = [&](Store& store) {
+    for (const auto& [key, e5] : want) {
+      auto sum = store.LedgerSum(key.first, key.second);
+      ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+      EXPECT_EQ(sum->e5, e5) << key.first << " " << key.second;
+    }
+    auto none = store.LedgerSum("B1", 2025);
+    ASSERT_TRUE(none.ok());
+    EXPECT_EQ(none->e5, 0);
+  };
+  {
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok());
+    for (int i = 1; i <= 9; ++i) commit(**store, i);
+    check(**store);
+  }
+  {  // as an older store had it
+    SqlText(db,
+            "DELETE FROM quota_index; DELETE FROM quota_runs; CREATE INDEX quota_buyer ON "
+            "quota_ledger(buyer_id, year);");
+    ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM quota_index"), "0;");
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    check(**store);
+    commit(**store, 10);
+    check(**store);
+    // Another buyer's row of the year under B1/2024's hash (as if two keys shared it) is not
+    // counted.
+    SqlText(db, ("INSERT INTO quota_index VALUES((SELECT run FROM quota_runs WHERE state = 0), " +
+                 std::to_string(static_cast<int64_t>(Hash64("B1", 2024))) +
+                 ", (SELECT MIN(id) FROM quota_ledger WHERE buyer_id = 'B3' AND year = 2024))")
+                    .c_str());
+    check(**store);
+  }
+  EXPECT_EQ(SqlText(db, "SELECT name FROM sqlite_master WHERE name = 'quota_buyer'"), "");
+  EXPECT_EQ(SqlText(db, "SELECT COUNT(*) FROM quota_index"), "31;");  // 27 indexed, 3 new, 1 stray
   fs::remove_all(dir);
 }
 

@@ -1,23 +1,10 @@
-#include "storage/receipt_index.h"
+#include "storage/run_index.h"
 
 #include <algorithm>
 #include <limits>
 #include <string>
 
 namespace kuajing::storage {
-
-const char* const ReceiptIndex::kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS receipt_runs(
-  run INTEGER PRIMARY KEY,
-  level INTEGER NOT NULL,
-  state INTEGER NOT NULL,
-  into_run INTEGER);
-CREATE TABLE IF NOT EXISTS receipt_index(
-  run INTEGER NOT NULL,
-  answers_hash INTEGER NOT NULL,
-  id INTEGER NOT NULL,
-  PRIMARY KEY(run, answers_hash, id)) WITHOUT ROWID;
-)sql";
 
 namespace {
 
@@ -47,69 +34,95 @@ enum StmtId {
 };
 
 constexpr const char* kSql[kStmtCount] = {
-    "INSERT INTO receipt_index(run, answers_hash, id) VALUES(?,?,?)",
+    "INSERT INTO {I}(run, hash, id) VALUES(?,?,?)",
     // A key two sources share (never written so; harmless) is written once.
-    "INSERT OR IGNORE INTO receipt_index(run, answers_hash, id) VALUES(?,?,?)",
+    "INSERT OR IGNORE INTO {I}(run, hash, id) VALUES(?,?,?)",
     // One seek per searched run (the IN list drives the primary key's first column).
-    "SELECT id FROM receipt_index WHERE run IN (SELECT run FROM receipt_runs WHERE state IN "
-    "(0, 1)) AND answers_hash = ? ORDER BY id",
-    "SELECT run FROM receipt_runs WHERE state = 0 ORDER BY run LIMIT 1",
-    "SELECT COUNT(*) FROM receipt_index WHERE run = ?",
-    "SELECT MIN(COALESCE(MIN(run), 0), 0) - 1 FROM receipt_runs",
-    "SELECT MAX(COALESCE(MAX(run), 0), 0) + 1 FROM receipt_runs",
-    "INSERT INTO receipt_runs(run, level, state, into_run) VALUES(?,?,?,NULL)",
-    "UPDATE receipt_runs SET state = ?2 WHERE run = ?1",
-    "SELECT run FROM receipt_runs WHERE state = 3 ORDER BY run LIMIT 1",
-    "SELECT run FROM receipt_runs WHERE state = 2 ORDER BY run LIMIT 1",
-    "SELECT run FROM receipt_runs WHERE into_run = ? ORDER BY run",
-    "SELECT answers_hash, id FROM receipt_index WHERE run = ? ORDER BY answers_hash DESC, id DESC "
+    "SELECT id FROM {I} WHERE run IN (SELECT run FROM {R} WHERE state IN "
+    "(0, 1)) AND hash = ? ORDER BY id",
+    "SELECT run FROM {R} WHERE state = 0 ORDER BY run LIMIT 1",
+    "SELECT COUNT(*) FROM {I} WHERE run = ?",
+    "SELECT MIN(COALESCE(MIN(run), 0), 0) - 1 FROM {R}",
+    "SELECT MAX(COALESCE(MAX(run), 0), 0) + 1 FROM {R}",
+    "INSERT INTO {R}(run, level, state, into_run) VALUES(?,?,?,NULL)",
+    "UPDATE {R} SET state = ?2 WHERE run = ?1",
+    "SELECT run FROM {R} WHERE state = 3 ORDER BY run LIMIT 1",
+    "SELECT run FROM {R} WHERE state = 2 ORDER BY run LIMIT 1",
+    "SELECT run FROM {R} WHERE into_run = ? ORDER BY run",
+    "SELECT hash, id FROM {I} WHERE run = ? ORDER BY hash DESC, id DESC "
     "LIMIT 1",
-    "SELECT answers_hash, id FROM receipt_index WHERE run = ?1 AND (answers_hash, id) > (?2, ?3) "
-    "ORDER BY answers_hash, id LIMIT ?4",
-    "UPDATE receipt_runs SET state = 3, into_run = NULL WHERE into_run = ?",
-    "SELECT level FROM receipt_runs WHERE state = 1 GROUP BY level HAVING COUNT(*) >= ? ORDER BY "
+    "SELECT hash, id FROM {I} WHERE run = ?1 AND (hash, id) > (?2, ?3) "
+    "ORDER BY hash, id LIMIT ?4",
+    "UPDATE {R} SET state = 3, into_run = NULL WHERE into_run = ?",
+    "SELECT level FROM {R} WHERE state = 1 GROUP BY level HAVING COUNT(*) >= ? ORDER BY "
     "level LIMIT 1",
-    "UPDATE receipt_runs SET into_run = ?1 WHERE run IN (SELECT run FROM receipt_runs WHERE state "
+    "UPDATE {R} SET into_run = ?1 WHERE run IN (SELECT run FROM {R} WHERE state "
     "= 1 AND level = ?2 ORDER BY run LIMIT ?3)",
-    "SELECT answers_hash, id FROM receipt_index WHERE run = ?1 ORDER BY answers_hash, id LIMIT 1 "
+    "SELECT hash, id FROM {I} WHERE run = ?1 ORDER BY hash, id LIMIT 1 "
     "OFFSET ?2",
-    "DELETE FROM receipt_index WHERE run = ?1 AND (answers_hash, id) <= (?2, ?3)",
-    "DELETE FROM receipt_index WHERE run = ?",
-    "DELETE FROM receipt_runs WHERE run = ?",
+    "DELETE FROM {I} WHERE run = ?1 AND (hash, id) <= (?2, ?3)",
+    "DELETE FROM {I} WHERE run = ?",
+    "DELETE FROM {R} WHERE run = ?",
 };
+
+// The statements above with {I} and {R} replaced by the index's tables.
+std::string Named(std::string sql, const std::string& index, const std::string& runs) {
+  for (size_t at; (at = sql.find("{I}")) != std::string::npos;) sql.replace(at, 3, index);
+  for (size_t at; (at = sql.find("{R}")) != std::string::npos;) sql.replace(at, 3, runs);
+  return sql;
+}
 
 }  // namespace
 
-Status ReceiptIndex::Error(const char* what) {
-  return Unavailable(std::string("receipt index: ") + what + ": " + sqlite3_errmsg(db_));
+RunIndex::RunIndex(std::string name, RunIndexOptions options)
+    : name_(std::move(name)), table_(name_ + "_index"), runs_(name_ + "_runs"), options_(options) {}
+
+std::string RunIndex::Schema() const {
+  return Named(R"sql(
+CREATE TABLE IF NOT EXISTS {R}(
+  run INTEGER PRIMARY KEY,
+  level INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  into_run INTEGER);
+CREATE TABLE IF NOT EXISTS {I}(
+  run INTEGER NOT NULL,
+  hash INTEGER NOT NULL,
+  id INTEGER NOT NULL,
+  PRIMARY KEY(run, hash, id)) WITHOUT ROWID;
+)sql",
+               table_, runs_);
 }
 
-Status ReceiptIndex::Step(Stmt& s, const char* what) {
+Status RunIndex::Error(const char* what) {
+  return Unavailable("the " + name_ + " index: " + what + ": " + sqlite3_errmsg(db_));
+}
+
+Status RunIndex::Step(Stmt& s, const char* what) {
   const int rc = s.Step();
   s.Reset();
   return rc == SQLITE_DONE ? Status::Ok() : Error(what);
 }
 
-Status ReceiptIndex::Prepare(sqlite3* db) {
+Status RunIndex::Prepare(sqlite3* db) {
   db_ = db;
   stmts_.clear();
   stmts_.resize(kStmtCount);
   for (int i = 0; i < kStmtCount; ++i) {
-    stmts_[i] = Stmt(db_, kSql[i]);
+    stmts_[i] = Stmt(db_, Named(kSql[i], table_, runs_).c_str());
     if (!stmts_[i].ok()) return Error("prepare");
   }
   Forget();
   return Status::Ok();
 }
 
-void ReceiptIndex::Forget() {
+void RunIndex::Forget() {
   tail_known_ = false;
   tail_.reset();
   tail_entries_ = 0;
   added_ = 0;
 }
 
-Status ReceiptIndex::LoadTail() {
+Status RunIndex::LoadTail() {
   Stmt& q = stmts_[kFindTail];
   const int rc = q.Step();
   tail_.reset();
@@ -131,7 +144,7 @@ Status ReceiptIndex::LoadTail() {
   return Status::Ok();
 }
 
-Status ReceiptIndex::Add(int64_t answers_hash, int64_t id) {
+Status RunIndex::Add(int64_t hash, int64_t id) {
   if (!tail_known_) KJ_RETURN_IF_ERROR(LoadTail());
   if (!tail_) {
     Stmt& n = stmts_[kNewTailRun];
@@ -148,14 +161,14 @@ Status ReceiptIndex::Add(int64_t answers_hash, int64_t id) {
     tail_entries_ = 0;
   }
   Stmt& s = stmts_[kInsert];
-  s.Bind(1, *tail_).Bind(2, answers_hash).Bind(3, id);
+  s.Bind(1, *tail_).Bind(2, hash).Bind(3, id);
   KJ_RETURN_IF_ERROR(Step(s, "insert"));
   ++tail_entries_;
   ++added_;
   return Status::Ok();
 }
 
-Status ReceiptIndex::Maintain() {
+Status RunIndex::Maintain() {
   if (added_ == 0) return Status::Ok();
   int64_t budget = std::max(options_.min_work, added_ * options_.work_per_entry);
   added_ = 0;
@@ -197,7 +210,7 @@ Status ReceiptIndex::Maintain() {
   return Status::Ok();
 }
 
-StatusOr<bool> ReceiptIndex::StartMerge() {
+StatusOr<bool> RunIndex::StartMerge() {
   Stmt& l = stmts_[kLevelToMerge];
   l.Bind(1, int64_t{options_.fanout});
   const int rc = l.Step();
@@ -225,7 +238,7 @@ StatusOr<bool> ReceiptIndex::StartMerge() {
 // largest key written: a restart resumes there). Each source gives up to `chunk` entries after
 // that key; what is certain to come next is every entry up to the smallest last key among the
 // sources that gave a full chunk (the others have no more).
-StatusOr<int64_t> ReceiptIndex::MergeSome(int64_t target, int64_t budget) {
+StatusOr<int64_t> RunIndex::MergeSome(int64_t target, int64_t budget) {
   std::vector<int64_t> sources;
   {
     Stmt& s = stmts_[kSources];
@@ -284,7 +297,7 @@ StatusOr<int64_t> ReceiptIndex::MergeSome(int64_t target, int64_t budget) {
 }
 
 // Deletes up to `budget` entries of a retired run, and the run once it is empty.
-StatusOr<int64_t> ReceiptIndex::DeleteSome(int64_t run, int64_t budget) {
+StatusOr<int64_t> RunIndex::DeleteSome(int64_t run, int64_t budget) {
   Stmt& n = stmts_[kNthKey];
   n.Bind(1, run).Bind(2, budget - 1);
   const int rc = n.Step();
@@ -307,47 +320,32 @@ StatusOr<int64_t> ReceiptIndex::DeleteSome(int64_t run, int64_t budget) {
   return std::max<int64_t>(deleted, 1);
 }
 
-Status ReceiptIndex::MigrateLegacy() {
-  {
-    Stmt old(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipt_answers'");
-    if (old.Step() != SQLITE_ROW) return Status::Ok();
-  }
-  int64_t n = 0;
-  {  // finished before the table is dropped (SQLite refuses while a statement reads it)
-    Stmt count(db_, "SELECT COUNT(*) FROM receipt_answers");
-    if (count.Step() != SQLITE_ROW) return Error("count the old receipt index");
-    n = count.Int(0);
-  }
-  if (n > 0) {
-    // The level a run of this size would have reached by merging.
-    int64_t level = 0;
-    for (int64_t size = options_.tail_entries; size < n; size *= options_.fanout) ++level;
-    Stmt& m = stmts_[kNewMergedRun];
-    if (m.Step() != SQLITE_ROW) {
-      m.Reset();
-      return Error("number the old index's run");
-    }
-    const int64_t run = m.Int(0);
+StatusOr<int64_t> RunIndex::NewRun(int64_t entries) {
+  int64_t level = 0;  // the level a run of this size would have reached by merging
+  for (int64_t size = options_.tail_entries; size < entries; size *= options_.fanout) ++level;
+  Stmt& m = stmts_[kNewMergedRun];
+  if (m.Step() != SQLITE_ROW) {
     m.Reset();
-    Stmt& r = stmts_[kInsertRun];
-    r.Bind(1, run).Bind(2, level).Bind(3, int64_t{kLive});
-    KJ_RETURN_IF_ERROR(Step(r, "make the old index a run"));
-    // The old table is in (answers_hash, id) order already: the run is written by appending.
-    Stmt copy(db_,
-              "INSERT INTO receipt_index(run, answers_hash, id) SELECT ?, answers_hash, id FROM "
-              "receipt_answers ORDER BY answers_hash, id");
-    copy.Bind(1, run);
-    KJ_RETURN_IF_ERROR(Step(copy, "copy the old index"));
-    copy = Stmt();
+    return Error("number a run");
   }
-  Stmt drop(db_, "DROP TABLE receipt_answers");
-  return Step(drop, "drop the old index");
+  const int64_t run = m.Int(0);
+  m.Reset();
+  Stmt& r = stmts_[kInsertRun];
+  r.Bind(1, run).Bind(2, level).Bind(3, int64_t{kLive});
+  KJ_RETURN_IF_ERROR(Step(r, "add a run"));
+  return run;
 }
 
-StatusOr<std::vector<int64_t>> ReceiptIndex::Find(int64_t answers_hash) {
+Status RunIndex::AddTo(int64_t run, int64_t hash, int64_t id) {
+  Stmt& w = stmts_[kInsertMerged];
+  w.Bind(1, run).Bind(2, hash).Bind(3, id);
+  return Step(w, "write a run");
+}
+
+StatusOr<std::vector<int64_t>> RunIndex::Find(int64_t hash) {
   std::vector<int64_t> ids;
   Stmt& q = stmts_[kFind];
-  q.Bind(1, answers_hash);
+  q.Bind(1, hash);
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) ids.push_back(q.Int(0));
   q.Reset();
@@ -356,9 +354,9 @@ StatusOr<std::vector<int64_t>> ReceiptIndex::Find(int64_t answers_hash) {
   return ids;
 }
 
-StatusOr<ReceiptIndex::Shape> ReceiptIndex::Describe() {
+StatusOr<RunIndex::Shape> RunIndex::Describe() {
   Shape shape;
-  Stmt q(db_, "SELECT state, COUNT(*), MAX(level) FROM receipt_runs GROUP BY state");
+  Stmt q(db_, ("SELECT state, COUNT(*), MAX(level) FROM " + runs_ + " GROUP BY state").c_str());
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
     const int64_t state = q.Int(0);
@@ -371,7 +369,7 @@ StatusOr<ReceiptIndex::Shape> ReceiptIndex::Describe() {
     if (state == kRetired) shape.retired_runs += count;
   }
   if (rc != SQLITE_DONE) return Error("describe");
-  Stmt e(db_, "SELECT COUNT(*) FROM receipt_index");
+  Stmt e(db_, ("SELECT COUNT(*) FROM " + table_).c_str());
   if (e.Step() != SQLITE_ROW) return Error("describe");
   shape.entries = e.Int(0);
   return shape;

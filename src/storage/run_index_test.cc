@@ -1,9 +1,10 @@
-#include "storage/receipt_index.h"
+#include "storage/run_index.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -16,8 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Small runs, so that a few thousand entries go through several levels of merges.
-ReceiptIndexOptions Small() {
-  ReceiptIndexOptions o;
+RunIndexOptions Small() {
+  RunIndexOptions o;
   o.tail_entries = 40;
   o.fanout = 3;
   o.work_per_entry = 3;  // less than the levels need per entry: merges span many transactions
@@ -25,10 +26,10 @@ ReceiptIndexOptions Small() {
   return o;
 }
 
-class ReceiptIndexTest : public ::testing::Test {
+class RunIndexTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kj-rindex-" + std::to_string(::getpid()));
+    dir_ = fs::temp_directory_path() / ("kj-runindex-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     Open();
@@ -37,11 +38,11 @@ class ReceiptIndexTest : public ::testing::Test {
     Close();
     fs::remove_all(dir_);
   }
-  void Open(ReceiptIndexOptions o = Small()) {
+  void Open(RunIndexOptions o = Small()) {
     ASSERT_EQ(sqlite3_open((dir_ / "t.db").c_str(), &db_), SQLITE_OK);
     Exec("PRAGMA journal_mode=WAL");
-    Exec(ReceiptIndex::kSchema);
-    index_ = std::make_unique<ReceiptIndex>(o);
+    index_ = std::make_unique<RunIndex>("t", o);
+    Exec(index_->Schema());
     ASSERT_TRUE(index_->Prepare(db_).ok());
   }
   void Close() {
@@ -86,10 +87,15 @@ class ReceiptIndexTest : public ::testing::Test {
   }
   // Small transactions until no merge is under way and nothing is left to delete.
   void Drain() {
-    for (int t = 0; t < 2000; ++t) {
-      auto shape = index_->Describe();
-      ASSERT_TRUE(shape.ok());
-      if (!shape->merging && shape->retired_runs == 0) return;
+    for (int t = 0; t < 20000; ++t) {
+      sqlite3_stmt* q = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM t_runs WHERE state IN (2, 3)", -1, &q,
+                                   nullptr),
+                SQLITE_OK);
+      ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+      const int64_t busy = sqlite3_column_int64(q, 0);
+      sqlite3_finalize(q);
+      if (busy == 0) return;
       AddTransaction(1);
     }
     FAIL() << "the merges did not finish";
@@ -102,13 +108,13 @@ class ReceiptIndexTest : public ::testing::Test {
 
   fs::path dir_;
   sqlite3* db_ = nullptr;
-  std::unique_ptr<ReceiptIndex> index_;
+  std::unique_ptr<RunIndex> index_;
   std::mt19937_64 rng_{7};
   int64_t next_id_ = 0;
   std::map<int64_t, std::set<int64_t>> model_;
 };
 
-TEST_F(ReceiptIndexTest, FindsEveryEntryThroughSealsMergesAndDeletes) {
+TEST_F(RunIndexTest, FindsEveryEntryThroughSealsMergesAndDeletes) {
   bool saw_merge = false;
   int max_level = 0;
   for (int t = 0; t < 300; ++t) {
@@ -132,7 +138,7 @@ TEST_F(ReceiptIndexTest, FindsEveryEntryThroughSealsMergesAndDeletes) {
   EXPECT_EQ(shape->entries, ModelSize());
   sqlite3_stmt* q = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db_,
-                               "SELECT level, COUNT(*) FROM receipt_runs WHERE state = 1 GROUP BY "
+                               "SELECT level, COUNT(*) FROM t_runs WHERE state = 1 GROUP BY "
                                "level",
                                -1, &q, nullptr),
             SQLITE_OK);
@@ -143,7 +149,7 @@ TEST_F(ReceiptIndexTest, FindsEveryEntryThroughSealsMergesAndDeletes) {
   ExpectAllFound();
 }
 
-TEST_F(ReceiptIndexTest, ResumesAMergeAfterAReopen) {
+TEST_F(RunIndexTest, ResumesAMergeAfterAReopen) {
   // Stop while a merge is under way (a merge spans transactions with these options).
   bool merging = false;
   for (int t = 0; t < 500 && !merging; ++t) {
@@ -164,7 +170,7 @@ TEST_F(ReceiptIndexTest, ResumesAMergeAfterAReopen) {
   EXPECT_EQ(shape->entries, ModelSize());  // the resumed merge wrote nothing twice
 }
 
-TEST_F(ReceiptIndexTest, ARolledBackTransactionLeavesNothing) {
+TEST_F(RunIndexTest, ARolledBackTransactionLeavesNothing) {
   // Tails of 40 filled 9 at a time are sealed at 45: after 31 transactions the tail holds 9, and
   // 35 more seal it in the transaction that rolls back, so the tail must be found again.
   for (int t = 0; t < 31; ++t) AddTransaction(9);
@@ -175,72 +181,59 @@ TEST_F(ReceiptIndexTest, ARolledBackTransactionLeavesNothing) {
   // The tail never held more than a transaction's worth beyond its size.
   sqlite3_stmt* q = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db_,
-                               "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM receipt_index i JOIN "
-                               "receipt_runs r USING (run) WHERE r.level = 0 GROUP BY run)",
+                               "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM t_index i JOIN "
+                               "t_runs r USING (run) WHERE r.level = 0 GROUP BY run)",
                                -1, &q, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
   EXPECT_LE(sqlite3_column_int64(q, 0), Small().tail_entries + 9);
   sqlite3_finalize(q);
   // One tail, whatever the rolled-back transaction did.
-  ASSERT_EQ(
-      sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM receipt_runs WHERE state = 0", -1, &q, nullptr),
-      SQLITE_OK);
+  ASSERT_EQ(sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM t_runs WHERE state = 0", -1, &q, nullptr),
+            SQLITE_OK);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int64(q, 0), 1);
   sqlite3_finalize(q);
 }
 
-TEST_F(ReceiptIndexTest, TheOldTableBecomesARun) {
-  Exec(
-      "CREATE TABLE receipt_answers(answers_hash INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY "
-      "KEY(answers_hash, id)) WITHOUT ROWID");
-  for (int i = 1; i <= 1000; ++i) {
-    const int64_t h = (i * 7919) % 300 - 150;
-    Exec("INSERT INTO receipt_answers VALUES(" + std::to_string(h) + ", " + std::to_string(i) +
-         ")");
-    model_[h].insert(i);
-  }
-  next_id_ = 1000;
+// A migration writes what an older store indexed otherwise as one run, in key order: it is found,
+// and merged like any other once its level fills.
+TEST_F(RunIndexTest, ARunWrittenWholeIsFoundAndMerged) {
+  std::vector<std::pair<int64_t, int64_t>> old;
+  for (int i = 1; i <= 1000; ++i) old.emplace_back((i * 7919) % 300 - 150, i);
+  std::sort(old.begin(), old.end());
   Exec("BEGIN IMMEDIATE");
-  {
-    Status st = index_->MigrateLegacy();
-    ASSERT_TRUE(st.ok()) << st.ToString();
+  auto run = index_->NewRun(static_cast<int64_t>(old.size()));
+  ASSERT_TRUE(run.ok());
+  for (const auto& [h, id] : old) {
+    ASSERT_TRUE(index_->AddTo(*run, h, id).ok());
+    model_[h].insert(id);
   }
   Exec("COMMIT");
+  next_id_ = 1000;
   ExpectAllFound();
   auto shape = index_->Describe();
   ASSERT_TRUE(shape.ok());
   EXPECT_EQ(shape->live_runs, 1);
   EXPECT_EQ(shape->max_level, 3);  // 40 * 3^3 = 1,080 >= 1,000 > 40 * 3^2
   EXPECT_EQ(shape->entries, 1000);
-  sqlite3_stmt* q = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE name = 'receipt_answers'",
-                               -1, &q, nullptr),
-            SQLITE_OK);
-  EXPECT_EQ(sqlite3_step(q), SQLITE_DONE);
-  sqlite3_finalize(q);
-  // It is merged like any other once its level fills.
-  for (int t = 0; t < 100; ++t) AddTransaction(20);
+  for (int t = 0; t < 300; ++t) AddTransaction(20);  // 6,000 more: level 3 fills
   ExpectAllFound();
-  // A second call finds nothing to migrate.
-  Exec("BEGIN IMMEDIATE");
-  {
-    Status st = index_->MigrateLegacy();
-    ASSERT_TRUE(st.ok()) << st.ToString();
-  }
-  Exec("COMMIT");
-  ExpectAllFound();
+  Drain();
+  shape = index_->Describe();
+  ASSERT_TRUE(shape.ok());
+  EXPECT_GE(shape->max_level, 4);
+  EXPECT_EQ(shape->entries, ModelSize());
 }
 
 // The lookups and the merge read through the primary key, never by scanning the table.
-TEST_F(ReceiptIndexTest, QueriesSeekThePrimaryKey) {
+TEST_F(RunIndexTest, QueriesSeekThePrimaryKey) {
   const char* queries[] = {
-      "SELECT id FROM receipt_index WHERE run IN (SELECT run FROM receipt_runs WHERE state IN "
-      "(0, 1)) AND answers_hash = ? ORDER BY id",
-      "SELECT answers_hash, id FROM receipt_index WHERE run = ?1 AND (answers_hash, id) > (?2, "
-      "?3) ORDER BY answers_hash, id LIMIT ?4",
-      "DELETE FROM receipt_index WHERE run = ?1 AND (answers_hash, id) <= (?2, ?3)",
+      "SELECT id FROM t_index WHERE run IN (SELECT run FROM t_runs WHERE state IN "
+      "(0, 1)) AND hash = ? ORDER BY id",
+      "SELECT hash, id FROM t_index WHERE run = ?1 AND (hash, id) > (?2, "
+      "?3) ORDER BY hash, id LIMIT ?4",
+      "DELETE FROM t_index WHERE run = ?1 AND (hash, id) <= (?2, ?3)",
   };
   for (const char* sql : queries) {
     sqlite3_stmt* q = nullptr;
@@ -253,10 +246,10 @@ TEST_F(ReceiptIndexTest, QueriesSeekThePrimaryKey) {
       plan += "\n";
     }
     sqlite3_finalize(q);
-    EXPECT_NE(plan.find("SEARCH receipt_index USING PRIMARY KEY (run=? AND"), std::string::npos)
+    EXPECT_NE(plan.find("SEARCH t_index USING PRIMARY KEY (run=? AND"), std::string::npos)
         << sql << "\n"
         << plan;
-    EXPECT_EQ(plan.find("SCAN receipt_index"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("SCAN t_index"), std::string::npos) << plan;
   }
 }
 

@@ -1,16 +1,21 @@
-// The index of stored receipts by the declaration they answer: a 64-bit hash of the answered
-// guid -> the id of a receipt in a group (receipt_groups) that holds receipts answering it.
-// Internal to the SQL store (sqlite_store.cc), which asks it for the groups to read and keeps the
-// receipts of the guid asked for.
+// An index of a 64-bit hash -> ids, kept in SQLite as sorted runs: a small log-structured merge
+// tree on ranges of one table. Internal to the SQL store (sqlite_store.cc), which keeps two:
+// - "receipt": the hash of the guid a receipt answers -> the id of a receipt in a group
+//   (receipt_groups) holding receipts that answer it (repeats, GET .../receipts);
+// - "quota": the hash of a buyer's ID and a year -> the ids of the buyer's quota_ledger rows of
+//   that year (the quota a consumer asks about).
+// The store reads what the ids point to and keeps what matches the key asked for (two keys may
+// share a hash).
 //
 // Why not one B-tree keyed by the hash, as before: a hash is a random key, so once that tree
 // outgrew SQLite's page cache every entry dirtied a page of its own, and each 16 KiB page was
-// written to the log again in every transaction that touched it. At 4 M documents that was three
-// quarters of what the projector wrote (121 KB per clearance, 27 KB without it), half of its
-// time, and the scale curve's decline (bench/README.md, "Issue 7").
+// written to the log again in every transaction that touched it. At 4 M documents the receipts'
+// tree was three quarters of what the projector wrote (121 KB per clearance, 27 KB without it),
+// half of its time, and the scale curve's decline; the ledger's (buyer_id, year) index two thirds
+// of the rest (bench/README.md, "Issue 7").
 //
-// So the entries are kept in sorted runs, a small log-structured merge tree made of ranges of one
-// SQLite table (receipt_index, keyed by (run, answers_hash, id)):
+// So the entries are kept in sorted runs, ranges of one table (NAME_index, keyed by
+// (run, hash, id); NAME_runs gives each run's level and state):
 // - new entries go into the **tail**, a run small enough (16,384 entries, ~25 pages) that a
 //   transaction dirties few pages however large the store;
 // - a full tail becomes a **live** run of level 0, and a new tail starts;
@@ -29,6 +34,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/status.h"
@@ -36,7 +42,7 @@
 
 namespace kuajing::storage {
 
-struct ReceiptIndexOptions {
+struct RunIndexOptions {
   int64_t tail_entries = 16384;  // the tail becomes a run of level 0 at this many entries
   int fanout = 8;                // this many live runs of one level are merged into one
   // Entries merged or deleted per transaction, at most: this many per entry the transaction
@@ -45,34 +51,38 @@ struct ReceiptIndexOptions {
   int64_t min_work = 4096;
 };
 
-class ReceiptIndex {
+class RunIndex {
  public:
-  // The tables (run by the SQL store with its own schema).
-  static const char* const kSchema;
+  // The index NAME: tables NAME_runs and NAME_index.
+  explicit RunIndex(std::string name, RunIndexOptions options = {});
+  RunIndex(const RunIndex&) = delete;
+  RunIndex& operator=(const RunIndex&) = delete;
 
-  explicit ReceiptIndex(ReceiptIndexOptions options = {}) : options_(options) {}
-  ReceiptIndex(const ReceiptIndex&) = delete;
-  ReceiptIndex& operator=(const ReceiptIndex&) = delete;
+  // The tables (IF NOT EXISTS), for the store to create with its schema.
+  std::string Schema() const;
+  const std::string& table() const { return table_; }  // NAME_index
 
   // Prepares the statements on `db` (which must outlive this, or Close() first).
   Status Prepare(sqlite3* db);
   void Close() { stmts_.clear(); }
 
   // Writes (within the caller's write transaction):
-  // An entry: receipt `id` answers a guid of hash `answers_hash`.
-  Status Add(int64_t answers_hash, int64_t id);
+  // An entry: `id` under `hash`.
+  Status Add(int64_t hash, int64_t id);
   // Seals a full tail, and merges and deletes runs in proportion to what Add added since the last
   // call. Call once per transaction, before its commit.
   Status Maintain();
   // The transaction rolled back: what this object counted is read again.
   void Forget();
-  // Stores made before the runs (a receipt_answers table, a row per receipt keyed by
-  // (answers_hash, id)): the table becomes one live run and is dropped. Within a transaction.
-  Status MigrateLegacy();
+  // Migrations of stores made before the runs: a live run, at the level its size would have
+  // reached by merging, for `entries` entries that the caller then writes in key order (AddTo,
+  // or an INSERT ... SELECT into table() in (hash, id) order). Within a transaction.
+  StatusOr<int64_t> NewRun(int64_t entries);
+  Status AddTo(int64_t run, int64_t hash, int64_t id);
 
-  // Reads (one statement, so one snapshot): the ids of the entries of `answers_hash`, ascending,
-  // from the tail and the live runs.
-  StatusOr<std::vector<int64_t>> Find(int64_t answers_hash);
+  // Reads (one statement, so one snapshot): the ids of the entries of `hash`, ascending, from
+  // the tail and the live runs.
+  StatusOr<std::vector<int64_t>> Find(int64_t hash);
 
   // What the runs look like (tests, and bench/README.md's figures).
   struct Shape {
@@ -94,7 +104,10 @@ class ReceiptIndex {
   StatusOr<int64_t> MergeSome(int64_t target, int64_t budget);
   StatusOr<bool> StartMerge();
 
-  ReceiptIndexOptions options_;
+  std::string name_;
+  std::string table_;
+  std::string runs_;
+  RunIndexOptions options_;
   sqlite3* db_ = nullptr;
   std::vector<Stmt> stmts_;
   std::optional<int64_t> tail_;  // the tail's run (unknown, or none yet)
