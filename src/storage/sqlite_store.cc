@@ -753,8 +753,8 @@ class SqliteStore final : public SqlStore {
   }
 
   // A message's receipts are one row (receipt_groups): numbered first_id, first_id + 1, ... in
-  // the order given, packed and compressed together, with one index row per receipt for the
-  // declaration it answers (receipt_answers). A row per receipt with two indexes, each receipt
+  // the order given, packed and compressed together, with one receipt index entry per guid the
+  // group answers (run_index.h). A row per receipt with two indexes, each receipt
   // compressed alone, was the largest part of the projection (bench/README.md, "Issue 7").
   Status WriteGroup(int64_t seq, const std::vector<StoredReceipt>& receipts) {
     if (last_receipt_id_ < 0) {
