@@ -85,17 +85,19 @@ class RunIndexTest : public ::testing::Test {
       ASSERT_EQ(*got, want) << "hash " << h;
     }
   }
+  // The one value `sql` reads.
+  int64_t Scalar(const char* sql) {
+    sqlite3_stmt* q = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql, -1, &q, nullptr), SQLITE_OK) << sql;
+    EXPECT_EQ(sqlite3_step(q), SQLITE_ROW) << sql;
+    const int64_t v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+  }
   // Small transactions until no merge is under way and nothing is left to delete.
   void Drain() {
     for (int t = 0; t < 20000; ++t) {
-      sqlite3_stmt* q = nullptr;
-      ASSERT_EQ(sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM t_runs WHERE state IN (2, 3)", -1, &q,
-                                   nullptr),
-                SQLITE_OK);
-      ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-      const int64_t busy = sqlite3_column_int64(q, 0);
-      sqlite3_finalize(q);
-      if (busy == 0) return;
+      if (Scalar("SELECT COUNT(*) FROM t_runs WHERE state IN (2, 3)") == 0) return;
       AddTransaction(1);
     }
     FAIL() << "the merges did not finish";
@@ -179,21 +181,11 @@ TEST_F(RunIndexTest, ARolledBackTransactionLeavesNothing) {
   for (int t = 0; t < 31; ++t) AddTransaction(9);  // ends with a tail of 9
   ExpectAllFound();
   // The tail never held more than a transaction's worth beyond its size.
-  sqlite3_stmt* q = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db_,
-                               "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM t_index i JOIN "
-                               "t_runs r USING (run) WHERE r.level = 0 GROUP BY run)",
-                               -1, &q, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_LE(sqlite3_column_int64(q, 0), Small().tail_entries + 9);
-  sqlite3_finalize(q);
+  EXPECT_LE(Scalar("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM t_index i JOIN t_runs r USING "
+                   "(run) WHERE r.level = 0 GROUP BY run)"),
+            Small().tail_entries + 9);
   // One tail, whatever the rolled-back transaction did.
-  ASSERT_EQ(sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM t_runs WHERE state = 0", -1, &q, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int64(q, 0), 1);
-  sqlite3_finalize(q);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM t_runs WHERE state = 0"), 1);
 }
 
 // A migration writes what an older store indexed otherwise as one run, in key order: it is found,
