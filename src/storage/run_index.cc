@@ -103,6 +103,26 @@ Status RunIndex::Step(Stmt& s, const char* what) {
   return rc == SQLITE_DONE ? Status::Ok() : Error(what);
 }
 
+StatusOr<std::optional<int64_t>> RunIndex::OneInt(Stmt& s, const char* what) {
+  const int rc = s.Step();
+  std::optional<int64_t> v;
+  if (rc == SQLITE_ROW) v = s.Int(0);
+  s.Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(what);
+  return v;
+}
+
+// Tails are numbered -1, -2, ..., other runs 1, 2, ... (run_index.h).
+StatusOr<int64_t> RunIndex::CreateRun(int64_t level, int64_t state) {
+  auto run = OneInt(stmts_[state == kTail ? kNewTailRun : kNewMergedRun], "number a run");
+  if (!run.ok()) return run.status();
+  if (!*run) return Error("number a run");
+  Stmt& r = stmts_[kInsertRun];
+  r.Bind(1, **run).Bind(2, level).Bind(3, state);
+  KJ_RETURN_IF_ERROR(Step(r, "add a run"));
+  return **run;
+}
+
 Status RunIndex::Prepare(sqlite3* db) {
   db_ = db;
   stmts_.clear();
@@ -123,22 +143,16 @@ void RunIndex::Forget() {
 }
 
 Status RunIndex::LoadTail() {
-  Stmt& q = stmts_[kFindTail];
-  const int rc = q.Step();
-  tail_.reset();
-  if (rc == SQLITE_ROW) tail_ = q.Int(0);
-  q.Reset();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("find the tail");
+  auto tail = OneInt(stmts_[kFindTail], "find the tail");
+  if (!tail.ok()) return tail.status();
+  tail_ = *tail;
   tail_entries_ = 0;
   if (tail_) {
     Stmt& c = stmts_[kCountRun];
     c.Bind(1, *tail_);
-    if (c.Step() != SQLITE_ROW) {
-      c.Reset();
-      return Error("count the tail");
-    }
-    tail_entries_ = c.Int(0);
-    c.Reset();
+    auto count = OneInt(c, "count the tail");
+    if (!count.ok()) return count.status();
+    tail_entries_ = count->value_or(0);
   }
   tail_known_ = true;
   return Status::Ok();
@@ -147,17 +161,9 @@ Status RunIndex::LoadTail() {
 Status RunIndex::Add(int64_t hash, int64_t id) {
   if (!tail_known_) KJ_RETURN_IF_ERROR(LoadTail());
   if (!tail_) {
-    Stmt& n = stmts_[kNewTailRun];
-    if (n.Step() != SQLITE_ROW) {
-      n.Reset();
-      return Error("number a tail");
-    }
-    const int64_t run = n.Int(0);
-    n.Reset();
-    Stmt& r = stmts_[kInsertRun];
-    r.Bind(1, run).Bind(2, int64_t{0}).Bind(3, int64_t{kTail});
-    KJ_RETURN_IF_ERROR(Step(r, "start a tail"));
-    tail_ = run;
+    auto run = CreateRun(0, kTail);
+    if (!run.ok()) return run.status();
+    tail_ = *run;
     tail_entries_ = 0;
   }
   Stmt& s = stmts_[kInsert];
@@ -181,24 +187,13 @@ Status RunIndex::Maintain() {
   }
   while (budget > 0) {
     // Deleting what a finished merge left comes first: retired runs are dead weight.
-    Stmt& r = stmts_[kFirstRetired];
-    int rc = r.Step();
-    const int64_t retired = rc == SQLITE_ROW ? r.Int(0) : 0;
-    r.Reset();
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("find a retired run");
-    if (rc == SQLITE_ROW) {
-      auto done = DeleteSome(retired, budget);
-      if (!done.ok()) return done.status();
-      budget -= *done;
-      continue;
-    }
-    Stmt& t = stmts_[kMergeTarget];
-    rc = t.Step();
-    const int64_t target = rc == SQLITE_ROW ? t.Int(0) : 0;
-    t.Reset();
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("find a merge");
-    if (rc == SQLITE_ROW) {
-      auto done = MergeSome(target, budget);
+    auto retired = OneInt(stmts_[kFirstRetired], "find a retired run");
+    if (!retired.ok()) return retired.status();
+    auto target = *retired ? StatusOr<std::optional<int64_t>>(std::nullopt)
+                           : OneInt(stmts_[kMergeTarget], "find a merge");
+    if (!target.ok()) return target.status();
+    if (*retired || *target) {
+      auto done = *retired ? DeleteSome(**retired, budget) : MergeSome(**target, budget);
       if (!done.ok()) return done.status();
       budget -= *done;
       continue;
@@ -213,23 +208,13 @@ Status RunIndex::Maintain() {
 StatusOr<bool> RunIndex::StartMerge() {
   Stmt& l = stmts_[kLevelToMerge];
   l.Bind(1, int64_t{options_.fanout});
-  const int rc = l.Step();
-  const int64_t level = rc == SQLITE_ROW ? l.Int(0) : 0;
-  l.Reset();
-  if (rc == SQLITE_DONE) return false;
-  if (rc != SQLITE_ROW) return Error("find a level to merge");
-  Stmt& n = stmts_[kNewMergedRun];
-  if (n.Step() != SQLITE_ROW) {
-    n.Reset();
-    return Error("number a merged run");
-  }
-  const int64_t target = n.Int(0);
-  n.Reset();
-  Stmt& r = stmts_[kInsertRun];
-  r.Bind(1, target).Bind(2, level + 1).Bind(3, int64_t{kMerging});
-  KJ_RETURN_IF_ERROR(Step(r, "start a merge"));
+  auto level = OneInt(l, "find a level to merge");
+  if (!level.ok()) return level.status();
+  if (!*level) return false;
+  auto target = CreateRun(**level + 1, kMerging);
+  if (!target.ok()) return target.status();
   Stmt& m = stmts_[kMarkSources];
-  m.Bind(1, target).Bind(2, level).Bind(3, int64_t{options_.fanout});
+  m.Bind(1, *target).Bind(2, **level).Bind(3, int64_t{options_.fanout});
   KJ_RETURN_IF_ERROR(Step(m, "choose the runs to merge"));
   return true;
 }
@@ -323,17 +308,7 @@ StatusOr<int64_t> RunIndex::DeleteSome(int64_t run, int64_t budget) {
 StatusOr<int64_t> RunIndex::NewRun(int64_t entries) {
   int64_t level = 0;  // the level a run of this size would have reached by merging
   for (int64_t size = options_.tail_entries; size < entries; size *= options_.fanout) ++level;
-  Stmt& m = stmts_[kNewMergedRun];
-  if (m.Step() != SQLITE_ROW) {
-    m.Reset();
-    return Error("number a run");
-  }
-  const int64_t run = m.Int(0);
-  m.Reset();
-  Stmt& r = stmts_[kInsertRun];
-  r.Bind(1, run).Bind(2, level).Bind(3, int64_t{kLive});
-  KJ_RETURN_IF_ERROR(Step(r, "add a run"));
-  return run;
+  return CreateRun(level, kLive);
 }
 
 Status RunIndex::AddTo(int64_t run, int64_t hash, int64_t id) {

@@ -98,6 +98,9 @@ class RunIndex {
   enum RunState : int64_t { kTail = 0, kLive = 1, kMerging = 2, kRetired = 3 };
   Status Error(const char* what);
   Status Step(Stmt& s, const char* what);  // runs a statement that returns no row
+  // The first column of the one row `s` (bound) reads, or none.
+  StatusOr<std::optional<int64_t>> OneInt(Stmt& s, const char* what);
+  StatusOr<int64_t> CreateRun(int64_t level, int64_t state);
   Status LoadTail();
   StatusOr<int64_t> Seal();
   StatusOr<int64_t> DeleteSome(int64_t run, int64_t budget);
