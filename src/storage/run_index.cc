@@ -112,6 +112,15 @@ StatusOr<std::optional<int64_t>> RunIndex::OneInt(Stmt& s, const char* what) {
   return v;
 }
 
+StatusOr<std::vector<int64_t>> RunIndex::Ints(Stmt& s, const char* what) {
+  std::vector<int64_t> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(s.Int(0));
+  s.Reset();
+  if (rc != SQLITE_DONE) return Error(what);
+  return out;
+}
+
 // Tails are numbered -1, -2, ..., other runs 1, 2, ... (run_index.h).
 StatusOr<int64_t> RunIndex::CreateRun(int64_t level, int64_t state) {
   auto run = OneInt(stmts_[state == kTail ? kNewTailRun : kNewMergedRun], "number a run");
@@ -224,15 +233,11 @@ StatusOr<bool> RunIndex::StartMerge() {
 // that key; what is certain to come next is every entry up to the smallest last key among the
 // sources that gave a full chunk (the others have no more).
 StatusOr<int64_t> RunIndex::MergeSome(int64_t target, int64_t budget) {
-  std::vector<int64_t> sources;
-  {
-    Stmt& s = stmts_[kSources];
-    s.Bind(1, target);
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) sources.push_back(s.Int(0));
-    s.Reset();
-    if (rc != SQLITE_DONE) return Error("read the runs being merged");
-  }
+  Stmt& s = stmts_[kSources];
+  s.Bind(1, target);
+  auto read = Ints(s, "read the runs being merged");
+  if (!read.ok()) return read.status();
+  const std::vector<int64_t>& sources = *read;
   Entry from{std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min()};
   {
     Stmt& k = stmts_[kLastKey];
@@ -265,15 +270,13 @@ StatusOr<int64_t> RunIndex::MergeSome(int64_t target, int64_t budget) {
   int64_t written = 0;
   for (const Entry& e : merge_scratch_) {
     if (bound && *bound < e) break;
-    Stmt& w = stmts_[kInsertMerged];
-    w.Bind(1, target).Bind(2, e.hash).Bind(3, e.id);
-    KJ_RETURN_IF_ERROR(Step(w, "write a merged run"));
+    KJ_RETURN_IF_ERROR(AddTo(target, e.hash, e.id));
     ++written;
   }
   if (!bound) {  // every source is exhausted: the merged run replaces them
-    Stmt& s = stmts_[kSetState];
-    s.Bind(1, target).Bind(2, int64_t{kLive});
-    KJ_RETURN_IF_ERROR(Step(s, "finish a merge"));
+    Stmt& f = stmts_[kSetState];
+    f.Bind(1, target).Bind(2, int64_t{kLive});
+    KJ_RETURN_IF_ERROR(Step(f, "finish a merge"));
     Stmt& r = stmts_[kRetireSources];
     r.Bind(1, target);
     KJ_RETURN_IF_ERROR(Step(r, "retire the merged runs"));
@@ -318,14 +321,10 @@ Status RunIndex::AddTo(int64_t run, int64_t hash, int64_t id) {
 }
 
 StatusOr<std::vector<int64_t>> RunIndex::Find(int64_t hash) {
-  std::vector<int64_t> ids;
   Stmt& q = stmts_[kFind];
   q.Bind(1, hash);
-  int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) ids.push_back(q.Int(0));
-  q.Reset();
-  if (rc != SQLITE_DONE) return Error("find");
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  auto ids = Ints(q, "find");
+  if (ids.ok()) ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
   return ids;
 }
 

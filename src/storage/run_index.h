@@ -84,7 +84,7 @@ class RunIndex {
   // the tail and the live runs.
   StatusOr<std::vector<int64_t>> Find(int64_t hash);
 
-  // What the runs look like (tests, and bench/README.md's figures).
+  // What the runs look like (tests).
   struct Shape {
     int live_runs = 0;     // the tail included
     int max_level = 0;     // of the live runs
@@ -100,9 +100,10 @@ class RunIndex {
   Status Step(Stmt& s, const char* what);  // runs a statement that returns no row
   // The first column of the one row `s` (bound) reads, or none.
   StatusOr<std::optional<int64_t>> OneInt(Stmt& s, const char* what);
+  // The first column of every row `s` (bound) reads.
+  StatusOr<std::vector<int64_t>> Ints(Stmt& s, const char* what);
   StatusOr<int64_t> CreateRun(int64_t level, int64_t state);
   Status LoadTail();
-  StatusOr<int64_t> Seal();
   StatusOr<int64_t> DeleteSome(int64_t run, int64_t budget);
   StatusOr<int64_t> MergeSome(int64_t target, int64_t budget);
   StatusOr<bool> StartMerge();
@@ -121,7 +122,6 @@ class RunIndex {
     int64_t hash;
     int64_t id;
     bool operator<(const Entry& o) const { return hash != o.hash ? hash < o.hash : id < o.id; }
-    bool operator==(const Entry& o) const { return hash == o.hash && id == o.id; }
   };
   std::vector<Entry> merge_scratch_;
 };

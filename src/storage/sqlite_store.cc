@@ -764,6 +764,7 @@ class SqliteStore final : public SqlStore {
     }
     const int64_t first = receipts.front().id > 0 ? receipts.front().id : last_receipt_id_ + 1;
     group_.clear();
+    hashes_.clear();
     for (size_t i = 0; i < receipts.size(); ++i) {
       const StoredReceipt& r = receipts[i];
       const int64_t id = first + static_cast<int64_t>(i);
@@ -787,7 +788,6 @@ class SqliteStore final : public SqlStore {
     std::sort(hashes_.begin(), hashes_.end());
     hashes_.erase(std::unique(hashes_.begin(), hashes_.end()), hashes_.end());
     for (const int64_t h : hashes_) KJ_RETURN_IF_ERROR(receipt_index_.Add(h, first));
-    hashes_.clear();
     const auto [data, format] = blobs_.Pack(group_);
     Stmt& ig = stmts_[kInsertGroup];
     ig.Bind(1, seq)
