@@ -54,11 +54,18 @@ std::string_view ResolvePrefix(pugi::xml_node n, std::string_view prefix) {
   return {};
 }
 
-std::string_view PrefixOf(pugi::xml_node n) {
-  std::string_view name = n.name();
-  size_t colon = name.find(':');
-  return colon == std::string_view::npos ? std::string_view() : name.substr(0, colon);
-}
+// An element's name split at its colon once (pugixml keeps names as C strings: each look at one
+// measures it again).
+struct SplitName {
+  std::string_view prefix, local;
+  explicit SplitName(pugi::xml_node n) : local(n.name()) {
+    const size_t colon = local.find(':');
+    if (colon != std::string_view::npos) {
+      prefix = local.substr(0, colon);
+      local.remove_prefix(colon + 1);
+    }
+  }
+};
 
 bool IsCeb(pugi::xml_node n, std::string_view local) {
   return LocalName(n) == local && NamespaceOf(n) == kCebNamespace;
@@ -70,9 +77,9 @@ bool IsCeb(pugi::xml_node n, std::string_view local) {
 class ChildNamespaces {
  public:
   explicit ChildNamespaces(pugi::xml_node parent) : parent_(parent) {}
-  bool InCeb(pugi::xml_node child) {
+  // `prefix`: the child's, split off its name (SplitName).
+  bool InCeb(pugi::xml_node child, std::string_view prefix) {
     if (child.first_attribute()) return NamespaceOf(child) == kCebNamespace;
-    std::string_view prefix = PrefixOf(child);
     if (!valid_ || prefix != prefix_) {
       prefix_ = prefix;
       in_ceb_ = ResolvePrefix(parent_, prefix) == kCebNamespace;
@@ -81,7 +88,8 @@ class ChildNamespaces {
     return in_ceb_;
   }
   bool IsCeb(pugi::xml_node child, std::string_view local) {
-    return LocalName(child) == local && InCeb(child);
+    const SplitName n(child);
+    return n.local == local && InCeb(child, n.prefix);
   }
 
  private:
@@ -139,11 +147,26 @@ struct FieldPath {
 
 void AssignText(const FieldSpec& f, std::string_view text, std::string& m, const FieldPath& path,
                 ErrorSink& errs) {
-  if (HasForbiddenControl(text)) {
+  // One pass for both checks: the length in characters (UTF-8 lead bytes) and the control
+  // characters XML forbids (HasForbiddenControl).
+  size_t len = 0, i = 0;
+  bool control = false;
+  // Eight bytes at a time while they are ASCII and none is below 0x20 (most fields).
+  constexpr uint64_t kHigh = 0x8080808080808080ULL, kSpace = 0x2020202020202020ULL;
+  for (uint64_t w; i + 8 <= text.size(); i += 8) {
+    std::memcpy(&w, text.data() + i, 8);
+    if ((w & kHigh) != 0 || ((w - kSpace) & ~w & kHigh) != 0) break;
+    len += 8;
+  }
+  for (; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    len += (c & 0xC0) != 0x80;
+    control |= c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+  }
+  if (control) {
     errs.Add(path, "contains a control character, which XML does not allow");
     return;
   }
-  size_t len = Utf8Length(text);
   if (f.min_len == f.max_len && len != f.min_len && (f.required || len > 0)) {
     errs.Add(path, "must be exactly " + std::to_string(f.min_len) + " characters (" +
                        std::to_string(len) + ")");
@@ -208,21 +231,32 @@ void ReadEntity(pugi::xml_node node, E& e, const std::string& path, ErrorSink& e
   const std::vector<std::string_view>& names = FieldNames<E>();
   ChildNamespaces ns(node);
   size_t index = 0;
-  auto comes_later = [&](pugi::xml_node c) {
-    if (!ns.InCeb(c)) return false;
-    std::string_view local = LocalName(c);
-    return std::find(names.begin() + static_cast<std::ptrdiff_t>(index) + 1, names.end(), local) !=
-           names.end();
-  };
+  // The current child, its local name and whether it is in the CEB namespace, worked out once
+  // per child: each field is then a comparison of two names.
   pugi::xml_node child = FirstElement(node);
+  std::string_view local;
+  bool in_ceb = false;
+  auto take = [&](pugi::xml_node c) {
+    child = c;
+    if (!c) return;
+    const SplitName n(c);
+    local = n.local;
+    in_ceb = ns.InCeb(c, n.prefix);
+  };
+  take(child);
+  auto is = [&](std::string_view name) { return child && in_ceb && local == name; };
+  auto comes_later = [&] {
+    return in_ceb && std::find(names.begin() + static_cast<std::ptrdiff_t>(index) + 1, names.end(),
+                               local) != names.end();
+  };
   VisitFields(e, [&](const FieldSpec& f, auto& member) {
-    while (child && !ns.IsCeb(child, f.name) && !comes_later(child)) {
-      errs.Add(path + "." + std::string(LocalName(child)),
+    while (child && !is(f.name) && !comes_later()) {
+      errs.Add(path + "." + std::string(local),
                "unexpected element (unknown, repeated or out of schema order)");
-      child = NextElement(child);
+      take(NextElement(child));
     }
     ++index;
-    if (!child || !ns.IsCeb(child, f.name)) {
+    if (!is(f.name)) {
       if (f.required) errs.Add(path + "." + f.name, "required element is missing");
       return;
     }
@@ -241,7 +275,7 @@ void ReadEntity(pugi::xml_node node, E& e, const std::string& path, ErrorSink& e
         AssignInt(f, text, member, fpath, errs);
       }
     }
-    child = NextElement(child);
+    take(NextElement(child));
   });
   for (; child; child = NextElement(child)) {
     errs.Add(path + "." + std::string(LocalName(child)),

@@ -114,6 +114,26 @@ TEST(Codec, NamesTheFieldAndTheRule) {
   EXPECT_EQ(swap("<ceb:consignee>", "<ceb:consignee>\x10"),
             "Logistics[1].LogisticsHead.consignee: contains a control character, which XML does "
             "not allow");
+  // Past the first eight bytes of an ASCII text (read eight at a time), and in the last ones.
+  EXPECT_EQ(swap("<ceb:consigneeTelephone>", "<ceb:consigneeTelephone>123456789\x01"),
+            "Logistics[1].LogisticsHead.consigneeTelephone: contains a control character, which "
+            "XML does not allow");
+  EXPECT_EQ(swap("</ceb:consigneeTelephone>", "\x1f</ceb:consigneeTelephone>"),
+            "Logistics[1].LogisticsHead.consigneeTelephone: contains a control character, which "
+            "XML does not allow");
+  EXPECT_EQ(swap("<ceb:consigneeTelephone>[^<]*<", "<ceb:consigneeTelephone>\t1234567\r\n<"), "");
+  // Lengths count characters, not bytes, over ASCII words and multi-byte characters alike.
+  EXPECT_EQ(swap("<ceb:consigneeTelephone>[^<]*<",
+                 "<ceb:consigneeTelephone>" + std::string(50, '1') + "<"),
+            "");
+  EXPECT_EQ(swap("<ceb:consigneeTelephone>[^<]*<",
+                 "<ceb:consigneeTelephone>" + std::string(51, '1') + "<"),
+            "Logistics[1].LogisticsHead.consigneeTelephone: longer than 50 characters (51)");
+  std::string mixed = std::string(9, '1');
+  for (int i = 0; i < 41; ++i) mixed += "电";
+  EXPECT_EQ(swap("<ceb:consigneeTelephone>[^<]*<", "<ceb:consigneeTelephone>" + mixed + "<"), "");
+  EXPECT_EQ(swap("<ceb:consigneeTelephone>[^<]*<", "<ceb:consigneeTelephone>" + mixed + "1<"),
+            "Logistics[1].LogisticsHead.consigneeTelephone: longer than 50 characters (51)");
   EXPECT_EQ(swap("<ceb:currency>142</ceb:currency>", "<ceb:currency>1420</ceb:currency>"),
             "Logistics[1].LogisticsHead.currency: must be exactly 3 characters (4)");
   // Out of schema order: currency moved before logisticsCode.
