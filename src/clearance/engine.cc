@@ -1409,15 +1409,27 @@ struct Engine::State {
     return v;
   }
 
+  // With a reader, an order of no list in memory whose fingerprint is there belongs to a settled
+  // list out of memory (list rows come first): it stays in the store. A collision only means it is
+  // read back when its key is next used (WarmOrder). The same for waybills (WarmWaybill).
+  bool ColdOrder(const std::string& key) const {
+    return reader && inventories.count(key) == 0 && cold.MayContain('o', key);
+  }
+  bool ColdWaybill(const std::string& key) const {
+    return reader && inventory_of_waybill.count(key) == 0 && cold.MayContain('w', key);
+  }
+
+  bool RestoreWants(std::string_view kind, std::string_view key) const {
+    if (kind == kLinkWaybill || kind == kLinkInvtNo) return false;
+    if (kind == "order") return !ColdOrder(std::string(key));
+    if (kind == "waybill") return !ColdWaybill(std::string(key));
+    return true;
+  }
+
   Status RestoreRow(const StateChange& row) {
     std::string_view rest;
     if (row.kind == "order") {
-      // With a reader, an order of no list in memory whose fingerprint is there belongs to a
-      // settled list out of memory (list rows come first): it stays in the store. A collision only
-      // means it is read back when its key is next used (WarmOrder).
-      if (reader && inventories.count(row.key) == 0 && cold.MayContain('o', row.key)) {
-        return Status::Ok();
-      }
+      if (ColdOrder(row.key)) return Status::Ok();
       auto o = DecodeRecord<Order>(row.value);
       if (!o.ok()) return o.status();
       orders[row.key] = std::move(*o);
@@ -1432,9 +1444,7 @@ struct Engine::State {
       payment_of_order[order_key] = row.key;
       payments[row.key] = std::move(*p);
     } else if (row.kind == "waybill") {
-      if (reader && inventory_of_waybill.count(row.key) == 0 && cold.MayContain('w', row.key)) {
-        return Status::Ok();
-      }
+      if (ColdWaybill(row.key)) return Status::Ok();
       auto w = ParseWaybill(row.value, &rest);
       if (!w.ok()) return w.status();
       waybills[row.key] = std::move(*w);
@@ -1640,6 +1650,9 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
 }
 
 Status Engine::Restore(const StateChange& row) { return s_->RestoreRow(row); }
+bool Engine::RestoreWants(std::string_view kind, std::string_view key) const {
+  return s_->RestoreWants(kind, key);
+}
 
 void Engine::SetStateReader(StateReader reader) { s_->reader = std::move(reader); }
 

@@ -136,6 +136,10 @@ class Engine {
   // decided clearances are only counted and fingerprinted; the rows must then come in (kind, key)
   // order, as storage::Store::LoadState gives them, so that a list's row precedes its documents'.
   Status Restore(const StateChange& row);
+  // False for a row Restore would pass over unread, known from its kind and key alone: the links
+  // (read only for clearances out of memory) and the orders and waybills of settled clearances.
+  // Asked just before the row's turn, so that start-up need not read and unpack those rows.
+  bool RestoreWants(std::string_view kind, std::string_view key) const;
 
   // Where the engine reads the clearances it keeps out of memory. Set before Restore; without a
   // reader every clearance stays in memory.

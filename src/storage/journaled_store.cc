@@ -330,10 +330,11 @@ class JournaledStore final : public Store {
     return out;
   }
 
-  Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) override {
+  Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink,
+                   const StateWanted& wanted) override {
     KJ_RETURN_IF_ERROR(Drain());
     std::lock_guard<std::mutex> lock(reader_mu_);
-    return reader_->LoadState(sink);
+    return reader_->LoadState(sink, wanted);
   }
 
   StatusOr<std::optional<std::string>> ReadState(std::string_view kind,

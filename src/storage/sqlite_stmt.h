@@ -42,9 +42,12 @@ class Stmt {
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
   }
-  std::string Text(int col) {
+  std::string Text(int col) { return std::string(View(col)); }
+  // Valid until the next Step or Reset.
+  std::string_view View(int col) {
     auto* p = static_cast<const char*>(sqlite3_column_blob(s_, col));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : std::string();
+    return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string_view();
   }
   int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
 

@@ -303,11 +303,14 @@ class SqliteStore final : public SqlStore {
     return out;
   }
 
-  Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) override {
+  Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink,
+                   const StateWanted& wanted) override {
     Stmt q(db_, "SELECT kind, key, value, format FROM state ORDER BY kind, key");
     if (!q.ok()) return Error("load state");
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
+      // SQLite reads a row's value only when asked for it (the key and kind come first).
+      if (wanted && !wanted(q.View(0), q.View(1))) continue;
       auto value = Unpack(q, 2, 3);
       if (!value.ok()) return value.status();
       KJ_RETURN_IF_ERROR(

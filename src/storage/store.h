@@ -98,8 +98,13 @@ class Store {
   // Every receipt that answers the declaration `guid`, oldest first.
   virtual StatusOr<std::vector<StoredReceipt>> ReceiptsAnswering(std::string_view guid) = 0;
 
-  // Calls `sink` with every stored state row (start-up), in (kind, key) order.
-  virtual Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink) = 0;
+  // Says whether a state row is read at start-up, from its kind and key alone; a row it is false
+  // for is passed over without being read or unpacked.
+  using StateWanted = std::function<bool(std::string_view kind, std::string_view key)>;
+  // Calls `sink` with every stored state row (start-up) that `wanted` wants (every one when it is
+  // empty), in (kind, key) order; `wanted` is asked just before each row would be given.
+  virtual Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink,
+                           const StateWanted& wanted) = 0;
 
   // The value of one state row as last committed (CommitUnsynced counts: the writer reads its own
   // commits), or nullopt if there is none or it was erased. The engine reads the clearances it
