@@ -99,6 +99,13 @@ int64_t QuotaHash(std::string_view buyer_id, int year) {
   return static_cast<int64_t>(Hash64(buyer_id, static_cast<uint64_t>(year)));
 }
 
+// The layout of the store this build writes, stamped in the database file (PRAGMA user_version).
+// 0: a store from before the stamp, whose layout the migrations below recognise by its tables.
+// 1: receipt groups, the receipt and quota indexes as runs (run_index.h), rows with a format
+// column (2026-12-03). A store stamped with a later layout was written by a newer kuajing and is
+// refused rather than read wrongly; each change of layout adds one and a migration from the last.
+constexpr int64_t kStoreLayout = 1;
+
 class SqliteStore final : public SqlStore {
  public:
   ~SqliteStore() override {
@@ -133,6 +140,20 @@ class SqliteStore final : public SqlStore {
       return Unavailable("cannot open " + path + ": " + sqlite3_errmsg(s->db_));
     }
     sqlite3_busy_timeout(s->db_, 5000);
+    int64_t layout = 0;
+    {
+      Stmt q(s->db_, "PRAGMA user_version");
+      if (q.Step() != SQLITE_ROW) {
+        return Unavailable("cannot read " + path + ": " + sqlite3_errmsg(s->db_));
+      }
+      layout = q.Int(0);
+    }
+    if (layout > kStoreLayout) {
+      return FailedPrecondition(path + " is a store of layout " + std::to_string(layout) +
+                                ", written by a newer kuajing; this one reads layouts up to " +
+                                std::to_string(kStoreLayout) +
+                                ": run the newer kuajing (or one at least as new) on it");
+    }
     char* err = nullptr;
     if (sqlite3_exec(s->db_, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
       std::string msg = err ? err : "?";
@@ -150,6 +171,10 @@ class SqliteStore final : public SqlStore {
     KJ_RETURN_IF_ERROR(s->Prepare());
     KJ_RETURN_IF_ERROR(s->MigrateReceipts());
     KJ_RETURN_IF_ERROR(s->MigrateIndexes());
+    if (layout < kStoreLayout) {
+      const std::string stamp = "PRAGMA user_version = " + std::to_string(kStoreLayout);
+      KJ_RETURN_IF_ERROR(s->Exec(stamp.c_str()));
+    }
     if (!writer) sqlite3_exec(s->db_, "PRAGMA cache_size=-65536", nullptr, nullptr, nullptr);
     // Checkpoints (copying the log into the database file, and syncing it) run on a thread of
     // their own with its own connection, so that commits do not wait for them: they took a

@@ -401,6 +401,41 @@ TEST(SqliteStore, TheOldReceiptIndexIsMigrated) {
   fs::remove_all(dir);
 }
 
+// The store's layout is stamped in the file: a fresh store gets this build's, an unstamped one
+// (written before the stamp) is read and stamped, and a later layout is refused unread.
+TEST(SqliteStore, RefusesAStoreOfANewerLayout) {
+  fs::path dir = fs::temp_directory_path() / ("kj-store-layout-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const fs::path db = dir / "kuajing.db";
+  {
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok());
+    CommitBatch b;
+    b.message = MessageRow{"L1", "CEB621", "A", 1, true, "<m/>"};
+    b.changes.push_back(clearance::StateChange{"meta", "seq", "7", false});
+    ASSERT_TRUE((*store)->Commit({&b}).ok());
+  }
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "1;");
+  SqlText(db, "PRAGMA user_version = 2");
+  auto newer = OpenSqliteStore(dir.string());
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(newer.status().message().find("layout 2, written by a newer kuajing"),
+            std::string::npos)
+      << newer.status().message();
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "2;");  // left as it was
+  SqlText(db, "PRAGMA user_version = 0");
+  {
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto row = (*store)->ReadState("meta", "seq");
+    ASSERT_TRUE(row.ok() && row->has_value());
+    EXPECT_EQ(**row, "7");
+  }
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "1;");
+  fs::remove_all(dir);
+}
+
 // The quota ledger's (buyer_id, year) index was a B-tree on the table until the hash indexes were
 // runs: opened, the ledger is indexed as one run and the old index dropped; sums are as before.
 TEST(SqliteStore, TheOldQuotaIndexIsMigrated) {
