@@ -33,8 +33,11 @@ void FitToSchema(R& r) {
   VisitFields(r, [](const FieldSpec& f, auto& m) {
     if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::string>) {
       const bool fixed = f.min_len == f.max_len;
-      if (!fixed && codec::Utf8Length(m) > f.max_len) m = CutUtf8(m, f.max_len);
-      const size_t len = codec::Utf8Length(m);
+      size_t len = codec::Utf8Length(m);
+      if (!fixed && len > f.max_len) {
+        m = CutUtf8(m, f.max_len);
+        len = f.max_len;
+      }
       if ((len >= f.min_len && len <= f.max_len) || (len == 0 && !f.required)) return;
       if (std::string_view(f.name) == "guid") {
         m = DeterministicGuid(m);

@@ -746,33 +746,62 @@ void CloseTag(std::string& out, std::string_view name) {
   out += '>';
 }
 
+// The tags of an entity ("<ceb:OrderHead>", "</ceb:OrderHead>") and of each of its fields in schema
+// order, written once per type: a field is then two appends of ready tags around its text instead
+// of six (the receipts' XML is encoded on the writer thread, eight receipts per clearance).
+struct Tags {
+  std::string open, close;
+};
+struct EntityTags {
+  Tags entity;
+  std::vector<Tags> fields;
+};
+Tags TagsOf(std::string_view name) {
+  Tags t;
+  OpenTag(t.open, name);
+  CloseTag(t.close, name);
+  return t;
+}
+template <typename E>
+const EntityTags& TagsOfEntity() {
+  static const EntityTags tags = [] {
+    EntityTags t{TagsOf(E::kName), {}};
+    for (std::string_view name : FieldNames<E>()) t.fields.push_back(TagsOf(name));
+    return t;
+  }();
+  return tags;
+}
+
 template <typename E>
 void WriteEntity(std::string& out, const E& e) {
-  OpenTag(out, E::kName);
+  const EntityTags& tags = TagsOfEntity<E>();
+  out += tags.entity.open;
+  size_t i = 0;
   VisitFields(e, [&](const FieldSpec& f, const auto& member) {
+    const Tags& tag = tags.fields[i++];
     using M = std::decay_t<decltype(member)>;
     if constexpr (std::is_same_v<M, std::string>) {
       if (member.empty() && !f.required) return;
-      OpenTag(out, f.name);
+      out += tag.open;
       AppendEscaped(out, member);
     } else if constexpr (std::is_same_v<M, Decimal>) {
-      OpenTag(out, f.name);
+      out += tag.open;
       out += member.ToString();
     } else if constexpr (std::is_same_v<M, std::optional<Decimal>>) {
       if (!member) return;
-      OpenTag(out, f.name);
+      out += tag.open;
       out += member->ToString();
     } else if constexpr (std::is_same_v<M, int64_t>) {
-      OpenTag(out, f.name);
+      out += tag.open;
       out += std::to_string(member);
     } else {
       if (!member) return;
-      OpenTag(out, f.name);
+      out += tag.open;
       out += std::to_string(*member);
     }
-    CloseTag(out, f.name);
+    out += tag.close;
   });
-  CloseTag(out, E::kName);
+  out += tags.entity.close;
 }
 
 template <typename R>
