@@ -73,19 +73,22 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
       [store = p->store_.get()](std::string_view kind, std::string_view key) {
         return store->ReadState(kind, key);
       });
+  // Rows go to their owner by kind; the import engine says which of its rows it reads (the others
+  // are all read).
+  auto import_row = [](std::string_view kind) {
+    return !kind.starts_with("credit") && !kind.starts_with("stats_") && !kind.starts_with("x_");
+  };
   KJ_RETURN_IF_ERROR(p->store_->LoadState(
       [&](const clearance::StateChange& row) {
+        if (import_row(row.kind)) return p->engine_->Restore(row);
         if (row.kind.starts_with("credit"))
           return p->credit_->Restore(credit::Row{row.kind, row.key, row.value, false});
         if (row.kind.starts_with("stats_"))
           return p->stats_->Restore(stats::StateRow{row.kind, row.key, row.value, false});
-        return row.kind.starts_with("x_") ? p->export_engine_->Restore(row)
-                                          : p->engine_->Restore(row);
+        return p->export_engine_->Restore(row);
       },
       [&](std::string_view kind, std::string_view key) {
-        // The import engine says which of its rows it reads; the other rows are all read.
-        return kind.starts_with("credit") || kind.starts_with("stats_") || kind.starts_with("x_") ||
-               p->engine_->RestoreWants(kind, key);
+        return !import_row(kind) || p->engine_->RestoreWants(kind, key);
       }));
   return p;
 }

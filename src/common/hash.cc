@@ -3,6 +3,9 @@
 namespace kuajing {
 
 namespace {
+// FNV-1a, 64 bits.
+constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL, kFnvPrime = 0x100000001b3ULL;
+
 uint64_t Mix(uint64_t z) {
   z += 0x9e3779b97f4a7c15ULL;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -12,11 +15,8 @@ uint64_t Mix(uint64_t z) {
 }  // namespace
 
 uint64_t Hash64(std::string_view data, uint64_t seed) {
-  uint64_t h = 0xcbf29ce484222325ULL ^ Mix(seed);
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
+  uint64_t h = kFnvOffset ^ Mix(seed);
+  for (unsigned char c : data) h = (h ^ c) * kFnvPrime;
   return Mix(h);
 }
 
@@ -24,10 +24,10 @@ std::string DeterministicGuid(std::string_view key) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   // Hash64(key, 1) and Hash64(key, 2) in one pass: two independent multiply chains (a receipt's
   // guid is made on the writer thread, eight per clearance).
-  uint64_t a = 0xcbf29ce484222325ULL ^ Mix(1), b = 0xcbf29ce484222325ULL ^ Mix(2);
+  uint64_t a = kFnvOffset ^ Mix(1), b = kFnvOffset ^ Mix(2);
   for (unsigned char c : key) {
-    a = (a ^ c) * 0x100000001b3ULL;
-    b = (b ^ c) * 0x100000001b3ULL;
+    a = (a ^ c) * kFnvPrime;
+    b = (b ^ c) * kFnvPrime;
   }
   a = Mix(a);
   b = Mix(b);

@@ -334,7 +334,8 @@ class SqliteStore final : public SqlStore {
     if (!q.ok()) return Error("load state");
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
-      // SQLite reads a row's value only when asked for it (the key and kind come first).
+      // A row not wanted is neither copied nor unpacked (SQLite fetches a column's bytes when
+      // they are asked for).
       if (wanted && !wanted(q.View(0), q.View(1))) continue;
       auto value = Unpack(q, 2, 3);
       if (!value.ok()) return value.status();
