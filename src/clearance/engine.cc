@@ -1356,18 +1356,18 @@ struct Engine::State {
   }
 
   static StatusOr<WaybillRec> ParseWaybill(const std::string& value, std::string_view* rest) {
-    Fields f = DecodeFields(value, rest);
+    const FieldsView f(value, rest);
     auto l = DecodeRecord<Logistics>(*rest);
     if (!l.ok()) return l.status();
-    return WaybillRec{std::move(*l), f["signed"] == "1", f["arrived"] == "1", f["status_guid"],
-                      f["status_app_time"]};
+    return WaybillRec{std::move(*l), f.Get("signed") == "1", f.Get("arrived") == "1",
+                      ToStr(f, "status_guid"), ToStr(f, "status_app_time")};
   }
 
   // A stored inventory row; `payment_key` gets the key of the payment it was matched with ("" in
   // rows written before the field, or before the match).
   static StatusOr<InventoryRec> ParseInventory(const std::string& value, std::string* payment_key) {
     std::string_view rest;
-    Fields f = DecodeFields(value, &rest);
+    const FieldsView f(value, &rest);
     const auto [list_part, tax_part] = rows::SplitRecords(rest);
     auto iv = DecodeRecord<Inventory>(list_part);
     if (!iv.ok()) return iv.status();

@@ -71,6 +71,7 @@ inline std::pair<std::string_view, std::string_view> SplitRecords(std::string_vi
 using ::kuajing::DecodeFields;
 using ::kuajing::EncodeFields;
 using ::kuajing::Fields;
+using ::kuajing::FieldsView;
 using ::kuajing::JoinDecimals;
 using ::kuajing::SplitDecimals;
 using ::kuajing::ToInt;

@@ -8,6 +8,7 @@
 
 #include "common/civil_time.h"
 #include "common/csv.h"
+#include "common/fields.h"
 #include "common/hash.h"
 
 namespace kuajing {
@@ -84,6 +85,35 @@ TEST(Csv, ReadsQuotedFieldsAndRejectsRaggedRows) {
   EXPECT_NE(bad.status().message().find("row 2 has 3 fields"), std::string::npos);
   EXPECT_FALSE(ParseCsv("a\n\"open").ok());
   EXPECT_FALSE(ParseCsv("").ok());
+}
+
+// The stored rows' "key\tvalue" header: read as a map and as views, the same fields and the same
+// rest; a key written twice reads as the last.
+TEST(Fields, ViewsReadWhatTheMapReads) {
+  const std::string text =
+      "phase\t4\npre_no\tB1\nempty\t\nnote\ttab here\ndup\t1\nno tab\ndup\t2\n\n"
+      "the record\n\nwith blank lines";
+  std::string_view rest_map, rest_view;
+  const Fields map = DecodeFields(text, &rest_map);
+  const FieldsView view(text, &rest_view);
+  EXPECT_EQ(rest_view, rest_map);
+  EXPECT_EQ(rest_view, "the record\n\nwith blank lines");
+  for (const char* k : {"phase", "pre_no", "empty", "note", "dup", "missing"}) {
+    EXPECT_EQ(ToStr(view, k), ToStr(map, k)) << k;
+  }
+  EXPECT_EQ(ToStr(view, "note"), "tab here");
+  EXPECT_EQ(ToStr(view, "dup"), "2");
+  EXPECT_EQ(ToInt(view, "phase"), 4);
+  std::string_view r;
+  for (const char* v : {"-17", "+5", " 12", "12abc", "9223372036854775807"}) {
+    const std::string t = std::string("n\t") + v + "\n\n";
+    EXPECT_EQ(ToInt(FieldsView(t, &r), "n"), ToInt(DecodeFields(t, &r), "n")) << v;
+  }
+  EXPECT_EQ(ToInt(view, "empty"), 0);
+  EXPECT_EQ(ToInt(view, "missing"), 0);
+  std::string_view rest;
+  EXPECT_EQ(FieldsView("", &rest).Get("phase"), "");
+  EXPECT_EQ(rest, "");
 }
 
 TEST(Hash, GuidsAreStableAndWellFormed) {
