@@ -45,23 +45,9 @@ inline std::string EncodeFields(
   return out;
 }
 
-// Splits "k\tv\n...\n\n<rest>" into the fields and the rest.
-inline Fields DecodeFields(std::string_view text, std::string_view* rest) {
-  Fields f;
-  while (!text.empty() && text.front() != '\n') {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    size_t tab = line.find('\t');
-    if (tab != std::string_view::npos) f[std::string(line.substr(0, tab))] = line.substr(tab + 1);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-  }
-  *rest = text.empty() ? text : text.substr(1);
-  return f;
-}
-
-// The same fields as views into `text`, in the order written, without a map or a copy: start-up
-// reads every stored list's row with them (a few dozen fields each). A key written twice reads as
-// the last, as in DecodeFields.
+// Splits "k\tv\n...\n\n<rest>" into the fields, as views into `text` in the order written, and
+// the rest; no map and no copy: start-up reads every stored list's row with it (a few dozen
+// fields each). A key written twice reads as the last.
 class FieldsView {
  public:
   FieldsView(std::string_view text, std::string_view* rest) {
@@ -82,10 +68,19 @@ class FieldsView {
     }
     return {};
   }
+  const std::vector<std::pair<std::string_view, std::string_view>>& all() const { return fields_; }
 
  private:
   std::vector<std::pair<std::string_view, std::string_view>> fields_;
 };
+
+// The same as a map of copies.
+inline Fields DecodeFields(std::string_view text, std::string_view* rest) {
+  const FieldsView view(text, rest);
+  Fields f;
+  for (const auto& [k, v] : view.all()) f[std::string(k)] = v;
+  return f;
+}
 
 inline int64_t ToInt(const FieldsView& f, const char* k) {
   const std::string_view v = f.Get(k);
