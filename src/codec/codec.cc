@@ -19,11 +19,20 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-std::string_view LocalName(pugi::xml_node n) {
-  std::string_view name = n.name();
-  size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
+// An element's name split at its colon once (pugixml keeps names as C strings: each look at one
+// measures it again).
+struct SplitName {
+  std::string_view prefix, local;
+  explicit SplitName(pugi::xml_node n) : local(n.name()) {
+    const size_t colon = local.find(':');
+    if (colon != std::string_view::npos) {
+      prefix = local.substr(0, colon);
+      local.remove_prefix(colon + 1);
+    }
+  }
+};
+
+std::string_view LocalName(pugi::xml_node n) { return SplitName(n).local; }
 
 // The namespace URI of an element: its prefix resolved through the xmlns declarations of the
 // element and its ancestors.
@@ -53,19 +62,6 @@ std::string_view ResolvePrefix(pugi::xml_node n, std::string_view prefix) {
   }
   return {};
 }
-
-// An element's name split at its colon once (pugixml keeps names as C strings: each look at one
-// measures it again).
-struct SplitName {
-  std::string_view prefix, local;
-  explicit SplitName(pugi::xml_node n) : local(n.name()) {
-    const size_t colon = local.find(':');
-    if (colon != std::string_view::npos) {
-      prefix = local.substr(0, colon);
-      local.remove_prefix(colon + 1);
-    }
-  }
-};
 
 bool IsCeb(pugi::xml_node n, std::string_view local) {
   return LocalName(n) == local && NamespaceOf(n) == kCebNamespace;
