@@ -57,6 +57,37 @@ void ColdKeys::Insert(char tag, std::string_view key) {
   ++size_;
 }
 
+void ColdKeys::SaveTo(std::string& out) const {
+  PutVarint(out, size_);
+  PutVarint(out, tables_.size());
+  for (const Table& t : tables_) {
+    PutVarint(out, t.slots.size());
+    PutVarint(out, t.used);
+    out.append(reinterpret_cast<const char*>(t.slots.data()), t.slots.size() * sizeof(uint16_t));
+  }
+}
+
+void ColdKeys::LoadFrom(VarintReader& in) {
+  tables_.clear();
+  size_ = in.Varint();
+  const size_t n = in.Count();
+  size_t expect = kFirstTableSlots, used = 0;
+  for (size_t k = 0; k < n && in.ok(); ++k, expect *= 2) {
+    Table t;
+    const uint64_t slots = in.Varint();
+    t.used = in.Varint();
+    // Each table twice the one before, at most 3/4 full: what Insert makes, or not ours.
+    if (slots != expect || t.used * 4 > slots * 3 || slots * sizeof(uint16_t) > in.left()) {
+      return in.MarkBad();
+    }
+    t.slots.resize(slots);
+    in.Bytes(reinterpret_cast<char*>(t.slots.data()), slots * sizeof(uint16_t));
+    used += t.used;
+    tables_.push_back(std::move(t));
+  }
+  if (used != size_) in.MarkBad();
+}
+
 size_t ColdKeys::bytes() const {
   size_t b = 0;
   for (const Table& t : tables_) b += t.slots.size() * sizeof(uint16_t);

@@ -19,8 +19,11 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/varint.h"
 
 namespace kuajing::clearance {
 
@@ -33,6 +36,11 @@ class ColdKeys {
   // Keys inserted (a key that collided with an earlier one counts once).
   size_t size() const { return size_; }
   size_t bytes() const;
+
+  // The tables as they are, for the engine's snapshot (app/snapshot.h); LoadFrom replaces this
+  // set's contents with what SaveTo wrote and marks `in` bad if it is not that.
+  void SaveTo(std::string& out) const;
+  void LoadFrom(VarintReader& in);
 
  private:
   struct Table {

@@ -37,5 +37,41 @@ TEST(ColdKeys, EmptyClaimsNothing) {
   EXPECT_EQ(keys.bytes(), 0u);
 }
 
+// The snapshot (app/snapshot.h): a set loaded from what another saved answers as it does, keeps
+// growing as it would, and a cut-short save is refused.
+TEST(ColdKeys, ALoadedSetAnswersAsTheOneThatSaved) {
+  ColdKeys original;
+  for (int i = 0; i < 150'000; ++i) original.Insert("opw"[i % 3], "K" + std::to_string(i));
+  std::string saved;
+  original.SaveTo(saved);
+  ColdKeys loaded;
+  VarintReader in(saved);
+  loaded.LoadFrom(in);
+  ASSERT_TRUE(in.ok() && in.done());
+  EXPECT_EQ(loaded.size(), original.size());
+  EXPECT_EQ(loaded.bytes(), original.bytes());
+  for (int i = 0; i < 300'000; ++i) {
+    const std::string k = "K" + std::to_string(i);
+    ASSERT_EQ(loaded.MayContain("opw"[i % 3], k), original.MayContain("opw"[i % 3], k)) << i;
+    if (i < 150'000) {
+      ASSERT_TRUE(loaded.MayContain("opw"[i % 3], k));
+    }
+  }
+  for (int i = 150'000; i < 400'000; ++i) {
+    loaded.Insert('o', "K" + std::to_string(i));
+    original.Insert('o', "K" + std::to_string(i));
+  }
+  std::string again, again_original;
+  loaded.SaveTo(again);
+  original.SaveTo(again_original);
+  EXPECT_TRUE(again == again_original);  // the same tables, slot for slot
+  for (size_t cut = 0; cut < saved.size(); cut += 1 + saved.size() / 2000) {
+    ColdKeys c;
+    VarintReader part(std::string_view(saved).substr(0, cut));
+    c.LoadFrom(part);
+    ASSERT_FALSE(part.ok()) << "cut at " << cut;
+  }
+}
+
 }  // namespace
 }  // namespace kuajing::clearance

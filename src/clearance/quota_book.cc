@@ -42,6 +42,44 @@ void Reserve(std::vector<T>& table, size_t used, HashOf hash_of) {
   }
 }
 
+// A table's occupied entries with their positions, so that loading needs no hashing.
+template <typename T, typename Put>
+void SaveTable(std::string& out, const std::vector<T>& table, size_t used, Put put) {
+  PutVarint(out, table.size());
+  PutVarint(out, used);
+  size_t last = 0;
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (table[i].id == 0) continue;
+    PutVarint(out, i - last);
+    last = i;
+    PutFixed64(out, table[i].id);
+    put(table[i]);
+  }
+}
+
+template <typename T, typename Get>
+void LoadTable(VarintReader& in, std::vector<T>& table, size_t& used, Get get) {
+  const uint64_t size = in.Varint();
+  used = in.Count();
+  // Empty, or a power of two from 1,024 on at most 3/4 full: what Reserve makes, or not ours.
+  if (size != 0 && (size < 1024 || (size & (size - 1)) != 0 || used * 4 > size * 3 ||
+                    size > (uint64_t{1} << 40))) {
+    return in.MarkBad();
+  }
+  if (size == 0 && used != 0) return in.MarkBad();
+  table.assign(size, T{});
+  uint64_t i = 0;
+  for (size_t k = 0; k < used && in.ok(); ++k) {
+    const uint64_t step = in.Varint();
+    i += step;
+    if ((k > 0 && step == 0) || i >= size) return in.MarkBad();
+    T& e = table[i];
+    e.id = in.Fixed64();
+    if (e.id == 0) return in.MarkBad();
+    get(e);
+  }
+}
+
 uint64_t AmountHash(uint64_t id, int year) { return Mix(id + static_cast<uint64_t>(year)); }
 uint64_t NameHash(uint64_t id, uint64_t name_hash) { return Mix(id ^ name_hash); }
 
@@ -112,6 +150,36 @@ bool QuotaBook::KnownAs(std::string_view buyer_id, std::string_view name) const 
   return names_[Probe(names_, NameHash(id, h), [&](const Name& e) {
            return e.id == id && e.name_hash == h;
          })].id != 0;
+}
+
+void QuotaBook::SaveTo(std::string& out) const {
+  SaveTable(out, slots_, used_, [&](const Slot& e) {
+    PutSigned(out, e.amount.e5);
+    PutSigned(out, e.year);
+  });
+  SaveTable(out, names_, names_used_, [&](const Name& e) { PutFixed64(out, e.name_hash); });
+  PutVarint(out, other_.size());
+  for (const auto& [k, v] : other_) {
+    PutText(out, k);
+    PutSigned(out, v.e5);
+  }
+  PutVarint(out, other_names_.size());
+  for (const std::string& k : other_names_) PutText(out, k);
+}
+
+void QuotaBook::LoadFrom(VarintReader& in) {
+  LoadTable(in, slots_, used_, [&](Slot& e) {
+    e.amount.e5 = in.Signed();
+    e.year = static_cast<int32_t>(in.Signed());
+  });
+  LoadTable(in, names_, names_used_, [&](Name& e) { e.name_hash = in.Fixed64(); });
+  other_.clear();
+  other_names_.clear();
+  for (size_t n = in.Count(); n > 0 && in.ok(); --n) {
+    std::string k = in.Text();
+    other_[std::move(k)].e5 = in.Signed();
+  }
+  for (size_t n = in.Count(); n > 0 && in.ok(); --n) other_names_.insert(in.Text());
 }
 
 }  // namespace kuajing::clearance

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/decimal.h"
+#include "common/varint.h"
 
 namespace kuajing::clearance {
 
@@ -34,6 +35,11 @@ class QuotaBook {
   bool KnownAs(std::string_view buyer_id, std::string_view name) const;
 
   size_t entries() const { return used_ + other_.size(); }
+
+  // The tables as they are, for the engine's snapshot (app/snapshot.h); LoadFrom replaces this
+  // book's contents with what SaveTo wrote and marks `in` bad if it is not that.
+  void SaveTo(std::string& out) const;
+  void LoadFrom(VarintReader& in);
 
   // The 64-bit form of an 18-character resident ID, or 0 if `id` is not one.
   static uint64_t Pack(std::string_view id);

@@ -61,5 +61,54 @@ TEST(QuotaBook, AgreesWithAMap) {
   EXPECT_EQ(book.entries(), amounts.size());  // looking up adds nothing
 }
 
+// The snapshot (app/snapshot.h): a book loaded from what another saved holds the same amounts and
+// names of both forms of ID, grows on as it would, and a cut-short save is refused.
+TEST(QuotaBook, ALoadedBookHoldsWhatTheOneThatSavedHeld) {
+  QuotaBook original;
+  std::mt19937_64 rng(7);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20'000; ++i) {
+    std::string id = std::to_string(430000000000000000ULL + rng() % 99999999999999ULL);
+    if (i % 50 == 0) id = "E" + std::to_string(i);  // a passport: the other form
+    ids.push_back(id);
+    original.Used(id, 2024 + i % 2) += Decimal::FromUnits(1 + i % 700);
+    original.NoteName(id, "name" + std::to_string(i % 13));
+  }
+  std::string saved;
+  original.SaveTo(saved);
+  QuotaBook loaded;
+  VarintReader in(saved);
+  loaded.LoadFrom(in);
+  ASSERT_TRUE(in.ok() && in.done());
+  EXPECT_EQ(loaded.entries(), original.entries());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    for (int year : {2024, 2025}) ASSERT_EQ(loaded.Find(ids[i], year), original.Find(ids[i], year));
+    for (int n = 0; n < 13; ++n) {
+      const std::string name = "name" + std::to_string(n);
+      ASSERT_EQ(loaded.KnownAs(ids[i], name), original.KnownAs(ids[i], name)) << ids[i];
+    }
+  }
+  for (int i = 0; i < 30'000; ++i) {  // through the next growth of both tables
+    const std::string id = std::to_string(440000000000000000ULL + static_cast<uint64_t>(i));
+    loaded.Used(id, 2024) += Decimal::FromUnits(i);
+    original.Used(id, 2024) += Decimal::FromUnits(i);
+    loaded.NoteName(id, "n");
+    original.NoteName(id, "n");
+  }
+  for (int i = 0; i < 30'000; i += 7) {
+    const std::string id = std::to_string(440000000000000000ULL + static_cast<uint64_t>(i));
+    ASSERT_EQ(loaded.Find(id, 2024), original.Find(id, 2024));
+    ASSERT_TRUE(loaded.KnownAs(id, "n"));
+  }
+  for (const std::string& id : ids) ASSERT_EQ(loaded.Find(id, 2024), original.Find(id, 2024));
+  EXPECT_EQ(loaded.entries(), original.entries());
+  for (size_t cut = 0; cut < saved.size(); cut += 1 + saved.size() / 3000) {
+    QuotaBook q;
+    VarintReader part(std::string_view(saved).substr(0, cut));
+    q.LoadFrom(part);
+    ASSERT_FALSE(part.ok()) << "cut at " << cut;
+  }
+}
+
 }  // namespace
 }  // namespace kuajing::clearance

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,13 @@ inline void PutSigned(std::string& out, int64_t v) {
 inline void PutText(std::string& out, std::string_view s) {
   PutVarint(out, s.size());
   out.append(s);
+}
+// Eight bytes as the machine keeps them: for hashes and packed IDs, which varints would lengthen.
+// Only for files read back on the same machine (the engine's snapshot, app/snapshot.h).
+inline void PutFixed64(std::string& out, uint64_t v) {
+  char b[8];
+  std::memcpy(b, &v, 8);
+  out.append(b, 8);
 }
 
 // Reads what the Put functions wrote. Any overrun, or a length beyond what is left, makes ok()
@@ -66,6 +74,25 @@ class VarintReader {
     if (n > static_cast<uint64_t>(end_ - p_)) return static_cast<size_t>(Fail());
     return static_cast<size_t>(n);
   }
+  uint64_t Fixed64() {
+    if (end_ - p_ < 8) return Fail();
+    uint64_t v;
+    std::memcpy(&v, p_, 8);
+    p_ += 8;
+    return v;
+  }
+  size_t left() const { return static_cast<size_t>(end_ - p_); }
+  // Copies the next `n` bytes to `dst` (an overrun fails and copies nothing).
+  void Bytes(char* dst, size_t n) {
+    if (n > left()) {
+      Fail();
+      return;
+    }
+    std::memcpy(dst, p_, n);
+    p_ += n;
+  }
+  // For a caller that finds what it read inconsistent: ok() is false from now on.
+  void MarkBad() { Fail(); }
   uint8_t Byte() {
     if (p_ == end_) return static_cast<uint8_t>(Fail());
     return static_cast<uint8_t>(*p_++);

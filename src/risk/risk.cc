@@ -341,6 +341,68 @@ void RiskEngine::Observe(const InventoryHead& h, Decimal dutiable, int64_t at_ms
   }
 }
 
+void RiskEngine::SaveTo(std::string& out) const {
+  auto put = [&](const Event& e) {
+    PutSigned(out, e.at_ms);
+    PutFixed64(out, e.buyer);
+    PutVarint(out, e.amount_fen);
+    PutVarint(out, e.place);
+  };
+  PutSigned(out, latest_ms_);
+  PutVarint(out, slots_.size());
+  PutVarint(out, size_);
+  size_t last = 0;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& s = slots_[i];
+    if (s.key == 0) continue;
+    PutVarint(out, i - last);
+    last = i;
+    PutFixed64(out, s.key);
+    PutVarint(out, s.n);
+    if (s.n == 1) put(s.first);
+    if (s.n > 1) {
+      for (const Event& e : spill_[s.spill]) put(e);
+    }
+  }
+}
+
+void RiskEngine::LoadFrom(VarintReader& in) {
+  auto get = [&](Event& e) {
+    e.at_ms = in.Signed();
+    e.buyer = in.Fixed64();
+    e.amount_fen = static_cast<uint32_t>(in.Varint());
+    e.place = static_cast<uint32_t>(in.Varint());
+  };
+  spill_.clear();
+  free_spill_.clear();
+  latest_ms_ = in.Signed();
+  const uint64_t capacity = in.Varint();
+  size_ = in.Count();
+  // Empty, or at least 1,024 slots at most 85 % full: what Grow makes, or not ours.
+  if ((capacity != 0 && capacity < 1024) || size_ * 100 > capacity * 85 ||
+      capacity > (uint64_t{1} << 40)) {
+    return in.MarkBad();
+  }
+  slots_.assign(capacity, Slot{});
+  uint64_t i = 0;
+  for (size_t k = 0; k < size_ && in.ok(); ++k) {
+    const uint64_t step = in.Varint();
+    i += step;
+    if ((k > 0 && step == 0) || i >= capacity) return in.MarkBad();
+    Slot& s = slots_[i];
+    s.key = in.Fixed64();
+    const size_t n = in.Count();
+    if (s.key == 0 || n > kMaxEventsPerKey) return in.MarkBad();
+    s.n = static_cast<uint32_t>(n);
+    if (n == 1) get(s.first);
+    if (n > 1) {
+      s.spill = static_cast<uint32_t>(spill_.size());
+      std::vector<Event>& q = spill_.emplace_back(n);
+      for (Event& e : q) get(e);
+    }
+  }
+}
+
 Verdict RiskEngine::Assess(const ListFacts& f, int64_t now) const {
   const Rules& rules = *rules_;
   Verdict v;

@@ -31,6 +31,7 @@
 
 #include "common/decimal.h"
 #include "common/status.h"
+#include "common/varint.h"
 #include "model/documents.h"
 
 namespace kuajing::risk {
@@ -115,6 +116,12 @@ class RiskEngine {
   // Swaps in new rules (a reload). The observed past is kept.
   void SetRules(std::shared_ptr<const Rules> rules) { rules_ = std::move(rules); }
   const Rules& rules() const { return *rules_; }
+
+  // The windows as they are (what Observe kept), for the engine's snapshot (app/snapshot.h);
+  // LoadFrom replaces the observed past with what SaveTo wrote, and marks `in` bad if it is not
+  // that. The rules are not part of it.
+  void SaveTo(std::string& out) const;
+  void LoadFrom(VarintReader& in);
 
   // Identities (buyer IDs, phones, addresses) with observed lists.
   size_t keys() const { return size_; }

@@ -189,5 +189,63 @@ TEST(RiskEngine, ForgettingWhatNoWindowSeesChangesNoVerdict) {
   EXPECT_LT(forgetting.keys() * 2, keeping.keys());
 }
 
+// The snapshot (app/snapshot.h): an engine loaded from what another saved keeps assessing as the
+// original, through more traffic, forgetting and growth; a cut-short save is refused.
+TEST(RiskEngine, ALoadedEngineAssessesAsTheOneThatSaved) {
+  auto shipped = LoadRules(KJ_SOURCE_DIR "/config/risk-rules.toml");
+  ASSERT_TRUE(shipped.ok());
+  auto rules = std::make_shared<const Rules>(std::move(*shipped));
+  RiskEngine original(rules);
+  const int64_t t0 = *ParseAppTime("20240101000000");
+  uint64_t x = 2463534242ULL;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  model::Inventory inv;
+  inv.head.ebpCode = "4304961001";
+  auto list = [&](int64_t n) {
+    const uint64_t b = next() % 3 == 0 ? 100000 + static_cast<uint64_t>(n) : next() % 3000;
+    inv.head.buyerIdNumber = "B" + std::to_string(b);
+    inv.head.buyerTelephone = "139" + std::to_string(10000000 + (b % 3 == 0 ? next() % 2000 : b));
+    inv.head.consigneeAddress = "addr " + std::to_string(b % 4 == 0 ? next() % 1500 : b);
+    return Decimal::FromUnits(static_cast<int64_t>(100 + next() % 4000));
+  };
+  int64_t n = 0;
+  for (; n < 10 * 1440; ++n) original.Observe(inv.head, list(n), t0 + n * 60'000);
+  std::string saved;
+  original.SaveTo(saved);
+  RiskEngine loaded(rules);
+  VarintReader in(saved);
+  loaded.LoadFrom(in);
+  ASSERT_TRUE(in.ok() && in.done());
+  EXPECT_EQ(loaded.keys(), original.keys());
+  EXPECT_EQ(loaded.latest_ms(), original.latest_ms());
+  int flagged = 0;
+  for (const int64_t stop = n + 25 * 1440; n < stop; ++n) {
+    const int64_t at = t0 + n * 60'000;
+    const Decimal amount = list(n);
+    if (n % 7 == 0) {
+      const ListFacts facts{&inv, nullptr, nullptr, nullptr, amount};
+      const Verdict a = original.Assess(facts, at), b = loaded.Assess(facts, at);
+      ASSERT_EQ(a.Explain(), b.Explain()) << "list " << n;
+      flagged += !a.findings.empty();
+    }
+    original.Observe(inv.head, amount, at);
+    loaded.Observe(inv.head, amount, at);
+  }
+  EXPECT_GT(flagged, 100) << "the traffic must make the window rules fire";
+  EXPECT_EQ(loaded.keys(), original.keys());
+  // Every cut of the saved bytes is refused, never read past.
+  for (size_t cut = 0; cut < saved.size(); cut += 1 + saved.size() / 3000) {
+    RiskEngine r(rules);
+    VarintReader part(std::string_view(saved).substr(0, cut));
+    r.LoadFrom(part);
+    ASSERT_FALSE(part.ok()) << "cut at " << cut << " of " << saved.size();
+  }
+}
+
 }  // namespace
 }  // namespace kuajing::risk

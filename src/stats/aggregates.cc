@@ -319,4 +319,99 @@ size_t Aggregates::ActiveEnterprises(Direction d, int64_t from_day, int64_t to_d
   return ebcs.size();
 }
 
+namespace {
+
+// One writer and one reader per type of key and value, so that SaveTo and LoadFrom list the maps
+// in the same order and cannot disagree on a field.
+void Put(std::string& out, int64_t v) { PutSigned(out, v); }
+void Put(std::string& out, int v) { PutSigned(out, v); }
+void Put(std::string& out, uint8_t v) { PutVarint(out, v); }
+void Put(std::string& out, const std::string& v) { PutText(out, v); }
+void Put(std::string& out, Decimal v) { PutSigned(out, v.e5); }
+void Put(std::string& out, const Aggregates::Cell& c) {
+  Put(out, c.lists);
+  Put(out, c.value);
+  Put(out, c.tax);
+}
+template <typename... T>
+void Put(std::string& out, const std::tuple<T...>& t) {
+  std::apply([&](const auto&... x) { (Put(out, x), ...); }, t);
+}
+template <typename A, typename B>
+void Put(std::string& out, const std::pair<A, B>& p) {
+  Put(out, p.first);
+  Put(out, p.second);
+}
+template <typename T, size_t N>
+void Put(std::string& out, const std::array<T, N>& a) {
+  for (const T& x : a) Put(out, x);
+}
+template <typename K, typename V>
+void Put(std::string& out, const std::map<K, V>& m) {
+  PutVarint(out, m.size());
+  for (const auto& [k, v] : m) {
+    Put(out, k);
+    Put(out, v);
+  }
+}
+
+void Get(VarintReader& in, int64_t& v) { v = in.Signed(); }
+void Get(VarintReader& in, int& v) { v = static_cast<int>(in.Signed()); }
+void Get(VarintReader& in, uint8_t& v) { v = static_cast<uint8_t>(in.Varint()); }
+void Get(VarintReader& in, std::string& v) { in.Text(v); }
+void Get(VarintReader& in, Decimal& v) { v.e5 = in.Signed(); }
+void Get(VarintReader& in, Aggregates::Cell& c) {
+  Get(in, c.lists);
+  Get(in, c.value);
+  Get(in, c.tax);
+}
+template <typename... T>
+void Get(VarintReader& in, std::tuple<T...>& t) {
+  std::apply([&](auto&... x) { (Get(in, x), ...); }, t);
+}
+template <typename A, typename B>
+void Get(VarintReader& in, std::pair<A, B>& p) {
+  Get(in, p.first);
+  Get(in, p.second);
+}
+template <typename T, size_t N>
+void Get(VarintReader& in, std::array<T, N>& a) {
+  for (T& x : a) Get(in, x);
+}
+template <typename K, typename V>
+void Get(VarintReader& in, std::map<K, V>& m) {
+  m.clear();
+  for (size_t n = in.Count(); n > 0 && in.ok(); --n) {
+    std::pair<K, V> e;
+    Get(in, e.first);
+    Get(in, e.second);
+    // Written in key order: each key after the one before, or not ours.
+    if (!m.empty() && !(m.rbegin()->first < e.first)) return in.MarkBad();
+    m.emplace_hint(m.end(), std::move(e));
+  }
+}
+
+}  // namespace
+
+void Aggregates::SaveTo(std::string& out) const {
+  Put(out, cells_);
+  Put(out, month_cells_);
+  Put(out, by_country_);
+  Put(out, by_chapter_);
+  Put(out, clearance_);
+  Put(out, refusals_);
+  Put(out, quota_);
+}
+
+void Aggregates::LoadFrom(VarintReader& in) {
+  Get(in, cells_);
+  Get(in, month_cells_);
+  Get(in, by_country_);
+  Get(in, by_chapter_);
+  Get(in, clearance_);
+  Get(in, refusals_);
+  Get(in, quota_);
+  dirty_refusals_.clear();
+}
+
 }  // namespace kuajing::stats

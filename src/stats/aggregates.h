@@ -21,6 +21,7 @@
 
 #include "common/decimal.h"
 #include "common/status.h"
+#include "common/varint.h"
 
 namespace kuajing::stats {
 
@@ -163,6 +164,12 @@ class Aggregates {
   const std::map<Key, Cell>& month_cells() const { return month_cells_; }
   const std::map<LineKey, Decimal>& by_country() const { return by_country_; }
   const std::map<LineKey, Decimal>& by_chapter() const { return by_chapter_; }
+  // Every sum as it is, for the engine's snapshot (app/snapshot.h); LoadFrom replaces them with
+  // what SaveTo wrote and marks `in` bad if it is not that. Refusal rows not yet taken are not
+  // part of it (a snapshot is made when everything is committed).
+  void SaveTo(std::string& out) const;
+  void LoadFrom(VarintReader& in);
+
   // Equal sums (what is pending to be written does not count).
   bool operator==(const Aggregates& o) const {
     return cells_ == o.cells_ && month_cells_ == o.month_cells_ && by_country_ == o.by_country_ &&

@@ -174,5 +174,42 @@ TEST(Stats, RefusalsAreCountedWrittenAndRestored) {
   EXPECT_FALSE(b.Restore(StateRow{"stats_refusal", "19885|CEB622", "1", false}).ok());
 }
 
+// The snapshot (app/snapshot.h): aggregates loaded from what others saved are equal to them and
+// answer the same; a cut-short save is refused.
+TEST(Stats, LoadedAggregatesEqualTheOnesThatSaved) {
+  Aggregates a;
+  for (int i = 0; i < 400; ++i) {
+    Contribution c = Import(i % 2 ? "20240610" : "20240711", "E" + std::to_string(i % 7),
+                            i % 3 ? "1210" : "9610", 100 + i, i % 5 ? "116" : "502");
+    c.clearance_ms = i * 1000;
+    a.Apply(c, +1);
+    a.AddRefusal(c.day, "CEB622", i % 2 ? "-621003" : "-621005");
+    a.MoveQuota(2024, Decimal{}, Decimal::FromUnits(i * 70));
+  }
+  std::vector<StateRow> taken;
+  a.TakeDirty(&taken);
+  std::string saved;
+  a.SaveTo(saved);
+  Aggregates b;
+  VarintReader in(saved);
+  b.LoadFrom(in);
+  ASSERT_TRUE(in.ok() && in.done());
+  EXPECT_TRUE(b == a);
+  EXPECT_FALSE(b == Aggregates());
+  const int64_t from = DayOf(*ParseAppTime("20240601000000")), to = from + 60;
+  EXPECT_EQ(b.Rank("enterprise", Direction::kImport, from, to, "142").size(),
+            a.Rank("enterprise", Direction::kImport, from, to, "142").size());
+  EXPECT_EQ(b.QuotaDistribution(2024), a.QuotaDistribution(2024));
+  std::vector<StateRow> none;
+  b.TakeDirty(&none);
+  EXPECT_TRUE(none.empty());  // the refusals' rows were written before the save
+  for (size_t cut = 0; cut < saved.size(); cut += 1 + saved.size() / 2000) {
+    Aggregates c;
+    VarintReader part(std::string_view(saved).substr(0, cut));
+    c.LoadFrom(part);
+    ASSERT_FALSE(part.ok()) << "cut at " << cut;
+  }
+}
+
 }  // namespace
 }  // namespace kuajing::stats
