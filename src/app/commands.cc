@@ -238,6 +238,17 @@ struct Opened {
   std::unique_ptr<Platform> platform;
   PlatformOptions options;
   int exit_code = 0;
+
+  Opened() = default;
+  Opened(Opened&&) = default;
+  Opened& operator=(Opened&&) = default;
+  // The next command or start reads the snapshot instead of every stored list (app/snapshot.h);
+  // nothing is written when nothing was committed.
+  ~Opened() {
+    if (!platform) return;
+    const Status st = platform->SaveSnapshot();
+    if (!st.ok()) std::cerr << "no snapshot written: " << st.ToString() << "\n";
+  }
 };
 
 Opened OpenFor(const Args& a, const std::string& data_dir) {

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "app/snapshot.h"
 #include "clearance/credit_events.h"
 #include "clearance/receipts.h"
 #include "common/civil_time.h"
 #include "common/codes.h"
 #include "common/hash.h"
+#include "common/varint.h"
 #include "storage/journaled_store.h"
 
 namespace kuajing::app {
@@ -56,23 +58,14 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
   auto store = storage::OpenJournaledStore(options.data_dir);
   if (!store.ok()) return store.status();
   p->store_ = std::move(*store);
-  p->credit_ = std::make_unique<credit::Book>(options.credit);
-  p->engine_ =
-      std::make_unique<clearance::Engine>(p->reference_.get(), options.rules, p->credit_.get());
-  p->export_engine_ = std::make_unique<clearance::ExportEngine>(p->reference_.get(), options.rules,
-                                                                p->credit_.get());
-  p->stats_ = std::make_unique<stats::Aggregates>();
-  p->engine_->SetStats(p->stats_.get());
-  p->export_engine_->SetStats(p->stats_.get());
   auto history = p->store_->RiskRulesHistory();
   if (!history.ok()) return history.status();
   if (!history->empty()) p->recorded_risk_version_ = history->back().version;
-  // Settled clearances live in the store, not in memory (issue 7, goal 4); the engine reads them
-  // back when a document names one.
-  p->engine_->SetStateReader(
-      [store = p->store_.get()](std::string_view kind, std::string_view key) {
-        return store->ReadState(kind, key);
-      });
+  p->MakeEngines();
+  const Status snapshot = p->StartFromSnapshot();
+  if (snapshot.ok()) return p;
+  p->start_note_ = "read every stored row (" + snapshot.message() + ")";
+  p->MakeEngines();  // what the snapshot may have loaded goes
   // Rows go to their owner by kind; the import engine says which of its rows it reads (the others
   // are all read).
   auto import_row = [](std::string_view kind) {
@@ -91,6 +84,87 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
         return !import_row(kind) || p->engine_->RestoreWants(kind, key);
       }));
   return p;
+}
+
+void Platform::MakeEngines() {
+  credit_ = std::make_unique<credit::Book>(options_.credit);
+  engine_ = std::make_unique<clearance::Engine>(reference_.get(), options_.rules, credit_.get());
+  export_engine_ =
+      std::make_unique<clearance::ExportEngine>(reference_.get(), options_.rules, credit_.get());
+  stats_ = std::make_unique<stats::Aggregates>();
+  engine_->SetStats(stats_.get());
+  export_engine_->SetStats(stats_.get());
+  // Settled clearances live in the store, not in memory (issue 7, goal 4); the engine reads them
+  // back when a document names one.
+  engine_->SetStateReader([store = store_.get()](std::string_view kind, std::string_view key) {
+    return store->ReadState(kind, key);
+  });
+}
+
+// app/snapshot.h: the file's body is the journal frame and the last receipt id it was made at,
+// the import engine's part, then the statistics.
+Status Platform::StartFromSnapshot() {
+  const auto frame = store_->LastFrame();
+  if (!frame) return FailedPrecondition("the store keeps no journal");
+  auto receipt = store_->LastReceiptId();
+  if (!receipt.ok()) return receipt.status();
+  auto body = ReadSnapshotFile(SnapshotPath(options_.data_dir));
+  if (!body.ok()) return body.status();
+  if (!*body) return NotFound("no snapshot: the last stop did not write one");
+  VarintReader in(**body);
+  const uint64_t snap_frame = in.Varint();
+  const int64_t snap_receipt = in.Signed();
+  if (!in.ok() || snap_frame != *frame || snap_receipt != *receipt) {
+    return FailedPrecondition(
+        "the snapshot is of journal frame " + std::to_string(snap_frame) + " and receipt " +
+        std::to_string(snap_receipt) + ", the store is at frame " + std::to_string(*frame) +
+        " and receipt " + std::to_string(*receipt) + ": something was committed after it");
+  }
+  clearance::Engine::RowKeys resident;
+  KJ_RETURN_IF_ERROR(engine_->LoadSnapshot(in, &resident));
+  stats_->LoadFrom(in);
+  if (!in.ok() || !in.done()) return Internal("the snapshot's statistics are damaged");
+  // The rows the import engine held in memory, by key: the settled clearances' rows are not read.
+  for (auto& [kind, key] : resident) {
+    auto value = store_->ReadState(kind, key);
+    if (!value.ok()) return value.status();
+    if (!*value) return Internal("the snapshot names a " + kind + " row the store lacks: " + key);
+    KJ_RETURN_IF_ERROR(engine_->Restore(
+        clearance::StateChange{std::move(kind), std::move(key), std::move(**value), false}));
+  }
+  // The credit book's and the export engine's rows, all of them; the statistics of the export
+  // lists are in the snapshot already.
+  KJ_RETURN_IF_ERROR(store_->LoadStateOfKinds("credit", [&](const clearance::StateChange& row) {
+    return credit_->Restore(credit::Row{row.kind, row.key, row.value, false});
+  }));
+  export_engine_->SetStats(nullptr);
+  KJ_RETURN_IF_ERROR(store_->LoadStateOfKinds(
+      "x_", [&](const clearance::StateChange& row) { return export_engine_->Restore(row); }));
+  export_engine_->SetStats(stats_.get());
+  snapshot_frame_ = *frame;
+  start_note_ = "started from the snapshot of journal frame " + std::to_string(*frame) + " (" +
+                std::to_string(resident.size()) + " rows held in memory read)";
+  return Status::Ok();
+}
+
+Status Platform::SaveSnapshot() {
+  if (broken_) return FailedPrecondition("the store failed earlier: no snapshot");
+  if (!pending_guids_.empty()) return FailedPrecondition("messages are prepared, not committed");
+  const auto frame = store_->LastFrame();
+  if (!frame) return FailedPrecondition("the store keeps no journal");
+  if (snapshot_frame_ == *frame) return Status::Ok();  // the one on disk is of this state
+  // The frames it is stamped with are on disk before it is.
+  KJ_RETURN_IF_ERROR(store_->Sync());
+  auto receipt = store_->LastReceiptId();
+  if (!receipt.ok()) return receipt.status();
+  std::string body;
+  PutVarint(body, *frame);
+  PutSigned(body, *receipt);
+  engine_->SaveSnapshot(body);
+  stats_->SaveTo(body);
+  KJ_RETURN_IF_ERROR(WriteSnapshotFile(SnapshotPath(options_.data_dir), body));
+  snapshot_frame_ = *frame;
+  return Status::Ok();
 }
 
 StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender, int64_t now_ms) {

@@ -138,6 +138,13 @@ class Platform {
   static std::string EncodeCorrection(const CreditCorrection& c);
   static std::optional<CreditCorrection> ParseCorrection(std::string_view raw,
                                                          std::string_view officer);
+  // Writes the engines' snapshot (app/snapshot.h), so that the next Open need not read every
+  // stored list; nothing if the one on disk is of this state already. Call it when stopping, with
+  // nothing prepared and not committed (the server once its writer has stopped).
+  Status SaveSnapshot();
+  // How Open rebuilt the engines' state: from the snapshot, or from every stored row and why.
+  const std::string& start_note() const { return start_note_; }
+
   const credit::Book& credit() const { return *credit_; }
   // The statistics (docs/METRICS.md), kept up to date by both engines, rebuilt at start.
   const stats::Aggregates& stats() const { return *stats_; }
@@ -160,6 +167,9 @@ class Platform {
   Prepared BuildBatch(storage::MessageRow row, clearance::StepResult step,
                       const std::set<std::string>& own_guids);
 
+  void MakeEngines();  // new, empty engines, credit book and statistics
+  Status StartFromSnapshot();
+
   PlatformOptions options_;
   std::unique_ptr<reference::ReferenceData> reference_;
   std::unique_ptr<storage::Store> store_;
@@ -171,7 +181,9 @@ class Platform {
   // The risk rules version last recorded in the store's history ("" = none recorded yet).
   std::string recorded_risk_version_;
   Status RecordRiskRulesInUse(int64_t now_ms);
-  std::set<std::string> pending_guids_;  // prepared, not yet committed
+  std::set<std::string> pending_guids_;     // prepared, not yet committed
+  std::optional<uint64_t> snapshot_frame_;  // the journal frame of the snapshot on disk, if known
+  std::string start_note_;
 };
 
 // The XML of one receipt as its own message (receipt guid derived from its content).

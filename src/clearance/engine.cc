@@ -127,6 +127,9 @@ struct Engine::State {
   // Settled clearances out of memory (see engine.h): read back through `reader`.
   StateReader reader;  // empty: everything stays in memory
   ColdKeys cold;       // fingerprints of their order, payment and waybill keys: tags 'o', 'p', 'w'
+  // Set by LoadSnapshot: the amounts, windows and statistics of the rows restored are in the
+  // snapshot already.
+  bool counted_in_snapshot = false;
   int64_t cold_count = 0;              // lists out of memory
   std::vector<std::string> evictable;  // lists settled or read back since the last Evict()
   Status read_error = Status::Ok();    // the first failed read of this step
@@ -1453,16 +1456,18 @@ struct Engine::State {
       auto parsed = ParseInventory(row.value, &payment_key);
       if (!parsed.ok()) return parsed.status();
       InventoryRec& v = *parsed;
-      // The risk engine's past is the lists it assessed, whatever became of them.
-      if (risk && v.risk_ms != 0) risk->Observe(v.doc.head, v.risk_amount, v.risk_ms);
       const auto& h = v.doc.head;
-      if (v.counted.e5 != 0) {
-        Decimal& used = quota.Used(h.buyerIdNumber, v.year);
-        if (stats != nullptr) stats->MoveQuota(v.year, used, used + v.counted - v.restored);
-        used += v.counted - v.restored;
-        NoteBuyer(h);
+      if (!counted_in_snapshot) {
+        // The risk engine's past is the lists it assessed, whatever became of them.
+        if (risk && v.risk_ms != 0) risk->Observe(v.doc.head, v.risk_amount, v.risk_ms);
+        if (v.counted.e5 != 0) {
+          Decimal& used = quota.Used(h.buyerIdNumber, v.year);
+          if (stats != nullptr) stats->MoveQuota(v.year, used, used + v.counted - v.restored);
+          used += v.counted - v.restored;
+          NoteBuyer(h);
+        }
+        if (stats != nullptr) stats->Apply(NetOf(v), +1);
       }
-      if (stats != nullptr) stats->Apply(NetOf(v), +1);
       if (reader && Settled(v.phase) && v.linked && !payment_key.empty() &&
           inventories.count(row.key) == 0) {
         // Counted, and left in the store: its documents' rows, which come after it, too.
@@ -1652,6 +1657,81 @@ StatusOr<StepResult> Engine::Decide(const OfficerDecision& d, int64_t now_ms) {
 Status Engine::Restore(const StateChange& row) { return s_->RestoreRow(row); }
 bool Engine::RestoreWants(std::string_view kind, std::string_view key) const {
   return s_->RestoreWants(kind, key);
+}
+
+namespace {
+
+constexpr uint64_t kSnapshotVersion = 1;
+// The rows of these kinds the engine holds in memory, in (kind, key) order: "delivery",
+// "inventory", "order", "payment", "waybill".
+template <typename Map>
+std::vector<const std::string*> SortedKeys(const Map& m) {
+  std::vector<const std::string*> keys;
+  keys.reserve(m.size());
+  for (const auto& [k, v] : m) keys.push_back(&k);
+  std::sort(keys.begin(), keys.end(), [](auto* a, auto* b) { return *a < *b; });
+  return keys;
+}
+
+}  // namespace
+
+void Engine::SaveSnapshot(std::string& out) const {
+  const State& s = *s_;
+  PutVarint(out, kSnapshotVersion);
+  // The risk windows depend on the span the rules keep (risk.h): -1 without risk rules.
+  PutSigned(out, s.risk ? s.risk->rules().keep_ms : -1);
+  PutSigned(out, s.seq);
+  PutSigned(out, s.swept_hour);
+  PutSigned(out, s.cold_count);
+  // The phase counts of the lists out of memory: Restore counts the others again.
+  std::array<int64_t, 9> base = s.phase_counts;
+  for (const auto& [k, v] : s.inventories) {
+    if (v.counted_phase >= 0) --base[static_cast<size_t>(v.counted_phase)];
+  }
+  for (int64_t n : base) PutSigned(out, n);
+  s.cold.SaveTo(out);
+  s.quota.SaveTo(out);
+  if (s.risk) s.risk->SaveTo(out);
+  auto put_keys = [&](const char* kind, const auto& map) {
+    PutText(out, kind);
+    PutVarint(out, map.size());
+    for (const std::string* k : SortedKeys(map)) PutText(out, *k);
+  };
+  PutVarint(out, 5);
+  put_keys("delivery", s.deliveries);
+  put_keys("inventory", s.inventories);
+  put_keys("order", s.orders);
+  put_keys("payment", s.payments);
+  put_keys("waybill", s.waybills);
+}
+
+Status Engine::LoadSnapshot(VarintReader& in, RowKeys* resident) {
+  State& s = *s_;
+  if (in.Varint() != kSnapshotVersion || !in.ok())
+    return Internal("not a snapshot of this version");
+  const int64_t keep = in.Signed();
+  const int64_t want = s.risk ? s.risk->rules().keep_ms : -1;
+  if (keep != want) {
+    return FailedPrecondition("the risk rules keep " + std::to_string(want) +
+                              " ms of lists, the snapshot " + std::to_string(keep));
+  }
+  s.seq = in.Signed();
+  s.swept_hour = in.Signed();
+  s.cold_count = in.Signed();
+  for (int64_t& n : s.phase_counts) n = in.Signed();
+  s.cold.LoadFrom(in);
+  s.quota.LoadFrom(in);
+  if (s.risk) s.risk->LoadFrom(in);
+  resident->clear();
+  const size_t kinds = in.Count();
+  for (size_t k = 0; k < kinds && in.ok(); ++k) {
+    const std::string kind = in.Text();
+    for (size_t n = in.Count(); n > 0 && in.ok(); --n) resident->emplace_back(kind, in.Text());
+  }
+  if (!in.ok() || !std::is_sorted(resident->begin(), resident->end()))
+    return Internal("the engine's part of the snapshot is damaged");
+  s.counted_in_snapshot = true;
+  return Status::Ok();
 }
 
 void Engine::SetStateReader(StateReader reader) { s_->reader = std::move(reader); }

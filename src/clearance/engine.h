@@ -36,6 +36,7 @@
 #include "clearance/tax.h"
 #include "codec/codec.h"
 #include "common/status.h"
+#include "common/varint.h"
 #include "credit/credit.h"
 #include "reference/reference_data.h"
 #include "stats/aggregates.h"
@@ -140,6 +141,19 @@ class Engine {
   // (read only for clearances out of memory) and the orders and waybills of settled clearances.
   // Asked just before the row's turn, so that start-up need not read and unpack those rows.
   bool RestoreWants(std::string_view kind, std::string_view key) const;
+
+  // What start-up would otherwise rebuild from every stored list (app/snapshot.h): the annual
+  // amounts and names, the fingerprints and phase counts of the clearances out of memory, the
+  // risk windows and the numbering, with the keys of the rows held in memory. Call it only
+  // between steps, with every step committed and Evict() called.
+  void SaveSnapshot(std::string& out) const;
+  // Loads what SaveSnapshot wrote instead of Restore()ing every stored row: then only the rows
+  // named in `resident` are given to Restore, in that order ((kind, key) order), and Restore does
+  // not count them again. FailedPrecondition if the risk rules keep another span than when it was
+  // made (the windows would differ from a full restore's), Internal if it is not a snapshot. On
+  // any error the engine must be discarded. Call it first, on a new engine with its reader set.
+  using RowKeys = std::vector<std::pair<std::string, std::string>>;  // (kind, key)
+  Status LoadSnapshot(VarintReader& in, RowKeys* resident);
 
   // Where the engine reads the clearances it keeps out of memory. Set before Restore; without a
   // reader every clearance stays in memory.

@@ -84,6 +84,9 @@ int InProcess(const app::Args& a, app::Simulator& sim) {
     return 1;
   }
   progress.Tick(sim, ", " + std::to_string(*refused) + " refusals", true);
+  // The next start reads it instead of every stored list (app/snapshot.h).
+  const Status saved = (*platform)->SaveSnapshot();
+  if (!saved.ok()) std::cerr << "no snapshot written: " << saved.ToString() << "\n";
   return 0;
 }
 

@@ -337,6 +337,16 @@ class JournaledStore final : public Store {
     return reader_->LoadState(sink, wanted);
   }
 
+  Status LoadStateOfKinds(
+      std::string_view prefix,
+      const std::function<Status(const clearance::StateChange&)>& sink) override {
+    KJ_RETURN_IF_ERROR(Drain());
+    std::lock_guard<std::mutex> lock(reader_mu_);
+    return reader_->LoadStateOfKinds(prefix, sink);
+  }
+
+  std::optional<uint64_t> LastFrame() override { return journal_->last_number(); }
+
   StatusOr<std::optional<std::string>> ReadState(std::string_view kind,
                                                  std::string_view key) override {
     {

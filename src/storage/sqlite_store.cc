@@ -345,6 +345,30 @@ class SqliteStore final : public SqlStore {
     return rc == SQLITE_DONE ? Status::Ok() : Error("load state");
   }
 
+  Status LoadStateOfKinds(
+      std::string_view prefix,
+      const std::function<Status(const clearance::StateChange&)>& sink) override {
+    // The kinds from `prefix` up to the first string past every one it starts: the prefix with
+    // its last byte one higher (a range of the primary key, read in order).
+    std::string end(prefix);
+    while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+    if (end.empty()) return InvalidArgument("a state kind prefix of no bound");
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+    Stmt q(db_,
+           "SELECT kind, key, value, format FROM state WHERE kind >= ?1 AND kind < ?2 "
+           "ORDER BY kind, key");
+    if (!q.ok()) return Error("load state");
+    q.Bind(1, prefix).Bind(2, end);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      auto value = Unpack(q, 2, 3);
+      if (!value.ok()) return value.status();
+      KJ_RETURN_IF_ERROR(
+          sink(clearance::StateChange{q.Text(0), q.Text(1), std::move(*value), false}));
+    }
+    return rc == SQLITE_DONE ? Status::Ok() : Error("load state");
+  }
+
   StatusOr<std::optional<std::string>> ReadState(std::string_view kind,
                                                  std::string_view key) override {
     Stmt& q = stmts_[kReadState];

@@ -106,6 +106,18 @@ class Store {
   virtual Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink,
                            const StateWanted& wanted) = 0;
 
+  // The same for the rows whose kind starts with `prefix` (not empty), all of them; the rows of
+  // other kinds are not read at all (a start-up from a snapshot, app/snapshot.h, reads only the
+  // rows of the owners the snapshot does not cover).
+  virtual Status LoadStateOfKinds(
+      std::string_view prefix,
+      const std::function<Status(const clearance::StateChange&)>& sink) = 0;
+
+  // The number of the last frame committed to the store's journal (0: none yet), or nullopt for
+  // a store without a journal: what a snapshot of the engines is checked against (app/snapshot.h).
+  // Only while no commit is in flight.
+  virtual std::optional<uint64_t> LastFrame() { return std::nullopt; }
+
   // The value of one state row as last committed (CommitUnsynced counts: the writer reads its own
   // commits), or nullopt if there is none or it was erased. The engine reads the clearances it
   // keeps out of memory with it (clearance::Engine::SetStateReader).
