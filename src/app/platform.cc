@@ -108,10 +108,10 @@ Status Platform::StartFromSnapshot() {
   if (!frame) return FailedPrecondition("the store keeps no journal");
   auto receipt = store_->LastReceiptId();
   if (!receipt.ok()) return receipt.status();
-  auto body = ReadSnapshotFile(SnapshotPath(options_.data_dir));
-  if (!body.ok()) return body.status();
-  if (!*body) return NotFound("no snapshot: the last stop did not write one");
-  VarintReader in(**body);
+  auto file = SnapshotFile::Open(SnapshotPath(options_.data_dir));
+  if (!file.ok()) return file.status();
+  if (!*file) return NotFound("no snapshot: the last stop did not write one");
+  VarintReader in((*file)->body());
   const uint64_t snap_frame = in.Varint();
   const int64_t snap_receipt = in.Signed();
   if (!in.ok() || snap_frame != *frame || snap_receipt != *receipt) {
@@ -157,12 +157,21 @@ Status Platform::SaveSnapshot() {
   KJ_RETURN_IF_ERROR(store_->Sync());
   auto receipt = store_->LastReceiptId();
   if (!receipt.ok()) return receipt.status();
-  std::string body;
-  PutVarint(body, *frame);
-  PutSigned(body, *receipt);
-  engine_->SaveSnapshot(body);
-  stats_->SaveTo(body);
-  KJ_RETURN_IF_ERROR(WriteSnapshotFile(SnapshotPath(options_.data_dir), body));
+  auto writer = SnapshotWriter::Create(SnapshotPath(options_.data_dir));
+  if (!writer.ok()) return writer.status();
+  Status written = Status::Ok();
+  auto flush = [&](std::string& piece) {
+    if (written.ok()) written = writer->Append(piece);
+    piece.clear();
+  };
+  std::string piece;
+  PutVarint(piece, *frame);
+  PutSigned(piece, *receipt);
+  engine_->SaveSnapshot(piece, flush);
+  stats_->SaveTo(piece);
+  flush(piece);
+  KJ_RETURN_IF_ERROR(written);
+  KJ_RETURN_IF_ERROR(writer->Finish());
   snapshot_frame_ = *frame;
   return Status::Ok();
 }

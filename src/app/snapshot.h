@@ -13,12 +13,15 @@
 // the risk rules keep the same span, and the file's checksum and format hold; otherwise it reads
 // every row as before and says why (Platform::start_note).
 //
-// The file: "KJSNAP\0\1", the body's length (8 bytes), the body, its CRC-32C (4 bytes). It is
-// written beside and renamed over the old one after fdatasync, so a crash leaves the old or the
-// new one, never half of one. Integers are in the machine's byte order: it is read back on the
-// machine that wrote it (another order fails the magic).
+// The file: "KJSNAP\0\2", the body, then the body's length (8 bytes) and CRC-32C (4 bytes). It is
+// written to a file beside, piece by piece as the parts are made (so the whole body is never held
+// twice in memory), flushed, and renamed over the old one, so a crash leaves the old or the new
+// one, never half of one. It is read through a mapping of the file, not a copy. Integers are in
+// the machine's byte order: it is read back on the machine that wrote it (another order fails
+// the magic).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,11 +33,48 @@ namespace kuajing::app {
 // The file under the data directory.
 std::string SnapshotPath(const std::string& data_dir);
 
-// Writes `body` durably and atomically to `path`.
-Status WriteSnapshotFile(const std::string& path, std::string_view body);
+// Writes a snapshot file: Append the body's pieces in order, then Finish. Until Finish returns
+// OK the file at `path` is the old one (or none); destroying an unfinished writer removes what
+// it wrote.
+class SnapshotWriter {
+ public:
+  static StatusOr<SnapshotWriter> Create(const std::string& path);
+  SnapshotWriter(SnapshotWriter&& o) noexcept;
+  SnapshotWriter& operator=(SnapshotWriter&&) = delete;
+  SnapshotWriter(const SnapshotWriter&) = delete;
+  ~SnapshotWriter();
 
-// The body of the file at `path`; nullopt if there is none; an error if it is not a snapshot
-// (truncated, damaged, another format).
-StatusOr<std::optional<std::string>> ReadSnapshotFile(const std::string& path);
+  // Writes `piece` and clears it (its capacity stays, for the next piece).
+  Status Append(std::string& piece);
+  // The trailer, fdatasync, the rename, and the directory's flush.
+  Status Finish();
+
+ private:
+  explicit SnapshotWriter(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+  int fd_ = -1;
+  uint64_t length_ = 0;
+  uint32_t crc_ = 0;
+};
+
+// A snapshot file mapped into memory, its magic, length and checksum checked.
+class SnapshotFile {
+ public:
+  // nullopt if there is no file at `path`; an error if it is not a snapshot (cut short, damaged,
+  // another format).
+  static StatusOr<std::optional<SnapshotFile>> Open(const std::string& path);
+  SnapshotFile(SnapshotFile&& o) noexcept;
+  SnapshotFile& operator=(SnapshotFile&&) = delete;
+  SnapshotFile(const SnapshotFile&) = delete;
+  ~SnapshotFile();
+
+  std::string_view body() const { return body_; }
+
+ private:
+  SnapshotFile() = default;
+  void* map_ = nullptr;
+  size_t size_ = 0;
+  std::string_view body_;
+};
 
 }  // namespace kuajing::app

@@ -1662,8 +1662,11 @@ bool Engine::RestoreWants(std::string_view kind, std::string_view key) const {
 namespace {
 
 constexpr uint64_t kSnapshotVersion = 1;
-// The rows of these kinds the engine holds in memory, in (kind, key) order: "delivery",
-// "inventory", "order", "payment", "waybill".
+// The kinds of the rows the engine holds in memory, in the order the store keeps them.
+constexpr std::array<std::string_view, 5> kResidentKinds = {"delivery", "inventory", "order",
+                                                            "payment", "waybill"};
+
+// A map's keys, sorted.
 template <typename Map>
 std::vector<const std::string*> SortedKeys(const Map& m) {
   std::vector<const std::string*> keys;
@@ -1675,7 +1678,7 @@ std::vector<const std::string*> SortedKeys(const Map& m) {
 
 }  // namespace
 
-void Engine::SaveSnapshot(std::string& out) const {
+void Engine::SaveSnapshot(std::string& out, const std::function<void(std::string&)>& flush) const {
   const State& s = *s_;
   PutVarint(out, kSnapshotVersion);
   // The risk windows depend on the span the rules keep (risk.h): -1 without risk rules.
@@ -1684,25 +1687,27 @@ void Engine::SaveSnapshot(std::string& out) const {
   PutSigned(out, s.swept_hour);
   PutSigned(out, s.cold_count);
   // The phase counts of the lists out of memory: Restore counts the others again.
-  std::array<int64_t, 9> base = s.phase_counts;
+  auto base = s.phase_counts;
   for (const auto& [k, v] : s.inventories) {
     if (v.counted_phase >= 0) --base[static_cast<size_t>(v.counted_phase)];
   }
   for (int64_t n : base) PutSigned(out, n);
   s.cold.SaveTo(out);
+  flush(out);
   s.quota.SaveTo(out);
+  flush(out);
   if (s.risk) s.risk->SaveTo(out);
-  auto put_keys = [&](const char* kind, const auto& map) {
-    PutText(out, kind);
+  flush(out);
+  // The keys of the rows in memory, kind by kind in kResidentKinds' order.
+  auto put_keys = [&](const auto& map) {
     PutVarint(out, map.size());
     for (const std::string* k : SortedKeys(map)) PutText(out, *k);
   };
-  PutVarint(out, 5);
-  put_keys("delivery", s.deliveries);
-  put_keys("inventory", s.inventories);
-  put_keys("order", s.orders);
-  put_keys("payment", s.payments);
-  put_keys("waybill", s.waybills);
+  put_keys(s.deliveries);
+  put_keys(s.inventories);
+  put_keys(s.orders);
+  put_keys(s.payments);
+  put_keys(s.waybills);
 }
 
 Status Engine::LoadSnapshot(VarintReader& in, RowKeys* resident) {
@@ -1723,10 +1728,9 @@ Status Engine::LoadSnapshot(VarintReader& in, RowKeys* resident) {
   s.quota.LoadFrom(in);
   if (s.risk) s.risk->LoadFrom(in);
   resident->clear();
-  const size_t kinds = in.Count();
-  for (size_t k = 0; k < kinds && in.ok(); ++k) {
-    const std::string kind = in.Text();
-    for (size_t n = in.Count(); n > 0 && in.ok(); --n) resident->emplace_back(kind, in.Text());
+  for (std::string_view kind : kResidentKinds) {
+    for (size_t n = in.Count(); n > 0 && in.ok(); --n)
+      resident->emplace_back(std::string(kind), in.Text());
   }
   if (!in.ok() || !std::is_sorted(resident->begin(), resident->end()))
     return Internal("the engine's part of the snapshot is damaged");

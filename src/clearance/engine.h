@@ -145,8 +145,9 @@ class Engine {
   // What start-up would otherwise rebuild from every stored list (app/snapshot.h): the annual
   // amounts and names, the fingerprints and phase counts of the clearances out of memory, the
   // risk windows and the numbering, with the keys of the rows held in memory. Call it only
-  // between steps, with every step committed and Evict() called.
-  void SaveSnapshot(std::string& out) const;
+  // between steps, with every step committed and Evict() called. After each large part, `flush`
+  // is given `out` to write and clear, so the whole is never held in memory at once.
+  void SaveSnapshot(std::string& out, const std::function<void(std::string&)>& flush) const;
   // Loads what SaveSnapshot wrote instead of Restore()ing every stored row: then only the rows
   // named in `resident` are given to Restore, in that order ((kind, key) order), and Restore does
   // not count them again. FailedPrecondition if the risk rules keep another span than when it was

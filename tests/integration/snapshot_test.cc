@@ -294,7 +294,7 @@ TEST_F(Snapshot, OneThatDoesNotFitTheStoreIsNotUsed) {
   // Damage: one byte of the body changed.
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(40);
+    f.seekp(40);  // inside the body (after the 8-byte magic)
     f.put('\x5a');
   }
   p = OpenAt(OptionsIn(dir));
