@@ -50,6 +50,12 @@ bool Settled(Phase p) {
   return p == Phase::kReleased || p == Phase::kClosed || p == Phase::kReturned;
 }
 
+// A list that may leave memory once its step is committed (issue 7): a settled one with its
+// links written, or a rejected one (it waits for nobody; a document that names it again reads it
+// back by its fingerprints, as a settled one, and a rejected list is not found by its waybill or
+// invtNo in memory either, so it needs no links).
+bool MayLeave(Phase p, bool linked) { return (Settled(p) && linked) || p == Phase::kRejected; }
+
 // The state kinds of the links from a settled list's other keys to its own (ebpCode|orderNo), read
 // when a clearance out of memory is looked up by its waybill or its invtNo.
 constexpr const char* kLinkWaybill = "link_waybill";
@@ -260,12 +266,15 @@ struct Engine::State {
         if (!v.ok()) return Damaged(v.status());
         const auto& h = v->doc.head;
         const std::string waybill_key = Key(h.logisticsCode, h.logisticsNo);
-        inventory_of_waybill.try_emplace(waybill_key, key);
-        if (!v->invt_no.empty()) inventory_of_invt_no.try_emplace(v->invt_no, key);
+        // The indexes a list of its phase has in memory (as Restore builds them).
+        if (v->phase != Phase::kRejected) {
+          inventory_of_waybill.try_emplace(waybill_key, key);
+          if (!v->invt_no.empty()) inventory_of_invt_no.try_emplace(v->invt_no, key);
+        }
         v->counted_phase = static_cast<int8_t>(v->phase);  // counted while out of memory
-        const bool settled = Settled(v->phase);
+        const bool cold_list = MayLeave(v->phase, true);
         inventories.emplace(key, std::move(*v));
-        if (settled) {
+        if (cold_list) {
           --cold_count;
           evictable.push_back(key);  // leaves again after this step unless it changes
         }
@@ -309,9 +318,10 @@ struct Engine::State {
   void EvictSettled() {
     for (const std::string& key : evictable) {
       auto it = inventories.find(key);
-      if (it == inventories.end() || !Settled(it->second.phase) || !it->second.linked) continue;
+      if (it == inventories.end() || !MayLeave(it->second.phase, it->second.linked)) continue;
       auto link = payment_of_order.find(key);
-      if (link == payment_of_order.end()) continue;  // settled lists were matched: not expected
+      // Settled lists were matched; a list rejected before its payment came stays.
+      if (link == payment_of_order.end()) continue;
       const InventoryRec& v = it->second;
       const std::string waybill_key = Key(v.doc.head.logisticsCode, v.doc.head.logisticsNo);
       cold.Insert('o', key);
@@ -320,8 +330,10 @@ struct Engine::State {
       orders.erase(key);
       payments.erase(link->second);
       payment_of_order.erase(link);
-      if (auto w = inventory_of_waybill.find(waybill_key);
-          w != inventory_of_waybill.end() && w->second == key) {
+      // The waybill goes too unless another list in memory carries it.
+      if (auto w = inventory_of_waybill.find(waybill_key); w == inventory_of_waybill.end()) {
+        waybills.erase(waybill_key);
+      } else if (w->second == key) {
         inventory_of_waybill.erase(w);
         waybills.erase(waybill_key);
       }
@@ -1321,6 +1333,7 @@ struct Engine::State {
       if (auto it = inventories.find(key); it != inventories.end()) {
         InventoryRec& v = it->second;
         Recount(key, v);
+        if (reader && v.phase == Phase::kRejected) evictable.push_back(key);
         if (!Settled(v.phase)) continue;
         if (!v.linked) to_link.push_back(&v);
         v.linked = true;
@@ -1468,7 +1481,7 @@ struct Engine::State {
         }
         if (stats != nullptr) stats->Apply(NetOf(v), +1);
       }
-      if (reader && Settled(v.phase) && v.linked && !payment_key.empty() &&
+      if (reader && MayLeave(v.phase, v.linked) && !payment_key.empty() &&
           inventories.count(row.key) == 0) {
         // Counted, and left in the store: its documents' rows, which come after it, too.
         ++phase_counts[static_cast<size_t>(v.phase)];
