@@ -47,11 +47,10 @@ template <typename T, typename Put>
 void SaveTable(std::string& out, const std::vector<T>& table, size_t used, Put put) {
   PutVarint(out, table.size());
   PutVarint(out, used);
-  size_t last = 0;
+  SlotPositions at;
   for (size_t i = 0; i < table.size(); ++i) {
     if (table[i].id == 0) continue;
-    PutVarint(out, i - last);
-    last = i;
+    at.Put(out, i);
     PutFixed64(out, table[i].id);
     put(table[i]);
   }
@@ -68,11 +67,10 @@ void LoadTable(VarintReader& in, std::vector<T>& table, size_t& used, Get get) {
   }
   if (size == 0 && used != 0) return in.MarkBad();
   table.assign(size, T{});
-  uint64_t i = 0;
+  SlotPositions at;
   for (size_t k = 0; k < used && in.ok(); ++k) {
-    const uint64_t step = in.Varint();
-    i += step;
-    if ((k > 0 && step == 0) || i >= size) return in.MarkBad();
+    uint64_t i;
+    if (!at.Next(in, size, &i)) return in.MarkBad();
     T& e = table[i];
     e.id = in.Fixed64();
     if (e.id == 0) return in.MarkBad();

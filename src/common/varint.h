@@ -31,6 +31,30 @@ inline void PutFixed64(std::string& out, uint64_t v) {
   out.append(b, 8);
 }
 
+// The occupied slots of a hash table, in increasing order, each as its distance from the one
+// before: loading puts every entry back at its slot without hashing (the engine's snapshot).
+class SlotPositions {
+ public:
+  void Put(std::string& out, uint64_t slot) {
+    PutVarint(out, slot - last_);
+    last_ = slot;
+  }
+  // The next slot, below `size`; false if it is not after the one before (or past the end).
+  template <typename Reader>
+  bool Next(Reader& in, uint64_t size, uint64_t* slot) {
+    const uint64_t step = in.Varint();
+    if ((any_ && step == 0) || step >= size - last_ || last_ >= size) return false;
+    last_ += step;
+    any_ = true;
+    *slot = last_;
+    return true;
+  }
+
+ private:
+  uint64_t last_ = 0;
+  bool any_ = false;
+};
+
 // Reads what the Put functions wrote. Any overrun, or a length beyond what is left, makes ok()
 // false and every later read return zero or empty: check ok() once at the end.
 class VarintReader {

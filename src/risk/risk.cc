@@ -351,12 +351,11 @@ void RiskEngine::SaveTo(std::string& out) const {
   PutSigned(out, latest_ms_);
   PutVarint(out, slots_.size());
   PutVarint(out, size_);
-  size_t last = 0;
+  SlotPositions at;
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Slot& s = slots_[i];
     if (s.key == 0) continue;
-    PutVarint(out, i - last);
-    last = i;
+    at.Put(out, i);
     PutFixed64(out, s.key);
     PutVarint(out, s.n);
     if (s.n == 1) put(s.first);
@@ -384,11 +383,10 @@ void RiskEngine::LoadFrom(VarintReader& in) {
     return in.MarkBad();
   }
   slots_.assign(capacity, Slot{});
-  uint64_t i = 0;
+  SlotPositions at;
   for (size_t k = 0; k < size_ && in.ok(); ++k) {
-    const uint64_t step = in.Varint();
-    i += step;
-    if ((k > 0 && step == 0) || i >= capacity) return in.MarkBad();
+    uint64_t i;
+    if (!at.Next(in, capacity, &i)) return in.MarkBad();
     Slot& s = slots_[i];
     s.key = in.Fixed64();
     const size_t n = in.Count();

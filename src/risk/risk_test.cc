@@ -9,6 +9,18 @@
 namespace kuajing::risk {
 namespace {
 
+// A small seeded generator (xorshift64): the same traffic every run.
+struct XorShift {
+  explicit XorShift(uint64_t seed) : x(seed) {}
+  uint64_t operator()() {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  }
+  uint64_t x;
+};
+
 TEST(RiskRules, TheShippedExampleParses) {
   auto r = LoadRules(KJ_SOURCE_DIR "/config/risk-rules.toml");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -146,13 +158,7 @@ TEST(RiskEngine, ForgettingWhatNoWindowSeesChangesNoVerdict) {
   RiskEngine forgetting(std::make_shared<const Rules>(*shipped));
   RiskEngine keeping(std::make_shared<const Rules>(std::move(*long_kept)));
   const int64_t t0 = *ParseAppTime("20240101000000");
-  uint64_t x = 88172645463325252ULL;  // xorshift: the same traffic every run
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  XorShift next(88172645463325252ULL);  // the same traffic every run
   model::Inventory inv;
   inv.head.ebpCode = "4304961001";
   int assessed = 0, flagged = 0;
@@ -197,13 +203,7 @@ TEST(RiskEngine, ALoadedEngineAssessesAsTheOneThatSaved) {
   auto rules = std::make_shared<const Rules>(std::move(*shipped));
   RiskEngine original(rules);
   const int64_t t0 = *ParseAppTime("20240101000000");
-  uint64_t x = 2463534242ULL;
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  XorShift next(2463534242ULL);
   model::Inventory inv;
   inv.head.ebpCode = "4304961001";
   auto list = [&](int64_t n) {
