@@ -1,6 +1,7 @@
 #include "app/platform.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "app/snapshot.h"
 #include "clearance/credit_events.h"
@@ -152,12 +153,14 @@ Status Platform::SaveSnapshot() {
   if (!pending_guids_.empty()) return FailedPrecondition("messages are prepared, not committed");
   const auto frame = store_->LastFrame();
   if (!frame) return FailedPrecondition("the store keeps no journal");
-  if (snapshot_frame_ == *frame) return Status::Ok();  // the one on disk is of this state
+  const std::string path = SnapshotPath(options_.data_dir);
+  // The one on disk is of this state already (unless someone removed it meanwhile).
+  if (snapshot_frame_ == *frame && std::filesystem::exists(path)) return Status::Ok();
   // The frames it is stamped with are on disk before it is.
   KJ_RETURN_IF_ERROR(store_->Sync());
   auto receipt = store_->LastReceiptId();
   if (!receipt.ok()) return receipt.status();
-  auto writer = SnapshotWriter::Create(SnapshotPath(options_.data_dir));
+  auto writer = SnapshotWriter::Create(path);
   if (!writer.ok()) return writer.status();
   Status written = Status::Ok();
   auto flush = [&](std::string& piece) {

@@ -14,11 +14,11 @@
 // start.
 //
 // Decided clearances leave memory (issue 7, goal 4): given a StateReader, once the caller has
-// committed a step it calls Evict(), and the released, closed and returned lists of that step go,
-// with their order, payment and waybill; what stays is the quota book and a fingerprint of their
-// order, payment and waybill keys (ColdKeys). A later document that names one of those keys reads
-// the clearance back through the reader before anything else looks at it, so every answer is the
-// same as if it had stayed (engine_eviction_test: the same traffic with and without eviction).
+// committed a step it calls Evict(), and the released, closed, returned and rejected lists of that
+// step go, with their order, payment and waybill; what stays is the quota book and a fingerprint of
+// their order, payment and waybill keys (ColdKeys). A later document that names one of those keys
+// reads the clearance back through the reader before anything else looks at it, so every answer is
+// the same as if it had stayed (engine_eviction_test: the same traffic with and without eviction).
 //
 // Thread safety: not thread-safe; one engine is driven by one thread (the store's writer).
 #pragma once
@@ -204,7 +204,7 @@ class Engine {
   // Counts for reports and tests.
   struct Counts {
     // orders ... inventories: held in memory. waiting, held, released: all lists. in_store_only:
-    // decided clearances kept out of memory.
+    // settled and rejected clearances kept out of memory.
     size_t orders = 0, payments = 0, waybills = 0, inventories = 0, waiting = 0, held = 0,
            released = 0, in_store_only = 0;
   };

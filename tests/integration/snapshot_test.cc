@@ -271,6 +271,10 @@ TEST_F(Snapshot, OneThatDoesNotFitTheStoreIsNotUsed) {
     EXPECT_NE(p->start_note().find("started from the snapshot"), std::string::npos);
     ASSERT_TRUE(p->SaveSnapshot().ok());
     EXPECT_EQ(fs::last_write_time(path), written);
+    // Removed meanwhile: written again.
+    fs::remove(path);
+    ASSERT_TRUE(p->SaveSnapshot().ok());
+    EXPECT_TRUE(fs::exists(path));
     // Risk rules that keep another span would keep other windows: a full start.
     p.reset();
     p = OpenAt(OptionsIn(dir, 90));
