@@ -18,6 +18,11 @@ using namespace kuajing::model;
 
 namespace {
 
+// The state rows' owners by the start of their kind; every other kind is the import engine's.
+constexpr std::string_view kCreditKinds = "credit";  // credit::Book
+constexpr std::string_view kStatsKinds = "stats_";   // stats::Aggregates (the refusals)
+constexpr std::string_view kExportKinds = "x_";      // clearance::ExportEngine
+
 // `m` holds the receipt record, copied or moved from `e`.
 storage::StoredReceipt EncodeReceiptIn(const clearance::Emitted& e, Message& m) {
   m.type = e.type;
@@ -70,14 +75,15 @@ StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& option
   // Rows go to their owner by kind; the import engine says which of its rows it reads (the others
   // are all read).
   auto import_row = [](std::string_view kind) {
-    return !kind.starts_with("credit") && !kind.starts_with("stats_") && !kind.starts_with("x_");
+    return !kind.starts_with(kCreditKinds) && !kind.starts_with(kStatsKinds) &&
+           !kind.starts_with(kExportKinds);
   };
   KJ_RETURN_IF_ERROR(p->store_->LoadState(
       [&](const clearance::StateChange& row) {
         if (import_row(row.kind)) return p->engine_->Restore(row);
-        if (row.kind.starts_with("credit"))
+        if (row.kind.starts_with(kCreditKinds))
           return p->credit_->Restore(credit::Row{row.kind, row.key, row.value, false});
-        if (row.kind.starts_with("stats_"))
+        if (row.kind.starts_with(kStatsKinds))
           return p->stats_->Restore(stats::StateRow{row.kind, row.key, row.value, false});
         return p->export_engine_->Restore(row);
       },
@@ -135,12 +141,13 @@ Status Platform::StartFromSnapshot() {
   }
   // The credit book's and the export engine's rows, all of them; the statistics of the export
   // lists are in the snapshot already.
-  KJ_RETURN_IF_ERROR(store_->LoadStateOfKinds("credit", [&](const clearance::StateChange& row) {
+  KJ_RETURN_IF_ERROR(store_->LoadStateOfKinds(kCreditKinds, [&](const clearance::StateChange& row) {
     return credit_->Restore(credit::Row{row.kind, row.key, row.value, false});
   }));
   export_engine_->SetStats(nullptr);
-  KJ_RETURN_IF_ERROR(store_->LoadStateOfKinds(
-      "x_", [&](const clearance::StateChange& row) { return export_engine_->Restore(row); }));
+  KJ_RETURN_IF_ERROR(store_->LoadStateOfKinds(kExportKinds, [&](const clearance::StateChange& row) {
+    return export_engine_->Restore(row);
+  }));
   export_engine_->SetStats(stats_.get());
   snapshot_frame_ = *frame;
   start_note_ = "started from the snapshot of journal frame " + std::to_string(*frame) + " (" +

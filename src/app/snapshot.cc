@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "common/crc32c.h"
+#include "common/files.h"
 
 namespace kuajing::app {
 
@@ -81,13 +82,9 @@ Status SnapshotWriter::Finish() {
     ::unlink(tmp.c_str());
     return st;
   }
-  // The rename itself is durable once the directory is flushed.
+  // The rename itself is durable once the folder is flushed.
   const std::string dir = std::filesystem::path(path_).parent_path().string();
-  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return Errno("cannot open", dir);
-  const int rc = ::fsync(dfd);
-  ::close(dfd);
-  return rc == 0 ? Status::Ok() : Errno("cannot flush", dir);
+  return SyncDir(dir.empty() ? "." : dir);
 }
 
 StatusOr<std::optional<SnapshotFile>> SnapshotFile::Open(const std::string& path) {

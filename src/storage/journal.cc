@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "common/crc32c.h"
+#include "common/files.h"
 
 namespace kuajing::storage {
 
@@ -42,15 +43,6 @@ std::string SegmentName(uint64_t first) {
 
 Status Errno(const std::string& what, int err) {
   return Unavailable(what + ": " + std::strerror(err));
-}
-
-Status SyncDir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open the journal folder " + dir, errno);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : Errno("cannot flush the journal folder " + dir, err);
 }
 
 StatusOr<std::string> ReadFile(const std::string& path) {

@@ -332,17 +332,7 @@ class SqliteStore final : public SqlStore {
                    const StateWanted& wanted) override {
     Stmt q(db_, "SELECT kind, key, value, format FROM state ORDER BY kind, key");
     if (!q.ok()) return Error("load state");
-    int rc;
-    while ((rc = q.Step()) == SQLITE_ROW) {
-      // A row not wanted is neither copied nor unpacked (SQLite fetches a column's bytes when
-      // they are asked for).
-      if (wanted && !wanted(q.View(0), q.View(1))) continue;
-      auto value = Unpack(q, 2, 3);
-      if (!value.ok()) return value.status();
-      KJ_RETURN_IF_ERROR(
-          sink(clearance::StateChange{q.Text(0), q.Text(1), std::move(*value), false}));
-    }
-    return rc == SQLITE_DONE ? Status::Ok() : Error("load state");
+    return SinkStateRows(q, sink, wanted);
   }
 
   Status LoadStateOfKinds(
@@ -359,8 +349,17 @@ class SqliteStore final : public SqlStore {
            "ORDER BY kind, key");
     if (!q.ok()) return Error("load state");
     q.Bind(1, prefix).Bind(2, end);
+    return SinkStateRows(q, sink, {});
+  }
+
+  // Gives `sink` each row (kind, key, value, format) of `q` that `wanted` wants (all if empty).
+  Status SinkStateRows(Stmt& q, const std::function<Status(const clearance::StateChange&)>& sink,
+                       const StateWanted& wanted) {
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
+      // A row not wanted is neither copied nor unpacked (SQLite fetches a column's bytes when
+      // they are asked for).
+      if (wanted && !wanted(q.View(0), q.View(1))) continue;
       auto value = Unpack(q, 2, 3);
       if (!value.ok()) return value.status();
       KJ_RETURN_IF_ERROR(
