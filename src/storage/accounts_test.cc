@@ -1,0 +1,73 @@
+#include "storage/accounts.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace kuajing::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+ApiKey Key(const std::string& id, const std::string& enterprise) {
+  return ApiKey{id, enterprise, "enterprise", "hash-of-" + id, 1000, 0};
+}
+
+AuditEntry Audit(int64_t at_ms, const std::string& what, const std::string& detail) {
+  return AuditEntry{0, at_ms, "admin:test", what, detail};
+}
+
+// FindKey answers from memory (accounts.cc): what it answers must follow every create and
+// revocation at once, and match what a fresh open reads from the file.
+TEST(SqliteAccounts, FindKeyFollowsCreateAndRevokeAndTheFile) {
+  const fs::path dir = fs::temp_directory_path() / ("kj-accounts-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);  // the platform makes the folder before it opens the accounts
+  {
+    auto accounts = OpenSqliteAccounts(dir.string());
+    ASSERT_TRUE(accounts.ok()) << accounts.status().ToString();
+    AccountStore& a = **accounts;
+    auto none = a.FindKey("a1a1a1a1a1a1a1a1");
+    ASSERT_TRUE(none.ok());
+    EXPECT_FALSE(none->has_value());
+
+    ASSERT_TRUE(
+        a.CreateKey(Key("a1a1a1a1a1a1a1a1", "4304962001"), Audit(1000, "key.create", "a")).ok());
+    ASSERT_TRUE(
+        a.CreateKey(Key("b2b2b2b2b2b2b2b2", "4304962002"), Audit(1001, "key.create", "b")).ok());
+    auto found = a.FindKey("a1a1a1a1a1a1a1a1");
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->enterprise, "4304962001");
+    EXPECT_EQ((*found)->secret_hash, "hash-of-a1a1a1a1a1a1a1a1");
+    EXPECT_EQ((*found)->revoked_ms, 0);
+
+    // A key made twice is refused, and the first one stays as it was.
+    EXPECT_FALSE(
+        a.CreateKey(Key("a1a1a1a1a1a1a1a1", "4304969999"), Audit(1002, "key.create", "a")).ok());
+    EXPECT_EQ((*a.FindKey("a1a1a1a1a1a1a1a1"))->enterprise, "4304962001");
+
+    ASSERT_TRUE(a.RevokeKey("a1a1a1a1a1a1a1a1", Audit(5000, "key.revoke", "a")).ok());
+    EXPECT_EQ((*a.FindKey("a1a1a1a1a1a1a1a1"))->revoked_ms, 5000);
+    // Revoking again changes nothing; an unknown key is NotFound and changes nothing either.
+    ASSERT_TRUE(a.RevokeKey("a1a1a1a1a1a1a1a1", Audit(6000, "key.revoke", "a")).ok());
+    EXPECT_EQ((*a.FindKey("a1a1a1a1a1a1a1a1"))->revoked_ms, 5000);
+    EXPECT_EQ(a.RevokeKey("c3c3c3c3c3c3c3c3", Audit(6001, "key.revoke", "c")).code(),
+              StatusCode::kNotFound);
+    EXPECT_FALSE(a.FindKey("c3c3c3c3c3c3c3c3")->has_value());
+    EXPECT_EQ((*a.FindKey("b2b2b2b2b2b2b2b2"))->revoked_ms, 0);
+  }
+  auto reopened = OpenSqliteAccounts(dir.string());
+  ASSERT_TRUE(reopened.ok());
+  auto a = (*reopened)->FindKey("a1a1a1a1a1a1a1a1");
+  auto b = (*reopened)->FindKey("b2b2b2b2b2b2b2b2");
+  ASSERT_TRUE(a.ok() && a->has_value() && b.ok() && b->has_value());
+  EXPECT_EQ((*a)->revoked_ms, 5000);
+  EXPECT_EQ((*b)->revoked_ms, 0);
+  EXPECT_EQ((*b)->enterprise, "4304962002");
+  EXPECT_EQ((*reopened)->Keys()->size(), 2u);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace kuajing::storage
