@@ -11,14 +11,23 @@ using namespace kuajing::model;
 
 namespace {
 
-// A record's path ("InventoryHead") and `p + ".field"` joined only when a finding needs it: the
-// checks run on every declaration and nearly all pass (building every path and reason as a
-// string cost 2 % of a clearance's instructions; bench/README.md).
+// A field's path ("InventoryHead.ebpCode", "InventoryList[2].qty"), joined only when a finding
+// needs it: the checks run on every declaration and nearly all pass (building every path and
+// reason as a string cost 2 % of a clearance's instructions, and the paths of the lines and of the
+// helpers below as much again; bench/README.md).
 struct Joined {
+  Joined(std::string_view b, std::string_view t = {}, size_t i = 0, bool d = false)
+      : base(b), tail(t), index(i), dot(d) {}
+  Joined(const std::string& s) : base(s) {}  // NOLINT: implicit, a path given whole
+  Joined(const char* s) : base(s) {}         // NOLINT: implicit, a path given whole
   std::string_view base;
   std::string_view tail;
-  operator std::string() const {  // implicit: a path where a string is due
+  size_t index = 0;               // > 0: "[index]" after base, a line of a list
+  bool dot = false;               // a "." before tail
+  operator std::string() const {  // NOLINT: implicit, a path where a string is due
     std::string out(base);
+    if (index > 0) out += "[" + std::to_string(index) + "]";
+    if (dot) out += '.';
     out += tail;
     return out;
   }
@@ -26,7 +35,14 @@ struct Joined {
 struct Prefix {
   std::string_view base;
   Joined operator+(std::string_view tail) const { return {base, tail}; }
+  Joined Dot(std::string_view field) const { return {base, field, 0, true}; }
   operator std::string() const { return std::string(base); }
+};
+// Line `n` (from 1) of the list `name`: `line + ".qty"`.
+struct LinePath {
+  std::string_view name;
+  size_t n;
+  Joined operator+(std::string_view tail) const { return {name, tail, n}; }
 };
 inline std::string operator+(const Joined& j, std::string_view more) {
   std::string out = j;
@@ -38,12 +54,9 @@ class Checker {
  public:
   Checker(MessageType type, std::vector<Finding>* out) : codes_(CodesFor(type)), out_(out) {}
 
-  // Adds a finding with the type's field-check code when `ok` is false.
-  void Expect(bool ok, const Joined& path, std::string_view reason) {
-    if (!ok) Add(codes_.invalid, std::string(path) + ": " + std::string(reason));
-  }
-  void Expect(bool ok, const std::string& path, std::string_view reason) {
-    Expect(ok, Joined{path, {}}, reason);
+  // A finding with the type's field-check code (through KJ_EXPECT, below).
+  void Fail(const Joined& path, std::string_view reason) {
+    Add(codes_.invalid, std::string(path) + ": " + std::string(reason));
   }
   void Add(const char* code, std::string detail) { out_->push_back({code, std::move(detail)}); }
   const CodeSet& codes() const { return codes_; }
@@ -52,6 +65,14 @@ class Checker {
   const CodeSet& codes_;
   std::vector<Finding>* out_;
 };
+
+// A finding when `ok` is false. The path and the reason are built only then: most reasons quote
+// the value found ("found '" + code + "'"), and building them for every check that passes cost
+// about a sixth of the field checks' instructions (bench/README.md).
+#define KJ_EXPECT(checker, ok, path, reason) \
+  do {                                       \
+    if (!(ok)) (checker).Fail(path, reason); \
+  } while (false)
 
 bool IsUpperGuid(const std::string& g) {
   if (g.size() != 36) return false;
@@ -73,47 +94,47 @@ bool AllDigits(const std::string& s, size_t n) {
 // Head fields shared by every declaration (spec tables 3-x rows 1-4; domain-reference 1.4).
 template <typename H>
 void CheckCommonHead(Checker& c, const H& h, const Prefix& p, bool new_only = false) {
-  c.Expect(IsUpperGuid(h.guid), p + ".guid",
-           "must be a 36-character upper-case id such as 4CDE1CFD-EDED-46B1-946C-B8022E42FC94");
+  KJ_EXPECT(c, IsUpperGuid(h.guid), p + ".guid",
+            "must be a 36-character upper-case id such as 4CDE1CFD-EDED-46B1-946C-B8022E42FC94");
   if (new_only) {
-    c.Expect(h.appType == "1", p + ".appType",
-             "must be 1 (新增): a cancellation cannot be changed");
+    KJ_EXPECT(c, h.appType == "1", p + ".appType",
+              "must be 1 (新增): a cancellation cannot be changed");
   } else {
-    c.Expect(h.appType == "1" || h.appType == "2" || h.appType == "3", p + ".appType",
-             "must be 1 (新增), 2 (变更) or 3 (删除), found '" + h.appType + "'");
+    KJ_EXPECT(c, h.appType == "1" || h.appType == "2" || h.appType == "3", p + ".appType",
+              "must be 1 (新增), 2 (变更) or 3 (删除), found '" + h.appType + "'");
   }
-  c.Expect(ParseAppTime(h.appTime).has_value(), p + ".appTime",
-           "must be a real time as yyyyMMddHHmmss, found '" + h.appTime + "'");
-  c.Expect(h.appStatus == "1" || h.appStatus == "2", p + ".appStatus",
-           "must be 1 (暂存) or 2 (申报), found '" + h.appStatus + "'");
+  KJ_EXPECT(c, ParseAppTime(h.appTime).has_value(), p + ".appTime",
+            "must be a real time as yyyyMMddHHmmss, found '" + h.appTime + "'");
+  KJ_EXPECT(c, h.appStatus == "1" || h.appStatus == "2", p + ".appStatus",
+            "must be 1 (暂存) or 2 (申报), found '" + h.appStatus + "'");
 }
 
-void CheckCny(Checker& c, const std::string& currency, const std::string& path) {
+void CheckCny(Checker& c, const std::string& currency, const Joined& path) {
   // Every import amount is in CNY: "限定为人民币，填写142" (XSD currency annotations).
-  c.Expect(currency == "142", path, "must be 142 (CNY), found '" + currency + "'");
+  KJ_EXPECT(c, currency == "142", path, "must be 142 (CNY), found '" + currency + "'");
 }
 
 void CheckIdentity(Checker& c, const std::string& type, const std::string& number, const Prefix& p,
                    const char* type_field, const char* number_field) {
   // "限定为身份证，填写1" (XSD buyerIdType/payerIdType); GB 11643-1999 check digit.
-  c.Expect(type == "1", p + "." + type_field,
-           "must be 1 (resident identity card), found '" + type + "'");
+  KJ_EXPECT(c, type == "1", p + "." + type_field,
+            "must be 1 (resident identity card), found '" + type + "'");
   if (type == "1") {
-    c.Expect(IsValidResidentId(number), p + "." + number_field,
-             "not a valid 18-digit resident ID (GB 11643 check digit or birth date wrong)");
+    KJ_EXPECT(c, IsValidResidentId(number), p + "." + number_field,
+              "not a valid 18-digit resident ID (GB 11643 check digit or birth date wrong)");
   }
 }
 
-void CheckEnterprise(Checker& c, const std::string& code, const std::string& path) {
+void CheckEnterprise(Checker& c, const std::string& code, const Joined& path) {
   if (code.empty()) return;
-  c.Expect(IsValidEnterpriseCode(code), path,
-           "must be a 10-character customs code or an 18-character unified social credit code "
-           "with a valid check character, found '" +
-               code + "'");
+  KJ_EXPECT(c, IsValidEnterpriseCode(code), path,
+            "must be a 10-character customs code or an 18-character unified social credit code "
+            "with a valid check character, found '" +
+                code + "'");
 }
 
-void CheckNonNegative(Checker& c, Decimal d, const std::string& path) {
-  c.Expect(d.e5 >= 0, path, "must not be negative");
+void CheckNonNegative(Checker& c, Decimal d, const Joined& path) {
+  KJ_EXPECT(c, d.e5 >= 0, path, "must not be negative");
 }
 
 // gnum runs 1, 2, 3 ... (XSD: "从1开始连续序号").
@@ -125,8 +146,8 @@ void CheckGnums(Checker& c, const std::vector<L>& lines, const std::string& p) {
     if (!seen.insert(g).second) {
       c.Add(c.codes().duplicate_gnum, p + ": gnum " + std::to_string(g) + " appears twice");
     } else if (g != static_cast<int64_t>(i) + 1) {
-      c.Expect(false, p + "[" + std::to_string(i + 1) + "].gnum",
-               "must run 1, 2, 3 ... in order, found " + std::to_string(g));
+      KJ_EXPECT(c, false, p + "[" + std::to_string(i + 1) + "].gnum",
+                "must run 1, 2, 3 ... in order, found " + std::to_string(g));
     }
   }
 }
@@ -145,7 +166,7 @@ void CheckOrder(Checker& c, const Order& o, const RulesConfig& rules) {
   const auto& h = o.head;
   const Prefix p{"OrderHead"};
   CheckCommonHead(c, h, p);
-  c.Expect(h.orderType == "I", p + ".orderType", "must be I (import order)");
+  KJ_EXPECT(c, h.orderType == "I", p + ".orderType", "must be I (import order)");
   CheckEnterprise(c, h.ebpCode, p + ".ebpCode");
   CheckEnterprise(c, h.ebcCode, p + ".ebcCode");
   CheckEnterprise(c, h.payCode, p + ".payCode");
@@ -155,35 +176,36 @@ void CheckOrder(Checker& c, const Order& o, const RulesConfig& rules) {
                       {h.freight, "freight"},
                       {h.discount, "discount"},
                       {h.taxTotal, "taxTotal"}}) {
-    CheckNonNegative(c, d, p + "." + n);
+    CheckNonNegative(c, d, p.Dot(n));
   }
-  c.Expect(h.consigneeDistrict.empty() || AllDigits(h.consigneeDistrict, 6),
-           p + ".consigneeDistrict", "must be a 6-digit GB/T 2260 division code");
+  KJ_EXPECT(c, h.consigneeDistrict.empty() || AllDigits(h.consigneeDistrict, 6),
+            p + ".consigneeDistrict", "must be a 6-digit GB/T 2260 division code");
   // XSD OrderHead.acturalPaid: 商品价格+运杂费+代扣税款-非现金抵扣金额.
   Decimal expected = h.goodsValue + h.freight + h.taxTotal - h.discount;
-  c.Expect(h.acturalPaid == expected, p + ".acturalPaid",
-           "must equal goodsValue + freight + taxTotal - discount = " + expected.ToString() +
-               ", found " + h.acturalPaid.ToString());
+  KJ_EXPECT(c, h.acturalPaid == expected, p + ".acturalPaid",
+            "must equal goodsValue + freight + taxTotal - discount = " + expected.ToString() +
+                ", found " + h.acturalPaid.ToString());
   CheckGnums(c, o.lists, "OrderList");
   __int128 sum = 0;
   for (size_t i = 0; i < o.lists.size(); ++i) {
     const auto& l = o.lists[i];
-    const std::string lp = "OrderList[" + std::to_string(i + 1) + "]";
+    const LinePath lp{"OrderList", i + 1};
     CheckCny(c, l.currency, lp + ".currency");
-    c.Expect(l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
+    KJ_EXPECT(c, l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
     CheckNonNegative(c, l.price, lp + ".price");
     // XSD OrderList.totalPrice: 等于单价乘以数量.
-    c.Expect(WithinTolerance(TimesE5(l.price, l.qty), l.totalPrice.e5, rules.line_total_tolerance),
-             lp + ".totalPrice",
-             "must equal price x qty (" + l.price.ToString() + " x " + l.qty.ToString() +
-                 "), found " + l.totalPrice.ToString());
+    KJ_EXPECT(c,
+              WithinTolerance(TimesE5(l.price, l.qty), l.totalPrice.e5, rules.line_total_tolerance),
+              lp + ".totalPrice",
+              "must equal price x qty (" + l.price.ToString() + " x " + l.qty.ToString() +
+                  "), found " + l.totalPrice.ToString());
     sum += l.totalPrice.e5;
   }
   // XSD goodsValue "商品实际成交价" = the sum of the lines (the official sample: 14000 = 2000 +
   // 12000).
-  c.Expect(WithinTolerance(sum, h.goodsValue.e5, rules.line_total_tolerance), p + ".goodsValue",
-           "must equal the sum of OrderList.totalPrice = " +
-               Decimal::FromE5(static_cast<int64_t>(sum)).ToString());
+  KJ_EXPECT(c, WithinTolerance(sum, h.goodsValue.e5, rules.line_total_tolerance), p + ".goodsValue",
+            "must equal the sum of OrderList.totalPrice = " +
+                Decimal::FromE5(static_cast<int64_t>(sum)).ToString());
 }
 
 void CheckPayment(Checker& c, const Payment& pay) {
@@ -193,10 +215,10 @@ void CheckPayment(Checker& c, const Payment& pay) {
   CheckEnterprise(c, h.payCode, p + ".payCode");
   CheckEnterprise(c, h.ebpCode, p + ".ebpCode");
   CheckIdentity(c, h.payerIdType, h.payerIdNumber, p, "payerIdType", "payerIdNumber");
-  c.Expect(h.amountPaid.e5 > 0, p + ".amountPaid", "must be greater than 0");
+  KJ_EXPECT(c, h.amountPaid.e5 > 0, p + ".amountPaid", "must be greater than 0");
   CheckCny(c, h.currency, p + ".currency");
-  c.Expect(ParseAppTime(h.payTime).has_value(), p + ".payTime",
-           "must be a real time as yyyyMMddHHmmss");
+  KJ_EXPECT(c, ParseAppTime(h.payTime).has_value(), p + ".payTime",
+            "must be a real time as yyyyMMddHHmmss");
 }
 
 void CheckLogistics(Checker& c, const Logistics& l) {
@@ -205,8 +227,8 @@ void CheckLogistics(Checker& c, const Logistics& l) {
   CheckCommonHead(c, h, p);
   CheckEnterprise(c, h.logisticsCode, p + ".logisticsCode");
   CheckCny(c, h.currency, p + ".currency");
-  c.Expect(h.packNo == 1, p + ".packNo", "must be 1 (单个运单下包裹数，限定为1)");
-  c.Expect(h.weight.e5 > 0, p + ".weight", "must be greater than 0 (kg)");
+  KJ_EXPECT(c, h.packNo == 1, p + ".packNo", "must be 1 (单个运单下包裹数，限定为1)");
+  KJ_EXPECT(c, h.weight.e5 > 0, p + ".weight", "must be greater than 0 (kg)");
   if (h.freight) CheckNonNegative(c, *h.freight, p + ".freight");
   if (h.insuredFee) CheckNonNegative(c, *h.insuredFee, p + ".insuredFee");
 }
@@ -215,9 +237,10 @@ void CheckLogisticsStatus(Checker& c, const LogisticsStatus& s) {
   const Prefix p{"LogisticsStatus"};
   CheckCommonHead(c, s, p);
   CheckEnterprise(c, s.logisticsCode, p + ".logisticsCode");
-  c.Expect(s.logisticsStatus == "S", p + ".logisticsStatus", "must be S (签收), the only value");
-  c.Expect(ParseAppTime(s.logisticsTime).has_value(), p + ".logisticsTime",
-           "must be a real time as yyyyMMddHHmmss");
+  KJ_EXPECT(c, s.logisticsStatus == "S", p + ".logisticsStatus",
+            "must be S (签收), the only value");
+  KJ_EXPECT(c, ParseAppTime(s.logisticsTime).has_value(), p + ".logisticsTime",
+            "must be a real time as yyyyMMddHHmmss");
 }
 
 bool IsBonded(const std::string& trade_mode) {
@@ -233,59 +256,63 @@ void CheckInventory(Checker& c, const Inventory& inv, const RulesConfig& rules) 
                          {&h.logisticsCode, "logisticsCode"},
                          {&h.agentCode, "agentCode"},
                          {&h.areaCode, "areaCode"}}) {
-    CheckEnterprise(c, *code, p + "." + n);
+    CheckEnterprise(c, *code, p.Dot(n));
   }
   // XSD assureCode: 只限清单的申报企业、电商企业、物流企业.
-  c.Expect(
+  KJ_EXPECT(
+      c,
       h.assureCode == h.agentCode || h.assureCode == h.ebcCode || h.assureCode == h.logisticsCode,
       p + ".assureCode", "must be the list's agentCode, ebcCode or logisticsCode");
-  c.Expect(h.ieFlag == "I", p + ".ieFlag", "must be I (import)");
-  c.Expect(ParseDate8(h.declTime).has_value(), p + ".declTime", "must be a real date as yyyyMMdd");
-  c.Expect(h.ieDate.empty() || ParseDate8(h.ieDate).has_value(), p + ".ieDate",
-           "must be a real date as yyyyMMdd");
-  c.Expect(AllDigits(h.customsCode, 4), p + ".customsCode",
-           "must be a 4-digit customs code (JGS/T 18)");
-  c.Expect(AllDigits(h.portCode, 4), p + ".portCode", "must be a 4-digit customs code (JGS/T 18)");
+  KJ_EXPECT(c, h.ieFlag == "I", p + ".ieFlag", "must be I (import)");
+  KJ_EXPECT(c, ParseDate8(h.declTime).has_value(), p + ".declTime",
+            "must be a real date as yyyyMMdd");
+  KJ_EXPECT(c, h.ieDate.empty() || ParseDate8(h.ieDate).has_value(), p + ".ieDate",
+            "must be a real date as yyyyMMdd");
+  KJ_EXPECT(c, AllDigits(h.customsCode, 4), p + ".customsCode",
+            "must be a 4-digit customs code (JGS/T 18)");
+  KJ_EXPECT(c, AllDigits(h.portCode, 4), p + ".portCode",
+            "must be a 4-digit customs code (JGS/T 18)");
   CheckIdentity(c, h.buyerIdType, h.buyerIdNumber, p, "buyerIdType", "buyerIdNumber");
   // XSD tradeMode: 直购进口 9610, 保税进口 1210 (1239 in practice, domain-reference 5.1).
   const bool bonded = IsBonded(h.tradeMode);
-  c.Expect(h.tradeMode == "9610" || bonded, p + ".tradeMode",
-           "must be 9610, 1210 or 1239 for a retail import");
+  KJ_EXPECT(c, h.tradeMode == "9610" || bonded, p + ".tradeMode",
+            "must be 9610, 1210 or 1239 for a retail import");
   if (h.tradeMode == "9610") {
     // XSD trafNo/voyageNo/billNo: 直购进口必填.
-    c.Expect(!h.trafNo.empty(), p + ".trafNo", "is required for direct import (9610)");
-    c.Expect(!h.voyageNo.empty(), p + ".voyageNo", "is required for direct import (9610)");
-    c.Expect(!h.billNo.empty(), p + ".billNo", "is required for direct import (9610)");
+    KJ_EXPECT(c, !h.trafNo.empty(), p + ".trafNo", "is required for direct import (9610)");
+    KJ_EXPECT(c, !h.voyageNo.empty(), p + ".voyageNo", "is required for direct import (9610)");
+    KJ_EXPECT(c, !h.billNo.empty(), p + ".billNo", "is required for direct import (9610)");
   } else if (bonded) {
     // XSD emsNo/areaCode/areaName/itemRecordNo: 保税模式必填; country: 保税进口填写142.
-    c.Expect(!h.emsNo.empty(), p + ".emsNo", "is required for bonded import (1210/1239)");
-    c.Expect(!h.areaCode.empty(), p + ".areaCode", "is required for bonded import (1210/1239)");
-    c.Expect(!h.areaName.empty(), p + ".areaName", "is required for bonded import (1210/1239)");
-    c.Expect(h.country == "142", p + ".country", "must be 142 for bonded import");
+    KJ_EXPECT(c, !h.emsNo.empty(), p + ".emsNo", "is required for bonded import (1210/1239)");
+    KJ_EXPECT(c, !h.areaCode.empty(), p + ".areaCode", "is required for bonded import (1210/1239)");
+    KJ_EXPECT(c, !h.areaName.empty(), p + ".areaName", "is required for bonded import (1210/1239)");
+    KJ_EXPECT(c, h.country == "142", p + ".country", "must be 142 for bonded import");
   }
   CheckCny(c, h.currency, p + ".currency");
-  c.Expect(h.packNo == 1, p + ".packNo", "must be 1 (件数为包裹数量，限定为1)");
+  KJ_EXPECT(c, h.packNo == 1, p + ".packNo", "must be 1 (件数为包裹数量，限定为1)");
   CheckNonNegative(c, h.freight, p + ".freight");
   CheckNonNegative(c, h.insuredFee, p + ".insuredFee");
-  c.Expect(h.netWeight.e5 > 0 && h.netWeight <= h.grossWeight, p + ".netWeight",
-           "must be greater than 0 and not more than grossWeight");
+  KJ_EXPECT(c, h.netWeight.e5 > 0 && h.netWeight <= h.grossWeight, p + ".netWeight",
+            "must be greater than 0 and not more than grossWeight");
   CheckGnums(c, inv.lists, "InventoryList");
   for (size_t i = 0; i < inv.lists.size(); ++i) {
     const auto& l = inv.lists[i];
-    const std::string lp = "InventoryList[" + std::to_string(i + 1) + "]";
-    c.Expect(AllDigits(l.gcode, 10), lp + ".gcode", "must be the 10-digit commodity code");
+    const LinePath lp{"InventoryList", i + 1};
+    KJ_EXPECT(c, AllDigits(l.gcode, 10), lp + ".gcode", "must be the 10-digit commodity code");
     CheckCny(c, l.currency, lp + ".currency");
-    c.Expect(l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
-    c.Expect(l.qty1.e5 > 0, lp + ".qty1", "must be greater than 0");
-    c.Expect(l.unit2.empty() == !l.qty2.has_value(), lp + ".qty2",
-             "qty2 and unit2 go together: give both or neither");
+    KJ_EXPECT(c, l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
+    KJ_EXPECT(c, l.qty1.e5 > 0, lp + ".qty1", "must be greater than 0");
+    KJ_EXPECT(c, l.unit2.empty() == !l.qty2.has_value(), lp + ".qty2",
+              "qty2 and unit2 go together: give both or neither");
     if (bonded)
-      c.Expect(!l.itemRecordNo.empty(), lp + ".itemRecordNo", "is required for bonded import");
+      KJ_EXPECT(c, !l.itemRecordNo.empty(), lp + ".itemRecordNo", "is required for bonded import");
     CheckNonNegative(c, l.price, lp + ".price");
-    c.Expect(WithinTolerance(TimesE5(l.price, l.qty), l.totalPrice.e5, rules.line_total_tolerance),
-             lp + ".totalPrice",
-             "must equal price x qty (" + l.price.ToString() + " x " + l.qty.ToString() +
-                 "), found " + l.totalPrice.ToString());
+    KJ_EXPECT(c,
+              WithinTolerance(TimesE5(l.price, l.qty), l.totalPrice.e5, rules.line_total_tolerance),
+              lp + ".totalPrice",
+              "must equal price x qty (" + l.price.ToString() + " x " + l.qty.ToString() +
+                  "), found " + l.totalPrice.ToString());
   }
 }
 
@@ -293,49 +320,50 @@ void CheckCancel(Checker& c, const InvtCancel& x) {
   const Prefix p{"InvtCancel"};
   CheckCommonHead(c, x, p, /*new_only=*/true);
   CheckIdentity(c, x.buyerIdType, x.buyerIdNumber, p, "buyerIdType", "buyerIdNumber");
-  c.Expect(AllDigits(x.customsCode, 4), p + ".customsCode", "must be a 4-digit customs code");
+  KJ_EXPECT(c, AllDigits(x.customsCode, 4), p + ".customsCode", "must be a 4-digit customs code");
 }
 
 void CheckRefund(Checker& c, const InvtRefund& r) {
   const Prefix p{"InvtRefundHead"};
   CheckCommonHead(c, r.head, p);
   CheckIdentity(c, r.head.buyerIdType, r.head.buyerIdNumber, p, "buyerIdType", "buyerIdNumber");
-  c.Expect(AllDigits(r.head.customsCode, 4), p + ".customsCode", "must be a 4-digit customs code");
+  KJ_EXPECT(c, AllDigits(r.head.customsCode, 4), p + ".customsCode",
+            "must be a 4-digit customs code");
   std::set<int64_t> seen;
   for (size_t i = 0; i < r.lists.size(); ++i) {
     const auto& l = r.lists[i];
-    const std::string lp = "InvtRefundList[" + std::to_string(i + 1) + "]";
+    const LinePath lp{"InvtRefundList", i + 1};
     if (!seen.insert(l.gnum).second) {
       c.Add(c.codes().duplicate_gnum,
             "InvtRefundList: gnum " + std::to_string(l.gnum) + " appears twice");
     }
-    c.Expect(l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
+    KJ_EXPECT(c, l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
   }
 }
 
 void CheckDelivery(Checker& c, const Delivery& d) {
   const Prefix p{"DeliveryHead"};
   CheckCommonHead(c, d.head, p);
-  c.Expect(d.head.ieFlag == "I", p + ".ieFlag", "must be I (import)");
+  KJ_EXPECT(c, d.head.ieFlag == "I", p + ".ieFlag", "must be I (import)");
   CheckEnterprise(c, d.head.operatorCode, p + ".operatorCode");
   CheckGnums(c, d.lists, "DeliveryList");
 }
 
 // --- export (spec chapter 2; domain-reference 1.6, 5.1) -----------------------------------------
 
-void CheckCurrencyCode(Checker& c, const std::string& currency, const std::string& path) {
+void CheckCurrencyCode(Checker& c, const std::string& currency, const Joined& path) {
   // Export amounts may be in any currency: the customs 3-digit currency code (142 = CNY).
-  c.Expect(
-      AllDigits(currency, 3), path,
+  KJ_EXPECT(
+      c, AllDigits(currency, 3), path,
       "must be a 3-digit customs currency code (142 CNY, 502 USD ...), found '" + currency + "'");
 }
 
-void CheckCustoms(Checker& c, const std::string& code, const std::string& path) {
-  c.Expect(AllDigits(code, 4), path, "must be a 4-digit customs code (JGS/T 18)");
+void CheckCustoms(Checker& c, const std::string& code, const Joined& path) {
+  KJ_EXPECT(c, AllDigits(code, 4), path, "must be a 4-digit customs code (JGS/T 18)");
 }
 
 // "无" stands for a foreign platform without a customs code (spec CEB303 ebpCode).
-void CheckEnterpriseOrNone(Checker& c, const std::string& code, const std::string& path) {
+void CheckEnterpriseOrNone(Checker& c, const std::string& code, const Joined& path) {
   if (code != "无") CheckEnterprise(c, code, path);
 }
 
@@ -355,14 +383,15 @@ void CheckPricedLines(Checker& c, const std::vector<L>& lines, const char* name,
   CheckGnums(c, lines, name);
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& l = lines[i];
-    const std::string lp = std::string(name) + "[" + std::to_string(i + 1) + "]";
+    const LinePath lp{name, i + 1};
     CheckCurrencyCode(c, l.currency, lp + ".currency");
-    c.Expect(l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
-    c.Expect(l.price.e5 > 0, lp + ".price", "must be greater than 0");
-    c.Expect(WithinTolerance(TimesE5(l.price, l.qty), l.totalPrice.e5, rules.line_total_tolerance),
-             lp + ".totalPrice",
-             "must equal price x qty (" + l.price.ToString() + " x " + l.qty.ToString() +
-                 "), found " + l.totalPrice.ToString());
+    KJ_EXPECT(c, l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
+    KJ_EXPECT(c, l.price.e5 > 0, lp + ".price", "must be greater than 0");
+    KJ_EXPECT(c,
+              WithinTolerance(TimesE5(l.price, l.qty), l.totalPrice.e5, rules.line_total_tolerance),
+              lp + ".totalPrice",
+              "must equal price x qty (" + l.price.ToString() + " x " + l.qty.ToString() +
+                  "), found " + l.totalPrice.ToString());
   }
 }
 
@@ -372,9 +401,9 @@ void CheckXOrder(Checker& c, const exp::Order& o, const RulesConfig& rules) {
   CheckCommonHead(c, h, p);
   // SPEC2022 CEB303 orderType: E B2C export order, B B2B export order, W overseas-warehouse
   // booking (the PDF is authoritative over the XSD annotation, domain-reference 1.6).
-  c.Expect(h.orderType == "E" || h.orderType == "B" || h.orderType == "W", p + ".orderType",
-           "must be E (B2C export), B (B2B export) or W (overseas-warehouse booking), found '" +
-               h.orderType + "'");
+  KJ_EXPECT(c, h.orderType == "E" || h.orderType == "B" || h.orderType == "W", p + ".orderType",
+            "must be E (B2C export), B (B2B export) or W (overseas-warehouse booking), found '" +
+                h.orderType + "'");
   CheckEnterpriseOrNone(c, h.ebpCode, p + ".ebpCode");
   CheckEnterprise(c, h.ebcCode, p + ".ebcCode");
   CheckCurrencyCode(c, h.currency, p + ".currency");
@@ -384,9 +413,9 @@ void CheckXOrder(Checker& c, const exp::Order& o, const RulesConfig& rules) {
   __int128 sum = 0;
   for (const auto& l : o.lists) sum += l.totalPrice.e5;
   // [U] goodsValue (FOB, "含非现金抵扣金额") is the sum of the lines, as for imports.
-  c.Expect(WithinTolerance(sum, h.goodsValue.e5, rules.line_total_tolerance), p + ".goodsValue",
-           "must equal the sum of OrderList.totalPrice = " +
-               Decimal::FromE5(static_cast<int64_t>(sum)).ToString());
+  KJ_EXPECT(c, WithinTolerance(sum, h.goodsValue.e5, rules.line_total_tolerance), p + ".goodsValue",
+            "must equal the sum of OrderList.totalPrice = " +
+                Decimal::FromE5(static_cast<int64_t>(sum)).ToString());
 }
 
 void CheckXReceipts(Checker& c, const exp::Receipts& r) {
@@ -396,9 +425,9 @@ void CheckXReceipts(Checker& c, const exp::Receipts& r) {
   CheckEnterprise(c, r.ebcCode, p + ".ebcCode");
   CheckEnterprise(c, r.payCode, p + ".payCode");
   CheckCurrencyCode(c, r.currency, p + ".currency");
-  c.Expect(r.charge.e5 > 0, p + ".charge", "must be greater than 0");
-  c.Expect(ParseAppTime(r.accountingDate).has_value(), p + ".accountingDate",
-           "must be a real time as yyyyMMddHHmmss");
+  KJ_EXPECT(c, r.charge.e5 > 0, p + ".charge", "must be greater than 0");
+  KJ_EXPECT(c, ParseAppTime(r.accountingDate).has_value(), p + ".accountingDate",
+            "must be a real time as yyyyMMddHHmmss");
 }
 
 void CheckXLogistics(Checker& c, const exp::Logistics& l) {
@@ -409,8 +438,8 @@ void CheckXLogistics(Checker& c, const exp::Logistics& l) {
   CheckCurrencyCode(c, l.currency, p + ".currency");
   CheckNonNegative(c, l.freight, p + ".freight");
   CheckNonNegative(c, l.insuredFee, p + ".insuredFee");
-  c.Expect(l.grossWeight.e5 > 0, p + ".grossWeight", "must be greater than 0");
-  c.Expect(l.packNo >= 1, p + ".packNo", "must be at least 1");
+  KJ_EXPECT(c, l.grossWeight.e5 > 0, p + ".grossWeight", "must be greater than 0");
+  KJ_EXPECT(c, l.packNo >= 1, p + ".packNo", "must be at least 1");
 }
 
 void CheckXArrival(Checker& c, const exp::Arrival& a) {
@@ -419,8 +448,8 @@ void CheckXArrival(Checker& c, const exp::Arrival& a) {
   CheckCustoms(c, a.head.customsCode, p + ".customsCode");
   CheckEnterprise(c, a.head.operatorCode, p + ".operatorCode");
   CheckEnterprise(c, a.head.logisticsCode, p + ".logisticsCode");
-  c.Expect(a.head.ieFlag == "E", p + ".ieFlag", "must be E (export)");
-  c.Expect(!a.lists.empty(), "ArrivalList", "name at least one waybill that arrived");
+  KJ_EXPECT(c, a.head.ieFlag == "E", p + ".ieFlag", "must be E (export)");
+  KJ_EXPECT(c, !a.lists.empty(), "ArrivalList", "name at least one waybill that arrived");
   CheckGnums(c, a.lists, "ArrivalList");
 }
 
@@ -430,8 +459,8 @@ void CheckXDeparture(Checker& c, const exp::Departure& d) {
   CheckCustoms(c, d.head.customsCode, p + ".customsCode");
   CheckEnterprise(c, d.head.logisticsCode, p + ".logisticsCode");
   // SPEC2022 DepartureHead.leaveTime an14 M.
-  c.Expect(ParseAppTime(d.head.leaveTime).has_value(), p + ".leaveTime",
-           "must be a real time as yyyyMMddHHmmss");
+  KJ_EXPECT(c, ParseAppTime(d.head.leaveTime).has_value(), p + ".leaveTime",
+            "must be a real time as yyyyMMddHHmmss");
   CheckGnums(c, d.lists, "DepartureList");
 }
 
@@ -446,48 +475,51 @@ void CheckXInventory(Checker& c, const exp::Inventory& inv, const RulesConfig& r
                          {&h.logisticsCode, "logisticsCode"},
                          {&h.agentCode, "agentCode"},
                          {&h.iacCode, "iacCode"}}) {
-    CheckEnterprise(c, *code, p + "." + n);
+    CheckEnterprise(c, *code, p.Dot(n));
   }
   // ownerCode: the producer or seller; "NO" when it is not registered (domain-reference 1.6).
   if (h.ownerCode != "NO") CheckEnterprise(c, h.ownerCode, p + ".ownerCode");
-  c.Expect(h.ieFlag == "E", p + ".ieFlag", "must be E (export)");
-  c.Expect(ParseDate8(h.ieDate).has_value(), p + ".ieDate", "must be a real date as yyyyMMdd");
+  KJ_EXPECT(c, h.ieFlag == "E", p + ".ieFlag", "must be E (export)");
+  KJ_EXPECT(c, ParseDate8(h.ieDate).has_value(), p + ".ieDate", "must be a real date as yyyyMMdd");
   // SPEC2022 statisticsFlag: A 简化申报, B 汇总申报.
-  c.Expect(h.statisticsFlag == "A" || h.statisticsFlag == "B", p + ".statisticsFlag",
-           "must be A (simplified declaration) or B (summary declaration)");
-  c.Expect(OrderTypeForMode(h.tradeMode) != nullptr, p + ".tradeMode",
-           "must be 9610 (retail export), 9710 (B2B direct export), 9810 (export to an overseas "
-           "warehouse) or 1210 (special-zone export), found '" +
-               h.tradeMode + "'");
+  KJ_EXPECT(c, h.statisticsFlag == "A" || h.statisticsFlag == "B", p + ".statisticsFlag",
+            "must be A (simplified declaration) or B (summary declaration)");
+  KJ_EXPECT(c, OrderTypeForMode(h.tradeMode) != nullptr, p + ".tradeMode",
+            "must be 9610 (retail export), 9710 (B2B direct export), 9810 (export to an overseas "
+            "warehouse) or 1210 (special-zone export), found '" +
+                h.tradeMode + "'");
   if (h.tradeMode == "1210") {
     // SPEC2022 iacCode/emsNo: 区内仓储企业 and 账册编号 are required for a zone export.
-    c.Expect(!h.iacCode.empty(), p + ".iacCode", "is required for a special-zone export (1210)");
-    c.Expect(!h.emsNo.empty(), p + ".emsNo", "is required for a special-zone export (1210)");
+    KJ_EXPECT(c, !h.iacCode.empty(), p + ".iacCode",
+              "is required for a special-zone export (1210)");
+    KJ_EXPECT(c, !h.emsNo.empty(), p + ".emsNo", "is required for a special-zone export (1210)");
   }
-  c.Expect(h.country != "142", p + ".country", "must be the country of arrival abroad, not 142");
+  KJ_EXPECT(c, h.country != "142", p + ".country",
+            "must be the country of arrival abroad, not 142");
   CheckCurrencyCode(c, h.fCurrency, p + ".fCurrency");
   CheckCurrencyCode(c, h.iCurrency, p + ".iCurrency");
   for (auto [flag, n] : {std::pair{&h.fFlag, "fFlag"}, {&h.iFlag, "iFlag"}}) {
-    c.Expect(*flag == "1" || *flag == "2" || *flag == "3", p + "." + n,
-             "must be 1 (rate), 2 (unit price) or 3 (total)");
+    KJ_EXPECT(c, *flag == "1" || *flag == "2" || *flag == "3", p + "." + n,
+              "must be 1 (rate), 2 (unit price) or 3 (total)");
   }
   CheckNonNegative(c, h.freight, p + ".freight");
   CheckNonNegative(c, h.insuredFee, p + ".insuredFee");
-  c.Expect(h.packNo >= 1, p + ".packNo", "must be at least 1");
-  c.Expect(h.grossWeight.e5 > 0, p + ".grossWeight", "must be greater than 0");
-  c.Expect(h.netWeight.e5 > 0 && h.netWeight <= h.grossWeight, p + ".netWeight",
-           "must be greater than 0 and not more than grossWeight");
+  KJ_EXPECT(c, h.packNo >= 1, p + ".packNo", "must be at least 1");
+  KJ_EXPECT(c, h.grossWeight.e5 > 0, p + ".grossWeight", "must be greater than 0");
+  KJ_EXPECT(c, h.netWeight.e5 > 0 && h.netWeight <= h.grossWeight, p + ".netWeight",
+            "must be greater than 0 and not more than grossWeight");
   CheckPricedLines(c, inv.lists, "InventoryList", rules);
   for (size_t i = 0; i < inv.lists.size(); ++i) {
     const auto& l = inv.lists[i];
-    const std::string lp = "InventoryList[" + std::to_string(i + 1) + "]";
-    c.Expect(AllDigits(l.gcode, 10), lp + ".gcode", "must be the 10-digit commodity code");
-    c.Expect(l.qty1.e5 > 0, lp + ".qty1", "must be greater than 0 (quantity in the legal unit)");
-    c.Expect(l.unit != l.unit1 || l.qty == l.qty1, lp + ".qty1",
-             "must equal qty when unit and unit1 are the same");
-    c.Expect(l.unit2.empty() == !l.qty2.has_value(), lp + ".qty2",
-             "qty2 and unit2 go together: give both or neither");
-    c.Expect(!l.qty2 || l.qty2->e5 > 0, lp + ".qty2", "must be greater than 0");
+    const LinePath lp{"InventoryList", i + 1};
+    KJ_EXPECT(c, AllDigits(l.gcode, 10), lp + ".gcode", "must be the 10-digit commodity code");
+    KJ_EXPECT(c, l.qty1.e5 > 0, lp + ".qty1",
+              "must be greater than 0 (quantity in the legal unit)");
+    KJ_EXPECT(c, l.unit != l.unit1 || l.qty == l.qty1, lp + ".qty1",
+              "must equal qty when unit and unit1 are the same");
+    KJ_EXPECT(c, l.unit2.empty() == !l.qty2.has_value(), lp + ".qty2",
+              "qty2 and unit2 go together: give both or neither");
+    KJ_EXPECT(c, !l.qty2 || l.qty2->e5 > 0, lp + ".qty2", "must be greater than 0");
   }
 }
 
@@ -495,8 +527,8 @@ void CheckXCancel(Checker& c, const exp::InvtCancel& x) {
   const Prefix p{"InvtCancel"};
   CheckCommonHead(c, x, p, /*new_only=*/true);
   CheckCustoms(c, x.customsCode, p + ".customsCode");
-  c.Expect(!x.invtNo.empty(), p + ".invtNo", "name the released list to cancel");
-  c.Expect(!x.reason.empty(), p + ".reason", "give the reason for the cancellation");
+  KJ_EXPECT(c, !x.invtNo.empty(), p + ".invtNo", "name the released list to cancel");
+  KJ_EXPECT(c, !x.reason.empty(), p + ".reason", "give the reason for the cancellation");
 }
 
 void CheckXWayBill(Checker& c, const exp::WayBill& w) {
@@ -515,18 +547,18 @@ void CheckXRefund(Checker& c, const exp::InvtRefund& r) {
   CheckCustoms(c, h.customsCode, p + ".customsCode");
   CheckCustoms(c, h.portCode, p + ".portCode");
   // SPEC2022 CEB213 ieFlag: export returns come in, I.
-  c.Expect(h.ieFlag == "I", p + ".ieFlag", "must be I (goods coming back)");
-  c.Expect(h.country != "142", p + ".country", "must be the country the goods come from");
-  c.Expect(!h.reason.empty(), p + ".reason", "give the reason for the return");
+  KJ_EXPECT(c, h.ieFlag == "I", p + ".ieFlag", "must be I (goods coming back)");
+  KJ_EXPECT(c, h.country != "142", p + ".country", "must be the country the goods come from");
+  KJ_EXPECT(c, !h.reason.empty(), p + ".reason", "give the reason for the return");
   std::set<int64_t> seen;
   for (size_t i = 0; i < r.lists.size(); ++i) {
     const auto& l = r.lists[i];
-    const std::string lp = "InvtRefundList[" + std::to_string(i + 1) + "]";
+    const LinePath lp{"InvtRefundList", i + 1};
     if (!seen.insert(l.gnum).second) {
       c.Add(c.codes().duplicate_gnum,
             "InvtRefundList: gnum " + std::to_string(l.gnum) + " appears twice");
     }
-    c.Expect(l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
+    KJ_EXPECT(c, l.qty.e5 > 0, lp + ".qty", "must be greater than 0");
   }
 }
 
@@ -535,7 +567,7 @@ void CheckXTally(Checker& c, const exp::InvtRefundDetail& d) {
   CheckCommonHead(c, d, p);
   CheckCustoms(c, d.customsCode, p + ".customsCode");
   CheckEnterprise(c, d.operatorCode, p + ".operatorCode");
-  c.Expect(d.ieFlag == "I", p + ".ieFlag", "must be I (goods coming back)");
+  KJ_EXPECT(c, d.ieFlag == "I", p + ".ieFlag", "must be I (goods coming back)");
 }
 
 void CheckXSummary(Checker& c, const exp::SummaryApply& s) {
@@ -546,23 +578,23 @@ void CheckXSummary(Checker& c, const exp::SummaryApply& s) {
   for (auto [code, n] : {std::pair{&h.agentCode, "agentCode"},
                          {&h.ebcCode, "ebcCode"},
                          {&h.declAgentCode, "declAgentCode"}}) {
-    CheckEnterprise(c, *code, p + "." + n);
+    CheckEnterprise(c, *code, p.Dot(n));
   }
   // SPEC2022 summaryFlag: 1 per consignor, 2 per consignor and producer; itemNameFlag 1 or blank.
-  c.Expect(h.summaryFlag == "1" || h.summaryFlag == "2", p + ".summaryFlag",
-           "must be 1 (per consignor) or 2 (per consignor and producer)");
-  c.Expect(h.itemNameFlag.empty() || h.itemNameFlag == "1", p + ".itemNameFlag",
-           "must be 1 (group by the lists' itemName) or empty (by the classification name)");
+  KJ_EXPECT(c, h.summaryFlag == "1" || h.summaryFlag == "2", p + ".summaryFlag",
+            "must be 1 (per consignor) or 2 (per consignor and producer)");
+  KJ_EXPECT(c, h.itemNameFlag.empty() || h.itemNameFlag == "1", p + ".itemNameFlag",
+            "must be 1 (group by the lists' itemName) or empty (by the classification name)");
   // startTime/endTime: given in pairs, end not before start; then the list part is ignored.
   const bool window = !h.startTime.empty() || !h.endTime.empty();
   if (window) {
     auto a = ParseAppTime(h.startTime), b = ParseAppTime(h.endTime);
-    c.Expect(a.has_value() && b.has_value(), p + ".startTime",
-             "startTime and endTime go together, each as yyyyMMddHHmmss");
-    if (a && b) c.Expect(*a <= *b, p + ".endTime", "must not be before startTime");
+    KJ_EXPECT(c, a.has_value() && b.has_value(), p + ".startTime",
+              "startTime and endTime go together, each as yyyyMMddHHmmss");
+    if (a && b) KJ_EXPECT(c, *a <= *b, p + ".endTime", "must not be before startTime");
   } else {
-    c.Expect(!s.lists.empty(), "SummaryApplyList",
-             "name the lists (invtNo) to summarise, or give startTime and endTime");
+    KJ_EXPECT(c, !s.lists.empty(), "SummaryApplyList",
+              "name the lists (invtNo) to summarise, or give startTime and endTime");
   }
 }
 
