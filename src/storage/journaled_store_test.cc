@@ -1,6 +1,7 @@
 #include "storage/journaled_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -480,6 +481,30 @@ TEST_F(JournaledStoreTest, OneProcessAtATime) {
   EXPECT_NE(second.status().message().find("in use"), std::string::npos);
   s.reset();
   EXPECT_TRUE(OpenJournaledStore(dir_.string()).ok());
+}
+
+// The projector gathers frames before a transaction (journaled_store.cc: kGatherDelay), but a
+// lone small group still reaches SQLite soon, with nobody draining the store or stopping it.
+TEST_F(JournaledStoreTest, ALoneSmallGroupReachesSqlWithoutADrain) {
+  auto s = Open();
+  CommitRange(*s, 1, 3, 2);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ / "kuajing.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  sqlite3_busy_timeout(db, 1000);
+  int64_t in_sql = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (in_sql < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM messages", -1, &q, nullptr) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+      in_sql = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  EXPECT_EQ(in_sql, 2);
 }
 
 TEST_F(JournaledStoreTest, SegmentsGoOnceTheirFramesAreInSql) {
