@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -34,6 +35,8 @@ uint64_t GetLe(const char* p, int n) {
 uint32_t FrameCrc(const char* number_le, std::string_view payload) {
   return Crc32c(payload, Crc32c(std::string_view(number_le, 8)));
 }
+
+constexpr const char* kSpareName = "spare";
 
 std::string SegmentName(uint64_t first) {
   char name[32];
@@ -94,6 +97,8 @@ StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, uint64_
   }
   if (ec) return Unavailable("cannot list the journal folder " + dir + ": " + ec.message());
   std::sort(j->segments_.begin(), j->segments_.end());
+  const std::string spare = (fs::path(dir) / kSpareName).string();
+  if (fs::exists(spare, ec)) j->spare_ = spare;
   // No journal yet (a new store, or one from before the journal): numbering goes on from what the
   // caller already holds.
   if (j->segments_.empty()) j->last_ = after;
@@ -151,7 +156,7 @@ StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, uint64_
       data->resize(at);
     }
     if (last_segment && data->size() < options.segment_bytes) {
-      const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
       if (fd < 0) return Errno("cannot open " + path + " to append", errno);
       j->current_ = std::make_shared<Segment>(fd);
       j->current_path_ = path;
@@ -166,8 +171,22 @@ StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, uint64_
 Status Journal::StartSegment() {
   const uint64_t first = last_ + 1;
   const std::string path = (fs::path(dir_) / SegmentName(first)).string();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot create " + path, errno);
+  std::string spare;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    spare.swap(spare_);
+  }
+  int fd = -1;
+  // Never over a file of that name (there is none unless the folder was tampered with: then the
+  // create below fails as it did before segments were recycled).
+  if (!spare.empty() &&
+      ::renameat2(AT_FDCWD, spare.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);  // recycled: written over from its start
+    if (fd < 0) return Errno("cannot open " + path, errno);
+  } else {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("cannot create " + path, errno);
+  }
   auto segment = std::make_shared<Segment>(fd);
   // The new file's name must survive a power loss before any frame in it is acknowledged.
   KJ_RETURN_IF_ERROR(SyncDir(dir_));
@@ -187,7 +206,12 @@ StatusOr<uint64_t> Journal::Append(std::string_view payload) {
   }
   if (current_bytes_ >= options_.segment_bytes) {
     // Everything in the full segment becomes durable before appends move on: Sync() flushes only
-    // the segment being appended to.
+    // the segment being appended to. A recycled segment's earlier frames after the new ones go
+    // first (only the last segment may end in anything but whole frames).
+    if (::ftruncate(current_->fd, static_cast<off_t>(current_bytes_)) != 0) {
+      broken_ = Errno("cannot cut the journal segment " + current_path_, errno);
+      return broken_;
+    }
     if (::fdatasync(current_->fd) != 0) {
       broken_ = Errno("cannot flush the journal segment " + current_path_, errno);
       return broken_;
@@ -219,7 +243,7 @@ StatusOr<uint64_t> Journal::Append(std::string_view payload) {
       rest[n++] = {static_cast<char*>(v.iov_base) + skip, v.iov_len - skip};
       skip = 0;
     }
-    const ssize_t w = ::writev(current_->fd, rest, n);
+    const ssize_t w = ::pwritev(current_->fd, rest, n, static_cast<off_t>(current_bytes_ + done));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       broken_ = Errno("cannot append to the journal segment " + current_path_, w < 0 ? errno : EIO);
@@ -250,6 +274,13 @@ Status Journal::Retire(uint64_t upto) {
     while (segments_.size() > 1 && segments_[1].first - 1 <= upto) {
       done.push_back(segments_.front().second);
       segments_.erase(segments_.begin());
+    }
+    // The newest becomes the spare (renamed under the lock, so that StartSegment finds it whole).
+    // Lost to a power loss, the rename leaves the segment under its name, read again on recovery.
+    const std::string spare = (fs::path(dir_) / kSpareName).string();
+    if (!done.empty() && spare_.empty() && ::rename(done.back().c_str(), spare.c_str()) == 0) {
+      spare_ = spare;
+      done.pop_back();
     }
   }
   // A deletion lost to a power loss only means the segment is read again on recovery, and its

@@ -8,6 +8,16 @@
 //   payload
 // and frames are numbered 1, 2, 3, ... without gaps across segments.
 //
+// Segments are recycled: the newest one retired is kept as DIR/spare and becomes the next segment
+// (renamed, then written over from its start), so that appends overwrite blocks the file system
+// has allocated already instead of growing a file. Each flush of a growing file also committed
+// its new blocks and size to the file system's own journal: on these machines recycled segments
+// flushed faster (fdatasync p50 0.23-0.32 against 0.36-0.51 ms, 30-frame bursts of 30 KB) and
+// the server cleared 1-35 % more (bench/README.md). A recycled segment holds the frames of its
+// earlier life after the new ones until it is full: their numbers are lower than any frame the
+// segment can follow, so recovery takes the first of them for the end of the log, as it takes a
+// torn frame, and cuts it off; a segment is cut to its frames' end before the next one begins.
+//
 // Recovery (Open): every frame of every segment is read and checked. The last segment may end in
 // a torn frame (the process died, or the machine lost power, in the middle of an append): that
 // frame was never acknowledged (acknowledgement waits for Sync), so the segment is cut back to
@@ -63,7 +73,8 @@ class Journal {
   // Makes every frame appended so far durable (fdatasync).
   Status Sync();
   // Deletes the segments whose frames are all numbered `upto` or below (never the one being
-  // appended to): the caller has made their contents durable elsewhere.
+  // appended to): the caller has made their contents durable elsewhere. The newest of them is
+  // kept as the spare when there is none.
   Status Retire(uint64_t upto);
 
   uint64_t last_number() const { return last_; }
@@ -84,6 +95,7 @@ class Journal {
   std::shared_ptr<Segment> current_;
   std::string current_path_;
   uint64_t current_bytes_ = 0;
+  std::string spare_;  // DIR/spare while a retired segment waits to be the next one; guarded by mu_
 };
 
 }  // namespace kuajing::storage

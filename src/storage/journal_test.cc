@@ -90,6 +90,92 @@ TEST_F(JournalTest, SegmentsRollOverAndRetireOnlyWhatIsApplied) {
   EXPECT_EQ(*j->Append("x"), 11u);
 }
 
+// Retired segments are recycled (journal.h): the newest becomes DIR/spare, then the next
+// segment, written over from its start. Its frames from before are never read back as frames.
+TEST_F(JournalTest, ARecycledSegmentIsWrittenOverAndItsOldFramesAreNeverRead) {
+  const std::string payload(300, 'x');  // 316 bytes a frame, four to a 1,000-byte segment
+  {
+    std::vector<std::string> none;
+    auto j = Open(&none, 0, 1000);
+    for (int i = 1; i <= 12; ++i) ASSERT_TRUE(j->Append(payload).ok());  // 1-4, 5-8, 9-12
+    ASSERT_TRUE(j->Retire(8).ok());
+    EXPECT_FALSE(fs::exists(dir_ / "00000000000000000001.log"));  // deleted
+    EXPECT_FALSE(fs::exists(dir_ / "00000000000000000005.log"));  // the spare now
+    ASSERT_TRUE(fs::exists(dir_ / "spare"));
+    EXPECT_TRUE(fs::is_regular_file(dir_ / "spare"));
+    EXPECT_EQ(fs::file_size(dir_ / "spare"), 4u * 316);
+    ASSERT_EQ(*j->Append("thirteen"), 13u);  // begins segment 13 in the spare's blocks
+    EXPECT_FALSE(fs::exists(dir_ / "spare"));
+    // Frame 13 (24 bytes), then frames 5-8 as they were, less the bytes frame 13 took.
+    EXPECT_EQ(fs::file_size(dir_ / "00000000000000000013.log"), 4u * 316);
+    ASSERT_TRUE(j->Sync().ok());
+  }
+  std::vector<std::string> frames;
+  auto j = Open(&frames, 8, 1000);
+  ASSERT_TRUE(j);
+  ASSERT_EQ(frames.size(), 5u);  // 9-13, and not one of the old frames behind 13
+  EXPECT_EQ(frames.back(), "thirteen");
+  EXPECT_EQ(fs::file_size(dir_ / "00000000000000000013.log"), 24u);  // cut at its last frame
+  EXPECT_EQ(*j->Append("fourteen"), 14u);
+}
+
+// A recycled segment that fills up is cut to its frames before the next one begins, so a segment
+// before the last never ends in anything but whole frames (Open refuses that as damage).
+TEST_F(JournalTest, AFullRecycledSegmentIsCutToItsFrames) {
+  const std::string big(600, 'b'), small(100, 's');  // 616 and 116 bytes a frame
+  {
+    std::vector<std::string> none;
+    auto j = Open(&none, 0, 1000);
+    for (int i = 1; i <= 4; ++i) ASSERT_TRUE(j->Append(big).ok());  // 1-2, 3-4: 1,232 each
+    ASSERT_TRUE(j->Append(small).ok());                             // 5 begins segment 5
+    ASSERT_TRUE(j->Retire(4).ok());  // segment 3 is the spare, segment 1 deleted
+    for (int i = 6; i <= 9; ++i) ASSERT_TRUE(j->Append(small).ok());
+    // 10-13 go on in segment 5 (1,044 bytes), and 14 begins in the spare's blocks.
+    for (int i = 10; i <= 14; ++i) ASSERT_TRUE(j->Append(small).ok());
+    const auto segments = j->Segments();
+    ASSERT_EQ(segments.size(), 2u);
+    EXPECT_EQ(fs::path(segments[1]).filename().string(), "00000000000000000014.log");
+    // Segment 5 was new; it ended at its frames anyway. 14 is the recycled one, still 1,232 long.
+    EXPECT_EQ(fs::file_size(segments[0]), 9u * 116);
+    EXPECT_EQ(fs::file_size(segments[1]), 1232u);
+    ASSERT_TRUE(j->Retire(13).ok());  // segment 5 becomes the spare
+    for (int i = 15; i <= 30; ++i) ASSERT_TRUE(j->Append(small).ok());
+    // Segment 14 filled up in its recycled blocks (9 frames, 1,044 bytes) and was cut there;
+    // segment 23 took the spare.
+    EXPECT_EQ(fs::file_size(dir_ / "00000000000000000014.log"), 9u * 116);
+    ASSERT_TRUE(j->Sync().ok());
+  }
+  std::vector<std::string> frames;
+  auto j = Open(&frames, 13, 1000);
+  ASSERT_TRUE(j);                 // no damage before the last segment
+  EXPECT_EQ(frames.size(), 17u);  // 14-30
+  EXPECT_EQ(*j->Append("next"), 31u);
+}
+
+// The spare renamed into the next segment, and the power lost before any frame reached it: the
+// segment holds only the old frames, the end of the log, and numbering goes on.
+TEST_F(JournalTest, ASpareRenamedWithNoFrameYetIsAnEmptySegment) {
+  const std::string payload(300, 'x');
+  {
+    std::vector<std::string> none;
+    auto j = Open(&none, 0, 1000);
+    for (int i = 1; i <= 10; ++i) ASSERT_TRUE(j->Append(payload).ok());  // 1-4, 5-8, 9-10
+    ASSERT_TRUE(j->Retire(8).ok());
+    ASSERT_TRUE(j->Sync().ok());
+  }
+  fs::rename(dir_ / "spare", dir_ / "00000000000000000011.log");
+  std::vector<std::string> frames;
+  auto j = Open(&frames, 8, 1000);
+  ASSERT_TRUE(j);
+  EXPECT_EQ(frames.size(), 2u);  // 9, 10
+  EXPECT_EQ(fs::file_size(dir_ / "00000000000000000011.log"), 0u);
+  EXPECT_EQ(*j->Append(payload), 11u);
+  j.reset();
+  frames.clear();
+  j = Open(&frames, 8, 1000);
+  EXPECT_EQ(frames.size(), 3u);
+}
+
 TEST_F(JournalTest, ATornLastFrameIsCutOffAndAppendsGoOn) {
   std::string last_segment;
   {
