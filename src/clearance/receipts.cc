@@ -191,6 +191,7 @@ Record MakeReceipt(RecordRef declaration, std::string_view status, std::string_v
 
 std::vector<std::string> PartiesOf(RecordRef declaration) {
   std::vector<std::string> out;
+  out.reserve(6);  // the most a declaration names (an inventory list): one allocation, no moves
   auto add = [&](const std::string& code) {
     // "无" (a foreign platform) and "NO" (an unregistered producer) name nobody.
     if (code.empty() || code == kNone || code == "NO") return;
