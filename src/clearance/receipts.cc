@@ -108,6 +108,7 @@ void Fill(R& r, std::string_view status, std::string_view info, int64_t now_ms) 
 }  // namespace
 
 std::string CutUtf8(std::string_view text, size_t max_chars) {
+  if (text.size() <= max_chars) return std::string(text);  // no more characters than bytes
   size_t chars = 0, i = 0;
   for (; i < text.size(); ++i) {
     if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {

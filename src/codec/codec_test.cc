@@ -170,6 +170,33 @@ TEST(Codec, RejectsWhatIsNotAMessage) {
   EXPECT_TRUE(IsValidUtf8("衡阳"));
 }
 
+// Utf8Length counts eight bytes at a time: every mix of one-, two-, three- and four-byte
+// characters, at every offset from a word's start and cut at every length, counts as one by one.
+TEST(Codec, Utf8LengthCountsCharactersAtEveryOffset) {
+  const std::string pieces[] = {"a", "\xC3\xA9", "衡", "\xF0\x9F\x93\xA6", "Z"};  // 1-4 bytes
+  std::string text;
+  size_t chars = 0;
+  for (int i = 0; i < 60; ++i, ++chars) text += pieces[(i * 7 + i / 5) % 5];
+  for (size_t from = 0; from < 9; ++from) {
+    for (size_t len = 0; from + len <= text.size(); ++len) {
+      const std::string_view part = std::string_view(text).substr(from, len);
+      size_t slow = 0;
+      for (unsigned char c : part) slow += (c & 0xC0) != 0x80;
+      ASSERT_EQ(Utf8Length(part), slow) << "from " << from << " length " << len;
+    }
+  }
+  EXPECT_EQ(Utf8Length(text), chars);
+  EXPECT_EQ(Utf8Length("衡阳综合保税区 Hengyang"), 16u);
+  // CutUtf8 keeps whole characters, and returns a text of no more bytes than that many
+  // characters as it is.
+  EXPECT_EQ(clearance::CutUtf8("衡阳abc", 2), "衡阳");
+  EXPECT_EQ(clearance::CutUtf8("衡阳", 5), "衡阳");
+  EXPECT_EQ(clearance::CutUtf8("衡阳", 1), "衡");
+  EXPECT_EQ(clearance::CutUtf8("abcd", 3), "abc");
+  EXPECT_EQ(clearance::CutUtf8("abc", 3), "abc");
+  EXPECT_EQ(clearance::CutUtf8("", 0), "");
+}
+
 TEST(Codec, EveryReceiptKindIsSchemaValid) {
   app::ClearanceMessages m = app::MakeClearance(app::DemoClearances()[1]);
   std::vector<std::pair<MessageType, Record>> receipts;
