@@ -1,6 +1,6 @@
 // The journal: an append-only log of frames in segment files, the store's durable record
-// (storage/journaled_store.h). One append per group commit, one fdatasync per flush; nothing is
-// ever rewritten in place.
+// (storage/journaled_store.h). One append per group commit, one fdatasync per flush; a frame is
+// never rewritten (only the bytes of a retired segment are, once it is recycled; below).
 //
 // On disk: DIR/NNNNNNNNNNNNNNNNNNNN.log, each segment named by the number of its first frame
 // (20 digits, so names sort in frame order). A frame is
