@@ -98,7 +98,7 @@ StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, uint64_
   if (ec) return Unavailable("cannot list the journal folder " + dir + ": " + ec.message());
   std::sort(j->segments_.begin(), j->segments_.end());
   const std::string spare = (fs::path(dir) / kSpareName).string();
-  if (fs::exists(spare, ec)) j->spare_ = spare;
+  if (fs::is_regular_file(spare, ec)) j->spare_ = spare;  // anything else there is not ours
   // No journal yet (a new store, or one from before the journal): numbering goes on from what the
   // caller already holds.
   if (j->segments_.empty()) j->last_ = after;

@@ -172,8 +172,12 @@ TEST_F(JournalTest, ASpareRenamedWithNoFrameYetIsAnEmptySegment) {
   EXPECT_EQ(*j->Append(payload), 11u);
   j.reset();
   frames.clear();
+  // Something that is not a file under the spare's name is left alone: segments are created.
+  fs::create_directory(dir_ / "spare");
   j = Open(&frames, 8, 1000);
   EXPECT_EQ(frames.size(), 3u);
+  for (int i = 12; i <= 20; ++i) ASSERT_TRUE(j->Append(payload).ok());
+  EXPECT_TRUE(fs::is_directory(dir_ / "spare"));
 }
 
 TEST_F(JournalTest, ATornLastFrameIsCutOffAndAppendsGoOn) {
