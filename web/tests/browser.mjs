@@ -213,8 +213,18 @@ try {
   failures++;
 } finally {
   if (browser) await browser.close();
-  if (server) server.kill("SIGTERM");
-  rmSync(data, { recursive: true, force: true });
+  if (server) {
+    // The server writes its snapshot as it stops: wait for it to exit before the folder goes, and
+    // count an unclean stop as a failure.
+    const exited = server.exitCode !== null || server.signalCode !== null
+      ? Promise.resolve([server.exitCode, server.signalCode])
+      : new Promise((ok) => server.once("exit", (code, signal) => ok([code, signal])));
+    server.kill("SIGTERM");
+    const [code, signal] = await Promise.race([exited, new Promise((ok) => setTimeout(() => ok(["timeout", null]), 30000))]);
+    check(code === 0, `the server stopped cleanly on SIGTERM (exit ${code}${signal ? ", signal " + signal : ""})`);
+    if (code === "timeout") server.kill("SIGKILL");
+  }
+  rmSync(data, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 console.log(failures ? `${failures} check(s) failed` : `all checks passed; screenshots in ${shots}`);
 process.exit(failures ? 1 : 0);
