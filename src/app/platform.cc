@@ -23,36 +23,12 @@ constexpr std::string_view kCreditKinds = "credit";  // credit::Book
 constexpr std::string_view kStatsKinds = "stats_";   // stats::Aggregates (the refusals)
 constexpr std::string_view kExportKinds = "x_";      // clearance::ExportEngine
 
-// `m` holds the receipt record, copied or moved from `e`.
-storage::StoredReceipt EncodeReceiptIn(const clearance::Emitted& e, Message& m) {
-  m.type = e.type;
-  // A receipt message's own guid: derived from what it answers, its status and its time, so a
-  // replay writes the same bytes.
-  std::string seed = std::string(MessageTypeName(e.type)) + e.answers_guid + e.status;
-  std::visit(
-      [&](const auto& r) {
-        if constexpr (requires { r.returnTime; }) seed += r.returnTime;
-        if constexpr (requires { r.head.returnTime; }) seed += r.head.returnTime + r.head.taxNo;
-        if constexpr (requires { r.head.declSeqNo; }) seed += r.head.guid + r.head.opDate;
-      },
-      m.records.front());
-  m.guid = DeterministicGuid(seed);
-  return storage::StoredReceipt{MessageTypeName(e.type), e.answers_guid, e.status,
-                                codec::Encode(m)};
-}
-
 }  // namespace
 
 storage::StoredReceipt EncodeReceipt(const clearance::Emitted& e) {
-  Message m;
-  m.records.push_back(e.receipt);
-  return EncodeReceiptIn(e, m);
-}
-
-storage::StoredReceipt EncodeReceiptTaking(clearance::Emitted& e) {
-  Message m;
-  m.records.push_back(std::move(e.receipt));
-  return EncodeReceiptIn(e, m);
+  return storage::StoredReceipt{
+      MessageTypeName(e.type), e.answers_guid, e.status,
+      clearance::ReceiptMessageXml(e.type, e.answers_guid, e.status, e.receipt)};
 }
 
 StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& options) {
@@ -313,7 +289,8 @@ StatusOr<Platform::Prepared> Platform::PrepareMessage(std::string_view raw, std:
   return BuildBatch(std::move(row), std::move(step), own);
 }
 
-StatusOr<std::vector<Answer>> Platform::CommitPrepared(std::vector<Prepared>& group, bool sync) {
+StatusOr<std::vector<Answer>> Platform::CommitPrepared(std::vector<Prepared>& group, bool sync,
+                                                       bool render) {
   std::vector<storage::CommitBatch*> batches;
   for (Prepared& p : group) batches.push_back(&p.batch);
   pending_guids_.clear();
@@ -328,6 +305,10 @@ StatusOr<std::vector<Answer>> Platform::CommitPrepared(std::vector<Prepared>& gr
   for (Prepared& p : group) {
     Answer answer;
     answer.receipts = std::move(p.batch.receipts);  // the store took the rest, or copied it
+    if (render || !p.resend_guids.empty()) {
+      for (storage::StoredReceipt& r : answer.receipts)
+        KJ_RETURN_IF_ERROR(storage::RenderReceipt(r));
+    }
     // Records that repeat an earlier declaration get that declaration's receipts again (read
     // after the commit, so that declarations committed in the same group are found too).
     for (const std::string& guid : p.resend_guids) {
@@ -373,8 +354,13 @@ Platform::Prepared Platform::BuildBatch(storage::MessageRow row, clearance::Step
   storage::CommitBatch& batch = p.batch;
   batch.message = std::move(row);
   for (clearance::Emitted& e : step.receipts) {
-    // The record and the parties are not read again (the refusals below read type and status).
-    storage::StoredReceipt r = EncodeReceiptTaking(e);
+    // The receipt is kept as its record, packed; its XML is written where it is shown
+    // (storage::StoredReceipt::packed). The parties are not read again.
+    storage::StoredReceipt r;
+    r.type = MessageTypeName(e.type);
+    r.answers_guid = e.answers_guid;
+    r.status = e.status;
+    codec::AppendPacked(r.packed, e.receipt);
     r.audience = std::move(e.parties);
     // The sender reads the receipts of what it sent, also when it is not named in it (an express
     // company sending orders on a platform's behalf, or a declaration that named nobody valid).

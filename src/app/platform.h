@@ -91,7 +91,11 @@ class Platform {
   // anyone, and call MarkBroken() if it does not.
   // The group's batches are handed to the store (storage::Store::CommitUnsyncedTaking): after
   // the call they may be empty, and their receipts are in the answers.
-  StatusOr<std::vector<Answer>> CommitPrepared(std::vector<Prepared>& group, bool sync = true);
+  // With `render` false the answers' new receipts are left packed (storage::StoredReceipt::
+  // packed) for the caller to write out of this call (the server's single writer: its syncer
+  // writes them into the responses); else every receipt has its XML.
+  StatusOr<std::vector<Answer>> CommitPrepared(std::vector<Prepared>& group, bool sync = true,
+                                               bool render = true);
   // The disk lost what memory holds (a failed flush): refuse everything until reopened.
   void MarkBroken() { broken_ = true; }
 
@@ -188,7 +192,5 @@ class Platform {
 
 // The XML of one receipt as its own message (receipt guid derived from its content).
 storage::StoredReceipt EncodeReceipt(const clearance::Emitted& e);
-// The same, moving the receipt record out of `e` instead of copying it (its other fields stay).
-storage::StoredReceipt EncodeReceiptTaking(clearance::Emitted& e);
 
 }  // namespace kuajing::app

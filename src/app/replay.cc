@@ -129,6 +129,7 @@ StatusOr<ReplayReport> Replay(const ReplayOptions& o) {
           }
         }
         if (m.received_ms < o.from_ms) return Status::Ok();
+        for (storage::StoredReceipt& r : got) KJ_RETURN_IF_ERROR(storage::RenderReceipt(r));
         ++report.compared;
         FinalDecisions(stored, &before);
         FinalDecisions(got, &after);

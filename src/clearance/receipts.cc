@@ -107,6 +107,25 @@ void Fill(R& r, std::string_view status, std::string_view info, int64_t now_ms) 
 }
 }  // namespace
 
+std::string ReceiptMessageXml(model::MessageType type, std::string_view answers_guid,
+                              std::string_view status, model::Record record) {
+  model::Message m;
+  m.type = type;
+  std::string seed = std::string(model::MessageTypeName(type));
+  seed += answers_guid;
+  seed += status;
+  std::visit(
+      [&](const auto& r) {
+        if constexpr (requires { r.returnTime; }) seed += r.returnTime;
+        if constexpr (requires { r.head.returnTime; }) seed += r.head.returnTime + r.head.taxNo;
+        if constexpr (requires { r.head.declSeqNo; }) seed += r.head.guid + r.head.opDate;
+      },
+      record);
+  m.guid = DeterministicGuid(seed);
+  m.records.push_back(std::move(record));
+  return codec::Encode(m);
+}
+
 std::string CutUtf8(std::string_view text, size_t max_chars) {
   if (text.size() <= max_chars) return std::string(text);  // no more characters than bytes
   size_t chars = 0, i = 0;

@@ -27,6 +27,12 @@ inline model::Record MakeReceipt(const model::Record& declaration, std::string_v
   return MakeReceipt(model::RefOf(declaration), status, info, now_ms, pre_no, invt_no);
 }
 
+// The complete message of a receipt the engines emitted (codec::Encode of one record), under a
+// guid of its own derived from its type, the guid it answers, its status and its time, so that a
+// replay, or rendering the record again later, writes the same bytes.
+std::string ReceiptMessageXml(model::MessageType type, std::string_view answers_guid,
+                              std::string_view status, model::Record record);
+
 // CEB816 electronic tax bill for a released inventory. Status 1 = generated (已生成).
 model::Tax MakeTaxBill(const model::Inventory& inv, const TaxAssessment& tax,
                        std::string_view invt_no, std::string_view tax_no, int64_t now_ms);

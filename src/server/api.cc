@@ -691,7 +691,8 @@ void Api::WriterLoop() {
       auto commit = [&] {
         if (group.empty()) return;
         // Committed, not yet flushed: the syncer flushes before anything is answered.
-        auto answers = platform_->CommitPrepared(group, /*sync=*/false);
+        // The receipts stay packed: the syncer writes their XML into the answers.
+        auto answers = platform_->CommitPrepared(group, /*sync=*/false, /*render=*/false);
         for (size_t i = 0; i < members.size(); ++i) {
           if (answers.ok()) {
             results[members[i]] = std::move((*answers)[i]);
@@ -807,7 +808,15 @@ Response Api::IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJo
     only_format_error = only_format_error && r.type == "CEB900";
     if (any) body.push_back(',');
     any = true;
-    AppendReceiptJson(body, r);
+    if (r.xml.empty() && !r.packed.empty()) {
+      // Left packed by the single writer (Platform::CommitPrepared): written here, on this
+      // thread, and only for what this sender reads.
+      auto xml = storage::ReceiptXml(r);
+      if (!xml.ok()) return Error(xml.status());
+      AppendReceiptJson(body, r, *xml);
+    } else {
+      AppendReceiptJson(body, r);
+    }
   }
   body.append("]}\n");
   const double seconds =

@@ -61,7 +61,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r) {
+void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r, std::string_view xml) {
   out.append("{\"type\":");
   AppendJsonString(out, r.type);
   out.append(",\"status\":");
@@ -69,7 +69,7 @@ void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r) {
   out.append(",\"answers\":");
   AppendJsonString(out, r.answers_guid);
   out.append(",\"xml\":");
-  AppendJsonString(out, r.xml);
+  AppendJsonString(out, xml);
   if (r.id != 0) {
     char digits[24];
     const auto end = std::to_chars(digits, digits + sizeof(digits), r.id).ptr;
@@ -80,8 +80,8 @@ void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r) {
 }
 
 size_t ReceiptJsonSizeHint(const storage::StoredReceipt& r) {
-  return 96 + r.type.size() + r.status.size() + r.answers_guid.size() + r.xml.size() +
-         r.xml.size() / 32;
+  const size_t xml = r.xml.empty() ? r.packed.size() * kPackedToXml : r.xml.size();
+  return 96 + r.type.size() + r.status.size() + r.answers_guid.size() + xml + xml / 32;
 }
 
 }  // namespace kuajing::server

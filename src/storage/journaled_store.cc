@@ -26,9 +26,11 @@ namespace kuajing::storage {
 
 namespace {
 
-// Version 2 added each message's raw_format after its raw bytes. Version 1 frames (raw_format 0)
-// still read: a journal written by an earlier build is replayed after an upgrade.
-constexpr char kFrameVersion = 2;
+// Version 2 added each message's raw_format after its raw bytes. Version 3 keeps a receipt as its
+// XML or its packed record (ReceiptBody, store.h), so that a build which would take a record for
+// XML refuses the frame. Frames of versions 1 (raw_format 0) and 2 still read: a journal written
+// by an earlier build is replayed after an upgrade.
+constexpr char kFrameVersion = 3;
 
 // The projector's gathering (ProjectLoop): at most this long, or until this much is waiting.
 constexpr auto kGatherDelay = std::chrono::milliseconds(50);
@@ -46,7 +48,7 @@ void EncodeFrame(const std::vector<const CommitBatch*>& batches, std::string& ou
   size_t size = 16;
   for (const CommitBatch* b : batches) {
     size += b->message.raw.size() + 64;
-    for (const StoredReceipt& r : b->receipts) size += r.xml.size() + 96;
+    for (const StoredReceipt& r : b->receipts) size += ReceiptBody(r).size() + 96;
     for (const auto& c : b->changes) size += c.value.size() + c.key.size() + 16;
     size += b->ledger.size() * 64;
   }
@@ -70,7 +72,7 @@ void EncodeFrame(const std::vector<const CommitBatch*>& batches, std::string& ou
       PutText(out, r.type);
       PutText(out, r.answers_guid);
       PutText(out, r.status);
-      PutText(out, r.xml);
+      PutText(out, ReceiptBody(r));
       PutVarint(out, r.audience.size());
       for (const std::string& who : r.audience) PutText(out, who);
     }
@@ -96,8 +98,8 @@ void EncodeFrame(const std::vector<const CommitBatch*>& batches, std::string& ou
 StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload) {
   VarintReader in(payload);
   const uint8_t version = in.Byte();
-  if (version != 1 && version != static_cast<uint8_t>(kFrameVersion)) {
-    return Internal("a journal frame of an unknown version (this build reads versions 1 and 2)");
+  if (version < 1 || version > static_cast<uint8_t>(kFrameVersion)) {
+    return Internal("a journal frame of an unknown version (this build reads versions 1 to 3)");
   }
   std::vector<CommitBatch> out(in.Count());
   for (CommitBatch& b : out) {
@@ -122,7 +124,7 @@ StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload) {
       r.type = in.Text();
       r.answers_guid = in.Text();
       r.status = in.Text();
-      r.xml = in.Text();
+      SetReceiptBody(r, in.Text());
       r.audience.resize(in.Count());
       for (std::string& who : r.audience) who = in.Text();
     }
@@ -304,6 +306,9 @@ class JournaledStore final : public Store {
     std::lock_guard<std::mutex> lock(reader_mu_);
     auto stored = reader_->ReceiptsOfMessage(guid);  // an older message of the guid comes first
     if (!stored.ok() || stored->has_value()) return stored;
+    if (unprojected) {
+      for (StoredReceipt& r : *unprojected) KJ_RETURN_IF_ERROR(RenderReceipt(r));
+    }
     return unprojected;
   }
 
@@ -334,7 +339,9 @@ class JournaledStore final : public Store {
     if (!out.ok()) return out;
     const int64_t stored_last = out->empty() ? 0 : out->back().id;
     for (StoredReceipt& r : unprojected) {
-      if (r.id > stored_last) out->push_back(std::move(r));
+      if (r.id <= stored_last) continue;
+      KJ_RETURN_IF_ERROR(RenderReceipt(r));
+      out->push_back(std::move(r));
     }
     return out;
   }
@@ -429,7 +436,9 @@ class JournaledStore final : public Store {
     const int64_t stored_last = page->empty() ? after_id : page->back().id;
     for (StoredReceipt& r : unprojected) {
       if (static_cast<int>(page->size()) >= limit) break;
-      if (r.id > stored_last) page->push_back(std::move(r));
+      if (r.id <= stored_last) continue;
+      KJ_RETURN_IF_ERROR(RenderReceipt(r));
+      page->push_back(std::move(r));
     }
     return page;
   }

@@ -109,7 +109,7 @@ TEST(JournalFrame, EveryCutShortFrameIsRefused) {
   }
   EXPECT_FALSE(DecodeFrame(whole + "x").ok());
   std::string other = whole;
-  other[0] = 3;  // a version this build does not read
+  other[0] = 4;  // a version this build does not read
   EXPECT_EQ(DecodeFrame(other).status().code(), StatusCode::kInternal);
   CommitBatch c = Batch(3);
   c.message.raw_format = 9;  // a raw format this build does not know
@@ -147,7 +147,7 @@ TEST(JournalFrame, AVersionOneFrameStillReads) {
   again.message.seq = 3;
   again.receipts[0].id = 8;
   const std::string now = EncodeFrame({&again});
-  EXPECT_EQ(now[0], 2);
+  EXPECT_EQ(now[0], 3);
   const size_t raw_end = frame.find("<raw 5/>") + 8;
   EXPECT_EQ(now.substr(1, raw_end - 1), frame.substr(1, raw_end - 1));
   EXPECT_EQ(now[raw_end], 0);  // raw_format 0

@@ -102,9 +102,13 @@ int64_t QuotaHash(std::string_view buyer_id, int year) {
 // The layout of the store this build writes, stamped in the database file (PRAGMA user_version).
 // 0: a store from before the stamp, whose layout the migrations below recognise by its tables.
 // 1: receipt groups, the receipt and quota indexes as runs (run_index.h), rows with a format
-// column (2026-12-03). A store stamped with a later layout was written by a newer kuajing and is
-// refused rather than read wrongly; each change of layout adds one and a migration from the last.
-constexpr int64_t kStoreLayout = 1;
+// column (2026-12-03).
+// 2: a receipt in a group is kept as its XML or as its packed record (ReceiptBody, store.h;
+// 2026-12-03); nothing to migrate, as XML still reads.
+// A store stamped with a later layout was written by a newer kuajing and is refused rather than
+// read wrongly (an older build would show a packed record as the receipt's XML); each change of
+// layout adds one and a migration from the last.
+constexpr int64_t kStoreLayout = 2;
 
 class SqliteStore final : public SqlStore {
  public:
@@ -832,7 +836,7 @@ class SqliteStore final : public SqlStore {
         PutText(group_, who);
         audience_.insert(who);
       }
-      PutText(group_, r.xml);
+      PutText(group_, ReceiptBody(r));
       hashes_.push_back(AnswersHash(r.answers_guid));
     }
     // One index entry per guid the group answers, not per receipt: a list's five receipts
@@ -877,8 +881,9 @@ class SqliteStore final : public SqlStore {
       in.Text(r.status);
       const uint64_t n = in.Varint();
       for (uint64_t k = 0; k < n && in.ok(); ++k) r.audience.push_back(in.Text());
-      in.Text(r.xml);
+      SetReceiptBody(r, in.Text());
       r.id = first + i;
+      if (!RenderReceipt(r).ok()) break;  // damaged: reported below
       out.push_back(std::move(r));
     }
     if (!in.ok() || !in.done() || static_cast<int64_t>(out.size()) != count) {

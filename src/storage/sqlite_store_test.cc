@@ -415,15 +415,15 @@ TEST(SqliteStore, RefusesAStoreOfANewerLayout) {
     b.changes.push_back(clearance::StateChange{"meta", "seq", "7", false});
     ASSERT_TRUE((*store)->Commit({&b}).ok());
   }
-  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "1;");
-  SqlText(db, "PRAGMA user_version = 2");
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "2;");
+  SqlText(db, "PRAGMA user_version = 3");
   auto newer = OpenSqliteStore(dir.string());
   ASSERT_FALSE(newer.ok());
   EXPECT_EQ(newer.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(newer.status().message().find("layout 2, written by a newer kuajing"),
+  EXPECT_NE(newer.status().message().find("layout 3, written by a newer kuajing"),
             std::string::npos)
       << newer.status().message();
-  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "2;");  // left as it was
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "3;");  // left as it was
   SqlText(db, "PRAGMA user_version = 0");
   {
     auto store = OpenSqliteStore(dir.string());
@@ -432,7 +432,7 @@ TEST(SqliteStore, RefusesAStoreOfANewerLayout) {
     ASSERT_TRUE(row.ok() && row->has_value());
     EXPECT_EQ(**row, "7");
   }
-  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "1;");
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "2;");
   fs::remove_all(dir);
 }
 

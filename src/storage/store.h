@@ -27,14 +27,34 @@ struct StoredReceipt {
   std::string type;          // "CEB622"
   std::string answers_guid;  // the declaration's guid
   std::string status;        // returnStatus (816/818: tax bill status)
-  std::string xml;           // the complete receipt message
+  // The complete receipt message; empty while the receipt is only `packed`.
+  std::string xml;
   // The enterprises that may read it: the parties the declaration names, and the sender of the
   // message it answered.
   std::vector<std::string> audience;
   // Position in the store, increasing in commit order. 0 until stored: the store assigns it (the
   // journaled store assigns it before the SQL store sees it).
   int64_t id = 0;
+  // The receipt record packed (codec::AppendPacked), where its XML has not been written yet: the
+  // platform leaves a receipt so on the server's single writer, and the XML is written where it
+  // is shown (RenderReceipt): 8-9 µs less per clearance on the writer (the syncer pays about as
+  // much), a quarter less journal and 45 % smaller receipt groups in SQLite (bench/README.md,
+  // "What changed"). Every receipt a store reads back has its `xml`.
+  std::string packed;
 };
+
+// Writes `r.xml` from `r.packed` if it is not written yet (then clears `packed`).
+// Internal if the packed record is damaged, or the type is not a message type.
+Status RenderReceipt(StoredReceipt& r);
+// The receipt's complete message, written from `packed` if need be, without changing `r`.
+StatusOr<std::string> ReceiptXml(const StoredReceipt& r);
+
+// How a store keeps a receipt's message: its XML, or its packed record (first byte
+// codec::kPackedMagic, which XML never starts with). Since layout 2 and journal frames of
+// version 3.
+std::string_view ReceiptBody(const StoredReceipt& r);
+// Reads a body kept so back into `r` (`xml` or `packed`).
+void SetReceiptBody(StoredReceipt& r, std::string&& body);
 
 struct MessageRow {
   std::string guid;  // root guid attribute; may be empty for unreadable messages

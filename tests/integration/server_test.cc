@@ -146,6 +146,11 @@ TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Statuses(r.Json()),
             (std::vector<std::pair<std::string, std::string>>{{"CEB622", "2"}}));
+  // The answer's receipt was left packed by the writer and written out on the way back.
+  const std::string answered =
+      json::value_to<std::string>(r.Json().at("receipts").as_array().at(0).at("xml"));
+  EXPECT_EQ(answered.rfind("<?xml", 0), 0u) << answered;
+  EXPECT_NE(answered.find("<ceb:returnStatus>2</ceb:returnStatus>"), std::string::npos) << answered;
 
   // The agent waits for its decision while the other documents arrive.
   auto waiting = std::async(std::launch::async, [&] {
@@ -180,6 +185,9 @@ TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
       Call(zone_->port(), http::verb::get, "/api/v1/receipts/" + m.inventory_guid, agent);
   EXPECT_EQ(all.status, 200);
   EXPECT_EQ(all.Json().at("receipts").as_array().size(), 5u);  // 2, 120, 399, 800, 816
+  // The store shows the answered receipt with the same bytes.
+  EXPECT_EQ(json::value_to<std::string>(all.Json().at("receipts").as_array().at(0).at("xml")),
+            answered);
   // The same, by business key: the list by its order number, the order by its.
   const app::ClearanceSpec spec = app::DemoClearances()[0];
   HttpResult by_key = Call(

@@ -1,0 +1,40 @@
+#include "storage/store.h"
+
+#include "clearance/receipts.h"
+#include "codec/codec.h"
+
+namespace kuajing::storage {
+
+StatusOr<std::string> ReceiptXml(const StoredReceipt& r) {
+  if (!r.xml.empty() || r.packed.empty()) return r.xml;
+  size_t used = 0;
+  auto record = codec::UnpackRecord(r.packed, &used);
+  if (!record.ok()) return record.status();
+  const auto type = model::MessageTypeFromRoot(r.type + "Message");
+  if (used != r.packed.size() || !type) {
+    return Internal("receipt " + std::to_string(r.id) + " (" + r.type + ") is damaged");
+  }
+  return clearance::ReceiptMessageXml(*type, r.answers_guid, r.status, std::move(*record));
+}
+
+Status RenderReceipt(StoredReceipt& r) {
+  if (!r.xml.empty() || r.packed.empty()) return Status::Ok();
+  auto xml = ReceiptXml(r);
+  if (!xml.ok()) return xml.status();
+  r.xml = std::move(*xml);
+  r.packed.clear();
+  r.packed.shrink_to_fit();
+  return Status::Ok();
+}
+
+std::string_view ReceiptBody(const StoredReceipt& r) { return r.xml.empty() ? r.packed : r.xml; }
+
+void SetReceiptBody(StoredReceipt& r, std::string&& body) {
+  if (!body.empty() && body.front() == codec::kPackedMagic) {
+    r.packed = std::move(body);
+  } else {
+    r.xml = std::move(body);
+  }
+}
+
+}  // namespace kuajing::storage
