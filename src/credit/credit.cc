@@ -135,8 +135,9 @@ Book::Score Book::Compute(const Rec& r, int month) const {
   return s;
 }
 
+template <typename CauseFn>
 void Book::Refresh(const std::string& code, Rec& r, int month, int64_t now_ms,
-                   const std::string& cause) {
+                   const CauseFn& cause) {
   if (r.month_seen != month) {
     // Months that left the window are dropped for good.
     r.months.erase(r.months.begin(), r.months.lower_bound(month - config_.window_months + 1));
@@ -145,7 +146,7 @@ void Book::Refresh(const std::string& code, Rec& r, int month, int64_t now_ms,
   }
   const Score s = Compute(r, month);
   if (s.grade == r.grade) return;
-  GradeChange c{0, now_ms, r.grade, s.grade, s.score, cause, "kuajing"};
+  GradeChange c{0, now_ms, r.grade, s.grade, s.score, cause(), "kuajing"};
   // The largest penalties say what the score is made of.
   std::vector<size_t> order;
   for (size_t i = 1; i < kEventKinds; ++i)
@@ -191,13 +192,15 @@ void Book::Record(std::string_view enterprise, Event e, int64_t now_ms, std::str
   const int month = MonthOf(now_ms);
   // A new month first moves the window (old events leave it), then the event counts.
   if (month != r.month_seen && !r.months.empty())
-    Refresh(code, r, month, now_ms, "the window moved to " + MonthText(month));
+    Refresh(code, r, month, now_ms, [&] { return "the window moved to " + MonthText(month); });
   ++r.months[month][static_cast<size_t>(e)];
   dirty_.emplace("credit", code);
-  std::string cause = EventName(e);
-  if (!ref.empty()) cause += " " + Clip(ref, 64);
-  if (!detail.empty()) cause += ": " + Clip(detail, 200);
-  Refresh(code, r, month, now_ms, cause);
+  Refresh(code, r, month, now_ms, [&] {
+    std::string cause = EventName(e);
+    if (!ref.empty()) cause += " " + Clip(ref, 64);
+    if (!detail.empty()) cause += ": " + Clip(detail, 200);
+    return cause;
+  });
 }
 
 Grade Book::GradeOf(std::string_view enterprise, int64_t now_ms) {
@@ -207,7 +210,8 @@ Grade Book::GradeOf(std::string_view enterprise, int64_t now_ms) {
   if (config_.enabled) {
     const int month = MonthOf(now_ms);
     if (month != r.month_seen)
-      Refresh(it->first, r, month, now_ms, "the window moved to " + MonthText(month));
+      Refresh(it->first, r, month, now_ms,
+              [&] { return "the window moved to " + MonthText(month); });
   }
   return r.override_grade.value_or(r.grade);
 }
