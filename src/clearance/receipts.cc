@@ -108,9 +108,7 @@ void Fill(R& r, std::string_view status, std::string_view info, int64_t now_ms) 
 }  // namespace
 
 std::string ReceiptMessageXml(model::MessageType type, std::string_view answers_guid,
-                              std::string_view status, model::Record record) {
-  model::Message m;
-  m.type = type;
+                              std::string_view status, const model::Record& record) {
   std::string seed = std::string(model::MessageTypeName(type));
   seed += answers_guid;
   seed += status;
@@ -121,9 +119,7 @@ std::string ReceiptMessageXml(model::MessageType type, std::string_view answers_
         if constexpr (requires { r.head.declSeqNo; }) seed += r.head.guid + r.head.opDate;
       },
       record);
-  m.guid = DeterministicGuid(seed);
-  m.records.push_back(std::move(record));
-  return codec::Encode(m);
+  return codec::EncodeOne(type, DeterministicGuid(seed), record);
 }
 
 std::string CutUtf8(std::string_view text, size_t max_chars) {

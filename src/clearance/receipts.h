@@ -31,7 +31,7 @@ inline model::Record MakeReceipt(const model::Record& declaration, std::string_v
 // guid of its own derived from its type, the guid it answers, its status and its time, so that a
 // replay, or rendering the record again later, writes the same bytes.
 std::string ReceiptMessageXml(model::MessageType type, std::string_view answers_guid,
-                              std::string_view status, model::Record record);
+                              std::string_view status, const model::Record& record);
 
 // CEB816 electronic tax bill for a released inventory. Status 1 = generated (已生成).
 model::Tax MakeTaxBill(const model::Inventory& inv, const TaxAssessment& tax,

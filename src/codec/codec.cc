@@ -824,26 +824,48 @@ void WriteRecord(std::string& out, const R& r) {
   }
 }
 
-}  // namespace
-
-std::string Encode(const Message& m) {
-  std::string out;
-  out.reserve(1024 + m.records.size() * 2048);
+// The declaration and the root's start tag.
+void OpenMessage(std::string& out, MessageType type, std::string_view guid,
+                 std::string_view version, bool signed_message) {
   out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ceb:";
-  out += MessageTypeName(m.type);
+  out += MessageTypeName(type);
   out += "Message guid=\"";
-  AppendEscaped(out, m.guid);
+  AppendEscaped(out, guid);
   out += "\" version=\"";
-  AppendEscaped(out, m.version);
+  AppendEscaped(out, version);
   out += "\" xmlns:ceb=\"";
   out += kCebNamespace;
   out += '"';
-  if (!m.signature_xml.empty()) {
+  if (signed_message) {
     out += " xmlns:ds=\"";
     out += kDsNamespace;
     out += '"';
   }
   out += '>';
+}
+
+void CloseMessage(std::string& out, MessageType type) {
+  out += "</ceb:";
+  out += MessageTypeName(type);
+  out += "Message>\n";
+}
+
+}  // namespace
+
+std::string EncodeOne(MessageType type, std::string_view guid, const Record& record) {
+  std::string out;
+  out.reserve(2048);
+  static const std::string version = Message{}.version;
+  OpenMessage(out, type, guid, version, false);
+  std::visit([&](const auto& x) { WriteRecord(out, x); }, record);
+  CloseMessage(out, type);
+  return out;
+}
+
+std::string Encode(const Message& m) {
+  std::string out;
+  out.reserve(1024 + m.records.size() * 2048);
+  OpenMessage(out, m.type, m.guid, m.version, !m.signature_xml.empty());
   for (const Record& r : m.records) {
     std::visit([&](const auto& x) { WriteRecord(out, x); }, r);
   }
@@ -858,9 +880,7 @@ std::string Encode(const Message& m) {
       out += m.signature_xml;
     }
   }
-  out += "</ceb:";
-  out += MessageTypeName(m.type);
-  out += "Message>\n";
+  CloseMessage(out, m.type);
   return out;
 }
 

@@ -78,6 +78,9 @@ DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits = {});
 
 // Canonical XML of a message (declaration, root with namespaces, records in order, transport).
 std::string Encode(const model::Message& message);
+// The same for a message of one record and no BaseTransfer (a receipt), without building the
+// Message around it.
+std::string EncodeOne(model::MessageType type, std::string_view guid, const model::Record& record);
 
 // A compact binary form of one record, for the engines' state rows (not a CEB format; never
 // shown to anyone). Every field in schema order: text as a varint length and its bytes, numbers
@@ -98,6 +101,10 @@ size_t PackedSize(std::string_view bytes);
 // Reads one packed record from the front of `bytes`; `*consumed` is set to its length.
 // Internal error on anything malformed (a damaged store), never undefined behaviour.
 StatusOr<model::Record> UnpackRecord(std::string_view bytes, size_t* consumed = nullptr);
+// The same into `out`, whose strings and lines keep their capacity where it already holds a
+// record of the same kind (a thread's scratch record: no allocation per record read). `out` is
+// unspecified after an error.
+Status UnpackRecordInto(std::string_view bytes, model::Record& out, size_t* consumed = nullptr);
 
 // Escapes text for XML element content.
 void AppendEscaped(std::string& out, std::string_view text);

@@ -52,11 +52,20 @@ void GetEntity(Reader& in, E& e) {
     } else if constexpr (std::is_same_v<M, Decimal>) {
       member.e5 = in.Signed();
     } else if constexpr (std::is_same_v<M, std::optional<Decimal>>) {
-      if (in.Byte() != 0) member = Decimal{in.Signed()};
+      // Absent is written too: the record may be read over another (UnpackRecordInto).
+      if (in.Byte() != 0) {
+        member = Decimal{in.Signed()};
+      } else {
+        member.reset();
+      }
     } else if constexpr (std::is_same_v<M, int64_t>) {
       member = in.Signed();
     } else {
-      if (in.Byte() != 0) member = in.Signed();
+      if (in.Byte() != 0) {
+        member = in.Signed();
+      } else {
+        member.reset();
+      }
     }
   });
 }
@@ -97,7 +106,8 @@ template <size_t I = 0>
 bool EmplaceAndRead(size_t index, Reader& in, Record& out) {
   if constexpr (I < std::variant_size_v<Record>) {
     if (index == I) {
-      GetRecord(in, out.emplace<I>());
+      // A record of the kind already there is read over it (GetEntity assigns every field).
+      GetRecord(in, out.index() == I ? std::get<I>(out) : out.emplace<I>());
       return true;
     }
     return EmplaceAndRead<I + 1>(index, in, out);
@@ -170,18 +180,23 @@ size_t PackedSize(std::string_view bytes) {
   return 5 + n;
 }
 
-StatusOr<Record> UnpackRecord(std::string_view bytes, size_t* consumed) {
+Status UnpackRecordInto(std::string_view bytes, Record& out, size_t* consumed) {
   if (bytes.size() < 6 || bytes[0] != kPackedMagic) return Internal("not a packed record");
   const size_t n = PackedSize(bytes) - 5;
   if (n == 0 || n > bytes.size() - 5) return Internal("packed record cut short");
   const std::string_view body = bytes.substr(5, n);
   Reader in(body.substr(1));
-  Record out;
   if (!EmplaceAndRead(static_cast<uint8_t>(body[0]), in, out)) {
     return Internal("packed record of an unknown kind");
   }
   if (!in.ok() || in.pos() != body.data() + body.size()) return Internal("packed record damaged");
   if (consumed != nullptr) *consumed = 5 + n;
+  return Status::Ok();
+}
+
+StatusOr<Record> UnpackRecord(std::string_view bytes, size_t* consumed) {
+  Record out;
+  KJ_RETURN_IF_ERROR(UnpackRecordInto(bytes, out, consumed));
   return out;
 }
 
