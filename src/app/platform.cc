@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #include "app/snapshot.h"
 #include "clearance/credit_events.h"
@@ -295,16 +296,26 @@ StatusOr<std::vector<Answer>> Platform::CommitPrepared(std::vector<Prepared>& gr
   for (Prepared& p : group) batches.push_back(&p.batch);
   pending_guids_.clear();
   if (broken_) return Unavailable("the store failed earlier; reopen the platform");
-  Status st = sync ? store_->CommitTaking(batches) : store_->CommitUnsyncedTaking(batches);
+  std::vector<storage::Store::SharedReceipts> kept;
+  Status st = sync     ? store_->CommitTaking(batches)
+              : render ? store_->CommitUnsyncedTaking(batches)
+                       : store_->CommitUnsyncedSharing(batches, &kept);
   if (!st.ok()) {
     broken_ = true;  // memory is ahead of the disk now
     return st;
   }
   engine_->Evict();  // what settled is committed: the engine can read it back from the store
   std::vector<Answer> answers;
-  for (Prepared& p : group) {
+  for (size_t i = 0; i < group.size(); ++i) {
+    Prepared& p = group[i];
     Answer answer;
-    answer.receipts = std::move(p.batch.receipts);  // the store took the rest, or copied it
+    if (i < kept.size() && kept[i] != nullptr) {
+      answer.stored = std::move(kept[i]);  // the store took the receipts too
+      // Repeats add earlier receipts below, once: the rare case copies.
+      if (!p.resend_guids.empty()) answer.receipts = *std::exchange(answer.stored, nullptr);
+    } else {
+      answer.receipts = std::move(p.batch.receipts);  // the store took the rest, or copied it
+    }
     if (render || !p.resend_guids.empty()) {
       for (storage::StoredReceipt& r : answer.receipts)
         KJ_RETURN_IF_ERROR(storage::RenderReceipt(r));

@@ -44,6 +44,10 @@ struct PlatformOptions {
 struct Answer {
   std::vector<storage::StoredReceipt> receipts;
   bool repeated = false;  // the message was processed before; these are the original receipts
+  // The new receipts as the store keeps them (numbered, packed), shared rather than copied, where
+  // CommitPrepared was asked not to render (the server); they come before `receipts`, which then
+  // holds none of them. Null otherwise.
+  storage::Store::SharedReceipts stored;
 };
 
 class Platform {
@@ -93,7 +97,8 @@ class Platform {
   // the call they may be empty, and their receipts are in the answers.
   // With `render` false the answers' new receipts are left packed (storage::StoredReceipt::
   // packed) for the caller to write out of this call (the server's single writer: its syncer
-  // writes them into the responses); else every receipt has its XML.
+  // writes them into the responses), and with `sync` false too they are shared with the store
+  // (Answer::stored) where it keeps them; else every receipt has its XML and is in `receipts`.
   StatusOr<std::vector<Answer>> CommitPrepared(std::vector<Prepared>& group, bool sync = true,
                                                bool render = true);
   // The disk lost what memory holds (a failed flush): refuse everything until reopened.

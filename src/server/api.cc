@@ -796,14 +796,22 @@ StatusOr<std::vector<storage::StoredReceipt>> Api::DurableFeed(const std::string
 Response Api::IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJob& job) {
   if (!answer.ok()) return Error(answer.status());
   // {"repeated":...,"receipts":[...]}, written straight into the body (server/json_text.h).
+  // The new receipts as the store keeps them (shared), then any others.
+  std::vector<const storage::StoredReceipt*> all;
+  all.reserve((answer->stored ? answer->stored->size() : 0) + answer->receipts.size());
+  if (answer->stored) {
+    for (const auto& r : *answer->stored) all.push_back(&r);
+  }
+  for (const auto& r : answer->receipts) all.push_back(&r);
   size_t size = 64;
-  for (const auto& r : answer->receipts) size += ReceiptJsonSizeHint(r);
+  for (const auto* r : all) size += ReceiptJsonSizeHint(*r);
   std::string body;
   body.reserve(size);
   body.append(answer->repeated ? "{\"repeated\":true,\"receipts\":["
                                : "{\"repeated\":false,\"receipts\":[");
   bool only_format_error = true, any = false;
-  for (const auto& r : answer->receipts) {
+  for (const auto* receipt : all) {
+    const storage::StoredReceipt& r = *receipt;
     if (!InAudience(r, job.who.enterprise) && r.type != "CEB900") continue;  // others' documents
     only_format_error = only_format_error && r.type == "CEB900";
     if (any) body.push_back(',');
@@ -824,8 +832,8 @@ Response Api::IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJo
   // The receipts counted by type and status first: a message's hundreds of receipts are of a few
   // kinds, and each metric line is a string built and looked up.
   std::vector<std::pair<std::pair<std::string_view, std::string_view>, uint64_t>> kinds;
-  for (const auto& r : answer->receipts) {
-    const std::pair<std::string_view, std::string_view> key{r.type, r.status};
+  for (const auto* r : all) {
+    const std::pair<std::string_view, std::string_view> key{r->type, r->status};
     auto it =
         std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == key; });
     if (it == kinds.end()) {

@@ -153,6 +153,8 @@ StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload) {
 namespace {
 
 class JournaledStore final : public Store {
+  struct Frame;  // below
+
  public:
   ~JournaledStore() override {
     {
@@ -238,11 +240,24 @@ class JournaledStore final : public Store {
                          std::move(b->ledger)};
     });
   }
+  Status CommitUnsyncedSharing(const std::vector<CommitBatch*>& batches,
+                               std::vector<SharedReceipts>* kept) override {
+    std::shared_ptr<const Frame> frame;
+    KJ_RETURN_IF_ERROR(Append(
+        batches, [](CommitBatch* b) { return std::move(*b); }, &frame));
+    // Each batch's receipts, owned by the frame: it outlives its time in memory as long as an
+    // answer holds them.
+    kept->clear();
+    for (const CommitBatch& b : frame->batches) kept->emplace_back(frame, &b.receipts);
+    return Status::Ok();
+  }
 
   // Numbers the batches, appends them to the journal as one frame (not flushed) and keeps them
   // in memory for the readers and the projector; `keep` makes the frame's copy of a batch.
+  // `appended`, if given, gets the frame (never changed once appended).
   template <typename BatchPtr, typename Keep>
-  Status Append(const std::vector<BatchPtr>& batches, const Keep& keep) {
+  Status Append(const std::vector<BatchPtr>& batches, const Keep& keep,
+                std::shared_ptr<const Frame>* appended = nullptr) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       room_cv_.wait(
@@ -286,6 +301,7 @@ class JournaledStore final : public Store {
     }
     // The projector waits for the first frame, and (gathering) for enough of them.
     if (wake) cv_.notify_all();
+    if (appended != nullptr) *appended = std::move(frame);
     return Status::Ok();
   }
 

@@ -375,6 +375,37 @@ TEST_F(JournaledStoreTest, ACommitThatTakesTheBatchesKeepsEverythingItTook) {
   EXPECT_EQ(raws[1], declared);  // stored as packed, read back as declared
 }
 
+// The server's writer commits sharing the receipts: the store takes them, numbered, and the
+// answer holds the store's own copy, alive after the frame has left memory.
+TEST_F(JournaledStoreTest, ACommitThatSharesTheReceiptsKeepsThemAliveForTheAnswer) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  CommitRange(*s, 1, 4, 3);  // receipts 1-3
+  std::vector<CommitBatch> batches{Batch(4), Batch(5)};
+  std::vector<CommitBatch*> ptrs{&batches[0], &batches[1]};
+  std::vector<Store::SharedReceipts> kept;
+  ASSERT_TRUE(s->CommitUnsyncedSharing(ptrs, &kept).ok());
+  ASSERT_TRUE(s->Sync().ok());
+  ASSERT_EQ(kept.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_NE(kept[i], nullptr);
+    ASSERT_EQ(kept[i]->size(), 1u);
+    EXPECT_EQ((*kept[i])[0].id, 4 + i);  // numbered by the store
+    EXPECT_EQ((*kept[i])[0].xml, "<r" + std::to_string(4 + i) + "/>");
+    EXPECT_EQ((*kept[i])[0].audience, Batch(4 + i).receipts[0].audience);
+  }
+  // The frame is projected and leaves memory; what the answer holds stays.
+  CommitRange(*s, 6, 40, 5);
+  for (int i = 0; i < 1000 && s->Unprojected().frames > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(s->Unprojected().frames, 0);
+  EXPECT_EQ((*kept[1])[0].answers_guid, "DOC-5");
+  auto read = s->ReceiptsAnswering("DOC-5");
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->size(), 1u);
+  EXPECT_EQ((*read)[0].id, 5);
+}
+
 TEST_F(JournaledStoreTest, TheWriterWaitsOnceTheProjectorIsTooFarBehind) {
   std::mutex mu;
   std::condition_variable cv;

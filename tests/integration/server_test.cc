@@ -150,6 +150,8 @@ TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
   const std::string answered =
       json::value_to<std::string>(r.Json().at("receipts").as_array().at(0).at("xml"));
   EXPECT_EQ(answered.rfind("<?xml", 0), 0u) << answered;
+  const json::value answered_id = r.Json().at("receipts").as_array().at(0).at("id");
+  EXPECT_GT(answered_id.as_int64(), 0);
   EXPECT_NE(answered.find("<ceb:returnStatus>2</ceb:returnStatus>"), std::string::npos) << answered;
 
   // The agent waits for its decision while the other documents arrive.
@@ -185,9 +187,11 @@ TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
       Call(zone_->port(), http::verb::get, "/api/v1/receipts/" + m.inventory_guid, agent);
   EXPECT_EQ(all.status, 200);
   EXPECT_EQ(all.Json().at("receipts").as_array().size(), 5u);  // 2, 120, 399, 800, 816
-  // The store shows the answered receipt with the same bytes.
+  // The store shows the answered receipt with the same bytes and number (the answer held the
+  // store's own receipts: Answer::stored).
   EXPECT_EQ(json::value_to<std::string>(all.Json().at("receipts").as_array().at(0).at("xml")),
             answered);
+  EXPECT_EQ(all.Json().at("receipts").as_array().at(0).at("id"), answered_id);
   // The same, by business key: the list by its order number, the order by its.
   const app::ClearanceSpec spec = app::DemoClearances()[0];
   HttpResult by_key = Call(
