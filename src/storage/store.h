@@ -38,8 +38,8 @@ struct StoredReceipt {
   int64_t id = 0;
   // The receipt record packed (codec::AppendPacked), where its XML has not been written yet: the
   // platform leaves a receipt so on the server's single writer, and the XML is written where it
-  // is shown (RenderReceipt): with 16 connections the writer spent 20-25 µs less per clearance
-  // and the syncer about 9 more; a quarter less journal, receipt groups in SQLite 45 % smaller
+  // is shown (RenderReceipt): with 16 connections the writer spent 22-34 µs less per clearance
+  // and the syncer 8-11 more; a quarter less journal, receipt groups in SQLite 45 % smaller
   // (bench/README.md, "What changed"). Every receipt a store reads back has its `xml`.
   std::string packed;
 };
