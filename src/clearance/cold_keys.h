@@ -7,8 +7,9 @@
 // is not there claims it about once in 4,000 lookups at 300,000 keys (cold_keys_test), and up to
 // once in 700 at 100 million, where each of about 11 tables adds its share. The engine then reads
 // the store and finds nothing, which costs one read and changes no answer. It never forgets a
-// key: a clearance read back into memory keeps its fingerprints, and inserting the same key again
-// adds nothing.
+// key: a clearance read back into memory keeps its fingerprints. Inserting a key the newest table
+// holds adds nothing; a key only an older table holds gets a second fingerprint in the newest (an
+// Insert looks in one table, not in every one).
 //
 // The fingerprints sit in open-addressing tables, the slot chosen by the hash's low bits. A table
 // cannot grow (the hash is not kept, so a fingerprint cannot be moved to its slot in a bigger
@@ -33,7 +34,8 @@ class ColdKeys {
   void Insert(char tag, std::string_view key);
   bool MayContain(char tag, std::string_view key) const;
 
-  // Keys inserted (a key that collided with an earlier one counts once).
+  // Fingerprints held: keys inserted, less those that collided with one in the newest table
+  // (a key inserted again counts once if the newest table holds it, else twice).
   size_t size() const { return size_; }
   size_t bytes() const;
 
