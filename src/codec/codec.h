@@ -105,6 +105,10 @@ StatusOr<model::Record> UnpackRecord(std::string_view bytes, size_t* consumed = 
 // record of the same kind (a thread's scratch record: no allocation per record read). `out` is
 // unspecified after an error.
 Status UnpackRecordInto(std::string_view bytes, model::Record& out, size_t* consumed = nullptr);
+// The same for a record known to be an R (another kind is an Internal error), read over `out`
+// without a variant to move it through (instantiated in pack.cc for every alternative).
+template <typename R>
+Status UnpackRecordOfInto(std::string_view bytes, R& out);
 
 // Escapes text for XML element content.
 void AppendEscaped(std::string& out, std::string_view text);

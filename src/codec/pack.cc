@@ -194,6 +194,28 @@ Status UnpackRecordInto(std::string_view bytes, Record& out, size_t* consumed) {
   return Status::Ok();
 }
 
+template <typename R>
+Status UnpackRecordOfInto(std::string_view bytes, R& out) {
+  if (bytes.size() < 6 || bytes[0] != kPackedMagic) return Internal("not a packed record");
+  const size_t n = PackedSize(bytes) - 5;
+  if (n == 0 || n > bytes.size() - 5) return Internal("packed record cut short");
+  const std::string_view body = bytes.substr(5, n);
+  if (static_cast<uint8_t>(body[0]) != KindOf<R, Record>::value) {
+    return Internal("packed record of another kind");
+  }
+  Reader in(body.substr(1));
+  GetRecord(in, out);  // every field assigned (GetEntity), over what `out` held
+  if (!in.ok() || in.pos() != body.data() + body.size()) return Internal("packed record damaged");
+  return Status::Ok();
+}
+template <typename V>
+struct InstantiateUnpackers;
+template <typename... Rs>
+struct InstantiateUnpackers<std::variant<Rs...>> {
+  static constexpr auto kAll = std::make_tuple(&UnpackRecordOfInto<Rs>...);
+};
+template struct InstantiateUnpackers<Record>;
+
 StatusOr<Record> UnpackRecord(std::string_view bytes, size_t* consumed) {
   Record out;
   KJ_RETURN_IF_ERROR(UnpackRecordInto(bytes, out, consumed));

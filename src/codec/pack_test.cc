@@ -101,6 +101,42 @@ TEST(Pack, ARecordReadOverAnotherIsThatRecord) {
   EXPECT_FALSE(UnpackRecordInto("\x01", scratch).ok());
 }
 
+// The typed reading (start-up reads millions of lists over one): each inventory list and tax bill
+// over the others of its kind, the optional freight set and absent; another kind is an error.
+TEST(Pack, ARecordOfAKnownKindReadOverAnotherIsThatRecord) {
+  std::vector<Inventory> lists;
+  std::vector<Logistics> waybills;
+  for (const Record& r : AllRecords()) {
+    if (const auto* i = std::get_if<Inventory>(&r)) lists.push_back(*i);
+    if (const auto* l = std::get_if<Logistics>(&r)) waybills.push_back(*l);
+  }
+  ASSERT_GE(lists.size(), 2u);
+  ASSERT_FALSE(waybills.empty());
+  Inventory longer = lists.front();
+  longer.lists.push_back(longer.lists.front());
+  longer.head.note = std::string(200, 'x');
+  lists.push_back(longer);
+  Logistics with = waybills.front();
+  with.head.freight = Decimal::FromUnits(12);
+  Logistics without = with;
+  without.head.freight.reset();
+  Inventory list_scratch;
+  Logistics waybill_scratch;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const Inventory& i : lists) {
+      ASSERT_TRUE(UnpackRecordOfInto(PackRecordOf(i), list_scratch).ok());
+      EXPECT_TRUE(Record(list_scratch) == Record(i));
+    }
+    for (const Logistics& l : {with, without, with}) {
+      ASSERT_TRUE(UnpackRecordOfInto(PackRecordOf(l), waybill_scratch).ok());
+      EXPECT_TRUE(Record(waybill_scratch) == Record(l));
+    }
+    std::reverse(lists.begin(), lists.end());
+  }
+  EXPECT_FALSE(UnpackRecordOfInto(PackRecordOf(with), list_scratch).ok());
+  EXPECT_FALSE(UnpackRecordOfInto(std::string("\x01"), list_scratch).ok());
+}
+
 TEST(Pack, DamageIsAnErrorNeverACrash) {
   const std::vector<Record> records = AllRecords();
   std::mt19937 rng(7);
