@@ -139,7 +139,10 @@ class Engine {
   Status Restore(const StateChange& row);
   // False for a row Restore would pass over unread, known from its kind and key alone: the links
   // (read only for clearances out of memory) and the orders and waybills of settled clearances.
-  // Asked just before the row's turn, so that start-up need not read and unpack those rows.
+  // Asked before the row's turn, so that start-up need not read and unpack those rows. It reads
+  // only what Restore did with rows of earlier kinds (an order's or a waybill's answer comes from
+  // the lists and fingerprints the list rows left), never what Restore does with rows of the kind
+  // asked about: the store may ask it on its own thread meanwhile (Store::LoadState).
   bool RestoreWants(std::string_view kind, std::string_view key) const;
 
   // What start-up would otherwise rebuild from every stored list (app/snapshot.h): the annual

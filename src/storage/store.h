@@ -133,7 +133,11 @@ class Store {
   // for is passed over without being read or unpacked.
   using StateWanted = std::function<bool(std::string_view kind, std::string_view key)>;
   // Calls `sink` with every stored state row (start-up) that `wanted` wants (every one when it is
-  // empty), in (kind, key) order; `wanted` is asked just before each row would be given.
+  // empty), in (kind, key) order. `wanted` may be asked on another thread, ahead of `sink` (the
+  // SQL store reads and unpacks the rows beside the caller), but only about a row of the kind
+  // `sink` is being given: it is first asked about a kind once `sink` has taken every row before
+  // it. So it may read what `sink` did with the rows of earlier kinds, never what it does with
+  // rows of the same kind. `sink` is always called on the calling thread, in order.
   virtual Status LoadState(const std::function<Status(const clearance::StateChange&)>& sink,
                            const StateWanted& wanted) = 0;
 
