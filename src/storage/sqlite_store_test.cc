@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "common/hash.h"
 
@@ -71,6 +75,68 @@ TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
   EXPECT_EQ((*store)->ReceiptsFor("EBP", 0, 10)->size(), 1u);
   EXPECT_EQ((*store)->ReceiptsFor("OTHER", 0, 10)->size(), 0u);
   EXPECT_EQ(*(*store)->LastReceiptId(), (*ebc)[1].id);
+  fs::remove_all(dir);
+}
+
+// LoadState reads ahead of `sink` on a thread of its own (SinkStateRowsAhead): every wanted row
+// comes in (kind, key) order on the calling thread; `wanted` is first asked about a kind only once
+// `sink` has taken every row of the kinds before; and a `sink` that fails stops it, with its error,
+// however many rows remain.
+TEST(SqliteStore, LoadStateReadsAheadOnlyWithinAKind) {
+  fs::path dir = fs::temp_directory_path() / ("kj-store-ahead-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto store = OpenSqliteStore(dir.string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const std::vector<std::string> kinds = {"a", "b", "c"};
+  std::map<std::string, int> stored;  // rows per kind: several batches of 256 in "b"
+  CommitBatch b;
+  b.message = MessageRow{"M-1", "CEB311", "4304961001", 1, true, "<raw/>"};
+  for (const std::string& kind : kinds) {
+    const int n = kind == "b" ? 2000 : 300;
+    for (int i = 0; i < n; ++i) {
+      char key[16];
+      std::snprintf(key, sizeof key, "%06d", i);
+      b.changes.push_back(clearance::StateChange{kind, key, kind + key, false});
+    }
+    stored[kind] = n;
+  }
+  ASSERT_TRUE((*store)->Commit({&b}).ok());
+  const auto kept = [&](const std::string& k) { return stored[k] - (stored[k] + 2) / 3; };
+  const std::thread::id caller = std::this_thread::get_id();
+  std::mutex mu;
+  std::map<std::string, int> given;
+  std::string last;
+  int early = 0;
+  auto sink = [&](const clearance::StateChange& c) {
+    EXPECT_EQ(std::this_thread::get_id(), caller);
+    EXPECT_LT(last, c.kind + "/" + c.key);
+    EXPECT_EQ(c.value, c.kind + c.key);
+    last = c.kind + "/" + c.key;
+    // A slow sink: a reader that did not wait at the next kind would ask about it meanwhile.
+    if (c.kind != "c") std::this_thread::sleep_for(std::chrono::microseconds(20));
+    std::lock_guard<std::mutex> lock(mu);
+    ++given[c.kind];
+    return Status::Ok();
+  };
+  auto wanted = [&](std::string_view kind, std::string_view key) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const std::string& k : kinds) {
+      if (k < kind && given[k] != kept(k)) ++early;  // an earlier kind not all restored yet
+    }
+    return std::stoi(std::string(key)) % 3 != 0;  // a third passed over
+  };
+  ASSERT_TRUE((*store)->LoadState(sink, wanted).ok());
+  EXPECT_EQ(early, 0);
+  for (const std::string& k : kinds) EXPECT_EQ(given[k], kept(k)) << k;
+  // A failing sink: its error, at once.
+  int calls = 0;
+  Status st = (*store)->LoadState(
+      [&](const clearance::StateChange&) {
+        return ++calls == 10 ? Internal("the tenth row") : Status::Ok();
+      },
+      {});
+  EXPECT_EQ(st.message(), "the tenth row");
+  EXPECT_EQ(calls, 10);
   fs::remove_all(dir);
 }
 
