@@ -101,8 +101,9 @@ TEST(Pack, ARecordReadOverAnotherIsThatRecord) {
   EXPECT_FALSE(UnpackRecordInto("\x01", scratch).ok());
 }
 
-// The typed reading (start-up reads millions of lists over one): each inventory list and tax bill
-// over the others of its kind, the optional freight set and absent; another kind is an error.
+// The typed reading (start-up reads millions of lists over one): each inventory list over the
+// others (one longer, with a line more), a waybill with its optional freight and without; another
+// kind is an error.
 TEST(Pack, ARecordOfAKnownKindReadOverAnotherIsThatRecord) {
   std::vector<Inventory> lists;
   std::vector<Logistics> waybills;

@@ -22,8 +22,8 @@ uint64_t AvailableMemoryBytes();
 // order finds its pages in the page cache. Why: start-up without a snapshot scans the SQL store's
 // state table in key order, which is page by page in no order on disk. With the cache cold (after
 // a power loss or a reboot) each page is then a random read; read ahead in one stream beside the
-// scan, the whole file costs what sequential reads cost (issue 7, bench/README.md: 63 against 43 s
-// at 10 M documents).
+// scan, the whole file costs what sequential reads cost (issue 7, bench/README.md: 47.5-49.0
+// against 60.1-71.0 s at 10 M documents with the page cache dropped).
 //
 // Only a file of at most `max_bytes` is read (a file the cache cannot hold would push out the
 // pages the scan needs); a file that cannot be opened is passed over: this only makes reads faster.

@@ -342,7 +342,8 @@ class SqliteStore final : public SqlStore {
     if (!q.ok()) return Error("load state");
     // The scan goes in key order, page by page in no order on disk: with the page cache cold
     // (after a crash or a reboot) the file is read ahead in one stream beside it, if the cache
-    // can hold it (common/files.h; 63 against 43 s at 10 M documents, bench/README.md).
+    // can hold it (common/files.h; 47.5-49.0 against 60.1-71.0 s at 10 M documents,
+    // bench/README.md).
     FileWarmer warm(db_path_, AvailableMemoryBytes() / 2);
     return SinkStateRowsAhead(q, sink, wanted);
   }
