@@ -345,16 +345,16 @@ class SqliteStore final : public SqlStore {
     // can hold it (common/files.h; 47.5-49.0 against 60.1-71.0 s at 10 M documents,
     // bench/README.md).
     FileWarmer warm(db_path_, AvailableMemoryBytes() / 2);
-    return SinkStateRowsAhead(q, sink, wanted);
+    return SinkStateRows(q, sink, wanted);
   }
 
-  // SinkStateRows with the reading (SQLite's steps, `wanted`, zstd) on a thread of its own, a few
-  // batches ahead of `sink` on the calling thread: a start without a snapshot was one thread,
-  // reading a third of its time (bench/README.md). At each new kind the reader waits until `sink`
-  // has taken every row before it (the contract of Store::LoadState).
-  Status SinkStateRowsAhead(Stmt& q,
-                            const std::function<Status(const clearance::StateChange&)>& sink,
-                            const StateWanted& wanted) {
+  // Gives `sink` each row (kind, key, value, format) of `q` that `wanted` wants (all if empty),
+  // the reading (SQLite's steps, `wanted`, zstd) on a thread of its own, a few batches ahead of
+  // `sink` on the calling thread: a start without a snapshot was one thread, reading a third of
+  // its time (bench/README.md). At each new kind the reader waits until `sink` has taken every
+  // row before it (the contract of Store::LoadState).
+  Status SinkStateRows(Stmt& q, const std::function<Status(const clearance::StateChange&)>& sink,
+                       const StateWanted& wanted) {
     constexpr size_t kBatchRows = 256, kMaxBatches = 8;
     struct Batch {
       std::vector<clearance::StateChange> rows;
@@ -389,6 +389,8 @@ class SqliteStore final : public SqlStore {
           if (stop) return;
           kind = q.Text(0);
         }
+        // A row not wanted is neither copied nor unpacked (SQLite fetches a column's bytes when
+        // they are asked for).
         if (wanted && !wanted(q.View(0), q.View(1))) continue;
         auto value = Unpack(q, 2, 3);
         if (!value.ok()) {
@@ -442,22 +444,6 @@ class SqliteStore final : public SqlStore {
     if (!q.ok()) return Error("load state");
     q.Bind(1, prefix).Bind(2, end);
     return SinkStateRows(q, sink, {});
-  }
-
-  // Gives `sink` each row (kind, key, value, format) of `q` that `wanted` wants (all if empty).
-  Status SinkStateRows(Stmt& q, const std::function<Status(const clearance::StateChange&)>& sink,
-                       const StateWanted& wanted) {
-    int rc;
-    while ((rc = q.Step()) == SQLITE_ROW) {
-      // A row not wanted is neither copied nor unpacked (SQLite fetches a column's bytes when
-      // they are asked for).
-      if (wanted && !wanted(q.View(0), q.View(1))) continue;
-      auto value = Unpack(q, 2, 3);
-      if (!value.ok()) return value.status();
-      KJ_RETURN_IF_ERROR(
-          sink(clearance::StateChange{q.Text(0), q.Text(1), std::move(*value), false}));
-    }
-    return rc == SQLITE_DONE ? Status::Ok() : Error("load state");
   }
 
   StatusOr<std::optional<std::string>> ReadState(std::string_view kind,

@@ -78,7 +78,7 @@ TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
   fs::remove_all(dir);
 }
 
-// LoadState reads ahead of `sink` on a thread of its own (SinkStateRowsAhead): every wanted row
+// LoadState reads ahead of `sink` on a thread of its own (SinkStateRows): every wanted row
 // comes in (kind, key) order on the calling thread; `wanted` is first asked about a kind only once
 // `sink` has taken every row of the kinds before; and a `sink` that fails stops it, with its error,
 // however many rows remain.
