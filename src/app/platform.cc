@@ -176,25 +176,26 @@ StatusOr<Answer> Platform::Submit(std::string_view raw, std::string_view sender,
 
 StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw, std::string_view sender,
                                                int64_t now_ms) {
-  return Prepare(raw, codec::Decode(raw, options_.limits), sender, now_ms);
+  codec::DecodeResult decoded = codec::Decode(raw, options_.limits);
+  return PrepareMessage(raw, nullptr, nullptr, decoded, &decoded, sender, now_ms);
 }
 
 StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw,
                                                const codec::DecodeResult& decoded,
                                                std::string_view sender, int64_t now_ms) {
-  return PrepareMessage(raw, nullptr, nullptr, decoded, sender, now_ms);
+  return PrepareMessage(raw, nullptr, nullptr, decoded, nullptr, sender, now_ms);
 }
 
-StatusOr<Platform::Prepared> Platform::Prepare(std::string&& raw,
-                                               const codec::DecodeResult& decoded,
+StatusOr<Platform::Prepared> Platform::Prepare(std::string&& raw, codec::DecodeResult&& decoded,
                                                std::string_view sender, int64_t now_ms,
                                                StoredRaw* stored) {
-  return PrepareMessage(raw, &raw, stored, decoded, sender, now_ms);
+  return PrepareMessage(raw, &raw, stored, decoded, &decoded, sender, now_ms);
 }
 
 StatusOr<Platform::Prepared> Platform::PrepareMessage(std::string_view raw, std::string* owned,
                                                       StoredRaw* stored,
                                                       const codec::DecodeResult& decoded,
+                                                      codec::DecodeResult* owned_decoded,
                                                       std::string_view sender, int64_t now_ms) {
   // The row's copy of the bytes: taken from `owned` when the caller gave them (`raw` views them,
   // so it is not read after this).
@@ -277,15 +278,17 @@ StatusOr<Platform::Prepared> Platform::PrepareMessage(std::string_view raw, std:
     row.raw = keep_raw();
   }
   KJ_RETURN_IF_ERROR(RecordRiskRulesInUse(now_ms));
+  std::set<std::string> own;  // read before the engine may take the records
+  for (const Record& r : dm.message.records) own.insert(RecordGuid(r));
+  auto* given = owned_decoded ? std::get_if<codec::DecodedMessage>(owned_decoded) : nullptr;
   clearance::StepResult step = IsExport(dm.message.type)
                                    ? export_engine_->Process(dm, row.sender, now_ms)
-                                   : engine_->Process(dm, row.sender, now_ms);
+                               : given ? engine_->Process(std::move(*given), row.sender, now_ms)
+                                       : engine_->Process(dm, row.sender, now_ms);
   if (!step.status.ok()) {
     broken_ = true;  // the engine decided without a clearance it could not read back
     return step.status;
   }
-  std::set<std::string> own;
-  for (const Record& r : dm.message.records) own.insert(RecordGuid(r));
   pending_guids_.insert(dm.message.guid);
   return BuildBatch(std::move(row), std::move(step), own);
 }

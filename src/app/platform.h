@@ -82,12 +82,13 @@ class Platform {
     std::string bytes;
     int64_t format = 0;
   };
-  // The same, taking the message's bytes instead of copying them (a copy of every message in
-  // the single writer, bench/README.md): `raw` is moved from when a batch to commit comes back,
-  // and left as it was for a repeat and for `commit_first`. With `stored` packed, an accepted
-  // message's row takes `stored->bytes` instead (storage::MessageRow::raw_format) and `raw` is
-  // left as it was; a message refused for its form keeps the bytes as received.
-  StatusOr<Prepared> Prepare(std::string&& raw, const codec::DecodeResult& decoded,
+  // The same, taking the message's bytes and its documents instead of copying them (a copy of
+  // every message in the single writer, bench/README.md): `raw` and `decoded` are moved from when
+  // a batch to commit comes back, and left as they were for a repeat and for `commit_first`. With
+  // `stored` packed, an accepted message's row takes `stored->bytes` instead
+  // (storage::MessageRow::raw_format) and `raw` is left as it was; a message refused for its form
+  // keeps the bytes as received.
+  StatusOr<Prepared> Prepare(std::string&& raw, codec::DecodeResult&& decoded,
                              std::string_view sender, int64_t now_ms, StoredRaw* stored = nullptr);
   const codec::DecodeOptions& limits() const { return options_.limits; }
   // With `sync` false the group is committed but not flushed to disk (storage::Store::
@@ -169,8 +170,11 @@ class Platform {
  private:
   Platform() = default;
   // Both Prepares: with `owned` (the bytes `raw` views) the row takes them instead of a copy.
+  // `owned_decoded`: `decoded` itself, given up by the caller (null: it is only read). The import
+  // engine then moves the documents it keeps out of it rather than copying them.
   StatusOr<Prepared> PrepareMessage(std::string_view raw, std::string* owned, StoredRaw* stored,
-                                    const codec::DecodeResult& decoded, std::string_view sender,
+                                    const codec::DecodeResult& decoded,
+                                    codec::DecodeResult* owned_decoded, std::string_view sender,
                                     int64_t now_ms);
   // `own_guids`: the records of the message being answered; their sender joins the audience.
   Prepared BuildBatch(storage::MessageRow row, clearance::StepResult step,

@@ -352,7 +352,11 @@ struct Engine::State {
 
   // --- declarations ------------------------------------------------------------------------------
 
-  void OnOrder(const Order& o, std::string_view sender) {
+  // The four declarations a clearance is made of come as `const D&` or as `D&&`: the message's
+  // own document when the caller gave it up (Engine::Process(DecodedMessage&&)), which the
+  // engine then keeps by moving it in once rather than copying every string of it.
+  template <typename D>
+  void OnOrder(D&& o, std::string_view sender) {
     const auto& h = o.head;
     const CodeSet& codes = CodesFor(MessageType::kCEB311);
     const char* code = nullptr;
@@ -373,17 +377,19 @@ struct Engine::State {
       orders.erase(it);
       return Answer(o, MessageType::kCEB312, status::kConcluded, "删除成功: the order is deleted");
     }
-    orders[key] = o;
-    if (h.appStatus == "1") {
+    const Order& kept = orders.insert_or_assign(key, std::forward<D>(o)).first->second;
+    if (kept.head.appStatus == "1") {
       return Answer(
-          o, MessageType::kCEB312, status::kDeclaring,
+          kept, MessageType::kCEB312, status::kDeclaring,
           "已暂存: stored as a draft (appStatus 1); send appType 2 with appStatus 2 to declare");
     }
-    Answer(o, MessageType::kCEB312, status::kStored, "[Code:1800;Desc:逻辑校验通过] order stored");
+    Answer(kept, MessageType::kCEB312, status::kStored,
+           "[Code:1800;Desc:逻辑校验通过] order stored");
     TryMatch(key);
   }
 
-  void OnPayment(const Payment& p, std::string_view sender) {
+  template <typename D>
+  void OnPayment(D&& p, std::string_view sender) {
     const auto& h = p.head;
     const CodeSet& codes = CodesFor(MessageType::kCEB411);
     const char* code = nullptr;
@@ -418,18 +424,19 @@ struct Engine::State {
       return Answer(p, MessageType::kCEB412, status::kConcluded,
                     "删除成功: the payment is deleted");
     }
-    payments[key] = p;
+    const Payment& kept = payments.insert_or_assign(key, std::forward<D>(p)).first->second;
     payment_of_order[order_key] = key;
-    if (h.appStatus == "1") {
-      return Answer(p, MessageType::kCEB412, status::kDeclaring,
+    if (kept.head.appStatus == "1") {
+      return Answer(kept, MessageType::kCEB412, status::kDeclaring,
                     "已暂存: stored as a draft (appStatus 1)");
     }
-    Answer(p, MessageType::kCEB412, status::kStored,
+    Answer(kept, MessageType::kCEB412, status::kStored,
            "[Code:1800;Desc:逻辑校验通过] payment stored");
     TryMatch(order_key);
   }
 
-  void OnLogistics(const Logistics& l, std::string_view sender) {
+  template <typename D>
+  void OnLogistics(D&& l, std::string_view sender) {
     const auto& h = l.head;
     const CodeSet& codes = CodesFor(MessageType::kCEB511);
     const char* code = nullptr;
@@ -453,12 +460,12 @@ struct Engine::State {
                     "删除成功: the waybill is deleted");
     }
     WaybillRec& w = waybills[key];
-    w.doc = l;
-    if (h.appStatus == "1") {
-      return Answer(l, MessageType::kCEB512, status::kDeclaring,
+    w.doc = std::forward<D>(l);
+    if (w.doc.head.appStatus == "1") {
+      return Answer(w.doc, MessageType::kCEB512, status::kDeclaring,
                     "已暂存: stored as a draft (appStatus 1)");
     }
-    Answer(l, MessageType::kCEB512, status::kStored,
+    Answer(w.doc, MessageType::kCEB512, status::kStored,
            "[Code:1800;Desc:逻辑校验通过] waybill stored");
     if (inv != inventory_of_waybill.end()) TryMatch(inv->second);
   }
@@ -491,7 +498,8 @@ struct Engine::State {
     if (inv != inventory_of_waybill.end()) MaybeClose(inv->second);
   }
 
-  void OnInventory(const Inventory& iv, std::string_view sender) {
+  template <typename D>
+  void OnInventory(D&& iv, std::string_view sender) {
     const auto& h = iv.head;
     const CodeSet& codes = CodesFor(MessageType::kCEB621);
     const char* code = nullptr;
@@ -580,18 +588,18 @@ struct Engine::State {
     // cancellation) gets a new one, so no number is ever issued twice.
     std::string pre_no = h.appType == "2" && !stored->pre_no.empty() ? stored->pre_no : NextPreNo();
     Uncount(key, rec);  // the same list declared again: counted afresh at the flush
-    rec = InventoryRec{};
-    rec.doc = iv;
+    const Phase phase = h.appStatus == "1" ? Phase::kDraft : Phase::kWaiting;
+    rec = InventoryRec{.doc = std::forward<D>(iv)};  // `h` is not read after this
+    rec.phase = phase;
     rec.pre_no = pre_no;
-    rec.phase = h.appStatus == "1" ? Phase::kDraft : Phase::kWaiting;
     rec.received_ms = now;
     inventory_of_waybill[waybill_key] = key;
     if (rec.phase == Phase::kDraft) {
-      return Answer(iv, MessageType::kCEB622, status::kDraft,
+      return Answer(rec.doc, MessageType::kCEB622, status::kDraft,
                     "电子口岸已暂存: stored as a draft (appStatus 1)", pre_no);
     }
     if (!TryMatch(key)) {
-      Answer(iv, MessageType::kCEB622, status::kDeclaring,
+      Answer(rec.doc, MessageType::kCEB622, status::kDeclaring,
              "电子口岸申报中: accepted; waiting for " + Missing(rec), pre_no);
     }
   }
@@ -1600,6 +1608,16 @@ std::optional<Emitted> FieldRejection(const codec::DecodedMessage& m, size_t i,
 
 StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view sender,
                            int64_t now_ms) {
+  return ProcessRecords(m, sender, now_ms);
+}
+
+StepResult Engine::Process(codec::DecodedMessage&& m, std::string_view sender, int64_t now_ms) {
+  return ProcessRecords(m, sender, now_ms);
+}
+
+// `Message` is const (each document the engine keeps is copied) or not (moved from `m`).
+template <typename Message>
+StepResult Engine::ProcessRecords(Message& m, std::string_view sender, int64_t now_ms) {
   StepResult result;
   State& s = *s_;
   s.out = &result;
@@ -1607,26 +1625,28 @@ StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view send
   s.sender = sender;
   s.SweepMissing();
   for (size_t i = 0; i < m.message.records.size(); ++i) {
-    const Record& rec = m.message.records[i];
+    auto& rec = m.message.records[i];
     s.ChargeEvent(RefOf(rec), credit::Event::kDeclared, {});
     if (auto bad = FieldRejection(m, i, s.rules, now_ms)) {
       s.ChargeEvent(RefOf(rec), credit::Event::kRejectedFormat, bad->status);
       result.receipts.push_back(std::move(*bad));
       continue;
     }
+    // The record is not read after its handler: the engine may keep it.
     std::visit(
-        [&](const auto& d) {
-          using T = std::decay_t<decltype(d)>;
+        [&](auto& d) {
+          using T = std::remove_cvref_t<decltype(d)>;
+          using Given = std::conditional_t<std::is_const_v<Message>, const T&, T&&>;
           if constexpr (std::is_same_v<T, Order>)
-            s.OnOrder(d, sender);
+            s.OnOrder(static_cast<Given>(d), sender);
           else if constexpr (std::is_same_v<T, Payment>)
-            s.OnPayment(d, sender);
+            s.OnPayment(static_cast<Given>(d), sender);
           else if constexpr (std::is_same_v<T, Logistics>)
-            s.OnLogistics(d, sender);
+            s.OnLogistics(static_cast<Given>(d), sender);
           else if constexpr (std::is_same_v<T, LogisticsStatus>)
             s.OnLogisticsStatus(d, sender);
           else if constexpr (std::is_same_v<T, Inventory>)
-            s.OnInventory(d, sender);
+            s.OnInventory(static_cast<Given>(d), sender);
           else if constexpr (std::is_same_v<T, InvtCancel>)
             s.OnCancel(d, sender);
           else if constexpr (std::is_same_v<T, InvtRefund>)

@@ -124,6 +124,9 @@ class Engine {
   // enterprise `sender` (the code the connection is authenticated as; offline, BaseTransfer's
   // copCode). Records with field errors are answered with the type's negative code.
   StepResult Process(const codec::DecodedMessage& message, std::string_view sender, int64_t now_ms);
+  // The same, moving the documents the engine keeps (orders, payments, waybills, lists) out of
+  // `message` instead of copying them: its records are moved from afterwards.
+  StepResult Process(codec::DecodedMessage&& message, std::string_view sender, int64_t now_ms);
 
   // Applies an officer's decision. Returns FailedPrecondition if the inventory is unknown or not
   // held; nothing changes then.
@@ -218,6 +221,8 @@ class Engine {
   // A stored row of a clearance out of memory whose key `tag` (ColdKeys; 0: a key without a
   // fingerprint, always read) is `key`.
   std::optional<std::string> ReadStored(char tag, const char* kind, const std::string& key) const;
+  template <typename Message>
+  StepResult ProcessRecords(Message& message, std::string_view sender, int64_t now_ms);
   std::unique_ptr<State> s_;
 };
 

@@ -61,25 +61,41 @@ TEST(Engine, IsDeterministicAndRestoresToTheSameState) {
   rules.random_inspection_rate = *Decimal::Parse("0.3");
   std::map<std::pair<std::string, std::string>, StateChange> rows_a, rows_b;
   Engine a(&ref, rules), b(&ref, rules);
-  // Senders come from BaseTransfer in the platform; here we pass each message's own.
-  auto run = [&](Engine& e, std::map<std::pair<std::string, std::string>, StateChange>* rows) {
+  // Senders come from BaseTransfer in the platform; here we pass each message's own. `give`:
+  // the engine is given the message (Process(DecodedMessage&&), as the platform does) and moves
+  // the documents it keeps out of it; else it copies them.
+  std::vector<model::Record> receipts_a, receipts_b;
+  auto run = [&](Engine& e, std::map<std::pair<std::string, std::string>, StateChange>* rows,
+                 std::vector<model::Record>* receipts, bool give) {
     std::vector<std::string> out;
     int64_t now = *ParseAppTime("20240611100000");
     for (const app::ClearanceSpec& s : app::DemoClearances()) {
       app::ClearanceMessages m = app::MakeClearance(s);
       for (const std::string* xml : {&m.payment, &m.inventory, &m.waybill, &m.order}) {
         codec::DecodedMessage d = Decoded(*xml);
-        StepResult r = e.Process(d, d.message.base_transfer->copCode, now += 500);
-        for (const Emitted& x : r.receipts)
+        const std::string sender = d.message.base_transfer->copCode;
+        StepResult r =
+            give ? e.Process(std::move(d), sender, now += 500) : e.Process(d, sender, now += 500);
+        for (const Emitted& x : r.receipts) {
           out.push_back(std::string(model::MessageTypeName(x.type)) + " " + x.status);
+          receipts->push_back(x.receipt);
+        }
         for (StateChange& c : r.changes) (*rows)[{c.kind, c.key}] = std::move(c);
       }
     }
     return out;
   };
-  std::vector<std::string> first = run(a, &rows_a);
-  EXPECT_EQ(first, run(b, &rows_b));
+  std::vector<std::string> first = run(a, &rows_a, &receipts_a, false);
+  EXPECT_EQ(first, run(b, &rows_b, &receipts_b, true));
   EXPECT_GT(first.size(), 40u);
+  // Moving the documents in changes nothing the engine says or stores.
+  EXPECT_TRUE(receipts_a == receipts_b);
+  ASSERT_EQ(rows_a.size(), rows_b.size());
+  for (const auto& [k, row] : rows_a) {
+    ASSERT_TRUE(rows_b.count(k)) << k.first << " " << k.second;
+    EXPECT_EQ(row.value, rows_b.at(k).value) << k.first << " " << k.second;
+    EXPECT_EQ(row.erase, rows_b.at(k).erase) << k.first << " " << k.second;
+  }
   EXPECT_NE(std::find(first.begin(), first.end(), "CEB622 500"), first.end())
       << "30 % inspection drew none";
 

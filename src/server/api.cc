@@ -705,13 +705,13 @@ void Api::WriterLoop() {
       };
       for (size_t i = 0; i < jobs.size(); ++i) {
         auto prepared =
-            platform_->Prepare(std::move(jobs[i].body), jobs[i].decoded, jobs[i].who.enterprise,
-                               options_.clock(), &jobs[i].stored);
+            platform_->Prepare(std::move(jobs[i].body), std::move(jobs[i].decoded),
+                               jobs[i].who.enterprise, options_.clock(), &jobs[i].stored);
         if (prepared.ok() && prepared->commit_first) {  // the same message twice in one group
           commit();
-          // The body is still there: Prepare takes it (or the packed bytes) only for a batch to
-          // commit.
-          prepared = platform_->Prepare(std::move(jobs[i].body), jobs[i].decoded,
+          // The body and the documents are still there: Prepare takes them (or the packed bytes)
+          // only for a batch to commit.
+          prepared = platform_->Prepare(std::move(jobs[i].body), std::move(jobs[i].decoded),
                                         jobs[i].who.enterprise, options_.clock(), &jobs[i].stored);
         }
         if (!prepared.ok()) {
