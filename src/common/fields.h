@@ -2,6 +2,7 @@
 // (a document, for the engines' rows). Tabs and newlines inside a value become spaces.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <initializer_list>
@@ -17,12 +18,23 @@ namespace kuajing {
 
 using Fields = std::map<std::string, std::string>;
 
+// Writes "key\tvalue\n" at `p` and returns the end. Tabs and newlines inside the value become
+// spaces: one pass over the bytes, no growth checks (a push_back per byte was 2.4 k instructions
+// per list's row, 4 % of the engine's).
+inline char* PutField(char* p, std::string_view k, std::string_view v) {
+  p = std::copy(k.begin(), k.end(), p);
+  *p++ = '\t';
+  p = std::transform(v.begin(), v.end(), p,
+                     [](char c) { return c == '\n' || c == '\t' ? ' ' : c; });
+  *p++ = '\n';
+  return p;
+}
+
 // One "key\tvalue" line.
 inline void AppendField(std::string& out, std::string_view k, std::string_view v) {
-  out += k;
-  out += '\t';
-  for (char c : v) out.push_back(c == '\n' || c == '\t' ? ' ' : c);
-  out += '\n';
+  const size_t at = out.size();
+  out.resize(at + k.size() + v.size() + 2);
+  PutField(out.data() + at, k, v);
 }
 
 inline std::string EncodeFields(const Fields& f) {
@@ -36,13 +48,12 @@ inline std::string EncodeFields(const Fields& f) {
 // state rows are written on the clearance path).
 inline std::string EncodeFields(
     std::initializer_list<std::pair<std::string_view, std::string_view>> f) {
-  std::string out;
   size_t n = 1;
   for (const auto& [k, v] : f) n += k.size() + v.size() + 2;
-  out.reserve(n);
-  for (const auto& [k, v] : f) AppendField(out, k, v);
-  out += '\n';
-  return out;
+  std::string out(n, '\n');
+  char* p = out.data();
+  for (const auto& [k, v] : f) p = PutField(p, k, v);
+  return out;  // the last byte: the empty line's '\n'
 }
 
 // Splits "k\tv\n...\n\n<rest>" into the fields, as views into `text` in the order written, and

@@ -1,0 +1,42 @@
+#include "common/fields.h"
+
+#include <gtest/gtest.h>
+
+namespace kuajing {
+namespace {
+
+TEST(Fields, LinesInTheOrderGivenThenAnEmptyLine) {
+  EXPECT_EQ(EncodeFields({{"phase", "2"}, {"pre_no", "P1"}, {"empty", ""}}),
+            "phase\t2\npre_no\tP1\nempty\t\n\n");
+  EXPECT_EQ(EncodeFields(Fields{{"b", "2"}, {"a", "1"}}), "a\t1\nb\t2\n\n");
+}
+
+TEST(Fields, SeparatorsInAValueBecomeSpaces) {
+  // A value that would end its line or split it at a tab: every such byte, not only the first,
+  // and nothing else (UTF-8 passes through).
+  const std::string text =
+      EncodeFields({{"reason", "held\tfor\nreview\t\t"}, {"name", "张三"}, {"next", "x"}});
+  EXPECT_EQ(text, "reason\theld for review  \nname\t张三\nnext\tx\n\n");
+  const std::string row = text + "DOC";  // the views point into it
+  std::string_view rest;
+  const FieldsView view(row, &rest);
+  EXPECT_EQ(view.Get("reason"), "held for review  ");
+  EXPECT_EQ(view.Get("name"), "张三");
+  EXPECT_EQ(view.Get("next"), "x");
+  EXPECT_EQ(view.Get("absent"), "");
+  EXPECT_EQ(rest, "DOC");
+}
+
+TEST(Fields, ALongValueIsWrittenWhole) {
+  std::string v(1000, 'a');
+  v[0] = '\n';
+  v[999] = '\t';
+  const std::string text = EncodeFields({{"k", v}});
+  std::string_view rest;
+  const FieldsView view(text, &rest);
+  EXPECT_EQ(view.Get("k"), " " + std::string(998, 'a') + " ");
+  EXPECT_TRUE(rest.empty());
+}
+
+}  // namespace
+}  // namespace kuajing
