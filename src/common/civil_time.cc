@@ -1,5 +1,6 @@
 #include "common/civil_time.h"
 
+#include <cstdint>
 #include <cstdio>
 
 namespace kuajing {
@@ -131,7 +132,17 @@ std::string FormatCivil(int64_t unix_ms, bool ms) {
 
 std::string FormatAppTime(int64_t unix_ms) { return FormatCivil(unix_ms, false); }
 
-std::string FormatReturnTime(int64_t unix_ms) { return FormatCivil(unix_ms, true); }
+std::string FormatReturnTime(int64_t unix_ms) {
+  // The receipts of one message all carry the time it was received: the last time written is
+  // kept, per thread (the calendar arithmetic was 2.6 % of the engine's instructions).
+  thread_local int64_t last_ms = INT64_MIN;
+  thread_local std::string last;
+  if (unix_ms != last_ms || last.empty()) {
+    last = FormatCivil(unix_ms, true);
+    last_ms = unix_ms;
+  }
+  return last;
+}
 
 std::string FormatDate8(int64_t unix_ms) { return FormatAppTime(unix_ms).substr(0, 8); }
 

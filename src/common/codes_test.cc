@@ -58,8 +58,11 @@ TEST(CivilTime, ParsesAndFormatsChinaStandardTime) {
                   static_cast<int>(in_day / 3600000), static_cast<int>(in_day / 60000 % 60),
                   static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000));
     ASSERT_EQ(FormatReturnTime(ms), want) << ms;
+    ASSERT_EQ(FormatReturnTime(ms), want) << ms << ", again (the time kept from the last call)";
     ASSERT_EQ(FormatAppTime(ms), std::string(want, std::strlen(want) - 3)) << ms;
   }
+  EXPECT_EQ(FormatReturnTime(*t + 7), "20240611093015007");  // after others: not the last kept
+  EXPECT_EQ(FormatReturnTime(*t + 8), "20240611093015008");
   EXPECT_EQ(FormatDate8(*ParseAppTime("20241231235959")), "20241231");
   EXPECT_EQ(CstYear(*ParseAppTime("20250101000000")), 2025);  // 16:00 UTC on 31 Dec is 2025 in CST
   EXPECT_TRUE(ParseAppTime("20240229120000"));
