@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 
 #include "app/demo_batch.h"
 #include "clearance/state_rows.h"
@@ -140,6 +141,56 @@ TEST(Engine, IsDeterministicAndRestoresToTheSameState) {
       }
     }
   }
+}
+
+// A list's row is written when it is declared and again when it changes or settles. A change
+// declared while the list waits (appType 2) must reach its row, and so must the changed list when
+// it is released (a row kept packed between writes, tried on 2026-12-04, must not go stale).
+TEST(Engine, AListChangedWhileItWaitsIsStoredAsChanged) {
+  auto ref = Reference();
+  Engine e(&ref, RulesConfig{});
+  app::ClearanceMessages m = app::MakeClearance(app::DemoClearances()[0]);
+  int64_t now = *ParseAppTime("20240611100000");
+  auto stored_list = [](const StepResult& r) -> std::optional<model::Inventory> {
+    for (const StateChange& c : r.changes) {
+      if (c.kind != "inventory" || c.erase) continue;
+      std::string_view rest;
+      const FieldsView header(c.value, &rest);
+      auto list = rows::DecodeRecord<model::Inventory>(rows::SplitRecords(rest).first);
+      if (list.ok()) return *list;
+    }
+    return std::nullopt;
+  };
+  codec::DecodedMessage first = Decoded(m.inventory);
+  const std::string sender = first.message.base_transfer->copCode;
+  codec::DecodedMessage change = first;
+  auto& changed = std::get<model::Inventory>(change.message.records[0]);
+  changed.head.appType = "2";
+  changed.head.appTime = "20240611100100";
+  changed.head.consigneeAddress = "湖南省衡阳市蒸湘区 changed while waiting";
+
+  auto declared = stored_list(e.Process(std::move(first), sender, now += 500));
+  ASSERT_TRUE(declared.has_value());
+  EXPECT_NE(declared->head.consigneeAddress, changed.head.consigneeAddress);
+  StepResult r = e.Process(change, sender, now += 500);
+  ASSERT_FALSE(r.receipts.empty());
+  EXPECT_EQ(r.receipts[0].status, "2") << "the change is accepted and waits";
+  auto after_change = stored_list(r);
+  ASSERT_TRUE(after_change.has_value());
+  EXPECT_EQ(after_change->head.consigneeAddress, changed.head.consigneeAddress);
+  EXPECT_EQ(after_change->head.appTime, "20240611100100");
+
+  // The other documents come: the released list's row holds the change too.
+  std::optional<model::Inventory> released;
+  for (const std::string* xml : {&m.order, &m.payment, &m.waybill}) {
+    codec::DecodedMessage d = Decoded(*xml);
+    const std::string from = d.message.base_transfer->copCode;
+    StepResult step = e.Process(std::move(d), from, now += 500);
+    if (auto list = stored_list(step)) released = list;
+  }
+  ASSERT_TRUE(released.has_value()) << "the list was released with the last document";
+  EXPECT_EQ(released->head.consigneeAddress, changed.head.consigneeAddress);
+  EXPECT_EQ(e.counts().released, 1);
 }
 
 TEST(Engine, OfficerDecisionsNeedAHeldList) {
