@@ -170,6 +170,73 @@ TEST(Codec, RejectsWhatIsNotAMessage) {
   EXPECT_TRUE(IsValidUtf8("衡阳"));
 }
 
+// IsValidUtf8 against a decoder written from the definition (each sequence decoded to its code
+// point, then overlong forms, surrogates and values past U+10FFFF refused): every lead byte with
+// second to fourth bytes at the edges of every range, alone, cut short, behind ASCII of every
+// length (the fast paths read 16 and 8 bytes at a time) and followed by more text.
+TEST(Codec, Utf8ValidityAsTheDefinitionSays) {
+  auto reference = [](std::string_view s) {
+    for (size_t i = 0; i < s.size();) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      int extra;
+      uint32_t cp;
+      if (c < 0x80) {
+        ++i;
+        continue;
+      }
+      if ((c & 0xE0) == 0xC0) {
+        extra = 1, cp = c & 0x1F;
+      } else if ((c & 0xF0) == 0xE0) {
+        extra = 2, cp = c & 0x0F;
+      } else if ((c & 0xF8) == 0xF0) {
+        extra = 3, cp = c & 0x07;
+      } else {
+        return false;
+      }
+      if (i + static_cast<size_t>(extra) >= s.size()) return false;
+      for (int k = 1; k <= extra; ++k) {
+        const auto cc = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+        if ((cc & 0xC0) != 0x80) return false;
+        cp = (cp << 6) | (cc & 0x3F);
+      }
+      if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+          (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+        return false;
+      }
+      i += static_cast<size_t>(extra) + 1;
+    }
+    return true;
+  };
+  const unsigned char edges[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF};
+  int valid = 0, checked = 0;
+  for (unsigned lead = 0x80; lead <= 0xFF; ++lead) {
+    for (unsigned char b1 : edges) {
+      for (unsigned char b2 : edges) {
+        for (unsigned char b3 : edges) {
+          const std::string seq{static_cast<char>(lead), static_cast<char>(b1),
+                                static_cast<char>(b2), static_cast<char>(b3)};
+          for (size_t len = 1; len <= 4; ++len) {
+            for (size_t ascii : {size_t{0}, size_t{7}, size_t{16}}) {
+              for (const char* after : {"", "abcdefghijklmnopq"}) {
+                const std::string text = std::string(ascii, 'a') + seq.substr(0, len) + after;
+                ASSERT_EQ(IsValidUtf8(text), reference(text))
+                    << "lead " << lead << " bytes " << int{b1} << " " << int{b2} << " " << int{b3}
+                    << " length " << len << " after " << ascii << " ASCII, then '" << after << "'";
+                valid += reference(text) ? 1 : 0;
+                ++checked;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(valid, 1000);  // the sample holds both kinds
+  EXPECT_GT(checked - valid, 1000);
+  EXPECT_TRUE(IsValidUtf8("衡阳跨境电商综试区 Hengyang 𝄞 é"));
+  EXPECT_FALSE(IsValidUtf8(std::string("衡阳") + "\xE8\xA1"));  // the last character cut short
+}
+
 // Utf8Length counts eight bytes at a time: every mix of one-, two-, three- and four-byte
 // characters, at every offset from a word's start and cut at every length, counts as one by one.
 TEST(Codec, Utf8LengthCountsCharactersAtEveryOffset) {
