@@ -541,6 +541,7 @@ bool IsValidUtf8(std::string_view s) {
       std::memcpy(&b, p + i + 8, 8);
       if (((a | b) & kHigh) != 0) break;
     }
+    if (i == n) break;  // the text ended with those sixteen: nothing past it is read
     if (i + 8 <= n) {
       uint64_t w;
       std::memcpy(&w, p + i, 8);

@@ -235,6 +235,14 @@ TEST(Codec, Utf8ValidityAsTheDefinitionSays) {
   EXPECT_GT(checked - valid, 1000);
   EXPECT_TRUE(IsValidUtf8("衡阳跨境电商综试区 Hengyang 𝄞 é"));
   EXPECT_FALSE(IsValidUtf8(std::string("衡阳") + "\xE8\xA1"));  // the last character cut short
+  // Nothing past the end is read: a text that ends where a wide read ends, with a byte that is
+  // never UTF-8 right after it (the fuzzer found a read one past the end of sixteen ASCII bytes).
+  for (size_t len = 0; len <= 48; ++len) {
+    const std::string buffer = std::string(len, 'a') + "\xFF";
+    EXPECT_TRUE(IsValidUtf8(std::string_view(buffer.data(), len))) << len;
+    const std::string cjk = std::string(len, 'a') + "衡\xFF";
+    EXPECT_TRUE(IsValidUtf8(std::string_view(cjk.data(), len + 3))) << len;
+  }
 }
 
 // Utf8Length counts eight bytes at a time: every mix of one-, two-, three- and four-byte
