@@ -172,8 +172,8 @@ TEST(Codec, RejectsWhatIsNotAMessage) {
 
 // IsValidUtf8 against a decoder written from the definition (each sequence decoded to its code
 // point, then overlong forms, surrogates and values past U+10FFFF refused): every lead byte with
-// second to fourth bytes at the edges of every range, alone, cut short, behind ASCII of every
-// length (the fast paths read 16 and 8 bytes at a time) and followed by more text.
+// second to fourth bytes at the edges of every range, alone, cut short, behind ASCII of 0, 7 and
+// 16 bytes (the fast paths read 16 and 8 bytes at a time) and followed by more text or nothing.
 TEST(Codec, Utf8ValidityAsTheDefinitionSays) {
   auto reference = [](std::string_view s) {
     for (size_t i = 0; i < s.size();) {

@@ -16,7 +16,7 @@ class MessageClient {
       : resolver_(ioc_), stream_(ioc_), host_(host) {
     stream_.connect(resolver_.resolve(host, port));
     // Beast reads as much as the buffer has room for, and at least 512 bytes: with the default
-    // (empty) buffer an answer of 100 documents' receipts (~170 KB) took ~330 reads of 512 bytes,
+    // (empty) buffer an answer of 100 documents' receipts (~170 KB) took ~280 reads of 512 bytes,
     // and those system calls were a sixth of the machine's CPU under loadgen (bench/README.md).
     buffer_.reserve(kReadBytes);
   }
