@@ -8,7 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
-#include <functional>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -229,27 +229,29 @@ TEST_F(JournaledStoreTest, ReadsSeeEveryCommitOnceWhileTheProjectorWrites) {
   EXPECT_EQ(e1->size(), 1000u);
 }
 
-// Holds the projector after its SQLite commit, before its frames leave memory, until Release().
+// Holds the projector after each SQLite commit, before its frames leave memory: the n-th commit
+// until Release(n) or later, every commit once Release() is called.
 class HeldProjector {
  public:
   JournaledStoreOptions Options() {
     JournaledStoreOptions options;
     options.between_commit_and_forget = [this](uint64_t) {
       std::unique_lock<std::mutex> lock(mu_);
-      held_ = true;
+      const int me = ++held_;
       cv_.notify_all();
-      cv_.wait(lock, [this] { return release_; });
+      cv_.wait(lock, [this, me] { return released_ >= me; });
     };
     return options;
   }
-  void WaitHeld() {
+  // Until the n-th commit is held.
+  void WaitHeld(int n = 1) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return held_; });
+    cv_.wait(lock, [this, n] { return held_ >= n; });
   }
-  void Release() {
+  void Release(int upto = std::numeric_limits<int>::max()) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      release_ = true;
+      released_ = upto;
     }
     cv_.notify_all();
   }
@@ -257,7 +259,13 @@ class HeldProjector {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  bool held_ = false, release_ = false;
+  int held_ = 0, released_ = 0;
+};
+
+// A failed assertion returns early: the store, closing, waits for a projector held.
+struct ReleaseOnExit {
+  HeldProjector& p;
+  ~ReleaseOnExit() { p.Release(); }
 };
 
 TEST_F(JournaledStoreTest, AGroupInSqlAndStillInMemoryIsReadOnce) {
@@ -320,31 +328,10 @@ TEST_F(JournaledStoreTest, StateRowsReadAsLastCommitted) {
 // read. (Checked with keys that viewed the frames' strings, tried and dropped: AddressSanitizer
 // reports a key left viewing the older frame.)
 TEST_F(JournaledStoreTest, AKeyInTwoFramesOutlivesTheOlderOne) {
-  std::mutex mu;
-  std::condition_variable cv;
-  int held = 0, released = 0;  // the projector holds after each SQLite commit until released
-  JournaledStoreOptions options;
-  options.between_commit_and_forget = [&](uint64_t) {
-    std::unique_lock<std::mutex> lock(mu);
-    const int me = ++held;
-    cv.notify_all();
-    cv.wait(lock, [&] { return released >= me; });
-  };
-  auto s = OpenJournaledStore(dir_.string(), options);
+  HeldProjector projector;
+  auto s = OpenJournaledStore(dir_.string(), projector.Options());
   ASSERT_TRUE(s.ok());
-  auto release = [&](int upto) {
-    std::lock_guard<std::mutex> lock(mu);
-    released = upto;
-    cv.notify_all();
-  };
-  struct ReleaseOnExit {
-    std::function<void()> f;
-    ~ReleaseOnExit() { f(); }
-  } release_on_exit{[&] { release(1000); }};
-  auto wait_held = [&](int n) {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return held >= n; });
-  };
+  ReleaseOnExit release_on_exit{projector};
   // Long keys and guids: not kept inside the string object (a freed one is then freed memory).
   const std::string row(40, 'r'), doc = "DOC-" + std::string(40, 'd');
   auto batch = [&](int m, const std::string& value) {
@@ -355,19 +342,19 @@ TEST_F(JournaledStoreTest, AKeyInTwoFramesOutlivesTheOlderOne) {
   };
   CommitBatch first = batch(1, "older");
   ASSERT_TRUE((*s)->Commit({&first}).ok());
-  wait_held(1);  // the first frame is in SQLite, still in memory
+  projector.WaitHeld(1);  // the first frame is in SQLite, still in memory
   CommitBatch second = batch(2, "newer");
   ASSERT_TRUE((*s)->Commit({&second}).ok());
-  release(1);  // the first frame leaves memory; the second is projected and held
-  wait_held(2);
+  projector.Release(1);  // the first frame leaves memory; the second is projected and held
+  projector.WaitHeld(2);
   EXPECT_EQ((*s)->ReadState("inventory", row)->value_or("-"), "newer");
   EXPECT_EQ((*s)->ReceiptsAnswering(doc)->size(), 2u);
   CommitBatch third = batch(3, "newest");  // in memory only, beside the second
   ASSERT_TRUE((*s)->Commit({&third}).ok());
   EXPECT_EQ((*s)->ReadState("inventory", row)->value_or("-"), "newest");
   EXPECT_EQ((*s)->ReceiptsAnswering(doc)->size(), 3u);
-  release(2);  // the second leaves memory, the third is projected and held
-  wait_held(3);
+  projector.Release(2);  // the second leaves memory, the third is projected and held
+  projector.WaitHeld(3);
   EXPECT_EQ((*s)->ReadState("inventory", row)->value_or("-"), "newest");
   EXPECT_EQ((*s)->ReceiptsAnswering(doc)->size(), 3u);
   EXPECT_EQ((*s)->ReceiptsOfMessage("M-3")->value().size(), 1u);
@@ -380,11 +367,7 @@ TEST_F(JournaledStoreTest, ACommitThatTakesTheBatchesKeepsEverythingItTook) {
   HeldProjector projector;
   auto s = OpenJournaledStore(dir_.string(), projector.Options());
   ASSERT_TRUE(s.ok());
-  // A failed assertion returns early: the store, closing, waits for the projector held.
-  struct ReleaseOnExit {
-    HeldProjector& p;
-    ~ReleaseOnExit() { p.Release(); }
-  } release_on_exit{projector};
+  ReleaseOnExit release_on_exit{projector};
   const std::string raw(5000, 'x');  // not a short string: its bytes move, not copied
   std::vector<CommitBatch> batches{Batch(1), Batch(2)};
   batches[0].message.raw = raw;
