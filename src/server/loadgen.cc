@@ -133,7 +133,7 @@ int RunLoadgen(const std::vector<std::string>& args) {
           // answered; latency counts from then (no coordinated omission).
           const auto t0 = i == 0 && *rate > 0 ? due : Clock::now();
           // The body is handed over, not copied (sent, it is not needed again).
-          const auto res = client.Post(*plan[b][i].key, std::move(plan[b][i].body));
+          const auto& res = client.Post(*plan[b][i].key, std::move(plan[b][i].body));
           const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
           if (res.result_int() != 200) {
             ++errors;

@@ -135,7 +135,7 @@ int OverHttp(const app::Args& a, app::Simulator& sim) {
         std::this_thread::sleep_until(
             progress.start + std::chrono::microseconds(static_cast<int64_t>(sent * 1e6 / rate)));
       }
-      const auto res = client.Post(keys[e.sender], std::move(e.xml));
+      const auto& res = client.Post(keys[e.sender], std::move(e.xml));
       ++sent;
       if (res.result_int() == 200 || res.result_int() == 400) {
         json::error_code ec;
