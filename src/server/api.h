@@ -137,7 +137,9 @@ class Api final : public Handler {
   std::mutex waiters_mu_;
   std::condition_variable waiters_cv_;
   std::vector<Waiter> waiters_;  // protected by waiters_mu_
-  bool stopping_ = false;        // protected by waiters_mu_
+  // Whether waiters_ may be non-empty (written under waiters_mu_; read by AfterCommit without).
+  std::atomic<bool> has_waiters_{false};
+  bool stopping_ = false;  // protected by waiters_mu_
   std::thread poller_;
 
   std::mutex limiter_mu_;

@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <utility>
 
 #include "common/thread_name.h"
 #include "server/auth.h"
@@ -63,6 +64,7 @@ WebhookDeliverer::~WebhookDeliverer() {
 }
 
 void WebhookDeliverer::Notify() {
+  if (!any_hooks_.load(std::memory_order_relaxed)) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_ = true;
@@ -70,21 +72,41 @@ void WebhookDeliverer::Notify() {
   cv_.notify_all();
 }
 
+void WebhookDeliverer::WebhooksChanged() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reload_ = pending_ = true;
+  }
+  cv_.notify_all();
+}
+
 void WebhookDeliverer::Loop() {
   NameThisThread("kj-webhooks");
+  std::vector<storage::Webhook> hooks;  // as last read, with the cursors moved since
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_ || pending_; });
+    // The timeout retries what backed off; without webhooks nothing needs waking but a change.
+    cv_.wait_for(lock, std::chrono::milliseconds(100),
+                 [this] { return stopping_ || pending_ || reload_; });
     pending_ = false;
+    const bool reload = std::exchange(reload_, false);
     lock.unlock();
-    auto hooks = accounts_->Webhooks();
-    bool worked = false;
-    if (hooks.ok()) {
-      for (storage::Webhook& h : *hooks) {
-        // A few receipts per webhook per round, so one busy or broken receiver does not starve
-        // others.
-        for (int i = 0; i < 16 && DeliverOne(h); ++i) worked = true;
+    if (reload) {
+      auto read = accounts_->Webhooks();
+      if (read.ok()) {
+        hooks = std::move(*read);
+        any_hooks_.store(!hooks.empty(), std::memory_order_relaxed);
+      } else {
+        lock.lock();
+        reload_ = true;  // try again next round
+        lock.unlock();
       }
+    }
+    bool worked = false;
+    for (storage::Webhook& h : hooks) {
+      // A few receipts per webhook per round, so one busy or broken receiver does not starve
+      // others.
+      for (int i = 0; i < 16 && DeliverOne(h); ++i) worked = true;
     }
     lock.lock();
     if (worked) pending_ = true;

@@ -42,6 +42,10 @@ class WebhookDeliverer {
   ~WebhookDeliverer();  // stops the thread
 
   void Notify();  // new receipts may be there
+  // The webhooks were put or deleted: read them again before the next round. The deliverer
+  // keeps the list it read (and the cursors it moves) between rounds, so a commit with no
+  // webhook registered costs no query of the accounts.
+  void WebhooksChanged();
   uint64_t delivered() const { return delivered_; }
   uint64_t failed_attempts() const { return failed_; }
   uint64_t dead_letters() const { return dead_; }
@@ -61,6 +65,10 @@ class WebhookDeliverer {
   std::condition_variable cv_;
   bool stopping_ = false;  // protected by mu_
   bool pending_ = false;   // protected by mu_
+  bool reload_ = true;     // protected by mu_: read the webhooks before the next round
+  // Whether the last read found any: if not, Notify wakes nobody (a commit then costs nothing
+  // here).
+  std::atomic<bool> any_hooks_{true};
   std::atomic<uint64_t> delivered_{0}, failed_{0}, dead_{0};
   std::thread thread_;
 };

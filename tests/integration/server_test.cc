@@ -569,6 +569,12 @@ TEST_F(ServerTest, WebhooksPushSignedReceiptsRetryAndDeadLetter) {
             0);
   EXPECT_EQ(Call(zone_->port(), http::verb::delete_, "/api/v1/webhook", agent).status, 200);
   EXPECT_EQ(Call(zone_->port(), http::verb::get, "/api/v1/webhook", agent).status, 404);
+  // A deleted webhook gets nothing more: the deliverer keeps the webhooks it read between rounds
+  // and must read them again. (Kept, the agent's would have its next receipt in one round.)
+  const size_t before = receiver.bodies().size();
+  ASSERT_EQ(Post(agent, app::MakeClearance(app::DemoClearances()[1]).inventory).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(receiver.bodies().size(), before);
   receiver_server.Stop();
 }
 
