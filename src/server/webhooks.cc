@@ -83,23 +83,22 @@ void WebhookDeliverer::WebhooksChanged() {
 void WebhookDeliverer::Loop() {
   NameThisThread("kj-webhooks");
   std::vector<storage::Webhook> hooks;  // as last read, with the cursors moved since
+  bool reread = false;                  // the webhooks changed and have not been read since
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     // The timeout retries what backed off; without webhooks nothing needs waking but a change.
     cv_.wait_for(lock, std::chrono::milliseconds(100),
                  [this] { return stopping_ || pending_ || reload_; });
     pending_ = false;
-    const bool reload = std::exchange(reload_, false);
+    reread |= std::exchange(reload_, false);
     lock.unlock();
-    if (reload) {
+    if (reread) {
+      // A failed read is tried again next round (at most 100 ms on), not at once.
       auto read = accounts_->Webhooks();
       if (read.ok()) {
         hooks = std::move(*read);
         any_hooks_.store(!hooks.empty(), std::memory_order_relaxed);
-      } else {
-        lock.lock();
-        reload_ = true;  // try again next round
-        lock.unlock();
+        reread = false;
       }
     }
     bool worked = false;
