@@ -248,11 +248,16 @@ class SqliteAccounts final : public AccountStore {
   }
 
  private:
+  // Only the registration the deliverer read: every PUT draws a new secret, so a delivery in
+  // flight while the webhook is put again (or deleted and put again) cannot write the old
+  // registration's cursor, attempts and back-off onto the new one. Its progress is then dropped,
+  // and the new registration may deliver that receipt again (delivery is at least once).
   Status UpdateHook(const Webhook& h) {
     return Run(
-        "UPDATE webhooks SET last_error = ?, cursor = ?, attempts = ?, next_attempt_ms = ? WHERE "
-        "enterprise = ?",
-        {h.last_error}, {h.cursor, h.attempts, h.next_attempt_ms}, false, h.enterprise);
+        "UPDATE webhooks SET cursor = ?, attempts = ?, next_attempt_ms = ?, last_error = ? WHERE "
+        "enterprise = ? AND secret = ?",
+        {h.last_error, h.enterprise, h.secret}, {h.cursor, h.attempts, h.next_attempt_ms},
+        /*int_first=*/true);
   }
 
   static std::string Text(sqlite3_stmt* s, int col) {

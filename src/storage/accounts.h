@@ -80,9 +80,13 @@ class AccountStore {
   virtual Status PutWebhook(const Webhook& hook, const AuditEntry& audit) = 0;
   virtual Status DeleteWebhook(std::string_view enterprise, const AuditEntry& audit) = 0;
   virtual StatusOr<std::vector<Webhook>> Webhooks() = 0;
-  // Records delivery progress: the new cursor and the retry state.
+  // Records delivery progress: the new cursor and the retry state. Applies only while the stored
+  // webhook is the registration `hook` was read from (same enterprise and secret; every PUT draws
+  // a new secret); otherwise it changes nothing and returns Ok.
   virtual Status UpdateWebhook(const Webhook& hook) = 0;
-  // Gives up on a receipt: a dead letter, and the cursor moves past it, in one transaction.
+  // Gives up on a receipt: a dead letter, and the cursor moves past it, in one transaction. The
+  // dead letter is kept even if the webhook was put again meanwhile (the cursor is then not
+  // moved, as in UpdateWebhook).
   virtual Status AddDeadLetter(const DeadLetter& letter, const Webhook& hook) = 0;
   virtual StatusOr<std::vector<DeadLetter>> DeadLetters(std::string_view enterprise,
                                                         int64_t after_id, int limit) = 0;

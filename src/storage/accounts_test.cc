@@ -69,5 +69,70 @@ TEST(SqliteAccounts, FindKeyFollowsCreateAndRevokeAndTheFile) {
   fs::remove_all(dir);
 }
 
+// The deliverer updates the webhook it read while the API may put or delete it at the same time
+// (server/webhooks.cc): progress made for one registration must never land on the next one.
+TEST(SqliteAccounts, WebhookProgressLandsOnlyOnTheRegistrationItWasReadFrom) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("kj-accounts-hooks-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto accounts = OpenSqliteAccounts(dir.string());
+  ASSERT_TRUE(accounts.ok()) << accounts.status().ToString();
+  AccountStore& a = **accounts;
+  auto only_hook = [&a]() -> Webhook {
+    auto hooks = a.Webhooks();
+    EXPECT_TRUE(hooks.ok());
+    EXPECT_EQ(hooks->size(), 1u);
+    return hooks->empty() ? Webhook{} : hooks->front();
+  };
+  const std::string ent = "4304962001";
+  ASSERT_TRUE(a.PutWebhook(Webhook{ent, "http://a/1", "secret-1", 10, 0, 0, ""},
+                           Audit(1000, "webhook.put", "1"))
+                  .ok());
+  Webhook first = only_hook();
+  first.cursor = 11;
+  ASSERT_TRUE(a.UpdateWebhook(first).ok());
+  EXPECT_EQ(only_hook().cursor, 11);
+
+  // Deleted and put again (starting at receipt 50) while a delivery of the first was in flight:
+  // the late update of the first changes nothing.
+  ASSERT_TRUE(a.DeleteWebhook(ent, Audit(1001, "webhook.delete", "")).ok());
+  ASSERT_TRUE(a.PutWebhook(Webhook{ent, "http://a/2", "secret-2", 50, 0, 0, ""},
+                           Audit(1002, "webhook.put", "2"))
+                  .ok());
+  first.cursor = 12;
+  first.attempts = 3;
+  first.next_attempt_ms = 99'000;
+  first.last_error = "refused";
+  ASSERT_TRUE(a.UpdateWebhook(first).ok());
+  Webhook second = only_hook();
+  EXPECT_EQ(second.url, "http://a/2");
+  EXPECT_EQ(second.cursor, 50);
+  EXPECT_EQ(second.attempts, 0);
+  EXPECT_EQ(second.next_attempt_ms, 0);
+  EXPECT_EQ(second.last_error, "");
+
+  // Put again over it (a new URL keeps the stored position): the second registration's late
+  // dead letter is kept, its cursor move is not.
+  ASSERT_TRUE(a.PutWebhook(Webhook{ent, "http://a/3", "secret-3", 0, 0, 0, ""},
+                           Audit(1003, "webhook.put", "3"))
+                  .ok());
+  second.cursor = 51;
+  ASSERT_TRUE(a.AddDeadLetter(DeadLetter{0, ent, 51, 8, "timeout", 2000}, second).ok());
+  Webhook third = only_hook();
+  EXPECT_EQ(third.url, "http://a/3");
+  EXPECT_EQ(third.cursor, 50);
+  auto letters = a.DeadLetters(ent, 0, 10);
+  ASSERT_TRUE(letters.ok());
+  ASSERT_EQ(letters->size(), 1u);
+  EXPECT_EQ((*letters)[0].receipt_id, 51);
+
+  // Its own registration's progress still lands.
+  third.cursor = 52;
+  ASSERT_TRUE(a.UpdateWebhook(third).ok());
+  EXPECT_EQ(only_hook().cursor, 52);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace kuajing::storage
