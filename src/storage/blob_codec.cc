@@ -10,6 +10,7 @@ namespace kuajing::storage {
 namespace {
 
 #include "storage/blob_dictionary_v1.inc"
+#include "storage/blob_dictionary_v2.inc"
 #include "storage/state_dictionary_v1.inc"
 
 // Level 1: zstd's fastest with full ratio on this text (the generated batches of 100 documents
@@ -24,8 +25,22 @@ int SlotOf(BlobFormat format) {
       return 0;
     case BlobFormat::kZstdStateV1:
       return 1;
+    case BlobFormat::kZstdV2:
+      return 2;
     default:
       return -1;
+  }
+}
+
+// The dictionary's bytes of a slot (SlotOf).
+std::string_view DictionaryOf(int slot) {
+  switch (slot) {
+    case 0:
+      return BlobDictionaryV1();
+    case 1:
+      return StateDictionaryV1();
+    default:
+      return BlobDictionaryV2();
   }
 }
 
@@ -33,29 +48,48 @@ int SlotOf(BlobFormat format) {
 
 std::string_view BlobDictionaryV1() { return {kBlobDictionaryV1, sizeof(kBlobDictionaryV1) - 1}; }
 
+std::string_view BlobDictionaryV2() {
+  return {reinterpret_cast<const char*>(kBlobDictionaryV2), sizeof(kBlobDictionaryV2)};
+}
+
 std::string_view StateDictionaryV1() {
   return {reinterpret_cast<const char*>(kStateDictionaryV1), sizeof(kStateDictionaryV1)};
 }
 
 BlobCodec::BlobCodec() {
-  const std::string_view texts[kDictionaries] = {BlobDictionaryV1(), StateDictionaryV1()};
   dctx_ = ZSTD_createDCtx();
   if (!dctx_) std::abort();  // out of memory at start
-  for (int i = 0; i < kDictionaries; ++i) {
-    Dictionary& d = dicts_[i];
-    d.cctx = ZSTD_createCCtx();
-    d.cdict = ZSTD_createCDict(texts[i].data(), texts[i].size(), kLevel);
-    d.ddict = ZSTD_createDDict(texts[i].data(), texts[i].size());
-    if (!d.cctx || !d.cdict || !d.ddict) std::abort();
-    // Sticky for every frame of this context: the dictionary and a checksum of the content.
-    ZSTD_CCtx_refCDict(d.cctx, d.cdict);
-    ZSTD_CCtx_setParameter(d.cctx, ZSTD_c_checksumFlag, 1);
-  }
-  // The XML blobs are whole messages and receipt groups, 10-200 KB. For inputs that large zstd
-  // copies the dictionary's tables into the context for each frame (a sixth of ingest's copying);
-  // using them in place instead made messages of 100 documents 12-13 % faster to pack, 2 % larger
-  // (bench/README.md). Only a hint: a zstd that does not know the parameter packs as before.
-  ZSTD_CCtx_setParameter(dicts_[0].cctx, ZSTD_c_forceAttachDict, ZSTD_dictForceAttach);
+}
+
+// Made on first use: a codec that only writes messages never loads the formats that only old rows
+// use, and the readers load no compression tables.
+ZSTD_CCtx_s* BlobCodec::Compressor(int slot) {
+  Dictionary& d = dicts_[slot];
+  if (d.cctx) return d.cctx;
+  const std::string_view text = DictionaryOf(slot);
+  d.cctx = ZSTD_createCCtx();
+  d.cdict = ZSTD_createCDict(text.data(), text.size(), kLevel);
+  if (!d.cctx || !d.cdict) std::abort();  // out of memory
+  // Sticky for every frame of this context: the dictionary and a checksum of the content.
+  ZSTD_CCtx_refCDict(d.cctx, d.cdict);
+  ZSTD_CCtx_setParameter(d.cctx, ZSTD_c_checksumFlag, 1);
+  // The XML blobs are whole messages and receipt groups, up to 200 KB and more. For inputs that
+  // large zstd copies the dictionary's tables into the context for each frame (a sixth of
+  // ingest's copying); using them in place instead made messages of 100 documents 12-13 % faster
+  // to pack, 2 % larger (bench/README.md). Only a hint: a zstd that does not know the parameter
+  // packs as before.
+  if (slot != SlotOf(BlobFormat::kZstdStateV1))
+    ZSTD_CCtx_setParameter(d.cctx, ZSTD_c_forceAttachDict, ZSTD_dictForceAttach);
+  return d.cctx;
+}
+
+ZSTD_DDict_s* BlobCodec::Decompressor(int slot) {
+  Dictionary& d = dicts_[slot];
+  if (d.ddict) return d.ddict;
+  const std::string_view text = DictionaryOf(slot);
+  d.ddict = ZSTD_createDDict(text.data(), text.size());
+  if (!d.ddict) std::abort();  // out of memory
+  return d.ddict;
 }
 
 BlobCodec::~BlobCodec() {
@@ -73,7 +107,7 @@ std::pair<std::string_view, BlobFormat> BlobCodec::Pack(std::string_view in, Blo
   const size_t bound = ZSTD_compressBound(in.size());
   if (buffer_.size() < bound) buffer_.resize(bound);
   const size_t n =
-      ZSTD_compress2(dicts_[slot].cctx, buffer_.data(), buffer_.size(), in.data(), in.size());
+      ZSTD_compress2(Compressor(slot), buffer_.data(), buffer_.size(), in.data(), in.size());
   // An error here can only be a bug of ours (the buffer is the bound); storing plain is correct.
   if (ZSTD_isError(n) || n >= in.size()) return {in, BlobFormat::kPlain};
   return {std::string_view(buffer_.data(), n), as};
@@ -93,7 +127,7 @@ StatusOr<std::string> BlobCodec::Unpack(BlobFormat format, std::string_view stor
   }
   std::string out(static_cast<size_t>(size), '\0');
   const size_t n = ZSTD_decompress_usingDDict(dctx_, out.data(), out.size(), stored.data(),
-                                              stored.size(), dicts_[slot].ddict);
+                                              stored.size(), Decompressor(slot));
   if (ZSTD_isError(n) || n != out.size()) {
     return Internal(std::string("a stored blob is damaged: ") +
                     (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "shorter than its frame says"));

@@ -1,5 +1,5 @@
-// How the SQL store keeps its large columns, the raw bytes of each message, the XML of each
-// receipt and the value of each state row: compressed with zstd against a frozen dictionary
+// How the SQL store keeps its large columns, the raw bytes of each message, each message's group
+// of receipts and the value of each state row: compressed with zstd against a frozen dictionary
 // (issue 7: "compression of stored raw messages"). Messages and receipts were 12 of the 17 KB a
 // clearance wrote into SQLite, then again into its log and again at each checkpoint; compressed
 // they are 7x smaller on generated traffic. State rows were then 3.1 of the 4 KB a clearance
@@ -35,6 +35,10 @@ enum class BlobFormat : int64_t {
   kPlain = 0,   // the bytes as given: rows of stores made before, and blobs compression cannot help
   kZstdV1 = 1,  // a zstd frame (level 1, content checksum) made with kBlobDictionaryV1 (XML)
   kZstdStateV1 = 2,  // the same made with kStateDictionaryV1 (the engines' state rows)
+  // The same made with kBlobDictionaryV2 (trained, with entropy tables): what Pack writes for XML
+  // blobs (messages, receipt groups) since 2026-12-06. Small blobs pack 3-4x faster and about
+  // half as large as with format 1.
+  kZstdV2 = 3,
 };
 
 class BlobCodec {
@@ -50,32 +54,37 @@ class BlobCodec {
   BlobCodec(const BlobCodec&) = delete;
   BlobCodec& operator=(const BlobCodec&) = delete;
 
-  // The bytes to store for `in`, and their format: `as` (kZstdV1 for XML, kZstdStateV1 for a
-  // state row), or kPlain where compression does not pay. The view points into `in` (kPlain) or
+  // The bytes to store for `in`, and their format: `as` (kZstdV2 for messages and receipt
+  // groups, kZstdStateV1 for a state row; kZstdV1 only for tests), or kPlain where compression
+  // does not pay. The view points into `in` (kPlain) or
   // into this codec's buffer (compressed), valid until the next Pack.
   std::pair<std::string_view, BlobFormat> Pack(std::string_view in,
-                                               BlobFormat as = BlobFormat::kZstdV1);
+                                               BlobFormat as = BlobFormat::kZstdV2);
 
   // The original bytes of a stored blob. Internal if the blob is damaged (bad frame, checksum
   // mismatch, a size beyond kMaxUnpackedBytes) or the format is unknown (a newer kuajing wrote it).
   StatusOr<std::string> Unpack(BlobFormat format, std::string_view stored);
 
  private:
-  // One per compressed format: a context of its own, so each keeps its dictionary loaded.
+  // One per compressed format: a context of its own, so each keeps its dictionary loaded. Each
+  // part is made on first use (Compressor, Decompressor).
   struct Dictionary {
     ZSTD_CCtx_s* cctx = nullptr;
     ZSTD_CDict_s* cdict = nullptr;
     ZSTD_DDict_s* ddict = nullptr;
   };
-  static constexpr int kDictionaries = 2;  // kZstdV1, kZstdStateV1
+  static constexpr int kDictionaries = 3;  // kZstdV1, kZstdStateV1, kZstdV2
+  ZSTD_CCtx_s* Compressor(int slot);
+  ZSTD_DDict_s* Decompressor(int slot);
 
   Dictionary dicts_[kDictionaries];
   ZSTD_DCtx_s* dctx_ = nullptr;
   std::vector<char> buffer_;  // Pack's output; grows, never shrinks (no zero-fill per call)
 };
 
-// The dictionaries of kZstdV1 and kZstdStateV1, for tests.
+// The dictionaries of kZstdV1, kZstdV2 and kZstdStateV1, for tests.
 std::string_view BlobDictionaryV1();
+std::string_view BlobDictionaryV2();
 std::string_view StateDictionaryV1();
 
 }  // namespace kuajing::storage

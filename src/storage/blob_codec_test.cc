@@ -33,6 +33,12 @@ TEST(BlobCodec, TheDictionaryOfFormatOneNeverChanges) {
   EXPECT_EQ(Crc32c(BlobDictionaryV1()), 3577351190u);
 }
 
+TEST(BlobCodec, TheDictionaryOfFormatThreeNeverChanges) {
+  // Every store written since format 3 depends on these bytes. Changing them is a new format.
+  EXPECT_EQ(BlobDictionaryV2().size(), 32768u);
+  EXPECT_EQ(Crc32c(BlobDictionaryV2()), 469581139u);
+}
+
 TEST(BlobCodec, TheDictionaryOfStateRowsNeverChanges) {
   // Every store written since format 2 depends on these bytes. Changing them is a new format.
   EXPECT_EQ(StateDictionaryV1().size(), 8192u);
@@ -54,9 +60,30 @@ TEST(BlobCodec, AFrameWrittenByAnEarlierBuildStillReads) {
   auto out = codec.Unpack(BlobFormat::kZstdV1, frame);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(*out, kReceipt);
-  const auto [packed, format] = codec.Pack(kReceipt);
+  const auto [packed, format] = codec.Pack(kReceipt, BlobFormat::kZstdV1);
   EXPECT_EQ(format, BlobFormat::kZstdV1);
   EXPECT_EQ(packed, frame);
+  // Read with format 3's dictionary it is damage, never another message.
+  EXPECT_FALSE(codec.Unpack(BlobFormat::kZstdV2, frame).ok());
+}
+
+TEST(BlobCodec, AFrameOfFormatThreeStillReads) {
+  // Made by this codec when format 3 began (zstd 1.5.4), what Pack writes for XML since.
+  const std::string frame = FromHex(
+      "28b52ffd67a7b87e280901050600e3c61873b0c00a4da8420c08018763d8e10664e0c113c748c41a8ec1022b34a1"
+      "0a31b82a64810b5b604216ca06e8d0e0062fa8170401064ac02d55d5cacc2c44c4aa4216b8b00526e8200b4c5842"
+      "166e60e9919f365c3629fdf4c23e2edba485f2a0b962781924fcd1f4d0955123c91797eb884a5acc73990f22e662"
+      "2d99b1222b3ca6ec2c5f2b75909b5d7946c29bdafdf8b15e8ef0c0fe061c175ad6790c179625c685039dc3c6c4b5"
+      "3e1236aea1626ac534fe2fa20ba5a7cbc665e20a443028bf5f2d");
+  BlobCodec codec;
+  auto out = codec.Unpack(BlobFormat::kZstdV2, frame);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(*out, kReceipt);
+  const auto [packed, format] = codec.Pack(kReceipt);
+  EXPECT_EQ(format, BlobFormat::kZstdV2);
+  EXPECT_EQ(packed, frame);
+  // Read with format 1's dictionary it is damage.
+  EXPECT_FALSE(codec.Unpack(BlobFormat::kZstdV1, frame).ok());
 }
 
 TEST(BlobCodec, RestoresEveryBlobByteForByte) {
@@ -129,8 +156,9 @@ TEST(BlobCodec, StateRowsHaveTheirOwnDictionary) {
   EXPECT_EQ(*back, row);
   // Read with the other dictionary it is damage, never another row.
   EXPECT_FALSE(codec.Unpack(BlobFormat::kZstdV1, copy).ok());
+  EXPECT_FALSE(codec.Unpack(BlobFormat::kZstdV2, copy).ok());
   // The XML's dictionary still serves XML, and a short row is kept as it is.
-  EXPECT_EQ(codec.Pack(kReceipt).second, BlobFormat::kZstdV1);
+  EXPECT_EQ(codec.Pack(kReceipt).second, BlobFormat::kZstdV2);
   EXPECT_EQ(codec.Pack("short", BlobFormat::kZstdStateV1).second, BlobFormat::kPlain);
 }
 

@@ -114,7 +114,8 @@ StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload) {
     if (version >= 2) {
       m.raw_format = in.Signed();
       if (m.raw_format != static_cast<int64_t>(BlobFormat::kPlain) &&
-          m.raw_format != static_cast<int64_t>(BlobFormat::kZstdV1)) {
+          m.raw_format != static_cast<int64_t>(BlobFormat::kZstdV1) &&
+          m.raw_format != static_cast<int64_t>(BlobFormat::kZstdV2)) {
         return Internal("a journal frame names a raw format this build does not know");
       }
     }

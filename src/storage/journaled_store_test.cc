@@ -378,7 +378,7 @@ TEST_F(JournaledStoreTest, ACommitThatTakesTheBatchesKeepsEverythingItTook) {
   declared += "</ceb:CEB621Message>";
   BlobCodec codec;
   const auto [packed, format] = codec.Pack(declared);
-  ASSERT_EQ(format, BlobFormat::kZstdV1);
+  ASSERT_EQ(format, BlobFormat::kZstdV2);
   batches[1].message.raw = std::string(packed);
   batches[1].message.raw_format = static_cast<int64_t>(format);
   batches[0].changes[0].value = std::string(3000, 'v');

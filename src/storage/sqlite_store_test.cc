@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/hash.h"
+#include "storage/blob_codec.h"
 
 namespace kuajing::storage {
 namespace {
@@ -338,11 +339,11 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
                     "'receipt_audience', 'receipts_answers', 'receipts_message')"),
             "");
   EXPECT_EQ(SqlText(db, "SELECT guid, raw_format FROM messages WHERE seq IN (1, 6)"),
-            "M1;0;NEW;1;");
+            "M1;0;NEW;3;");
   EXPECT_EQ(SqlText(db,
                     "SELECT message_seq, first_id, count, format FROM receipt_groups WHERE "
                     "message_seq IN (1, 6)"),
-            "1;1;2;0;6;11;2;1;");
+            "1;1;2;0;6;11;2;3;");
   EXPECT_LT(std::stoul(SqlText(db, "SELECT length(raw) FROM messages WHERE seq = 6")) * 4,
             raw.size());
   // State rows: the older one stays plain, a new one is compressed, a short one is not.
@@ -415,6 +416,83 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
                   .ok());
   EXPECT_EQ(loaded, (std::vector<std::string>{"OLD", "SHORT"}));
   EXPECT_EQ(asked, (std::vector<std::string>{"inventory/NEW", "inventory/OLD", "link/SHORT"}));
+  fs::remove_all(dir);
+}
+
+// Rows packed by an earlier build with format 1's dictionary (blob_codec.h) read as they did,
+// beside the rows the store packs now (format 3).
+TEST(SqliteStore, ReadsRowsPackedWithTheDictionaryOfFormatOne) {
+  fs::path dir = fs::temp_directory_path() / ("kj-store-v1-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string raw = "<?xml version=\"1.0\"?><ceb:CEB311Message>";
+  for (int i = 0; i < 20; ++i) raw += "<ceb:Order>HYG" + std::to_string(i) + "</ceb:Order>";
+  raw += "</ceb:CEB311Message>";
+  const std::string receipt =
+      "<ceb:CEB312Message>" + std::string(200, 'r') + "</ceb:CEB312Message>";
+  {
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok());
+    for (const char* guid : {"OLD", "NOW"}) {
+      CommitBatch b;
+      b.message = MessageRow{guid, "CEB311", "A", 9, true, raw};
+      b.receipts.push_back(
+          StoredReceipt{"CEB312", std::string("DOC-") + guid, "2", receipt, {"A"}});
+      ASSERT_TRUE((*store)->Commit({&b}).ok());
+    }
+  }
+  const fs::path db_path = dir / "kuajing.db";
+  EXPECT_EQ(SqlText(db_path, "SELECT raw_format FROM messages"), "3;3;");
+  {
+    // Message OLD's raw bytes and receipt group repacked as the build before wrote them.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+    BlobCodec codec;
+    const std::pair<const char*, const char*> blobs[] = {
+        {"SELECT raw FROM messages WHERE guid = 'OLD'",
+         "UPDATE messages SET raw = ?, raw_format = 1 WHERE guid = 'OLD'"},
+        {"SELECT data FROM receipt_groups WHERE message_seq = 1",
+         "UPDATE receipt_groups SET data = ?, format = 1 WHERE message_seq = 1"}};
+    for (const auto& [select, update] : blobs) {
+      sqlite3_stmt* read = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(db, select, -1, &read, nullptr), SQLITE_OK);
+      ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);
+      const std::string stored(static_cast<const char*>(sqlite3_column_blob(read, 0)),
+                               static_cast<size_t>(sqlite3_column_bytes(read, 0)));
+      sqlite3_finalize(read);
+      auto plain = codec.Unpack(BlobFormat::kZstdV2, stored);
+      ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+      const auto [old, format] = codec.Pack(*plain, BlobFormat::kZstdV1);
+      ASSERT_EQ(format, BlobFormat::kZstdV1);
+      sqlite3_stmt* write = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(db, update, -1, &write, nullptr), SQLITE_OK);
+      sqlite3_bind_blob(write, 1, old.data(), static_cast<int>(old.size()), SQLITE_TRANSIENT);
+      ASSERT_EQ(sqlite3_step(write), SQLITE_DONE);
+      sqlite3_finalize(write);
+    }
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(SqlText(db_path, "SELECT raw_format FROM messages ORDER BY seq"), "1;3;");
+  EXPECT_EQ(SqlText(db_path, "SELECT format FROM receipt_groups ORDER BY message_seq"), "1;3;");
+  auto store = OpenSqliteStore(dir.string());
+  ASSERT_TRUE(store.ok());
+  int messages = 0;
+  ASSERT_TRUE((*store)
+                  ->ForEachMessage(INT64_MAX,
+                                   [&](const MessageRow& m, const std::vector<StoredReceipt>& r) {
+                                     ++messages;
+                                     EXPECT_EQ(m.raw, raw) << m.guid;
+                                     EXPECT_EQ(r.size(), 1u) << m.guid;
+                                     return Status::Ok();
+                                   })
+                  .ok());
+  EXPECT_EQ(messages, 2);
+  for (const char* guid : {"OLD", "NOW"}) {
+    auto receipts = (*store)->ReceiptsOfMessage(guid);
+    ASSERT_TRUE(receipts.ok() && receipts->has_value()) << guid;
+    ASSERT_EQ((*receipts)->size(), 1u);
+    EXPECT_EQ((**receipts)[0].xml, receipt) << guid;
+  }
   fs::remove_all(dir);
 }
 
