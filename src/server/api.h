@@ -83,8 +83,9 @@ class Api final : public Handler {
     int64_t last_receipt_id = 0;  // the store's last receipt once this group is committed
   };
 
-  Response Dispatch(const Request& req, const Reply& reply, bool* deferred, std::string* who);
-  void Intake(const Request& req, const Principal& who, const Reply& reply);
+  // May take `req`'s body (a message handed to the writer).
+  Response Dispatch(Request& req, const Reply& reply, bool* deferred, std::string* who);
+  void Intake(Request& req, const Principal& who, const Reply& reply);  // takes req's body
   void WriterLoop();
   void SyncerLoop();
   // The receipts `enterprise` may read after `after`, up to the last one flushed to disk (a
