@@ -153,12 +153,17 @@ void AssignText(const FieldSpec& f, std::string_view text, std::string& m, const
   // characters XML forbids (HasForbiddenControl).
   size_t len = 0, i = 0;
   bool control = false;
-  // Eight bytes at a time while they are ASCII and none is below 0x20 (most fields).
+  // Eight bytes at a time while none is below 0x20 (most fields): every byte but the continuation
+  // bytes (10xxxxxx) starts a character, counted as Utf8Length does. Chinese names, addresses and
+  // goods went byte by byte before, the larger part of a list's text.
   constexpr uint64_t kHigh = 0x8080808080808080ULL, kSpace = 0x2020202020202020ULL;
   for (uint64_t w; i + 8 <= text.size(); i += 8) {
     std::memcpy(&w, text.data() + i, 8);
-    if ((w & kHigh) != 0 || ((w - kSpace) & ~w & kHigh) != 0) break;
-    len += 8;
+    // Some byte below 0x20 (exact for "some": a borrow only follows a byte that is): each byte of
+    // the rest is looked at below.
+    if (((w - kSpace) & ~w & kHigh) != 0) break;
+    const uint64_t continuation = (w & ~(w << 1) & kHigh) >> 7;
+    len += 8 - static_cast<size_t>((continuation * 0x0101010101010101ULL) >> 56);
   }
   for (; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -550,11 +555,21 @@ bool IsValidUtf8(std::string_view s) {
         continue;
       }
     }
-    const unsigned c = p[i];
+    unsigned c = p[i];
     if (c < 0x80) {
       ++i;
       continue;
     }
+    // A run of three-byte characters led by E1-EC or EE-EF, most Chinese text (their second byte
+    // may be any continuation byte): one after the other, without going back to the ASCII loops
+    // between them.
+    while (((c >= 0xE1 && c <= 0xEC) || c >= 0xEE) && c <= 0xEF && n - i > 2 &&
+           (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80) {
+      i += 3;
+      if (i == n) return true;
+      c = p[i];
+    }
+    if (c < 0x80) continue;
     // The well-formed sequences of Unicode's Table 3-7, by the lead byte: the range of the
     // second byte excludes overlong forms (E0, F0), surrogates (ED) and values past U+10FFFF
     // (F4); C0, C1 and F5-FF never lead, and a continuation byte never starts a character.

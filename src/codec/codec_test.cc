@@ -134,6 +134,23 @@ TEST(Codec, NamesTheFieldAndTheRule) {
   EXPECT_EQ(swap("<ceb:consigneeTelephone>[^<]*<", "<ceb:consigneeTelephone>" + mixed + "<"), "");
   EXPECT_EQ(swap("<ceb:consigneeTelephone>[^<]*<", "<ceb:consigneeTelephone>" + mixed + "1<"),
             "Logistics[1].LogisticsHead.consigneeTelephone: longer than 50 characters (51)");
+  // Multi-byte text is counted eight bytes at a time too: every alignment of it, and a control
+  // character inside or after it.
+  for (int digits = 0; digits < 8; ++digits) {
+    std::string text(static_cast<size_t>(digits), '1');
+    while (text.size() < static_cast<size_t>(digits) + 3 * (50 - digits)) text += "电";
+    EXPECT_EQ(swap("<ceb:consigneeTelephone>[^<]*<", "<ceb:consigneeTelephone>" + text + "<"), "")
+        << digits;
+    EXPECT_EQ(swap("<ceb:consigneeTelephone>[^<]*<", "<ceb:consigneeTelephone>" + text + "电<"),
+              "Logistics[1].LogisticsHead.consigneeTelephone: longer than 50 characters (51)")
+        << digits;
+    EXPECT_EQ(swap("<ceb:consigneeTelephone>[^<]*<",
+                   "<ceb:consigneeTelephone>" + text.substr(0, static_cast<size_t>(digits) + 24) +
+                       "\x02<"),
+              "Logistics[1].LogisticsHead.consigneeTelephone: contains a control character, which "
+              "XML does not allow")
+        << digits;
+  }
   EXPECT_EQ(swap("<ceb:currency>142</ceb:currency>", "<ceb:currency>1420</ceb:currency>"),
             "Logistics[1].LogisticsHead.currency: must be exactly 3 characters (4)");
   // Out of schema order: currency moved before logisticsCode.
@@ -173,7 +190,8 @@ TEST(Codec, RejectsWhatIsNotAMessage) {
 // IsValidUtf8 against a decoder written from the definition (each sequence decoded to its code
 // point, then overlong forms, surrogates and values past U+10FFFF refused): every lead byte with
 // second to fourth bytes at the edges of every range, alone, cut short, behind ASCII of 0, 7 and
-// 16 bytes (the fast paths read 16 and 8 bytes at a time) and followed by more text or nothing.
+// 16 bytes (the fast paths read 16 and 8 bytes at a time) or Chinese, and followed by more text or
+// nothing.
 TEST(Codec, Utf8ValidityAsTheDefinitionSays) {
   auto reference = [](std::string_view s) {
     for (size_t i = 0; i < s.size();) {
@@ -216,12 +234,16 @@ TEST(Codec, Utf8ValidityAsTheDefinitionSays) {
           const std::string seq{static_cast<char>(lead), static_cast<char>(b1),
                                 static_cast<char>(b2), static_cast<char>(b3)};
           for (size_t len = 1; len <= 4; ++len) {
-            for (size_t ascii : {size_t{0}, size_t{7}, size_t{16}}) {
+            // Behind Chinese text too: a run of three-byte characters is checked in a loop of its
+            // own.
+            for (const std::string& before :
+                 {std::string(), std::string(7, 'a'), std::string(16, 'a'), std::string("衡"),
+                  std::string("a衡阳")}) {
               for (const char* after : {"", "abcdefghijklmnopq"}) {
-                const std::string text = std::string(ascii, 'a') + seq.substr(0, len) + after;
+                const std::string text = before + seq.substr(0, len) + after;
                 ASSERT_EQ(IsValidUtf8(text), reference(text))
                     << "lead " << lead << " bytes " << int{b1} << " " << int{b2} << " " << int{b3}
-                    << " length " << len << " after " << ascii << " ASCII, then '" << after << "'";
+                    << " length " << len << " after '" << before << "', then '" << after << "'";
                 valid += reference(text) ? 1 : 0;
                 ++checked;
               }
