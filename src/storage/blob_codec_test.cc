@@ -45,45 +45,40 @@ TEST(BlobCodec, TheDictionaryOfStateRowsNeverChanges) {
   EXPECT_EQ(Crc32c(StateDictionaryV1()), 638442945u);
 }
 
-TEST(BlobCodec, AFrameWrittenByAnEarlierBuildStillReads) {
-  // Made by this codec when format 1 began (zstd 1.5.4). Also what Pack makes of it now, so a
-  // change of level or parameters shows here; only the read side is a promise.
-  const std::string frame = FromHex(
-      "28b52ffd6409019d0500340530423143324433452d344635302d363137322d383339342d41354236433744384539"
-      "46"
-      "307569643e312d323232322d333333332d343434342d353132632d474f4c44454e2de585a5e5ba93e68890e58a9f"
-      "3e"
-      "0a2200d18ba0b670a0fa168cd601add3808e03d4df90c5706702d539436539f0e00b3d0948203207c499e83fbc00"
-      "f601c3480d8388a3785b17761200e5ac8b11b88204eccf0df7374060169eeabada48cf73001ac80719bcf26cc0be"
-      "22080428bf5f2d");
+// A frame made when its format began (zstd 1.5.4): it reads back as kReceipt in `format`, it is
+// what Pack makes of kReceipt in that format now (so a change of level or parameters shows here;
+// only the read side is a promise), and read as `other` it is damage, never another message.
+void ExpectFrameOfFormat(BlobFormat format, const std::string& frame, BlobFormat other) {
   BlobCodec codec;
-  auto out = codec.Unpack(BlobFormat::kZstdV1, frame);
+  auto out = codec.Unpack(format, frame);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(*out, kReceipt);
-  const auto [packed, format] = codec.Pack(kReceipt, BlobFormat::kZstdV1);
-  EXPECT_EQ(format, BlobFormat::kZstdV1);
+  const auto [packed, packed_as] = codec.Pack(kReceipt, format);
+  EXPECT_EQ(packed_as, format);
   EXPECT_EQ(packed, frame);
-  // Read with format 3's dictionary it is damage, never another message.
-  EXPECT_FALSE(codec.Unpack(BlobFormat::kZstdV2, frame).ok());
+  EXPECT_FALSE(codec.Unpack(other, frame).ok());
+}
+
+TEST(BlobCodec, AFrameWrittenByAnEarlierBuildStillReads) {
+  const char kFrameOfFormatOne[] =
+      "28b52ffd6409019d0500340530423143324433452d344635302d363137322d383339342d4135423643374438"
+      "453946307569643e312d323232322d333333332d343434342d353132632d474f4c44454e2de585a5e5ba93e6"
+      "8890e58a9f3e0a2200d18ba0b670a0fa168cd601add3808e03d4df90c5706702d539436539f0e00b3d094820"
+      "3207c499e83fbc00f601c3480d8388a3785b17761200e5ac8b11b88204eccf0df7374060169eeabada48cf73"
+      "001ac80719bcf26cc0be22080428bf5f2d";
+  ExpectFrameOfFormat(BlobFormat::kZstdV1, FromHex(kFrameOfFormatOne), BlobFormat::kZstdV2);
 }
 
 TEST(BlobCodec, AFrameOfFormatThreeStillReads) {
-  // Made by this codec when format 3 began (zstd 1.5.4), what Pack writes for XML since.
-  const std::string frame = FromHex(
-      "28b52ffd67a7b87e280901050600e3c61873b0c00a4da8420c08018763d8e10664e0c113c748c41a8ec1022b34a1"
-      "0a31b82a64810b5b604216ca06e8d0e0062fa8170401064ac02d55d5cacc2c44c4aa4216b8b00526e8200b4c5842"
-      "166e60e9919f365c3629fdf4c23e2edba485f2a0b962781924fcd1f4d0955123c91797eb884a5acc73990f22e662"
-      "2d99b1222b3ca6ec2c5f2b75909b5d7946c29bdafdf8b15e8ef0c0fe061c175ad6790c179625c685039dc3c6c4b5"
-      "3e1236aea1626ac534fe2fa20ba5a7cbc665e20a443028bf5f2d");
-  BlobCodec codec;
-  auto out = codec.Unpack(BlobFormat::kZstdV2, frame);
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(*out, kReceipt);
-  const auto [packed, format] = codec.Pack(kReceipt);
-  EXPECT_EQ(format, BlobFormat::kZstdV2);
-  EXPECT_EQ(packed, frame);
-  // Read with format 1's dictionary it is damage.
-  EXPECT_FALSE(codec.Unpack(BlobFormat::kZstdV1, frame).ok());
+  // What Pack writes for XML since 2026-12-06.
+  const char kFrameOfFormatThree[] =
+      "28b52ffd67a7b87e280901050600e3c61873b0c00a4da8420c08018763d8e10664e0c113c748c41a8ec1022b"
+      "34a10a31b82a64810b5b604216ca06e8d0e0062fa8170401064ac02d55d5cacc2c44c4aa4216b8b00526e820"
+      "0b4c5842166e60e9919f365c3629fdf4c23e2edba485f2a0b962781924fcd1f4d0955123c91797eb884a5acc"
+      "73990f22e6622d99b1222b3ca6ec2c5f2b75909b5d7946c29bdafdf8b15e8ef0c0fe061c175ad6790c179625"
+      "c685039dc3c6c4b53e1236aea1626ac534fe2fa20ba5a7cbc665e20a443028bf5f2d";
+  ExpectFrameOfFormat(BlobFormat::kZstdV2, FromHex(kFrameOfFormatThree), BlobFormat::kZstdV1);
+  EXPECT_EQ(BlobCodec().Pack(kReceipt).second, BlobFormat::kZstdV2);
 }
 
 TEST(BlobCodec, RestoresEveryBlobByteForByte) {
