@@ -56,8 +56,8 @@ class BlobCodec {
 
   // The bytes to store for `in`, and their format: `as` (kZstdV2 for messages and receipt
   // groups, kZstdStateV1 for a state row; kZstdV1 only for tests), or kPlain where compression
-  // does not pay. The view points into `in` (kPlain) or
-  // into this codec's buffer (compressed), valid until the next Pack.
+  // does not pay. The view points into `in` (kPlain) or into this codec's buffer (compressed),
+  // valid until the next Pack.
   std::pair<std::string_view, BlobFormat> Pack(std::string_view in,
                                                BlobFormat as = BlobFormat::kZstdV2);
 

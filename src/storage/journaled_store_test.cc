@@ -116,6 +116,10 @@ TEST(JournalFrame, EveryCutShortFrameIsRefused) {
   CommitBatch c = Batch(3);
   c.message.raw_format = 9;  // a raw format this build does not know
   EXPECT_EQ(DecodeFrame(EncodeFrame({&c})).status().code(), StatusCode::kInternal);
+  c.message.raw_format = static_cast<int64_t>(BlobFormat::kZstdV2);  // what the I/O threads write
+  auto known = DecodeFrame(EncodeFrame({&c}));
+  ASSERT_TRUE(known.ok()) << known.status().ToString();
+  EXPECT_EQ((*known)[0].message.raw_format, static_cast<int64_t>(BlobFormat::kZstdV2));
 }
 
 TEST(JournalFrame, AVersionOneFrameStillReads) {
