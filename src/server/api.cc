@@ -258,22 +258,22 @@ void Api::Handle(Request request, Reply reply) {
   Reply out = [this, t0, reply, who, method = std::string(request.message.method_string()),
                path = std::string(request.message.target().substr(0, 200)),
                ip = request.remote_ip](Response r) {
-    {
+    const unsigned code = r.result_int();
+    if (code < responses_.size()) {
+      responses_[code].fetch_add(1, std::memory_order_relaxed);
+    } else {
       std::lock_guard<std::mutex> lock(metrics_mu_);
-      ++counters_["kuajing_http_responses_total{code=\"" + std::to_string(r.result_int()) + "\"}"];
+      ++counters_["kuajing_http_responses_total{code=\"" + std::to_string(code) + "\"}"];
     }
     if (options_.log) {
       const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - t0)
                              .count();
-      options_.log(json::serialize(json::object{{"time_cst", FormatReturnTime(options_.clock())},
-                                                {"event", "http"},
-                                                {"method", method},
-                                                {"path", path},
-                                                {"status", r.result_int()},
-                                                {"us", us},
-                                                {"ip", ip},
-                                                {"who", *who}}));
+      thread_local std::string line;
+      line.clear();
+      AppendAccessLogLine(line, {FormatReturnTime(options_.clock()), method, path, code, us, ip,
+                                 *who});
+      options_.log(line);
     }
     reply(std::move(r));
   };
@@ -1888,6 +1888,10 @@ Response Api::StatusPage(bool metrics) {
   std::lock_guard<std::mutex> lock(metrics_mu_);
   m << "# HELP kuajing_http_responses_total Responses by HTTP status.\n# TYPE "
        "kuajing_http_responses_total counter\n";
+  for (size_t code = 0; code < responses_.size(); ++code) {
+    const uint64_t v = responses_[code].load(std::memory_order_relaxed);
+    if (v != 0) m << "kuajing_http_responses_total{code=\"" << code << "\"} " << v << "\n";
+  }
   for (const auto& [k, v] : counters_) {
     if (k.rfind("kuajing_http", 0) == 0) m << k << " " << v << "\n";
   }

@@ -7,6 +7,7 @@
 // the I/O threads.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -162,6 +163,8 @@ class Api final : public Handler {
   bool sync_stopping_ = false;    // protected by sync_mu_
   std::thread syncer_;
 
+  // Responses by HTTP status, counted without a lock or a string built: every answer passes here.
+  std::array<std::atomic<uint64_t>, 600> responses_{};
   std::mutex metrics_mu_;
   std::map<std::string, uint64_t> counters_;  // metric line (name{labels}) -> value
   std::vector<uint64_t> latency_buckets_;     // intake latency histogram

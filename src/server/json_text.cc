@@ -61,6 +61,25 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void AppendAccessLogLine(std::string& out, const AccessLogEntry& e) {
+  char digits[24];
+  out.append("{\"time_cst\":");
+  AppendJsonString(out, e.time_cst);
+  out.append(",\"event\":\"http\",\"method\":");
+  AppendJsonString(out, e.method);
+  out.append(",\"path\":");
+  AppendJsonString(out, e.path);
+  out.append(",\"status\":");
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, e.status).ptr);
+  out.append(",\"us\":");
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, e.us).ptr);
+  out.append(",\"ip\":");
+  AppendJsonString(out, e.ip);
+  out.append(",\"who\":");
+  AppendJsonString(out, e.who);
+  out.push_back('}');
+}
+
 void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r, std::string_view xml) {
   out.append("{\"type\":");
   AppendJsonString(out, r.type);
