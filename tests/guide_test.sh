@@ -5,7 +5,7 @@ set -euo pipefail
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
+trap '[ -z "$server" ] || kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 mkdir bin && ln -s "$bin" bin/kuajing
 export PATH="$work/bin:$PATH"
@@ -30,4 +30,19 @@ for b in $(ls block*.sh | sort -V); do
   eval "$(grep -E '^GUID=' "$b" || true)"
 done
 echo "guide: $passed passed, $failed failed"
+# The access log (docs/API.md, "Logs"): a JSON line per answer, every one of them in the log once
+# the server has stopped cleanly (a thread of its own writes them).
+kill -INT "$server"
+wait "$server" || true
+server=
+python3 - serve.log <<'EOF_PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"time_cst"')]
+posts = [l for l in lines if l["method"] == "POST" and l["path"] == "/api/v1/messages"]
+assert posts, "no access log line for POST /api/v1/messages"
+for l in posts:
+    assert l["event"] == "http" and isinstance(l["us"], int) and l["who"] and l["ip"], l
+assert any(l["status"] == 200 for l in posts), posts
+print(f"access log: {len(lines)} lines, {len(posts)} of POST /api/v1/messages")
+EOF_PY
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
