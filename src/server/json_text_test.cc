@@ -32,13 +32,22 @@ TEST(JsonText, RandomStringsAreWrittenAsBoostJsonWritesThem) {
   std::mt19937 rng(11);
   for (int i = 0; i < 4000; ++i) {
     // Short and long, escapes dense and sparse (eight bytes are checked at a time), any byte.
-    std::string s(rng() % (i % 2 ? 40 : 300), '\0');
+    std::string s(rng() % (i % 2 ? 40 : i % 10 == 0 ? 3000 : 300), '\0');
     const unsigned sparse = 1 + rng() % 64;
     for (char& c : s) {
       c = static_cast<char>(rng() % sparse == 0 ? rng() % 256 : 32 + rng() % 95);
     }
     ASSERT_EQ(Ours(s), Boost(s)) << i;
   }
+  // Written a chunk of 512 input bytes at a time: escapes on each side of the chunks' ends, and
+  // a string that is escapes only (six bytes written for each) over several chunks.
+  for (size_t at = 500; at < 530; ++at) {
+    std::string s(1100, 'x');
+    s[at] = '\x01';
+    s[at + 512] = '"';
+    ASSERT_EQ(Ours(s), Boost(s)) << at;
+  }
+  ASSERT_EQ(Ours(std::string(1537, '\x1f')), Boost(std::string(1537, '\x1f')));
   // One escape at each position of a long string.
   for (size_t at = 0; at < 40; ++at) {
     for (char c : {'"', '\\', '\n', '\x1f', '\0'}) {
