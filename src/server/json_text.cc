@@ -52,9 +52,9 @@ char* WriteEscape(char* p, unsigned char c) {
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
-  // Written a chunk at a time through a buffer on the stack, then appended whole. A receipt's XML
-  // has an escape at every line ("\n", and the quotes of its attributes), and appending each run
-  // between two escapes to the string was most of the cost (bench/README.md, "Issue 7").
+  // Written a chunk at a time through a buffer on the stack, then appended whole: each escape (the
+  // quotes of a receipt's declaration and attributes, its newlines) ended a run appended to the
+  // string on its own, most of the cost (bench/README.md, "Issue 7").
   constexpr size_t kChunk = 512;  // input bytes per round; each becomes at most 6 ("\u00xx")
   char buf[kChunk * 6 + 8];       // + 8: eight bytes are written where fewer may count
   out.push_back('"');
