@@ -45,8 +45,7 @@ void LineWriter::Loop() {
   std::string out;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait(lock,
-             [&] { return stopping_ || !waiting_.empty() || dropped_ != dropped_noted_; });
+    cv_.wait(lock, [&] { return stopping_ || !waiting_.empty() || dropped_ != dropped_noted_; });
     if (waiting_.empty() && dropped_ == dropped_noted_) return;  // stopping, all written
     cv_.wait_for(lock, gather_, [&] { return stopping_; });
     out.swap(waiting_);

@@ -41,10 +41,10 @@ class LineWriter {
   const std::chrono::milliseconds gather_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::string waiting_;          // protected by mu_
-  uint64_t dropped_ = 0;         // protected by mu_
-  uint64_t dropped_noted_ = 0;   // protected by mu_: the drops a line has already reported
-  bool stopping_ = false;        // protected by mu_
+  std::string waiting_;         // protected by mu_
+  uint64_t dropped_ = 0;        // protected by mu_
+  uint64_t dropped_noted_ = 0;  // protected by mu_: the drops a line has already reported
+  bool stopping_ = false;       // protected by mu_
   std::thread thread_;
 };
 

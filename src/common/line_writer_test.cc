@@ -65,9 +65,8 @@ TEST(LineWriter, LinesBeyondTheBoundAreDroppedAndCounted) {
   ::close(p[1]);
   const std::string all = ReadAll(p[0]);
   ::close(p[0]);
-  EXPECT_EQ(all, std::string(29, 'a') + "\n" + std::string(29, 'b') + "\n" +
-                     std::string(29, 'c') + "\n" +
-                     "{\"event\":\"log_lines_dropped\",\"lines\":8}\n");
+  EXPECT_EQ(all, std::string(29, 'a') + "\n" + std::string(29, 'b') + "\n" + std::string(29, 'c') +
+                     "\n" + "{\"event\":\"log_lines_dropped\",\"lines\":8}\n");
 }
 
 }  // namespace

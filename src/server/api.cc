@@ -271,8 +271,8 @@ void Api::Handle(Request request, Reply reply) {
                              .count();
       thread_local std::string line;
       line.clear();
-      AppendAccessLogLine(line, {FormatReturnTime(options_.clock()), method, path, code, us, ip,
-                                 *who});
+      AppendAccessLogLine(line,
+                          {FormatReturnTime(options_.clock()), method, path, code, us, ip, *who});
       options_.log(line);
     }
     reply(std::move(r));

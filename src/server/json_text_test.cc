@@ -79,14 +79,14 @@ TEST(JsonText, AReceiptIsTheObjectTheApiShowed) {
 // The access log line is the object the server logged through boost::json before, byte for byte,
 // whatever the client put in the path.
 TEST(JsonText, AnAccessLogLineIsTheObjectTheServerLogged) {
-  for (std::string_view path : {"/v1/messages", "/v1/quota?id=\"x\"&n=\\1", "/入库\n\x01",
-                                "", "/a\x7f\xff\xfe"}) {
+  for (std::string_view path :
+       {"/v1/messages", "/v1/quota?id=\"x\"&n=\\1", "/入库\n\x01", "", "/a\x7f\xff\xfe"}) {
     for (int64_t us : {int64_t{0}, int64_t{153}, int64_t{1} << 40}) {
       const AccessLogEntry e{"20261206150102123", "POST", path, 503, us, "127.0.0.1",
                              "4304961001 \"k\""};
-      const json::object o{{"time_cst", e.time_cst}, {"event", "http"}, {"method", e.method},
-                           {"path", e.path},         {"status", e.status}, {"us", e.us},
-                           {"ip", e.ip},             {"who", e.who}};
+      const json::object o{
+          {"time_cst", e.time_cst}, {"event", "http"}, {"method", e.method}, {"path", e.path},
+          {"status", e.status},     {"us", e.us},      {"ip", e.ip},         {"who", e.who}};
       std::string ours = "kept";
       AppendAccessLogLine(ours, e);
       EXPECT_EQ(ours, "kept" + json::serialize(o)) << path << " " << us;
