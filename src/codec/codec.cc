@@ -754,39 +754,52 @@ constexpr std::array<bool, 256> kNeedsEscape = [] {
   for (unsigned char c : {'<', '>', '&', '"'}) t[c] = true;
   return t;
 }();
-}  // namespace
+constexpr size_t kEscapedRoom = 6;  // the most a byte of text becomes: "&quot;"
 
-void AppendEscaped(std::string& out, std::string_view text) {
-  // Runs of plain text are appended whole (most fields have nothing to escape): a fifth of the
-  // cost of one push_back per byte on the receipts' XML (bench/README.md).
+char* Put(char* p, std::string_view s) {
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());  // an empty view's data may be null
+  return p + s.size();
+}
+
+// What a byte of kNeedsEscape becomes: its reference, or nothing for the C0 controls, which XML
+// 1.0 forbids even as references.
+std::string_view EscapeOf(unsigned char c) {
+  switch (c) {
+    case '<':
+      return "&lt;";
+    case '>':
+      return "&gt;";
+    case '&':
+      return "&amp;";
+    case '"':
+      return "&quot;";
+    case '\r':
+      return "&#13;";
+    default:
+      return "";
+  }
+}
+
+// Writes `text` at `p` with each byte of kNeedsEscape escaped (`p` has room for kEscapedRoom bytes
+// per byte of text); returns the end. Runs of plain text are copied whole.
+char* PutEscaped(char* p, std::string_view text) {
   size_t run = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (!kNeedsEscape[c]) continue;
-    out.append(text.data() + run, i - run);
+    p = Put(Put(p, text.substr(run, i - run)), EscapeOf(c));
     run = i + 1;
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      default:
-        // XML 1.0 forbids the other C0 control characters even as references: they are dropped.
-        break;
-    }
   }
-  out.append(text.data() + run, text.size() - run);
+  return Put(p, text.substr(run));
+}
+}  // namespace
+
+void AppendEscaped(std::string& out, std::string_view text) {
+  // Room for the most it can take, written through a pointer, then cut to what was written.
+  const size_t start = out.size();
+  out.resize(start + kEscapedRoom * text.size());
+  char* const end = PutEscaped(out.data() + start, text);
+  out.resize(static_cast<size_t>(end - out.data()));
 }
 
 namespace {
@@ -818,7 +831,6 @@ struct EntityTags {
 // A number's text: an int64_t takes at most 20 characters, a Decimal at most 26 (N19,5 with its
 // sign and point).
 constexpr size_t kNumberRoom = 32;
-constexpr size_t kEscapedRoom = 6;  // per byte of text: "&quot;"
 Tags TagsOf(std::string_view name) {
   Tags t;
   OpenTag(t.open, name);
@@ -837,44 +849,6 @@ const EntityTags& TagsOfEntity() {
     return t;
   }();
   return tags;
-}
-
-char* Put(char* p, std::string_view s) {
-  std::memcpy(p, s.data(), s.size());
-  return p + s.size();
-}
-
-// Writes `text` at `p` escaped as AppendEscaped escapes it (`p` has room for kEscapedRoom bytes
-// per byte of it); returns the end.
-char* PutEscaped(char* p, std::string_view text) {
-  size_t run = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (!kNeedsEscape[c]) continue;
-    p = Put(p, text.substr(run, i - run));
-    run = i + 1;
-    switch (c) {
-      case '<':
-        p = Put(p, "&lt;");
-        break;
-      case '>':
-        p = Put(p, "&gt;");
-        break;
-      case '&':
-        p = Put(p, "&amp;");
-        break;
-      case '"':
-        p = Put(p, "&quot;");
-        break;
-      case '\r':
-        p = Put(p, "&#13;");
-        break;
-      default:
-        // XML 1.0 forbids the other C0 control characters even as references: they are dropped.
-        break;
-    }
-  }
-  return Put(p, text.substr(run));
 }
 
 // Room for the entity is made in the string once, with the most it can take, and written through
