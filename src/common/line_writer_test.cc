@@ -59,14 +59,16 @@ TEST(LineWriter, LinesBeyondTheBoundAreDroppedAndCounted) {
     // The thread gathers for far longer than the test: the lines wait until the destructor.
     LineWriter w(p[1], 100, std::chrono::hours(1));
     for (int i = 0; i < 10; ++i) w.Write(std::string(29, static_cast<char>('a' + i)));  // 30 B
+    w.Write("123456789");            // 90 + 10: the bound exactly, kept
+    w.Write("");                     // 100 + 1: just over it, dropped
     w.Write(std::string(200, 'z'));  // longer than the bound on its own
-    EXPECT_EQ(w.dropped(), 8u);
+    EXPECT_EQ(w.dropped(), 9u);
   }
   ::close(p[1]);
   const std::string all = ReadAll(p[0]);
   ::close(p[0]);
   EXPECT_EQ(all, std::string(29, 'a') + "\n" + std::string(29, 'b') + "\n" + std::string(29, 'c') +
-                     "\n" + "{\"event\":\"log_lines_dropped\",\"lines\":8}\n");
+                     "\n123456789\n{\"event\":\"log_lines_dropped\",\"lines\":9}\n");
 }
 
 }  // namespace
