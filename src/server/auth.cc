@@ -5,6 +5,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <memory>
+
 namespace kuajing::server {
 
 namespace {
@@ -53,9 +55,21 @@ std::string Principal::Describe() const {
 }
 
 std::string Sha256Hex(std::string_view data) {
+  // Every request's API key is hashed here. OpenSSL 3's EVP_sha256() looks the algorithm up in
+  // its providers again at each use ("implicit fetching", crypto(7), "Performance"), and
+  // EVP_Digest makes and frees a context each time: the algorithm is fetched once instead, and
+  // each thread keeps its context (bench/README.md, "Issue 7").
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                                 &EVP_MD_CTX_free);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  if (sha256 == nullptr || ctx == nullptr || EVP_DigestInit_ex(ctx.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), md, &len) != 1) {
+    // Out of memory, or no provider with SHA-256: the slow path still answers.
+    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  }
   return Hex(md, len);
 }
 
