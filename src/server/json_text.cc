@@ -49,6 +49,12 @@ char* WriteEscape(char* p, unsigned char c) {
   return p;
 }
 
+// A JSON number: an integer's decimal digits.
+void AppendJsonInt(std::string& out, int64_t v) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
@@ -91,7 +97,6 @@ void AppendJsonString(std::string& out, std::string_view s) {
 }
 
 void AppendAccessLogLine(std::string& out, const AccessLogEntry& e) {
-  char digits[24];
   out.append("{\"time_cst\":");
   AppendJsonString(out, e.time_cst);
   out.append(",\"event\":\"http\",\"method\":");
@@ -99,9 +104,9 @@ void AppendAccessLogLine(std::string& out, const AccessLogEntry& e) {
   out.append(",\"path\":");
   AppendJsonString(out, e.path);
   out.append(",\"status\":");
-  out.append(digits, std::to_chars(digits, digits + sizeof digits, e.status).ptr);
+  AppendJsonInt(out, e.status);
   out.append(",\"us\":");
-  out.append(digits, std::to_chars(digits, digits + sizeof digits, e.us).ptr);
+  AppendJsonInt(out, e.us);
   out.append(",\"ip\":");
   AppendJsonString(out, e.ip);
   out.append(",\"who\":");
@@ -119,10 +124,8 @@ void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r, std::s
   out.append(",\"xml\":");
   AppendJsonString(out, xml);
   if (r.id != 0) {
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof(digits), r.id).ptr;
     out.append(",\"id\":");
-    out.append(digits, end);
+    AppendJsonInt(out, r.id);
   }
   out.push_back('}');
 }
