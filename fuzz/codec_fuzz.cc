@@ -1,9 +1,11 @@
 // libFuzzer target for every parser of untrusted input on the clearance path: the CEB codec, then
 // the field rules and the engine on whatever the codec accepts.
 // Properties: nothing crashes or leaks (ASan, UBSan); a message read without field errors is
-// written back canonically and reads back to the same model (parse -> write -> parse).
+// written back canonically and reads back to the same model (parse -> write -> parse); whatever
+// the direct reader reads, the tree reader reads the same, without field errors (codec.h, Decode).
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
 
 #include "clearance/engine.h"
@@ -23,6 +25,17 @@ const kuajing::reference::ReferenceData& Reference() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace kuajing;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  if (std::optional<codec::DecodedMessage> direct = codec::DecodeDirectOnly(bytes)) {
+    codec::DecodeResult tree = codec::DecodeThroughTree(bytes);
+    auto* t = std::get_if<codec::DecodedMessage>(&tree);
+    if (t == nullptr || !(t->message == direct->message) ||
+        t->errors.size() != direct->errors.size()) {
+      std::abort();  // the two readers disagree
+    }
+    for (const auto& e : t->errors) {
+      if (!e.empty()) std::abort();  // the direct reader read a record the tree finds wrong
+    }
+  }
   codec::DecodeResult r = codec::Decode(bytes);
   auto* d = std::get_if<codec::DecodedMessage>(&r);
   if (d == nullptr) return 0;

@@ -22,6 +22,7 @@
 // Thread safety: stateless functions; safe from any thread.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -74,7 +75,16 @@ struct DecodeFailure {
 
 using DecodeResult = std::variant<DecodedMessage, DecodeFailure>;
 
+// Reads a message. Messages in the plain form enterprises' systems write are read straight from
+// the bytes; anything else (comments, references, prefixes, errors of any kind) through pugixml's
+// tree, which also gives every refusal its reason. Both give the same result for the same bytes.
 DecodeResult Decode(std::string_view bytes, const DecodeOptions& limits = {});
+
+// For tests and benchmarks: Decode through the tree alone, and through the direct reader alone
+// (nothing if it gives the message up to the tree).
+DecodeResult DecodeThroughTree(std::string_view bytes, const DecodeOptions& limits = {});
+std::optional<DecodedMessage> DecodeDirectOnly(std::string_view bytes,
+                                               const DecodeOptions& limits = {});
 
 // Canonical XML of a message (declaration, root with namespaces, records in order, transport).
 std::string Encode(const model::Message& message);

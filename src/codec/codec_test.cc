@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <regex>
+#include <sstream>
 
 #include "app/demo_batch.h"
 #include "clearance/receipts.h"
@@ -431,5 +434,177 @@ TEST(Encode, WritesEachEntityAsTheSimpleFormDid) {
   }
 }
 
+// Decode's two readers give the same result: the same message and field errors, or the same
+// refusal with the same reason.
+void ExpectSameAsTree(const std::string& xml, const std::string& what) {
+  const DecodeResult direct = Decode(xml), tree = DecodeThroughTree(xml);
+  ASSERT_EQ(direct.index(), tree.index()) << what;
+  if (const auto* f = std::get_if<DecodeFailure>(&tree)) {
+    const auto& g = std::get<DecodeFailure>(direct);
+    EXPECT_EQ(g.status, f->status) << what;
+    EXPECT_EQ(g.info, f->info) << what;
+    EXPECT_EQ(g.root_name, f->root_name) << what;
+    EXPECT_EQ(g.message_guid, f->message_guid) << what;
+    return;
+  }
+  const auto& d = std::get<DecodedMessage>(direct);
+  const auto& t = std::get<DecodedMessage>(tree);
+  EXPECT_EQ(d.message, t.message) << what;
+  EXPECT_EQ(AllErrors(d), AllErrors(t)) << what;
+  EXPECT_EQ(d.errors.size(), t.errors.size()) << what;
+}
+
+std::vector<std::string> OfficialSamples() {
+  std::vector<std::string> out;
+  for (const char* dir : {"/spec/samples/import", "/spec/samples/export"}) {
+    for (const auto& e : std::filesystem::directory_iterator(std::string(KJ_SOURCE_DIR) + dir)) {
+      std::ifstream in(e.path(), std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      out.push_back(ss.str());
+    }
+  }
+  return out;
+}
+
+// What enterprises send is read directly (not given up to the tree), and reads as the tree reads
+// it: the generated traffic (100 records a message), the demo's messages, and every official
+// sample (a byte order mark, indentation, ExtendMessage and ds:Signature after the transport).
+TEST(DirectReader, ReadsWhatEnterprisesSendAsTheTreeDoes) {
+  std::vector<std::string> messages = OfficialSamples();
+  EXPECT_GE(messages.size(), 30u);
+  const app::BatchMessages b = app::MakeBatch(app::GeneratedClearances(0, 100));
+  for (const std::string* xml : {&b.orders, &b.payments, &b.waybills, &b.inventories}) {
+    messages.push_back(*xml);
+  }
+  for (const app::ClearanceSpec& spec : app::DemoClearances()) {
+    app::ClearanceMessages m = app::MakeClearance(spec);
+    for (std::string* xml : {&m.order, &m.payment, &m.waybill, &m.inventory}) {
+      messages.push_back(std::move(*xml));
+    }
+  }
+  int signed_messages = 0, with_errors = 0;
+  for (const std::string& xml : messages) {
+    const std::string what = xml.substr(0, 160);
+    const std::optional<DecodedMessage> direct = DecodeDirectOnly(xml);
+    const DecodedMessage tree = Ok(DecodeThroughTree(xml));
+    if (!AllErrors(tree).empty()) {
+      // Two samples the standard's own fields refuse (CEB792 lacks the required gseqno, and
+      // CEB215 has a field error too): the tree's, to name the field.
+      ++with_errors;
+      EXPECT_FALSE(direct.has_value()) << what;
+      ExpectSameAsTree(xml, what);
+      continue;
+    }
+    ASSERT_TRUE(direct.has_value()) << "given up to the tree: " << what;
+    EXPECT_EQ(direct->message, tree.message) << what;
+    EXPECT_EQ(direct->errors.size(), tree.errors.size()) << what;
+    signed_messages += !direct->message.signature_xml.empty();
+  }
+  EXPECT_LE(with_errors, 2);
+  EXPECT_GE(signed_messages, 10);
+}
+
+// Every other form of XML is given up to the tree, and Decode's answer is the tree's: each
+// variation of a declaration below, whether the tree reads it, reads it with field errors or
+// refuses it.
+TEST(DirectReader, GivesEveryOtherFormUpToTheTree) {
+  const std::string xml = app::MakeClearance(app::GeneratedClearances(0, 1)[0]).inventory;
+  ASSERT_TRUE(DecodeDirectOnly(xml).has_value());
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string out = xml;
+    const size_t at = out.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) out.replace(at, from.size(), to);
+    return out;
+  };
+  const std::string name = "<ceb:buyerName>张三</ceb:buyerName>";
+  const std::string last = "</ceb:CEB621Message>";
+  const size_t t0 = xml.find("<ceb:BaseTransfer>"), t1 = xml.find("</ceb:BaseTransfer>");
+  ASSERT_NE(t1, std::string::npos);
+  const std::string transfer = xml.substr(t0, t1 + std::string("</ceb:BaseTransfer>").size() - t0);
+  struct Case {
+    std::string xml;
+    bool direct;  // whether the direct reader reads it
+  };
+  const std::vector<Case> cases = {
+      // Read directly: other prefixes, the default namespace, whitespace, an empty optional field.
+      {std::regex_replace(std::regex_replace(xml, std::regex("ceb:"), "x:"),
+                          std::regex("xmlns:ceb="), "xmlns:x="),
+       true},
+      {std::regex_replace(std::regex_replace(xml, std::regex("ceb:"), ""), std::regex("xmlns:ceb="),
+                          "xmlns="),
+       true},
+      // The prefix bound to another namespace, and to none.
+      {std::regex_replace(xml, std::regex("xmlns:ceb="), "xmlns:ceb=\"urn:x\" xmlns:c="), false},
+      {std::regex_replace(xml, std::regex("ceb:"), "x:"), false},
+      {std::regex_replace(xml, std::regex("><ceb:"), ">\n\t <ceb:"), true},
+      {replaced("<ceb:barCode>无</ceb:barCode>", "<ceb:barCode/>"), true},
+      {replaced("<ceb:barCode>无</ceb:barCode>", "<ceb:barCode />"), true},
+      {xml + "\n\n", true},
+      {"\xEF\xBB\xBF" + xml, true},
+      // Given up: the tree reads these the same or with a field error, or refuses them.
+      {replaced(name, "<!-- a comment -->" + name), false},
+      {"<!-- before the root -->\n<!---->" + xml.substr(xml.find("?>") + 2), true},
+      {replaced("<ceb:CEB621Message", "<!-- -- -->\n<ceb:CEB621Message"), false},
+      {replaced("<ceb:CEB621Message", "<!-- x ->\n<ceb:CEB621Message"), false},
+      {replaced(name, "<ceb:buyerName><![CDATA[张三]]></ceb:buyerName>"), false},
+      {replaced(name, "<ceb:buyerName>张&amp;三</ceb:buyerName>"), false},
+      {replaced(name, "<ceb:buyerName>张&#19977;</ceb:buyerName>"), false},
+      {replaced(name, "<ceb:buyerName>张\r\n三</ceb:buyerName>"), false},
+      {replaced(name, "<ceb:buyerName>  </ceb:buyerName>"), false},
+      {replaced(name, "<ceb:buyerName a=\"1\">张三</ceb:buyerName>"), false},
+      {replaced(name, "<ceb:buyerName>张三</ceb:buyerName >"), false},
+      {replaced(name, "<ceb:buyerName>张三<ceb:b/></ceb:buyerName>"), false},
+      {replaced(name, "<ceb:buyerName>张三</ceb:buyerNam>"), false},
+      {replaced(name,
+                "<x:buyerName xmlns:x=\"http://www.chinaport.gov.cn/ceb\">张三</x:buyerName>"),
+       false},
+      {replaced(name, "<buyerName>张三</buyerName>"), false},
+      {replaced(name, "text" + name), false},
+      {replaced(name, name + name), false},
+      {replaced(name, ""), false},
+      {replaced(name, "<ceb:buyerName>" + std::string(61, 'x') + "</ceb:buyerName>"), false},
+      {replaced("<ceb:qty>", "<ceb:qty>x"), false},
+      {replaced("version=\"1.0\" xmlns:ceb", "version=\"1.0\" xmlns:ceb version=\"2.0\""), false},
+      {replaced("version=\"1.0\" xmlns:ceb", "version='1.0' xmlns:ceb"), true},
+      {replaced("version=\"1.0\" xmlns:ceb", "version=\"1.0\"guid2=\"x\" xmlns:ceb"), false},
+      {replaced("version=\"1.0\" xmlns:ceb", "version=\"\" xmlns:ceb"), false},
+      {replaced("version=\"1.0\" xmlns:ceb", "version=\"1.0\" a=\"x\x01y\" xmlns:ceb"), false},
+      {replaced("version=\"1.0\" xmlns:ceb", "version=\"1.0\" a=\"x\ty\" xmlns:ceb"), false},
+      {replaced("<ceb:CEB621Message", "<!-- \x01 -->\n<ceb:CEB621Message"), false},
+      {replaced("http://www.chinaport.gov.cn/ceb", "urn:other"), false},
+      {replaced("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", ""), true},
+      {replaced("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<!DOCTYPE x>"), false},
+      {replaced("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<?xml version=\"1.0\"<?>"), false},
+      {replaced("</ceb:BaseTransfer>", "</ceb:BaseTransfer><ceb:Foo/>"), false},
+      // BaseTransfer again: the same is read as one (the export samples' form), another refused.
+      {replaced("</ceb:CEB621Message>", transfer + "</ceb:CEB621Message>"), true},
+      {replaced("</ceb:CEB621Message>",
+                std::regex_replace(transfer, std::regex("DXP<"), "EDI<") + "</ceb:CEB621Message>"),
+       false},
+      {replaced("</ceb:BaseTransfer>",
+                "</ceb:BaseTransfer><ceb:ExtendMessage><ceb:a>1</ceb:a></ceb:ExtendMessage>"),
+       true},
+      {replaced("</ceb:BaseTransfer>",
+                "</ceb:BaseTransfer><ceb:ExtendMessage a=\"1\"></ceb:ExtendMessage>"),
+       false},
+      {replaced("</ceb:BaseTransfer>", "</ceb:BaseTransfer><ds:Signature>x</ds:Signature>"), false},
+      {replaced("</ceb:BaseTransfer>", "</ceb:BaseTransfer><ds:Signature xmlns:ds=\"" +
+                                           std::string(kDsNamespace) + "\">x</ds:Signature>"),
+       true},
+      {replaced(last, "<ceb:Inventory/>" + last), false},
+      {replaced(last, last + "<x/>"), false},
+      {replaced(last, last + "x"), false},
+      {replaced(last, ""), false},
+      {xml.substr(0, xml.size() / 2), false},
+  };
+  for (const Case& c : cases) {
+    const std::string what =
+        c.xml.substr(0, 80) + " ... " + c.xml.substr(c.xml.size() > 400 ? c.xml.size() - 400 : 0);
+    EXPECT_EQ(DecodeDirectOnly(c.xml).has_value(), c.direct) << what;
+    ExpectSameAsTree(c.xml, what);
+  }
+}
 }  // namespace
 }  // namespace kuajing::codec
