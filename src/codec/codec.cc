@@ -19,6 +19,27 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+// XML whitespace (§2.3 S).
+constexpr bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// A C0 control character but whitespace (XML 1.0 §2.2 forbids them; a NUL ends pugixml's text).
+constexpr bool IsControl(char c) { return static_cast<unsigned char>(c) < 0x20 && !IsSpace(c); }
+constexpr bool IsNameStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+// The characters of the CEB standard's element names, and of the attributes' names but ':'.
+constexpr bool IsNameChar(char c) {
+  return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+// 1: a byte of the CEB standard's element names; 3: the colon of a prefix.
+constexpr std::array<uint8_t, 256> kNameBytes = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[static_cast<size_t>(c)] = IsNameChar(static_cast<char>(c)) ? 1 : 0;
+  }
+  t[':'] = 3;
+  return t;
+}();
+
 // An element's name split at its colon once (pugixml keeps names as C strings: each look at one
 // measures it again).
 struct SplitName {
@@ -141,19 +162,15 @@ class ErrorSink {
 
 std::string_view TrimXmlSpace(std::string_view s) {
   // Compared inline: strchr over " \t\r\n" was a call for each number read.
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
   return s;
 }
 
 // XML 1.0 allows no C0 control character but tab, line feed and carriage return (§2.2), not even
 // as a character reference; pugixml does not check, so the codec does.
 bool HasForbiddenControl(std::string_view text) {
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') return true;
-  }
-  return false;
+  return std::any_of(text.begin(), text.end(), IsControl);
 }
 
 // Field paths ("Inventory[2].InventoryHead.qty") are built only when there is an error to report.
@@ -555,26 +572,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 // wrong or reads what is merely unusual. So it never has to say why, and what it reads is exactly
 // what the tree reader reads from the same bytes (codec_test DirectReader.*, and the fuzz target
 // checks it on every input it makes).
-constexpr bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-// A C0 control character but whitespace (XML 1.0 §2.2 forbids them; a NUL ends pugixml's text).
-constexpr bool IsControl(char c) { return static_cast<unsigned char>(c) < 0x20 && !IsSpace(c); }
-constexpr bool IsNameStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-// The characters of the CEB standard's element names, and of the attributes' names but ':'.
-constexpr bool IsNameChar(char c) {
-  return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
-}
-// 1: a byte of the CEB standard's element names; 3: the colon of a prefix.
-constexpr std::array<uint8_t, 256> kNameBytes = [] {
-  std::array<uint8_t, 256> t{};
-  for (int c = 0; c < 256; ++c) {
-    t[static_cast<size_t>(c)] = IsNameChar(static_cast<char>(c)) ? 1 : 0;
-  }
-  t[':'] = 3;
-  return t;
-}();
-
 class DirectReader {
  public:
   explicit DirectReader(std::string_view bytes)

@@ -91,13 +91,19 @@ TEST(Codec, HoldsTheSchemasRecordAndLineLimits) {
             std::string::npos);
   specs.pop_back();
   EXPECT_EQ(Ok(Decode(app::MakeBatch(specs).orders)).message.records.size(), 100u);
+  // The direct reader reads up to the limit and gives the one over it to the tree (above).
+  EXPECT_TRUE(DecodeDirectOnly(app::MakeBatch(specs).orders).has_value());
+  specs.push_back(specs.back());
+  EXPECT_FALSE(DecodeDirectOnly(app::MakeBatch(specs).orders).has_value());
   // 99 lines are allowed, 100 are not.
   app::ClearanceSpec big = app::DemoClearances()[0];
   big.items.assign(99, big.items[0]);
   EXPECT_EQ(FirstError(Ok(Decode(app::MakeClearance(big).inventory))), "");
+  EXPECT_TRUE(DecodeDirectOnly(app::MakeClearance(big).inventory).has_value());
   big.items.push_back(big.items[0]);
   EXPECT_NE(FirstError(Ok(Decode(app::MakeClearance(big).inventory))).find("more than 99 lines"),
             std::string::npos);
+  EXPECT_FALSE(DecodeDirectOnly(app::MakeClearance(big).inventory).has_value());
   // The byte limit.
   DecodeOptions small;
   small.max_message_bytes = 100;
