@@ -696,7 +696,7 @@ class DirectReader {
       // Each attribute follows whitespace and is name="value" or name='value'.
       if (p_ == before || p_ == end_ || n == kMaxAttributes || !IsNameStart(*p_)) break;
       const char* a = p_;
-      while (p_ < end_ && (IsNameChar(*p_) || *p_ == ':')) ++p_;
+      while (p_ < end_ && kNameBytes[static_cast<unsigned char>(*p_)] != 0) ++p_;
       const std::string_view attr(a, static_cast<size_t>(p_ - a));
       if (end_ - p_ < 2 || p_[0] != '=' || (p_[1] != '"' && p_[1] != '\'')) break;
       const char quote = p_[1];
