@@ -1,6 +1,8 @@
 #include "storage/run_index.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -8,12 +10,20 @@ namespace kuajing::storage {
 
 namespace {
 
+// Blocks are stored little-endian (EncodeBlock): the hosts we build for are.
+static_assert(std::endian::native == std::endian::little);
+
+constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+
 enum StmtId {
-  kInsert,
-  kInsertMerged,
+  kInsertBlock,
+  kReplaceBlock,
   kFind,
   kFindTail,
-  kCountRun,
+  kTailSize,
+  kTailLast,
+  kRunBlocks,
+  kDeleteRunBlocks,
   kNewTailRun,
   kNewMergedRun,
   kInsertRun,
@@ -21,27 +31,35 @@ enum StmtId {
   kFirstRetired,
   kMergeTarget,
   kSources,
-  kLastKey,
-  kReadAfter,
+  kLastBlock,
+  kBlockAtOrBefore,
+  kBlocksFrom,
   kRetireSources,
   kLevelToMerge,
   kMarkSources,
-  kNthKey,
+  kNthBlock,
   kDeleteUpTo,
-  kDeleteRun,
   kDropRun,
   kStmtCount
 };
 
 constexpr const char* kSql[kStmtCount] = {
-    "INSERT INTO {I}(run, hash, id) VALUES(?,?,?)",
-    // A key two sources share (never written so; harmless) is written once.
-    "INSERT OR IGNORE INTO {I}(run, hash, id) VALUES(?,?,?)",
-    // One seek per searched run (the IN list drives the primary key's first column).
-    "SELECT id FROM {I} WHERE run IN (SELECT run FROM {R} WHERE state IN "
-    "(0, 1)) AND hash = ? ORDER BY id",
+    "INSERT INTO {B}(run, first_hash, first_id, data) VALUES(?,?,?,?)",
+    "INSERT OR REPLACE INTO {B}(run, first_hash, first_id, data) VALUES(?,?,?,?)",
+    // The tail's blocks whole; in each live run, the blocks that start with the hash (a seek)
+    // and the one before them (a seek backwards), which may end with it.
+    "SELECT data FROM {B} WHERE run IN (SELECT run FROM {R} WHERE state = 0) "
+    "UNION ALL "
+    "SELECT data FROM {B} WHERE run IN (SELECT run FROM {R} WHERE state = 1) AND first_hash = ?1 "
+    "UNION ALL "
+    "SELECT (SELECT data FROM {B} WHERE run = r.run AND first_hash < ?1 ORDER BY first_hash "
+    "DESC, first_id DESC LIMIT 1) FROM {R} AS r WHERE r.state = 1",
     "SELECT run FROM {R} WHERE state = 0 ORDER BY run LIMIT 1",
-    "SELECT COUNT(*) FROM {I} WHERE run = ?",
+    "SELECT COALESCE(SUM(length(data)), 0) / 16 FROM {B} WHERE run = ?",
+    "SELECT first_hash, data FROM {B} WHERE run = ? ORDER BY first_hash DESC, first_id DESC "
+    "LIMIT 1",
+    "SELECT data FROM {B} WHERE run = ?",
+    "DELETE FROM {B} WHERE run = ?",
     "SELECT MIN(COALESCE(MIN(run), 0), 0) - 1 FROM {R}",
     "SELECT MAX(COALESCE(MAX(run), 0), 0) + 1 FROM {R}",
     "INSERT INTO {R}(run, level, state, into_run) VALUES(?,?,?,NULL)",
@@ -49,33 +67,48 @@ constexpr const char* kSql[kStmtCount] = {
     "SELECT run FROM {R} WHERE state = 3 ORDER BY run LIMIT 1",
     "SELECT run FROM {R} WHERE state = 2 ORDER BY run LIMIT 1",
     "SELECT run FROM {R} WHERE into_run = ? ORDER BY run",
-    "SELECT hash, id FROM {I} WHERE run = ? ORDER BY hash DESC, id DESC "
-    "LIMIT 1",
-    "SELECT hash, id FROM {I} WHERE run = ?1 AND (hash, id) > (?2, ?3) "
-    "ORDER BY hash, id LIMIT ?4",
+    "SELECT data FROM {B} WHERE run = ? ORDER BY first_hash DESC, first_id DESC LIMIT 1",
+    "SELECT first_hash, first_id FROM {B} WHERE run = ?1 AND (first_hash, first_id) <= (?2, ?3) "
+    "ORDER BY first_hash DESC, first_id DESC LIMIT 1",
+    "SELECT data FROM {B} WHERE run = ?1 AND (first_hash, first_id) >= (?2, ?3) "
+    "ORDER BY first_hash, first_id",
     "UPDATE {R} SET state = 3, into_run = NULL WHERE into_run = ?",
     "SELECT level FROM {R} WHERE state = 1 GROUP BY level HAVING COUNT(*) >= ? ORDER BY "
     "level LIMIT 1",
     "UPDATE {R} SET into_run = ?1 WHERE run IN (SELECT run FROM {R} WHERE state "
     "= 1 AND level = ?2 ORDER BY run LIMIT ?3)",
-    "SELECT hash, id FROM {I} WHERE run = ?1 ORDER BY hash, id LIMIT 1 "
+    "SELECT first_hash, first_id FROM {B} WHERE run = ?1 ORDER BY first_hash, first_id LIMIT 1 "
     "OFFSET ?2",
-    "DELETE FROM {I} WHERE run = ?1 AND (hash, id) <= (?2, ?3)",
-    "DELETE FROM {I} WHERE run = ?",
+    "DELETE FROM {B} WHERE run = ?1 AND (first_hash, first_id) <= (?2, ?3)",
     "DELETE FROM {R} WHERE run = ?",
 };
 
-// The statements above with {I} and {R} replaced by the index's tables.
-std::string Named(std::string sql, const std::string& index, const std::string& runs) {
-  for (size_t at; (at = sql.find("{I}")) != std::string::npos;) sql.replace(at, 3, index);
+// The statements above with {B} and {R} replaced by the index's tables.
+std::string Named(std::string sql, const std::string& blocks, const std::string& runs) {
+  for (size_t at; (at = sql.find("{B}")) != std::string::npos;) sql.replace(at, 3, blocks);
   for (size_t at; (at = sql.find("{R}")) != std::string::npos;) sql.replace(at, 3, runs);
   return sql;
+}
+
+void PutInt(std::string& out, int64_t v) {
+  char b[8];
+  std::memcpy(b, &v, 8);
+  out.append(b, 8);
+}
+
+int64_t GetInt(const char* p) {
+  int64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
 }
 
 }  // namespace
 
 RunIndex::RunIndex(std::string name, RunIndexOptions options)
-    : name_(std::move(name)), table_(name_ + "_index"), runs_(name_ + "_runs"), options_(options) {}
+    : name_(std::move(name)),
+      table_(name_ + "_blocks"),
+      runs_(name_ + "_runs"),
+      options_(options) {}
 
 std::string RunIndex::Schema() const {
   return Named(R"sql(
@@ -84,13 +117,29 @@ CREATE TABLE IF NOT EXISTS {R}(
   level INTEGER NOT NULL,
   state INTEGER NOT NULL,
   into_run INTEGER);
-CREATE TABLE IF NOT EXISTS {I}(
+CREATE TABLE IF NOT EXISTS {B}(
   run INTEGER NOT NULL,
-  hash INTEGER NOT NULL,
-  id INTEGER NOT NULL,
-  PRIMARY KEY(run, hash, id)) WITHOUT ROWID;
+  first_hash INTEGER NOT NULL,
+  first_id INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY(run, first_hash, first_id)) WITHOUT ROWID;
 )sql",
                table_, runs_);
+}
+
+std::string RunIndex::EncodeBlock(const std::vector<std::pair<int64_t, int64_t>>& entries) {
+  std::string out;
+  for (const auto& [hash, id] : entries) {
+    PutInt(out, hash);
+    PutInt(out, id);
+  }
+  return out;
+}
+
+void RunIndex::Decode(std::string_view data, std::vector<Entry>* out) {
+  for (size_t at = 0; at + 16 <= data.size(); at += 16) {
+    out->push_back(Entry{GetInt(data.data() + at), GetInt(data.data() + at + 8)});
+  }
 }
 
 Status RunIndex::Error(const char* what) {
@@ -148,7 +197,35 @@ void RunIndex::Forget() {
   tail_known_ = false;
   tail_.reset();
   tail_entries_ = 0;
-  added_ = 0;
+  tail_last_no_ = -1;
+  tail_last_.clear();
+  pending_.clear();
+  open_run_.reset();
+}
+
+Status RunIndex::InsertBlock(int64_t run, int64_t first_hash, int64_t first_id,
+                             const std::vector<Entry>& entries, bool replace) {
+  block_bytes_.clear();
+  for (const Entry& e : entries) {
+    PutInt(block_bytes_, e.hash);
+    PutInt(block_bytes_, e.id);
+  }
+  Stmt& s = stmts_[replace ? kReplaceBlock : kInsertBlock];
+  s.Bind(1, run).Bind(2, first_hash).Bind(3, first_id).BindBlob(4, block_bytes_);
+  return Step(s, "write a block");
+}
+
+Status RunIndex::Put(BlockWriter& w, const Entry& e) {
+  w.block.push_back(e);
+  if (static_cast<int64_t>(w.block.size()) >= kBlockEntries) return Flush(w);
+  return Status::Ok();
+}
+
+Status RunIndex::Flush(BlockWriter& w) {
+  if (w.block.empty()) return Status::Ok();
+  KJ_RETURN_IF_ERROR(InsertBlock(w.run, w.block.front().hash, w.block.front().id, w.block));
+  w.block.clear();
+  return Status::Ok();
 }
 
 Status RunIndex::LoadTail() {
@@ -156,44 +233,101 @@ Status RunIndex::LoadTail() {
   if (!tail.ok()) return tail.status();
   tail_ = *tail;
   tail_entries_ = 0;
+  tail_last_no_ = -1;
+  tail_last_.clear();
   if (tail_) {
-    Stmt& c = stmts_[kCountRun];
+    Stmt& c = stmts_[kTailSize];
     c.Bind(1, *tail_);
     auto count = OneInt(c, "count the tail");
     if (!count.ok()) return count.status();
     tail_entries_ = count->value_or(0);
+    Stmt& l = stmts_[kTailLast];
+    l.Bind(1, *tail_);
+    const int rc = l.Step();
+    if (rc == SQLITE_ROW) {
+      tail_last_no_ = l.Int(0);
+      Decode(l.View(1), &tail_last_);
+    }
+    l.Reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read the tail");
   }
   tail_known_ = true;
   return Status::Ok();
 }
 
 Status RunIndex::Add(int64_t hash, int64_t id) {
+  pending_.push_back(Entry{hash, id});
+  return Status::Ok();
+}
+
+// The tail's blocks are numbered in the order they were started, keyed (run, number, 0); the last
+// one is filled up before another starts, so a transaction of a few entries rewrites one block.
+Status RunIndex::WriteTail() {
   if (!tail_known_) KJ_RETURN_IF_ERROR(LoadTail());
   if (!tail_) {
     auto run = CreateRun(0, kTail);
     if (!run.ok()) return run.status();
     tail_ = *run;
     tail_entries_ = 0;
+    tail_last_no_ = -1;
+    tail_last_.clear();
   }
-  Stmt& s = stmts_[kInsert];
-  s.Bind(1, *tail_).Bind(2, hash).Bind(3, id);
-  KJ_RETURN_IF_ERROR(Step(s, "insert"));
-  ++tail_entries_;
-  ++added_;
+  size_t at = 0;
+  while (at < pending_.size()) {
+    const bool fill = tail_last_no_ >= 0 && static_cast<int64_t>(tail_last_.size()) < kBlockEntries;
+    if (!fill) {
+      ++tail_last_no_;
+      tail_last_.clear();
+    }
+    const size_t take =
+        std::min(pending_.size() - at, static_cast<size_t>(kBlockEntries) - tail_last_.size());
+    tail_last_.insert(tail_last_.end(), pending_.begin() + static_cast<ptrdiff_t>(at),
+                      pending_.begin() + static_cast<ptrdiff_t>(at + take));
+    at += take;
+    KJ_RETURN_IF_ERROR(InsertBlock(*tail_, tail_last_no_, 0, tail_last_, /*replace=*/fill));
+  }
+  tail_entries_ += static_cast<int64_t>(pending_.size());
+  return Status::Ok();
+}
+
+// A full tail becomes a live run of level 0: its entries sorted into blocks keyed by their first.
+Status RunIndex::SealTail() {
+  const int64_t run = *tail_;
+  merge_scratch_.clear();
+  {
+    Stmt& q = stmts_[kRunBlocks];
+    q.Bind(1, run);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) Decode(q.View(0), &merge_scratch_);
+    q.Reset();
+    if (rc != SQLITE_DONE) return Error("read the tail");
+  }
+  std::sort(merge_scratch_.begin(), merge_scratch_.end());
+  merge_scratch_.erase(std::unique(merge_scratch_.begin(), merge_scratch_.end()),
+                       merge_scratch_.end());
+  Stmt& d = stmts_[kDeleteRunBlocks];
+  d.Bind(1, run);
+  KJ_RETURN_IF_ERROR(Step(d, "clear the tail"));
+  BlockWriter w{run, {}};
+  for (const Entry& e : merge_scratch_) KJ_RETURN_IF_ERROR(Put(w, e));
+  KJ_RETURN_IF_ERROR(Flush(w));
+  Stmt& s = stmts_[kSetState];
+  s.Bind(1, run).Bind(2, int64_t{kLive});
+  KJ_RETURN_IF_ERROR(Step(s, "seal the tail"));
+  tail_.reset();  // the next Maintain starts one
+  tail_entries_ = 0;
+  tail_last_no_ = -1;
+  tail_last_.clear();
   return Status::Ok();
 }
 
 Status RunIndex::Maintain() {
-  if (added_ == 0) return Status::Ok();
-  int64_t budget = std::max(options_.min_work, added_ * options_.work_per_entry);
-  added_ = 0;
-  if (tail_ && tail_entries_ >= options_.tail_entries) {
-    Stmt& s = stmts_[kSetState];
-    s.Bind(1, *tail_).Bind(2, int64_t{kLive});
-    KJ_RETURN_IF_ERROR(Step(s, "seal the tail"));
-    tail_.reset();  // the next Add starts one
-    tail_entries_ = 0;
-  }
+  if (pending_.empty()) return Status::Ok();
+  KJ_RETURN_IF_ERROR(WriteTail());
+  int64_t budget =
+      std::max(options_.min_work, static_cast<int64_t>(pending_.size()) * options_.work_per_entry);
+  pending_.clear();
+  if (tail_ && tail_entries_ >= options_.tail_entries) KJ_RETURN_IF_ERROR(SealTail());
   while (budget > 0) {
     // Deleting what a finished merge left comes first: retired runs are dead weight.
     auto retired = OneInt(stmts_[kFirstRetired], "find a retired run");
@@ -238,12 +372,16 @@ StatusOr<int64_t> RunIndex::MergeSome(int64_t target, int64_t budget) {
   auto read = Ints(s, "read the runs being merged");
   if (!read.ok()) return read.status();
   const std::vector<int64_t>& sources = *read;
-  Entry from{std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min()};
+  Entry from{kMin, kMin};
   {
-    Stmt& k = stmts_[kLastKey];
+    Stmt& k = stmts_[kLastBlock];
     k.Bind(1, target);
     const int rc = k.Step();
-    if (rc == SQLITE_ROW) from = Entry{k.Int(0), k.Int(1)};
+    if (rc == SQLITE_ROW) {
+      const std::string_view data = k.View(0);
+      if (data.size() >= 16)
+        from = Entry{GetInt(data.data() + data.size() - 16), GetInt(data.data() + data.size() - 8)};
+    }
     k.Reset();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("find where the merge stands");
   }
@@ -252,27 +390,50 @@ StatusOr<int64_t> RunIndex::MergeSome(int64_t target, int64_t budget) {
   merge_scratch_.clear();
   std::optional<Entry> bound;
   for (const int64_t run : sources) {
-    Stmt& q = stmts_[kReadAfter];
-    q.Bind(1, run).Bind(2, from.hash).Bind(3, from.id).Bind(4, chunk);
+    // The block that holds `from` (the last one starting at or before it), and those after it.
+    Entry start{kMin, kMin};
+    {
+      Stmt& b = stmts_[kBlockAtOrBefore];
+      b.Bind(1, run).Bind(2, from.hash).Bind(3, from.id);
+      const int rc = b.Step();
+      if (rc == SQLITE_ROW) start = Entry{b.Int(0), b.Int(1)};
+      b.Reset();
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("read a run being merged");
+    }
+    Stmt& q = stmts_[kBlocksFrom];
+    q.Bind(1, run).Bind(2, start.hash).Bind(3, start.id);
     int64_t got = 0;
     Entry last{};
-    int rc;
-    while ((rc = q.Step()) == SQLITE_ROW) {
-      last = Entry{q.Int(0), q.Int(1)};
-      merge_scratch_.push_back(last);
-      ++got;
+    int rc = SQLITE_DONE;
+    while (got < chunk && (rc = q.Step()) == SQLITE_ROW) {
+      read_scratch_.clear();
+      Decode(q.View(0), &read_scratch_);
+      for (const Entry& e : read_scratch_) {
+        if (!(from < e)) continue;
+        merge_scratch_.push_back(e);
+        last = e;
+        if (++got == chunk) break;
+      }
+    }
+    if (got < chunk && rc != SQLITE_DONE) {
+      q.Reset();
+      return Error("read a run being merged");
     }
     q.Reset();
-    if (rc != SQLITE_DONE) return Error("read a run being merged");
     if (got == chunk && (!bound || last < *bound)) bound = last;
   }
   std::sort(merge_scratch_.begin(), merge_scratch_.end());
+  // A key two sources share (never written so; harmless) is written once.
+  merge_scratch_.erase(std::unique(merge_scratch_.begin(), merge_scratch_.end()),
+                       merge_scratch_.end());
   int64_t written = 0;
+  BlockWriter w{target, {}};
   for (const Entry& e : merge_scratch_) {
     if (bound && *bound < e) break;
-    KJ_RETURN_IF_ERROR(AddTo(target, e.hash, e.id));
+    KJ_RETURN_IF_ERROR(Put(w, e));
     ++written;
   }
+  KJ_RETURN_IF_ERROR(Flush(w));
   if (!bound) {  // every source is exhausted: the merged run replaces them
     Stmt& f = stmts_[kSetState];
     f.Bind(1, target).Bind(2, int64_t{kLive});
@@ -284,10 +445,11 @@ StatusOr<int64_t> RunIndex::MergeSome(int64_t target, int64_t budget) {
   return std::max<int64_t>(written, 1);
 }
 
-// Deletes up to `budget` entries of a retired run, and the run once it is empty.
+// Deletes up to `budget` entries' worth of a retired run's blocks, and the run once it is empty.
 StatusOr<int64_t> RunIndex::DeleteSome(int64_t run, int64_t budget) {
-  Stmt& n = stmts_[kNthKey];
-  n.Bind(1, run).Bind(2, budget - 1);
+  const int64_t blocks = std::max<int64_t>(1, budget / kBlockEntries);
+  Stmt& n = stmts_[kNthBlock];
+  n.Bind(1, run).Bind(2, blocks - 1);
   const int rc = n.Step();
   const Entry last = rc == SQLITE_ROW ? Entry{n.Int(0), n.Int(1)} : Entry{0, 0};
   n.Reset();
@@ -296,12 +458,12 @@ StatusOr<int64_t> RunIndex::DeleteSome(int64_t run, int64_t budget) {
     Stmt& d = stmts_[kDeleteUpTo];
     d.Bind(1, run).Bind(2, last.hash).Bind(3, last.id);
     KJ_RETURN_IF_ERROR(Step(d, "delete from a retired run"));
-    return std::max<int64_t>(sqlite3_changes(db_), 1);
+    return std::max<int64_t>(sqlite3_changes(db_) * kBlockEntries, 1);
   }
-  Stmt& d = stmts_[kDeleteRun];
+  Stmt& d = stmts_[kDeleteRunBlocks];
   d.Bind(1, run);
   KJ_RETURN_IF_ERROR(Step(d, "delete a retired run"));
-  const int64_t deleted = sqlite3_changes(db_);
+  const int64_t deleted = sqlite3_changes(db_) * kBlockEntries;
   Stmt& x = stmts_[kDropRun];
   x.Bind(1, run);
   KJ_RETURN_IF_ERROR(Step(x, "drop a retired run"));
@@ -315,16 +477,83 @@ StatusOr<int64_t> RunIndex::NewRun(int64_t entries) {
 }
 
 Status RunIndex::AddTo(int64_t run, int64_t hash, int64_t id) {
-  Stmt& w = stmts_[kInsertMerged];
-  w.Bind(1, run).Bind(2, hash).Bind(3, id);
-  return Step(w, "write a run");
+  if (open_run_ && open_run_->run != run) KJ_RETURN_IF_ERROR(EndRun());
+  if (!open_run_) open_run_ = BlockWriter{run, {}};
+  return Put(*open_run_, Entry{hash, id});
+}
+
+Status RunIndex::EndRun() {
+  if (!open_run_) return Status::Ok();
+  Status st = Flush(*open_run_);
+  open_run_.reset();
+  return st;
+}
+
+Status RunIndex::MigrateRowsToBlocks() {
+  const std::string rows = name_ + "_index";
+  {
+    Stmt has(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    has.Bind(1, rows);
+    const int rc = has.Step();
+    if (rc == SQLITE_DONE) return Status::Ok();
+    if (rc != SQLITE_ROW) return Error("read the schema");
+  }
+  std::vector<std::pair<int64_t, int64_t>> runs;  // (run, state)
+  {
+    Stmt q(db_, ("SELECT run, state FROM " + runs_ + " ORDER BY run").c_str());
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) runs.emplace_back(q.Int(0), q.Int(1));
+    if (rc != SQLITE_DONE) return Error("read the runs");
+  }
+  Stmt q(db_, ("SELECT hash, id FROM " + rows + " WHERE run = ? ORDER BY hash, id").c_str());
+  if (!q.ok()) return Error("read the rows");
+  for (const auto& [run, state] : runs) {
+    q.Bind(1, run);
+    BlockWriter w{run, {}};
+    int64_t number = 0;  // a tail's blocks are numbered (WriteTail)
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      w.block.push_back(Entry{q.Int(0), q.Int(1)});
+      if (static_cast<int64_t>(w.block.size()) < kBlockEntries) continue;
+      if (state == kTail) {
+        KJ_RETURN_IF_ERROR(InsertBlock(run, number++, 0, w.block));
+        w.block.clear();
+      } else {
+        KJ_RETURN_IF_ERROR(Flush(w));
+      }
+    }
+    q.Reset();
+    if (rc != SQLITE_DONE) return Error("read the rows");
+    if (state == kTail && !w.block.empty()) {
+      KJ_RETURN_IF_ERROR(InsertBlock(run, number, 0, w.block));
+    } else {
+      KJ_RETURN_IF_ERROR(Flush(w));
+    }
+  }
+  char* err = nullptr;
+  if (sqlite3_exec(db_, ("DROP TABLE " + rows).c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    sqlite3_free(err);
+    return Error("drop the rows");
+  }
+  Forget();
+  return Status::Ok();
 }
 
 StatusOr<std::vector<int64_t>> RunIndex::Find(int64_t hash) {
   Stmt& q = stmts_[kFind];
   q.Bind(1, hash);
-  auto ids = Ints(q, "find");
-  if (ids.ok()) ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+  std::vector<int64_t> ids;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    const std::string_view data = q.View(0);
+    for (size_t at = 0; at + 16 <= data.size(); at += 16) {
+      if (GetInt(data.data() + at) == hash) ids.push_back(GetInt(data.data() + at + 8));
+    }
+  }
+  q.Reset();
+  if (rc != SQLITE_DONE) return Error("find");
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
 }
 
@@ -343,7 +572,7 @@ StatusOr<RunIndex::Shape> RunIndex::Describe() {
     if (state == kRetired) shape.retired_runs += count;
   }
   if (rc != SQLITE_DONE) return Error("describe");
-  Stmt e(db_, ("SELECT COUNT(*) FROM " + table_).c_str());
+  Stmt e(db_, ("SELECT COALESCE(SUM(length(data)), 0) / 16 FROM " + table_).c_str());
   if (e.Step() != SQLITE_ROW) return Error("describe");
   shape.entries = e.Int(0);
   return shape;

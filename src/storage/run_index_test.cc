@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 
 namespace kuajing::storage {
 namespace {
@@ -181,8 +183,8 @@ TEST_F(RunIndexTest, ARolledBackTransactionLeavesNothing) {
   for (int t = 0; t < 31; ++t) AddTransaction(9);  // ends with a tail of 9
   ExpectAllFound();
   // The tail never held more than a transaction's worth beyond its size.
-  EXPECT_LE(Scalar("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM t_index i JOIN t_runs r USING "
-                   "(run) WHERE r.level = 0 GROUP BY run)"),
+  EXPECT_LE(Scalar("SELECT MAX(n) FROM (SELECT SUM(length(data)) / 16 AS n FROM t_blocks i JOIN "
+                   "t_runs r USING (run) WHERE r.level = 0 GROUP BY run)"),
             Small().tail_entries + 9);
   // One tail, whatever the rolled-back transaction did.
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM t_runs WHERE state = 0"), 1);
@@ -201,7 +203,10 @@ TEST_F(RunIndexTest, ARunWrittenWholeIsFoundAndMerged) {
     ASSERT_TRUE(index_->AddTo(*run, h, id).ok());
     model_[h].insert(id);
   }
+  ASSERT_TRUE(index_->EndRun().ok());
   Exec("COMMIT");
+  // In blocks of 240: the last one holds the rest.
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM t_blocks"), 5);
   next_id_ = 1000;
   ExpectAllFound();
   auto shape = index_->Describe();
@@ -221,11 +226,18 @@ TEST_F(RunIndexTest, ARunWrittenWholeIsFoundAndMerged) {
 // The lookups and the merge read through the primary key, never by scanning the table.
 TEST_F(RunIndexTest, QueriesSeekThePrimaryKey) {
   const char* queries[] = {
-      "SELECT id FROM t_index WHERE run IN (SELECT run FROM t_runs WHERE state IN "
-      "(0, 1)) AND hash = ? ORDER BY id",
-      "SELECT hash, id FROM t_index WHERE run = ?1 AND (hash, id) > (?2, "
-      "?3) ORDER BY hash, id LIMIT ?4",
-      "DELETE FROM t_index WHERE run = ?1 AND (hash, id) <= (?2, ?3)",
+      "SELECT data FROM t_blocks WHERE run IN (SELECT run FROM t_runs WHERE state = 0) "
+      "UNION ALL "
+      "SELECT data FROM t_blocks WHERE run IN (SELECT run FROM t_runs WHERE state = 1) AND "
+      "first_hash = ?1 "
+      "UNION ALL "
+      "SELECT (SELECT data FROM t_blocks WHERE run = r.run AND first_hash < ?1 ORDER BY "
+      "first_hash DESC, first_id DESC LIMIT 1) FROM t_runs AS r WHERE r.state = 1",
+      "SELECT first_hash, first_id FROM t_blocks WHERE run = ?1 AND (first_hash, first_id) <= "
+      "(?2, ?3) ORDER BY first_hash DESC, first_id DESC LIMIT 1",
+      "SELECT data FROM t_blocks WHERE run = ?1 AND (first_hash, first_id) >= (?2, ?3) "
+      "ORDER BY first_hash, first_id",
+      "DELETE FROM t_blocks WHERE run = ?1 AND (first_hash, first_id) <= (?2, ?3)",
   };
   for (const char* sql : queries) {
     sqlite3_stmt* q = nullptr;
@@ -238,11 +250,82 @@ TEST_F(RunIndexTest, QueriesSeekThePrimaryKey) {
       plan += "\n";
     }
     sqlite3_finalize(q);
-    EXPECT_NE(plan.find("SEARCH t_index USING PRIMARY KEY (run=? AND"), std::string::npos)
+    EXPECT_NE(plan.find("SEARCH t_blocks USING PRIMARY KEY (run=?"), std::string::npos)
         << sql << "\n"
         << plan;
-    EXPECT_EQ(plan.find("SCAN t_index"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("SCAN t_blocks"), std::string::npos) << plan;
   }
+}
+
+// A transaction's entries fill the tail's last block before another starts: a transaction of a
+// few entries writes one block, however many transactions came before.
+TEST_F(RunIndexTest, TheTailFillsItsLastBlock) {
+  Close();
+  RunIndexOptions o = Small();
+  o.tail_entries = 1000;
+  Open(o);
+  for (int t = 0; t < 100; ++t) AddTransaction(5);  // 500 entries: blocks of 240, 240, 20
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM t_blocks"), 3);
+  EXPECT_EQ(Scalar("SELECT SUM(length(data)) / 16 FROM t_blocks"), 500);
+  ExpectAllFound();
+  Close();
+  Open(o);  // the last block is found again after a reopen, and filled on
+  for (int t = 0; t < 100; ++t) AddTransaction(5);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM t_blocks"), 5);  // 1,000: sealed into sorted blocks
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM t_runs WHERE state = 1"), 1);
+  ExpectAllFound();
+}
+
+// An index of the earlier layout (a row per entry in NAME_index) becomes blocks, each run's and
+// the tail's, and reads and merges on as before.
+TEST_F(RunIndexTest, RowsOfTheEarlierLayoutBecomeBlocks) {
+  for (int t = 0; t < 30; ++t) AddTransaction(9);  // live runs and a tail
+  // As the earlier layout had them: a row per entry.
+  Exec(
+      "CREATE TABLE t_index(run INTEGER NOT NULL, hash INTEGER NOT NULL, id INTEGER NOT NULL, "
+      "PRIMARY KEY(run, hash, id)) WITHOUT ROWID");
+  std::vector<std::tuple<int64_t, int64_t, int64_t>> rows;
+  {
+    sqlite3_stmt* q = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_, "SELECT run, data FROM t_blocks", -1, &q, nullptr),
+              SQLITE_OK);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      const auto* p = static_cast<const char*>(sqlite3_column_blob(q, 1));
+      const int n = sqlite3_column_bytes(q, 1);
+      for (int at = 0; at + 16 <= n; at += 16) {
+        int64_t h, id;
+        std::memcpy(&h, p + at, 8);
+        std::memcpy(&id, p + at + 8, 8);
+        rows.emplace_back(sqlite3_column_int64(q, 0), h, id);
+      }
+    }
+    sqlite3_finalize(q);
+  }
+  ASSERT_EQ(static_cast<int64_t>(rows.size()), ModelSize() +
+                                                   // merged runs not yet deleted hold copies
+                                                   Scalar("SELECT COALESCE(SUM(length(data)), 0) "
+                                                          "/ 16 FROM t_blocks JOIN t_runs USING "
+                                                          "(run) WHERE state IN (2, 3)"));
+  Exec("DELETE FROM t_blocks");
+  for (const auto& [run, h, id] : rows) {
+    Exec("INSERT INTO t_index VALUES(" + std::to_string(run) + ", " + std::to_string(h) + ", " +
+         std::to_string(id) + ")");
+  }
+  Close();
+  Open();
+  Exec("BEGIN IMMEDIATE");
+  ASSERT_TRUE(index_->MigrateRowsToBlocks().ok());
+  Exec("COMMIT");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 't_index'"), 0);
+  EXPECT_EQ(Scalar("SELECT SUM(length(data)) / 16 FROM t_blocks"),
+            static_cast<int64_t>(rows.size()));
+  ExpectAllFound();
+  for (int t = 0; t < 200; ++t) AddTransaction(7);
+  ExpectAllFound();
+  Drain();
+  auto shape = index_->Describe();
+  ASSERT_TRUE(shape.ok());
+  EXPECT_EQ(shape->entries, ModelSize());
 }
 
 }  // namespace

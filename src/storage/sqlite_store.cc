@@ -108,10 +108,12 @@ int64_t QuotaHash(std::string_view buyer_id, int year) {
 // column (2026-12-03).
 // 2: a receipt in a group is kept as its XML or as its packed record (ReceiptBody, store.h;
 // 2026-12-03); nothing to migrate, as XML still reads.
+// 3: the two indexes' runs kept in blocks of entries instead of a row per entry (run_index.h;
+// 2026-12-06); MigrateIndexBlocks rewrites them.
 // A store stamped with a later layout was written by a newer kuajing and is refused rather than
 // read wrongly (an older build would show a packed record as the receipt's XML); each change of
 // layout adds one and a migration from the last.
-constexpr int64_t kStoreLayout = 2;
+constexpr int64_t kStoreLayout = 3;
 
 class SqliteStore final : public SqlStore {
  public:
@@ -177,6 +179,7 @@ class SqliteStore final : public SqlStore {
     }
     KJ_RETURN_IF_ERROR(s->Migrate());
     KJ_RETURN_IF_ERROR(s->Prepare());
+    KJ_RETURN_IF_ERROR(s->MigrateIndexBlocks());
     KJ_RETURN_IF_ERROR(s->MigrateReceipts());
     KJ_RETURN_IF_ERROR(s->MigrateIndexes());
     if (layout < kStoreLayout) {
@@ -699,6 +702,19 @@ class SqliteStore final : public SqlStore {
     return st;
   }
 
+  // Stores of layouts 1 and 2 kept the indexes' entries a row each (receipt_index, quota_index):
+  // rewritten as blocks, in one transaction (the check inside it, so that two connections
+  // opening at once rewrite them once).
+  Status MigrateIndexBlocks() {
+    Status st = InTransaction([&] {
+      KJ_RETURN_IF_ERROR(receipt_index_.MigrateRowsToBlocks());
+      return quota_index_.MigrateRowsToBlocks();
+    });
+    receipt_index_.Forget();
+    quota_index_.Forget();
+    return st;
+  }
+
   // Stores made before the two hash indexes were runs (run_index.h): receipt_answers (a row per
   // receipt, keyed by (answers_hash, id)) is copied into one run, in its own key order, and
   // dropped; the ledger's (buyer_id, year) index is read into one run (hashed and sorted in
@@ -723,11 +739,13 @@ class SqliteStore final : public SqlStore {
         if (n > 0) {
           auto run = receipt_index_.NewRun(n);
           if (!run.ok()) return run.status();
-          Stmt copy(db_,
-                    "INSERT INTO receipt_index(run, hash, id) SELECT ?, answers_hash, id FROM "
-                    "receipt_answers ORDER BY answers_hash, id");
-          copy.Bind(1, *run);
-          if (copy.Step() != SQLITE_DONE) return Error("copy receipt_answers");
+          Stmt copy(db_, "SELECT answers_hash, id FROM receipt_answers ORDER BY answers_hash, id");
+          int rc;
+          while ((rc = copy.Step()) == SQLITE_ROW) {
+            KJ_RETURN_IF_ERROR(receipt_index_.AddTo(*run, copy.Int(0), copy.Int(1)));
+          }
+          if (rc != SQLITE_DONE) return Error("copy receipt_answers");
+          KJ_RETURN_IF_ERROR(receipt_index_.EndRun());
         }
         KJ_RETURN_IF_ERROR(Exec("DROP TABLE receipt_answers"));
       }
@@ -749,6 +767,7 @@ class SqliteStore final : public SqlStore {
           for (const auto& [hash, id] : entries) {
             KJ_RETURN_IF_ERROR(quota_index_.AddTo(*run, hash, id));
           }
+          KJ_RETURN_IF_ERROR(quota_index_.EndRun());
         }
         KJ_RETURN_IF_ERROR(Exec("DROP INDEX quota_buyer"));
       }

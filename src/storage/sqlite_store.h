@@ -1,8 +1,8 @@
 // The SQL store: one SQLite database file (DIR/kuajing.db) in WAL mode. Tables: messages (raw
-// bytes), receipt_groups (a message's receipts, one row), receipt_runs and receipt_index (receipts
-// by a hash of the guid they answer, as sorted runs: storage/receipt_index.h), message_audience
-// (the feed's index), state, quota_ledger, risk_rules, meta. Raw bytes and receipt groups are
-// stored compressed (storage/blob_codec.h).
+// bytes), receipt_groups (a message's receipts, one row), receipt_runs and receipt_blocks (receipts
+// by a hash of the guid they answer, as sorted runs of blocks: storage/run_index.h),
+// message_audience (the feed's index), state, quota_ledger, risk_rules, meta. Raw bytes and receipt
+// groups are stored compressed (storage/blob_codec.h).
 //
 // The platform does not use it alone: the journaled store (storage/journaled_store.h) makes each
 // commit durable in its journal and writes it here afterwards, in large transactions, as a

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -12,6 +13,7 @@
 
 #include "common/hash.h"
 #include "storage/blob_codec.h"
+#include "storage/run_index.h"
 
 namespace kuajing::storage {
 namespace {
@@ -246,6 +248,17 @@ std::string SqlText(const fs::path& db_path, const char* sql) {
   return out;
 }
 
+// An index block (run_index.h) holding `entries`, as an SQL blob literal.
+std::string BlockLiteral(const std::vector<std::pair<int64_t, int64_t>>& entries) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "X'";
+  for (unsigned char c : RunIndex::EncodeBlock(entries)) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out + "'";
+}
+
 // A store as kuajing wrote it before this layout: messages' raw bytes plain and without a format
 // column, a row per receipt (plain XML) with two indexes, and the feed's index a row per receipt
 // and enterprise (receipt_audience). Opening it migrates all three; what it reads is the same.
@@ -306,9 +319,11 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
     {  // another guid's receipt under D3's hash (as if two guids shared it): not D3's
       sqlite3* h = nullptr;
       ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+      // A block of its own in the tail (its blocks are numbered: this one far after the rest).
       const std::string sql =
-          "INSERT INTO receipt_index VALUES((SELECT run FROM receipt_runs WHERE state = 0), " +
-          std::to_string(static_cast<int64_t>(Hash64("D3"))) + ", 1)";
+          "INSERT INTO receipt_blocks VALUES((SELECT run FROM receipt_runs WHERE state = 0), "
+          "1000, 0, " +
+          BlockLiteral({{static_cast<int64_t>(Hash64("D3")), 1}}) + ")";
       ASSERT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
       sqlite3_close(h);
     }
@@ -517,16 +532,22 @@ TEST(SqliteStore, TheOldReceiptIndexIsMigrated) {
     ASSERT_TRUE(store.ok());
     for (int i = 1; i <= 5; ++i) commit(**store, i);
   }
-  // As the older layout had it: a row per receipt, keyed by (hash, id).
-  SqlText(db,
-          "CREATE TABLE receipt_answers(answers_hash INTEGER NOT NULL, id INTEGER NOT NULL, "
-          "PRIMARY KEY(answers_hash, id)) WITHOUT ROWID; INSERT INTO receipt_answers SELECT "
-          "hash, id FROM receipt_index; INSERT INTO receipt_answers SELECT hash, "
-          "id + 1 FROM receipt_index WHERE hash = (SELECT hash FROM receipt_index "
-          "GROUP BY hash HAVING COUNT(*) > 1); DELETE FROM receipt_index; DELETE FROM "
-          "receipt_runs;");
+  // As the older layout had it: a row per receipt, keyed by (hash, id). Message i's group holds
+  // receipts 2i - 1 (DOCi) and 2i (LIST).
+  std::string older =
+      "CREATE TABLE receipt_answers(answers_hash INTEGER NOT NULL, id INTEGER NOT NULL, "
+      "PRIMARY KEY(answers_hash, id)) WITHOUT ROWID; DELETE FROM receipt_blocks; DELETE FROM "
+      "receipt_runs;";
+  const std::string list = std::to_string(static_cast<int64_t>(Hash64("LIST")));
+  for (int i = 1; i <= 5; ++i) {
+    const std::string doc = std::to_string(static_cast<int64_t>(Hash64("DOC" + std::to_string(i))));
+    older += "INSERT INTO receipt_answers VALUES(" + doc + ", " + std::to_string(2 * i - 1) +
+             "), (" + list + ", " + std::to_string(2 * i - 1) + "), (" + list + ", " +
+             std::to_string(2 * i) + ");";
+  }
+  SqlText(db, older.c_str());
   ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM receipt_answers"), "15;");
-  ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM receipt_index"), "0;");
+  ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM receipt_blocks"), "0;");
   {
     auto store = OpenSqliteStore(dir.string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -541,7 +562,81 @@ TEST(SqliteStore, TheOldReceiptIndexIsMigrated) {
     EXPECT_EQ((*doc3)[0].xml, "<r3/>");
   }
   EXPECT_EQ(SqlText(db, "SELECT name FROM sqlite_master WHERE name = 'receipt_answers'"), "");
-  EXPECT_EQ(SqlText(db, "SELECT COUNT(*) FROM receipt_index"), "17;");  // 15 copied, 2 new
+  // 15 copied, 2 new
+  EXPECT_EQ(SqlText(db, "SELECT SUM(length(data)) / 16 FROM receipt_blocks"), "17;");
+  fs::remove_all(dir);
+}
+
+// A store of layout 2 kept the indexes' entries a row each (receipt_index, quota_index): opened,
+// they become blocks, and every receipt and quota sum is found as before.
+TEST(SqliteStore, IndexRowsOfLayoutTwoBecomeBlocks) {
+  fs::path dir = fs::temp_directory_path() / ("kj-store-rows-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const fs::path db = dir / "kuajing.db";
+  auto commit = [](Store& store, int i) {
+    CommitBatch b;
+    b.message = MessageRow{"M" + std::to_string(i), "CEB311", "A", i, true, "<m/>"};
+    b.receipts.push_back(StoredReceipt{
+        "CEB312", "DOC" + std::to_string(i), "120", "<r" + std::to_string(i) + "/>", {"A"}});
+    b.receipts.push_back(
+        StoredReceipt{"CEB622", "LIST", "800", "<l" + std::to_string(i) + "/>", {"A"}});
+    b.ledger.push_back(
+        clearance::QuotaEntry{"B" + std::to_string(i % 3), 2024, Decimal{100000 * i}, "I", "r", i});
+    ASSERT_TRUE(store.Commit({&b}).ok());
+  };
+  {
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok());
+    for (int i = 1; i <= 5; ++i) commit(**store, i);
+  }
+  // As layout 2 had them: the blocks' entries a row each.
+  for (const std::string name : {"receipt", "quota"}) {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    std::string rows = "CREATE TABLE " + name +
+                       "_index(run INTEGER NOT NULL, hash INTEGER NOT NULL, id INTEGER NOT NULL, "
+                       "PRIMARY KEY(run, hash, id)) WITHOUT ROWID;";
+    sqlite3_stmt* q = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(h, ("SELECT run, data FROM " + name + "_blocks").c_str(), -1, &q,
+                                 nullptr),
+              SQLITE_OK);
+    int entries = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      const auto* p = static_cast<const char*>(sqlite3_column_blob(q, 1));
+      for (int at = 0; at + 16 <= sqlite3_column_bytes(q, 1); at += 16, ++entries) {
+        int64_t hash, id;
+        std::memcpy(&hash, p + at, 8);
+        std::memcpy(&id, p + at + 8, 8);
+        rows += "INSERT INTO " + name + "_index VALUES(" +
+                std::to_string(sqlite3_column_int64(q, 0)) + ", " + std::to_string(hash) + ", " +
+                std::to_string(id) + ");";
+      }
+    }
+    sqlite3_finalize(q);
+    EXPECT_EQ(entries, name == "receipt" ? 10 : 5);
+    rows += "DELETE FROM " + name + "_blocks; PRAGMA user_version = 2;";
+    ASSERT_EQ(sqlite3_exec(h, rows.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(h);
+  }
+  {
+    auto store = OpenSqliteStore(dir.string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    commit(**store, 6);
+    auto list = (*store)->ReceiptsAnswering("LIST");
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->size(), 6u);
+    for (size_t i = 0; i < 6; ++i) EXPECT_EQ((*list)[i].xml, "<l" + std::to_string(i + 1) + "/>");
+    auto doc3 = (*store)->ReceiptsAnswering("DOC3");
+    ASSERT_TRUE(doc3.ok());
+    ASSERT_EQ(doc3->size(), 1u);
+    EXPECT_EQ((*doc3)[0].xml, "<r3/>");
+    auto b0 = (*store)->LedgerSum("B0", 2024);  // 3 and 6
+    ASSERT_TRUE(b0.ok());
+    EXPECT_EQ(b0->e5, 900000);
+  }
+  EXPECT_EQ(SqlText(db, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%_index'"), "0;");
+  EXPECT_EQ(SqlText(db, "SELECT SUM(length(data)) / 16 FROM receipt_blocks"), "12;");
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "3;");
   fs::remove_all(dir);
 }
 
@@ -559,15 +654,15 @@ TEST(SqliteStore, RefusesAStoreOfANewerLayout) {
     b.changes.push_back(clearance::StateChange{"meta", "seq", "7", false});
     ASSERT_TRUE((*store)->Commit({&b}).ok());
   }
-  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "2;");
-  SqlText(db, "PRAGMA user_version = 3");
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "3;");
+  SqlText(db, "PRAGMA user_version = 4");
   auto newer = OpenSqliteStore(dir.string());
   ASSERT_FALSE(newer.ok());
   EXPECT_EQ(newer.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(newer.status().message().find("layout 3, written by a newer kuajing"),
+  EXPECT_NE(newer.status().message().find("layout 4, written by a newer kuajing"),
             std::string::npos)
       << newer.status().message();
-  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "3;");  // left as it was
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "4;");  // left as it was
   SqlText(db, "PRAGMA user_version = 0");
   {
     auto store = OpenSqliteStore(dir.string());
@@ -576,7 +671,7 @@ TEST(SqliteStore, RefusesAStoreOfANewerLayout) {
     ASSERT_TRUE(row.ok() && row->has_value());
     EXPECT_EQ(**row, "7");
   }
-  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "2;");
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "3;");
   fs::remove_all(dir);
 }
 
@@ -618,9 +713,9 @@ TEST(SqliteStore, TheOldQuotaIndexIsMigrated) {
   }
   {  // as an older store had it
     SqlText(db,
-            "DELETE FROM quota_index; DELETE FROM quota_runs; CREATE INDEX quota_buyer ON "
+            "DELETE FROM quota_blocks; DELETE FROM quota_runs; CREATE INDEX quota_buyer ON "
             "quota_ledger(buyer_id, year);");
-    ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM quota_index"), "0;");
+    ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM quota_blocks"), "0;");
     auto store = OpenSqliteStore(dir.string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     check(**store);
@@ -628,14 +723,19 @@ TEST(SqliteStore, TheOldQuotaIndexIsMigrated) {
     check(**store);
     // Another buyer's row of the year under B1/2024's hash (as if two keys shared it) is not
     // counted.
-    SqlText(db, ("INSERT INTO quota_index VALUES((SELECT run FROM quota_runs WHERE state = 0), " +
-                 std::to_string(static_cast<int64_t>(Hash64("B1", 2024))) +
-                 ", (SELECT MIN(id) FROM quota_ledger WHERE buyer_id = 'B3' AND year = 2024))")
+    const std::string stray =
+        SqlText(db, "SELECT MIN(id) FROM quota_ledger WHERE buyer_id = 'B3' AND year = 2024");
+    SqlText(db, ("INSERT INTO quota_blocks VALUES((SELECT run FROM quota_runs WHERE state = 0), "
+                 "1000, 0, " +
+                 BlockLiteral({{static_cast<int64_t>(Hash64("B1", 2024)),
+                                std::stoll(stray.substr(0, stray.size() - 1))}}) +
+                 ")")
                     .c_str());
     check(**store);
   }
   EXPECT_EQ(SqlText(db, "SELECT name FROM sqlite_master WHERE name = 'quota_buyer'"), "");
-  EXPECT_EQ(SqlText(db, "SELECT COUNT(*) FROM quota_index"), "31;");  // 27 indexed, 3 new, 1 stray
+  // 27 indexed, 3 new, 1 stray
+  EXPECT_EQ(SqlText(db, "SELECT SUM(length(data)) / 16 FROM quota_blocks"), "31;");
   fs::remove_all(dir);
 }
 
