@@ -12,14 +12,15 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 
 #include "common/thread_name.h"
 #include "common/varint.h"
 #include "storage/blob_codec.h"
 #include "storage/journal.h"
+#include "storage/pointer_table.h"
 #include "storage/sqlite_store.h"
 
 namespace kuajing::storage {
@@ -283,16 +284,27 @@ class JournaledStore final : public Store {
     if (!number.ok()) return number.status();
     frame->number = *number;
     frame->bytes = payload.size();
+    HashKeys(*frame);  // outside mu_
     bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      size_t receipt = 0, change = 0;
       for (size_t i = 0; i < frame->batches.size(); ++i) {
         const CommitBatch& b = frame->batches[i];
         if (b.message.accepted && !b.message.guid.empty()) {
-          by_guid_.try_emplace(b.message.guid, &b);  // the first accepted one, as in SQL
+          const uint64_t h = frame->guid_hashes[i];
+          const std::string& guid = b.message.guid;
+          // The first accepted one, as in SQL.
+          if (!by_guid_.Find(h, [&](const CommitBatch& o) { return o.message.guid == guid; }))
+            by_guid_.Insert(h, &b);
         }
-        for (const StoredReceipt& r : b.receipts) by_answers_[r.answers_guid].push_back(&r);
-        for (const clearance::StateChange& c : b.changes) by_state_[StateKey(c.kind, c.key)] = &c;
+        for (const StoredReceipt& r : b.receipts)
+          by_answers_.Insert(frame->answer_hashes[receipt++], &r);
+        for (const clearance::StateChange& c : b.changes) {
+          by_state_.Upsert(frame->state_hashes[change++], &c, [&](const clearance::StateChange& o) {
+            return o.key == c.key && o.kind == c.kind;
+          });
+        }
       }
       wake = unprojected_.empty() || (unprojected_bytes_ < kGatherBytes &&
                                       unprojected_bytes_ + frame->bytes >= kGatherBytes);
@@ -317,8 +329,7 @@ class JournaledStore final : public Store {
     std::optional<std::vector<StoredReceipt>> unprojected;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      const auto it = by_guid_.find(std::string(guid));
-      if (it != by_guid_.end()) unprojected = it->second->receipts;
+      if (const CommitBatch* b = FindMessage(guid)) unprojected = b->receipts;
     }
     std::lock_guard<std::mutex> lock(reader_mu_);
     auto stored = reader_->ReceiptsOfMessage(guid);  // an older message of the guid comes first
@@ -333,8 +344,7 @@ class JournaledStore final : public Store {
     std::optional<std::string> unprojected;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      const auto it = by_guid_.find(std::string(guid));
-      if (it != by_guid_.end()) unprojected = it->second->message.sender;
+      if (const CommitBatch* b = FindMessage(guid)) unprojected = b->message.sender;
     }
     std::lock_guard<std::mutex> lock(reader_mu_);
     auto stored = reader_->SenderOfMessage(guid);
@@ -346,10 +356,14 @@ class JournaledStore final : public Store {
     std::vector<StoredReceipt> unprojected;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      const auto it = by_answers_.find(std::string(guid));
-      if (it != by_answers_.end()) {
-        for (const StoredReceipt* r : it->second) unprojected.push_back(*r);
-      }
+      std::vector<const StoredReceipt*> found;
+      by_answers_.ForEach(GuidHash(guid), [&](const StoredReceipt* r) {
+        if (r->answers_guid == guid) found.push_back(r);
+      });
+      // In the order committed (the table keeps none).
+      std::sort(found.begin(), found.end(),
+                [](const StoredReceipt* a, const StoredReceipt* b) { return a->id < b->id; });
+      for (const StoredReceipt* r : found) unprojected.push_back(*r);
     }
     std::lock_guard<std::mutex> lock(reader_mu_);
     auto out = reader_->ReceiptsAnswering(guid);
@@ -384,10 +398,11 @@ class JournaledStore final : public Store {
                                                  std::string_view key) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      const auto it = by_state_.find(StateKey(kind, key));
-      if (it != by_state_.end()) {
-        const clearance::StateChange& c = *it->second;
-        return c.erase ? std::optional<std::string>() : std::optional<std::string>(c.value);
+      const clearance::StateChange* c = by_state_.Find(
+          StateHash(kind, key),
+          [&](const clearance::StateChange& o) { return o.key == key && o.kind == kind; });
+      if (c != nullptr) {
+        return c->erase ? std::optional<std::string>() : std::optional<std::string>(c->value);
       }
     }
     // Not in memory: SQLite has the last change (frames leave memory after their commit).
@@ -489,16 +504,32 @@ class JournaledStore final : public Store {
     uint64_t number = 0;
     size_t bytes = 0;
     std::vector<CommitBatch> batches;
+    // The hashes of its keys in the tables below, in the order of the batches, their receipts
+    // and their changes: made once by the writer (HashKeys), so that the projector, dropping the
+    // frame, does not read its keys again.
+    std::vector<uint64_t> guid_hashes, answer_hashes, state_hashes;
   };
 
   JournaledStore() = default;
 
-  static std::string StateKey(std::string_view kind, std::string_view key) {
-    std::string k;
-    k.reserve(kind.size() + key.size() + 1);
-    k.append(kind).push_back('\0');
-    k.append(key);
-    return k;
+  // In-memory hashes only (never stored): the standard library's, eight bytes at a time.
+  static uint64_t GuidHash(std::string_view guid) { return std::hash<std::string_view>{}(guid); }
+  static uint64_t StateHash(std::string_view kind, std::string_view key) {
+    return std::hash<std::string_view>{}(key) ^
+           (std::hash<std::string_view>{}(kind)*0x9e3779b97f4a7c15ULL);
+  }
+  static void HashKeys(Frame& f) {
+    for (const CommitBatch& b : f.batches) {
+      f.guid_hashes.push_back(GuidHash(b.message.guid));
+      for (const StoredReceipt& r : b.receipts) f.answer_hashes.push_back(GuidHash(r.answers_guid));
+      for (const clearance::StateChange& c : b.changes)
+        f.state_hashes.push_back(StateHash(c.kind, c.key));
+    }
+  }
+  // The first accepted unprojected message of `guid`, or null. Under mu_.
+  const CommitBatch* FindMessage(std::string_view guid) const {
+    return by_guid_.Find(GuidHash(guid),
+                         [&](const CommitBatch& b) { return b.message.guid == guid; });
   }
 
   Status Lock(const std::string& journal_dir) {
@@ -589,20 +620,15 @@ class JournaledStore final : public Store {
   void Forget(size_t frames) {
     for (size_t f = 0; f < frames; ++f) {
       const Frame& frame = *unprojected_.front();
-      for (const CommitBatch& b : frame.batches) {
-        const auto g = by_guid_.find(b.message.guid);
-        if (g != by_guid_.end() && g->second == &b) by_guid_.erase(g);
-        for (const StoredReceipt& r : b.receipts) {
-          auto a = by_answers_.find(r.answers_guid);
-          if (a == by_answers_.end()) continue;
-          auto& v = a->second;
-          v.erase(std::remove(v.begin(), v.end(), &r), v.end());
-          if (v.empty()) by_answers_.erase(a);
-        }
-        for (const clearance::StateChange& c : b.changes) {
-          const auto st = by_state_.find(StateKey(c.kind, c.key));
-          if (st != by_state_.end() && st->second == &c) by_state_.erase(st);
-        }
+      size_t receipt = 0, change = 0;
+      for (size_t i = 0; i < frame.batches.size(); ++i) {
+        const CommitBatch& b = frame.batches[i];
+        by_guid_.Erase(frame.guid_hashes[i], &b);  // if it is there (the first of its guid)
+        for (const StoredReceipt& r : b.receipts)
+          by_answers_.Erase(frame.answer_hashes[receipt++], &r);
+        // Unless a later change of the row took its place.
+        for (const clearance::StateChange& c : b.changes)
+          by_state_.Erase(frame.state_hashes[change++], &c);
       }
       unprojected_bytes_ -= frame.bytes;
       unprojected_.pop_front();
@@ -628,10 +654,11 @@ class JournaledStore final : public Store {
   std::deque<std::shared_ptr<Frame>> unprojected_;
   size_t unprojected_bytes_ = 0;
   int draining_ = 0;  // threads in Drain(): the projector does not gather
-  std::unordered_map<std::string, const CommitBatch*> by_guid_;
-  std::unordered_map<std::string, std::vector<const StoredReceipt*>> by_answers_;
-  // The newest unprojected change of each state row, by kind '\0' key.
-  std::unordered_map<std::string, const clearance::StateChange*> by_state_;
+  // What memory holds, for the readers (pointer_table.h): the first accepted message of each
+  // guid, the receipts by the guid they answer, the newest change of each state row.
+  PointerTable<CommitBatch> by_guid_;
+  PointerTable<StoredReceipt> by_answers_;
+  PointerTable<clearance::StateChange> by_state_;
   int64_t message_count_ = 0;
   Status projection_ = Status::Ok();
   bool stopping_ = false;

@@ -1,0 +1,110 @@
+// A table of pointers found by a 64-bit hash of their key, for the journaled store's indexes of
+// what memory holds (journaled_store.cc): open addressing with linear probing, deletion by
+// shifting the entries after it back, so no tombstones build up under steady inserts and erases.
+// Nothing is allocated per entry and no key is copied: the key is in what the pointer points to,
+// and callers compare it there. Several entries may share a hash, and even a key.
+//
+// It replaced std::unordered_map<std::string, ...>, whose node and key string per entry, made on
+// the writer and freed on the projector, cost each of them a few per cent (bench/README.md).
+// Internal to the storage layer; not thread-safe (the store holds its lock).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace kuajing::storage {
+
+template <typename T>
+class PointerTable {
+ public:
+  // Adds (hash, p); p must not be null.
+  void Insert(uint64_t hash, const T* p) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    size_t i = hash & mask_;
+    while (slots_[i].p != nullptr) i = (i + 1) & mask_;
+    slots_[i] = Slot{hash, p};
+    ++size_;
+  }
+
+  // The first entry of `hash` for which same(p) holds, or null.
+  template <typename Same>
+  const T* Find(uint64_t hash, const Same& same) const {
+    if (size_ == 0) return nullptr;
+    for (size_t i = hash & mask_; slots_[i].p != nullptr; i = (i + 1) & mask_) {
+      if (slots_[i].hash == hash && same(*slots_[i].p)) return slots_[i].p;
+    }
+    return nullptr;
+  }
+
+  // Calls f(p) for every entry of `hash` (in no particular order).
+  template <typename F>
+  void ForEach(uint64_t hash, const F& f) const {
+    if (size_ == 0) return;
+    for (size_t i = hash & mask_; slots_[i].p != nullptr; i = (i + 1) & mask_) {
+      if (slots_[i].hash == hash) f(slots_[i].p);
+    }
+  }
+
+  // Points the first entry of `hash` for which same(old) holds at `p` instead; adds (hash, p) if
+  // there is none.
+  template <typename Same>
+  void Upsert(uint64_t hash, const T* p, const Same& same) {
+    if (size_ != 0) {
+      for (size_t i = hash & mask_; slots_[i].p != nullptr; i = (i + 1) & mask_) {
+        if (slots_[i].hash == hash && same(*slots_[i].p)) {
+          slots_[i].p = p;
+          return;
+        }
+      }
+    }
+    Insert(hash, p);
+  }
+
+  // Removes the entry (hash, p); false if there is none.
+  bool Erase(uint64_t hash, const T* p) {
+    if (size_ == 0) return false;
+    size_t i = hash & mask_;
+    while (slots_[i].p != nullptr && !(slots_[i].hash == hash && slots_[i].p == p)) {
+      i = (i + 1) & mask_;
+    }
+    if (slots_[i].p == nullptr) return false;
+    // Shift back every entry after i, up to the next empty slot, that may not stay where it is:
+    // one whose home (hash & mask_) is not cyclically within (i, j].
+    for (size_t j = (i + 1) & mask_; slots_[j].p != nullptr; j = (j + 1) & mask_) {
+      const size_t home = slots_[j].hash & mask_;
+      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (stays) continue;
+      slots_[i] = slots_[j];
+      i = j;
+    }
+    slots_[i] = Slot{};
+    --size_;
+    return true;
+  }
+
+  size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    const T* p = nullptr;
+  };
+
+  void Grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+    mask_ = slots_.size() - 1;
+    size_ = 0;
+    for (const Slot& s : old) {
+      if (s.p != nullptr) Insert(s.hash, s.p);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
+}  // namespace kuajing::storage

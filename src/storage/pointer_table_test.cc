@@ -1,0 +1,91 @@
+#include "storage/pointer_table.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+namespace kuajing::storage {
+namespace {
+
+struct Item {
+  int key;
+};
+
+// Hashes from a small range with the low bits shared, so that entries collide, runs of probes
+// wrap around the end of the table, and erasing shifts entries back across it.
+uint64_t HashOf(int key) { return static_cast<uint64_t>(key % 37) * 1024 + 1000; }
+
+// Random inserts, upserts and erases against a model (a multimap of key -> items): every key's
+// entries are found, through growth and backward shifts, and nothing else.
+TEST(PointerTable, AgreesWithAModelThroughInsertsUpsertsAndErases) {
+  std::vector<Item> items(5000);
+  for (int i = 0; i < 5000; ++i) items[i].key = i % 300;
+  PointerTable<Item> table;
+  std::map<int, std::set<const Item*>> model;
+  std::mt19937 rng(11);
+  std::vector<const Item*> in;
+  for (int step = 0; step < 60000; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    if (op < 5 || in.empty()) {  // insert an item not in the table
+      const Item* it = &items[rng() % items.size()];
+      if (model[it->key].count(it) != 0) continue;
+      table.Insert(HashOf(it->key), it);
+      model[it->key].insert(it);
+      in.push_back(it);
+    } else if (op < 6) {  // upsert: replace one entry of the key, or add
+      const Item* it = &items[rng() % items.size()];
+      if (model[it->key].count(it) != 0) continue;
+      const Item* was =
+          table.Find(HashOf(it->key), [&](const Item& o) { return o.key == it->key; });
+      table.Upsert(HashOf(it->key), it, [&](const Item& o) { return o.key == it->key; });
+      if (was != nullptr) {
+        model[it->key].erase(was);
+        in.erase(std::find(in.begin(), in.end(), was));
+      }
+      model[it->key].insert(it);
+      in.push_back(it);
+    } else {  // erase one that is in, or one that is not
+      const size_t at = rng() % in.size();
+      const Item* it = in[at];
+      EXPECT_TRUE(table.Erase(HashOf(it->key), it));
+      EXPECT_FALSE(table.Erase(HashOf(it->key), it));
+      model[it->key].erase(it);
+      in.erase(in.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+    if (step % 997 == 0 || step == 59999) {
+      size_t total = 0;
+      for (int key = 0; key < 300; ++key) {
+        std::set<const Item*> got;
+        table.ForEach(HashOf(key), [&](const Item* p) {
+          if (p->key == key) got.insert(p);
+        });
+        ASSERT_EQ(got, model[key]) << "key " << key << " at step " << step;
+        total += got.size();
+        const Item* one = table.Find(HashOf(key), [&](const Item& o) { return o.key == key; });
+        EXPECT_EQ(one != nullptr, !model[key].empty());
+      }
+      ASSERT_EQ(table.size(), total);
+    }
+  }
+}
+
+TEST(PointerTable, AnEmptyTableFindsNothing) {
+  PointerTable<Item> table;
+  Item a{1};
+  EXPECT_EQ(table.Find(7, [](const Item&) { return true; }), nullptr);
+  EXPECT_FALSE(table.Erase(7, &a));
+  int calls = 0;
+  table.ForEach(7, [&](const Item*) { ++calls; });
+  EXPECT_EQ(calls, 0);
+  table.Insert(7, &a);
+  EXPECT_TRUE(table.Erase(7, &a));
+  EXPECT_EQ(table.size(), 0u);
+  EXPECT_EQ(table.Find(7, [](const Item&) { return true; }), nullptr);
+}
+
+}  // namespace
+}  // namespace kuajing::storage
