@@ -741,6 +741,24 @@ class DirectReader {
     return text;
   }
 
+  // A leaf the schema expects next, named `name` with the root's prefix, written as `<name>` (the
+  // form nearly every field comes in): read with its text and end tag, compared against the
+  // expected name rather than scanned as any name (PeekStart, a fifth of reading). True if the
+  // start tag is that one (failing the reader from there as LeafText would), false with nothing
+  // read otherwise (another element, an empty one, attributes: PeekStart tells).
+  bool TryLeaf(std::string_view name, std::string_view* text) {
+    SkipSpace();
+    const size_t pn = prefix_.size(), n = name.size();
+    if (static_cast<size_t>(end_ - p_) < pn + n + 2 || p_[0] != '<' || p_[1 + pn + n] != '>' ||
+        !SameBytes(p_ + 1, prefix_.data(), pn) || !SameBytes(p_ + 1 + pn, name.data(), n)) {
+      return false;
+    }
+    const std::string_view qname(p_ + 1, pn + n);
+    p_ += pn + n + 2;
+    *text = LeafText(qname);
+    return true;
+  }
+
   // The end tag of `qname` (after whitespace), the start tag's name as Peeked() gave it.
   void Close(std::string_view qname) {
     SkipSpace();
@@ -779,20 +797,31 @@ template <typename E>
 void ReadEntityDirect(DirectReader& in, E& e, ErrorSink& errs) {
   const std::vector<std::string_view>& names = FieldNames<E>();
   size_t index = 0;
-  std::string_view next = in.PeekStart();
+  std::string_view next;  // the next start tag's local name, once PeekStart has read it
+  bool peeked = false;
   VisitFields(e, [&](const FieldSpec& f, auto& member) {
     const std::string_view name = names[index++];
     if (in.failed()) return;
+    std::string_view text;
+    if (!peeked && in.TryLeaf(name, &text)) {  // the field, as nearly every one comes
+      if (!in.failed()) AssignField(f, text, member, FieldPath{kNoPath, f.name}, errs);
+      return;
+    }
+    if (!peeked) {
+      next = in.PeekStart();
+      peeked = true;
+    }
     if (!SameName(next, name)) {
       if (f.required) in.Fail();
       return;
     }
     const std::string_view qname = in.Peeked();
-    const std::string_view text = in.Open() ? in.LeafText(qname) : std::string_view();
+    text = in.Open() ? in.LeafText(qname) : std::string_view();
+    peeked = false;
     if (in.failed()) return;
     AssignField(f, text, member, FieldPath{kNoPath, f.name}, errs);
-    next = in.PeekStart();
   });
+  if (!peeked) next = in.PeekStart();
   if (!next.empty()) in.Fail();  // an element no field took
 }
 

@@ -547,6 +547,9 @@ TEST(DirectReader, GivesEveryOtherFormUpToTheTree) {
       {std::regex_replace(xml, std::regex("><ceb:"), ">\n\t <ceb:"), true},
       {replaced("<ceb:barCode>无</ceb:barCode>", "<ceb:barCode/>"), true},
       {replaced("<ceb:barCode>无</ceb:barCode>", "<ceb:barCode />"), true},
+      // A start tag the expected name's fast check (TryLeaf) does not take, read the long way.
+      {replaced(name, "<ceb:buyerName >张三</ceb:buyerName>"), true},
+      {replaced(name, "<ceb:buyerName\n>张三</ceb:buyerName>"), true},
       {xml + "\n\n", true},
       {"\xEF\xBB\xBF" + xml, true},
       // Given up: the tree reads these the same or with a field error, or refuses them.
@@ -563,6 +566,9 @@ TEST(DirectReader, GivesEveryOtherFormUpToTheTree) {
       {replaced(name, "<ceb:buyerName>张三</ceb:buyerName >"), false},
       {replaced(name, "<ceb:buyerName>张三<ceb:b/></ceb:buyerName>"), false},
       {replaced(name, "<ceb:buyerName>张三</ceb:buyerNam>"), false},
+      {replaced(name, "<ceb:buyerNameX>张三</ceb:buyerNameX>"), false},
+      {replaced(name, "<ceb:buyerName>张三</ceb:buyerNameX>"), false},
+      {replaced(name, "<ceb:buyerName>张三"), false},
       {replaced(name,
                 "<x:buyerName xmlns:x=\"http://www.chinaport.gov.cn/ceb\">张三</x:buyerName>"),
        false},
