@@ -104,6 +104,16 @@ class RunIndexTest : public ::testing::Test {
     }
     FAIL() << "the merges did not finish";
   }
+  // `transactions` more of 7 entries each, then the merges drained: everything is found, and
+  // the runs hold each entry once.
+  void GrowDrainAndCheck(int transactions) {
+    for (int t = 0; t < transactions; ++t) AddTransaction(7);
+    ExpectAllFound();
+    Drain();
+    auto shape = index_->Describe();
+    ASSERT_TRUE(shape.ok());
+    EXPECT_EQ(shape->entries, ModelSize());
+  }
   int64_t ModelSize() const {
     int64_t n = 0;
     for (const auto& [h, ids] : model_) n += static_cast<int64_t>(ids.size());
@@ -166,12 +176,7 @@ TEST_F(RunIndexTest, ResumesAMergeAfterAReopen) {
   Close();
   Open();
   ExpectAllFound();
-  for (int t = 0; t < 200; ++t) AddTransaction(7);
-  ExpectAllFound();
-  Drain();
-  auto shape = index_->Describe();
-  ASSERT_TRUE(shape.ok());
-  EXPECT_EQ(shape->entries, ModelSize());  // the resumed merge wrote nothing twice
+  GrowDrainAndCheck(200);  // the resumed merge wrote nothing twice
 }
 
 TEST_F(RunIndexTest, ARolledBackTransactionLeavesNothing) {
@@ -320,12 +325,7 @@ TEST_F(RunIndexTest, RowsOfTheEarlierLayoutBecomeBlocks) {
   EXPECT_EQ(Scalar("SELECT SUM(length(data)) / 16 FROM t_blocks"),
             static_cast<int64_t>(rows.size()));
   ExpectAllFound();
-  for (int t = 0; t < 200; ++t) AddTransaction(7);
-  ExpectAllFound();
-  Drain();
-  auto shape = index_->Describe();
-  ASSERT_TRUE(shape.ok());
-  EXPECT_EQ(shape->entries, ModelSize());
+  GrowDrainAndCheck(200);
 }
 
 }  // namespace

@@ -511,6 +511,32 @@ TEST(SqliteStore, ReadsRowsPackedWithTheDictionaryOfFormatOne) {
   fs::remove_all(dir);
 }
 
+// Message i of the migration tests: receipts answering DOCi and LIST, and a quota ledger row of
+// buyer B(i % 3) in 2024.
+void CommitNumbered(Store& store, int i) {
+  CommitBatch b;
+  b.message = MessageRow{"M" + std::to_string(i), "CEB311", "A", i, true, "<m/>"};
+  b.receipts.push_back(StoredReceipt{
+      "CEB312", "DOC" + std::to_string(i), "120", "<r" + std::to_string(i) + "/>", {"A"}});
+  b.receipts.push_back(
+      StoredReceipt{"CEB622", "LIST", "800", "<l" + std::to_string(i) + "/>", {"A"}});
+  b.ledger.push_back(
+      clearance::QuotaEntry{"B" + std::to_string(i % 3), 2024, Decimal{100000 * i}, "I", "r", i});
+  ASSERT_TRUE(store.Commit({&b}).ok());
+}
+
+// After a migration of messages 1-5 and message 6: every receipt is found by the guid it answers.
+void ExpectNumberedReceipts(Store& store) {
+  auto list = store.ReceiptsAnswering("LIST");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 6u);
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ((*list)[i].xml, "<l" + std::to_string(i + 1) + "/>");
+  auto doc3 = store.ReceiptsAnswering("DOC3");
+  ASSERT_TRUE(doc3.ok());
+  ASSERT_EQ(doc3->size(), 1u);
+  EXPECT_EQ((*doc3)[0].xml, "<r3/>");
+}
+
 // A store from before the receipt index was a merge tree (receipt_index.h) had one row per
 // receipt in receipt_answers: opened, that table becomes a run, and every receipt is found by the
 // guid it answers as before, the new ones too.
@@ -518,19 +544,10 @@ TEST(SqliteStore, TheOldReceiptIndexIsMigrated) {
   fs::path dir = fs::temp_directory_path() / ("kj-store-answers-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const fs::path db = dir / "kuajing.db";
-  auto commit = [](Store& store, int i) {
-    CommitBatch b;
-    b.message = MessageRow{"M" + std::to_string(i), "CEB311", "A", i, true, "<m/>"};
-    b.receipts.push_back(StoredReceipt{
-        "CEB312", "DOC" + std::to_string(i), "120", "<r" + std::to_string(i) + "/>", {"A"}});
-    b.receipts.push_back(
-        StoredReceipt{"CEB622", "LIST", "800", "<l" + std::to_string(i) + "/>", {"A"}});
-    ASSERT_TRUE(store.Commit({&b}).ok());
-  };
   {
     auto store = OpenSqliteStore(dir.string());
     ASSERT_TRUE(store.ok());
-    for (int i = 1; i <= 5; ++i) commit(**store, i);
+    for (int i = 1; i <= 5; ++i) CommitNumbered(**store, i);
   }
   // As the older layout had it: a row per receipt, keyed by (hash, id). Message i's group holds
   // receipts 2i - 1 (DOCi) and 2i (LIST).
@@ -551,15 +568,8 @@ TEST(SqliteStore, TheOldReceiptIndexIsMigrated) {
   {
     auto store = OpenSqliteStore(dir.string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    commit(**store, 6);
-    auto list = (*store)->ReceiptsAnswering("LIST");
-    ASSERT_TRUE(list.ok());
-    ASSERT_EQ(list->size(), 6u);
-    for (size_t i = 0; i < 6; ++i) EXPECT_EQ((*list)[i].xml, "<l" + std::to_string(i + 1) + "/>");
-    auto doc3 = (*store)->ReceiptsAnswering("DOC3");
-    ASSERT_TRUE(doc3.ok());
-    ASSERT_EQ(doc3->size(), 1u);
-    EXPECT_EQ((*doc3)[0].xml, "<r3/>");
+    CommitNumbered(**store, 6);
+    ExpectNumberedReceipts(**store);
   }
   EXPECT_EQ(SqlText(db, "SELECT name FROM sqlite_master WHERE name = 'receipt_answers'"), "");
   // 15 copied, 2 new
@@ -573,21 +583,10 @@ TEST(SqliteStore, IndexRowsOfLayoutTwoBecomeBlocks) {
   fs::path dir = fs::temp_directory_path() / ("kj-store-rows-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   const fs::path db = dir / "kuajing.db";
-  auto commit = [](Store& store, int i) {
-    CommitBatch b;
-    b.message = MessageRow{"M" + std::to_string(i), "CEB311", "A", i, true, "<m/>"};
-    b.receipts.push_back(StoredReceipt{
-        "CEB312", "DOC" + std::to_string(i), "120", "<r" + std::to_string(i) + "/>", {"A"}});
-    b.receipts.push_back(
-        StoredReceipt{"CEB622", "LIST", "800", "<l" + std::to_string(i) + "/>", {"A"}});
-    b.ledger.push_back(
-        clearance::QuotaEntry{"B" + std::to_string(i % 3), 2024, Decimal{100000 * i}, "I", "r", i});
-    ASSERT_TRUE(store.Commit({&b}).ok());
-  };
   {
     auto store = OpenSqliteStore(dir.string());
     ASSERT_TRUE(store.ok());
-    for (int i = 1; i <= 5; ++i) commit(**store, i);
+    for (int i = 1; i <= 5; ++i) CommitNumbered(**store, i);
   }
   // As layout 2 had them: the blocks' entries a row each.
   for (const std::string name : {"receipt", "quota"}) {
@@ -621,15 +620,8 @@ TEST(SqliteStore, IndexRowsOfLayoutTwoBecomeBlocks) {
   {
     auto store = OpenSqliteStore(dir.string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    commit(**store, 6);
-    auto list = (*store)->ReceiptsAnswering("LIST");
-    ASSERT_TRUE(list.ok());
-    ASSERT_EQ(list->size(), 6u);
-    for (size_t i = 0; i < 6; ++i) EXPECT_EQ((*list)[i].xml, "<l" + std::to_string(i + 1) + "/>");
-    auto doc3 = (*store)->ReceiptsAnswering("DOC3");
-    ASSERT_TRUE(doc3.ok());
-    ASSERT_EQ(doc3->size(), 1u);
-    EXPECT_EQ((*doc3)[0].xml, "<r3/>");
+    CommitNumbered(**store, 6);
+    ExpectNumberedReceipts(**store);
     auto b0 = (*store)->LedgerSum("B0", 2024);  // 3 and 6
     ASSERT_TRUE(b0.ok());
     EXPECT_EQ(b0->e5, 900000);
