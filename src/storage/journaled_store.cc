@@ -357,7 +357,7 @@ class JournaledStore final : public Store {
     {
       std::lock_guard<std::mutex> lock(mu_);
       std::vector<const StoredReceipt*> found;
-      by_answers_.ForEach(GuidHash(guid), [&](const StoredReceipt* r) {
+      by_answers_.ForEach(HashOfGuid(guid), [&](const StoredReceipt* r) {
         if (r->answers_guid == guid) found.push_back(r);
       });
       // In the order committed (the table keeps none).
@@ -399,7 +399,7 @@ class JournaledStore final : public Store {
     {
       std::lock_guard<std::mutex> lock(mu_);
       const clearance::StateChange* c = by_state_.Find(
-          StateHash(kind, key),
+          HashOfRow(kind, key),
           [&](const clearance::StateChange& o) { return o.key == key && o.kind == kind; });
       if (c != nullptr) {
         return c->erase ? std::optional<std::string>() : std::optional<std::string>(c->value);
@@ -512,23 +512,18 @@ class JournaledStore final : public Store {
 
   JournaledStore() = default;
 
-  // In-memory hashes only (never stored): the standard library's, eight bytes at a time.
-  static uint64_t GuidHash(std::string_view guid) { return std::hash<std::string_view>{}(guid); }
-  static uint64_t StateHash(std::string_view kind, std::string_view key) {
-    return std::hash<std::string_view>{}(key) ^
-           (std::hash<std::string_view>{}(kind)*0x9e3779b97f4a7c15ULL);
-  }
   static void HashKeys(Frame& f) {
     for (const CommitBatch& b : f.batches) {
-      f.guid_hashes.push_back(GuidHash(b.message.guid));
-      for (const StoredReceipt& r : b.receipts) f.answer_hashes.push_back(GuidHash(r.answers_guid));
+      f.guid_hashes.push_back(HashOfGuid(b.message.guid));
+      for (const StoredReceipt& r : b.receipts)
+        f.answer_hashes.push_back(HashOfGuid(r.answers_guid));
       for (const clearance::StateChange& c : b.changes)
-        f.state_hashes.push_back(StateHash(c.kind, c.key));
+        f.state_hashes.push_back(HashOfRow(c.kind, c.key));
     }
   }
   // The first accepted unprojected message of `guid`, or null. Under mu_.
   const CommitBatch* FindMessage(std::string_view guid) const {
-    return by_guid_.Find(GuidHash(guid),
+    return by_guid_.Find(HashOfGuid(guid),
                          [&](const CommitBatch& b) { return b.message.guid == guid; });
   }
 

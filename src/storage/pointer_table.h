@@ -1,5 +1,6 @@
 // A table of pointers found by a 64-bit hash of their key, for the journaled store's indexes of
-// what memory holds (journaled_store.cc): open addressing with linear probing, deletion by
+// what memory holds (journaled_store.cc) and the SQL store's last change of each state row in a
+// transaction (sqlite_store.cc): open addressing with linear probing, deletion by
 // shifting the entries after it back, so no tombstones build up under steady inserts and erases.
 // Nothing is allocated per entry and no key is copied: the key is in what the pointer points to,
 // and callers compare it there. Several entries may share a hash, and even a key.
@@ -9,8 +10,11 @@
 // Internal to the storage layer; not thread-safe (the store holds its lock).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <vector>
 
 namespace kuajing::storage {
@@ -85,6 +89,13 @@ class PointerTable {
 
   size_t size() const { return size_; }
 
+  // Empties the table, keeping its room.
+  void Clear() {
+    if (size_ == 0) return;
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    size_ = 0;
+  }
+
  private:
   struct Slot {
     uint64_t hash = 0;
@@ -106,5 +117,13 @@ class PointerTable {
   size_t mask_ = 0;
   size_t size_ = 0;
 };
+
+// The hashes of the keys the store's tables use (in memory only, never stored: the standard
+// library's, eight bytes at a time): a guid, and a state row's (kind, key).
+inline uint64_t HashOfGuid(std::string_view guid) { return std::hash<std::string_view>{}(guid); }
+inline uint64_t HashOfRow(std::string_view kind, std::string_view key) {
+  return std::hash<std::string_view>{}(key) ^
+         (std::hash<std::string_view>{}(kind)*0x9e3779b97f4a7c15ULL);
+}
 
 }  // namespace kuajing::storage

@@ -87,5 +87,22 @@ TEST(PointerTable, AnEmptyTableFindsNothing) {
   EXPECT_EQ(table.Find(7, [](const Item&) { return true; }), nullptr);
 }
 
+TEST(PointerTable, ClearEmptiesItAndItFillsAgain) {
+  std::vector<Item> items(3000);
+  PointerTable<Item> table;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 3000; ++i) {
+      items[i].key = i;
+      table.Insert(HashOf(i), &items[i]);
+    }
+    EXPECT_EQ(table.size(), 3000u);
+    table.Clear();
+    EXPECT_EQ(table.size(), 0u);
+    for (int i = 0; i < 3000; ++i) {
+      ASSERT_EQ(table.Find(HashOf(i), [&](const Item& o) { return o.key == i; }), nullptr);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kuajing::storage

@@ -16,13 +16,13 @@
 #include <mutex>
 #include <set>
 #include <thread>
-#include <unordered_map>
 
 #include "common/files.h"
 #include "common/hash.h"
 #include "common/thread_name.h"
 #include "common/varint.h"
 #include "storage/blob_codec.h"
+#include "storage/pointer_table.h"
 #include "storage/run_index.h"
 #include "storage/sqlite_stmt.h"
 
@@ -553,14 +553,7 @@ class SqliteStore final : public SqlStore {
   RunIndex receipt_index_{"receipt"};  // receipts by the guid they answer (run_index.h)
   RunIndex quota_index_{"quota"};      // ledger rows by buyer and year
   // Scratch of WriteAll: each state row's last change in the transaction.
-  struct RowKeyHash {
-    size_t operator()(const std::pair<std::string_view, std::string_view>& k) const {
-      return static_cast<size_t>(Hash64(k.second, Hash64(k.first)));
-    }
-  };
-  std::unordered_map<std::pair<std::string_view, std::string_view>, const clearance::StateChange*,
-                     RowKeyHash>
-      last_change_;
+  PointerTable<clearance::StateChange> last_change_;  // by HashOfRow (pointer_table.h)
   int64_t last_receipt_id_ = -1;  // the last receipt id written (-1: not read yet)
   BlobCodec blobs_;               // raw messages and receipts, as stored (blob_codec.h)
 
@@ -834,9 +827,13 @@ class SqliteStore final : public SqlStore {
     // projector's transactions hold up to about a thousand clearances, so this spares up to one
     // in five of the upserts (the list's row is rewritten as each document matches: 7.4 upserts
     // per clearance for 6 rows; bench/README.md).
-    last_change_.clear();
+    last_change_.Clear();
+    const auto same_row = [](const clearance::StateChange& c) {
+      return [&c](const clearance::StateChange& o) { return o.key == c.key && o.kind == c.kind; };
+    };
     for (const CommitBatch* b : batches) {
-      for (const clearance::StateChange& c : b->changes) last_change_[{c.kind, c.key}] = &c;
+      for (const clearance::StateChange& c : b->changes)
+        last_change_.Upsert(HashOfRow(c.kind, c.key), &c, same_row(c));
     }
     for (const CommitBatch* b : batches) {
       const MessageRow& m = b->message;
@@ -857,7 +854,8 @@ class SqliteStore final : public SqlStore {
       const int64_t seq = sqlite3_last_insert_rowid(db_);
       if (!b->receipts.empty()) KJ_RETURN_IF_ERROR(WriteGroup(seq, b->receipts));
       for (const clearance::StateChange& c : b->changes) {
-        if (last_change_.find({c.kind, c.key})->second != &c) continue;  // a later one follows
+        if (last_change_.Find(HashOfRow(c.kind, c.key), same_row(c)) != &c)
+          continue;  // a later one follows
         if (c.erase) {
           Stmt& d = stmts_[kDeleteState];
           d.Bind(1, c.kind).Bind(2, c.key);
