@@ -32,8 +32,8 @@
 // documents), always in key order. A lookup reads the tail's blocks and seeks twice in each live
 // run (under 40 runs at 100 M documents): the blocks whose first hash is the one looked for, and
 // the block before them, which may end with it. Reading the tail whole (up to 256 KB) makes a
-// lookup about 0.1-0.2 ms where seeking in a row per entry took tens of µs: lookups are repeats
-// and GET .../receipts, far rarer than the entries written.
+// lookup about 0.1-0.2 ms where seeking in a row per entry took tens of µs: lookups are repeats,
+// GET .../receipts and a consumer's quota, far rarer than the entries written.
 // Tails are numbered -1, -2, ... and merged runs 1, 2, ...: a run being merged into then has the
 // largest key of the table, and SQLite appends to a B-tree's last page without splitting it in
 // half.
