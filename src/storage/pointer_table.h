@@ -34,11 +34,8 @@ class PointerTable {
   // The first entry of `hash` for which same(p) holds, or null.
   template <typename Same>
   const T* Find(uint64_t hash, const Same& same) const {
-    if (size_ == 0) return nullptr;
-    for (size_t i = hash & mask_; slots_[i].p != nullptr; i = (i + 1) & mask_) {
-      if (slots_[i].hash == hash && same(*slots_[i].p)) return slots_[i].p;
-    }
-    return nullptr;
+    const size_t i = Locate(hash, [&](const T* p) { return same(*p); });
+    return i == kNone ? nullptr : slots_[i].p;
   }
 
   // Calls f(p) for every entry of `hash` (in no particular order).
@@ -54,25 +51,15 @@ class PointerTable {
   // there is none.
   template <typename Same>
   void Upsert(uint64_t hash, const T* p, const Same& same) {
-    if (size_ != 0) {
-      for (size_t i = hash & mask_; slots_[i].p != nullptr; i = (i + 1) & mask_) {
-        if (slots_[i].hash == hash && same(*slots_[i].p)) {
-          slots_[i].p = p;
-          return;
-        }
-      }
-    }
-    Insert(hash, p);
+    const size_t i = Locate(hash, [&](const T* old) { return same(*old); });
+    if (i == kNone) return Insert(hash, p);
+    slots_[i].p = p;
   }
 
   // Removes the entry (hash, p); false if there is none.
   bool Erase(uint64_t hash, const T* p) {
-    if (size_ == 0) return false;
-    size_t i = hash & mask_;
-    while (slots_[i].p != nullptr && !(slots_[i].hash == hash && slots_[i].p == p)) {
-      i = (i + 1) & mask_;
-    }
-    if (slots_[i].p == nullptr) return false;
+    size_t i = Locate(hash, [p](const T* q) { return q == p; });
+    if (i == kNone) return false;
     // Shift back every entry after i, up to the next empty slot, that may not stay where it is:
     // one whose home (hash & mask_) is not cyclically within (i, j].
     for (size_t j = (i + 1) & mask_; slots_[j].p != nullptr; j = (j + 1) & mask_) {
@@ -101,6 +88,17 @@ class PointerTable {
     uint64_t hash = 0;
     const T* p = nullptr;
   };
+  static constexpr size_t kNone = ~size_t{0};
+
+  // The slot of the first entry of `hash` for which match(p) holds, or kNone.
+  template <typename Match>
+  size_t Locate(uint64_t hash, const Match& match) const {
+    if (size_ == 0) return kNone;
+    for (size_t i = hash & mask_; slots_[i].p != nullptr; i = (i + 1) & mask_) {
+      if (slots_[i].hash == hash && match(slots_[i].p)) return i;
+    }
+    return kNone;
+  }
 
   void Grow() {
     std::vector<Slot> old;

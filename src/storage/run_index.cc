@@ -223,7 +223,9 @@ Status RunIndex::Put(BlockWriter& w, const Entry& e) {
 
 Status RunIndex::Flush(BlockWriter& w) {
   if (w.block.empty()) return Status::Ok();
-  KJ_RETURN_IF_ERROR(InsertBlock(w.run, w.block.front().hash, w.block.front().id, w.block));
+  KJ_RETURN_IF_ERROR(w.numbered
+                         ? InsertBlock(w.run, w.next_number++, 0, w.block)
+                         : InsertBlock(w.run, w.block.front().hash, w.block.front().id, w.block));
   w.block.clear();
   return Status::Ok();
 }
@@ -509,26 +511,12 @@ Status RunIndex::MigrateRowsToBlocks() {
   if (!q.ok()) return Error("read the rows");
   for (const auto& [run, state] : runs) {
     q.Bind(1, run);
-    BlockWriter w{run, {}};
-    int64_t number = 0;  // a tail's blocks are numbered (WriteTail)
+    BlockWriter w{run, {}, state == kTail};  // a tail's blocks are numbered (WriteTail)
     int rc;
-    while ((rc = q.Step()) == SQLITE_ROW) {
-      w.block.push_back(Entry{q.Int(0), q.Int(1)});
-      if (static_cast<int64_t>(w.block.size()) < kBlockEntries) continue;
-      if (state == kTail) {
-        KJ_RETURN_IF_ERROR(InsertBlock(run, number++, 0, w.block));
-        w.block.clear();
-      } else {
-        KJ_RETURN_IF_ERROR(Flush(w));
-      }
-    }
+    while ((rc = q.Step()) == SQLITE_ROW) KJ_RETURN_IF_ERROR(Put(w, Entry{q.Int(0), q.Int(1)}));
     q.Reset();
     if (rc != SQLITE_DONE) return Error("read the rows");
-    if (state == kTail && !w.block.empty()) {
-      KJ_RETURN_IF_ERROR(InsertBlock(run, number, 0, w.block));
-    } else {
-      KJ_RETURN_IF_ERROR(Flush(w));
-    }
+    KJ_RETURN_IF_ERROR(Flush(w));
   }
   char* err = nullptr;
   if (sqlite3_exec(db_, ("DROP TABLE " + rows).c_str(), nullptr, nullptr, &err) != SQLITE_OK) {

@@ -122,10 +122,13 @@ class RunIndex {
     bool operator<(const Entry& o) const { return hash != o.hash ? hash < o.hash : id < o.id; }
     bool operator==(const Entry& o) const { return hash == o.hash && id == o.id; }
   };
-  // Sorted entries written as blocks of one run, in key order.
+  // Entries written as blocks of one run: sorted, each block keyed by its first entry; or, for
+  // a tail (`numbered`), in the order given, block n keyed (run, n, 0).
   struct BlockWriter {
     int64_t run = 0;
     std::vector<Entry> block;
+    bool numbered = false;
+    int64_t next_number = 0;
   };
   Status Error(const char* what);
   Status Step(Stmt& s, const char* what);  // runs a statement that returns no row
