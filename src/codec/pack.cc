@@ -21,26 +21,41 @@ constexpr uint64_t kMaxPackedLength = 64u << 20;
 
 using Reader = VarintReader;
 
+// The most bytes PutEntityAt writes for `e`: a varint's most per field, and each text's bytes.
 template <typename E>
-void PutEntity(std::string& out, const E& e) {
+size_t RoomOf(const E& e) {
+  size_t room = 0;
+  VisitFields(e, [&](const FieldSpec&, const auto& member) {
+    room += kMaxVarintBytes + 1;  // + 1: the presence byte of an optional
+    if constexpr (std::is_same_v<std::decay_t<decltype(member)>, std::string>) {
+      room += member.size();
+    }
+  });
+  return room;
+}
+
+// The fields of `e` in the order of the standard, written at `p` (room made by the caller,
+// RoomOf); returns the end.
+template <typename E>
+char* PutEntityAt(char* p, const E& e) {
   VisitFields(e, [&](const FieldSpec&, const auto& member) {
     using M = std::decay_t<decltype(member)>;
     if constexpr (std::is_same_v<M, std::string>) {
-      PutVarint(out, member.size());
-      out.append(member);
+      p = PutTextAt(p, member);
     } else if constexpr (std::is_same_v<M, Decimal>) {
-      PutSigned(out, member.e5);
+      p = PutSignedAt(p, member.e5);
     } else if constexpr (std::is_same_v<M, std::optional<Decimal>>) {
-      out.push_back(member ? '\1' : '\0');
-      if (member) PutSigned(out, member->e5);
+      *p++ = member ? '\1' : '\0';
+      if (member) p = PutSignedAt(p, member->e5);
     } else if constexpr (std::is_same_v<M, int64_t>) {
-      PutSigned(out, member);
+      p = PutSignedAt(p, member);
     } else {
       static_assert(std::is_same_v<M, std::optional<int64_t>>);
-      out.push_back(member ? '\1' : '\0');
-      if (member) PutSigned(out, *member);
+      *p++ = member ? '\1' : '\0';
+      if (member) p = PutSignedAt(p, *member);
     }
   });
+  return p;
 }
 
 template <typename E>
@@ -70,17 +85,34 @@ void GetEntity(Reader& in, E& e) {
   });
 }
 
+// A record's head: the entity itself where it is not wrapped (layout.h).
+template <typename R>
+const auto& HeadOf(const R& r) {
+  if constexpr (kWrapped<R>) {
+    return r.head;
+  } else {
+    return r;
+  }
+}
+
+// The record's room is made once (RoomOf), then written through a pointer.
 template <typename R>
 void PutRecord(std::string& out, const R& r) {
-  if constexpr (kWrapped<R>) {
-    PutEntity(out, r.head);
-  } else {
-    PutEntity(out, r);
-  }
+  const auto& head = HeadOf(r);
+  size_t room = RoomOf(head);
   if constexpr (kHasLines<R>) {
-    PutVarint(out, r.lists.size());
-    for (const auto& line : r.lists) PutEntity(out, line);
+    room += kMaxVarintBytes;
+    for (const auto& line : r.lists) room += RoomOf(line);
   }
+  const size_t start = out.size();
+  out.resize(start + room);
+  char* const begin = out.data();
+  char* p = PutEntityAt(begin + start, head);
+  if constexpr (kHasLines<R>) {
+    p = PutVarintAt(p, r.lists.size());
+    for (const auto& line : r.lists) p = PutEntityAt(p, line);
+  }
+  out.resize(static_cast<size_t>(p - begin));
 }
 
 template <typename R>

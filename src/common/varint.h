@@ -9,6 +9,30 @@
 
 namespace kuajing {
 
+// The most bytes a varint of 64 bits takes.
+constexpr size_t kMaxVarintBytes = 10;
+
+// The Put functions below, written through a pointer into room the caller made (at least
+// kMaxVarintBytes, plus the text's size for PutTextAt); each returns the end of what it wrote.
+// For writers that reserve a whole record's room once (codec/pack.cc): a push_back per byte and
+// an append per text, each checking the string's capacity, were most of packing a record.
+inline char* PutVarintAt(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+inline char* PutSignedAt(char* p, int64_t v) {
+  return PutVarintAt(p, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+inline char* PutTextAt(char* p, std::string_view s) {
+  p = PutVarintAt(p, s.size());
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
 inline void PutVarint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<char>(v | 0x80));
