@@ -176,9 +176,10 @@ class Platform {
                                     const codec::DecodeResult& decoded,
                                     codec::DecodeResult* owned_decoded, std::string_view sender,
                                     int64_t now_ms);
-  // `own_guids`: the records of the message being answered; their sender joins the audience.
+  // `own_guids`: the records of the message being answered, sorted; their sender joins the
+  // audience.
   Prepared BuildBatch(storage::MessageRow row, clearance::StepResult step,
-                      const std::set<std::string>& own_guids);
+                      const std::vector<std::string_view>& own_guids);
 
   void MakeEngines();  // new, empty engines, credit book and statistics
   Status StartFromSnapshot();

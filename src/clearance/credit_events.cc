@@ -7,8 +7,9 @@ namespace kuajing::clearance {
 
 std::string ResponsibleParty(model::RecordRef declaration, std::string_view sender,
                              const reference::ReferenceData& ref) {
-  for (const std::string& code : PartiesOf(declaration))
-    if (ref.FindEnterprise(code) != nullptr) return code;
+  if (const std::string* code = FirstParty(
+          declaration, [&](const std::string& c) { return ref.FindEnterprise(c) != nullptr; }))
+    return *code;
   if (!sender.empty() && ref.FindEnterprise(sender) != nullptr) return std::string(sender);
   return {};
 }

@@ -205,14 +205,12 @@ Record MakeReceipt(RecordRef declaration, std::string_view status, std::string_v
       declaration);
 }
 
-std::vector<std::string> PartiesOf(RecordRef declaration) {
-  std::vector<std::string> out;
-  out.reserve(6);  // the most a declaration names (an inventory list): one allocation, no moves
-  auto add = [&](const std::string& code) {
-    // "无" (a foreign platform) and "NO" (an unregistered producer) name nobody.
-    if (code.empty() || code == kNone || code == "NO") return;
-    if (std::find(out.begin(), out.end(), code) == out.end()) out.push_back(code);
-  };
+namespace {
+
+// Calls `add` with each enterprise code the declaration names, in the order PartiesOf gives them
+// (repeats, empty codes and "无" included: the callers filter).
+template <typename Add>
+void VisitPartyCodes(RecordRef declaration, const Add& add) {
   VisitRecord(
       [&](const auto& d) {
         using T = std::decay_t<decltype(d)>;
@@ -265,7 +263,32 @@ std::vector<std::string> PartiesOf(RecordRef declaration) {
         }
       },
       declaration);
+}
+
+// "无" (a foreign platform) and "NO" (an unregistered producer) name nobody.
+bool NamesSomebody(const std::string& code) {
+  return !code.empty() && code != kNone && code != "NO";
+}
+
+}  // namespace
+
+std::vector<std::string> PartiesOf(RecordRef declaration) {
+  std::vector<std::string> out;
+  out.reserve(6);  // the most a declaration names (an inventory list): one allocation, no moves
+  VisitPartyCodes(declaration, [&](const std::string& code) {
+    if (NamesSomebody(code) && std::find(out.begin(), out.end(), code) == out.end())
+      out.push_back(code);
+  });
   return out;
+}
+
+const std::string* FirstParty(RecordRef declaration,
+                              const std::function<bool(const std::string&)>& accept) {
+  const std::string* first = nullptr;
+  VisitPartyCodes(declaration, [&](const std::string& code) {
+    if (first == nullptr && NamesSomebody(code) && accept(code)) first = &code;
+  });
+  return first;
 }
 
 Tax MakeTaxBill(const Inventory& inv, const TaxAssessment& tax, std::string_view invt_no,

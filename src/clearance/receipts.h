@@ -6,6 +6,7 @@
 // are written as "无" (the standard's own word for "none") so the receipt stays schema-valid.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,11 @@ std::vector<std::string> PartiesOf(model::RecordRef declaration);
 inline std::vector<std::string> PartiesOf(const model::Record& declaration) {
   return PartiesOf(model::RefOf(declaration));
 }
+
+// The first of PartiesOf(declaration) for which `accept` is true (a code inside the declaration),
+// or null; without building the list (the credit record asks this of every declaration).
+const std::string* FirstParty(model::RecordRef declaration,
+                              const std::function<bool(const std::string&)>& accept);
 
 // Cuts UTF-8 text to at most `max_chars` characters.
 std::string CutUtf8(std::string_view text, size_t max_chars);

@@ -49,5 +49,22 @@ TEST(Parties, TheResponsiblePartyIsTheFirstRegisteredOne) {
   EXPECT_EQ(ResponsibleParty(&nobody, "9999999997", ref), "");
 }
 
+// FirstParty walks PartiesOf's order without the list, skips who names nobody, and points into
+// the declaration.
+TEST(Parties, TheFirstAcceptedPartyIsFoundInPlace) {
+  const model::Inventory inv = ListNaming("4304961002", "4304962001");
+  const std::string* any = FirstParty(&inv, [](const std::string&) { return true; });
+  ASSERT_NE(any, nullptr);
+  EXPECT_EQ(any, &inv.head.agentCode);
+  const std::string* second =
+      FirstParty(&inv, [](const std::string& c) { return c == "4304962001"; });
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(*second, "4304962001");
+  EXPECT_EQ(FirstParty(&inv, [](const std::string& c) { return c == "无" || c == "NO"; }), nullptr);
+  model::Inventory none = inv;
+  none.head.agentCode = "无";
+  EXPECT_EQ(*FirstParty(&none, [](const std::string&) { return true; }), "4304962001");
+}
+
 }  // namespace
 }  // namespace kuajing::clearance
