@@ -1,6 +1,7 @@
 // The packed form of records for the engines' state rows (codec.h: PackRecord). Rows are rewritten
 // as documents match and lists change state, so this is on the clearance path: the canonical XML
 // it replaces cost a sixth of ingest's instructions (bench/README.md "Where the time goes").
+#include <cstdlib>
 #include <cstring>
 #include <tuple>
 #include <type_traits>
@@ -112,6 +113,8 @@ void PutRecord(std::string& out, const R& r) {
     p = PutVarintAt(p, r.lists.size());
     for (const auto& line : r.lists) p = PutEntityAt(p, line);
   }
+  // A tripwire for RoomOf: were it short, the writes went past the room (tests catch it).
+  if (static_cast<size_t>(p - begin) > start + room) std::abort();
   out.resize(static_cast<size_t>(p - begin));
 }
 

@@ -52,8 +52,10 @@ StatusOr<std::unique_ptr<Store>> OpenJournaledStore(const std::string& dir,
 // The journal frame's payload: the batches of one group commit, every field, in a compact binary
 // form (varint lengths and numbers). Exposed for tests.
 std::string EncodeFrame(const std::vector<const CommitBatch*>& batches);
-// The same into `out` (cleared first; its memory is reused).
-void EncodeFrame(const std::vector<const CommitBatch*>& batches, std::string& out);
+// The same into `buffer`, which only grows (its memory is reused, and not cleared again): the
+// payload is the view returned, valid until the buffer's next use.
+std::string_view EncodeFrame(const std::vector<const CommitBatch*>& batches,
+                             std::vector<char>& buffer);
 StatusOr<std::vector<CommitBatch>> DecodeFrame(std::string_view payload);
 
 }  // namespace kuajing::storage

@@ -103,6 +103,40 @@ TEST(JournalFrame, EveryFieldComesBack) {
   EXPECT_TRUE(y.receipts.empty());
 }
 
+// The room made for a frame holds every number at its widest (ten bytes each) and every text
+// empty; a buffer used again for a smaller frame gives that frame alone.
+TEST(JournalFrame, TheWidestNumbersFitAndTheBufferIsUsedAgain) {
+  CommitBatch wide = Batch(1);
+  wide.message = MessageRow{};
+  wide.message.seq = INT64_MIN;
+  wide.message.received_ms = INT64_MIN;
+  wide.receipts.assign(3, StoredReceipt{});
+  for (StoredReceipt& r : wide.receipts) r.id = INT64_MIN;
+  wide.changes.assign(3, clearance::StateChange{});
+  wide.ledger.assign(3, clearance::QuotaEntry{});
+  for (clearance::QuotaEntry& q : wide.ledger) {
+    q.year = INT32_MIN;
+    q.delta.e5 = INT64_MIN;
+    q.at_ms = INT64_MIN;
+  }
+  std::vector<char> buffer;
+  const std::string first(EncodeFrame({&wide, &wide}, buffer));
+  auto out = DecodeFrame(first);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[1].message.seq, INT64_MIN);
+  EXPECT_EQ((*out)[1].receipts[2].id, INT64_MIN);
+  EXPECT_EQ((*out)[1].ledger[2].at_ms, INT64_MIN);
+
+  CommitBatch small = Batch(2);
+  const std::string_view second = EncodeFrame({&small}, buffer);
+  EXPECT_EQ(second, EncodeFrame({&small}));
+  auto again = DecodeFrame(second);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].message.guid, "M-2");
+}
+
 TEST(JournalFrame, EveryCutShortFrameIsRefused) {
   CommitBatch a = Batch(1), b = Batch(2);
   const std::string whole = EncodeFrame({&a, &b});
