@@ -1,6 +1,7 @@
 #include "app/platform.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <utility>
 
@@ -27,9 +28,14 @@ constexpr std::string_view kExportKinds = "x_";      // clearance::ExportEngine
 }  // namespace
 
 storage::StoredReceipt EncodeReceipt(const clearance::Emitted& e) {
-  return storage::StoredReceipt{
-      MessageTypeName(e.type), e.answers_guid, e.status,
-      clearance::ReceiptMessageXml(e.type, e.answers_guid, e.status, e.receipt)};
+  storage::StoredReceipt r{MessageTypeName(e.type), e.answers_guid, e.status};
+  r.packed = e.receipt;
+  auto xml = storage::ReceiptXml(r);
+  // The engines packed it themselves: a receipt that does not read back is a bug of ours.
+  if (!xml.ok()) std::abort();
+  r.xml = std::move(*xml);
+  r.packed.clear();
+  return r;
 }
 
 StatusOr<std::unique_ptr<Platform>> Platform::Open(const PlatformOptions& options) {
@@ -211,12 +217,13 @@ StatusOr<Platform::Prepared> Platform::PrepareMessage(std::string_view raw, std:
     row.type = f.root_name;
     row.accepted = false;
     clearance::StepResult step;
-    step.receipts.push_back(clearance::Emitted{
-        MessageType::kCEB900,
-        f.message_guid,
-        f.status,
-        clearance::MakeFormatReceipt(f.message_guid, f.status, f.info, f.root_name, raw, now_ms),
-        {}});
+    step.receipts.push_back(
+        clearance::Emitted{MessageType::kCEB900,
+                           f.message_guid,
+                           f.status,
+                           codec::PackRecord(model::Record(clearance::MakeFormatReceipt(
+                               f.message_guid, f.status, f.info, f.root_name, raw, now_ms))),
+                           {}});
     row.raw = raw.size() <= options_.limits.max_message_bytes ? keep_raw() : std::string();
     return BuildBatch(std::move(row), std::move(step), {std::string_view(f.message_guid)});
   };
@@ -396,7 +403,7 @@ Platform::Prepared Platform::BuildBatch(storage::MessageRow row, clearance::Step
     // status, which move.
     storage::StoredReceipt r;
     r.type = MessageTypeName(e.type);
-    codec::AppendPacked(r.packed, e.receipt);
+    r.packed = std::move(e.receipt);
     r.audience = std::move(e.parties);
     // The sender reads the receipts of what it sent, also when it is not named in it (an express
     // company sending orders on a platform's behalf, or a declaration that named nobody valid).

@@ -151,8 +151,8 @@ struct Engine::State {
 
   // The declarations are passed by address (RecordRef): answering one never copies it.
   void Emit(MessageType type, RecordRef decl, std::string status, Record receipt) {
-    out->receipts.push_back(
-        Emitted{type, RecordGuid(decl), std::move(status), std::move(receipt), PartiesOf(decl)});
+    out->receipts.push_back(Emitted{type, RecordGuid(decl), std::move(status),
+                                    codec::PackRecord(receipt), PartiesOf(decl)});
   }
   template <typename R>
   void Answer(const R& decl, MessageType receipt_type, std::string status, std::string_view info,
@@ -1602,7 +1602,7 @@ std::optional<Emitted> FieldRejection(const codec::DecodedMessage& m, size_t i,
   }
   if (info.empty()) return std::nullopt;
   Record r = MakeReceipt(rec, code, "参数校验不通过，[" + info + "]", now_ms);
-  return Emitted{ReceiptTypeOf(m.message.type), RecordGuid(rec), code, std::move(r),
+  return Emitted{ReceiptTypeOf(m.message.type), RecordGuid(rec), code, codec::PackRecord(r),
                  PartiesOf(rec)};
 }
 

@@ -48,7 +48,9 @@ struct Emitted {
   model::MessageType type;   // CEB312 ... CEB712, CEB816, CEB818
   std::string answers_guid;  // guid of the declaration it answers (816/818: the inventory's)
   std::string status;        // returnStatus (816/818: the tax bill status)
-  model::Record receipt;
+  // The receipt's record, packed (codec::PackRecord) as it is made: moving a record through the
+  // step's results, a variant of every kind of document, cost more than packing it.
+  std::string receipt;
   // The enterprises the declaration names (ebpCode, ebcCode, agentCode, ...): who may read it.
   std::vector<std::string> parties;
 };

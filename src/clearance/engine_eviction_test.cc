@@ -157,7 +157,9 @@ class Twins {
 
 std::string InvtNoOf(const StepResult& r) {
   for (const Emitted& e : r.receipts) {
-    if (const auto* ret = std::get_if<model::InventoryReturn>(&e.receipt))
+    auto receipt = codec::UnpackRecord(e.receipt);
+    if (!receipt.ok()) return "";
+    if (const auto* ret = std::get_if<model::InventoryReturn>(&*receipt))
       if (!ret->invtNo.empty()) return ret->invtNo;
   }
   return "";

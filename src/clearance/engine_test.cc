@@ -65,9 +65,9 @@ TEST(Engine, IsDeterministicAndRestoresToTheSameState) {
   // Senders come from BaseTransfer in the platform; here we pass each message's own. `give`:
   // the engine is given the message (Process(DecodedMessage&&), as the platform does) and moves
   // the documents it keeps out of it; else it copies them.
-  std::vector<model::Record> receipts_a, receipts_b;
+  std::vector<std::string> receipts_a, receipts_b;  // packed
   auto run = [&](Engine& e, std::map<std::pair<std::string, std::string>, StateChange>* rows,
-                 std::vector<model::Record>* receipts, bool give) {
+                 std::vector<std::string>* receipts, bool give) {
     std::vector<std::string> out;
     int64_t now = *ParseAppTime("20240611100000");
     for (const app::ClearanceSpec& s : app::DemoClearances()) {

@@ -186,7 +186,7 @@ struct ExportEngine::State {
                   status + " " + std::string(info.substr(0, 160)));
     }
     out->receipts.push_back(
-        Emitted{type, RecordGuid(d), std::move(status), std::move(r), PartiesOf(d)});
+        Emitted{type, RecordGuid(d), std::move(status), codec::PackRecord(r), PartiesOf(d)});
   }
   void AnswerList(const ListRec& l, const char* status, const std::string& info) {
     Answer(l.doc, status, info, l.pre_no, l.invt_no);
@@ -879,7 +879,7 @@ struct ExportEngine::State {
                                  now, pre_no);
     std::get<exp::SummaryReturn>(receipt).sumNo = rec.sum_no;
     out->receipts.push_back(Emitted{MessageType::kCEB702, h.guid, status::kConcluded,
-                                    std::move(receipt), PartiesOf(decl)});
+                                    codec::PackRecord(receipt), PartiesOf(decl)});
     EmitResults(s, rec, decls);
     summaries[rec.sum_no] = std::move(rec);
     Touch("x_summary", summaries.rbegin()->first);
@@ -943,7 +943,7 @@ struct ExportEngine::State {
                        lines.begin() + static_cast<std::ptrdiff_t>(to));
         Record decl(s);
         out->receipts.push_back(Emitted{MessageType::kCEB792, s.head.guid, status::kConcluded,
-                                        std::move(r), PartiesOf(decl)});
+                                        codec::PackRecord(Record(std::move(r))), PartiesOf(decl)});
       }
     }
   }
@@ -1200,7 +1200,7 @@ StepResult ExportEngine::SummarizeOnBehalf(const exp::SummaryApply& apply, int64
     Record r = MakeReceipt(Record(apply), findings[0].code,
                            "参数校验不通过，[" + findings[0].detail + "]", now_ms);
     result.receipts.push_back(Emitted{MessageType::kCEB702, apply.head.guid, findings[0].code,
-                                      std::move(r), PartiesOf(Record(apply))});
+                                      codec::PackRecord(r), PartiesOf(Record(apply))});
   } else {
     s.OnSummary(apply, apply.head.agentCode, true);
   }
