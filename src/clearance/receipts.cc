@@ -1,6 +1,7 @@
 #include "clearance/receipts.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "codec/codec.h"
 #include "common/civil_time.h"
@@ -265,9 +266,19 @@ void VisitPartyCodes(RecordRef declaration, const Add& add) {
       declaration);
 }
 
-// "无" (a foreign platform) and "NO" (an unregistered producer) name nobody.
+// "无" (a foreign platform) and "NO" (an unregistered producer) name nobody. By length first: an
+// enterprise code is 10 or 18 characters.
 bool NamesSomebody(const std::string& code) {
-  return !code.empty() && code != kNone && code != "NO";
+  switch (code.size()) {
+    case 0:
+      return false;
+    case 2:
+      return code != "NO";
+    case kNone.size():
+      return code != kNone;
+    default:
+      return true;
+  }
 }
 
 }  // namespace
@@ -276,8 +287,11 @@ std::vector<std::string> PartiesOf(RecordRef declaration) {
   std::vector<std::string> out;
   out.reserve(6);  // the most a declaration names (an inventory list): one allocation, no moves
   VisitPartyCodes(declaration, [&](const std::string& code) {
-    if (NamesSomebody(code) && std::find(out.begin(), out.end(), code) == out.end())
-      out.push_back(code);
+    if (!NamesSomebody(code)) return;
+    for (const std::string& o : out) {
+      if (o.size() == code.size() && std::memcmp(o.data(), code.data(), code.size()) == 0) return;
+    }
+    out.push_back(code);
   });
   return out;
 }
