@@ -1,6 +1,7 @@
 #include "clearance/receipts.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "codec/codec.h"
@@ -110,17 +111,27 @@ void Fill(R& r, std::string_view status, std::string_view info, int64_t now_ms) 
 
 std::string ReceiptMessageXml(model::MessageType type, std::string_view answers_guid,
                               std::string_view status, const model::Record& record) {
-  std::string seed = std::string(model::MessageTypeName(type));
-  seed += answers_guid;
-  seed += status;
+  // The guid is the hash of these pieces in this order (stored receipts are written out again
+  // with it: never change it), hashed where they are, not joined first.
+  std::array<std::string_view, 8> seed;  // 3, then at most 1 + 2 + 2
+  size_t n = 0;
+  seed[n++] = model::MessageTypeName(type);
+  seed[n++] = answers_guid;
+  seed[n++] = status;
   std::visit(
       [&](const auto& r) {
-        if constexpr (requires { r.returnTime; }) seed += r.returnTime;
-        if constexpr (requires { r.head.returnTime; }) seed += r.head.returnTime + r.head.taxNo;
-        if constexpr (requires { r.head.declSeqNo; }) seed += r.head.guid + r.head.opDate;
+        if constexpr (requires { r.returnTime; }) seed[n++] = r.returnTime;
+        if constexpr (requires { r.head.returnTime; }) {
+          seed[n++] = r.head.returnTime;
+          seed[n++] = r.head.taxNo;
+        }
+        if constexpr (requires { r.head.declSeqNo; }) {
+          seed[n++] = r.head.guid;
+          seed[n++] = r.head.opDate;
+        }
       },
       record);
-  return codec::EncodeOne(type, DeterministicGuid(seed), record);
+  return codec::EncodeOne(type, DeterministicGuid(seed.data(), n), record);
 }
 
 std::string CutUtf8(std::string_view text, size_t max_chars) {

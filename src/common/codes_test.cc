@@ -134,5 +134,22 @@ TEST(Hash, GuidsAreStableAndWellFormed) {
   EXPECT_EQ(g.find_first_not_of("0123456789ABCDEF-"), std::string::npos);
 }
 
+// A guid of pieces is the guid of their concatenation, however the key is cut (a receipt's guid
+// is made from its pieces where they are; stored receipts are written out again with it).
+TEST(Hash, AGuidOfPiecesIsTheGuidOfTheirConcatenation) {
+  const std::string key = "CEB622a0b1c2d3-guid-120长一点的键20240611100000000";
+  for (size_t cut1 = 0; cut1 <= key.size(); cut1 += 7) {
+    for (size_t cut2 = cut1; cut2 <= key.size(); cut2 += 11) {
+      const std::string_view k(key);
+      EXPECT_EQ(DeterministicGuid({k.substr(0, cut1), k.substr(cut1, cut2 - cut1), k.substr(cut2)}),
+                DeterministicGuid(key))
+          << cut1 << " " << cut2;
+    }
+  }
+  EXPECT_EQ(DeterministicGuid({}), DeterministicGuid(""));
+  EXPECT_EQ(DeterministicGuid({"", "CEB622a0b1c2d3-guid-120", ""}),
+            "331C2EE0-4988-B611-3ABC-71F80FD71FD5");
+}
+
 }  // namespace
 }  // namespace kuajing

@@ -1,5 +1,8 @@
 #include "common/hash.h"
 
+#include <array>
+#include <cstring>
+
 namespace kuajing {
 
 namespace {
@@ -20,26 +23,45 @@ uint64_t Hash64(std::string_view data, uint64_t seed) {
   return Mix(h);
 }
 
-std::string DeterministicGuid(std::string_view key) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+std::string DeterministicGuid(std::string_view key) { return DeterministicGuid(&key, 1); }
+
+std::string DeterministicGuid(std::initializer_list<std::string_view> pieces) {
+  return DeterministicGuid(pieces.begin(), pieces.size());
+}
+
+std::string DeterministicGuid(const std::string_view* pieces, size_t count) {
   // Hash64(key, 1) and Hash64(key, 2) in one pass: two independent multiply chains (a receipt's
-  // guid is made on the writer thread, eight per clearance).
+  // guid is made for each receipt shown, eight per clearance), over the pieces as one key.
   uint64_t a = kFnvOffset ^ Mix(1), b = kFnvOffset ^ Mix(2);
-  for (unsigned char c : key) {
-    a = (a ^ c) * kFnvPrime;
-    b = (b ^ c) * kFnvPrime;
+  for (size_t i = 0; i < count; ++i) {
+    for (unsigned char c : pieces[i]) {
+      a = (a ^ c) * kFnvPrime;
+      b = (b ^ c) * kFnvPrime;
+    }
   }
   a = Mix(a);
   b = Mix(b);
-  char out[36];
-  size_t n = 0;
-  for (int i = 0; i < 32; ++i) {
-    const uint64_t word = i < 16 ? a : b;
-    const int shift = 60 - 4 * (i % 16);
-    if (i == 8 || i == 12 || i == 16 || i == 20) out[n++] = '-';
-    out[n++] = kHex[(word >> shift) & 0xF];
+  // Two hex digits per byte from a table, most significant first: 8-4-4-4-12.
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  static const auto kPairs = [] {
+    std::array<char, 512> t{};
+    for (int i = 0; i < 256; ++i) {
+      t[2 * i] = kHex[i >> 4];
+      t[2 * i + 1] = kHex[i & 15];
+    }
+    return t;
+  }();
+  std::string out(36, '-');
+  char* p = out.data();
+  int at = 0;
+  for (const uint64_t word : {a, b}) {
+    for (int shift = 56; shift >= 0; shift -= 8, at += 2) {
+      if (at == 8 || at == 12 || at == 16 || at == 20) ++p;  // past a hyphen
+      std::memcpy(p, &kPairs[2 * ((word >> shift) & 0xFF)], 2);
+      p += 2;
+    }
   }
-  return std::string(out, sizeof out);
+  return out;
 }
 
 }  // namespace kuajing

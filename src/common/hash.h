@@ -2,7 +2,9 @@
 // run and every replay, so they are derived from the input, never from a global RNG.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -13,5 +15,8 @@ uint64_t Hash64(std::string_view data, uint64_t seed = 0);
 
 // An upper-case, hyphenated 36-character id (the standard's guid format) derived from `key`.
 std::string DeterministicGuid(std::string_view key);
+// The same of the pieces' concatenation, without making it.
+std::string DeterministicGuid(std::initializer_list<std::string_view> pieces);
+std::string DeterministicGuid(const std::string_view* pieces, size_t count);
 
 }  // namespace kuajing
