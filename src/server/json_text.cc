@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <cstring>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace kuajing::server {
 
 namespace {
@@ -62,11 +66,33 @@ void AppendJsonString(std::string& out, std::string_view s) {
   // quotes of a receipt's declaration and attributes, its newlines) ended a run appended to the
   // string on its own, most of the cost (bench/README.md, "Issue 7").
   constexpr size_t kChunk = 512;  // input bytes per round; each becomes at most 6 ("\u00xx")
-  char buf[kChunk * 6 + 8];       // + 8: eight bytes are written where fewer may count
+  char buf[kChunk * 6 + 16];      // + 16: sixteen bytes are written where fewer may count
   out.push_back('"');
   for (size_t i = 0; i < s.size();) {
     const size_t end = std::min(s.size(), i + kChunk);
     char* p = buf;
+#ifdef __SSE2__
+    // Sixteen bytes at a time where the machine has SSE2 (every x86-64): a compare for each kind
+    // of escape, the same logic as the eight below, half the instructions a byte.
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                  below_space = _mm_set1_epi8(0x1f);
+    while (i + 16 <= end) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+      const __m128i hits =
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                       _mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v));  // v <= 0x1f, unsigned
+      const auto escapes = static_cast<unsigned>(_mm_movemask_epi8(hits));
+      if (escapes == 0) {
+        p += 16;
+        i += 16;
+        continue;
+      }
+      const auto before = static_cast<size_t>(std::countr_zero(escapes));
+      p = WriteEscape(p + before, static_cast<unsigned char>(s[i + before]));
+      i += before + 1;
+    }
+#endif
     // Eight bytes at a time: all of them if none needs an escape (most of a receipt's XML), else
     // those before the first that does, then its escape.
     while (i + 8 <= end) {
