@@ -374,6 +374,18 @@ TEST(Escape, EqualsTheByteByByteFormOnEveryKindOfText) {
     AppendEscaped(got, text);
     EXPECT_EQ(got, "prefix" + EscapedByteByByte(text)) << text;
   }
+  // Every byte at every place of a text long enough to be read sixteen bytes at a time, alone and
+  // after an escape.
+  for (int c = 0; c < 256; ++c) {
+    for (size_t at = 0; at < 40; ++at) {
+      std::string text(40, 'x');
+      text[at] = static_cast<char>(c);
+      if (at > 3) text[at - 3] = '&';
+      std::string got;
+      AppendEscaped(got, text);
+      ASSERT_EQ(got, EscapedByteByByte(text)) << c << " at " << at;
+    }
+  }
 }
 
 // An entity as the encoder wrote it field by field before it wrote through a pointer into room
