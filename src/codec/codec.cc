@@ -728,10 +728,29 @@ class DirectReader {
   // name as Peeked() gave it.
   std::string_view LeafText(std::string_view qname) {
     // To the next '<', noting references and carriage returns, which pugixml rewrites
-    // (parse_escapes, parse_eol). Byte by byte: fields are short, and three calls to memchr cost
+    // (parse_escapes, parse_eol). Not with memchr: fields are short, and three calls to it cost
     // more.
     const char* lt = p_;
     bool rewritten = false;
+#ifdef __SSE2__
+    // Sixteen bytes at a time where there are that many (SSE2: every x86-64): the first '<', and
+    // whether a '&' or a CR comes before it. Then byte by byte, which stops at once at that '<'.
+    while (end_ - lt >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(lt));
+      const auto open =
+          static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('<'))));
+      const auto marks = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
+          _mm_cmpeq_epi8(v, _mm_set1_epi8('&')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')))));
+      if (open != 0) {
+        const int at = std::countr_zero(open);
+        rewritten |= (marks & ((1u << at) - 1)) != 0;
+        lt += at;
+        break;
+      }
+      rewritten |= marks != 0;
+      lt += 16;
+    }
+#endif
     for (; lt < end_ && *lt != '<'; ++lt) rewritten |= *lt == '&' || *lt == '\r';
     const std::string_view text(p_, static_cast<size_t>(lt - p_));
     // And text of whitespace alone, which it drops.
