@@ -10,10 +10,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The file each test writes, removed when the test's process ends (it was left in /tmp).
+struct WrittenFile {
+  fs::path path = fs::temp_directory_path() / ("kj-config-" + std::to_string(::getpid()) + ".toml");
+  ~WrittenFile() {
+    std::error_code ignored;
+    fs::remove(path, ignored);
+  }
+};
+
 std::string Write(const std::string& text) {
-  fs::path p = fs::temp_directory_path() / ("kj-config-" + std::to_string(::getpid()) + ".toml");
-  std::ofstream(p) << text;
-  return p.string();
+  static const WrittenFile file;
+  std::ofstream(file.path) << text;
+  return file.path.string();
 }
 
 TEST(Config, TheShippedFileHoldsTheDefaults) {
