@@ -221,8 +221,8 @@ StatusOr<Platform::Prepared> Platform::PrepareMessage(std::string_view raw, std:
         clearance::Emitted{MessageType::kCEB900,
                            f.message_guid,
                            f.status,
-                           codec::PackRecord(model::Record(clearance::MakeFormatReceipt(
-                               f.message_guid, f.status, f.info, f.root_name, raw, now_ms))),
+                           codec::PackRecordOf(clearance::MakeFormatReceipt(
+                               f.message_guid, f.status, f.info, f.root_name, raw, now_ms)),
                            {}});
     row.raw = raw.size() <= options_.limits.max_message_bytes ? keep_raw() : std::string();
     return BuildBatch(std::move(row), std::move(step), {std::string_view(f.message_guid)});

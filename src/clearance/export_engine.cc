@@ -943,7 +943,7 @@ struct ExportEngine::State {
                        lines.begin() + static_cast<std::ptrdiff_t>(to));
         Record decl(s);
         out->receipts.push_back(Emitted{MessageType::kCEB792, s.head.guid, status::kConcluded,
-                                        codec::PackRecord(Record(std::move(r))), PartiesOf(decl)});
+                                        codec::PackRecordOf(r), PartiesOf(decl)});
       }
     }
   }
