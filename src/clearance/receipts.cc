@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 
 #include "codec/codec.h"
 #include "common/civil_time.h"
@@ -298,11 +297,8 @@ std::vector<std::string> PartiesOf(RecordRef declaration) {
   std::vector<std::string> out;
   out.reserve(6);  // the most a declaration names (an inventory list): one allocation, no moves
   VisitPartyCodes(declaration, [&](const std::string& code) {
-    if (!NamesSomebody(code)) return;
-    for (const std::string& o : out) {
-      if (o.size() == code.size() && std::memcmp(o.data(), code.data(), code.size()) == 0) return;
-    }
-    out.push_back(code);
+    if (NamesSomebody(code) && std::find(out.begin(), out.end(), code) == out.end())
+      out.push_back(code);
   });
   return out;
 }
