@@ -105,6 +105,9 @@ void AppendPacked(std::string& out, const model::Record& record);
 // (instantiated in pack.cc for every alternative).
 template <typename R>
 std::string PackRecordOf(const R& record);
+// The same appended to `out` (a state row that holds fields and then records).
+template <typename R>
+void AppendPackedOf(std::string& out, const R& record);
 // The length of the packed record at the front of `bytes` as its header states it (magic and
 // length included), or 0 if `bytes` does not start with a whole header.
 size_t PackedSize(std::string_view bytes);

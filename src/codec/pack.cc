@@ -191,12 +191,13 @@ std::string PackRecordOf(const R& record) {
   return out;
 }
 
-// Every alternative's PackRecordOf, instantiated here for the other translation units.
+// Every alternative's PackRecordOf and AppendPackedOf, instantiated here for the other
+// translation units.
 template <typename V>
 struct InstantiatePackers;
 template <typename... Rs>
 struct InstantiatePackers<std::variant<Rs...>> {
-  static constexpr auto kAll = std::make_tuple(&PackRecordOf<Rs>...);
+  static constexpr auto kAll = std::make_tuple(&PackRecordOf<Rs>..., &AppendPackedOf<Rs>...);
 };
 template struct InstantiatePackers<Record>;
 

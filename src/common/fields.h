@@ -56,6 +56,28 @@ inline std::string EncodeFields(
   return out;  // the last byte: the empty line's '\n'
 }
 
+// The same, line by line into `out` (numbers written in place, with no string made for each),
+// then End() for the empty line; what follows it (a row's records) is appended after. The lines
+// are EncodeFields' bytes for the same pairs.
+class FieldWriter {
+ public:
+  explicit FieldWriter(std::string& out) : out_(out) {}
+  FieldWriter& Text(std::string_view k, std::string_view v) {
+    AppendField(out_, k, v);
+    return *this;
+  }
+  FieldWriter& Int(std::string_view k, int64_t v) {
+    char buf[24];
+    const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    return Text(k, std::string_view(buf, static_cast<size_t>(end - buf)));
+  }
+  FieldWriter& Flag(std::string_view k, bool v) { return Text(k, v ? "1" : "0"); }
+  void End() { out_ += '\n'; }
+
+ private:
+  std::string& out_;
+};
+
 // Splits "k\tv\n...\n\n<rest>" into the fields, as views into `text` in the order written, and
 // the rest; no map and no copy: start-up reads every stored list's row with it (a few dozen
 // fields each). A key written twice reads as the last.

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+
 namespace kuajing {
 namespace {
 
@@ -36,6 +39,40 @@ TEST(Fields, ALongValueIsWrittenWhole) {
   const FieldsView view(text, &rest);
   EXPECT_EQ(view.Get("k"), " " + std::string(998, 'a') + " ");
   EXPECT_TRUE(rest.empty());
+}
+
+// The writer the engines' state rows use: EncodeFields' bytes for the same pairs, numbers as
+// std::to_string writes them (the rows' readers parse them so), whatever follows after End().
+TEST(Fields, TheWriterWritesWhatEncodeFieldsWrites) {
+  std::string text;
+  FieldWriter(text)
+      .Int("phase", 4)
+      .Text("reason", "held\tfor review\n")
+      .Int("counted", -123456789012345)
+      .Int("zero", 0)
+      .Int("max", INT64_MAX)
+      .Int("min", INT64_MIN)
+      .Flag("yes", true)
+      .Flag("no", false)
+      .Text("empty", "")
+      .End();
+  text += "DOC";
+  const std::string expected = EncodeFields({{"phase", "4"},
+                                             {"reason", "held\tfor review\n"},
+                                             {"counted", std::to_string(-123456789012345)},
+                                             {"zero", "0"},
+                                             {"max", std::to_string(INT64_MAX)},
+                                             {"min", std::to_string(INT64_MIN)},
+                                             {"yes", "1"},
+                                             {"no", "0"},
+                                             {"empty", ""}}) +
+                               "DOC";
+  EXPECT_EQ(text, expected);
+  std::string_view rest;
+  const FieldsView view(text, &rest);
+  EXPECT_EQ(ToInt(view, "min"), INT64_MIN);
+  EXPECT_EQ(view.Get("reason"), "held for review ");
+  EXPECT_EQ(rest, "DOC");
 }
 
 }  // namespace
