@@ -81,6 +81,35 @@ TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
   fs::remove_all(dir);
 }
 
+// Every enterprise a message's receipts name finds the message in its feed, however many they
+// are, an enterprise named twice once.
+TEST(SqliteStore, EveryEnterpriseAMessageNamesHasItInItsFeed) {
+  fs::path dir = fs::temp_directory_path() / ("kj-store-audience-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto store = OpenSqliteStore(dir.string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  for (int n : {1, 7, 8, 9, 19}) {
+    CommitBatch b;
+    b.message = MessageRow{"M-" + std::to_string(n), "CEB311", "4304961001", n, true, "<raw/>"};
+    StoredReceipt r{"CEB312", "DOC-" + std::to_string(n), "120", "<r/>", {}};
+    for (int e = 0; e < n; ++e) r.audience.push_back("E" + std::to_string(e));
+    r.audience.push_back("E0");  // named twice: one row
+    b.receipts.push_back(r);
+    ASSERT_TRUE((*store)->Commit({&b}).ok());
+  }
+  for (int e = 0; e < 20; ++e) {
+    auto feed = (*store)->ReceiptsFor("E" + std::to_string(e), 0, 100);
+    ASSERT_TRUE(feed.ok());
+    std::vector<std::string> answered;
+    for (const StoredReceipt& r : *feed) answered.push_back(r.answers_guid);
+    std::vector<std::string> expected;
+    for (int n : {1, 7, 8, 9, 19})
+      if (e < n) expected.push_back("DOC-" + std::to_string(n));
+    EXPECT_EQ(answered, expected) << "E" << e;
+  }
+  fs::remove_all(dir);
+}
+
 // LoadState reads ahead of `sink` on a thread of its own (SinkStateRows): every wanted row
 // comes in (kind, key) order on the calling thread; `wanted` is first asked about a kind only once
 // `sink` has taken every row of the kinds before; and a `sink` that fails stops it, with its error,
