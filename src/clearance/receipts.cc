@@ -34,7 +34,12 @@ void FitToSchema(R& r) {
   VisitFields(r, [](const FieldSpec& f, auto& m) {
     if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::string>) {
       const bool fixed = f.min_len == f.max_len;
-      size_t len = codec::Utf8Length(m);
+      // A text has at most as many characters as bytes, and one if it has any: when its bytes fit
+      // the maximum and, against the minimum, are fewer or the minimum is one, its bytes decide
+      // every test below as its characters would, and they are not counted (most fields of a
+      // receipt are codes copied from the declaration; counting each was a third of making it).
+      const bool bytes_decide = m.size() <= f.max_len && (m.size() < f.min_len || f.min_len <= 1);
+      size_t len = bytes_decide ? m.size() : codec::Utf8Length(m);
       if (!fixed && len > f.max_len) {
         m = CutUtf8(m, f.max_len);
         len = f.max_len;

@@ -66,5 +66,47 @@ TEST(Parties, TheFirstAcceptedPartyIsFoundInPlace) {
   EXPECT_EQ(*FirstParty(&none, [](const std::string&) { return true; }), "4304962001");
 }
 
+// A receipt's fields are fitted to its schema's facets by characters, not bytes (spec 202205: the
+// lengths are characters): a multi-byte text within the maximum stays whole however many bytes it
+// has, one past it is cut on a character, a fixed-length field of the wrong character count is
+// dropped (not required) even when its bytes would fit, and an empty optional field stays empty.
+TEST(Receipts, FieldsAreFittedByCharactersNotBytes) {
+  auto chinese = [](size_t n) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s += "衡";
+    return s;
+  };
+  model::Inventory inv;
+  inv.head.guid = "0A1B2C3D-0000-4000-8000-000000000001";
+  inv.head.ebpCode = "";
+  inv.head.ebcCode = "4304961001";
+  inv.head.agentCode = chinese(18);  // 54 bytes, 18 characters: the maximum
+  auto receipt = [&](std::string customs, std::string cop_no) {
+    inv.head.customsCode = std::move(customs);
+    inv.head.copNo = std::move(cop_no);
+    const model::Record r = MakeReceipt(&inv, "2", chinese(1000), 0, "B20240611000000001");
+    return std::get<model::InventoryReturn>(r);
+  };
+  model::InventoryReturn r = receipt("衡阳衡阳", chinese(20));
+  EXPECT_EQ(r.customsCode, "衡阳衡阳");  // 12 bytes, 4 characters: an4
+  EXPECT_EQ(r.copNo, chinese(20));       // 60 bytes, an..20
+  EXPECT_EQ(r.agentCode, chinese(18));
+  EXPECT_EQ(r.ebpCode, "");  // optional and empty
+  EXPECT_EQ(r.ebcCode, "4304961001");
+  EXPECT_EQ(r.returnInfo, chinese(1000));  // 3,000 bytes, an..1000
+  EXPECT_EQ(r.guid, inv.head.guid);
+  r = receipt("衡阳", chinese(21));
+  EXPECT_EQ(r.customsCode, "");     // 6 bytes but 2 characters
+  EXPECT_EQ(r.copNo, chinese(20));  // cut on a character
+  r = receipt("a衡", "C");
+  EXPECT_EQ(r.customsCode, "");  // 4 bytes but 2 characters
+  r = receipt("AB", "C");
+  EXPECT_EQ(r.customsCode, "");
+  EXPECT_EQ(r.copNo, "C");
+  r = receipt("4600", "");
+  EXPECT_EQ(r.customsCode, "4600");
+  EXPECT_EQ(r.copNo, "无");  // required: the copNo falls back to the (empty) orderNo, then "无"
+}
+
 }  // namespace
 }  // namespace kuajing::clearance
