@@ -142,7 +142,7 @@ void Book::Refresh(const std::string& code, Rec& r, int month, int64_t now_ms,
     // Months that left the window are dropped for good.
     r.months.erase(r.months.begin(), r.months.lower_bound(month - config_.window_months + 1));
     r.month_seen = month;
-    dirty_.emplace("credit", code);
+    MarkDirty(code, r);
   }
   const Score s = Compute(r, month);
   if (s.grade == r.grade) return;
@@ -163,7 +163,7 @@ void Book::Refresh(const std::string& code, Rec& r, int month, int64_t now_ms,
   if (s.counts[static_cast<size_t>(Event::kFinding)] >= config_.d_findings)
     c.cause += "; " + std::to_string(config_.d_findings) + " or more inspection findings";
   r.grade = s.grade;
-  dirty_.emplace("credit", code);
+  MarkDirty(code, r);
   AppendChange(code, r, std::move(c));
 }
 
@@ -194,7 +194,7 @@ void Book::Record(std::string_view enterprise, Event e, int64_t now_ms, std::str
   if (month != r.month_seen && !r.months.empty())
     Refresh(code, r, month, now_ms, [&] { return "the window moved to " + MonthText(month); });
   ++r.months[month][static_cast<size_t>(e)];
-  dirty_.emplace("credit", code);
+  MarkDirty(code, r);
   Refresh(code, r, month, now_ms, [&] {
     std::string cause = EventName(e);
     if (!ref.empty()) cause += " " + Clip(ref, 64);
@@ -232,7 +232,7 @@ void Book::Override(std::string_view enterprise, std::optional<Grade> grade,
   r.override_reason = grade ? std::string(reason) : std::string();
   r.override_by = grade ? std::string(officer) : std::string();
   r.override_ms = grade ? now_ms : 0;
-  dirty_.emplace("credit", code);
+  MarkDirty(code, r);
   GradeChange c{
       0, now_ms, before, r.override_grade.value_or(r.grade), {}, {}, std::string(officer)};
   c.score = Compute(r, MonthOf(now_ms)).score;
@@ -323,7 +323,9 @@ std::string Book::Encode(const Rec& r) const {
 void Book::TakeDirty(std::vector<Row>* out) {
   for (const auto& [kind, key] : dirty_) {
     if (kind == "credit") {
-      out->push_back(Row{kind, key, Encode(records_.at(key)), false});
+      Rec& r = records_.at(key);
+      r.dirty = false;
+      out->push_back(Row{kind, key, Encode(r), false});
     } else {
       auto it = buyers_.find(key);
       if (it == buyers_.end()) {

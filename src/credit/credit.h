@@ -189,6 +189,7 @@ class Book {
     int64_t override_ms = 0;
     std::vector<GradeChange> history;  // the newest kHistoryInMemory
     int64_t changes = 0;               // ever recorded (the next seq)
+    bool dirty = false;                // in dirty_ (MarkDirty) until TakeDirty
   };
   struct Score {
     Decimal score;
@@ -211,7 +212,14 @@ class Book {
   std::unordered_map<std::string, Rec> records_;
   std::map<std::string, DiscreditedBuyer, std::less<>> buyers_;
   std::set<std::pair<std::string, std::string>> dirty_;  // (kind, key)
-  std::vector<Row> appended_;                            // credit_change rows
+  // Puts the enterprise's row in dirty_ once until TakeDirty: every document charges its
+  // enterprise (Record), and building and finding the pair each time was a fifth of recording.
+  void MarkDirty(const std::string& code, Rec& r) {
+    if (r.dirty) return;
+    r.dirty = true;
+    dirty_.emplace("credit", code);
+  }
+  std::vector<Row> appended_;  // credit_change rows
 };
 
 }  // namespace kuajing::credit
