@@ -88,12 +88,17 @@ TEST(BlobCodec, RestoresEveryBlobByteForByte) {
   for (char& c : random) c = static_cast<char>(rng());
   std::string batch;  // a message of 200 documents
   for (int i = 0; i < 200; ++i) batch += kReceipt.substr(39) + std::to_string(i * 7919);
+  // Past 128 KiB, where zstd would set aside a dictionary made with a level (blob_codec.cc).
+  std::string large;
+  for (int i = 0; large.size() < (size_t{300} << 10); ++i)
+    large += kReceipt.substr(39) + std::to_string(i * 104729);
   const std::vector<std::string> blobs = {"",
                                           "<r/>",
                                           std::string(63, 'x'),
                                           kReceipt,
                                           random,
                                           batch,
+                                          large,
                                           std::string("\0\x01\xff", 3) + kReceipt};
   for (const std::string& blob : blobs) {
     const auto [stored, format] = codec.Pack(blob);
@@ -109,6 +114,7 @@ TEST(BlobCodec, RestoresEveryBlobByteForByte) {
   // What compression is for: a receipt against the dictionary, a batch against itself.
   EXPECT_LT(codec.Pack(kReceipt).first.size() * 2, kReceipt.size());
   EXPECT_LT(codec.Pack(batch).first.size() * 20, batch.size());
+  EXPECT_LT(codec.Pack(large).first.size() * 20, large.size());
 }
 
 TEST(BlobCodec, StateRowsHaveTheirOwnDictionary) {
