@@ -113,10 +113,11 @@ void Fill(R& r, std::string_view status, std::string_view info, int64_t now_ms) 
 }
 }  // namespace
 
-std::string ReceiptMessageXml(model::MessageType type, std::string_view answers_guid,
-                              std::string_view status, const model::Record& record) {
-  // The guid is the hash of these pieces in this order (stored receipts are written out again
-  // with it: never change it), hashed where they are, not joined first.
+namespace {
+// The receipt's own message guid: the hash of these pieces in this order (stored receipts are
+// written out again with it: never change it), hashed where they are, not joined first.
+std::string ReceiptGuid(model::MessageType type, std::string_view answers_guid,
+                        std::string_view status, const model::Record& record) {
   std::array<std::string_view, 8> seed;  // 3, then at most 1 + 2 + 2
   size_t n = 0;
   seed[n++] = model::MessageTypeName(type);
@@ -135,7 +136,19 @@ std::string ReceiptMessageXml(model::MessageType type, std::string_view answers_
         }
       },
       record);
-  return codec::EncodeOne(type, DeterministicGuid(seed.data(), n), record);
+  return DeterministicGuid(seed.data(), n);
+}
+}  // namespace
+
+std::string ReceiptMessageXml(model::MessageType type, std::string_view answers_guid,
+                              std::string_view status, const model::Record& record) {
+  return codec::EncodeOne(type, ReceiptGuid(type, answers_guid, status, record), record);
+}
+
+void AppendReceiptMessageJsonText(std::string& out, model::MessageType type,
+                                  std::string_view answers_guid, std::string_view status,
+                                  const model::Record& record) {
+  codec::AppendOneAsJsonText(out, type, ReceiptGuid(type, answers_guid, status, record), record);
 }
 
 std::string CutUtf8(std::string_view text, size_t max_chars) {

@@ -33,6 +33,10 @@ inline model::Record MakeReceipt(const model::Record& declaration, std::string_v
 // replay, or rendering the record again later, writes the same bytes.
 std::string ReceiptMessageXml(model::MessageType type, std::string_view answers_guid,
                               std::string_view status, const model::Record& record);
+// The same appended to `out` as the text of a JSON string (codec::AppendOneAsJsonText).
+void AppendReceiptMessageJsonText(std::string& out, model::MessageType type,
+                                  std::string_view answers_guid, std::string_view status,
+                                  const model::Record& record);
 
 // CEB816 electronic tax bill for a released inventory. Status 1 = generated (已生成).
 model::Tax MakeTaxBill(const model::Inventory& inv, const TaxAssessment& tax,

@@ -1281,6 +1281,13 @@ constexpr std::array<bool, 256> kNeedsEscape = [] {
   for (unsigned char c : {'<', '>', '&', '"'}) t[c] = true;
   return t;
 }();
+// The same where the XML is written as the text of a JSON string (AppendOneAsJsonText): TAB, LF
+// and '\\' too, the only bytes the escaped XML can hold that JSON must escape.
+constexpr std::array<bool, 256> kNeedsJsonEscape = [] {
+  std::array<bool, 256> t = kNeedsEscape;
+  for (unsigned char c : {'\t', '\n', '\\'}) t[c] = true;
+  return t;
+}();
 constexpr size_t kEscapedRoom = 6;  // the most a byte of text becomes: "&quot;"
 
 char* Put(char* p, std::string_view s) {
@@ -1289,7 +1296,9 @@ char* Put(char* p, std::string_view s) {
 }
 
 // What a byte of kNeedsEscape becomes: its reference, or nothing for the C0 controls, which XML
-// 1.0 forbids even as references.
+// 1.0 forbids even as references. With kJson, what a byte of kNeedsJsonEscape becomes in a JSON
+// string (the references hold nothing JSON escapes; TAB, LF and '\\' as boost::json writes them).
+template <bool kJson>
 std::string_view EscapeOf(unsigned char c) {
   switch (c) {
     case '<':
@@ -1302,60 +1311,79 @@ std::string_view EscapeOf(unsigned char c) {
       return "&quot;";
     case '\r':
       return "&#13;";
+    case '\t':
+      return kJson ? "\\t" : "\t";
+    case '\n':
+      return kJson ? "\\n" : "\n";
+    case '\\':
+      return kJson ? "\\\\" : "\\";
     default:
       return "";
   }
 }
 
 #ifdef __SSE2__
-// The bytes of kNeedsEscape among the 16 at `s`, as the bits of a mask (bit i: byte i).
+// The bytes of kNeedsEscape (with kJson, of kNeedsJsonEscape) among the 16 at `s`, as the bits of
+// a mask (bit i: byte i).
+template <bool kJson>
 unsigned EscapeMask16(const char* s) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
   const __m128i markup = _mm_or_si128(
       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')), _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))),
       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('&')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
   const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);  // <= 0x1f
-  const __m128i allowed =
-      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
-  return static_cast<unsigned>(
-      _mm_movemask_epi8(_mm_or_si128(markup, _mm_andnot_si128(allowed, control))));
+  if constexpr (kJson) {
+    return static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(markup, control), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+  } else {
+    const __m128i allowed = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+                                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+    return static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(markup, _mm_andnot_si128(allowed, control))));
+  }
 }
 #endif
 
-// Writes `text` at `p` with each byte of kNeedsEscape escaped (`p` has room for kEscapedRoom bytes
-// per byte of text); returns the end. Runs of plain text are copied whole; with SSE2 (every
-// x86-64) they are found sixteen bytes at a time.
+// Writes `text` at `p` with each byte of kNeedsEscape escaped (with kJson, of kNeedsJsonEscape;
+// `p` has room for kEscapedRoom bytes per byte of text); returns the end. Runs of plain text are
+// copied whole; with SSE2 (every x86-64) they are found sixteen bytes at a time.
+template <bool kJson = false>
 char* PutEscaped(char* p, std::string_view text) {
+  constexpr const std::array<bool, 256>& kNeeds = kJson ? kNeedsJsonEscape : kNeedsEscape;
   size_t run = 0, i = 0;
 #ifdef __SSE2__
   while (i + 16 <= text.size()) {
-    const unsigned mask = EscapeMask16(text.data() + i);
+    const unsigned mask = EscapeMask16<kJson>(text.data() + i);
     if (mask == 0) {
       i += 16;
       continue;
     }
     const size_t at = i + static_cast<size_t>(std::countr_zero(mask));
-    p = Put(Put(p, text.substr(run, at - run)), EscapeOf(static_cast<unsigned char>(text[at])));
+    p = Put(Put(p, text.substr(run, at - run)),
+            EscapeOf<kJson>(static_cast<unsigned char>(text[at])));
     run = i = at + 1;
   }
 #endif
   for (; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (!kNeedsEscape[c]) continue;
-    p = Put(Put(p, text.substr(run, i - run)), EscapeOf(c));
+    if (!kNeeds[c]) continue;
+    p = Put(Put(p, text.substr(run, i - run)), EscapeOf<kJson>(c));
     run = i + 1;
   }
   return Put(p, text.substr(run));
 }
-}  // namespace
 
-void AppendEscaped(std::string& out, std::string_view text) {
+template <bool kJson = false>
+void AppendEscapedAs(std::string& out, std::string_view text) {
   // Room for the most it can take, written through a pointer, then cut to what was written.
   const size_t start = out.size();
   out.resize(start + kEscapedRoom * text.size());
-  char* const end = PutEscaped(out.data() + start, text);
+  char* const end = PutEscaped<kJson>(out.data() + start, text);
   out.resize(static_cast<size_t>(end - out.data()));
 }
+}  // namespace
+
+void AppendEscaped(std::string& out, std::string_view text) { AppendEscapedAs(out, text); }
 
 namespace {
 
@@ -1408,7 +1436,9 @@ const EntityTags& TagsOfEntity() {
 
 // Room for the entity is made in the string once, with the most it can take, and written through
 // a pointer: an append for each tag and each run of text was about half of encoding a receipt.
-template <typename E>
+// With kJson, as the text of a JSON string (AppendOneAsJsonText): the tags and numbers hold
+// nothing JSON escapes, the texts are escaped for both.
+template <bool kJson = false, typename E>
 void WriteEntity(std::string& out, const E& e) {
   const EntityTags& tags = TagsOfEntity<E>();
   size_t room = tags.fixed_room;
@@ -1427,7 +1457,7 @@ void WriteEntity(std::string& out, const E& e) {
     using M = std::decay_t<decltype(member)>;
     if constexpr (std::is_same_v<M, std::string>) {
       if (member.empty() && !f.required) return;
-      p = PutEscaped(Put(p, tag.open), member);
+      p = PutEscaped<kJson>(Put(p, tag.open), member);
     } else if constexpr (std::is_same_v<M, Decimal>) {
       p = Put(Put(p, tag.open), member.ToString());
     } else if constexpr (std::is_same_v<M, std::optional<Decimal>>) {
@@ -1447,21 +1477,38 @@ void WriteEntity(std::string& out, const E& e) {
   out.resize(static_cast<size_t>(p - begin));
 }
 
-template <typename R>
+template <bool kJson = false, typename R>
 void WriteRecord(std::string& out, const R& r) {
   if constexpr (!kWrapped<R>) {
-    WriteEntity(out, r);
+    WriteEntity<kJson>(out, r);
   } else {
     OpenTag(out, Layout<R>::kWrapper);
-    WriteEntity(out, r.head);
+    WriteEntity<kJson>(out, r.head);
     if constexpr (kHasLines<R>) {
-      for (const auto& line : r.lists) WriteEntity(out, line);
+      for (const auto& line : r.lists) WriteEntity<kJson>(out, line);
     }
     CloseTag(out, Layout<R>::kWrapper);
   }
 }
 
-// The declaration and the root's start tag.
+// Fixed text of a message (ASCII: its only bytes JSON escapes are quotes and line feeds) as it
+// is, or with kJson as the text of a JSON string.
+template <bool kJson>
+std::string Fixed(std::string text) {
+  if constexpr (kJson) {
+    std::string out;
+    for (char c : text) {
+      if (c == '"' || c == '\n') out += '\\';
+      out += c == '\n' ? 'n' : c;
+    }
+    return out;
+  } else {
+    return text;
+  }
+}
+
+// The declaration and the root's start tag (with kJson, as the text of a JSON string).
+template <bool kJson = false>
 void OpenMessage(std::string& out, MessageType type, std::string_view guid,
                  std::string_view version, bool signed_message) {
   // The text up to the guid, per type, and after the version, made once: an append per piece
@@ -1470,32 +1517,40 @@ void OpenMessage(std::string& out, MessageType type, std::string_view guid,
     std::array<std::string, kMessageTypeCount> heads;
     for (int t = 0; t < kMessageTypeCount; ++t) {
       heads[static_cast<size_t>(t)] =
-          std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ceb:") +
-          MessageTypeName(static_cast<MessageType>(t)) + "Message guid=\"";
+          Fixed<kJson>(std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ceb:") +
+                       MessageTypeName(static_cast<MessageType>(t)) + "Message guid=\"");
     }
     return heads;
   }();
-  static const std::string kNamespace = "\" xmlns:ceb=\"" + std::string(kCebNamespace) + '"';
+  static const std::string kVersion = Fixed<kJson>("\" version=\"");
+  static const std::string kNamespace =
+      Fixed<kJson>("\" xmlns:ceb=\"" + std::string(kCebNamespace) + '"');
+  static const std::string kDs = Fixed<kJson>(" xmlns:ds=\"" + std::string(kDsNamespace) + '"');
   out += kHeads[static_cast<size_t>(type)];
-  AppendEscaped(out, guid);
-  out.append("\" version=\"", 11);
-  AppendEscaped(out, version);
+  AppendEscapedAs<kJson>(out, guid);
+  out += kVersion;
+  AppendEscapedAs<kJson>(out, version);
   out += kNamespace;
-  if (signed_message) {
-    out += " xmlns:ds=\"";
-    out += kDsNamespace;
-    out += '"';
-  }
+  if (signed_message) out += kDs;
   out += '>';
 }
 
+template <bool kJson = false>
 void CloseMessage(std::string& out, MessageType type) {
   out += "</ceb:";
   out += MessageTypeName(type);
-  out += "Message>\n";
+  out += kJson ? "Message>\\n" : "Message>\n";
 }
 
 }  // namespace
+
+void AppendOneAsJsonText(std::string& out, MessageType type, std::string_view guid,
+                         const Record& record) {
+  static const std::string version = Message{}.version;
+  OpenMessage<true>(out, type, guid, version, false);
+  std::visit([&](const auto& x) { WriteRecord<true>(out, x); }, record);
+  CloseMessage<true>(out, type);
+}
 
 std::string EncodeOne(MessageType type, std::string_view guid, const Record& record) {
   std::string out;

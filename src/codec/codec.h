@@ -91,6 +91,11 @@ std::string Encode(const model::Message& message);
 // The same for a message of one record and no BaseTransfer (a receipt), without building the
 // Message around it.
 std::string EncodeOne(model::MessageType type, std::string_view guid, const model::Record& record);
+// The same appended to `out` as the text of a JSON string, without its quotes: the bytes a JSON
+// writer (boost::json, server/json_text.h's AppendJsonString) puts between them for EncodeOne's
+// result, written in one pass (the API shows each receipt's XML in a JSON string).
+void AppendOneAsJsonText(std::string& out, model::MessageType type, std::string_view guid,
+                         const model::Record& record);
 
 // A compact binary form of one record, for the engines' state rows (not a CEB format; never
 // shown to anyone). Every field in schema order: text as a varint length and its bytes, numbers

@@ -820,10 +820,8 @@ Response Api::IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJo
     any = true;
     if (r.xml.empty() && !r.packed.empty()) {
       // Left packed by the single writer (Platform::CommitPrepared): written here, on this
-      // thread, and only for what this sender reads.
-      auto xml = storage::ReceiptXml(r);
-      if (!xml.ok()) return Error(xml.status());
-      AppendReceiptJson(body, r, *xml);
+      // thread, and only for what this sender reads, straight into the JSON.
+      if (Status st = AppendPackedReceiptJson(body, r); !st.ok()) return Error(st);
     } else {
       AppendReceiptJson(body, r);
     }

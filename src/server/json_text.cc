@@ -140,7 +140,10 @@ void AppendAccessLogLine(std::string& out, const AccessLogEntry& e) {
   out.push_back('}');
 }
 
-void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r, std::string_view xml) {
+namespace {
+// The receipt's object up to and after its "xml" value, the value written by `xml`.
+template <typename WriteXml>
+void AppendReceiptJsonWith(std::string& out, const storage::StoredReceipt& r, const WriteXml& xml) {
   out.append("{\"type\":");
   AppendJsonString(out, r.type);
   out.append(",\"status\":");
@@ -148,12 +151,27 @@ void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r, std::s
   out.append(",\"answers\":");
   AppendJsonString(out, r.answers_guid);
   out.append(",\"xml\":");
-  AppendJsonString(out, xml);
+  xml();
   if (r.id != 0) {
     out.append(",\"id\":");
     AppendJsonInt(out, r.id);
   }
   out.push_back('}');
+}
+}  // namespace
+
+void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r, std::string_view xml) {
+  AppendReceiptJsonWith(out, r, [&] { AppendJsonString(out, xml); });
+}
+
+Status AppendPackedReceiptJson(std::string& out, const storage::StoredReceipt& r) {
+  Status st;
+  AppendReceiptJsonWith(out, r, [&] {
+    out.push_back('"');
+    st = storage::AppendReceiptXmlAsJsonText(out, r);
+    out.push_back('"');
+  });
+  return st;
 }
 
 size_t ReceiptJsonSizeHint(const storage::StoredReceipt& r) {

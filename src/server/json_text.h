@@ -26,6 +26,11 @@ void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r, std::s
 inline void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r) {
   AppendReceiptJson(out, r, r.xml);
 }
+// The same for a receipt kept only packed (the single writer leaves them so), its XML written
+// straight into the JSON string (storage::AppendReceiptXmlAsJsonText) instead of written out and
+// then escaped: the same bytes as AppendReceiptJson(out, r, *storage::ReceiptXml(r)). On an error
+// (a damaged record) `out` holds a partial object: discard it.
+Status AppendPackedReceiptJson(std::string& out, const storage::StoredReceipt& r);
 
 // One line of the access log (docs/API.md, "Logs"): the object
 // {"time_cst","event":"http","method","path","status","us","ip","who"}, as boost::json::serialize

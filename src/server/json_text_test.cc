@@ -5,6 +5,9 @@
 #include <boost/json.hpp>
 #include <random>
 
+#include "codec/codec.h"
+#include "model/documents.h"
+
 namespace kuajing::server {
 namespace {
 
@@ -74,6 +77,73 @@ TEST(JsonText, AReceiptIsTheObjectTheApiShowed) {
     EXPECT_EQ(ours, json::serialize(o));
     EXPECT_GE(ReceiptJsonSizeHint(r), ours.size());
   }
+}
+
+// A receipt kept packed is written into the JSON with its XML escaped for both in one pass: the
+// bytes of writing its XML out (storage::ReceiptXml) and escaping that (AppendReceiptJson), for
+// receipts of three shapes (flat, and a head with lines) whose texts hold every kind of byte the
+// two escapes treat: markup, quotes, backslashes, TAB, LF, CR, other controls, UTF-8, and runs
+// long enough for the sixteen-byte scans.
+TEST(JsonText, APackedReceiptIsWrittenAsItsXmlEscaped) {
+  std::mt19937 rng(29);
+  const std::vector<std::string> pieces = {"a",    "Z",    "0",  " ",  "<",  ">",    "&",
+                                           "\"",   "'",    "\\", "\t", "\n", "\r",   "\x01",
+                                           "\x1f", "\x7f", "衡", "é",  "/",  "&amp;"};
+  auto text = [&] {
+    std::string t;
+    const size_t n = rng() % 5 == 0 ? 40 + rng() % 200 : rng() % 12;
+    const unsigned plain = rng() % 4;  // how many runs of plain letters between the others
+    for (size_t i = 0; i < n; ++i) t += rng() % (plain + 1) ? "x" : pieces[rng() % pieces.size()];
+    return t;
+  };
+  auto fill = [&](auto& entity) {
+    model::VisitFields(entity, [&](const model::FieldSpec&, auto& m) {
+      using M = std::decay_t<decltype(m)>;
+      if constexpr (std::is_same_v<M, std::string>) {
+        m = text();
+      } else if constexpr (std::is_same_v<M, Decimal>) {
+        m = Decimal::FromE5(static_cast<int64_t>(rng()) - (int64_t{1} << 31));
+      } else if constexpr (std::is_same_v<M, int64_t>) {
+        m = static_cast<int64_t>(rng());
+      }
+    });
+  };
+  for (int i = 0; i < 600; ++i) {
+    model::Record record;
+    std::string type;
+    if (i % 3 == 0) {
+      model::OrderReturn r;
+      fill(r);
+      record = r;
+      type = "CEB312";
+    } else if (i % 3 == 1) {
+      model::InventoryReturn r;
+      fill(r);
+      record = r;
+      type = "CEB622";
+    } else {
+      model::Tax t;
+      fill(t.head);
+      t.lists.resize(rng() % 4);
+      for (auto& line : t.lists) fill(line);
+      record = t;
+      type = "CEB816";
+    }
+    storage::StoredReceipt r{type, text(), text(), "", {"E"}};
+    r.id = i % 2 ? i : 0;
+    r.packed = codec::PackRecord(record);
+    auto xml = storage::ReceiptXml(r);
+    ASSERT_TRUE(xml.ok()) << xml.status().ToString();
+    std::string expected = "[", ours = "[";
+    AppendReceiptJson(expected, r, *xml);
+    ASSERT_TRUE(AppendPackedReceiptJson(ours, r).ok());
+    ASSERT_EQ(ours, expected) << i;
+  }
+  // A damaged record is an error.
+  storage::StoredReceipt damaged{"CEB312", "G", "2", "", {}};
+  damaged.packed = codec::PackRecord(model::OrderReturn{}).substr(0, 5);
+  std::string out;
+  EXPECT_FALSE(AppendPackedReceiptJson(out, damaged).ok());
 }
 
 // The access log line is the object the server logged through boost::json before, byte for byte,

@@ -5,10 +5,10 @@
 
 namespace kuajing::storage {
 
-StatusOr<std::string> ReceiptXml(const StoredReceipt& r) {
-  if (!r.xml.empty() || r.packed.empty()) return r.xml;
-  // Read into this thread's scratch record: its strings keep their room from one receipt to the
-  // next (a receipt's record was a third of writing it out).
+namespace {
+// Reads a packed receipt into this thread's scratch record (its strings keep their room from one
+// receipt to the next: a receipt's record was a third of writing it out) and gives its type.
+StatusOr<model::MessageType> UnpackReceipt(const StoredReceipt& r, model::Record** record) {
   thread_local model::Record scratch;
   size_t used = 0;
   KJ_RETURN_IF_ERROR(codec::UnpackRecordInto(r.packed, scratch, &used));
@@ -16,7 +16,26 @@ StatusOr<std::string> ReceiptXml(const StoredReceipt& r) {
   if (used != r.packed.size() || !type) {
     return Internal("receipt " + std::to_string(r.id) + " (" + r.type + ") is damaged");
   }
-  return clearance::ReceiptMessageXml(*type, r.answers_guid, r.status, scratch);
+  *record = &scratch;
+  return *type;
+}
+}  // namespace
+
+StatusOr<std::string> ReceiptXml(const StoredReceipt& r) {
+  if (!r.xml.empty() || r.packed.empty()) return r.xml;
+  model::Record* record = nullptr;
+  auto type = UnpackReceipt(r, &record);
+  if (!type.ok()) return type.status();
+  return clearance::ReceiptMessageXml(*type, r.answers_guid, r.status, *record);
+}
+
+Status AppendReceiptXmlAsJsonText(std::string& out, const StoredReceipt& r) {
+  if (!r.xml.empty() || r.packed.empty()) return InvalidArgument("not a packed receipt");
+  model::Record* record = nullptr;
+  auto type = UnpackReceipt(r, &record);
+  if (!type.ok()) return type.status();
+  clearance::AppendReceiptMessageJsonText(out, *type, r.answers_guid, r.status, *record);
+  return Status::Ok();
 }
 
 Status RenderReceipt(StoredReceipt& r) {

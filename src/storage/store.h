@@ -49,6 +49,10 @@ struct StoredReceipt {
 Status RenderReceipt(StoredReceipt& r);
 // The receipt's complete message, written from `packed` if need be, without changing `r`.
 StatusOr<std::string> ReceiptXml(const StoredReceipt& r);
+// The message of a receipt kept only `packed`, appended to `out` as the text of a JSON string:
+// the bytes a JSON writer puts between the quotes for ReceiptXml(r), in one pass (the syncer
+// answers intake so). InvalidArgument if `r` is not packed, Internal if it is damaged.
+Status AppendReceiptXmlAsJsonText(std::string& out, const StoredReceipt& r);
 
 // How a store keeps a receipt's message: its XML, or its packed record (first byte
 // codec::kPackedMagic, which XML never starts with). Since layout 2 and journal frames of
