@@ -2,13 +2,27 @@
 // XML codec and the packed form of state rows. Internal to the codec layer.
 #pragma once
 
+#include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "model/documents.h"
 
 namespace kuajing::codec::layout {
 
 using namespace kuajing::model;
+
+// The element names of an entity in schema order (reading checks them, writing writes them).
+template <typename E>
+const std::vector<std::string_view>& FieldNames() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> out;
+    E e{};
+    VisitFields(e, [&](const FieldSpec& f, auto&) { out.push_back(f.name); });
+    return out;
+  }();
+  return names;
+}
 
 struct NoLine {
   [[maybe_unused]] static constexpr const char* kName = "";
