@@ -1,7 +1,6 @@
 // Writing CEB messages (codec.h: Encode, EncodeOne, AppendOneAsJsonText, AppendEscaped): the
 // canonical XML of records in the standard's element order, escaped for XML 1.0 and, for the
 // API's JSON answers, for JSON too. Reading is in codec.cc.
-#include <algorithm>
 #include <array>
 #include <bit>
 #include <charconv>
