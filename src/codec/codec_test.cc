@@ -386,6 +386,16 @@ TEST(Escape, EqualsTheByteByByteFormOnEveryKindOfText) {
       ASSERT_EQ(got, EscapedByteByByte(text)) << c << " at " << at;
     }
   }
+  // Room is made in a buffer of the thread's up to 1 MiB (six bytes a byte of text), in the
+  // string itself beyond: a short text after a long one, and texts on both sides of the line.
+  for (size_t n : {size_t{100'000}, size_t{10}, size_t{174'762}, size_t{174'763}, size_t{400'000},
+                   size_t{3}}) {
+    std::string text;
+    for (size_t i = 0; i < n; ++i) text.push_back(alphabet[rng() % alphabet.size()]);
+    std::string got = "prefix";
+    AppendEscaped(got, text);
+    ASSERT_EQ(got, "prefix" + EscapedByteByByte(text)) << n;
+  }
 }
 
 // An entity as the encoder wrote it field by field before it wrote through a pointer into room

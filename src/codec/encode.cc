@@ -1,6 +1,7 @@
 // Writing CEB messages (codec.h: Encode, EncodeOne, AppendOneAsJsonText, AppendEscaped): the
 // canonical XML of records in the standard's element order, escaped for XML 1.0 and, for the
 // API's JSON answers, for JSON too. Reading is in codec.cc.
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <charconv>
@@ -42,6 +43,32 @@ constexpr size_t kEscapedRoom = 6;  // the most a byte of text becomes: "&quot;"
 char* Put(char* p, std::string_view s) {
   if (!s.empty()) std::memcpy(p, s.data(), s.size());  // an empty view's data may be null
   return p + s.size();
+}
+
+// Appends to `out` what `write` (char* -> the end it wrote to) writes, given room for at most
+// `room` bytes. The room is a buffer of this thread's that keeps its size, so making it costs
+// nothing; `out` then grows by what was written. Made in `out` with resize(), the room was
+// zero-filled first (worst cases: six bytes per byte of text, 32 per number) and its reservation
+// outgrown, so the answer was moved: a fifth of the syncer's instructions (bench/README.md).
+// `write` must not call this again (it would write into the same buffer).
+constexpr size_t kScratchMax = size_t{1} << 20;  // larger rooms are made in `out`, as before
+char* Scratch(size_t room) {                     // one buffer per thread, for every caller
+  thread_local std::string scratch;
+  if (scratch.size() < room) {
+    scratch.resize(std::max(room, std::min(2 * scratch.size(), kScratchMax)));
+  }
+  return scratch.data();
+}
+template <typename Write>
+void AppendWritten(std::string& out, size_t room, Write&& write) {
+  if (room > kScratchMax) {
+    const size_t start = out.size();
+    out.resize(start + room);
+    out.resize(static_cast<size_t>(write(out.data() + start) - out.data()));
+    return;
+  }
+  char* const begin = Scratch(room);
+  out.append(begin, static_cast<size_t>(write(begin) - begin));
 }
 
 // What a byte of kNeedsEscape becomes: its reference, or nothing for the C0 controls, which XML
@@ -124,11 +151,9 @@ char* PutEscaped(char* p, std::string_view text) {
 
 template <bool kJson = false>
 void AppendEscapedAs(std::string& out, std::string_view text) {
-  // Room for the most it can take, written through a pointer, then cut to what was written.
-  const size_t start = out.size();
-  out.resize(start + kEscapedRoom * text.size());
-  char* const end = PutEscaped<kJson>(out.data() + start, text);
-  out.resize(static_cast<size_t>(end - out.data()));
+  // Room for the most it can take, written through a pointer.
+  AppendWritten(out, kEscapedRoom * text.size(),
+                [&](char* p) { return PutEscaped<kJson>(p, text); });
 }
 }  // namespace
 
@@ -183,10 +208,10 @@ const EntityTags& TagsOfEntity() {
   return tags;
 }
 
-// Room for the entity is made in the string once, with the most it can take, and written through
-// a pointer: an append for each tag and each run of text was about half of encoding a receipt.
-// With kJson, as the text of a JSON string (AppendOneAsJsonText): the tags and numbers hold
-// nothing JSON escapes, the texts are escaped for both.
+// Room for the entity is made once, with the most it can take, and written through a pointer
+// (AppendWritten): an append for each tag and each run of text was about half of encoding a
+// receipt. With kJson, as the text of a JSON string (AppendOneAsJsonText): the tags and numbers
+// hold nothing JSON escapes, the texts are escaped for both.
 template <bool kJson = false, typename E>
 void WriteEntity(std::string& out, const E& e) {
   const EntityTags& tags = TagsOfEntity<E>();
@@ -196,34 +221,32 @@ void WriteEntity(std::string& out, const E& e) {
       room += kEscapedRoom * member.size();
     }
   });
-  const size_t start = out.size();
-  out.resize(start + room);
-  char* const begin = out.data();
-  char* p = Put(begin + start, tags.entity.open);
-  size_t i = 0;
-  VisitFields(e, [&](const FieldSpec& f, const auto& member) {
-    const Tags& tag = tags.fields[i++];
-    using M = std::decay_t<decltype(member)>;
-    if constexpr (std::is_same_v<M, std::string>) {
-      if (member.empty() && !f.required) return;
-      p = PutEscaped<kJson>(Put(p, tag.open), member);
-    } else if constexpr (std::is_same_v<M, Decimal>) {
-      p = Put(Put(p, tag.open), member.ToString());
-    } else if constexpr (std::is_same_v<M, std::optional<Decimal>>) {
-      if (!member) return;
-      p = Put(Put(p, tag.open), member->ToString());
-    } else if constexpr (std::is_same_v<M, int64_t>) {
-      p = Put(p, tag.open);
-      p = std::to_chars(p, p + kNumberRoom, member).ptr;
-    } else {
-      if (!member) return;
-      p = Put(p, tag.open);
-      p = std::to_chars(p, p + kNumberRoom, *member).ptr;
-    }
-    p = Put(p, tag.close);
+  AppendWritten(out, room, [&](char* p) {
+    p = Put(p, tags.entity.open);
+    size_t i = 0;
+    VisitFields(e, [&](const FieldSpec& f, const auto& member) {
+      const Tags& tag = tags.fields[i++];
+      using M = std::decay_t<decltype(member)>;
+      if constexpr (std::is_same_v<M, std::string>) {
+        if (member.empty() && !f.required) return;
+        p = PutEscaped<kJson>(Put(p, tag.open), member);
+      } else if constexpr (std::is_same_v<M, Decimal>) {
+        p = Put(Put(p, tag.open), member.ToString());
+      } else if constexpr (std::is_same_v<M, std::optional<Decimal>>) {
+        if (!member) return;
+        p = Put(Put(p, tag.open), member->ToString());
+      } else if constexpr (std::is_same_v<M, int64_t>) {
+        p = Put(p, tag.open);
+        p = std::to_chars(p, p + kNumberRoom, member).ptr;
+      } else {
+        if (!member) return;
+        p = Put(p, tag.open);
+        p = std::to_chars(p, p + kNumberRoom, *member).ptr;
+      }
+      p = Put(p, tag.close);
+    });
+    return Put(p, tags.entity.close);
   });
-  p = Put(p, tags.entity.close);
-  out.resize(static_cast<size_t>(p - begin));
 }
 
 template <bool kJson = false, typename R>
