@@ -35,6 +35,17 @@ struct HttpResult {
   json::value Json() const { return json::parse(body); }
 };
 
+// The server's answer to the request just written on `stream`.
+HttpResult ReadAnswer(beast::tcp_stream& stream) {
+  beast::error_code ec;
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 << 20);
+  http::read(stream, buffer, parser, ec);
+  if (ec) return {0, ec.message()};
+  return {static_cast<int>(parser.get().result_int()), parser.get().body()};
+}
+
 // One request on a fresh connection.
 HttpResult Call(uint16_t port, http::verb verb, const std::string& target,
                 const std::string& key = "", const std::string& body = "",
@@ -51,12 +62,7 @@ HttpResult Call(uint16_t port, http::verb verb, const std::string& target,
   req.prepare_payload();
   beast::error_code ec;
   http::write(stream, req, ec);  // a server refusing a large body may close before it is all sent
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64 << 20);
-  http::read(stream, buffer, parser, ec);
-  if (ec) return {0, ec.message()};
-  return {static_cast<int>(parser.get().result_int()), parser.get().body()};
+  return ReadAnswer(stream);
 }
 
 // A platform, its accounts, the API and the server, in one data folder that outlives them.
@@ -264,12 +270,7 @@ HttpResult PostChunked(uint16_t port, const std::string& key, const std::string&
   out += "0\r\n\r\n";
   beast::error_code ec;
   boost::asio::write(stream.socket(), boost::asio::buffer(out), ec);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64 << 20);
-  http::read(stream, buffer, parser, ec);
-  if (ec) return {0, ec.message()};
-  return {static_cast<int>(parser.get().result_int()), parser.get().body()};
+  return ReadAnswer(stream);
 }
 
 TEST_F(ServerTest, AMessageIsReadWholeHoweverItsBodyArrives) {
