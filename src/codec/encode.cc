@@ -49,7 +49,7 @@ char* Put(char* p, std::string_view s) {
 // `room` bytes. The room is a buffer of this thread's that keeps its size, so making it costs
 // nothing; `out` then grows by what was written. Made in `out` with resize(), the room was
 // zero-filled first (worst cases: six bytes per byte of text, 32 per number) and its reservation
-// outgrown, so the answer was moved: a fifth of the syncer's instructions (bench/README.md).
+// outgrown, so the answer was moved: a sixth of the syncer's instructions (bench/README.md).
 // `write` must not call this again (it would write into the same buffer).
 constexpr size_t kScratchMax = size_t{1} << 20;  // larger rooms are made in `out`, as before
 char* Scratch(size_t room) {                     // one buffer per thread, for every caller

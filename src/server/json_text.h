@@ -48,9 +48,9 @@ void AppendAccessLogLine(std::string& out, const AccessLogEntry& e);
 // About what AppendReceiptJson writes for `r` (receipts escape a few quotes and a newline; a
 // packed receipt's XML is counted as kPackedToXml times its packed bytes), for reserving: the
 // string still grows if it is short. Generated traffic packs at 2.8 on average, but with 3 one
-// answer in 16 wrote up to 15 % more than reserved and was moved (about 3 K instructions a
-// clearance; bench/README.md). With 4, none of 1,920 answers at 1, 10 and 100 documents per
-// message wrote more than 95 % of its reservation.
+// answer in 16 wrote up to 15 % more than reserved and was moved (4.5 K of the syncer's
+// instructions a clearance; bench/README.md). With 4, none of 1,920 answers at 1, 10 and 100
+// documents per message wrote more than 95 % of its reservation.
 inline constexpr size_t kPackedToXml = 4;
 size_t ReceiptJsonSizeHint(const storage::StoredReceipt& r);
 
