@@ -1271,7 +1271,7 @@ struct Engine::State {
 
   // The kinds of state row the import engine writes, told apart by their first byte (the link
   // kinds by their sixth) instead of a string comparison per kind: six or seven rows per
-  // clearance are flushed (Exists, then Serialize), and the comparisons were 1.7 K instructions
+  // clearance are flushed (SerializeTo), and the comparisons were 1.7 K instructions
   // of a clearance's 169 K on the writer (bench/README.md).
   enum class RowKind {
     kOrder,
@@ -1302,15 +1302,27 @@ struct Engine::State {
     }
   }
 
-  std::string Serialize(const std::string& kind, const std::string& key) const {
-    std::string text;
+  // The row of (kind, key) written into `out` (empty), or false when memory no longer has it
+  // (an erase). One lookup per row (rows::FlushDirty).
+  bool SerializeTo(const std::string& kind, const std::string& key, std::string* out) const {
+    std::string& text = *out;
     switch (KindOf(kind)) {
-      case RowKind::kOrder:
-        return EncodeRecord(orders.at(key));
-      case RowKind::kPayment:
-        return EncodeRecord(payments.at(key));
+      case RowKind::kOrder: {
+        auto it = orders.find(key);
+        if (it == orders.end()) return false;
+        text = EncodeRecord(it->second);
+        return true;
+      }
+      case RowKind::kPayment: {
+        auto it = payments.find(key);
+        if (it == payments.end()) return false;
+        text = EncodeRecord(it->second);
+        return true;
+      }
       case RowKind::kWaybill: {
-        const WaybillRec& w = waybills.at(key);
+        auto it = waybills.find(key);
+        if (it == waybills.end()) return false;
+        const WaybillRec& w = it->second;
         text.reserve(512);
         FieldWriter(text)
             .Flag("signed", w.signed_off)
@@ -1319,12 +1331,14 @@ struct Engine::State {
             .Text("status_app_time", w.status_app_time)
             .End();
         codec::AppendPackedOf(text, w.doc);
-        return text;
+        return true;
       }
       case RowKind::kInventory: {
+        auto it = inventories.find(key);
+        if (it == inventories.end()) return false;
         // The fields, the list and its tax bill written into one string (rows::SplitRecords):
         // each part made apart and appended was a copy and an allocation more per part.
-        const InventoryRec& v = inventories.at(key);
+        const InventoryRec& v = it->second;
         text.reserve(2048);
         FieldWriter(text)
             .Int("phase", static_cast<int>(v.phase))
@@ -1354,49 +1368,36 @@ struct Engine::State {
         if (!v.tax.lines.empty()) {  // the tax bill follows the list (rows::SplitRecords)
           codec::AppendPackedOf(text, MakeTaxBill(v.doc, v.tax, v.invt_no, "0", 0));
         }
-        return text;
+        return true;
       }
       case RowKind::kDelivery: {
-        const DeliveryRec& d = deliveries.at(key);
-        FieldWriter(text).Text("guid", d.guid).Text("app_time", d.app_time).End();
-        return text;
+        auto it = deliveries.find(key);
+        if (it == deliveries.end()) return false;
+        FieldWriter(text).Text("guid", it->second.guid).Text("app_time", it->second.app_time).End();
+        return true;
       }
-      case RowKind::kLinkWaybill:
-        return inventory_of_waybill.at(key);
-      case RowKind::kLinkInvtNo:
-        return inventory_of_invt_no.at(key);
+      case RowKind::kLinkWaybill: {
+        auto it = inventory_of_waybill.find(key);
+        if (it == inventory_of_waybill.end()) return false;
+        text = it->second;
+        return true;
+      }
+      case RowKind::kLinkInvtNo: {
+        auto it = inventory_of_invt_no.find(key);
+        if (it == inventory_of_invt_no.end()) return false;
+        text = it->second;
+        return true;
+      }
       case RowKind::kMeta:
         break;
     }
-    if (key == "swept_hour") return std::to_string(swept_hour);
-    return std::to_string(seq);  // meta/seq
+    text = key == "swept_hour" ? std::to_string(swept_hour) : std::to_string(seq);  // meta/seq
+    return true;
   }
 
   std::string PaymentKeyOf(const std::string& order_key) const {
     auto it = payment_of_order.find(order_key);
     return it == payment_of_order.end() ? std::string() : it->second;
-  }
-
-  bool Exists(const std::string& kind, const std::string& key) const {
-    switch (KindOf(kind)) {
-      case RowKind::kOrder:
-        return orders.count(key) != 0;
-      case RowKind::kPayment:
-        return payments.count(key) != 0;
-      case RowKind::kWaybill:
-        return waybills.count(key) != 0;
-      case RowKind::kInventory:
-        return inventories.count(key) != 0;
-      case RowKind::kDelivery:
-        return deliveries.count(key) != 0;
-      case RowKind::kLinkWaybill:
-        return inventory_of_waybill.count(key) != 0;
-      case RowKind::kLinkInvtNo:
-        return inventory_of_invt_no.count(key) != 0;
-      case RowKind::kMeta:
-        break;
-    }
-    return true;
   }
 
   void Flush() {

@@ -989,6 +989,14 @@ struct ExportEngine::State {
     return std::to_string(seq);  // x_meta/seq
   }
 
+  // The row of (kind, key) into `out`, or false when memory no longer has it (rows::FlushDirty).
+  // Export rows are few beside import's: two lookups each.
+  bool SerializeTo(const std::string& kind, const std::string& key, std::string* out) const {
+    if (!Exists(kind, key)) return false;
+    *out = Serialize(kind, key);
+    return true;
+  }
+
   bool Exists(const std::string& kind, const std::string& key) const {
     if (kind == "x_order") return orders.count(key) != 0;
     if (kind == "x_receipts") return receipts.count(key) != 0;

@@ -78,16 +78,16 @@ using ::kuajing::ToInt;
 using ::kuajing::ToStr;
 
 // Turns the (kind, key) pairs an engine touched into state rows: the row's value if the engine
-// still has it (`state.Exists`, `state.Serialize`), else an erase.
+// still has it (`state.SerializeTo` writes it and returns true), else an erase. One lookup of the
+// key per row: asking whether it exists, then for its value, hashed every key twice (6 K
+// instructions a clearance, bench/README.md).
 template <typename S, typename Change>
 void FlushDirty(std::set<std::pair<std::string, std::string>>& dirty, const S& state,
                 std::vector<Change>* out) {
   for (const auto& [kind, key] : dirty) {
-    if (state.Exists(kind, key)) {
-      out->push_back(Change{kind, key, state.Serialize(kind, key), false});
-    } else {
-      out->push_back(Change{kind, key, {}, true});
-    }
+    Change c{kind, key, {}, false};
+    c.erase = !state.SerializeTo(kind, key, &c.value);
+    out->push_back(std::move(c));
   }
   dirty.clear();
 }
