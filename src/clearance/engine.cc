@@ -147,7 +147,7 @@ struct Engine::State {
   StepResult* out = nullptr;
   int64_t now = 0;
   std::string_view sender;
-  std::set<std::pair<std::string, std::string>> dirty;
+  rows::Touched dirty;
 
   // The declarations are passed by address (RecordRef): answering one never copies it.
   void Emit(MessageType type, RecordRef decl, std::string status, Record receipt) {
@@ -169,7 +169,7 @@ struct Engine::State {
   void ChargeEvent(RecordRef decl, credit::Event e, std::string_view detail) {
     Charge(credit, *ref, decl, sender, e, now, detail);
   }
-  void Touch(const char* kind, const std::string& key) { dirty.emplace(kind, key); }
+  void Touch(const char* kind, const std::string& key) { dirty.Add(kind, key); }
 
   void NoteBuyer(const InventoryHead& h) { quota.NoteName(h.buyerIdNumber, h.buyerName); }
 
@@ -1402,7 +1402,9 @@ struct Engine::State {
 
   void Flush() {
     std::vector<const InventoryRec*> to_link;
-    for (const auto& [kind, key] : dirty) {
+    // The rows as touched, a list perhaps more than once (counting it again changes nothing);
+    // FlushDirty sorts them once, with the links added below.
+    for (const auto& [kind, key] : dirty.rows()) {
       if (kind != "inventory") continue;
       if (auto it = inventories.find(key); it != inventories.end()) {
         InventoryRec& v = it->second;

@@ -137,7 +137,7 @@ struct ExportEngine::State {
   StepResult* out = nullptr;
   int64_t now = 0;
   std::string_view sender;
-  std::set<std::pair<std::string, std::string>> dirty;
+  rows::Touched dirty;
   credit::Book* credit = nullptr;      // null when there is no credit system
   stats::Aggregates* stats = nullptr;  // null when no statistics are kept
 
@@ -172,7 +172,7 @@ struct ExportEngine::State {
     Charge(credit, *ref, decl, sender, e, now, detail);
   }
 
-  void Touch(const char* kind, const std::string& key) { dirty.emplace(kind, key); }
+  void Touch(const char* kind, const std::string& key) { dirty.Add(kind, key); }
 
   template <typename R>
   void Answer(const R& decl, std::string status, std::string_view info,
@@ -1010,7 +1010,8 @@ struct ExportEngine::State {
   }
 
   void Flush() {
-    for (const auto& [kind, key] : dirty) {
+    // The rows as touched, a list perhaps more than once (counting it again changes nothing).
+    for (const auto& [kind, key] : dirty.rows()) {
       if (kind != "x_list") continue;
       if (auto it = lists.find(key); it != lists.end()) Recount(it->second);
     }

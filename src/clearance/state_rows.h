@@ -4,10 +4,10 @@
 // export engine; internal to the clearance layer.
 #pragma once
 
-#include <map>
-#include <set>
+#include <algorithm>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "codec/codec.h"
@@ -77,16 +77,46 @@ using ::kuajing::SplitDecimals;
 using ::kuajing::ToInt;
 using ::kuajing::ToStr;
 
-// Turns the (kind, key) pairs an engine touched into state rows: the row's value if the engine
-// still has it (`state.SerializeTo` writes it and returns true), else an erase. One lookup of the
-// key per row: asking whether it exists, then for its value, hashed every key twice (6 K
-// instructions a clearance, bench/README.md).
+// The rows an engine touched in a step, as (kind, key): appended as they are touched, then sorted
+// once and each kept once (`Settle`), in the order a std::set of the pairs gives. A set made a
+// node and compared keys on every touch, also of a row touched again (bench/README.md). `kind` is
+// a string literal: only its view is kept.
+class Touched {
+ public:
+  using Row = std::pair<std::string_view, std::string>;
+  void Add(std::string_view kind, const std::string& key) { rows_.emplace_back(kind, key); }
+  // Sorts the rows and drops the repeats; rows() then holds each (kind, key) once, in order.
+  // Rows added after a Settle are sorted apart and merged in.
+  void Settle() {
+    if (sorted_ == rows_.size()) return;
+    const auto mid = rows_.begin() + static_cast<std::ptrdiff_t>(sorted_);
+    std::sort(mid, rows_.end());
+    std::inplace_merge(rows_.begin(), mid, rows_.end());
+    rows_.erase(std::unique(rows_.begin(), rows_.end()), rows_.end());
+    sorted_ = rows_.size();
+  }
+  std::vector<Row>& rows() { return rows_; }
+  void clear() {
+    rows_.clear();
+    sorted_ = 0;
+  }
+
+ private:
+  std::vector<Row> rows_;
+  size_t sorted_ = 0;  // rows_[0, sorted_) are settled
+};
+
+// Turns the rows an engine touched into state rows, in (kind, key) order: the row's value if
+// the engine still has it (`state.SerializeTo` writes it and returns true), else an erase. One
+// lookup of the key per row: asking whether it exists, then for its value, hashed every key twice
+// (6 K instructions a clearance, bench/README.md). The keys are moved into the rows.
 template <typename S, typename Change>
-void FlushDirty(std::set<std::pair<std::string, std::string>>& dirty, const S& state,
-                std::vector<Change>* out) {
-  for (const auto& [kind, key] : dirty) {
-    Change c{kind, key, {}, false};
-    c.erase = !state.SerializeTo(kind, key, &c.value);
+void FlushDirty(Touched& dirty, const S& state, std::vector<Change>* out) {
+  dirty.Settle();
+  for (auto& [kind, key] : dirty.rows()) {
+    Change c{std::string(kind), {}, {}, false};
+    c.erase = !state.SerializeTo(c.kind, key, &c.value);
+    c.key = std::move(key);
     out->push_back(std::move(c));
   }
   dirty.clear();
