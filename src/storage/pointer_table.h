@@ -71,15 +71,29 @@ class PointerTable {
     }
     slots_[i] = Slot{};
     --size_;
+    // A table an eighth full or less halves (to a quarter full or less, so that it does not grow
+    // again at once): a burst of frames held while the projector was behind leaves no room behind.
+    if (slots_.size() > kMinSlots && size_ * 8 <= slots_.size()) Rehash(slots_.size() / 2);
     return true;
   }
 
   size_t size() const { return size_; }
+  // The slots the table holds (its memory: 16 bytes each).
+  size_t capacity() const { return slots_.size(); }
 
-  // Empties the table, keeping its room.
+  // Empties the table. It keeps its room unless it held an eighth of it or less: a table cleared
+  // for every transaction (the SQL store's) takes the size of its transactions again after a
+  // large one, and clearing it no longer writes the large one's room every time.
   void Clear() {
     if (size_ == 0) return;
-    std::fill(slots_.begin(), slots_.end(), Slot{});
+    if (slots_.size() > kMinSlots && size_ * 8 <= slots_.size()) {
+      size_t slots = kMinSlots;
+      while (slots < size_ * 4) slots *= 2;
+      slots_.assign(slots, Slot{});
+      mask_ = slots - 1;
+    } else {
+      std::fill(slots_.begin(), slots_.end(), Slot{});
+    }
     size_ = 0;
   }
 
@@ -100,14 +114,21 @@ class PointerTable {
     return kNone;
   }
 
-  void Grow() {
+  static constexpr size_t kMinSlots = 1024;
+
+  void Grow() { Rehash(slots_.empty() ? kMinSlots : slots_.size() * 2); }
+
+  // Moves every entry into a table of `slots` slots (a power of two, more than twice the entries).
+  void Rehash(size_t slots) {
     std::vector<Slot> old;
     old.swap(slots_);
-    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
-    mask_ = slots_.size() - 1;
-    size_ = 0;
+    slots_.assign(slots, Slot{});
+    mask_ = slots - 1;
     for (const Slot& s : old) {
-      if (s.p != nullptr) Insert(s.hash, s.p);
+      if (s.p == nullptr) continue;
+      size_t i = s.hash & mask_;
+      while (slots_[i].p != nullptr) i = (i + 1) & mask_;
+      slots_[i] = s;
     }
   }
 

@@ -104,5 +104,39 @@ TEST(PointerTable, ClearEmptiesItAndItFillsAgain) {
   }
 }
 
+// After a burst (frames held while the projector was behind) the table gives its room back as it
+// empties, and every entry left is still found; a table cleared after a large transaction takes
+// the size of the next, small one.
+TEST(PointerTable, GivesItsRoomBackAfterABurst) {
+  std::vector<Item> items(40000);
+  for (int i = 0; i < 40000; ++i) items[i].key = i;
+  // Hashes spread over 64 bits, as the store's are (HashOf's few values would make every probe
+  // run long in a table this size).
+  const auto hash = [](int key) { return static_cast<uint64_t>(key) * 0x9e3779b97f4a7c15ULL; };
+  PointerTable<Item> table;
+  for (int i = 0; i < 40000; ++i) table.Insert(hash(i), &items[i]);
+  const size_t burst = table.capacity();
+  EXPECT_GE(burst, 80000u);
+  for (int i = 0; i < 39990; ++i) ASSERT_TRUE(table.Erase(hash(i), &items[i])) << i;
+  EXPECT_EQ(table.size(), 10u);
+  EXPECT_LE(table.capacity(), 1024u) << "the burst's room stays";
+  for (int i = 0; i < 40000; ++i) {
+    const Item* found = table.Find(hash(i), [&](const Item& o) { return o.key == i; });
+    ASSERT_EQ(found, i < 39990 ? nullptr : &items[i]) << i;
+  }
+
+  PointerTable<Item> cleared;
+  for (int i = 0; i < 40000; ++i) cleared.Insert(hash(i), &items[i]);
+  cleared.Clear();  // it held more than an eighth of its room: it keeps it
+  EXPECT_EQ(cleared.capacity(), burst);
+  for (int i = 0; i < 100; ++i) cleared.Insert(hash(i), &items[i]);
+  cleared.Clear();  // a small transaction after the large one
+  EXPECT_LE(cleared.capacity(), 1024u);
+  for (int i = 0; i < 3000; ++i) cleared.Insert(hash(i), &items[i]);
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_EQ(cleared.Find(hash(i), [&](const Item& o) { return o.key == i; }), &items[i]) << i;
+  }
+}
+
 }  // namespace
 }  // namespace kuajing::storage
