@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "test_util.h"
+
 namespace kuajing::storage {
 namespace {
 
@@ -21,8 +23,8 @@ AuditEntry Audit(int64_t at_ms, const std::string& what, const std::string& deta
 // FindKey answers from memory (accounts.cc): what it answers must follow every create and
 // revocation at once, and match what a fresh open reads from the file.
 TEST(SqliteAccounts, FindKeyFollowsCreateAndRevokeAndTheFile) {
-  const fs::path dir = fs::temp_directory_path() / ("kj-accounts-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-accounts-");
+  const fs::path& dir = temp.path();
   fs::create_directories(dir);  // the platform makes the folder before it opens the accounts
   {
     auto accounts = OpenSqliteAccounts(dir.string());
@@ -66,15 +68,13 @@ TEST(SqliteAccounts, FindKeyFollowsCreateAndRevokeAndTheFile) {
   EXPECT_EQ((*b)->revoked_ms, 0);
   EXPECT_EQ((*b)->enterprise, "4304962002");
   EXPECT_EQ((*reopened)->Keys()->size(), 2u);
-  fs::remove_all(dir);
 }
 
 // The deliverer updates the webhook it read while the API may put or delete it at the same time
 // (server/webhooks.cc): progress made for one registration must never land on the next one.
 TEST(SqliteAccounts, WebhookProgressLandsOnlyOnTheRegistrationItWasReadFrom) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("kj-accounts-hooks-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-accounts-hooks-");
+  const fs::path& dir = temp.path();
   fs::create_directories(dir);
   auto accounts = OpenSqliteAccounts(dir.string());
   ASSERT_TRUE(accounts.ok()) << accounts.status().ToString();
@@ -131,7 +131,6 @@ TEST(SqliteAccounts, WebhookProgressLandsOnlyOnTheRegistrationItWasReadFrom) {
   third.cursor = 52;
   ASSERT_TRUE(a.UpdateWebhook(third).ok());
   EXPECT_EQ(only_hook().cursor, 52);
-  fs::remove_all(dir);
 }
 
 }  // namespace

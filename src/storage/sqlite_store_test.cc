@@ -14,6 +14,7 @@
 #include "common/hash.h"
 #include "storage/blob_codec.h"
 #include "storage/run_index.h"
+#include "test_util.h"
 
 namespace kuajing::storage {
 namespace {
@@ -21,8 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
-  fs::path dir = fs::temp_directory_path() / ("kj-store-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-store-");
+  const fs::path& dir = temp.path();
   {
     auto store = OpenSqliteStore(dir.string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -78,14 +79,13 @@ TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
   EXPECT_EQ((*store)->ReceiptsFor("EBP", 0, 10)->size(), 1u);
   EXPECT_EQ((*store)->ReceiptsFor("OTHER", 0, 10)->size(), 0u);
   EXPECT_EQ(*(*store)->LastReceiptId(), (*ebc)[1].id);
-  fs::remove_all(dir);
 }
 
 // Every enterprise a message's receipts name finds the message in its feed, however many they
 // are, an enterprise named twice once.
 TEST(SqliteStore, EveryEnterpriseAMessageNamesHasItInItsFeed) {
-  fs::path dir = fs::temp_directory_path() / ("kj-store-audience-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-store-audience-");
+  const fs::path& dir = temp.path();
   auto store = OpenSqliteStore(dir.string());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   for (int n : {1, 7, 8, 9, 19}) {
@@ -107,7 +107,6 @@ TEST(SqliteStore, EveryEnterpriseAMessageNamesHasItInItsFeed) {
       if (e < n) expected.push_back("DOC-" + std::to_string(n));
     EXPECT_EQ(answered, expected) << "E" << e;
   }
-  fs::remove_all(dir);
 }
 
 // LoadState reads ahead of `sink` on a thread of its own (SinkStateRows): every wanted row
@@ -115,8 +114,8 @@ TEST(SqliteStore, EveryEnterpriseAMessageNamesHasItInItsFeed) {
 // `sink` has taken every row of the kinds before; and a `sink` that fails stops it, with its error,
 // however many rows remain.
 TEST(SqliteStore, LoadStateReadsAheadOnlyWithinAKind) {
-  fs::path dir = fs::temp_directory_path() / ("kj-store-ahead-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-store-ahead-");
+  const fs::path& dir = temp.path();
   auto store = OpenSqliteStore(dir.string());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   const std::vector<std::string> kinds = {"a", "b", "c"};
@@ -169,14 +168,13 @@ TEST(SqliteStore, LoadStateReadsAheadOnlyWithinAKind) {
       {});
   EXPECT_EQ(st.message(), "the tenth row");
   EXPECT_EQ(calls, 10);
-  fs::remove_all(dir);
 }
 
 // Rows changed by several batches of one commit (and twice in one batch) end as the last change
 // left them; only that change is written (sqlite_store.cc, WriteAll).
 TEST(SqliteStore, ARowChangedSeveralTimesInOneCommitEndsAsTheLastChangeLeftIt) {
-  fs::path dir = fs::temp_directory_path() / ("kj-store-rows-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-store-rows-");
+  const fs::path& dir = temp.path();
   {
     auto store = OpenSqliteStore(dir.string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -216,7 +214,6 @@ TEST(SqliteStore, ARowChangedSeveralTimesInOneCommitEndsAsTheLastChangeLeftIt) {
                                             "order/k=order-1", "payment/k=payment-1"}));
   EXPECT_EQ((*store)->ReadState("inventory", "k")->value_or("-"), "third");
   EXPECT_FALSE((*store)->ReadState("inventory", "stays-erased")->has_value());
-  fs::remove_all(dir);
 }
 
 // The feed across many messages, in pages: every receipt an enterprise is named on, once, in id
@@ -232,8 +229,8 @@ std::vector<int64_t> FeedIds(Store& store, const std::string& who, int page) {
 }
 
 TEST(SqliteStore, FeedPagesThroughEveryReceiptOfAnEnterpriseInOrder) {
-  fs::path dir = fs::temp_directory_path() / ("kj-feed-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-feed-");
+  const fs::path& dir = temp.path();
   auto store = OpenSqliteStore(dir.string());
   ASSERT_TRUE(store.ok());
   std::map<std::string, std::vector<int64_t>> expected;
@@ -257,7 +254,6 @@ TEST(SqliteStore, FeedPagesThroughEveryReceiptOfAnEnterpriseInOrder) {
     }
   }
   EXPECT_GT(expected["B"].size(), 10u);
-  fs::remove_all(dir);
 }
 
 std::string SqlText(const fs::path& db_path, const char* sql) {
@@ -292,8 +288,8 @@ std::string BlockLiteral(const std::vector<std::pair<int64_t, int64_t>>& entries
 // column, a row per receipt (plain XML) with two indexes, and the feed's index a row per receipt
 // and enterprise (receipt_audience). Opening it migrates all three; what it reads is the same.
 TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
-  fs::path dir = fs::temp_directory_path() / ("kj-store-old-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-store-old-");
+  const fs::path& dir = temp.path();
   fs::create_directories(dir);
   const fs::path db = dir / "kuajing.db";
   {
@@ -460,14 +456,13 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
                   .ok());
   EXPECT_EQ(loaded, (std::vector<std::string>{"OLD", "SHORT"}));
   EXPECT_EQ(asked, (std::vector<std::string>{"inventory/NEW", "inventory/OLD", "link/SHORT"}));
-  fs::remove_all(dir);
 }
 
 // Rows packed by an earlier build with format 1's dictionary (blob_codec.h) read as they did,
 // beside the rows the store packs now (format 3).
 TEST(SqliteStore, ReadsRowsPackedWithTheDictionaryOfFormatOne) {
-  fs::path dir = fs::temp_directory_path() / ("kj-store-v1-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-store-v1-");
+  const fs::path& dir = temp.path();
   fs::create_directories(dir);
   std::string raw = "<?xml version=\"1.0\"?><ceb:CEB311Message>";
   for (int i = 0; i < 20; ++i) raw += "<ceb:Order>HYG" + std::to_string(i) + "</ceb:Order>";
@@ -537,7 +532,6 @@ TEST(SqliteStore, ReadsRowsPackedWithTheDictionaryOfFormatOne) {
     ASSERT_EQ((*receipts)->size(), 1u);
     EXPECT_EQ((**receipts)[0].xml, receipt) << guid;
   }
-  fs::remove_all(dir);
 }
 
 // Message i of the migration tests: receipts answering DOCi and LIST, and a quota ledger row of
@@ -570,8 +564,8 @@ void ExpectNumberedReceipts(Store& store) {
 // receipt in receipt_answers: opened, that table becomes a run, and every receipt is found by the
 // guid it answers as before, the new ones too.
 TEST(SqliteStore, TheOldReceiptIndexIsMigrated) {
-  fs::path dir = fs::temp_directory_path() / ("kj-store-answers-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-store-answers-");
+  const fs::path& dir = temp.path();
   const fs::path db = dir / "kuajing.db";
   {
     auto store = OpenSqliteStore(dir.string());
@@ -603,14 +597,13 @@ TEST(SqliteStore, TheOldReceiptIndexIsMigrated) {
   EXPECT_EQ(SqlText(db, "SELECT name FROM sqlite_master WHERE name = 'receipt_answers'"), "");
   // 15 copied, 2 new
   EXPECT_EQ(SqlText(db, "SELECT SUM(length(data)) / 16 FROM receipt_blocks"), "17;");
-  fs::remove_all(dir);
 }
 
 // A store of layout 2 kept the indexes' entries a row each (receipt_index, quota_index): opened,
 // they become blocks, and every receipt and quota sum is found as before.
 TEST(SqliteStore, IndexRowsOfLayoutTwoBecomeBlocks) {
-  fs::path dir = fs::temp_directory_path() / ("kj-store-rows-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-store-rows-");
+  const fs::path& dir = temp.path();
   const fs::path db = dir / "kuajing.db";
   {
     auto store = OpenSqliteStore(dir.string());
@@ -658,14 +651,13 @@ TEST(SqliteStore, IndexRowsOfLayoutTwoBecomeBlocks) {
   EXPECT_EQ(SqlText(db, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%_index'"), "0;");
   EXPECT_EQ(SqlText(db, "SELECT SUM(length(data)) / 16 FROM receipt_blocks"), "12;");
   EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "3;");
-  fs::remove_all(dir);
 }
 
 // The store's layout is stamped in the file: a fresh store gets this build's, an unstamped one
 // (written before the stamp) is read and stamped, and a later layout is refused unread.
 TEST(SqliteStore, RefusesAStoreOfANewerLayout) {
-  fs::path dir = fs::temp_directory_path() / ("kj-store-layout-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-store-layout-");
+  const fs::path& dir = temp.path();
   const fs::path db = dir / "kuajing.db";
   {
     auto store = OpenSqliteStore(dir.string());
@@ -693,14 +685,13 @@ TEST(SqliteStore, RefusesAStoreOfANewerLayout) {
     EXPECT_EQ(**row, "7");
   }
   EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "3;");
-  fs::remove_all(dir);
 }
 
 // The quota ledger's (buyer_id, year) index was a B-tree on the table until the hash indexes were
 // runs: opened, the ledger is indexed as one run and the old index dropped; sums are as before.
 TEST(SqliteStore, TheOldQuotaIndexIsMigrated) {
-  fs::path dir = fs::temp_directory_path() / ("kj-store-quota-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-store-quota-");
+  const fs::path& dir = temp.path();
   const fs::path db = dir / "kuajing.db";
   std::map<std::pair<std::string, int>, int64_t> want;  // e5
   auto commit = [&](Store& store, int i) {
@@ -757,7 +748,6 @@ TEST(SqliteStore, TheOldQuotaIndexIsMigrated) {
   EXPECT_EQ(SqlText(db, "SELECT name FROM sqlite_master WHERE name = 'quota_buyer'"), "");
   // 27 indexed, 3 new, 1 stray
   EXPECT_EQ(SqlText(db, "SELECT SUM(length(data)) / 16 FROM quota_blocks"), "31;");
-  fs::remove_all(dir);
 }
 
 TEST(SqliteStore, FailsCleanlyWhereItCannotWrite) {

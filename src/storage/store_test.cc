@@ -8,6 +8,7 @@
 #include "clearance/receipts.h"
 #include "codec/codec.h"
 #include "storage/journaled_store.h"
+#include "test_util.h"
 
 namespace kuajing::storage {
 namespace {
@@ -88,9 +89,8 @@ TEST(StoredReceipt, ADamagedRecordIsAnErrorNotAReceipt) {
 // Committed packed, through the journal and the projector: every read shows the XML, from memory
 // and from SQLite after a reopen.
 TEST(StoredReceipt, AStoreKeepsTheRecordAndShowsTheXml) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("kj-store-packed-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-store-packed-");
+  const fs::path& dir = temp.path();
   auto check = [&](Store& s, int n) {
     auto answering = s.ReceiptsAnswering("ORDER-GUID-" + std::to_string(n));
     ASSERT_TRUE(answering.ok()) << answering.status().ToString();
@@ -122,7 +122,6 @@ TEST(StoredReceipt, AStoreKeepsTheRecordAndShowsTheXml) {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     for (int n = 1; n <= 3; ++n) check(**s, n);
   }
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -93,8 +93,8 @@ app::ClearanceMessages CrashClearance(const std::string& prefix, int i, uint64_t
 }
 
 TEST(Crash, KilledIngestLosesNothingAcknowledgedAndCountsNothingTwice) {
-  fs::path dir = fs::temp_directory_path() / ("kj-crash-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-crash-");
+  const fs::path& dir = temp.path();
   fs::path msgs = dir / "messages", data = dir / "data";
   fs::create_directories(msgs);
   // 150 clearances of 50 buyers (3 each): 600 message files in mixed document order.
@@ -149,7 +149,6 @@ TEST(Crash, KilledIngestLosesNothingAcknowledgedAndCountsNothingTwice) {
     EXPECT_EQ(*(*p)->store().LedgerSum(buyer, 2024), total) << buyer;
   }
   EXPECT_EQ((*p)->engine().counts().released, 150u);
-  fs::remove_all(dir);
 }
 
 // The server's promise, the same way: four keep-alive clients post 600 one-document messages (150
@@ -158,8 +157,8 @@ TEST(Crash, KilledIngestLosesNothingAcknowledgedAndCountsNothingTwice) {
 // ledger equal to the engine's memory; then the rest is sent to a restarted server and every
 // clearance completes exactly once.
 TEST(Crash, KilledServerLosesNoAcknowledgedMessage) {
-  fs::path dir = fs::temp_directory_path() / ("kj-crash-srv-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-crash-srv-");
+  const fs::path& dir = temp.path();
   fs::create_directories(dir);
   const fs::path data = dir / "data";
   struct Doc {
@@ -301,7 +300,6 @@ TEST(Crash, KilledServerLosesNoAcknowledgedMessage) {
     EXPECT_EQ(*(*p)->store().LedgerSum(buyer, year), total) << buyer;
   }
   EXPECT_EQ((*p)->engine().counts().released, 150u);
-  fs::remove_all(dir);
 }
 
 }  // namespace

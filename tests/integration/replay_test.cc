@@ -22,8 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(Replay, IdenticalWithTheRecordedRulesAndAWhatIfWithOthers) {
-  const fs::path dir = fs::temp_directory_path() / ("kj-replay-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-replay-");
+  const fs::path& dir = temp.path();
   fs::create_directories(dir);
   const std::string base = testing::ReadFile(KJ_SOURCE_DIR "/tests/golden/risk/rules.toml");
   ASSERT_FALSE(base.empty());
@@ -126,7 +126,6 @@ TEST(Replay, IdenticalWithTheRecordedRulesAndAWhatIfWithOthers) {
     if (k.second == "300" || k.second == "500") held_after += n;
   }
   EXPECT_LT(held_after, held_before) << app::FormatReport(*what_if, true);
-  fs::remove_all(dir);
 }
 
 }  // namespace

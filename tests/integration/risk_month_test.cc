@@ -16,6 +16,7 @@
 #include "app/demo_batch.h"
 #include "app/platform.h"
 #include "common/civil_time.h"
+#include "test_util.h"
 
 namespace kuajing {
 namespace {
@@ -30,8 +31,8 @@ struct Planted {
 };
 
 TEST(RiskMonth, PlantedFraudIsCaughtAndHonestBuyersPass) {
-  const fs::path dir = fs::temp_directory_path() / ("kj-risk-month-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kj-risk-month-");
+  const fs::path& dir = temp.path();
   app::PlatformOptions o;
   o.data_dir = dir.string();
   o.reference_dir = KJ_SOURCE_DIR "/data/reference";
@@ -148,7 +149,6 @@ TEST(RiskMonth, PlantedFraudIsCaughtAndHonestBuyersPass) {
   EXPECT_GE(hit_rate, 0.95);
   EXPECT_LE(false_alarms, 0.01);
   opened->reset();
-  fs::remove_all(dir);
 }
 
 }  // namespace

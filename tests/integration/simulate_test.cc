@@ -13,6 +13,7 @@
 #include "app/platform.h"
 #include "codec/codec.h"
 #include "common/civil_time.h"
+#include "test_util.h"
 
 namespace kuajing::app {
 namespace {
@@ -80,9 +81,8 @@ TEST(Simulate, PresetsScaleTheirVolumes) {
 }
 
 TEST(Simulate, AMixedStreamClearsAndTheStatisticsEqualARecount) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("kuajing-simulate-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const kuajing::testing::ScopedTempDir temp("kuajing-simulate-");
+  const fs::path& dir = temp.path();
   PlatformOptions o;
   o.data_dir = dir.string();
   o.reference_dir = KJ_SOURCE_DIR "/data/reference";
@@ -135,7 +135,6 @@ TEST(Simulate, AMixedStreamClearsAndTheStatisticsEqualARecount) {
   EXPECT_EQ(std::tie(ex.waiting, ex.concluded, ex.released, ex.closed),
             std::tie(ex2.waiting, ex2.concluded, ex2.released, ex2.closed));
   again->reset();
-  fs::remove_all(dir);
 }
 
 }  // namespace
