@@ -6,6 +6,8 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "storage/sqlite_stmt.h"
+
 namespace kuajing::storage {
 
 namespace {
@@ -55,6 +57,7 @@ class SqliteAccounts final : public AccountStore {
   static StatusOr<std::unique_ptr<AccountStore>> Open(const std::string& dir) {
     auto a = std::unique_ptr<SqliteAccounts>(new SqliteAccounts);
     const std::string path = dir + "/kuajing.db";
+    ConfigureSqliteOnce();
     if (sqlite3_open(path.c_str(), &a->db_) != SQLITE_OK) return Unavailable("cannot open " + path);
     sqlite3_busy_timeout(a->db_, 10000);
     KJ_RETURN_IF_ERROR(a->Exec(kSchema));

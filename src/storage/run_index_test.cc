@@ -13,6 +13,8 @@
 #include <string>
 #include <tuple>
 
+#include "storage/sqlite_stmt.h"
+
 namespace kuajing::storage {
 namespace {
 
@@ -41,6 +43,7 @@ class RunIndexTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
   void Open(RunIndexOptions o = Small()) {
+    ConfigureSqliteOnce();  // as the stores do, whichever test opens SQLite first
     ASSERT_EQ(sqlite3_open((dir_ / "t.db").c_str(), &db_), SQLITE_OK);
     Exec("PRAGMA journal_mode=WAL");
     index_ = std::make_unique<RunIndex>("t", o);

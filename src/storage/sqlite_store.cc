@@ -144,6 +144,7 @@ class SqliteStore final : public SqlStore {
     // every call (bind, step, column, reset). The store's calls never overlap: each connection
     // is used under its owner's lock (storage::JournaledStore's sql_mu_ and reader_mu_, the
     // platform's for a store of its own), and the checkpointer has a connection of its own.
+    ConfigureSqliteOnce();
     if (sqlite3_open_v2(path.c_str(), &s->db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK) {

@@ -14,12 +14,27 @@
 #include "common/hash.h"
 #include "storage/blob_codec.h"
 #include "storage/run_index.h"
+#include "storage/sqlite_stmt.h"
 #include "test_util.h"
 
 namespace kuajing::storage {
 namespace {
 
 namespace fs = std::filesystem;
+
+// SQLite keeps no memory statistics in kuajing (ConfigureSqliteOnce, before the first open):
+// counting took a mutex and four counters on every allocation of the projector.
+TEST(SqliteStore, SqliteKeepsNoMemoryStatistics) {
+  const kuajing::testing::ScopedTempDir temp("kj-store-memstatus-");
+  auto store = OpenSqliteStore(temp.path().string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  CommitBatch b;
+  b.message = MessageRow{"M-1", "CEB311", "4304961001", 1, true, std::string(5000, 'x')};
+  b.changes.push_back(clearance::StateChange{"order", "k1", std::string(3000, 'v'), false});
+  ASSERT_TRUE((*store)->Commit({&b}).ok());
+  EXPECT_TRUE(ConfigureSqliteOnce()) << "SQLite was opened before the store configured it";
+  EXPECT_EQ(sqlite3_memory_used(), 0) << "memory statistics are kept";
+}
 
 TEST(SqliteStore, CommitsAtomicallyAndReadsBack) {
   const kuajing::testing::ScopedTempDir temp("kj-store-");
