@@ -1029,26 +1029,48 @@ size_t Utf8Length(std::string_view s) {
   return n;
 }
 
+namespace {
+
+// The index in an eight-byte word, as loaded by memcpy, of its first byte (in memory order) with
+// the high bit set; `high` is the word's high bits (word & 0x80...80), not zero.
+inline size_t FirstHighByte(uint64_t high) {
+  if constexpr (std::endian::native == std::endian::little) {
+    return static_cast<size_t>(std::countr_zero(high)) >> 3;
+  } else {
+    return static_cast<size_t>(std::countl_zero(high)) >> 3;
+  }
+}
+
+}  // namespace
+
 bool IsValidUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
   size_t i = 0;
   while (i < n) {
-    // Sixteen, then eight ASCII bytes at a time (most of a CEB message is ASCII markup).
+    // Sixteen, then eight ASCII bytes at a time (most of a CEB message is ASCII markup), up to
+    // the first byte that is not ASCII: the checks below start there, not at each ASCII byte
+    // before it (which cost a third of the instructions on generated messages, bench/README.md).
     for (uint64_t a, b; i + 16 <= n; i += 16) {
       std::memcpy(&a, p + i, 8);
       std::memcpy(&b, p + i + 8, 8);
-      if (((a | b) & kHigh) != 0) break;
+      const uint64_t ha = a & kHigh, hb = b & kHigh;
+      if ((ha | hb) != 0) {
+        i += ha != 0 ? FirstHighByte(ha) : 8 + FirstHighByte(hb);
+        break;
+      }
     }
     if (i == n) break;  // the text ended with those sixteen: nothing past it is read
     if (i + 8 <= n) {
       uint64_t w;
       std::memcpy(&w, p + i, 8);
-      if ((w & kHigh) == 0) {
+      const uint64_t hw = w & kHigh;
+      if (hw == 0) {
         i += 8;
         continue;
       }
+      i += FirstHighByte(hw);
     }
     unsigned c = p[i];
     if (c < 0x80) {
