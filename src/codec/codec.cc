@@ -1051,7 +1051,8 @@ bool IsValidUtf8(std::string_view s) {
   while (i < n) {
     // Sixteen, then eight ASCII bytes at a time (most of a CEB message is ASCII markup), up to
     // the first byte that is not ASCII: the checks below start there, not at each ASCII byte
-    // before it (which cost a third of the instructions on generated messages, bench/README.md).
+    // before it (an eighth of this function's instructions on generated messages,
+    // bench/README.md).
     for (uint64_t a, b; i + 16 <= n; i += 16) {
       std::memcpy(&a, p + i, 8);
       std::memcpy(&b, p + i + 8, 8);
