@@ -120,8 +120,8 @@ class Touched {
 
 // Turns the rows an engine touched into state rows, in (kind, key) order: the row's value if
 // the engine still has it (`state.SerializeTo` writes it and returns true), else an erase. One
-// lookup of the key per row: asking whether it exists, then for its value, hashed every key twice
-// (6 K instructions a clearance, bench/README.md). The keys are moved into the rows.
+// lookup of the key per row (asking whether it exists, then for its value, looked every key up
+// twice; bench/README.md). The keys are moved into the rows.
 template <typename S, typename Change>
 void FlushDirty(Touched& dirty, const S& state, std::vector<Change>* out) {
   dirty.Settle();
