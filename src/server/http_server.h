@@ -77,4 +77,8 @@ class HttpServer {
 Response MakeResponse(http::status status, std::string body, const std::string& content_type,
                       unsigned version = 11, bool keep_alive = true);
 
+// Appends the status line and the fields of `r`, and the empty line after them: the bytes Beast's
+// serializer writes before the body. The server writes its answers with it.
+void AppendResponseHead(std::string& out, const Response& r);
+
 }  // namespace kuajing::server
