@@ -64,10 +64,11 @@ CREATE TABLE IF NOT EXISTS receipt_groups(
   data BLOB NOT NULL,
   format INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS receipt_groups_first ON receipt_groups(first_id);
-CREATE TABLE IF NOT EXISTS message_audience(
+CREATE TABLE IF NOT EXISTS audience_blocks(
   enterprise TEXT NOT NULL,
-  message_seq INTEGER NOT NULL,
-  PRIMARY KEY(enterprise, message_seq)) WITHOUT ROWID;
+  first_seq INTEGER NOT NULL,
+  seqs BLOB NOT NULL,
+  PRIMARY KEY(enterprise, first_seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state(
   kind TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -110,10 +111,13 @@ int64_t QuotaHash(std::string_view buyer_id, int year) {
 // 2026-12-03); nothing to migrate, as XML still reads.
 // 3: the two indexes' runs kept in blocks of entries instead of a row per entry (run_index.h;
 // 2026-12-06); MigrateIndexBlocks rewrites them.
+// 4: the feed's index kept in blocks, a row per enterprise and transaction holding the seqs of
+// its messages (audience_blocks), instead of a row per enterprise and message (message_audience;
+// 2026-12-07); MigrateAudience rewrites them.
 // A store stamped with a later layout was written by a newer kuajing and is refused rather than
 // read wrongly (an older build would show a packed record as the receipt's XML); each change of
 // layout adds one and a migration from the last.
-constexpr int64_t kStoreLayout = 3;
+constexpr int64_t kStoreLayout = 4;
 
 class SqliteStore final : public SqlStore {
  public:
@@ -183,6 +187,7 @@ class SqliteStore final : public SqlStore {
     KJ_RETURN_IF_ERROR(s->MigrateIndexBlocks());
     KJ_RETURN_IF_ERROR(s->MigrateReceipts());
     KJ_RETURN_IF_ERROR(s->MigrateIndexes());
+    KJ_RETURN_IF_ERROR(s->MigrateAudience());
     if (layout < kStoreLayout) {
       const std::string stamp = "PRAGMA user_version = " + std::to_string(kStoreLayout);
       KJ_RETURN_IF_ERROR(s->Exec(stamp.c_str()));
@@ -502,14 +507,22 @@ class SqliteStore final : public SqlStore {
     if (limit <= 0) return out;
     Stmt& q = stmts_[kReceiptsFor];
     q.Bind(1, enterprise).Bind(2, from_seq);
-    int rc;
-    while ((rc = q.Step()) == SQLITE_ROW) {
-      if (q.Int(0) + q.Int(1) - 1 <= after_id) continue;  // all before the id asked for
-      auto group = DecodeGroup(q);
-      if (!group.ok()) {
-        q.Reset();
-        return group.status();
+    // Each message of the blocks from from_seq on, then its group (kGroupOfMessage).
+    const auto read_message = [&](int64_t seq) -> Status {
+      Stmt& g = stmts_[kGroupOfMessage];
+      g.Bind(1, seq);
+      const int rc = g.Step();
+      if (rc != SQLITE_ROW) {
+        g.Reset();
+        return rc == SQLITE_DONE ? Status::Ok() : Error("receipts for");
       }
+      if (g.Int(0) + g.Int(1) - 1 <= after_id) {  // all before the id asked for
+        g.Reset();
+        return Status::Ok();
+      }
+      auto group = DecodeGroup(g);
+      g.Reset();
+      if (!group.ok()) return group.status();
       for (StoredReceipt& r : *group) {
         if (r.id <= after_id ||
             std::find(r.audience.begin(), r.audience.end(), enterprise) == r.audience.end()) {
@@ -518,10 +531,22 @@ class SqliteStore final : public SqlStore {
         out.push_back(std::move(r));
         if (out.size() == static_cast<size_t>(limit)) break;
       }
-      if (out.size() == static_cast<size_t>(limit)) break;
+      return Status::Ok();
+    };
+    int rc = SQLITE_DONE;
+    Status st = Status::Ok();
+    while (st.ok() && out.size() < static_cast<size_t>(limit) && (rc = q.Step()) == SQLITE_ROW) {
+      VarintReader seqs(q.View(1));  // read before the next Step
+      int64_t seq = q.Int(0);
+      while (st.ok() && out.size() < static_cast<size_t>(limit) && !seqs.done()) {
+        seq += static_cast<int64_t>(seqs.Varint());
+        if (!seqs.ok()) st = Internal("a block of the feed's index is damaged");
+        if (st.ok() && seq >= from_seq) st = read_message(seq);
+      }
     }
     q.Reset();
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("receipts for");
+    if (!st.ok()) return st;
+    if (out.size() < static_cast<size_t>(limit) && rc != SQLITE_DONE) return Error("receipts for");
     return out;
   }
 
@@ -548,7 +573,8 @@ class SqliteStore final : public SqlStore {
   std::optional<int64_t> message_count_;
   std::string db_path_;
   std::string wal_path_;
-  std::set<std::string> audience_;     // scratch of WriteAll
+  // Scratch of WriteAll: each enterprise's messages in the transaction (WriteFeed).
+  std::map<std::string, std::vector<int64_t>, std::less<>> feed_;
   std::string group_;                  // scratch of WriteGroup
   std::vector<int64_t> hashes_;        // scratch of WriteGroup
   RunIndex receipt_index_{"receipt"};  // receipts by the guid they answer (run_index.h)
@@ -614,13 +640,15 @@ class SqliteStore final : public SqlStore {
         // The same group's message only: read from the receipt_groups_first index alone.
         "SELECT message_seq FROM receipt_groups WHERE first_id <= ? ORDER BY first_id DESC "
         "LIMIT 1",
-        "INSERT OR IGNORE INTO message_audience(enterprise, message_seq) VALUES(?,?)",
-        // The groups of the enterprise's messages from message ?2 on, in message order (receipt
-        // ids and message seqs grow together, both in commit order); ReceiptsFor keeps the
-        // receipts after the id asked for that name the enterprise, and stops at the limit.
-        "SELECT g.first_id, g.count, g.data, g.format, g.message_seq FROM message_audience a "
-        "JOIN receipt_groups g ON g.message_seq = a.message_seq WHERE a.enterprise = ?1 AND "
-        "a.message_seq >= ?2 ORDER BY a.message_seq",
+        // A transaction written again after a crash writes the same block: replaced.
+        "INSERT OR REPLACE INTO audience_blocks(enterprise, first_seq, seqs) VALUES(?,?,?)",
+        // The enterprise's blocks from the one holding message ?2 on, in message order (receipt
+        // ids and message seqs grow together, both in commit order); ReceiptsFor reads the groups
+        // of their messages from ?2 on, keeps the receipts after the id asked for that name the
+        // enterprise, and stops at the limit.
+        "SELECT first_seq, seqs FROM audience_blocks WHERE enterprise = ?1 AND first_seq >= "
+        "COALESCE((SELECT MAX(first_seq) FROM audience_blocks WHERE enterprise = ?1 AND "
+        "first_seq <= ?2), 0) ORDER BY first_seq",
         "SELECT value, format FROM state WHERE kind = ? AND key = ?",
         "SELECT buyer_id, year, delta_e5 FROM quota_ledger WHERE id = ?",
     };
@@ -671,11 +699,29 @@ class SqliteStore final : public SqlStore {
       if (old.Step() != SQLITE_ROW) return Status::Ok();
     }
     return InTransaction([&] {
+      // Blocks of one message each (a block's first seq, and its distance 0 from itself).
       KJ_RETURN_IF_ERROR(
-          Exec("INSERT OR IGNORE INTO message_audience(enterprise, message_seq) "
-               "SELECT a.enterprise, r.message_seq FROM receipt_audience a JOIN receipts r ON "
-               "r.id = a.receipt_id"));
+          Exec("INSERT OR IGNORE INTO audience_blocks(enterprise, first_seq, seqs) "
+               "SELECT DISTINCT a.enterprise, r.message_seq, X'00' FROM receipt_audience a JOIN "
+               "receipts r ON r.id = a.receipt_id"));
       return Exec("DROP TABLE receipt_audience");
+    });
+  }
+
+  // Stores of layouts 0-3 kept the feed's index a row per enterprise and message
+  // (message_audience): each row becomes a block of that one message, in one transaction, and the
+  // table goes. Blocks of one message read as any other (WriteFeed).
+  Status MigrateAudience() {
+    {
+      Stmt old(db_,
+               "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_audience'");
+      if (old.Step() != SQLITE_ROW) return Status::Ok();
+    }
+    return InTransaction([&] {
+      KJ_RETURN_IF_ERROR(
+          Exec("INSERT OR IGNORE INTO audience_blocks(enterprise, first_seq, seqs) "
+               "SELECT enterprise, message_seq, X'00' FROM message_audience"));
+      return Exec("DROP TABLE message_audience");
     });
   }
 
@@ -777,6 +823,7 @@ class SqliteStore final : public SqlStore {
     std::vector<StoredReceipt> group;
     int64_t seq = 0;
     int rc;
+    feed_.clear();
     while ((rc = q.Step()) == SQLITE_ROW) {
       if (q.Int(0) != seq && !group.empty()) {
         KJ_RETURN_IF_ERROR(WriteGroup(seq, group));
@@ -796,7 +843,7 @@ class SqliteStore final : public SqlStore {
     }
     if (rc != SQLITE_DONE) return Error("read the old receipts");
     if (!group.empty()) KJ_RETURN_IF_ERROR(WriteGroup(seq, group));
-    return Status::Ok();
+    return WriteFeed();
   }
 
   // One transaction: the batches, and (frame > 0) the journal frame they complete.
@@ -829,6 +876,7 @@ class SqliteStore final : public SqlStore {
     // in five of the upserts (the list's row is rewritten as each document matches: 7.4 upserts
     // per clearance for 6 rows; bench/README.md).
     last_change_.Clear();
+    feed_.clear();
     const auto same_row = [](const clearance::StateChange& c) {
       return [&c](const clearance::StateChange& o) { return o.key == c.key && o.kind == c.kind; };
     };
@@ -883,6 +931,7 @@ class SqliteStore final : public SqlStore {
             quota_index_.Add(QuotaHash(q.buyer_id, q.year), sqlite3_last_insert_rowid(db_)));
       }
     }
+    KJ_RETURN_IF_ERROR(WriteFeed());
     KJ_RETURN_IF_ERROR(receipt_index_.Maintain());
     return quota_index_.Maintain();
   }
@@ -927,7 +976,8 @@ class SqliteStore final : public SqlStore {
       PutVarint(group_, r.audience.size());
       for (const std::string& who : r.audience) {
         PutText(group_, who);
-        audience_.insert(who);
+        std::vector<int64_t>& seqs = feed_[who];
+        if (seqs.empty() || seqs.back() != seq) seqs.push_back(seq);  // once per message
       }
       PutText(group_, ReceiptBody(r));
       hashes_.push_back(AnswersHash(r.answers_guid));
@@ -947,15 +997,30 @@ class SqliteStore final : public SqlStore {
     KJ_RETURN_IF_ERROR(Done(ig, "insert receipts"));
     last_receipt_id_ =
         std::max(last_receipt_id_, first + static_cast<int64_t>(receipts.size()) - 1);
-    // The feed's index: one row per enterprise a message's receipts name, not one per receipt
-    // and enterprise (30 rows per clearance with 100 documents per message, a sixth of ingest's
-    // instructions; bench/README.md).
-    for (const std::string& who : audience_) {
+    return Status::Ok();
+  }
+
+  // The feed's index: the messages each enterprise's receipts name, written once per transaction
+  // as one row per enterprise (a block: the seqs as varints, each after the first as its distance
+  // from the one before). A row per enterprise and message (message_audience) cost three to four
+  // B-tree inserts per message, a third of the projector's work per message with one document
+  // per message (bench/README.md); a row per receipt and enterprise before that, 30 rows per
+  // clearance with 100 documents per message.
+  Status WriteFeed() {
+    std::string block;
+    for (auto& [who, seqs] : feed_) {
+      if (seqs.empty()) continue;
+      block.clear();
+      int64_t last = seqs.front();
+      for (const int64_t seq : seqs) {
+        PutVarint(block, static_cast<uint64_t>(seq - last));
+        last = seq;
+      }
       Stmt& ia = stmts_[kInsertAudience];
-      ia.Bind(1, who).Bind(2, seq);
-      KJ_RETURN_IF_ERROR(Done(ia, "insert message audience"));
+      ia.Bind(1, who).Bind(2, seqs.front()).BindBlob(3, block);
+      KJ_RETURN_IF_ERROR(Done(ia, "insert the feed's block"));
+      seqs.clear();
     }
-    audience_.clear();
     return Status::Ok();
   }
 

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/hash.h"
@@ -243,15 +245,16 @@ std::vector<int64_t> FeedIds(Store& store, const std::string& who, int page) {
   }
 }
 
-TEST(SqliteStore, FeedPagesThroughEveryReceiptOfAnEnterpriseInOrder) {
-  const kuajing::testing::ScopedTempDir temp("kj-feed-");
-  const fs::path& dir = temp.path();
-  auto store = OpenSqliteStore(dir.string());
-  ASSERT_TRUE(store.ok());
+// Commits 40 messages of zero to six receipts each, `per_commit` messages to a transaction (the
+// feed's index has a block per enterprise and transaction); returns each enterprise's receipt
+// ids, and (in `named`) the enterprises each message's receipts name.
+std::map<std::string, std::vector<int64_t>> CommitFeed(
+    Store& store, size_t per_commit, std::map<int64_t, std::set<std::string>>* named = nullptr) {
   std::map<std::string, std::vector<int64_t>> expected;
+  std::vector<CommitBatch> batches(40);
   int64_t id = 0;
   for (int m = 0; m < 40; ++m) {
-    CommitBatch b;
+    CommitBatch& b = batches[static_cast<size_t>(m)];
     b.message = MessageRow{"M" + std::to_string(m), "CEB621", "A", m, true, "<raw/>"};
     for (int k = 0; k < m % 7; ++k) {
       std::vector<std::string> audience = {"A"};
@@ -259,16 +262,36 @@ TEST(SqliteStore, FeedPagesThroughEveryReceiptOfAnEnterpriseInOrder) {
       if (m % 5 == 0) audience = {"C"};
       b.receipts.push_back(StoredReceipt{"CEB622", "D", "120", "<r/>", audience});
       ++id;
-      for (const auto& who : audience) expected[who].push_back(id);
-    }
-    ASSERT_TRUE((*store)->Commit({&b}).ok());
-  }
-  for (const char* who : {"A", "B", "C", "D"}) {
-    for (int page : {1, 2, 3, 100}) {
-      EXPECT_EQ(FeedIds(**store, who, page), expected[who]) << who << " page " << page;
+      for (const auto& who : audience) {
+        expected[who].push_back(id);
+        if (named) (*named)[m + 1].insert(who);  // messages are numbered from 1
+      }
     }
   }
-  EXPECT_GT(expected["B"].size(), 10u);
+  for (size_t at = 0; at < batches.size(); at += per_commit) {
+    std::vector<const CommitBatch*> group;
+    for (size_t i = at; i < std::min(batches.size(), at + per_commit); ++i)
+      group.push_back(&batches[i]);
+    EXPECT_TRUE(store.Commit(group).ok());
+  }
+  return expected;
+}
+
+TEST(SqliteStore, FeedPagesThroughEveryReceiptOfAnEnterpriseInOrder) {
+  // A message to a transaction, then several: pages that begin inside a block of the index.
+  for (size_t per_commit : {1, 6, 40}) {
+    const kuajing::testing::ScopedTempDir temp("kj-feed-");
+    auto store = OpenSqliteStore(temp.path().string());
+    ASSERT_TRUE(store.ok());
+    auto expected = CommitFeed(**store, per_commit);
+    for (const char* who : {"A", "B", "C", "D"}) {
+      for (int page : {1, 2, 3, 100}) {
+        EXPECT_EQ(FeedIds(**store, who, page), expected[who])
+            << who << " page " << page << ", " << per_commit << " messages a transaction";
+      }
+    }
+    EXPECT_GT(expected["B"].size(), 10u);
+  }
 }
 
 std::string SqlText(const fs::path& db_path, const char* sql) {
@@ -665,7 +688,7 @@ TEST(SqliteStore, IndexRowsOfLayoutTwoBecomeBlocks) {
   }
   EXPECT_EQ(SqlText(db, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%_index'"), "0;");
   EXPECT_EQ(SqlText(db, "SELECT SUM(length(data)) / 16 FROM receipt_blocks"), "12;");
-  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "3;");
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "4;");
 }
 
 // The store's layout is stamped in the file: a fresh store gets this build's, an unstamped one
@@ -682,15 +705,15 @@ TEST(SqliteStore, RefusesAStoreOfANewerLayout) {
     b.changes.push_back(clearance::StateChange{"meta", "seq", "7", false});
     ASSERT_TRUE((*store)->Commit({&b}).ok());
   }
-  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "3;");
-  SqlText(db, "PRAGMA user_version = 4");
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "4;");
+  SqlText(db, "PRAGMA user_version = 5");
   auto newer = OpenSqliteStore(dir.string());
   ASSERT_FALSE(newer.ok());
   EXPECT_EQ(newer.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(newer.status().message().find("layout 4, written by a newer kuajing"),
+  EXPECT_NE(newer.status().message().find("layout 5, written by a newer kuajing"),
             std::string::npos)
       << newer.status().message();
-  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "4;");  // left as it was
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "5;");  // left as it was
   SqlText(db, "PRAGMA user_version = 0");
   {
     auto store = OpenSqliteStore(dir.string());
@@ -699,7 +722,51 @@ TEST(SqliteStore, RefusesAStoreOfANewerLayout) {
     ASSERT_TRUE(row.ok() && row->has_value());
     EXPECT_EQ(**row, "7");
   }
-  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "3;");
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "4;");
+}
+
+// Stores of layouts 0-3 kept the feed's index a row per enterprise and message
+// (message_audience): opening one rewrites the rows as blocks, and the feed reads the same.
+TEST(SqliteStore, TheFeedsRowsOfLayoutThreeBecomeBlocks) {
+  const kuajing::testing::ScopedTempDir temp("kj-feed-old-");
+  const fs::path db = temp.path() / "kuajing.db";
+  std::map<std::string, std::vector<int64_t>> expected;
+  std::map<int64_t, std::set<std::string>> named;
+  {
+    auto store = OpenSqliteStore(temp.path().string());
+    ASSERT_TRUE(store.ok());
+    expected = CommitFeed(**store, 6, &named);
+  }
+  std::string sql =
+      "CREATE TABLE message_audience(enterprise TEXT NOT NULL, message_seq INTEGER NOT NULL, "
+      "PRIMARY KEY(enterprise, message_seq)) WITHOUT ROWID; DELETE FROM audience_blocks; "
+      "PRAGMA user_version = 3;";
+  for (const auto& [seq, who] : named) {
+    for (const std::string& e : who)
+      sql += "INSERT INTO message_audience VALUES('" + e + "', " + std::to_string(seq) + ");";
+  }
+  SqlText(db, sql.c_str());
+  ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM audience_blocks"), "0;");
+  {
+    auto store = OpenSqliteStore(temp.path().string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (const char* who : {"A", "B", "C"}) {
+      for (int page : {1, 3, 100}) EXPECT_EQ(FeedIds(**store, who, page), expected[who]) << who;
+    }
+    // New messages after the migrated ones: blocks of several messages follow blocks of one.
+    CommitBatch b;
+    b.message = MessageRow{"M-new", "CEB621", "A", 99, true, "<raw/>"};
+    b.receipts.push_back(StoredReceipt{"CEB622", "D", "120", "<r/>", {"C"}});
+    ASSERT_TRUE((*store)->Commit({&b}).ok());
+    int64_t last_id = 0;
+    for (const auto& [who, ids] : expected) last_id = std::max(last_id, ids.back());
+    std::vector<int64_t> c = expected["C"];
+    c.push_back(last_id + 1);
+    EXPECT_EQ(FeedIds(**store, "C", 2), c);
+  }
+  EXPECT_EQ(SqlText(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'message_audience'"),
+            "0;");
+  EXPECT_EQ(SqlText(db, "PRAGMA user_version"), "4;");
 }
 
 // The quota ledger's (buyer_id, year) index was a B-tree on the table until the hash indexes were
