@@ -1,8 +1,9 @@
 // The SQL store: one SQLite database file (DIR/kuajing.db) in WAL mode. Tables: messages (raw
 // bytes), receipt_groups (a message's receipts, one row), receipt_runs and receipt_blocks (receipts
 // by a hash of the guid they answer, as sorted runs of blocks: storage/run_index.h),
-// audience_blocks (the feed's index: per enterprise, its messages, a row per transaction), state, quota_ledger, risk_rules, meta. Raw bytes and receipt
-// groups are stored compressed (storage/blob_codec.h).
+// audience_blocks (the feed's index: per enterprise, its messages, a row per transaction), state,
+// quota_ledger, risk_rules, meta. Raw bytes and receipt groups are stored compressed
+// (storage/blob_codec.h).
 //
 // The platform does not use it alone: the journaled store (storage/journaled_store.h) makes each
 // commit durable in its journal and writes it here afterwards, in large transactions, as a
