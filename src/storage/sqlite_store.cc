@@ -693,46 +693,44 @@ class SqliteStore final : public SqlStore {
     KJ_RETURN_IF_ERROR(AddColumn("messages", "raw_format", "INTEGER NOT NULL DEFAULT 0"));
     // Stores made before state rows were compressed: their rows are plain, format 0.
     KJ_RETURN_IF_ERROR(AddColumn("state", "format", "INTEGER NOT NULL DEFAULT 0"));
-    {
-      Stmt old(db_,
-               "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipt_audience'");
-      if (old.Step() != SQLITE_ROW) return Status::Ok();
-    }
-    return InTransaction([&] {
-      // Blocks of one message each (a block's first seq, and its distance 0 from itself).
-      KJ_RETURN_IF_ERROR(
-          Exec("INSERT OR IGNORE INTO audience_blocks(enterprise, first_seq, seqs) "
-               "SELECT DISTINCT a.enterprise, r.message_seq, X'00' FROM receipt_audience a JOIN "
-               "receipts r ON r.id = a.receipt_id"));
-      return Exec("DROP TABLE receipt_audience");
-    });
+    return FeedRowsToBlocks("receipt_audience",
+                            "SELECT DISTINCT a.enterprise, r.message_seq, X'00' FROM "
+                            "receipt_audience a JOIN receipts r ON r.id = a.receipt_id");
   }
 
   // Stores of layouts 0-3 kept the feed's index a row per enterprise and message
-  // (message_audience): each row becomes a block of that one message, in one transaction, and the
-  // table goes. Blocks of one message read as any other (WriteFeed).
+  // (message_audience): each row becomes a block of that one message. Blocks of one message read
+  // as any other (WriteFeed).
   Status MigrateAudience() {
-    {
-      Stmt old(db_,
-               "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_audience'");
-      if (old.Step() != SQLITE_ROW) return Status::Ok();
-    }
+    return FeedRowsToBlocks("message_audience",
+                            "SELECT enterprise, message_seq, X'00' FROM message_audience");
+  }
+
+  // If the older feed index `table` exists: the (enterprise, seq, X'00') rows `select` gives become
+  // blocks of one message each (the block's first seq, and its distance 0 from itself), and the
+  // table goes, in one transaction.
+  Status FeedRowsToBlocks(const char* table, const char* select) {
+    if (!Exists("table", table)) return Status::Ok();
     return InTransaction([&] {
       KJ_RETURN_IF_ERROR(
-          Exec("INSERT OR IGNORE INTO audience_blocks(enterprise, first_seq, seqs) "
-               "SELECT enterprise, message_seq, X'00' FROM message_audience"));
-      return Exec("DROP TABLE message_audience");
+          Exec(("INSERT OR IGNORE INTO audience_blocks(enterprise, first_seq, seqs) " +
+                std::string(select))
+                   .c_str()));
+      return Exec(("DROP TABLE " + std::string(table)).c_str());
     });
+  }
+
+  bool Exists(const char* type, const char* name) {
+    Stmt q(db_, "SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?");
+    q.Bind(1, type).Bind(2, name);
+    return q.Step() == SQLITE_ROW;
   }
 
   // Stores written before a message's receipts were one row (a receipts table, a row per receipt,
   // its xml plain): each message's receipts become a group, in one transaction, and the table
   // goes. Runs after the feed's index migration above, which reads that table.
   Status MigrateReceipts() {
-    {
-      Stmt old(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipts'");
-      if (old.Step() != SQLITE_ROW) return Status::Ok();
-    }
+    if (!Exists("table", "receipts")) return Status::Ok();
     Status st = InTransaction([&] {
       KJ_RETURN_IF_ERROR(ConvertReceipts());
       KJ_RETURN_IF_ERROR(receipt_index_.Maintain());
@@ -760,16 +758,11 @@ class SqliteStore final : public SqlStore {
   // dropped; the ledger's (buyer_id, year) index is read into one run (hashed and sorted in
   // memory: 16 bytes a row) and dropped. One transaction.
   Status MigrateIndexes() {
-    auto exists = [&](const char* type, const char* name) {
-      Stmt q(db_, "SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?");
-      q.Bind(1, type).Bind(2, name);
-      return q.Step() == SQLITE_ROW;
-    };
-    const bool answers = exists("table", "receipt_answers");
-    const bool buyers = exists("index", "quota_buyer");
+    const bool answers = Exists("table", "receipt_answers");
+    const bool buyers = Exists("index", "quota_buyer");
     if (!answers && !buyers) return Status::Ok();
     return InTransaction([&]() -> Status {
-      if (answers && exists("table", "receipt_answers")) {
+      if (answers && Exists("table", "receipt_answers")) {
         int64_t n = 0;
         {
           Stmt count(db_, "SELECT COUNT(*) FROM receipt_answers");
@@ -789,7 +782,7 @@ class SqliteStore final : public SqlStore {
         }
         KJ_RETURN_IF_ERROR(Exec("DROP TABLE receipt_answers"));
       }
-      if (buyers && exists("index", "quota_buyer")) {
+      if (buyers && Exists("index", "quota_buyer")) {
         std::vector<std::pair<int64_t, int64_t>> entries;
         {
           Stmt rows(db_, "SELECT id, buyer_id, year FROM quota_ledger");
