@@ -745,11 +745,22 @@ TEST(SqliteStore, TheFeedsRowsOfLayoutThreeBecomeBlocks) {
     for (const std::string& e : who)
       sql += "INSERT INTO message_audience VALUES('" + e + "', " + std::to_string(seq) + ");";
   }
+  // An enterprise named by 2,500 messages (none with receipts here): three blocks.
+  sql +=
+      "WITH RECURSIVE n(s) AS (SELECT 1000 UNION ALL SELECT s + 1 FROM n WHERE s < 3499) "
+      "INSERT INTO message_audience SELECT 'Z', s FROM n;";
   SqlText(db, sql.c_str());
   ASSERT_EQ(SqlText(db, "SELECT COUNT(*) FROM audience_blocks"), "0;");
   {
     auto store = OpenSqliteStore(temp.path().string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
+    // One block per enterprise for A, B and C; Z's 2,500 messages in blocks of at most 1,024.
+    EXPECT_EQ(SqlText(db, "SELECT COUNT(*) FROM audience_blocks WHERE enterprise != 'Z'"), "3;");
+    EXPECT_EQ(SqlText(db,
+                      "SELECT group_concat(first_seq) FROM audience_blocks WHERE "
+                      "enterprise = 'Z' ORDER BY first_seq"),
+              "1000,2024,3048;");
+    EXPECT_TRUE(FeedIds(**store, "Z", 10).empty());
     for (const char* who : {"A", "B", "C"}) {
       for (int page : {1, 3, 100}) EXPECT_EQ(FeedIds(**store, who, page), expected[who]) << who;
     }
