@@ -687,32 +687,39 @@ class SqliteStore final : public SqlStore {
   }
 
   // Stores written before the feed's index was per message (with a receipt_audience table): the
-  // index is rebuilt per message, the old one dropped, in one transaction.
+  // index is rebuilt per message (message_audience, which MigrateAudience then makes blocks), the
+  // old one dropped, in one transaction.
   Status Migrate() {
     // Stores made before blobs were compressed (blob_codec.h): their rows are plain, format 0.
     KJ_RETURN_IF_ERROR(AddColumn("messages", "raw_format", "INTEGER NOT NULL DEFAULT 0"));
     // Stores made before state rows were compressed: their rows are plain, format 0.
     KJ_RETURN_IF_ERROR(AddColumn("state", "format", "INTEGER NOT NULL DEFAULT 0"));
-    return FeedRowsToBlocks("receipt_audience",
-                            "SELECT DISTINCT a.enterprise, r.message_seq FROM receipt_audience a "
-                            "JOIN receipts r ON r.id = a.receipt_id ORDER BY 1, 2");
+    if (!Exists("table", "receipt_audience")) return Status::Ok();
+    return InTransaction([&] {
+      KJ_RETURN_IF_ERROR(Exec(kMessageAudience));
+      KJ_RETURN_IF_ERROR(
+          Exec("INSERT OR IGNORE INTO message_audience(enterprise, message_seq) "
+               "SELECT a.enterprise, r.message_seq FROM receipt_audience a JOIN receipts r ON "
+               "r.id = a.receipt_id"));
+      return Exec("DROP TABLE receipt_audience");
+    });
   }
+
+  // The feed's index of layouts 0-3, a row per enterprise and message: the earlier layouts'
+  // migrations gather into it (its key keeps each pair once, whichever of them wrote it), and
+  // MigrateAudience, the last, makes its rows blocks.
+  static constexpr const char* kMessageAudience =
+      "CREATE TABLE IF NOT EXISTS message_audience(enterprise TEXT NOT NULL, message_seq INTEGER "
+      "NOT NULL, PRIMARY KEY(enterprise, message_seq)) WITHOUT ROWID";
 
   // Stores of layouts 0-3 kept the feed's index a row per enterprise and message
-  // (message_audience): its rows become blocks (WriteFeed).
+  // (message_audience): its rows become blocks of up to kMigratedBlock messages of an enterprise
+  // each (WriteFeed's form), and the table goes, in one transaction.
   Status MigrateAudience() {
-    return FeedRowsToBlocks("message_audience",
-                            "SELECT enterprise, message_seq FROM message_audience ORDER BY 1, 2");
-  }
-
-  // If the older feed index `table` exists: the (enterprise, seq) rows `select` gives, in that
-  // order, become blocks of up to kMigratedBlock messages of an enterprise each, and the table
-  // goes, in one transaction.
-  Status FeedRowsToBlocks(const char* table, const char* select) {
     static constexpr size_t kMigratedBlock = 1024;
-    if (!Exists("table", table)) return Status::Ok();
+    if (!Exists("table", "message_audience")) return Status::Ok();
     return InTransaction([&]() -> Status {
-      Stmt q(db_, select);
+      Stmt q(db_, "SELECT enterprise, message_seq FROM message_audience ORDER BY 1, 2");
       Stmt insert(db_,
                   "INSERT OR IGNORE INTO audience_blocks(enterprise, first_seq, seqs) "
                   "VALUES(?,?,?)");
@@ -736,7 +743,7 @@ class SqliteStore final : public SqlStore {
       }
       if (rc != SQLITE_DONE) return Error("read the feed's old index");
       KJ_RETURN_IF_ERROR(flush());
-      return Exec(("DROP TABLE " + std::string(table)).c_str());
+      return Exec("DROP TABLE message_audience");
     });
   }
 
@@ -867,7 +874,19 @@ class SqliteStore final : public SqlStore {
     }
     if (rc != SQLITE_DONE) return Error("read the old receipts");
     if (!group.empty()) KJ_RETURN_IF_ERROR(WriteGroup(seq, group));
-    return WriteFeed();
+    // Into the older index, where the receipt_audience rows went too (Migrate): MigrateAudience
+    // makes blocks of both, each pair once.
+    KJ_RETURN_IF_ERROR(Exec(kMessageAudience));
+    Stmt insert(db_, "INSERT OR IGNORE INTO message_audience(enterprise, message_seq) VALUES(?,?)");
+    if (!insert.ok()) return Error("write the feed's old index");
+    for (const auto& [who, seqs] : feed_) {
+      for (const int64_t s : seqs) {
+        insert.Bind(1, who).Bind(2, s);
+        KJ_RETURN_IF_ERROR(Done(insert, "write the feed's old index"));
+      }
+    }
+    feed_.clear();
+    return Status::Ok();
   }
 
   // One transaction: the batches, and (frame > 0) the journal frame they complete.

@@ -414,7 +414,8 @@ TEST(SqliteStore, MigratesAStoreOfTheEarlierLayouts) {
   }
   EXPECT_EQ(SqlText(db,
                     "SELECT name FROM sqlite_master WHERE name IN ('receipts', "
-                    "'receipt_audience', 'receipts_answers', 'receipts_message')"),
+                    "'receipt_audience', 'message_audience', 'receipts_answers', "
+                    "'receipts_message')"),
             "");
   EXPECT_EQ(SqlText(db, "SELECT guid, raw_format FROM messages WHERE seq IN (1, 6)"),
             "M1;0;NEW;3;");
