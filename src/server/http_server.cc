@@ -194,8 +194,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // The response's head is written into a string of its own and sent with the body in one
   // gathered write: Beast's serializer walked nested views of the head's and the body's buffers,
-  // about 15 K instructions per response, a tenth of the I/O threads' work with one document per
-  // message (bench/README.md). The bytes are the serializer's (http_server_test).
+  // about 17 K instructions per response, a seventh of the I/O threads' work with one document
+  // per message (bench/README.md). The bytes are the serializer's (http_server_test).
   void Write(Response r) {
     struct Out {
       std::string head, body;
