@@ -1051,13 +1051,11 @@ class SqliteStore final : public SqlStore {
   // clearance with 100 documents per message.
   Status WriteFeed() {
     std::string block;
-    for (auto& [who, seqs] : feed_) {
-      if (seqs.empty()) continue;
+    for (const auto& [who, seqs] : feed_) {  // each holds a seq at least (WriteGroup)
       EncodeFeedBlock(seqs, &block);
       Stmt& ia = stmts_[kInsertAudience];
       ia.Bind(1, who).Bind(2, seqs.front()).BindBlob(3, block);
       KJ_RETURN_IF_ERROR(Done(ia, "insert the feed's block"));
-      seqs.clear();
     }
     return Status::Ok();
   }
