@@ -22,8 +22,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr double kLatencyBounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5};
-
 Response Json(http::status status, const json::value& v) {
   return MakeResponse(status, json::serialize(v) + "\n", "application/json");
 }
@@ -210,8 +208,7 @@ Api::Api(app::Platform* platform, storage::AccountStore* accounts, ApiOptions op
     : platform_(platform),
       accounts_(accounts),
       options_(std::move(options)),
-      started_ms_(options_.clock()),
-      latency_buckets_(std::size(kLatencyBounds) + 1, 0) {
+      started_ms_(options_.clock()) {
   auto last = platform_->store().LastReceiptId();
   last_receipt_id_ = last.ok() ? *last : 0;
   WebhookOptions wo = options_.webhooks;
@@ -827,8 +824,7 @@ Response Api::IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJo
     }
   }
   body.append("]}\n");
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - job.arrived).count();
+  intake_latency_.Observe(std::chrono::steady_clock::now() - job.arrived);
   // The receipts counted by type and status first: a message's hundreds of receipts are of a few
   // kinds, and each metric line is a string built and looked up.
   std::vector<std::pair<std::pair<std::string_view, std::string_view>, uint64_t>> kinds;
@@ -848,11 +844,6 @@ Response Api::IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJo
       counters_["kuajing_receipts_total{type=\"" + std::string(type_status.first) + "\",status=\"" +
                 std::string(type_status.second) + "\"}"] += n;
     }
-    size_t b = 0;
-    while (b < std::size(kLatencyBounds) && seconds > kLatencyBounds[b]) ++b;
-    ++latency_buckets_[b];
-    latency_sum_seconds_ += seconds;
-    ++latency_count_;
   }
   // A message answered only with a CEB900 is the client's error: 400, with the receipt.
   const http::status code = only_format_error && any ? http::status::bad_request : http::status::ok;
@@ -1790,6 +1781,7 @@ Response Api::StatusPage(bool metrics) {
   clearance::ExportEngine::Counts x;
   int64_t messages = 0;
   storage::Store::Backlog backlog;
+  storage::Store::Timings timings;  // histograms the store owns: read without platform_mu_
   std::array<int64_t, 4> grades{};  // enterprises with a credit record, by grade in force
   size_t discredited = 0;
   {
@@ -1803,6 +1795,7 @@ Response Api::StatusPage(bool metrics) {
     auto m = platform_->store().MessageCount();
     messages = m.ok() ? *m : -1;
     backlog = platform_->store().Unprojected();
+    timings = platform_->store().timings();
   }
   size_t waiting;
   {
@@ -1898,17 +1891,29 @@ Response Api::StatusPage(bool metrics) {
   for (const auto& [k, v] : counters_) {
     if (k.rfind("kuajing_receipts", 0) == 0) m << k << " " << v << "\n";
   }
-  m << "# HELP kuajing_intake_seconds Time from a message's arrival to its durable receipts.\n"
-       "# TYPE kuajing_intake_seconds histogram\n";
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i < latency_buckets_.size(); ++i) {
-    cumulative += latency_buckets_[i];
-    m << "kuajing_intake_seconds_bucket{le=\""
-      << (i < std::size(kLatencyBounds) ? std::to_string(kLatencyBounds[i]) : std::string("+Inf"))
-      << "\"} " << cumulative << "\n";
-  }
-  m << "kuajing_intake_seconds_sum " << latency_sum_seconds_ << "\nkuajing_intake_seconds_count "
-    << latency_count_ << "\n";
+  std::string h;
+  intake_latency_.AppendPrometheus(h, "kuajing_intake_seconds",
+                                   "Time from a message's arrival to its durable receipts.");
+  // Where that time can go, for an operator who sees it grow (docs/API.md).
+  const std::pair<const DurationHistogram*, std::array<const char*, 2>> store_timings[] = {
+      {timings.journal_sync,
+       {"kuajing_journal_sync_seconds",
+        "Each flush (fdatasync) of the journal; every answer waits for one."}},
+      {timings.journal_rollover,
+       {"kuajing_journal_rollover_seconds",
+        "Each change of journal segment (the full one cut and flushed); commits wait for it."}},
+      {timings.room_wait,
+       {"kuajing_journal_room_wait_seconds",
+        "Each time a commit waited because 64 MiB of the journal were not yet in SQLite."}},
+      {timings.projection,
+       {"kuajing_projection_seconds", "Each transaction writing journal frames into SQLite."}},
+      {timings.checkpoint,
+       {"kuajing_sqlite_checkpoint_seconds",
+        "Each checkpoint that copied SQLite's log into the database file, its sync included."}},
+  };
+  for (const auto& [histogram, text] : store_timings)
+    if (histogram != nullptr) histogram->AppendPrometheus(h, text[0], text[1]);
+  m << h;
   return MakeResponse(http::status::ok, m.str(), "text/plain; version=0.0.4");
 }
 

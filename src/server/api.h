@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "app/platform.h"
+#include "common/histogram.h"
 #include "server/auth.h"
 #include "server/http_server.h"
 #include "server/webhooks.h"
@@ -167,9 +168,10 @@ class Api final : public Handler {
   std::array<std::atomic<uint64_t>, 600> responses_{};
   std::mutex metrics_mu_;
   std::map<std::string, uint64_t> counters_;  // metric line (name{labels}) -> value
-  std::vector<uint64_t> latency_buckets_;     // intake latency histogram
-  double latency_sum_seconds_ = 0;
-  uint64_t latency_count_ = 0;
+  // A message's arrival to its durable receipts (kuajing_intake_seconds).
+  static constexpr std::array<double, 12> kIntakeBounds = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                                           0.1,   0.2,   0.5,   1,    2,    5};
+  DurationHistogram intake_latency_{kIntakeBounds};
 };
 
 }  // namespace kuajing::server

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -205,6 +206,7 @@ StatusOr<uint64_t> Journal::Append(std::string_view payload) {
                            std::to_string(payload.size()));
   }
   if (current_bytes_ >= options_.segment_bytes) {
+    const auto began = std::chrono::steady_clock::now();
     // Everything in the full segment becomes durable before appends move on: Sync() flushes only
     // the segment being appended to. A recycled segment's earlier frames after the new ones go
     // first (only the last segment may end in anything but whole frames).
@@ -221,6 +223,7 @@ StatusOr<uint64_t> Journal::Append(std::string_view payload) {
       broken_ = st;
       return st;
     }
+    rollover_times_.Observe(std::chrono::steady_clock::now() - began);
   }
   const uint64_t number = last_ + 1;
   char header[kHeaderBytes];
@@ -263,7 +266,9 @@ Status Journal::Sync() {
     segment = current_;
   }
   if (!segment) return Status::Ok();
+  const auto began = std::chrono::steady_clock::now();
   if (::fdatasync(segment->fd) != 0) return Errno("cannot flush the journal", errno);
+  sync_times_.Observe(std::chrono::steady_clock::now() - began);
   return Status::Ok();
 }
 

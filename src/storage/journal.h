@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/histogram.h"
 #include "common/status.h"
 
 namespace kuajing::storage {
@@ -78,6 +79,10 @@ class Journal {
   Status Retire(uint64_t upto);
 
   uint64_t last_number() const { return last_; }
+  // How long each Sync's fdatasync took, and each change of segment inside Append (the full
+  // segment cut and flushed, the next one begun: the appender waits for it). For /metrics.
+  const DurationHistogram& sync_times() const { return sync_times_; }
+  const DurationHistogram& rollover_times() const { return rollover_times_; }
   // The segment files, oldest first (tests, and the operator's `status`).
   std::vector<std::string> Segments() const;
 
@@ -96,6 +101,8 @@ class Journal {
   std::string current_path_;
   uint64_t current_bytes_ = 0;
   std::string spare_;  // DIR/spare while a retired segment waits to be the next one; guarded by mu_
+  DurationHistogram sync_times_;
+  DurationHistogram rollover_times_;
 };
 
 }  // namespace kuajing::storage

@@ -280,8 +280,14 @@ class JournaledStore final : public Store {
                 std::shared_ptr<const Frame>* appended = nullptr) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      room_cv_.wait(
-          lock, [this] { return unprojected_bytes_ < kMaxUnprojectedBytes || !projection_.ok(); });
+      const auto room = [this] {
+        return unprojected_bytes_ < kMaxUnprojectedBytes || !projection_.ok();
+      };
+      if (!room()) {
+        const auto began = std::chrono::steady_clock::now();
+        room_cv_.wait(lock, room);
+        room_waits_.Observe(std::chrono::steady_clock::now() - began);
+      }
       if (!projection_.ok()) return projection_;
     }
     auto frame = std::make_shared<Frame>();
@@ -450,6 +456,15 @@ class JournaledStore final : public Store {
     return Decimal::FromE5(e5);
   }
 
+  Timings timings() const override {
+    Timings t = sql_->timings();
+    t.journal_sync = &journal_->sync_times();
+    t.journal_rollover = &journal_->rollover_times();
+    t.room_wait = &room_waits_;
+    t.projection = &projections_;
+    return t;
+  }
+
   Backlog Unprojected() override {
     std::lock_guard<std::mutex> lock(mu_);
     return Backlog{static_cast<int64_t>(unprojected_.size()),
@@ -604,7 +619,9 @@ class JournaledStore final : public Store {
       Status st;
       {
         std::lock_guard<std::mutex> sql(sql_mu_);
+        const auto began = std::chrono::steady_clock::now();
         st = sql_->CommitApplied(batches, last);
+        projections_.Observe(std::chrono::steady_clock::now() - began);
       }
       if (st.ok() && options_.between_commit_and_forget) options_.between_commit_and_forget(last);
       lock.lock();
@@ -672,6 +689,8 @@ class JournaledStore final : public Store {
   PointerTable<StoredReceipt> by_answers_;
   PointerTable<clearance::StateChange> by_state_;
   int64_t message_count_ = 0;
+  DurationHistogram room_waits_;   // commits that waited for the projector (kMaxUnprojectedBytes)
+  DurationHistogram projections_;  // the projector's transactions
   Status projection_ = Status::Ok();
   bool stopping_ = false;
   std::thread projector_;

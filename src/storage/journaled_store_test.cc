@@ -520,6 +520,21 @@ TEST_F(JournaledStoreTest, TheWriterWaitsOnceTheProjectorIsTooFarBehind) {
   cv.notify_all();
   writer.join();
   EXPECT_EQ(*(*s)->MessageCount(), 70);
+  // What /metrics shows of it: the commits that waited, each flush, the held transaction.
+  const Store::Timings t = (*s)->timings();
+  ASSERT_NE(t.room_wait, nullptr);
+  EXPECT_GE(t.room_wait->count(), 1u);
+  EXPECT_LE(t.room_wait->count(), 70u - kMaxUnprojectedBytes / (1 << 20));
+  ASSERT_NE(t.journal_sync, nullptr);
+  EXPECT_EQ(t.journal_sync->count(), 70u);
+  ASSERT_NE(t.projection, nullptr);
+  EXPECT_GE(t.projection->count(), 1u);
+  // The first wait lasted the 200 ms the projector was held: it is above the 0.1 s bound.
+  std::string text;
+  t.room_wait->AppendPrometheus(text, "w", "W.");
+  const size_t at = text.find("w_bucket{le=\"0.1\"} ");
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_LT(std::stoull(text.substr(at + 19)), t.room_wait->count()) << text;
 }
 
 TEST_F(JournaledStoreTest, FramesTheSqlStoreLacksAreWrittenAtOpen) {
@@ -632,6 +647,9 @@ TEST_F(JournaledStoreTest, SegmentsGoOnceTheirFramesAreInSql) {
     for (const auto& b : batches) ptrs.push_back(&b);
     ASSERT_TRUE(s->Commit(ptrs).ok());
   }
+  // One change of segment, which /metrics shows.
+  ASSERT_NE(s->timings().journal_rollover, nullptr);
+  EXPECT_EQ(s->timings().journal_rollover->count(), 1u);
   s.reset();  // the projector finishes first
   size_t segments = 0;
   for (const auto& e : fs::directory_iterator(dir_ / "journal"))

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "clearance/engine.h"
+#include "common/histogram.h"
 #include "common/status.h"
 
 namespace kuajing::storage {
@@ -175,6 +176,15 @@ class Store {
     int64_t bytes = 0;
   };
   virtual Backlog Unprojected() { return {}; }
+  // How long the store's own work takes, for /metrics; null where a store does no such work.
+  struct Timings {
+    const DurationHistogram* journal_sync = nullptr;      // each flush of the journal
+    const DurationHistogram* journal_rollover = nullptr;  // each change of journal segment
+    const DurationHistogram* room_wait = nullptr;         // each wait of a commit for the projector
+    const DurationHistogram* projection = nullptr;  // each projector transaction (commit included)
+    const DurationHistogram* checkpoint = nullptr;  // each SQLite checkpoint (its sync included)
+  };
+  virtual Timings timings() const { return {}; }
 
   // The receipts `enterprise` may read with id > after_id, oldest first, at most `limit`: a feed a
   // client can resume from the last id it saw without missing or repeating any.

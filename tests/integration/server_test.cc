@@ -228,6 +228,22 @@ TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
                            "kuajing_receipts_total{type=\"CEB900\",status=\"-2\"} 1\n"}) {
     EXPECT_NE(metrics.find(line), std::string::npos) << line << metrics;
   }
+  // Where an answer's time goes: every answer above waited for a flush of the journal; the
+  // other histograms are there from the start, empty or not.
+  const auto count_of = [&](const std::string& name) -> long long {
+    const size_t at = metrics.find("\n" + name + "_count ");
+    if (at == std::string::npos) return -1;
+    return std::stoll(metrics.substr(at + name.size() + 8));
+  };
+  EXPECT_GE(count_of("kuajing_intake_seconds"), 5) << metrics;
+  EXPECT_GE(count_of("kuajing_journal_sync_seconds"), 1) << metrics;
+  EXPECT_LE(count_of("kuajing_journal_sync_seconds"), count_of("kuajing_intake_seconds"));
+  for (const char* name : {"kuajing_journal_rollover_seconds", "kuajing_journal_room_wait_seconds",
+                           "kuajing_projection_seconds", "kuajing_sqlite_checkpoint_seconds"}) {
+    EXPECT_GE(count_of(name), 0) << name << "\n" << metrics;
+  }
+  EXPECT_NE(metrics.find("\nkuajing_journal_sync_seconds_bucket{le=\"0.0001\"} "),
+            std::string::npos);
 }
 
 TEST_F(ServerTest, TheSameMessageSentConcurrentlyCountsOnce) {
