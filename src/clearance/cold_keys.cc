@@ -48,7 +48,8 @@ void ColdKeys::Insert(char tag, std::string_view key) {
   if (!tables_.empty() && Find(tables_.back(), h, f)) return;
   if (tables_.empty() || (tables_.back().used + 1) * 4 > tables_.back().slots.size() * 3) {
     Table t;
-    t.slots.assign(tables_.empty() ? kFirstTableSlots : tables_.back().slots.size() * 2, 0);
+    t.slots =
+        ZeroedArray<uint16_t>(tables_.empty() ? kFirstTableSlots : tables_.back().slots.size() * 2);
     tables_.push_back(std::move(t));
   }
   Table& t = tables_.back();
@@ -66,7 +67,8 @@ void ColdKeys::SaveTo(std::string& out) const {
   for (const Table& t : tables_) {
     PutVarint(out, t.slots.size());
     PutVarint(out, t.used);
-    out.append(reinterpret_cast<const char*>(t.slots.data()), t.slots.size() * sizeof(uint16_t));
+    out.append(reinterpret_cast<const char*>(t.slots.span().data()),
+               t.slots.size() * sizeof(uint16_t));
   }
 }
 
@@ -83,8 +85,8 @@ void ColdKeys::LoadFrom(VarintReader& in) {
     if (slots != expect || t.used * 4 > slots * 3 || slots * sizeof(uint16_t) > in.left()) {
       return in.MarkBad();
     }
-    t.slots.resize(slots);
-    in.Bytes(reinterpret_cast<char*>(t.slots.data()), slots * sizeof(uint16_t));
+    t.slots = ZeroedArray<uint16_t>(slots);
+    in.Bytes(reinterpret_cast<char*>(t.slots.span().data()), slots * sizeof(uint16_t));
     used += t.used;
     tables_.push_back(std::move(t));
   }

@@ -1,5 +1,7 @@
 #include "clearance/quota_book.h"
 
+#include <span>
+
 #include "common/hash.h"
 
 namespace kuajing::clearance {
@@ -21,57 +23,41 @@ std::string OtherKey(std::string_view id, std::string_view rest) {
   return k;
 }
 
-// Both tables: linear probing over a power-of-two vector whose entries have an `id`, 0 when empty.
-// The index of the entry `match` accepts, or of the empty one where it would go (never full).
-template <typename T, typename Match>
-size_t Probe(const std::vector<T>& table, uint64_t hash, Match match) {
-  const size_t mask = table.size() - 1;
-  size_t i = hash & mask;
-  while (table[i].id != 0 && !match(table[i])) i = (i + 1) & mask;
-  return i;
-}
-
-// Doubles `table` (the first time: 1,024 entries) if one more entry would fill it past 3/4.
-template <typename T, typename HashOf>
-void Reserve(std::vector<T>& table, size_t used, HashOf hash_of) {
-  if ((used + 1) * 4 <= table.size() * 3) return;
-  std::vector<T> old = std::move(table);
-  table.assign(old.empty() ? 1024 : old.size() * 2, T{});
-  for (const T& e : old) {
-    if (e.id != 0) table[Probe(table, hash_of(e), [](const T&) { return false; })] = e;
-  }
-}
-
 // A table's occupied entries with their positions, so that loading needs no hashing.
 template <typename T, typename Put>
-void SaveTable(std::string& out, const std::vector<T>& table, size_t used, Put put) {
-  PutVarint(out, table.size());
-  PutVarint(out, used);
+void SaveTable(std::string& out, const LinearTable<T>& table, Put put) {
+  const std::span<const T> slots = table.slots();
+  PutVarint(out, slots.size());
+  PutVarint(out, table.used());
   SlotPositions at;
-  for (size_t i = 0; i < table.size(); ++i) {
-    if (table[i].id == 0) continue;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (slots[i].id == 0) continue;
     at.Put(out, i);
-    PutFixed64(out, table[i].id);
-    put(table[i]);
+    PutFixed64(out, slots[i].id);
+    put(slots[i]);
   }
 }
 
 template <typename T, typename Get>
-void LoadTable(VarintReader& in, std::vector<T>& table, size_t& used, Get get) {
+void LoadTable(VarintReader& in, LinearTable<T>& table, Get get) {
   const uint64_t size = in.Varint();
-  used = in.Count();
-  // Empty, or a power of two from 1,024 on at most 3/4 full: what Reserve makes, or not ours.
-  if (size != 0 && (size < 1024 || (size & (size - 1)) != 0 || used * 4 > size * 3 ||
-                    size > (uint64_t{1} << 40))) {
+  const size_t used = in.Count();
+  // Empty, or a power of two from 1,024 on at most 3/4 full: what LinearTable makes, or not ours.
+  if (size != 0 && (size < LinearTable<T>::kFirstSize || (size & (size - 1)) != 0 ||
+                    used * 4 > size * 3 || size > (uint64_t{1} << 40))) {
+    table.Reset(0, 0);
     return in.MarkBad();
   }
-  if (size == 0 && used != 0) return in.MarkBad();
-  table.assign(size, T{});
+  if (size == 0 && used != 0) {
+    table.Reset(0, 0);
+    return in.MarkBad();
+  }
+  const std::span<T> slots = table.Reset(size, used);
   SlotPositions at;
   for (size_t k = 0; k < used && in.ok(); ++k) {
     uint64_t i;
     if (!at.Next(in, size, &i)) return in.MarkBad();
-    T& e = table[i];
+    T& e = slots[i];
     e.id = in.Fixed64();
     if (e.id == 0) return in.MarkBad();
     get(e);
@@ -82,6 +68,9 @@ uint64_t AmountHash(uint64_t id, int year) { return Mix(id + static_cast<uint64_
 uint64_t NameHash(uint64_t id, uint64_t name_hash) { return Mix(id ^ name_hash); }
 
 }  // namespace
+
+uint64_t QuotaBook::Slot::Hash() const { return AmountHash(id, year); }
+uint64_t QuotaBook::Name::Hash() const { return NameHash(id, name_hash); }
 
 uint64_t QuotaBook::Pack(std::string_view id) {
   if (id.size() != 18) return 0;
@@ -104,15 +93,14 @@ uint64_t QuotaBook::Pack(std::string_view id) {
 Decimal& QuotaBook::Used(std::string_view buyer_id, int year) {
   const uint64_t id = Pack(buyer_id);
   if (id == 0) return other_[OtherKey(buyer_id, std::to_string(year))];
-  Reserve(slots_, used_, [](const Slot& e) { return AmountHash(e.id, e.year); });
-  Slot& s = slots_[Probe(slots_, AmountHash(id, year),
-                         [&](const Slot& e) { return e.id == id && e.year == year; })];
-  if (s.id == 0) {
-    s.id = id;
-    s.year = year;
-    ++used_;
-  }
-  return s.amount;
+  return slots_
+      .FindOrAdd(
+          AmountHash(id, year), [&](const Slot& e) { return e.id == id && e.year == year; },
+          [&](Slot& e) {
+            e.id = id;
+            e.year = year;
+          })
+      .amount;
 }
 
 Decimal QuotaBook::Find(std::string_view buyer_id, int year) const {
@@ -121,10 +109,9 @@ Decimal QuotaBook::Find(std::string_view buyer_id, int year) const {
     auto it = other_.find(OtherKey(buyer_id, std::to_string(year)));
     return it == other_.end() ? Decimal{} : it->second;
   }
-  if (slots_.empty()) return Decimal{};
-  const Slot& s = slots_[Probe(slots_, AmountHash(id, year),
-                               [&](const Slot& e) { return e.id == id && e.year == year; })];
-  return s.id == 0 ? Decimal{} : s.amount;
+  const Slot* s = slots_.Find(AmountHash(id, year),
+                              [&](const Slot& e) { return e.id == id && e.year == year; });
+  return s == nullptr ? Decimal{} : s->amount;
 }
 
 void QuotaBook::NoteName(std::string_view buyer_id, std::string_view name) {
@@ -133,29 +120,32 @@ void QuotaBook::NoteName(std::string_view buyer_id, std::string_view name) {
     other_names_.insert(OtherKey(buyer_id, name));
     return;
   }
-  if (KnownAs(buyer_id, name)) return;
   const uint64_t h = Hash64(name);
-  Reserve(names_, names_used_, [](const Name& e) { return NameHash(e.id, e.name_hash); });
-  names_[Probe(names_, NameHash(id, h), [](const Name&) { return false; })] = Name{id, h};
-  ++names_used_;
+  names_.FindOrAdd(
+      NameHash(id, h), [&](const Name& e) { return e.id == id && e.name_hash == h; },
+      [&](Name& e) {
+        e = Name{id, h};
+      });
 }
 
 bool QuotaBook::KnownAs(std::string_view buyer_id, std::string_view name) const {
   const uint64_t id = Pack(buyer_id);
   if (id == 0) return other_names_.count(OtherKey(buyer_id, name)) > 0;
-  if (names_.empty()) return false;
   const uint64_t h = Hash64(name);
-  return names_[Probe(names_, NameHash(id, h), [&](const Name& e) {
-           return e.id == id && e.name_hash == h;
-         })].id != 0;
+  return names_.Find(NameHash(id, h),
+                     [&](const Name& e) { return e.id == id && e.name_hash == h; }) != nullptr;
 }
 
 void QuotaBook::SaveTo(std::string& out) const {
-  SaveTable(out, slots_, used_, [&](const Slot& e) {
+  // The snapshot holds each table as one vector with its entries' positions: a growth under
+  // way is finished first (it changes where entries are, not what the book holds).
+  slots_.FinishGrowth();
+  names_.FinishGrowth();
+  SaveTable(out, slots_, [&](const Slot& e) {
     PutSigned(out, e.amount.e5);
     PutSigned(out, e.year);
   });
-  SaveTable(out, names_, names_used_, [&](const Name& e) { PutFixed64(out, e.name_hash); });
+  SaveTable(out, names_, [&](const Name& e) { PutFixed64(out, e.name_hash); });
   PutVarint(out, other_.size());
   for (const auto& [k, v] : other_) {
     PutText(out, k);
@@ -166,11 +156,11 @@ void QuotaBook::SaveTo(std::string& out) const {
 }
 
 void QuotaBook::LoadFrom(VarintReader& in) {
-  LoadTable(in, slots_, used_, [&](Slot& e) {
+  LoadTable(in, slots_, [&](Slot& e) {
     e.amount.e5 = in.Signed();
     e.year = static_cast<int32_t>(in.Signed());
   });
-  LoadTable(in, names_, names_used_, [&](Name& e) { e.name_hash = in.Fixed64(); });
+  LoadTable(in, names_, [&](Name& e) { e.name_hash = in.Fixed64(); });
   other_.clear();
   other_names_.clear();
   for (size_t n = in.Count(); n > 0 && in.ok(); --n) {

@@ -6,7 +6,8 @@
 // A resident identity number (18 characters: 17 digits and a check digit or X; GB 11643-1999,
 // domain-reference 6.2) packs into 64 bits; with the year and the amount an entry is 24 bytes in
 // an open-addressing table, and each (ID, name) pair 16 bytes (the name kept as a 64-bit hash: the
-// query only compares). Any other form of ID goes to an ordinary map beside them.
+// query only compares). Any other form of ID goes to an ordinary map beside them. The tables grow
+// a little at each insert, never all at once (common/linear_table.h).
 // bench/memory_bench measures the bytes per buyer (`--benchmark_filter=Buyers`).
 //
 // Thread safety: none; the engine's.
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "common/decimal.h"
+#include "common/linear_table.h"
 #include "common/varint.h"
 
 namespace kuajing::clearance {
@@ -34,7 +36,7 @@ class QuotaBook {
   void NoteName(std::string_view buyer_id, std::string_view name);
   bool KnownAs(std::string_view buyer_id, std::string_view name) const;
 
-  size_t entries() const { return used_ + other_.size(); }
+  size_t entries() const { return slots_.used() + other_.size(); }
 
   // The tables as they are, for the engine's snapshot (app/snapshot.h); LoadFrom replaces this
   // book's contents with what SaveTo wrote and marks `in` bad if it is not that.
@@ -49,15 +51,16 @@ class QuotaBook {
     uint64_t id = 0;  // 0: empty
     Decimal amount;
     int32_t year = 0;
+    uint64_t Hash() const;
   };
   struct Name {
     uint64_t id = 0;  // 0: empty
     uint64_t name_hash = 0;
+    uint64_t Hash() const;
   };
-  std::vector<Slot> slots_;  // capacity a power of two, at most 3/4 full
-  size_t used_ = 0;
-  std::vector<Name> names_;
-  size_t names_used_ = 0;
+  // Mutable: SaveTo finishes a growth under way, which moves entries but changes no amount.
+  mutable LinearTable<Slot> slots_;
+  mutable LinearTable<Name> names_;
   // IDs of other forms (passports, ...): "ID|year" and "ID|name".
   std::unordered_map<std::string, Decimal> other_;
   std::unordered_set<std::string> other_names_;

@@ -110,5 +110,37 @@ TEST(QuotaBook, ALoadedBookHoldsWhatTheOneThatSavedHeld) {
   }
 }
 
+// A save while a table grows (common/linear_table.h: the old table's entries move a few at a
+// time): 12,300 buyers is 12 inserts past the growth from 16,384 slots to 32,768, whose moving
+// takes 2,048 inserts. The loaded book holds the same and grows on the same.
+TEST(QuotaBook, ASaveWhileATableGrowsLoadsTheSame) {
+  QuotaBook original;
+  auto id_of = [](int i) { return std::to_string(450000000000000000ULL + 977ULL * i); };
+  for (int i = 0; i < 12'300; ++i) {
+    original.Used(id_of(i), 2025) += Decimal::FromUnits(i % 5000);
+    original.NoteName(id_of(i), "n" + std::to_string(i % 7));
+  }
+  std::string saved;
+  original.SaveTo(saved);
+  QuotaBook loaded;
+  VarintReader in(saved);
+  loaded.LoadFrom(in);
+  ASSERT_TRUE(in.ok() && in.done());
+  for (int i = 12'300; i < 20'000; ++i) {
+    for (QuotaBook* b : {&original, &loaded}) {
+      b->Used(id_of(i), 2025) += Decimal::FromUnits(i % 5000);
+      b->NoteName(id_of(i), "n" + std::to_string(i % 7));
+    }
+  }
+  EXPECT_EQ(loaded.entries(), 20'000u);
+  EXPECT_EQ(original.entries(), 20'000u);
+  for (int i = 0; i < 20'000; ++i) {
+    ASSERT_EQ(loaded.Find(id_of(i), 2025), Decimal::FromUnits(i % 5000)) << i;
+    ASSERT_EQ(original.Find(id_of(i), 2025), Decimal::FromUnits(i % 5000)) << i;
+    ASSERT_TRUE(loaded.KnownAs(id_of(i), "n" + std::to_string(i % 7))) << i;
+    ASSERT_FALSE(loaded.KnownAs(id_of(i), "n" + std::to_string(i % 7 + 1))) << i;
+  }
+}
+
 }  // namespace
 }  // namespace kuajing::clearance

@@ -1,0 +1,129 @@
+// An open-addressing hash table of small entries that grows without a pause.
+//
+// Linear probing over a power-of-two array, at most 3/4 full; an entry has a 64-bit `id`, 0 when
+// the slot is empty (an entry of zero bytes is empty), and a `Hash()` of its key; the caller
+// gives the hash and a match for each lookup. There is no removal.
+//
+// A full table is replaced by one twice its size, and the old one's entries move over a few slots
+// at a time (kMoveSlots on each later insert) until none is left; meanwhile a lookup searches
+// the new table, then the old one. The tables are ZeroedArrays: made without writing them, their
+// pages fault in as inserts reach them. Writing the doubled table whole and rehashing into it
+// in one insert took 238 ms at 800,000 buyers on the benchmark machine, most of it page faults,
+// and every message in flight waited for it (clearance::QuotaBook; bench/README.md, "Issue 7").
+//
+// Thread safety: none.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+
+#include "common/zeroed_array.h"
+
+namespace kuajing {
+
+template <typename T>
+class LinearTable {
+ public:
+  // Slots of the old table moved per insert. The new table, twice the old one's size, may take
+  // 3/4 of the old one's size in inserts before it is 3/4 full: 2 slots an insert would do.
+  static constexpr size_t kMoveSlots = 8;
+  static constexpr size_t kFirstSize = 1024;
+
+  // The entry `match` accepts, or null.
+  template <typename Match>
+  const T* Find(uint64_t hash, Match match) const {
+    if (const T* e = FindIn(table_, hash, match)) return e;
+    return old_.empty() ? nullptr : FindIn(old_, hash, match);
+  }
+
+  // The entry `match` accepts, or a new one (empty, then given to `init`, which sets its key and
+  // a nonzero id). The reference is good until the next call that may add an entry.
+  template <typename Match, typename Init>
+  T& FindOrAdd(uint64_t hash, Match match, Init init) {
+    MoveSome();  // first: an entry found in the old table below is not moved before it is used
+    if (T* e = const_cast<T*>(FindIn(table_, hash, match))) return *e;
+    if (!old_.empty()) {
+      if (T* e = const_cast<T*>(FindIn(old_, hash, match))) return *e;
+    }
+    if ((used_ + 1) * 4 > table_.size() * 3) {
+      Grow();
+      MoveSome();
+    }
+    T& e = table_[EmptyFor(table_, hash)];
+    init(e);
+    ++used_;
+    return e;
+  }
+
+  size_t used() const { return used_; }
+  bool growing() const { return !old_.empty(); }
+
+  // Moves what is left of the old table: the same entries are found before and after, and
+  // slots() holds them all.
+  void FinishGrowth() {
+    while (growing()) MoveSome();
+  }
+
+  // The slots, each entry at its place (FinishGrowth first): for saving.
+  std::span<const T> slots() const { return table_.span(); }
+  // Empties the table and makes it `size` slots (zero, or a power of two from kFirstSize on)
+  // holding `used` entries, which the caller then writes into the slots returned, each at its
+  // place (the caller checks they are at most 3/4 of the size): for loading what slots() gave.
+  std::span<T> Reset(size_t size, size_t used) {
+    old_ = ZeroedArray<T>();
+    moved_ = 0;
+    table_ = ZeroedArray<T>(size);
+    used_ = used;
+    return table_.span();
+  }
+
+ private:
+  template <typename Match>
+  static const T* FindIn(const ZeroedArray<T>& table, uint64_t hash, Match match) {
+    if (table.empty()) return nullptr;
+    const size_t mask = table.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      if (table[i].id == 0) return nullptr;
+      if (match(table[i])) return &table[i];
+    }
+  }
+  static size_t EmptyFor(const ZeroedArray<T>& table, uint64_t hash) {
+    const size_t mask = table.size() - 1;
+    size_t i = hash & mask;
+    while (table[i].id != 0) i = (i + 1) & mask;
+    return i;
+  }
+
+  void Grow() {
+    FinishGrowth();  // never two old tables (the new one filled before the old emptied)
+    old_ = std::move(table_);
+    moved_ = 0;
+    table_ = ZeroedArray<T>(old_.empty() ? kFirstSize : old_.size() * 2);
+  }
+
+  // Moves the next kMoveSlots slots' entries of the old table; drops it when all are moved. The
+  // moved ones stay where they were (emptying a slot would cut the probe runs through it) and
+  // are never read again: the new table holds them, and it is searched first.
+  void MoveSome() {
+    if (old_.empty()) return;
+    const size_t end = std::min(old_.size(), moved_ + kMoveSlots);
+    for (; moved_ < end; ++moved_) {
+      const T& e = old_[moved_];
+      if (e.id != 0) table_[EmptyFor(table_, e.Hash())] = e;
+    }
+    if (moved_ == old_.size()) {
+      old_ = ZeroedArray<T>();
+      moved_ = 0;
+    }
+  }
+
+  ZeroedArray<T> table_;
+  ZeroedArray<T> old_;  // being moved into table_; empty when not growing
+  size_t moved_ = 0;    // old_[0, moved_) are in table_
+  size_t used_ = 0;     // entries, in either table
+};
+
+}  // namespace kuajing
