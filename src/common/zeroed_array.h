@@ -15,6 +15,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -32,6 +33,7 @@ class ZeroedArray {
 
  public:
   static constexpr size_t kMapBytes = size_t{1} << 20;
+  static constexpr size_t kPage = 4096;
 
   ZeroedArray() = default;
   // Throws std::bad_alloc when there is no memory.
@@ -68,6 +70,20 @@ class ZeroedArray {
   const T& operator[](size_t i) const { return p_[i]; }
   std::span<T> span() { return {p_, n_}; }
   std::span<const T> span() const { return {p_, n_}; }
+
+  // Faults in up to `pages` pages of 4 KiB from page `first` on and returns the page after the
+  // last one touched: a table that will be needed soon can take its faults a few at a time,
+  // instead of from the inserts that first reach it. Each page is written once, by adding zero
+  // to its first byte: one write fault (a plain read would map the shared zero page first), and
+  // what the page holds is unchanged.
+  size_t Touch(size_t first, size_t pages) {
+    const size_t end = std::min((bytes_ + kPage - 1) / kPage, first + pages);
+    auto* bytes = reinterpret_cast<char*>(p_);
+    for (size_t page = first; page < end; ++page)
+      __atomic_fetch_add(bytes + page * kPage, 0, __ATOMIC_RELAXED);
+    return std::max(first, end);
+  }
+  bool touched(size_t pages) const { return pages * kPage >= bytes_; }
 
  private:
   void Free() {
