@@ -1,5 +1,7 @@
 #include "clearance/cold_keys.h"
 
+#include <cstdint>
+
 #include "common/hash.h"
 
 namespace kuajing::clearance {
@@ -49,18 +51,22 @@ void ColdKeys::Insert(char tag, std::string_view key) {
   if (tables_.empty() || (tables_.back().used + 1) * 4 > tables_.back().slots.size() * 3) {
     Table t;
     if (!next_.empty()) {
+      next_.ZeroPages(next_zeroed_, SIZE_MAX);  // nothing left: a page per insert is enough
       t.slots = std::move(next_);
     } else {
       t.slots = ZeroedArray<uint16_t>(tables_.empty() ? kFirstTableSlots
                                                       : tables_.back().slots.size() * 2);
     }
     next_ = ZeroedArray<uint16_t>();
-    next_touched_ = 0;
+    next_zeroed_ = 0;
     tables_.push_back(std::move(t));
   } else if ((tables_.back().used + 1) * 8 > tables_.back().slots.size() * 5) {
     // From 5/8 to 3/4 full there are size/8 inserts; the next table is size/1024 pages.
-    if (next_.empty()) next_ = ZeroedArray<uint16_t>(tables_.back().slots.size() * 2);
-    next_touched_ = next_.Touch(next_touched_, 1);
+    if (next_.empty()) {
+      next_ = ZeroedArray<uint16_t>(tables_.back().slots.size() * 2,
+                                    ZeroedArray<uint16_t>::Zero::kLater);
+    }
+    next_zeroed_ = next_.ZeroPages(next_zeroed_, 1);
   }
   Table& t = tables_.back();
   const size_t mask = t.slots.size() - 1;
@@ -85,7 +91,7 @@ void ColdKeys::SaveTo(std::string& out) const {
 void ColdKeys::LoadFrom(VarintReader& in) {
   tables_.clear();
   next_ = ZeroedArray<uint16_t>();
-  next_touched_ = 0;
+  next_zeroed_ = 0;
   size_ = in.Varint();
   const size_t n = in.Count();
   size_t expect = kFirstTableSlots, used = 0;

@@ -56,10 +56,10 @@ class ColdKeys {
 
   std::vector<Table> tables_;  // oldest first, each twice the size of the one before
   size_t size_ = 0;
-  // The next table's slots, made once the newest table is 5/8 full and faulted in a few pages at
-  // each insert, so that no insert takes all of its page faults (common/zeroed_array.h).
+  // The next table's slots, allocated once the newest table is 5/8 full and zeroed a page at each
+  // insert, so that no insert takes all of its page faults (common/zeroed_array.h).
   ZeroedArray<uint16_t> next_;
-  size_t next_touched_ = 0;
+  size_t next_zeroed_ = 0;
 };
 
 }  // namespace kuajing::clearance

@@ -6,10 +6,10 @@
 //
 // A full table is replaced by one twice its size, and the old one's entries move over a few slots
 // at a time (kMoveSlots on each later insert) until none is left; meanwhile a lookup searches
-// the new table, then the old one. The tables are ZeroedArrays: made without writing them, their
-// pages fault in as inserts reach them. Writing the doubled table whole and rehashing into it
-// in one insert took 238 ms at 800,000 buyers on the benchmark machine, most of it page faults,
-// and every message in flight waited for it (clearance::QuotaBook; bench/README.md, "Issue 7").
+// the new table, then the old one; and the new table was zeroed ahead, a few pages per insert
+// (Prepare). Zeroing the doubled table whole and rehashing into it in one insert took 238 ms at
+// 800,000 buyers on the benchmark machine, most of it page faults, and every message in flight
+// waited for it (clearance::QuotaBook; bench/README.md, "Issue 7").
 //
 // Thread safety: none.
 #pragma once
@@ -31,12 +31,11 @@ class LinearTable {
   // 3/4 of the old one's size in inserts before it is 3/4 full: 2 slots an insert would do.
   static constexpr size_t kMoveSlots = 8;
   static constexpr size_t kFirstSize = 1024;
-  // Tables from this size on (a mapped ZeroedArray for entries of 16 bytes and more) make their
-  // successor ahead, kTouchPages pages per insert: from 5/8 to 3/4 full there are size/8
-  // inserts, and the successor's pages are 2 * size * sizeof(T) / 4096 of them, at most
-  // size/8 * kTouchPages for entries up to 512 bytes.
+  // Tables from this size on zero their successor ahead, kZeroPages pages per insert: from 5/8
+  // to 3/4 full there are size/8 inserts, and the successor is 2 * size * sizeof(T) / 4096
+  // pages, at most size/8 * kZeroPages for entries up to 512 bytes.
   static constexpr size_t kPrepareFrom = size_t{1} << 16;
-  static constexpr size_t kTouchPages = 2;
+  static constexpr size_t kZeroPages = 2;
 
   // The entry `match` accepts, or null.
   template <typename Match>
@@ -84,7 +83,7 @@ class LinearTable {
     old_ = ZeroedArray<T>();
     moved_ = 0;
     next_ = ZeroedArray<T>();
-    next_touched_ = 0;
+    next_zeroed_ = 0;
     table_ = ZeroedArray<T>(size);
     used_ = used;
     return table_.span();
@@ -111,21 +110,25 @@ class LinearTable {
     FinishGrowth();  // never two old tables (the new one filled before the old emptied)
     old_ = std::move(table_);
     moved_ = 0;
-    table_ = next_.empty() ? ZeroedArray<T>(old_.empty() ? kFirstSize : old_.size() * 2)
-                           : std::move(next_);
+    if (next_.empty()) {
+      table_ = ZeroedArray<T>(old_.empty() ? kFirstSize : old_.size() * 2);
+    } else {
+      next_.ZeroPages(next_zeroed_, SIZE_MAX);  // nothing left, unless entries are very large
+      table_ = std::move(next_);
+    }
     next_ = ZeroedArray<T>();
-    next_touched_ = 0;
+    next_zeroed_ = 0;
   }
 
-  // From 5/8 full on, the next table (twice the size) is made and kTouchPages of its pages are
-  // faulted in at each insert, so that by 3/4 it is all in memory. Made when needed, its pages
-  // were faulted in by the moves and the new entries, most of them in the first seconds after
-  // the growth: at 1.57 M buyers (6.4 M documents) the scale curve fell by 40 % for a run of
-  // 25,000 clearances and its p99 was 122 ms (a fault is about 11 µs on the benchmark machine;
-  // bench/README.md).
+  // From 5/8 full on, the next table (twice the size) is allocated and kZeroPages of its pages
+  // are zeroed at each insert, so that by 3/4 it is ready, its page faults taken a few at a time.
+  // Zeroed when needed, or faulted in by the moves and new entries, they came all at once or
+  // within seconds: at 800,000 buyers one message's step took 238-400 ms (zeroed at once), and
+  // at 1.57 M buyers (6.4 M documents) a run of the scale curve fell by 40 % with a p99 of
+  // 122 ms (faulted in by the inserts; bench/README.md).
   void Prepare() {
-    if (next_.empty()) next_ = ZeroedArray<T>(table_.size() * 2);
-    next_touched_ = next_.Touch(next_touched_, kTouchPages);
+    if (next_.empty()) next_ = ZeroedArray<T>(table_.size() * 2, ZeroedArray<T>::Zero::kLater);
+    next_zeroed_ = next_.ZeroPages(next_zeroed_, kZeroPages);
   }
 
   // Moves the next kMoveSlots slots' entries of the old table; drops it when all are moved. The
@@ -145,11 +148,11 @@ class LinearTable {
   }
 
   ZeroedArray<T> table_;
-  ZeroedArray<T> old_;       // being moved into table_; empty when not growing
-  ZeroedArray<T> next_;      // the next table_, faulted in ahead (Prepare); empty before 5/8 full
-  size_t next_touched_ = 0;  // its pages faulted in so far
-  size_t moved_ = 0;         // old_[0, moved_) are in table_
-  size_t used_ = 0;          // entries, in either table
+  ZeroedArray<T> old_;      // being moved into table_; empty when not growing
+  ZeroedArray<T> next_;     // the next table_, zeroed ahead (Prepare); empty before 5/8 full
+  size_t next_zeroed_ = 0;  // its pages zeroed so far
+  size_t moved_ = 0;        // old_[0, moved_) are in table_
+  size_t used_ = 0;         // entries, in either table
 };
 
 }  // namespace kuajing

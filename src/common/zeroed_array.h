@@ -1,24 +1,28 @@
-// A fixed-size array whose bytes start as zero, for large hash tables (all-zero bytes must be the
-// type's empty entry).
+// A fixed-size array of zero bytes, for large hash tables (all-zero bytes must be the type's
+// empty entry), that can be zeroed a few pages at a time.
 //
-// std::vector<T>(n) writes every byte when it is made, and each 4 KiB page it writes first is a
-// page fault: about 11 µs each on the benchmark machine (a virtual machine), 130 ms for a table of
-// 48 MiB, paid by whoever inserts the entry that makes the table grow (bench/README.md, "Issue
-// 7"). From kMapBytes on, this array is anonymous memory of its own instead: the kernel hands out
-// its pages zeroed as they are first touched, so the faults are spread over the inserts that
-// reach them. Not advised to use transparent huge pages: with them one message's inserts touched
-// each 2 MiB page of a new table first, each such fault zeroing 2 MiB and perhaps compacting
-// memory to find it, and that message took 95 ms.
+// A table that grows needs its successor zeroed, and zeroing a large one at once is a pause:
+// each 4 KiB page first written is a page fault, about 11 µs each on the benchmark machine (a
+// virtual machine), 130 ms for 48 MiB, paid by whoever inserts the entry that makes the table
+// grow (bench/README.md, "Issue 7"). Made with Zero::kLater, the array is allocated but not
+// written, and ZeroPages zeroes it a few pages at a time, ahead of need (clearance::ColdKeys,
+// common/linear_table.h); it is not to be read before every page is zeroed. Made with
+// Zero::kNow it comes zeroed from calloc, as a table loaded whole wants.
+//
+// It allocates through the process's allocator (tcmalloc), so a table reuses memory that earlier
+// tables or buffers freed, already mapped. Anonymous mappings of their own, tried instead, made
+// every table new memory: a start from the engines' snapshot at 4 M documents took 21,700 more
+// page faults and 88 MB more memory, the tables missing the buffers the journal's recovery had
+// freed.
 //
 // Thread safety: none.
 #pragma once
-
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <span>
 #include <type_traits>
@@ -32,37 +36,31 @@ class ZeroedArray {
                 "its entries are made from zero bytes and never destroyed");
 
  public:
-  static constexpr size_t kMapBytes = size_t{1} << 20;
   static constexpr size_t kPage = 4096;
+  enum class Zero { kNow, kLater };
 
   ZeroedArray() = default;
   // Throws std::bad_alloc when there is no memory.
-  explicit ZeroedArray(size_t n) : n_(n) {
+  explicit ZeroedArray(size_t n, Zero when = Zero::kNow) : n_(n) {
     if (n == 0) return;
     if (n > SIZE_MAX / sizeof(T)) throw std::bad_alloc();
-    bytes_ = n * sizeof(T);
-    if (bytes_ >= kMapBytes) {
-      void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (p != MAP_FAILED) {
-        p_ = static_cast<T*>(p);
-        mapped_ = true;
-        return;
-      }
-    }
-    p_ = static_cast<T*>(std::calloc(n, sizeof(T)));
+    p_ = static_cast<T*>(when == Zero::kNow ? std::calloc(n, sizeof(T))
+                                            : std::malloc(n * sizeof(T)));
     if (p_ == nullptr) throw std::bad_alloc();
   }
-  ZeroedArray(ZeroedArray&& o) noexcept { Take(o); }
+  ZeroedArray(ZeroedArray&& o) noexcept
+      : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
   ZeroedArray& operator=(ZeroedArray&& o) noexcept {
     if (this != &o) {
-      Free();
-      Take(o);
+      std::free(p_);
+      p_ = std::exchange(o.p_, nullptr);
+      n_ = std::exchange(o.n_, 0);
     }
     return *this;
   }
   ZeroedArray(const ZeroedArray&) = delete;
   ZeroedArray& operator=(const ZeroedArray&) = delete;
-  ~ZeroedArray() { Free(); }
+  ~ZeroedArray() { std::free(p_); }
 
   size_t size() const { return n_; }
   bool empty() const { return n_ == 0; }
@@ -71,43 +69,24 @@ class ZeroedArray {
   std::span<T> span() { return {p_, n_}; }
   std::span<const T> span() const { return {p_, n_}; }
 
-  // Faults in up to `pages` pages of 4 KiB from page `first` on and returns the page after the
-  // last one touched: a table that will be needed soon can take its faults a few at a time,
-  // instead of from the inserts that first reach it. Each page is written once, by adding zero
-  // to its first byte: one write fault (a plain read would map the shared zero page first), and
-  // what the page holds is unchanged.
-  size_t Touch(size_t first, size_t pages) {
-    const size_t end = std::min((bytes_ + kPage - 1) / kPage, first + pages);
-    auto* bytes = reinterpret_cast<char*>(p_);
-    for (size_t page = first; page < end; ++page)
-      __atomic_fetch_add(bytes + page * kPage, 0, __ATOMIC_RELAXED);
+  // Zeroes up to `pages` pages of 4 KiB from page `first` on (of an array made with
+  // Zero::kLater) and returns the page after the last one zeroed; `pages` = SIZE_MAX zeroes the
+  // rest. Every page below the returned one is zero once it returns past the end (pages()).
+  size_t ZeroPages(size_t first, size_t pages) {
+    const size_t total = this->pages();
+    const size_t end = first >= total || pages >= total - first ? total : first + pages;
+    if (first < end) {
+      const size_t from = first * kPage;
+      const size_t to = std::min(n_ * sizeof(T), end * kPage);
+      std::memset(reinterpret_cast<char*>(p_) + from, 0, to - from);
+    }
     return std::max(first, end);
   }
-  bool touched(size_t pages) const { return pages * kPage >= bytes_; }
+  size_t pages() const { return (n_ * sizeof(T) + kPage - 1) / kPage; }
 
  private:
-  void Free() {
-    if (p_ == nullptr) return;
-    if (mapped_) {
-      ::munmap(p_, bytes_);
-    } else {
-      std::free(p_);
-    }
-    p_ = nullptr;
-    n_ = bytes_ = 0;
-    mapped_ = false;
-  }
-  void Take(ZeroedArray& o) {
-    p_ = std::exchange(o.p_, nullptr);
-    n_ = std::exchange(o.n_, 0);
-    bytes_ = std::exchange(o.bytes_, 0);
-    mapped_ = std::exchange(o.mapped_, false);
-  }
-
   T* p_ = nullptr;
   size_t n_ = 0;
-  size_t bytes_ = 0;
-  bool mapped_ = false;
 };
 
 }  // namespace kuajing
