@@ -10,6 +10,13 @@
 namespace kuajing::clearance {
 namespace {
 
+// Loads what SaveTo wrote into `book`; true if all of it was read and it was all right.
+bool Load(const std::string& saved, QuotaBook* book) {
+  VarintReader in(saved);
+  book->LoadFrom(in);
+  return in.ok() && in.done();
+}
+
 TEST(QuotaBook, PacksResidentIdsOnly) {
   EXPECT_NE(QuotaBook::Pack("110101199003074514"), 0u);
   EXPECT_NE(QuotaBook::Pack("11010119900307451X"), 0u);
@@ -77,9 +84,7 @@ TEST(QuotaBook, ALoadedBookHoldsWhatTheOneThatSavedHeld) {
   std::string saved;
   original.SaveTo(saved);
   QuotaBook loaded;
-  VarintReader in(saved);
-  loaded.LoadFrom(in);
-  ASSERT_TRUE(in.ok() && in.done());
+  ASSERT_TRUE(Load(saved, &loaded));
   EXPECT_EQ(loaded.entries(), original.entries());
   for (size_t i = 0; i < ids.size(); ++i) {
     for (int year : {2024, 2025}) ASSERT_EQ(loaded.Find(ids[i], year), original.Find(ids[i], year));
@@ -123,9 +128,7 @@ TEST(QuotaBook, ASaveWhileATableGrowsLoadsTheSame) {
   std::string saved;
   original.SaveTo(saved);
   QuotaBook loaded;
-  VarintReader in(saved);
-  loaded.LoadFrom(in);
-  ASSERT_TRUE(in.ok() && in.done());
+  ASSERT_TRUE(Load(saved, &loaded));
   for (int i = 12'300; i < 20'000; ++i) {
     for (QuotaBook* b : {&original, &loaded}) {
       b->Used(id_of(i), 2025) += Decimal::FromUnits(i % 5000);

@@ -28,6 +28,16 @@ int64_t& Add(Table& t, uint64_t id) {
           [id](Entry& e) { e.id = id; })
       .value;
 }
+// Adds keys 1, 2, ... until the table's second growth has begun (the first is from nothing);
+// returns the next key.
+uint64_t IntoTheSecondGrowth(Table& t) {
+  uint64_t id = 1;
+  while (!t.growing()) Add(t, id++);
+  while (t.growing()) Add(t, id++);
+  while (!t.growing()) Add(t, id++);
+  return id;
+}
+
 const Entry* Find(const Table& t, uint64_t id) {
   return t.Find(Entry::HashOf(id), [id](const Entry& e) { return e.id == id; });
 }
@@ -86,10 +96,7 @@ TEST(LinearTable, GrowsAFewSlotsAtATime) {
 // the value that moves.
 TEST(LinearTable, AChangeToAnEntryNotYetMovedIsKept) {
   Table t;
-  uint64_t id = 1;
-  while (!t.growing()) Add(t, id++);
-  while (t.growing()) Add(t, id++);
-  while (!t.growing()) Add(t, id++);
+  uint64_t id = IntoTheSecondGrowth(t);
   // Change every entry while the growth is under way (each call moves a few slots), with an
   // insert after every fourth; the changes come in the order of the keys, the moves in the order
   // of the slots.
@@ -109,10 +116,7 @@ TEST(LinearTable, AChangeToAnEntryNotYetMovedIsKept) {
 // slots holds the same.
 TEST(LinearTable, FinishedGrowthLeavesOneVectorToSave) {
   Table t;
-  uint64_t id = 1;
-  while (!t.growing()) Add(t, id++);
-  while (t.growing()) Add(t, id++);
-  while (!t.growing()) Add(t, id++);
+  uint64_t id = IntoTheSecondGrowth(t);
   t.FinishGrowth();
   EXPECT_FALSE(t.growing());
   Table loaded;
