@@ -133,7 +133,7 @@ class LinearTable {
 
   // Moves the next kMoveSlots slots' entries of the old table; drops it when all are moved. The
   // moved ones stay where they were (emptying a slot would cut the probe runs through it) and
-  // are never read again: the new table holds them, and it is searched first.
+  // are never returned again: the new table holds them, and it is searched first.
   void MoveSome() {
     if (old_.empty()) return;
     const size_t end = std::min(old_.size(), moved_ + kMoveSlots);
