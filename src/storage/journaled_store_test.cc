@@ -529,12 +529,6 @@ TEST_F(JournaledStoreTest, TheWriterWaitsOnceTheProjectorIsTooFarBehind) {
   EXPECT_EQ(t.journal_sync->count(), 70u);
   ASSERT_NE(t.projection, nullptr);
   EXPECT_GE(t.projection->count(), 1u);
-  // The first wait lasted the 200 ms the projector was held: it is above the 0.1 s bound.
-  std::string text;
-  t.room_wait->AppendPrometheus(text, "w", "W.");
-  const size_t at = text.find("w_bucket{le=\"0.1\"} ");
-  ASSERT_NE(at, std::string::npos) << text;
-  EXPECT_LT(std::stoull(text.substr(at + 19)), t.room_wait->count()) << text;
 }
 
 TEST_F(JournaledStoreTest, FramesTheSqlStoreLacksAreWrittenAtOpen) {
