@@ -65,9 +65,10 @@ TEST(HttpServer, LargeAnswersAreNotHeldBack) {
     HttpServer server(&handler, ServerLimits{}, 2);
     ASSERT_TRUE(server.Start("127.0.0.1", 0).ok());
     MessageClient client("127.0.0.1", std::to_string(server.port()));
-    // Loopback moves a megabyte in about a millisecond; a held segment waits 40 ms or more. One
-    // or two answers of a busy machine may be late for other reasons: held back, 15-19 of the 60
-    // answers of 1 MB were (the 170 KB ones seldom were here, but were in the server's runs).
+    // Loopback moves a megabyte in about a millisecond; a held segment waits 40 ms or more. A
+    // few answers of a busy machine may be late for other reasons (3 of 60 under ThreadSanitizer
+    // in one CI run): held back, 15-19 of the 60 answers of 1 MB were (the 170 KB ones seldom
+    // were here, but were in the server's runs).
     int late = 0;
     for (int i = 0; i < 60; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
@@ -76,7 +77,7 @@ TEST(HttpServer, LargeAnswersAreNotHeldBack) {
       late += took.count() >= 35;
       ASSERT_EQ(answer.body().size(), bytes);
     }
-    EXPECT_LE(late, 2) << bytes << " bytes";
+    EXPECT_LE(late, 6) << bytes << " bytes";
     server.Stop();
   }
 }
