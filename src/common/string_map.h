@@ -21,6 +21,10 @@
 // map whose entries come and go stays small. Lookups take std::string_view, so a key need not be
 // made into a string to be found.
 //
+// storage::PointerTable indexes the same way entries it does not own (several may share a key;
+// erasure shifts later entries back; no iteration); this map owns its entries, one per key, and
+// is iterated, hence tombstones.
+//
 // Thread safety: none.
 #pragma once
 
