@@ -15,6 +15,7 @@
 #include "clearance/validation.h"
 #include "common/civil_time.h"
 #include "common/hash.h"
+#include "common/string_map.h"
 
 namespace kuajing::clearance {
 
@@ -119,19 +120,19 @@ struct ExportEngine::State {
   const reference::ReferenceData* ref;
   RulesConfig rules;
 
-  std::unordered_map<std::string, exp::Order> orders;       // ebcCode|orderNo
-  std::unordered_map<std::string, exp::Receipts> receipts;  // ebcCode|orderNo
-  std::unordered_map<std::string, WaybillRec> waybills;     // logisticsCode|logisticsNo
-  std::unordered_map<std::string, int64_t> arrived;         // logisticsCode|logisticsNo -> time
-  std::unordered_map<std::string, Seen> seen;               // kind|sender code|copNo
-  std::unordered_map<std::string, ListRec> lists;           // ebcCode|orderNo
+  StringMap<exp::Order> orders;           // ebcCode|orderNo
+  StringMap<exp::Receipts> receipts;      // ebcCode|orderNo
+  StringMap<WaybillRec> waybills;         // logisticsCode|logisticsNo
+  StringMap<int64_t> arrived;             // logisticsCode|logisticsNo -> time
+  StringMap<Seen> seen;                   // kind|sender code|copNo
+  StringMap<ListRec> lists;               // ebcCode|orderNo
   std::array<int64_t, 7> phase_counts{};  // lists by Phase, for the status without a walk
   // Closed B lists by (year, month, agent, consignor): the summary dues, kept as lists change.
   std::map<std::tuple<int, int, std::string, std::string>, SummaryDue> dues;
-  std::unordered_map<std::string, std::string> list_of_waybill;  // waybill key -> list key
-  std::unordered_map<std::string, std::string> list_of_invt_no;  // invtNo -> list key
-  std::unordered_map<std::string, RefundRec> refunds;            // invtNo|coElNo
-  std::map<std::string, SummaryRec> summaries;                   // sumNo
+  StringMap<std::string> list_of_waybill;       // waybill key -> list key
+  StringMap<std::string> list_of_invt_no;       // invtNo -> list key
+  StringMap<RefundRec> refunds;                 // invtNo|coElNo
+  std::map<std::string, SummaryRec> summaries;  // sumNo
   int64_t seq = 0;
 
   StepResult* out = nullptr;
