@@ -199,9 +199,10 @@ class StringMap {
   std::pair<iterator, bool> try_emplace(std::string_view key, Args&&... args) {
     const uint64_t h = HashOf(key);
     if (const size_t i = Find(key, h); i != kNone) return {At(i), false};
+    MakeRoom();  // first: a failed allocation of the slots leaves no node behind
     auto* node = new value_type(std::piecewise_construct, std::forward_as_tuple(key),
                                 std::forward_as_tuple(std::forward<Args>(args)...));
-    return {At(Insert(h, node)), true};
+    return {At(Place(h, node)), true};
   }
   template <typename... Args>
   std::pair<iterator, bool> emplace(std::string_view key, Args&&... args) {
@@ -275,16 +276,20 @@ class StringMap {
     }
   }
 
-  // Places a node whose key is absent (the caller looked) in the first empty slot or tombstone
-  // of its run; returns the slot.
-  size_t Insert(uint64_t h, value_type* node) {
-    // At most half the slots used (entries and tombstones): probes stay short, and a lookup of
-    // an absent key always meets an empty slot. And a map whose entries went down to a sixteenth
-    // of the slots is made smaller (here, not in erase, which leaves iterators valid).
+  // At most half the slots used (entries and tombstones): probes stay short, and a lookup of an
+  // absent key always meets an empty slot. And a map whose entries went down to a sixteenth of
+  // the slots is made smaller (here, before an insert, not in erase, which leaves iterators
+  // valid).
+  void MakeRoom() {
     if ((used_ + 1) * 2 > slots_.size() ||
         (slots_.size() > kMinSlots && (size_ + 1) * 16 < slots_.size())) {
       Rebuild();
     }
+  }
+
+  // Places a node whose key is absent (the caller looked, then made room) in the first empty
+  // slot or tombstone of its run; returns the slot.
+  size_t Place(uint64_t h, value_type* node) {
     const size_t mask = slots_.size() - 1;
     size_t i = h & mask;
     while (slots_[i].node != nullptr) i = (i + 1) & mask;
