@@ -38,7 +38,7 @@ usage:
                  [--preset day|hengyang-year|double11] [--scale S] [--days N] [--seed N] [--rate R]
                                                  a zone's realistic traffic (docs/SIMULATE.md)
   kuajing loadgen --url http://HOST:PORT --keys FILE [--clearances N] [--batch B] [--connections C]
-                 [--rate R]                      generated clearances over HTTP; throughput, latency
+                 [--rate R] [--minimal]          generated clearances over HTTP; throughput, latency
   kuajing ingest --data DIR [options] FILE...   process CEB message files in the order given;
                                                  receipts go to DIR/receipts (or --receipts OUT)
   kuajing quota  --data DIR --id ID --year YYYY  a buyer's used and remaining annual amount
@@ -116,6 +116,7 @@ Args ParseArgs(const std::vector<std::string>& a, size_t from) {
                                                           {"--reject", false},
                                                           {"--quiet", false},
                                                           {"--ack", false},
+                                                          {"--minimal", false},
                                                           {"--out", true},
                                                           {"--config", true},
                                                           {"--url", true},

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "app/export_reports.h"
+#include "clearance/rules.h"
 #include "codec/codec.h"
 #include "common/civil_time.h"
 #include "common/codes.h"
@@ -659,7 +660,8 @@ void Api::Intake(Request& req, const Principal& who, const Reply& reply) {
       // keeps it if it was not packed): a copy was an allocation of the message's size, 160 KB
       // at 100 documents, faulted in page by page.
       intake_.push_back(IntakeJob{std::move(req.message.body()), std::move(decoded),
-                                  std::move(stored), who, reply, arrived});
+                                  std::move(stored), who, reply, arrived,
+                                  PrefersMinimalReturn(req.message)});
       intake_cv_.notify_one();
       return;
     }
@@ -802,8 +804,16 @@ Response Api::IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJo
     for (const auto& r : *answer->stored) all.push_back(&r);
   }
   for (const auto& r : answer->receipts) all.push_back(&r);
+  // A sender preferring `return=minimal` (RFC 7240) takes its receipts from the feed or its
+  // webhook: the answer then says what became of each document, with the XML only of refusals,
+  // whose reasons it must act on (bench/README.md: the receipts' XML was half the answer's bytes
+  // and most of the syncer's work).
+  const auto brief = [&](const storage::StoredReceipt& r) {
+    return job.minimal && r.type != "CEB900" && !clearance::status::IsRefusal(r.status);
+  };
   size_t size = 64;
-  for (const auto* r : all) size += ReceiptJsonSizeHint(*r);
+  for (const auto* r : all)
+    size += brief(*r) ? BriefReceiptJsonSizeHint(*r) : ReceiptJsonSizeHint(*r);
   std::string body;
   body.reserve(size);
   body.append(answer->repeated ? "{\"repeated\":true,\"receipts\":["
@@ -815,7 +825,9 @@ Response Api::IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJo
     only_format_error = only_format_error && r.type == "CEB900";
     if (any) body.push_back(',');
     any = true;
-    if (r.xml.empty() && !r.packed.empty()) {
+    if (brief(r)) {
+      AppendBriefReceiptJson(body, r);
+    } else if (r.xml.empty() && !r.packed.empty()) {
       // Left packed by the single writer (Platform::CommitPrepared): written here, on this
       // thread, and only for what this sender reads, straight into the JSON.
       if (Status st = AppendPackedReceiptJson(body, r); !st.ok()) return Error(st);
@@ -847,7 +859,9 @@ Response Api::IntakeResponse(const StatusOr<app::Answer>& answer, const IntakeJo
   }
   // A message answered only with a CEB900 is the client's error: 400, with the receipt.
   const http::status code = only_format_error && any ? http::status::bad_request : http::status::ok;
-  return MakeResponse(code, std::move(body), "application/json");
+  Response response = MakeResponse(code, std::move(body), "application/json");
+  if (job.minimal) response.set(http::field::preference_applied, "return=minimal");
+  return response;
 }
 
 Response Api::Feed(const Request& req, const Principal& who, const Reply& reply, bool* deferred) {

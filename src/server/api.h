@@ -76,6 +76,8 @@ class Api final : public Handler {
     Principal who;
     Reply reply;
     std::chrono::steady_clock::time_point arrived;
+    // The sender asked for `Prefer: return=minimal`: receipts without their XML but refusals'.
+    bool minimal = false;
   };
 
   // A group the writer committed, waiting for the flush to disk before its answers go out.

@@ -1,11 +1,13 @@
 #include "server/http_server.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <cctype>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
@@ -361,5 +363,52 @@ void HttpServer::WaitForSignal() {
 }
 
 const ServerCounters& HttpServer::counters() const { return impl_->counters; }
+
+bool PrefersMinimalReturn(const http::fields& fields) {
+  const auto ows = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  const auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  // In the order received: Beast's range runs through the fields from the first Prefer to the
+  // last, others between them included.
+  const auto [first, last] = fields.equal_range(http::field::prefer);
+  for (auto it = first; it != last; ++it) {
+    if (it->name() != http::field::prefer) continue;
+    const std::string_view value = it->value();
+    // Each preference up to a comma outside a quoted string (RFC 9110, 5.6.1 and 5.6.4).
+    size_t begin = 0;
+    while (begin <= value.size()) {
+      size_t end = begin;
+      bool quoted = false;
+      for (; end < value.size() && (quoted || value[end] != ','); ++end) {
+        if (value[end] == '\\' && quoted) {
+          ++end;
+        } else if (value[end] == '"') {
+          quoted = !quoted;
+        }
+      }
+      end = std::min(end, value.size());
+      std::string_view pref = value.substr(begin, end - begin);
+      pref = pref.substr(0, pref.find(';'));  // its parameters
+      const size_t eq = pref.find('=');
+      if (same(ows(pref.substr(0, eq)), "return")) {  // the first "return" decides
+        std::string_view word = eq == std::string_view::npos ? "" : ows(pref.substr(eq + 1));
+        if (word.size() >= 2 && word.front() == '"' && word.back() == '"') {
+          word = word.substr(1, word.size() - 2);
+        }
+        return same(word, "minimal");
+      }
+      begin = end + 1;
+    }
+  }
+  return false;
+}
 
 }  // namespace kuajing::server

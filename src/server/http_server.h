@@ -81,4 +81,10 @@ Response MakeResponse(http::status status, std::string body, const std::string& 
 // serializer writes before the body. The server writes its answers with it.
 void AppendResponseHead(std::string& out, const Response& r);
 
+// True if the request's Prefer fields ask for `return=minimal` (RFC 7240, 4.2: the client will not
+// read the representation, only the status). Preference names are case-insensitive, a value may
+// be a token or a quoted string, parameters after ';' are ignored, and of a preference given more
+// than once only the first counts (RFC 7240, 2), across several Prefer fields too.
+bool PrefersMinimalReturn(const http::fields& fields);
+
 }  // namespace kuajing::server

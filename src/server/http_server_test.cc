@@ -82,5 +82,37 @@ TEST(HttpServer, LargeAnswersAreNotHeldBack) {
   }
 }
 
+// RFC 7240's Prefer field, as clients write it (curl -H, libraries, proxies merging fields).
+TEST(HttpServer, PreferReturnMinimalIsReadAsRfc7240Says) {
+  const auto prefers = [](std::initializer_list<const char*> values) {
+    http::fields f;
+    f.insert(http::field::content_type, "application/xml");
+    for (const char* v : values) {
+      f.insert(http::field::prefer, v);
+      f.insert(http::field::accept, "*/*");  // other fields between the Prefer fields
+    }
+    return PrefersMinimalReturn(f);
+  };
+  EXPECT_FALSE(prefers({}));
+  EXPECT_TRUE(prefers({"return=minimal"}));
+  EXPECT_TRUE(prefers({"Return = \"MINIMAL\""}));
+  EXPECT_TRUE(prefers({"respond-async, wait=10, return=minimal; foo=bar"}));
+  EXPECT_TRUE(prefers({"handling=lenient", "return=minimal"}));
+  EXPECT_TRUE(prefers({"x=\"a, return=representation\", return=minimal"}));  // a comma quoted
+  EXPECT_FALSE(prefers({"return=representation"}));
+  EXPECT_FALSE(prefers({"return"}));
+  EXPECT_FALSE(prefers({"return=minimalist"}));
+  EXPECT_FALSE(prefers({"noreturn=minimal"}));
+  EXPECT_FALSE(prefers({"x=\"return=minimal\""}));
+  // Given twice, the first counts (RFC 7240, 2), in one field or across fields.
+  EXPECT_FALSE(prefers({"return=representation, return=minimal"}));
+  EXPECT_FALSE(prefers({"return=representation", "return=minimal"}));
+  EXPECT_TRUE(prefers({"return=minimal", "return=representation"}));
+  // Not the field of another name.
+  http::fields other;
+  other.insert("X-Prefer", "return=minimal");
+  EXPECT_FALSE(PrefersMinimalReturn(other));
+}
+
 }  // namespace
 }  // namespace kuajing::server

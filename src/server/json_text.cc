@@ -141,7 +141,8 @@ void AppendAccessLogLine(std::string& out, const AccessLogEntry& e) {
 }
 
 namespace {
-// The receipt's object up to and after its "xml" value, the value written by `xml`.
+// The receipt's object up to and after its "xml" value, the value written by `xml` (none if it
+// writes nothing: the brief form).
 template <typename WriteXml>
 void AppendReceiptJsonWith(std::string& out, const storage::StoredReceipt& r, const WriteXml& xml) {
   out.append("{\"type\":");
@@ -150,7 +151,6 @@ void AppendReceiptJsonWith(std::string& out, const storage::StoredReceipt& r, co
   AppendJsonString(out, r.status);
   out.append(",\"answers\":");
   AppendJsonString(out, r.answers_guid);
-  out.append(",\"xml\":");
   xml();
   if (r.id != 0) {
     out.append(",\"id\":");
@@ -161,13 +161,20 @@ void AppendReceiptJsonWith(std::string& out, const storage::StoredReceipt& r, co
 }  // namespace
 
 void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r, std::string_view xml) {
-  AppendReceiptJsonWith(out, r, [&] { AppendJsonString(out, xml); });
+  AppendReceiptJsonWith(out, r, [&] {
+    out.append(",\"xml\":");
+    AppendJsonString(out, xml);
+  });
+}
+
+void AppendBriefReceiptJson(std::string& out, const storage::StoredReceipt& r) {
+  AppendReceiptJsonWith(out, r, [] {});
 }
 
 Status AppendPackedReceiptJson(std::string& out, const storage::StoredReceipt& r) {
   Status st;
   AppendReceiptJsonWith(out, r, [&] {
-    out.push_back('"');
+    out.append(",\"xml\":\"");
     st = storage::AppendReceiptXmlAsJsonText(out, r);
     out.push_back('"');
   });
@@ -177,6 +184,10 @@ Status AppendPackedReceiptJson(std::string& out, const storage::StoredReceipt& r
 size_t ReceiptJsonSizeHint(const storage::StoredReceipt& r) {
   const size_t xml = r.xml.empty() ? r.packed.size() * kPackedToXml : r.xml.size();
   return 96 + r.type.size() + r.status.size() + r.answers_guid.size() + xml + xml / 32;
+}
+
+size_t BriefReceiptJsonSizeHint(const storage::StoredReceipt& r) {
+  return 80 + r.type.size() + r.status.size() + r.answers_guid.size();
 }
 
 }  // namespace kuajing::server

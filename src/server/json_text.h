@@ -31,6 +31,10 @@ inline void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r)
 // then escaped: the same bytes as AppendReceiptJson(out, r, *storage::ReceiptXml(r)). On an error
 // (a damaged record) `out` holds a partial object: discard it.
 Status AppendPackedReceiptJson(std::string& out, const storage::StoredReceipt& r);
+// A receipt without its message, {"type","status","answers"} and "id" once numbered: the intake
+// answer's form when the sender prefers `return=minimal` (docs/API.md, "Answers"). Its message is
+// in the feed under that id.
+void AppendBriefReceiptJson(std::string& out, const storage::StoredReceipt& r);
 
 // One line of the access log (docs/API.md, "Logs"): the object
 // {"time_cst","event":"http","method","path","status","us","ip","who"}, as boost::json::serialize
@@ -53,5 +57,7 @@ void AppendAccessLogLine(std::string& out, const AccessLogEntry& e);
 // documents per message wrote more than 95 % of its reservation.
 inline constexpr size_t kPackedToXml = 4;
 size_t ReceiptJsonSizeHint(const storage::StoredReceipt& r);
+// The same for AppendBriefReceiptJson.
+size_t BriefReceiptJsonSizeHint(const storage::StoredReceipt& r);
 
 }  // namespace kuajing::server

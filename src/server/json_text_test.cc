@@ -76,6 +76,12 @@ TEST(JsonText, AReceiptIsTheObjectTheApiShowed) {
     AppendReceiptJson(ours, r);
     EXPECT_EQ(ours, json::serialize(o));
     EXPECT_GE(ReceiptJsonSizeHint(r), ours.size());
+    // The brief form (Prefer: return=minimal) is the same object without "xml".
+    o.erase("xml");
+    std::string brief = "[";  // appended
+    AppendBriefReceiptJson(brief, r);
+    EXPECT_EQ(brief, "[" + json::serialize(o));
+    EXPECT_GE(BriefReceiptJsonSizeHint(r), brief.size() - 1);
   }
 }
 

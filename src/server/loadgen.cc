@@ -1,5 +1,7 @@
 #include "server/loadgen.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -25,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
     R"(usage: kuajing loadgen --url http://HOST:PORT --keys FILE [--clearances N] [--batch B]
-                        [--connections C] [--rate R] [--first K] [--seed S]
+                        [--connections C] [--rate R] [--first K] [--seed S] [--minimal]
   Sends N generated clearances (default 10000), B documents per message (default 100), on C
   keep-alive connections (default 2); each batch's four messages (inventory lists, orders,
   payments, waybills, each from its own enterprise's key; FILE: lines "enterprise CODE KEY", as
@@ -34,6 +36,8 @@ constexpr const char* kUsage =
   --rate R paces to R clearances per second in all (default: flat out); latencies are then counted
   from when each message was due, so a server that falls behind is not flattered. Prints a
   progress line each second and, at the end, throughput, latency percentiles and errors by status.
+  --minimal sends `Prefer: return=minimal`: the answers carry each receipt's type, status and id,
+  and the XML of refusals only (the rest is in the feed), as a sender that reads the feed would ask.
 )";
 
 struct Sample {
@@ -66,6 +70,7 @@ int RunLoadgen(const std::vector<std::string>& args) {
     std::cerr << (a.error.empty() ? "" : a.error + "\n") << kUsage;
     return 2;
   }
+  const bool minimal = a.opts.count("--minimal") != 0;
   const std::string url = a.opts.at("--url");
   if (url.rfind("http://", 0) != 0 || url.find(':', 7) == std::string::npos) {
     std::cerr << "--url must be http://HOST:PORT\n";
@@ -110,17 +115,30 @@ int RunLoadgen(const std::vector<std::string>& args) {
       std::shuffle(plan[b].begin(), plan[b].end(), rng);
     }
   }
-  std::atomic<uint64_t> next_batch{0}, done_clearances{0}, errors{0};
+  std::atomic<uint64_t> next_batch{0}, done_clearances{0}, errors{0}, answer_bytes{0};
   std::mutex samples_mu;
   std::vector<Sample> samples;
   std::map<int, uint64_t> statuses;  // HTTP status -> answers (errors only); 0: no answer
+  // This process's CPU in the timed window: it runs on the server's cores, so its share is part
+  // of what a run measures (bench/README.md).
+  const auto cpu = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    const auto us = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec);
+    };
+    return std::pair<double, double>{us(u.ru_utime), us(u.ru_stime)};
+  };
+  const auto cpu_before = cpu();
   const auto start = Clock::now();
 
   auto worker = [&] {
     try {
       MessageClient client(host, port);
+      client.PreferMinimal(minimal);
       std::vector<Sample> local;
       std::map<int, uint64_t> local_statuses;
+      uint64_t bytes = 0;  // of the answers' bodies
       for (uint64_t b; (b = next_batch++) < batches;) {
         const uint64_t n = std::min<uint64_t>(*batch, *clearances - b * *batch);
         Clock::time_point due = Clock::now();
@@ -140,9 +158,11 @@ int RunLoadgen(const std::vector<std::string>& args) {
             ++local_statuses[static_cast<int>(res.result_int())];
           }
           local.push_back({ms, i == 3});
+          bytes += res.body().size();
         }
         done_clearances += n;
       }
+      answer_bytes += bytes;
       std::lock_guard<std::mutex> lock(samples_mu);
       samples.insert(samples.end(), local.begin(), local.end());
       for (const auto& [code, count] : local_statuses) statuses[code] += count;
@@ -169,6 +189,7 @@ int RunLoadgen(const std::vector<std::string>& args) {
   for (auto& t : threads) t.join();
   // Measured before the progress thread is joined: it sleeps in whole seconds.
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const auto cpu_after = cpu();
   finished = true;
   progress.join();
   std::string by_status;
@@ -183,13 +204,16 @@ int RunLoadgen(const std::vector<std::string>& args) {
     all.push_back(s.message_ms);
     if (s.last_document) last.push_back(s.message_ms);
   }
+  const double per = static_cast<double>(std::max<uint64_t>(done_clearances, 1));
   std::printf(
       "loadgen: %llu clearances (%llu documents) in %.2f s = %.0f clearances/s, %.0f documents/s; "
       "%llu documents per message, %llu connections%s\n"
       "  message latency ms: p50 %.2f  p99 %.2f  max %.2f\n"
       "  decision latency ms (last document's POST to its answer holding the decisions): p50 %.2f  "
       "p99 %.2f\n"
-      "  errors: %llu%s\n",
+      "  errors: %llu%s\n"
+      "  this load generator, per clearance: CPU user %.1f µs, system %.1f µs; answers %.0f "
+      "bytes\n",
       static_cast<unsigned long long>(done_clearances.load()),
       static_cast<unsigned long long>(done_clearances * 4), seconds,
       static_cast<double>(done_clearances) / seconds,
@@ -197,7 +221,9 @@ int RunLoadgen(const std::vector<std::string>& args) {
       static_cast<unsigned long long>(*connections),
       *rate ? (", paced at " + std::to_string(*rate) + " clearances/s").c_str() : "",
       Percentile(all, 0.5), Percentile(all, 0.99), Percentile(all, 1.0), Percentile(last, 0.5),
-      Percentile(last, 0.99), static_cast<unsigned long long>(errors.load()), by_status.c_str());
+      Percentile(last, 0.99), static_cast<unsigned long long>(errors.load()), by_status.c_str(),
+      (cpu_after.first - cpu_before.first) / per, (cpu_after.second - cpu_before.second) / per,
+      static_cast<double>(answer_bytes.load()) / per);
   return errors == 0 ? 0 : 1;
 }
 

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <pugixml.hpp>
 #include <set>
 #include <thread>
@@ -32,6 +33,7 @@ using tcp = boost::asio::ip::tcp;
 struct HttpResult {
   int status = 0;
   std::string body;
+  http::fields fields;  // the answer's header fields
   json::value Json() const { return json::parse(body); }
 };
 
@@ -43,13 +45,15 @@ HttpResult ReadAnswer(beast::tcp_stream& stream) {
   parser.body_limit(64 << 20);
   http::read(stream, buffer, parser, ec);
   if (ec) return {0, ec.message()};
-  return {static_cast<int>(parser.get().result_int()), parser.get().body()};
+  return {static_cast<int>(parser.get().result_int()), parser.get().body(),
+          static_cast<const http::fields&>(parser.get())};
 }
 
 // One request on a fresh connection.
 HttpResult Call(uint16_t port, http::verb verb, const std::string& target,
                 const std::string& key = "", const std::string& body = "",
-                const std::string& extra_header = "") {
+                const std::string& extra_header = "",
+                const std::vector<std::pair<http::field, std::string>>& fields = {}) {
   boost::asio::io_context ioc;
   tcp::resolver resolver(ioc);
   beast::tcp_stream stream(ioc);
@@ -58,6 +62,7 @@ HttpResult Call(uint16_t port, http::verb verb, const std::string& target,
   req.set(http::field::host, "127.0.0.1");
   if (!key.empty()) req.set(http::field::authorization, "Bearer " + key);
   if (!extra_header.empty()) req.set("X-Extra", extra_header);
+  for (const auto& [name, value] : fields) req.insert(name, value);
   req.body() = body;
   req.prepare_payload();
   beast::error_code ec;
@@ -244,6 +249,87 @@ TEST_F(ServerTest, ClearsOverHttpWithLongPollAndIsolatesEnterprises) {
   }
   EXPECT_NE(metrics.find("\nkuajing_journal_sync_seconds_bucket{le=\"0.0001\"} "),
             std::string::npos);
+}
+
+// A sender that reads its receipts from the feed asks for `Prefer: return=minimal` (RFC 7240):
+// the answers then say what became of each document, with the XML of refusals only; every receipt
+// is in the feed, whole, under the id the answer gave.
+TEST_F(ServerTest, MinimalAnswersLeaveTheReceiptsXmlToTheFeed) {
+  const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
+  const std::string platform = zone_->Key(Role::kEnterprise, "4304961001");
+  const std::string pay = zone_->Key(Role::kEnterprise, "312226T001");
+  const std::string logistics = zone_->Key(Role::kEnterprise, "4304964001");
+  std::vector<app::ClearanceSpec> specs = app::GeneratedClearances(900, 3);
+  specs[1].buyer_id = "430404199001011230";  // a wrong check digit: the order is refused
+  const app::BatchMessages b = app::MakeBatch(specs);
+  const auto minimal = [&](const std::string& key, const std::string& xml) {
+    return Call(zone_->port(), http::verb::post, "/api/v1/messages", key, xml, "",
+                {{http::field::prefer, "return=minimal"}});
+  };
+  std::map<int64_t, json::object> answered;  // id -> the receipt as an answer showed it
+  for (const auto& [key, xml] :
+       std::vector<std::pair<std::string, std::string>>{{agent, b.inventories},
+                                                        {platform, b.orders},
+                                                        {pay, b.payments},
+                                                        {logistics, b.waybills}}) {
+    HttpResult r = minimal(key, xml);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.fields[http::field::preference_applied], "return=minimal");
+    const json::value answer = r.Json();
+    for (const auto& v : answer.at("receipts").as_array()) {
+      const json::object& o = v.as_object();
+      EXPECT_TRUE(o.contains("type") && o.contains("status") && o.contains("answers")) << o;
+      answered[o.at("id").as_int64()] = o;
+    }
+  }
+  // The lists released (800) and their tax bills (816); the refused order, and the payment and
+  // list refused with it (negative statuses): only the refusals came with their XML.
+  std::set<std::string> kinds;
+  size_t refusals = 0;
+  for (const auto& [id, o] : answered) {
+    const std::string status = json::value_to<std::string>(o.at("status"));
+    kinds.insert(json::value_to<std::string>(o.at("type")) + "/" + status);
+    const bool refusal = status.rfind('-', 0) == 0;
+    refusals += refusal;
+    EXPECT_EQ(o.contains("xml"), refusal) << o;
+  }
+  for (const char* kind : {"CEB622/800", "CEB816/1", "CEB312/120", "CEB412/120", "CEB512/120"}) {
+    EXPECT_TRUE(kinds.count(kind)) << kind;
+  }
+  EXPECT_GE(refusals, 2u);
+  EXPECT_TRUE(std::any_of(kinds.begin(), kinds.end(),
+                          [](const std::string& k) { return k.rfind("CEB312/-", 0) == 0; }));
+  // Every receipt answered is in the feeds, whole, under its id.
+  std::set<int64_t> found;
+  for (const std::string& key : {agent, platform, pay, logistics}) {
+    HttpResult feed =
+        Call(zone_->port(), http::verb::get, "/api/v1/receipts?after=0&limit=500", key);
+    const json::value page = feed.Json();
+    for (const auto& v : page.at("receipts").as_array()) {
+      const auto it = answered.find(v.at("id").as_int64());
+      if (it == answered.end()) continue;
+      found.insert(it->first);
+      EXPECT_EQ(v.at("type"), it->second.at("type"));
+      EXPECT_EQ(v.at("status"), it->second.at("status"));
+      const std::string xml = json::value_to<std::string>(v.at("xml"));
+      const std::string status = json::value_to<std::string>(v.at("status"));
+      EXPECT_NE(xml.find("<ceb:" + json::value_to<std::string>(v.at("type")) + "Message "),
+                std::string::npos)
+          << xml;
+      EXPECT_TRUE(xml.find("<ceb:returnStatus>" + status + "<") != std::string::npos ||
+                  xml.find("<ceb:status>" + status + "<") != std::string::npos)  // 816
+          << xml;
+      if (it->second.contains("xml")) {
+        EXPECT_EQ(it->second.at("xml"), v.at("xml"));
+      }
+    }
+  }
+  EXPECT_EQ(found.size(), answered.size());
+  // Without the preference the answer is whole, and says nothing was applied.
+  HttpResult whole = Post(agent, app::MakeBatch(app::GeneratedClearances(950, 1)).inventories);
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  EXPECT_TRUE(whole.fields[http::field::preference_applied].empty());
+  EXPECT_TRUE(whole.Json().at("receipts").as_array().at(0).as_object().contains("xml"));
 }
 
 TEST_F(ServerTest, TheSameMessageSentConcurrentlyCountsOnce) {
