@@ -40,49 +40,9 @@
 #include <utility>
 #include <vector>
 
-namespace kuajing {
+#include "common/table_hash.h"
 
-// A fast 64-bit hash of a short text for in-memory tables (never stored: Hash64, hash.h, is the
-// one whose values are kept). Eight bytes at a time, each mixed in by a multiply, then finished
-// with murmur3's fmix64 so that the low bits, which pick the slot, depend on every byte.
-inline uint64_t TableHash(std::string_view s) {
-  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
-  const char* p = s.data();
-  const size_t n = s.size();
-  uint64_t h = (n + 1) * kMul;
-  const auto mix = [&h](uint64_t w) {
-    h = (h ^ w) * kMul;
-    h ^= h >> 32;
-  };
-  uint64_t w = 0;
-  if (n >= 8) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      std::memcpy(&w, p + i, 8);
-      mix(w);
-    }
-    // The last bytes as the eight that end the text (overlapping those before: the length,
-    // mixed in first, keeps texts of different lengths apart), with fixed-size loads only.
-    if (i < n) {
-      std::memcpy(&w, p + n - 8, 8);
-      mix(w);
-    }
-  } else if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, p, 4);
-    std::memcpy(&b, p + n - 4, 4);
-    mix((uint64_t{a} << 32) | b);
-  } else if (n > 0) {
-    const auto byte = [p](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
-    mix((byte(0) << 16) | (byte(n / 2) << 8) | byte(n - 1));
-  }
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
+namespace kuajing {
 
 template <typename V>
 class StringMap {
