@@ -166,9 +166,17 @@ Status ReferenceData::PutGoods(const GoodsLine& g) {
 }
 
 bool ReferenceData::RemoveEnterprise(std::string_view code) {
-  return enterprises_.erase(std::string(code)) > 0;
+  const auto it = enterprises_.find(code);
+  if (it == enterprises_.end()) return false;
+  enterprises_.erase(it);
+  return true;
 }
-bool ReferenceData::RemoveGoods(std::string_view hs8) { return goods_.erase(std::string(hs8)) > 0; }
+bool ReferenceData::RemoveGoods(std::string_view hs8) {
+  const auto it = goods_.find(hs8);
+  if (it == goods_.end()) return false;
+  goods_.erase(it);
+  return true;
+}
 
 std::vector<const Enterprise*> ReferenceData::Enterprises() const {
   std::vector<const Enterprise*> out;
@@ -185,13 +193,13 @@ std::vector<const GoodsLine*> ReferenceData::Goods() const {
 }
 
 const Enterprise* ReferenceData::FindEnterprise(std::string_view code) const {
-  auto it = enterprises_.find(std::string(code));
+  auto it = enterprises_.find(code);
   return it == enterprises_.end() ? nullptr : &it->second;
 }
 
 const GoodsLine* ReferenceData::FindGoods(std::string_view gcode) const {
   if (gcode.size() < 8) return nullptr;
-  auto it = goods_.find(std::string(gcode.substr(0, 8)));
+  auto it = goods_.find(gcode.substr(0, 8));
   return it == goods_.end() ? nullptr : &it->second;
 }
 
