@@ -407,10 +407,12 @@ Platform::Prepared Platform::BuildBatch(storage::MessageRow row, clearance::Step
     r.audience = std::move(e.parties);
     // The sender reads the receipts of what it sent, also when it is not named in it (an express
     // company sending orders on a platform's behalf, or a declaration that named nobody valid).
+    // The parties first: the sender is nearly always one of them, and they are a few short codes
+    // where the message's guids are up to a hundred of 36 characters.
     const std::string& sender = batch.message.sender;
     if (!sender.empty() &&
-        std::binary_search(own_guids.begin(), own_guids.end(), std::string_view(e.answers_guid)) &&
-        std::find(r.audience.begin(), r.audience.end(), sender) == r.audience.end()) {
+        std::find(r.audience.begin(), r.audience.end(), sender) == r.audience.end() &&
+        std::binary_search(own_guids.begin(), own_guids.end(), std::string_view(e.answers_guid))) {
       r.audience.push_back(sender);
     }
     r.answers_guid = std::move(e.answers_guid);
