@@ -7,7 +7,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
-#include <cctype>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
@@ -370,12 +369,6 @@ bool PrefersMinimalReturn(const http::fields& fields) {
     while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
     return v;
   };
-  const auto same = [](std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) ==
-                    std::tolower(static_cast<unsigned char>(y));
-           });
-  };
   // In the order received: Beast's range runs through the fields from the first Prefer to the
   // last, others between them included.
   const auto [first, last] = fields.equal_range(http::field::prefer);
@@ -398,12 +391,12 @@ bool PrefersMinimalReturn(const http::fields& fields) {
       std::string_view pref = value.substr(begin, end - begin);
       pref = pref.substr(0, pref.find(';'));  // its parameters
       const size_t eq = pref.find('=');
-      if (same(ows(pref.substr(0, eq)), "return")) {  // the first "return" decides
+      if (boost::beast::iequals(ows(pref.substr(0, eq)), "return")) {  // the first "return" decides
         std::string_view word = eq == std::string_view::npos ? "" : ows(pref.substr(eq + 1));
         if (word.size() >= 2 && word.front() == '"' && word.back() == '"') {
           word = word.substr(1, word.size() - 2);
         }
-        return same(word, "minimal");
+        return boost::beast::iequals(word, "minimal");
       }
       begin = end + 1;
     }
