@@ -116,6 +116,11 @@ void AppendPackedOf(std::string& out, const R& record);
 // The length of the packed record at the front of `bytes` as its header states it (magic and
 // length included), or 0 if `bytes` does not start with a whole header.
 size_t PackedSize(std::string_view bytes);
+// The text of the field `name` of the packed record's head (for a list, of InventoryHead; for a
+// receipt, of the record itself), as a view into `packed`, found without unpacking the record:
+// the intake answer's brief receipts read a receipt's invtNo so. nullopt if the record's kind has
+// no text field of that name, or `packed` is not a whole packed record.
+std::optional<std::string_view> PackedHeadText(std::string_view packed, std::string_view name);
 // Reads one packed record from the front of `bytes`; `*consumed` is set to its length.
 // Internal error on anything malformed (a damaged store), never undefined behaviour.
 StatusOr<model::Record> UnpackRecord(std::string_view bytes, size_t* consumed = nullptr);

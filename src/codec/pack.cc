@@ -3,8 +3,10 @@
 // it replaces cost a sixth of ingest's instructions (bench/README.md "Where the time goes").
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "codec/codec.h"
 #include "codec/layout.h"
@@ -251,6 +253,70 @@ struct InstantiateUnpackers<std::variant<Rs...>> {
   static constexpr auto kAll = std::make_tuple(&UnpackRecordOfInto<Rs>...);
 };
 template struct InstantiateUnpackers<Record>;
+
+namespace {
+
+// The head's fields read in order up to the one named `name` (PackedHeadText). The head's shape,
+// the fields' names and types, comes from a default entity of its type; its values are unused.
+// Whether the field's name is `name`, compared up to the first difference without measuring the
+// name first (strlen per field was most of PackedHeadText's work); never read past its end.
+inline bool Named(const FieldSpec& f, std::string_view name) {
+  const char* p = f.name;
+  for (const char c : name) {
+    if (c == '\0' || *p != c) return false;
+    ++p;
+  }
+  return *p == '\0';
+}
+
+template <typename R>
+std::optional<std::string_view> HeadTextOf(Reader& in, std::string_view name) {
+  using Head = std::decay_t<decltype(HeadOf(std::declval<const R&>()))>;
+  static const Head kShape{};
+  std::optional<std::string_view> found;
+  bool named = false;  // the field was reached: nothing after it is read
+  VisitFields(kShape, [&](const FieldSpec& f, const auto& member) {
+    if (named || !in.ok()) return;
+    using M = std::decay_t<decltype(member)>;
+    if constexpr (std::is_same_v<M, std::string>) {
+      const std::string_view text = in.TextView();
+      if (Named(f, name)) {
+        named = true;
+        found = text;
+      }
+    } else {
+      named = Named(f, name);  // a number: not a text field
+      if constexpr (std::is_same_v<M, Decimal> || std::is_same_v<M, int64_t>) {
+        in.Signed();
+      } else if (in.Byte() != 0) {
+        in.Signed();
+      }
+    }
+  });
+  if (!in.ok()) return std::nullopt;
+  return found;
+}
+
+// HeadTextOf of each kind, indexed by the kind byte (one lookup, not a test per kind).
+using HeadTextFn = std::optional<std::string_view> (*)(Reader&, std::string_view);
+template <typename V>
+struct HeadTextTable;
+template <typename... Rs>
+struct HeadTextTable<std::variant<Rs...>> {
+  static constexpr HeadTextFn kByKind[] = {&HeadTextOf<Rs>...};
+};
+
+}  // namespace
+
+std::optional<std::string_view> PackedHeadText(std::string_view packed, std::string_view name) {
+  const size_t size = PackedSize(packed);
+  if (size < 6 || size > packed.size()) return std::nullopt;
+  Reader in(packed.substr(6, size - 6));
+  const auto& table = HeadTextTable<Record>::kByKind;
+  const size_t kind = static_cast<uint8_t>(packed[5]);
+  if (kind >= std::size(table)) return std::nullopt;
+  return table[kind](in, name);
+}
 
 StatusOr<Record> UnpackRecord(std::string_view bytes, size_t* consumed) {
   Record out;

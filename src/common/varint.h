@@ -116,6 +116,17 @@ class VarintReader {
     Text(s);
     return s;
   }
+  // The next text as a view into the input (empty, and ok() false, on an overrun).
+  std::string_view TextView() {
+    const uint64_t n = Varint();
+    if (!ok_ || n > static_cast<uint64_t>(end_ - p_)) {
+      Fail();
+      return {};
+    }
+    const std::string_view v(p_, static_cast<size_t>(n));
+    p_ += n;
+    return v;
+  }
   // A count of items each at least one byte long: never more than the bytes left.
   size_t Count() {
     const uint64_t n = Varint();

@@ -168,7 +168,14 @@ void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r, std::s
 }
 
 void AppendBriefReceiptJson(std::string& out, const storage::StoredReceipt& r) {
-  AppendReceiptJsonWith(out, r, [] {});
+  AppendReceiptJsonWith(out, r, [&] {
+    // The customs list number, which a sender needs to cancel or return the list, without
+    // reading the feed for it.
+    if (const std::string_view invt_no = storage::ReceiptInvtNo(r); !invt_no.empty()) {
+      out.append(",\"invtNo\":");
+      AppendJsonString(out, invt_no);
+    }
+  });
 }
 
 Status AppendPackedReceiptJson(std::string& out, const storage::StoredReceipt& r) {
@@ -187,7 +194,7 @@ size_t ReceiptJsonSizeHint(const storage::StoredReceipt& r) {
 }
 
 size_t BriefReceiptJsonSizeHint(const storage::StoredReceipt& r) {
-  return 80 + r.type.size() + r.status.size() + r.answers_guid.size();
+  return 112 + r.type.size() + r.status.size() + r.answers_guid.size();
 }
 
 }  // namespace kuajing::server

@@ -31,9 +31,9 @@ inline void AppendReceiptJson(std::string& out, const storage::StoredReceipt& r)
 // then escaped: the same bytes as AppendReceiptJson(out, r, *storage::ReceiptXml(r)). On an error
 // (a damaged record) `out` holds a partial object: discard it.
 Status AppendPackedReceiptJson(std::string& out, const storage::StoredReceipt& r);
-// A receipt without its message, {"type","status","answers"} and "id" once numbered: the intake
-// answer's form when the sender prefers `return=minimal` (docs/API.md, "Answers"). Its message is
-// in the feed under that id.
+// A receipt without its message, {"type","status","answers"}, "invtNo" where the receipt states
+// one (storage::ReceiptInvtNo) and "id" once numbered: the intake answer's form when the sender
+// prefers `return=minimal` (docs/API.md, "Answers"). Its message is in the feed under that id.
 void AppendBriefReceiptJson(std::string& out, const storage::StoredReceipt& r);
 
 // One line of the access log (docs/API.md, "Logs"): the object

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <random>
+#include <tuple>
 
 #include "codec/codec.h"
 #include "model/documents.h"
@@ -82,6 +83,41 @@ TEST(JsonText, AReceiptIsTheObjectTheApiShowed) {
     AppendBriefReceiptJson(brief, r);
     EXPECT_EQ(brief, "[" + json::serialize(o));
     EXPECT_GE(BriefReceiptJsonSizeHint(r), brief.size() - 1);
+  }
+}
+
+// The brief form carries the list number a receipt states (a list's CEB622, a cancellation's and
+// a return's receipts), from its packed record or from its XML alike, and no "invtNo" where the
+// receipt has none.
+TEST(JsonText, ABriefReceiptCarriesItsInvtNo) {
+  const std::string kInvtNo = "49002024I000000001";
+  model::InventoryReturn list;
+  list.guid = "G-LIST";
+  list.invtNo = kInvtNo;
+  list.returnStatus = "800";
+  model::InvtCancelReturn cancel;
+  cancel.invtNo = kInvtNo;
+  model::InventoryReturn unnumbered;  // accepted, not yet numbered
+  const std::vector<std::tuple<std::string, model::Record, std::string>> cases = {
+      {"CEB622", list, kInvtNo},
+      {"CEB624", cancel, kInvtNo},
+      {"CEB622", unnumbered, ""},
+      {"CEB312", model::OrderReturn{}, ""}};
+  for (const auto& [type, record, want] : cases) {
+    storage::StoredReceipt r{type, "G-DECL", "800", "", {"E"}};
+    r.id = 9;
+    r.packed = codec::PackRecord(record);
+    json::object o{{"type", r.type}, {"status", r.status}, {"answers", r.answers_guid}};
+    if (!want.empty()) o["invtNo"] = want;
+    o["id"] = r.id;
+    std::string packed_brief, xml_brief;
+    AppendBriefReceiptJson(packed_brief, r);
+    EXPECT_EQ(packed_brief, json::serialize(o)) << type;
+    ASSERT_TRUE(storage::RenderReceipt(r).ok());
+    ASSERT_TRUE(r.packed.empty());
+    AppendBriefReceiptJson(xml_brief, r);
+    EXPECT_EQ(xml_brief, packed_brief) << type << " from its XML";
+    EXPECT_GE(BriefReceiptJsonSizeHint(r), xml_brief.size());
   }
 }
 

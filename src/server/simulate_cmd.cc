@@ -129,6 +129,9 @@ int OverHttp(const app::Args& a, app::Simulator& sim) {
   uint64_t errors = 0, sent = 0;
   try {
     MessageClient client(host, port);
+    // Receipts without their XML but refusals' (docs/API.md, "Answers"): the follow-ups need
+    // only each release's invtNo, which brief receipts carry.
+    client.PreferMinimal(true);
     app::SimEvent e;
     while (sim.Next(&e)) {
       if (rate > 0) {
@@ -147,8 +150,9 @@ int OverHttp(const app::Args& a, app::Simulator& sim) {
               return o.contains(k) && o.at(k).is_string() ? std::string(o.at(k).as_string())
                                                           : std::string();
             };
-            sim.OnReceipt(str("type"), str("status"), str("answers"), app::InvtNoOf(str("xml")),
-                          e.at_ms);
+            std::string invt_no = str("invtNo");
+            if (invt_no.empty()) invt_no = app::InvtNoOf(str("xml"));
+            sim.OnReceipt(str("type"), str("status"), str("answers"), invt_no, e.at_ms);
           }
         }
       }

@@ -48,6 +48,16 @@ Status RenderReceipt(StoredReceipt& r) {
   return Status::Ok();
 }
 
+std::string_view ReceiptInvtNo(const StoredReceipt& r) {
+  if (!r.packed.empty()) return codec::PackedHeadText(r.packed, "invtNo").value_or("");
+  constexpr std::string_view kOpen = "<ceb:invtNo>";
+  const size_t at = r.xml.find(kOpen);
+  if (at == std::string::npos) return {};
+  const size_t from = at + kOpen.size(), to = r.xml.find('<', from);
+  if (to == std::string::npos) return {};
+  return std::string_view(r.xml).substr(from, to - from);
+}
+
 std::string_view ReceiptBody(const StoredReceipt& r) { return r.xml.empty() ? r.packed : r.xml; }
 
 void SetReceiptBody(StoredReceipt& r, std::string&& body) {

@@ -50,6 +50,10 @@ struct StoredReceipt {
 Status RenderReceipt(StoredReceipt& r);
 // The receipt's complete message, written from `packed` if need be, without changing `r`.
 StatusOr<std::string> ReceiptXml(const StoredReceipt& r);
+// The customs list number (invtNo) the receipt states, or empty: a view into its packed record,
+// or into its XML (a message this platform wrote: the field as `<ceb:invtNo>`). The intake
+// answer's brief receipts carry it (docs/API.md, "Answers").
+std::string_view ReceiptInvtNo(const StoredReceipt& r);
 // The message of a receipt kept only `packed`, appended to `out` as the text of a JSON string:
 // the bytes a JSON writer puts between the quotes for ReceiptXml(r), in one pass (the syncer
 // answers intake so). InvalidArgument if `r` is not packed, Internal if it is damaged.

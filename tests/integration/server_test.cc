@@ -301,6 +301,7 @@ TEST_F(ServerTest, MinimalAnswersLeaveTheReceiptsXmlToTheFeed) {
                           [](const std::string& k) { return k.rfind("CEB312/-", 0) == 0; }));
   // Every receipt answered is in the feeds, whole, under its id.
   std::set<int64_t> found;
+  std::set<int64_t> released_numbers;  // ids of release receipts (in several enterprises' feeds)
   for (const std::string& key : {agent, platform, pay, logistics}) {
     HttpResult feed =
         Call(zone_->port(), http::verb::get, "/api/v1/receipts?after=0&limit=500", key);
@@ -321,10 +322,32 @@ TEST_F(ServerTest, MinimalAnswersLeaveTheReceiptsXmlToTheFeed) {
           << xml;
       if (it->second.contains("xml")) {
         EXPECT_EQ(it->second.at("xml"), v.at("xml"));
+      } else {
+        // A brief receipt carries the list number its XML states, and none where it has none.
+        const size_t at = xml.find("<ceb:invtNo>");
+        if (at == std::string::npos) {
+          EXPECT_FALSE(it->second.contains("invtNo")) << it->second;
+        } else {
+          const size_t from = at + 12;
+          EXPECT_EQ(json::value_to<std::string>(it->second.at("invtNo")),
+                    xml.substr(from, xml.find('<', from) - from));
+          if (status == "800") released_numbers.insert(it->first);
+        }
       }
     }
   }
   EXPECT_EQ(found.size(), answered.size());
+  EXPECT_EQ(released_numbers.size(), 2u) << "the two lists released gave their invtNo";
+  // A resend is answered from the store, whose receipts are XML: brief the same, invtNo included.
+  HttpResult again = minimal(agent, b.inventories);
+  ASSERT_EQ(again.status, 200) << again.body;
+  const json::value repeated = again.Json();
+  EXPECT_TRUE(repeated.at("repeated").as_bool());
+  for (const auto& v : repeated.at("receipts").as_array()) {
+    const auto it = answered.find(v.at("id").as_int64());
+    ASSERT_NE(it, answered.end()) << v;
+    EXPECT_EQ(v.as_object(), it->second);
+  }
   // Without the preference the answer is whole, and says nothing was applied.
   HttpResult whole = Post(agent, app::MakeBatch(app::GeneratedClearances(950, 1)).inventories);
   ASSERT_EQ(whole.status, 200) << whole.body;
