@@ -194,15 +194,13 @@ StatusOr<Platform::Prepared> Platform::Prepare(std::string_view raw,
 
 StatusOr<Platform::Prepared> Platform::Prepare(std::string&& raw, codec::DecodeResult&& decoded,
                                                std::string_view sender, int64_t now_ms,
-                                               StoredRaw* stored) {
-  return PrepareMessage(raw, &raw, stored, decoded, &decoded, sender, now_ms);
+                                               StoredRaw* stored, bool unstored) {
+  return PrepareMessage(raw, &raw, stored, decoded, &decoded, sender, now_ms, unstored);
 }
 
-StatusOr<Platform::Prepared> Platform::PrepareMessage(std::string_view raw, std::string* owned,
-                                                      StoredRaw* stored,
-                                                      const codec::DecodeResult& decoded,
-                                                      codec::DecodeResult* owned_decoded,
-                                                      std::string_view sender, int64_t now_ms) {
+StatusOr<Platform::Prepared> Platform::PrepareMessage(
+    std::string_view raw, std::string* owned, StoredRaw* stored, const codec::DecodeResult& decoded,
+    codec::DecodeResult* owned_decoded, std::string_view sender, int64_t now_ms, bool unstored) {
   // The row's copy of the bytes: taken from `owned` when the caller gave them (`raw` views them,
   // so it is not read after this).
   auto keep_raw = [&] { return owned ? std::move(*owned) : std::string(raw); };
@@ -246,7 +244,8 @@ StatusOr<Platform::Prepared> Platform::PrepareMessage(std::string_view raw, std:
     p.commit_first = true;
     return p;
   }
-  auto seen = store_->ReceiptsOfMessage(dm.message.guid);
+  auto seen = unstored ? StatusOr<std::optional<std::vector<storage::StoredReceipt>>>(std::nullopt)
+                       : store_->ReceiptsOfMessage(dm.message.guid);
   if (!seen.ok()) return seen.status();
   if (seen->has_value()) {
     // The original receipts go only to the enterprise that sent the original.

@@ -88,8 +88,13 @@ class Platform {
   // `stored` packed, an accepted message's row takes `stored->bytes` instead
   // (storage::MessageRow::raw_format) and `raw` is left as it was; a message refused for its form
   // keeps the bytes as received.
+  // `unstored`: the caller asked the store for this message's guid (storage::Store::
+  // MessagesStored, the server's writer for its whole group at once) and it was not there, and
+  // nothing was committed since: the store is not asked again. Pass false for a message
+  // prepared again after `commit_first`, and for every message after a commit.
   StatusOr<Prepared> Prepare(std::string&& raw, codec::DecodeResult&& decoded,
-                             std::string_view sender, int64_t now_ms, StoredRaw* stored = nullptr);
+                             std::string_view sender, int64_t now_ms, StoredRaw* stored = nullptr,
+                             bool unstored = false);
   const codec::DecodeOptions& limits() const { return options_.limits; }
   // With `sync` false the group is committed but not flushed to disk (storage::Store::
   // CommitUnsynced): the caller must have store().Sync() return OK before showing the answers to
@@ -175,7 +180,7 @@ class Platform {
   StatusOr<Prepared> PrepareMessage(std::string_view raw, std::string* owned, StoredRaw* stored,
                                     const codec::DecodeResult& decoded,
                                     codec::DecodeResult* owned_decoded, std::string_view sender,
-                                    int64_t now_ms);
+                                    int64_t now_ms, bool unstored = false);
   // `own_guids`: the records of the message being answered, sorted; their sender joins the
   // audience.
   Prepared BuildBatch(storage::MessageRow row, clearance::StepResult step,

@@ -363,6 +363,31 @@ class JournaledStore final : public Store {
     return unprojected;
   }
 
+  // Memory first for all, then SQLite for the rest in one transaction: as ReceiptsOfMessage, what
+  // memory lacks after its look SQLite has by the time its transaction begins.
+  StatusOr<std::vector<char>> MessagesStored(const std::vector<std::string_view>& guids) override {
+    std::vector<char> in_memory(guids.size(), 0);
+    std::vector<std::string_view> rest;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (size_t i = 0; i < guids.size(); ++i) {
+        in_memory[i] = FindMessage(guids[i]) != nullptr ? 1 : 0;
+        if (!in_memory[i]) rest.push_back(guids[i]);
+      }
+    }
+    if (rest.empty()) return in_memory;
+    StatusOr<std::vector<char>> stored = std::vector<char>();
+    {
+      std::lock_guard<std::mutex> lock(reader_mu_);
+      stored = reader_->MessagesStored(rest);
+    }
+    if (!stored.ok()) return stored.status();
+    for (size_t i = 0, r = 0; i < guids.size(); ++i) {
+      if (!in_memory[i]) in_memory[i] = (*stored)[r++];
+    }
+    return in_memory;
+  }
+
   StatusOr<std::optional<std::string>> SenderOfMessage(std::string_view guid) override {
     std::optional<std::string> unprojected;
     {

@@ -215,6 +215,19 @@ TEST_F(JournaledStoreTest, ReadsSeeEveryCommitOnceWhileTheProjectorWrites) {
       std::this_thread::yield();
       continue;
     }
+    // Asked at once (the writer's question for a group), with guids never sent among them.
+    std::vector<std::string> guids;
+    for (int m = checked + 1; m <= upto; ++m) {
+      guids.push_back("M-" + std::to_string(m));
+      guids.push_back("N-" + std::to_string(m));
+    }
+    const std::vector<std::string_view> views(guids.begin(), guids.end());
+    auto stored = s->MessagesStored(views);
+    ASSERT_TRUE(stored.ok());
+    ASSERT_EQ(stored->size(), guids.size());
+    for (size_t i = 0; i < guids.size(); ++i) {
+      ASSERT_EQ((*stored)[i], i % 2 == 0 ? 1 : 0) << guids[i];
+    }
     for (int m = checked + 1; m <= upto; ++m) {
       auto r = s->ReceiptsOfMessage("M-" + std::to_string(m));
       ASSERT_TRUE(r.ok() && r->has_value()) << m;

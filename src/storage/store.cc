@@ -48,6 +48,16 @@ Status RenderReceipt(StoredReceipt& r) {
   return Status::Ok();
 }
 
+StatusOr<std::vector<char>> Store::MessagesStored(const std::vector<std::string_view>& guids) {
+  std::vector<char> out(guids.size(), 0);
+  for (size_t i = 0; i < guids.size(); ++i) {
+    auto seen = ReceiptsOfMessage(guids[i]);
+    if (!seen.ok()) return seen.status();
+    out[i] = seen->has_value() ? 1 : 0;
+  }
+  return out;
+}
+
 std::string_view ReceiptInvtNo(const StoredReceipt& r) {
   if (!r.packed.empty()) return codec::PackedHeadText(r.packed, "invtNo").value_or("");
   constexpr std::string_view kOpen = "<ceb:invtNo>";

@@ -376,6 +376,34 @@ TEST_F(ServerTest, TheSameMessageSentConcurrentlyCountsOnce) {
   EXPECT_EQ(feed.at("receipts").as_array().size(), 1u);  // one CEB622 2, not eight
 }
 
+TEST_F(ServerTest, TwoMessagesSentConcurrentlyCountOnceEach) {
+  // Interleaved repeats of two messages in rounds of 16 concurrent requests: groups that commit
+  // early for a repeat (`commit_first`) and then meet a repeat of the other message, whose first
+  // was in what they committed. The writer asks the store once per group which messages it has
+  // (Store::MessagesStored); what that answer said is void after such a commit. Each message is
+  // processed once: one fresh answer, every other one a repeat.
+  const std::string agent = zone_->Key(Role::kEnterprise, "4304963001");
+  const auto specs = app::GeneratedClearances(700, 12);
+  for (int round = 0; round < 6; ++round) {
+    const std::string a = app::MakeClearance(specs[2 * round]).inventory;
+    const std::string b = app::MakeClearance(specs[2 * round + 1]).inventory;
+    std::vector<std::future<HttpResult>> sends;
+    for (int i = 0; i < 16; ++i) {
+      const std::string& body = i % 2 == 0 ? a : b;
+      sends.push_back(
+          std::async(std::launch::async, [&, &body = body] { return Post(agent, body); }));
+    }
+    int fresh = 0, repeated = 0;
+    for (auto& f : sends) {
+      HttpResult r = f.get();
+      ASSERT_EQ(r.status, 200) << r.body;
+      (r.Json().at("repeated").as_bool() ? repeated : fresh) += 1;
+    }
+    EXPECT_EQ(fresh, 2) << "round " << round;
+    EXPECT_EQ(repeated, 14) << "round " << round;
+  }
+}
+
 // Writes `body` as a chunked request of `chunk` bytes a chunk, on a fresh connection, and reads
 // the answer: the server's body reader is then handed the message in many small pieces.
 HttpResult PostChunked(uint16_t port, const std::string& key, const std::string& body,
