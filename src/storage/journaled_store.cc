@@ -20,6 +20,7 @@
 #include "common/thread_name.h"
 #include "common/varint.h"
 #include "storage/blob_codec.h"
+#include "storage/guid_filter.h"
 #include "storage/journal.h"
 #include "storage/pointer_table.h"
 #include "storage/sqlite_store.h"
@@ -177,6 +178,8 @@ class JournaledStore final : public Store {
 
  public:
   ~JournaledStore() override {
+    scan_stop_ = true;
+    if (guid_scan_.joinable()) guid_scan_.join();
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
@@ -246,7 +249,13 @@ class JournaledStore final : public Store {
     auto reader = OpenSqlStore(dir, SqlConnection::kReader);
     if (!reader.ok()) return reader.status();
     s->reader_ = std::move(*reader);
+    s->dir_ = dir;
     s->projector_ = std::thread([raw = s.get()] { raw->ProjectLoop(); });
+    {
+      std::lock_guard<std::mutex> lock(s->guids_mu_);
+      s->guids_count_ = static_cast<uint64_t>(*count);
+      s->StartGuidScan();
+    }
     return std::unique_ptr<Store>(std::move(s));
   }
 
@@ -364,28 +373,33 @@ class JournaledStore final : public Store {
   }
 
   // Memory first for all, then SQLite for the rest in one transaction: as ReceiptsOfMessage, what
-  // memory lacks after its look SQLite has by the time its transaction begins.
+  // memory lacks after its look SQLite has by the time its transaction begins. Once the filter
+  // of stored guids is complete, a guid it has never seen is not looked up at all.
   StatusOr<std::vector<char>> MessagesStored(const std::vector<std::string_view>& guids) override {
-    std::vector<char> in_memory(guids.size(), 0);
+    std::vector<char> out(guids.size(), 0);
     std::vector<std::string_view> rest;
+    std::vector<size_t> rest_at;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      for (size_t i = 0; i < guids.size(); ++i) out[i] = FindMessage(guids[i]) != nullptr ? 1 : 0;
+    }
+    {
+      std::lock_guard<std::mutex> lock(guids_mu_);
       for (size_t i = 0; i < guids.size(); ++i) {
-        in_memory[i] = FindMessage(guids[i]) != nullptr ? 1 : 0;
-        if (!in_memory[i]) rest.push_back(guids[i]);
+        if (out[i] || (guids_ && !guids_->MayContain(guids[i]))) continue;
+        rest.push_back(guids[i]);
+        rest_at.push_back(i);
       }
     }
-    if (rest.empty()) return in_memory;
+    if (rest.empty()) return out;
     StatusOr<std::vector<char>> stored = std::vector<char>();
     {
       std::lock_guard<std::mutex> lock(reader_mu_);
       stored = reader_->MessagesStored(rest);
     }
     if (!stored.ok()) return stored.status();
-    for (size_t i = 0, r = 0; i < guids.size(); ++i) {
-      if (!in_memory[i]) in_memory[i] = (*stored)[r++];
-    }
-    return in_memory;
+    for (size_t r = 0; r < rest.size(); ++r) out[rest_at[r]] = (*stored)[r];
+    return out;
   }
 
   StatusOr<std::optional<std::string>> SenderOfMessage(std::string_view guid) override {
@@ -569,7 +583,18 @@ class JournaledStore final : public Store {
 
   JournaledStore() = default;
 
-  static void HashKeys(Frame& f) {
+  void HashKeys(Frame& f) {
+    {
+      // Before any reader can miss the messages in memory: they are not there yet. A new filter
+      // is made first: this frame is not in memory for StartGuidScan to add.
+      std::lock_guard<std::mutex> lock(guids_mu_);
+      guids_count_ += f.batches.size();
+      if (!next_guids_ && guids_count_ > guids_capacity_) StartGuidScan();
+      for (const CommitBatch& b : f.batches) {
+        if (guids_) guids_->Add(b.message.guid);
+        if (next_guids_) next_guids_->Add(b.message.guid);
+      }
+    }
     for (const CommitBatch& b : f.batches) {
       f.guid_hashes.push_back(HashOfGuid(b.message.guid));
       for (const StoredReceipt& r : b.receipts)
@@ -669,6 +694,70 @@ class JournaledStore final : public Store {
     }
   }
 
+  // Makes a filter for four times the messages stored and starts filling it from SQLite
+  // (ScanGuids); appends add to it meanwhile. guids_mu_ held (then mu_: never the other way);
+  // on the opening or the writer thread.
+  //
+  // It holds every message once the scan ends: those appended from now on (HashKeys), those in
+  // memory now (added here), and the rest, whose SQLite transactions committed before they left
+  // memory, so before the scan begins. (Without the second, a message appended before the new
+  // filter and projected after the scan passed its guid was in neither: a test found it.)
+  void StartGuidScan() {
+    const bool fixed = options_.guid_filter_bytes != 0;
+    const uint64_t capacity =
+        fixed ? UINT64_MAX : std::max<uint64_t>(4 * guids_count_, options_.guid_filter_min_guids);
+    // 16 bits a guid at capacity: under 1 % "maybe" for a guid never stored.
+    next_guids_ = std::make_unique<GuidFilter>(
+        fixed ? options_.guid_filter_bytes
+              : static_cast<size_t>(std::min<uint64_t>(capacity * 2, uint64_t{1} << 34)));
+    next_capacity_ = capacity;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& frame : unprojected_) {
+        for (const CommitBatch& b : frame->batches) next_guids_->Add(b.message.guid);
+      }
+    }
+    if (guid_scan_.joinable()) guid_scan_.join();  // the last scan, ended
+    guid_scan_ = std::thread([this, target = next_guids_.get()] { ScanGuids(target); });
+  }
+
+  // Fills `target` from SQLite, on a connection of its own, a chunk per read transaction (none
+  // held long: checkpoints go on), then puts it in use (StartGuidScan says why it is complete).
+  // On a failure the filter in use stays (none at first: every lookup goes to SQLite), and no
+  // other scan is started.
+  void ScanGuids(GuidFilter* target) {
+    NameThisThread("kj-guid-scan");
+    uint64_t total = 0;
+    bool done = false;
+    if (auto conn = OpenSqlStore(dir_, SqlConnection::kReader); conn.ok()) {
+      std::string after;
+      constexpr size_t kChunk = 20'000;
+      while (!scan_stop_) {
+        auto n = (*conn)->MessageGuidsAfter(after, kChunk, [&](std::string_view guid) {
+          target->Add(guid);
+          after.assign(guid);
+        });
+        if (!n.ok()) break;
+        total += *n;
+        if (*n < kChunk) {
+          done = true;
+          break;
+        }
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(guids_mu_);
+      if (done) {
+        guids_ = std::move(next_guids_);
+        guids_capacity_ = next_capacity_;
+      } else {
+        next_guids_.reset();
+        guids_capacity_ = UINT64_MAX;
+      }
+    }
+    if (done && options_.on_guid_filter_ready) options_.on_guid_filter_ready(total);
+  }
+
   // Drops the first `frames` unprojected frames from memory (mu_ held; their transaction has
   // committed).
   void Forget(size_t frames) {
@@ -716,6 +805,18 @@ class JournaledStore final : public Store {
   int64_t message_count_ = 0;
   DurationHistogram room_waits_;   // commits that waited for the projector (kMaxUnprojectedBytes)
   DurationHistogram projections_;  // the projector's transactions
+  // The guids of every message stored (guid_filter.h), null until the first scan completes, and
+  // the next one being filled by guid_scan_; guids_count_ the messages stored (those at the start
+  // and every one appended since). The pointers and counts under guids_mu_; the bits are atomic.
+  std::string dir_;
+  std::mutex guids_mu_;
+  std::unique_ptr<GuidFilter> guids_;
+  std::unique_ptr<GuidFilter> next_guids_;
+  uint64_t guids_count_ = 0;
+  uint64_t guids_capacity_ = 0;
+  uint64_t next_capacity_ = 0;
+  std::atomic<bool> scan_stop_{false};
+  std::thread guid_scan_;  // started and joined under guids_mu_, and by the destructor
   Status projection_ = Status::Ok();
   bool stopping_ = false;
   std::thread projector_;

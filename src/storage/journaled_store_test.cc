@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -46,8 +47,8 @@ class JournaledStoreTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
-  std::unique_ptr<Store> Open() {
-    auto s = OpenJournaledStore(dir_.string());
+  std::unique_ptr<Store> Open(JournaledStoreOptions options = {}) {
+    auto s = OpenJournaledStore(dir_.string(), std::move(options));
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(*s) : nullptr;
   }
@@ -192,6 +193,72 @@ TEST(JournalFrame, AVersionOneFrameStillReads) {
   EXPECT_EQ(now.substr(1, raw_end - 1), frame.substr(1, raw_end - 1));
   EXPECT_EQ(now[raw_end], 0);  // raw_format 0
   EXPECT_EQ(now.substr(raw_end + 1), frame.substr(raw_end));
+}
+
+// After a start, the filter of stored guids is filled from SQLite; once it is complete the repeat
+// check trusts its "not there" (no SQLite lookup), and must still find every message stored before
+// the start and every one committed since. With a filter of one block (always "maybe") the
+// answers are the same, from SQLite.
+TEST_F(JournaledStoreTest, MessagesStoredBeforeAndAfterAStartAreFoundOnceTheFilterIsFull) {
+  {
+    auto s = Open();
+    ASSERT_TRUE(s);
+    CommitRange(*s, 1, 2001, 50);
+  }
+  for (const size_t bytes : {size_t{32} << 20, size_t{64}}) {
+    std::promise<uint64_t> ready;
+    JournaledStoreOptions options;
+    options.guid_filter_bytes = bytes;
+    options.on_guid_filter_ready = [&ready](uint64_t guids) { ready.set_value(guids); };
+    auto s = Open(std::move(options));
+    ASSERT_TRUE(s);
+    CommitRange(*s, bytes == 64 ? 3001 : 2001, bytes == 64 ? 3101 : 2101, 20);  // during the scan
+    auto done = ready.get_future();
+    ASSERT_EQ(done.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+    EXPECT_GE(done.get(), 2000u);  // what SQLite held at the start (some of the new ones too)
+    CommitRange(*s, bytes == 64 ? 3101 : 2101, bytes == 64 ? 3201 : 2201, 20);
+    // Projected and gone from memory: only SQLite and the filter know them now.
+    for (int i = 0; i < 6000 && s->Unprojected().frames > 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(s->Unprojected().frames, 0);
+    const int last = bytes == 64 ? 3200 : 2200;
+    std::vector<std::string> guids;
+    for (int m = 1; m <= last; ++m) {
+      const bool stored = m <= 2200 || m > 3000;
+      guids.push_back((stored ? "M-" : "N-") + std::to_string(m));
+    }
+    for (int m = 1; m <= 500; ++m) guids.push_back("NEVER-" + std::to_string(m));
+    const std::vector<std::string_view> views(guids.begin(), guids.end());
+    auto stored = s->MessagesStored(views);
+    ASSERT_TRUE(stored.ok());
+    for (size_t i = 0; i < guids.size(); ++i) {
+      ASSERT_EQ((*stored)[i], guids[i][0] == 'M' ? 1 : 0) << guids[i] << " filter " << bytes;
+    }
+  }
+}
+
+// A sized filter made again four times as large as the messages outgrow it: each new one filled
+// from SQLite while appends go on, and put in use complete.
+TEST_F(JournaledStoreTest, TheGuidFilterGrowsWithTheMessages) {
+  std::atomic<int> scans{0};
+  JournaledStoreOptions options;
+  options.guid_filter_min_guids = 64;
+  options.on_guid_filter_ready = [&scans](uint64_t) { ++scans; };
+  auto s = Open(std::move(options));
+  ASSERT_TRUE(s);
+  CommitRange(*s, 1, 3001, 10);  // grows at 64, about 256, 1,024 and 4,096 messages
+  for (int i = 0; i < 6000 && (s->Unprojected().frames > 0 || scans < 3); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GE(scans.load(), 3);
+  std::vector<std::string> guids;
+  for (int m = 1; m <= 3000; ++m) {
+    guids.push_back("M-" + std::to_string(m));
+    guids.push_back("X-" + std::to_string(m));
+  }
+  const std::vector<std::string_view> views(guids.begin(), guids.end());
+  auto stored = s->MessagesStored(views);
+  ASSERT_TRUE(stored.ok());
+  for (size_t i = 0; i < guids.size(); ++i) ASSERT_EQ((*stored)[i], i % 2 == 0 ? 1 : 0) << guids[i];
 }
 
 TEST_F(JournaledStoreTest, ReadsSeeEveryCommitOnceWhileTheProjectorWrites) {

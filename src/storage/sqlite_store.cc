@@ -230,6 +230,22 @@ class SqliteStore final : public SqlStore {
     return std::make_pair(*sum, *applied);
   }
 
+  StatusOr<size_t> MessageGuidsAfter(std::string_view after, size_t limit,
+                                     const std::function<void(std::string_view)>& sink) override {
+    Stmt q(db_,
+           "SELECT DISTINCT guid FROM messages INDEXED BY messages_guid WHERE guid > ? "
+           "ORDER BY guid LIMIT ?");
+    q.Bind(1, after).Bind(2, static_cast<int64_t>(limit));
+    size_t n = 0;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      sink(q.View(0));
+      ++n;
+    }
+    if (rc != SQLITE_DONE) return Error("message guids");
+    return n;
+  }
+
   StatusOr<int64_t> LastMessageSeq() override {
     Stmt q(db_, "SELECT COALESCE(MAX(seq), 0) FROM messages");
     if (q.Step() != SQLITE_ROW) return Error("last message seq");

@@ -32,6 +32,10 @@ class SqlStore : public Store {
                                                                      int year) = 0;
   // The largest message seq stored (0 if none).
   virtual StatusOr<int64_t> LastMessageSeq() = 0;
+  // The stored messages' guids after `after`, in order, at most `limit` of them (each once),
+  // given to `sink`; returns how many. Read from the guid index alone, in one read transaction.
+  virtual StatusOr<size_t> MessageGuidsAfter(std::string_view after, size_t limit,
+                                             const std::function<void(std::string_view)>& sink) = 0;
 };
 
 // Opens (creating if needed) DIR/kuajing.db. Fails with Unavailable if the file cannot be opened
