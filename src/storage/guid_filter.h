@@ -6,8 +6,8 @@
 //
 // Blocked (Putze, Sanders and Singler, "Cache-, hash- and space-efficient Bloom filters", 2007):
 // each guid sets three bits of one 64-byte block, so a look touches one cache line. The size is
-// fixed when made: 32 MiB holds 25 million guids at 1-2 % false positives; beyond that the
-// answers are "maybe" more often (about a third at 100 million), never wrong.
+// fixed when made; with more guids than it was made for the answers are "maybe" more often,
+// never wrong (the journaled store makes a larger one then, up to 64 MiB).
 //
 // Its memory is an anonymous mapping of its own, zero pages until written: a store of a few
 // messages (every test) touches a few pages of it, not 32 MiB.

@@ -43,10 +43,10 @@ struct JournaledStoreOptions {
   // memory, with the last frame's number: tests hold the projector there to read a group that is
   // in both places.
   std::function<void(uint64_t frame)> between_commit_and_forget;
-  // The filter of stored message guids (guid_filter.h): a fixed size for tests (0: sized for
-  // four times the messages stored, at least 512 Ki, and made again four times as large when
-  // they outgrow it), and a call on the thread that fills it from SQLite once it is complete and
-  // in use (with the guids read). MessagesStored trusts its "not there" from then on; until then
+  // The filter of stored message guids (guid_filter.h): a fixed size for tests (0: a byte a
+  // guid for twice the messages stored, at least guid_filter_min_guids, made again when they
+  // outgrow it, up to 64 MiB), and a call on the thread that fills it from SQLite once it is
+  // complete and in use (with the guids read). MessagesStored trusts its "not there" from then on; until then
   // every guid is looked up in SQLite.
   size_t guid_filter_bytes = 0;
   uint64_t guid_filter_min_guids = uint64_t{1} << 19;  // the least a sized filter is made for

@@ -237,7 +237,7 @@ TEST_F(JournaledStoreTest, MessagesStoredBeforeAndAfterAStartAreFoundOnceTheFilt
   }
 }
 
-// A sized filter made again four times as large as the messages outgrow it: each new one filled
+// A sized filter made again larger as the messages outgrow it: each new one filled
 // from SQLite while appends go on, and put in use complete.
 TEST_F(JournaledStoreTest, TheGuidFilterGrowsWithTheMessages) {
   std::atomic<int> scans{0};
@@ -246,7 +246,7 @@ TEST_F(JournaledStoreTest, TheGuidFilterGrowsWithTheMessages) {
   options.on_guid_filter_ready = [&scans](uint64_t) { ++scans; };
   auto s = Open(std::move(options));
   ASSERT_TRUE(s);
-  CommitRange(*s, 1, 3001, 10);  // grows at 64, about 256, 1,024 and 4,096 messages
+  CommitRange(*s, 1, 3001, 10);  // made for 64, then 256, 1,024 and 4,096 messages
   for (int i = 0; i < 6000 && (s->Unprojected().frames > 0 || scans < 3); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_GE(scans.load(), 3);
