@@ -46,8 +46,8 @@ struct JournaledStoreOptions {
   // The filter of stored message guids (guid_filter.h): a fixed size for tests (0: a byte a
   // guid for twice the messages stored, at least guid_filter_min_guids, made again when they
   // outgrow it, up to 64 MiB), and a call on the thread that fills it from SQLite once it is
-  // complete and in use (with the guids read). MessagesStored trusts its "not there" from then on; until then
-  // every guid is looked up in SQLite.
+  // complete and in use (with the guids read). MessagesStored trusts its "not there" from then
+  // on; until then every guid is looked up in SQLite.
   size_t guid_filter_bytes = 0;
   uint64_t guid_filter_min_guids = uint64_t{1} << 19;  // the least a sized filter is made for
   std::function<void(uint64_t guids)> on_guid_filter_ready;
