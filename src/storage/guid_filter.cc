@@ -6,8 +6,6 @@
 #include <bit>
 #include <new>
 
-#include "common/table_hash.h"
-
 namespace kuajing::storage {
 
 GuidFilter::GuidFilter(size_t bytes) {
@@ -24,15 +22,14 @@ GuidFilter::~GuidFilter() { ::munmap(words_, bytes()); }
 // The block from the hash's low bits, the three bits from its top 27 (9 each): apart from the
 // block's bits for any table up to 2^37 blocks. TableHash ends with murmur3's finalizer, so every
 // bit depends on every byte of the guid.
-GuidFilter::Probe GuidFilter::ProbeOf(std::string_view guid) const {
-  const uint64_t h = TableHash(guid);
+GuidFilter::Probe GuidFilter::ProbeOf(uint64_t h) const {
   return Probe{static_cast<size_t>(h) & block_mask_,
                {static_cast<uint32_t>(h >> 37) & 511, static_cast<uint32_t>(h >> 46) & 511,
                 static_cast<uint32_t>(h >> 55) & 511}};
 }
 
-void GuidFilter::Add(std::string_view guid) {
-  const Probe p = ProbeOf(guid);
+void GuidFilter::Add(uint64_t hash) {
+  const Probe p = ProbeOf(hash);
   uint64_t* block = &words_[p.block * kWordsPerBlock];
   for (const uint32_t bit : p.bits) {
     std::atomic_ref<uint64_t>(block[bit >> 6])
@@ -40,8 +37,8 @@ void GuidFilter::Add(std::string_view guid) {
   }
 }
 
-bool GuidFilter::MayContain(std::string_view guid) const {
-  const Probe p = ProbeOf(guid);
+bool GuidFilter::MayContain(uint64_t hash) const {
+  const Probe p = ProbeOf(hash);
   uint64_t* block = &words_[p.block * kWordsPerBlock];
   for (const uint32_t bit : p.bits) {
     const uint64_t word =

@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/table_hash.h"
+
 namespace kuajing::storage {
 
 class GuidFilter {
@@ -32,9 +34,13 @@ class GuidFilter {
   GuidFilter(const GuidFilter&) = delete;
   GuidFilter& operator=(const GuidFilter&) = delete;
 
-  void Add(std::string_view guid);
-  // False only if `guid` was never added.
-  bool MayContain(std::string_view guid) const;
+  // `hash` is the guid's TableHash (storage::HashOfGuid, which the journaled store has made for
+  // its own index already); the overloads taking the guid make it.
+  void Add(uint64_t hash);
+  void Add(std::string_view guid) { Add(TableHash(guid)); }
+  // False only if the guid was never added.
+  bool MayContain(uint64_t hash) const;
+  bool MayContain(std::string_view guid) const { return MayContain(TableHash(guid)); }
   size_t bytes() const { return (block_mask_ + 1) * kBlockBytes; }
 
  private:
@@ -45,7 +51,7 @@ class GuidFilter {
     size_t block;
     uint32_t bits[3];  // bit index within the block, 0..511
   };
-  Probe ProbeOf(std::string_view guid) const;
+  Probe ProbeOf(uint64_t hash) const;
 
   size_t block_mask_;
   uint64_t* words_;

@@ -380,14 +380,17 @@ class JournaledStore final : public Store {
     std::vector<char> out(guids.size(), 0);
     std::vector<std::string_view> rest;
     std::vector<size_t> rest_at;
+    std::vector<uint64_t> hashes(guids.size());
+    for (size_t i = 0; i < guids.size(); ++i) hashes[i] = HashOfGuid(guids[i]);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (size_t i = 0; i < guids.size(); ++i) out[i] = FindMessage(guids[i]) != nullptr ? 1 : 0;
+      for (size_t i = 0; i < guids.size(); ++i)
+        out[i] = FindMessage(guids[i], hashes[i]) != nullptr ? 1 : 0;
     }
     {
       std::lock_guard<std::mutex> lock(guids_mu_);
       for (size_t i = 0; i < guids.size(); ++i) {
-        if (out[i] || (guids_ && !guids_->MayContain(guids[i]))) continue;
+        if (out[i] || (guids_ && !guids_->MayContain(hashes[i]))) continue;
         rest.push_back(guids[i]);
         rest_at.push_back(i);
       }
@@ -585,17 +588,6 @@ class JournaledStore final : public Store {
   JournaledStore() = default;
 
   void HashKeys(Frame& f) {
-    {
-      // Before any reader can miss the messages in memory: they are not there yet. A new filter
-      // is made first: this frame is not in memory for StartGuidScan to add.
-      std::lock_guard<std::mutex> lock(guids_mu_);
-      guids_count_ += f.batches.size();
-      if (!next_guids_ && guids_count_ > guids_capacity_) StartGuidScan();
-      for (const CommitBatch& b : f.batches) {
-        if (guids_) guids_->Add(b.message.guid);
-        if (next_guids_) next_guids_->Add(b.message.guid);
-      }
-    }
     for (const CommitBatch& b : f.batches) {
       f.guid_hashes.push_back(HashOfGuid(b.message.guid));
       for (const StoredReceipt& r : b.receipts)
@@ -603,11 +595,22 @@ class JournaledStore final : public Store {
       for (const clearance::StateChange& c : b.changes)
         f.state_hashes.push_back(HashOfRow(c.kind, c.key));
     }
+    // Before any reader can miss the messages in memory: they are not there yet. A new filter is
+    // made first: this frame is not in memory for StartGuidScan to add.
+    std::lock_guard<std::mutex> lock(guids_mu_);
+    guids_count_ += f.batches.size();
+    if (!next_guids_ && guids_count_ > guids_capacity_) StartGuidScan();
+    for (const uint64_t h : f.guid_hashes) {
+      if (guids_) guids_->Add(h);
+      if (next_guids_) next_guids_->Add(h);
+    }
   }
   // The first accepted unprojected message of `guid`, or null. Under mu_.
   const CommitBatch* FindMessage(std::string_view guid) const {
-    return by_guid_.Find(HashOfGuid(guid),
-                         [&](const CommitBatch& b) { return b.message.guid == guid; });
+    return FindMessage(guid, HashOfGuid(guid));
+  }
+  const CommitBatch* FindMessage(std::string_view guid, uint64_t hash) const {
+    return by_guid_.Find(hash, [&](const CommitBatch& b) { return b.message.guid == guid; });
   }
 
   Status Lock(const std::string& journal_dir) {
@@ -722,7 +725,7 @@ class JournaledStore final : public Store {
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (const auto& frame : unprojected_) {
-        for (const CommitBatch& b : frame->batches) next_guids_->Add(b.message.guid);
+        for (const uint64_t h : frame->guid_hashes) next_guids_->Add(h);
       }
     }
     if (guid_scan_.joinable()) guid_scan_.join();  // the last scan, ended
