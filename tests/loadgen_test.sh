@@ -5,6 +5,7 @@
 # with answers without the receipts' XML (--minimal). Then `kuajing simulate` feeds the same
 # server over HTTP.
 set -euo pipefail
+trap 'echo "loadgen_test.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 bin=$1
 work=$(mktemp -d)
 server=
@@ -13,7 +14,8 @@ start() {
   : > "$work/serve.log"
   "$bin" serve --data "$work/zone" --listen 127.0.0.1:0 --demo-keys > "$work/serve.log" 2> /dev/null &
   server=$!
-  for _ in $(seq 100); do grep -q "serving on" "$work/serve.log" && break; sleep 0.1; done
+  # The start note is the last line the server prints before it serves.
+  for _ in $(seq 100); do grep -q "^  start:" "$work/serve.log" && break; sleep 0.1; done
   url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
 }
 released() { curl -s "$url/api/v1/status" | grep -o '"inventories":{[^}]*}' | grep -o '"released":[0-9]*' | cut -d: -f2; }
@@ -54,7 +56,8 @@ before_minimal=$(released)
 out=$("$bin" loadgen --url "$url" --keys "$work/zone/keys.txt" --clearances 100 --batch 50 \
   --connections 2 --first 8000000 --minimal 2>/dev/null)
 echo "$out" | grep -q "errors: 0"
-[ "$(released)" -ge $((before_minimal + 95)) ]
+after_minimal=$(released); echo "minimal released: $before_minimal -> $after_minimal"
+[ "$after_minimal" -ge $((before_minimal + 95)) ]
 bytes=$(echo "$out" | grep -o 'answers [0-9]* bytes' | grep -o '[0-9]*')
 echo "minimal answers: $bytes bytes per clearance"
 [ "$bytes" -gt 0 ]

@@ -162,8 +162,8 @@ int RunServe(const std::vector<std::string>& args) {
             << "  receipts: curl -H 'Authorization: Bearer <key>' 'http://" << host << ":"
             << server.port() << "/api/v1/receipts?after=0&wait=30'\n"
             << "  keys are in " << (fs::path(data) / "keys.txt").string() << "; stop with Ctrl-C\n"
-            << std::flush;
-  std::cout << "  start:    " << (*platform)->start_note() << "\n" << std::flush;
+            << "  start:    " << (*platform)->start_note() << "\n"
+            << std::flush;  // one write: a script that sees "serving on" sees the start note too
   HttpServer::WaitForSignal();
   // Waiting long polls are answered first, so that draining the requests in flight is quick.
   api->ReleaseWaiters();
