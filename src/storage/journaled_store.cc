@@ -359,11 +359,13 @@ class JournaledStore final : public Store {
   // (by receipt id, or by the frame number SQLite has applied).
   StatusOr<std::optional<std::vector<StoredReceipt>>> ReceiptsOfMessage(
       std::string_view guid) override {
+    const uint64_t hash = HashOfGuid(guid);
     std::optional<std::vector<StoredReceipt>> unprojected;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (const CommitBatch* b = FindMessage(guid)) unprojected = b->receipts;
+      if (const CommitBatch* b = FindMessage(guid, hash)) unprojected = b->receipts;
     }
+    if (!unprojected && NeverStored(hash)) return unprojected;
     std::lock_guard<std::mutex> lock(reader_mu_);
     auto stored = reader_->ReceiptsOfMessage(guid);  // an older message of the guid comes first
     if (!stored.ok() || stored->has_value()) return stored;
@@ -407,11 +409,13 @@ class JournaledStore final : public Store {
   }
 
   StatusOr<std::optional<std::string>> SenderOfMessage(std::string_view guid) override {
+    const uint64_t hash = HashOfGuid(guid);
     std::optional<std::string> unprojected;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (const CommitBatch* b = FindMessage(guid)) unprojected = b->message.sender;
+      if (const CommitBatch* b = FindMessage(guid, hash)) unprojected = b->message.sender;
     }
+    if (!unprojected && NeverStored(hash)) return unprojected;
     std::lock_guard<std::mutex> lock(reader_mu_);
     auto stored = reader_->SenderOfMessage(guid);
     if (!stored.ok() || stored->has_value()) return stored;
@@ -605,6 +609,16 @@ class JournaledStore final : public Store {
       if (next_guids_) next_guids_->Add(h);
     }
   }
+
+  // Whether the filter of stored guids is complete and has never seen the guid of `hash`: then no
+  // message of it is stored, in memory or in SQLite, and SQLite need not be asked (the
+  // per-message reads of `kuajing ingest`, replay and the writer's look after a commit within its
+  // group). Any other answer, "maybe" or "not complete yet", is decided by SQLite.
+  bool NeverStored(uint64_t hash) {
+    std::lock_guard<std::mutex> lock(guids_mu_);
+    return guids_ != nullptr && !guids_->MayContain(hash);
+  }
+
   // The first accepted unprojected message of `guid`, or null. Under mu_.
   const CommitBatch* FindMessage(std::string_view guid) const {
     return FindMessage(guid, HashOfGuid(guid));
