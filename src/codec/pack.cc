@@ -256,10 +256,8 @@ template struct InstantiateUnpackers<Record>;
 
 namespace {
 
-// The head's fields read in order up to the one named `name` (PackedHeadText). The head's shape,
-// the fields' names and types, comes from a default entity of its type; its values are unused.
 // Whether the field's name is `name`, compared up to the first difference without measuring the
-// name first (strlen per field was most of PackedHeadText's work); never read past its end.
+// name first; never read past its end.
 inline bool Named(const FieldSpec& f, std::string_view name) {
   const char* p = f.name;
   for (const char c : name) {
@@ -269,28 +267,53 @@ inline bool Named(const FieldSpec& f, std::string_view name) {
   return *p == '\0';
 }
 
+// The place of the text field named `name` among the fields of a head of type Head, or -1 when
+// it has none. The last name asked is kept per thread with its place: the intake answer asks
+// for "invtNo" of every brief receipt, and a kind without one (an order's, a payment's, a
+// waybill's receipt) is then answered without reading a byte.
+template <typename Head>
+int TextFieldAt(std::string_view name) {
+  struct Last {
+    std::string name;
+    int at = -1;
+    bool set = false;
+  };
+  thread_local Last last;
+  if (last.set && last.name == name) return last.at;
+  static const Head kShape{};
+  int i = 0, at = -1;
+  VisitFields(kShape, [&](const FieldSpec& f, const auto& member) {
+    if (at < 0 && std::is_same_v<std::decay_t<decltype(member)>, std::string> && Named(f, name))
+      at = i;
+    ++i;
+  });
+  last.name.assign(name);
+  last.at = at;
+  last.set = true;
+  return at;
+}
+
+// The text of the head's field named `name` (PackedHeadText): the fields before it skipped as
+// their types say, the head's shape (its fields' names and types) coming from a default entity of
+// its type, whose values are unused; nothing after it read.
 template <typename R>
 std::optional<std::string_view> HeadTextOf(Reader& in, std::string_view name) {
   using Head = std::decay_t<decltype(HeadOf(std::declval<const R&>()))>;
+  const int at = TextFieldAt<Head>(name);
+  if (at < 0) return std::nullopt;
   static const Head kShape{};
   std::optional<std::string_view> found;
-  bool named = false;  // the field was reached: nothing after it is read
-  VisitFields(kShape, [&](const FieldSpec& f, const auto& member) {
-    if (named || !in.ok()) return;
+  int i = 0;
+  VisitFields(kShape, [&](const FieldSpec&, const auto& member) {
+    if (i++ > at || !in.ok()) return;
     using M = std::decay_t<decltype(member)>;
     if constexpr (std::is_same_v<M, std::string>) {
       const std::string_view text = in.TextView();
-      if (Named(f, name)) {
-        named = true;
-        found = text;
-      }
-    } else {
-      named = Named(f, name);  // a number: not a text field
-      if constexpr (std::is_same_v<M, Decimal> || std::is_same_v<M, int64_t>) {
-        in.Signed();
-      } else if (in.Byte() != 0) {
-        in.Signed();
-      }
+      if (i - 1 == at) found = text;
+    } else if constexpr (std::is_same_v<M, Decimal> || std::is_same_v<M, int64_t>) {
+      in.Signed();
+    } else if (in.Byte() != 0) {
+      in.Signed();
     }
   });
   if (!in.ok()) return std::nullopt;
