@@ -267,6 +267,14 @@ inline bool Named(const FieldSpec& f, std::string_view name) {
   return *p == '\0';
 }
 
+// A default entity of type Head: the head's shape (its fields' names and types) for the visits
+// below; its values are unused.
+template <typename Head>
+const Head& ShapeOf() {
+  static const Head kShape{};
+  return kShape;
+}
+
 // The place of the text field named `name` among the fields of a head of type Head, or -1 when
 // it has none. The last name asked is kept per thread with its place: the intake answer asks
 // for "invtNo" of every brief receipt, and a kind without one (an order's, a payment's, a
@@ -280,9 +288,8 @@ int TextFieldAt(std::string_view name) {
   };
   thread_local Last last;
   if (last.set && last.name == name) return last.at;
-  static const Head kShape{};
   int i = 0, at = -1;
-  VisitFields(kShape, [&](const FieldSpec& f, const auto& member) {
+  VisitFields(ShapeOf<Head>(), [&](const FieldSpec& f, const auto& member) {
     if (at < 0 && std::is_same_v<std::decay_t<decltype(member)>, std::string> && Named(f, name))
       at = i;
     ++i;
@@ -294,17 +301,15 @@ int TextFieldAt(std::string_view name) {
 }
 
 // The text of the head's field named `name` (PackedHeadText): the fields before it skipped as
-// their types say, the head's shape (its fields' names and types) coming from a default entity of
-// its type, whose values are unused; nothing after it read.
+// their types say; nothing after it read.
 template <typename R>
 std::optional<std::string_view> HeadTextOf(Reader& in, std::string_view name) {
   using Head = std::decay_t<decltype(HeadOf(std::declval<const R&>()))>;
   const int at = TextFieldAt<Head>(name);
   if (at < 0) return std::nullopt;
-  static const Head kShape{};
   std::optional<std::string_view> found;
   int i = 0;
-  VisitFields(kShape, [&](const FieldSpec&, const auto& member) {
+  VisitFields(ShapeOf<Head>(), [&](const FieldSpec&, const auto& member) {
     if (i++ > at || !in.ok()) return;
     using M = std::decay_t<decltype(member)>;
     if constexpr (std::is_same_v<M, std::string>) {
