@@ -162,5 +162,29 @@ TEST(TableHash, EveryByteCountsInTheLowBits) {
   EXPECT_NE(TableHash("ab"), TableHash(std::string_view("ab\0", 3)));  // length counts
 }
 
+TEST(TableHash, TheSeedIsThisProcesss) {
+  EXPECT_NE(TableHashSeed(), 0u);
+  for (std::string_view k : {"", "a", "abcd", "3301960ZZZ|ORDER20240611000123"}) {
+    EXPECT_EQ(TableHash(k), TableHashWithSeed(k, TableHashSeed())) << k;
+    EXPECT_NE(TableHash(k), TableHashWithSeed(k, 0)) << k;
+  }
+}
+
+TEST(TableHash, KeysMadeToShareASlotUnderAKnownSeedDoNotUnderThisOne) {
+  // What an enterprise could do with a hash it can read: try order numbers until 32 share the
+  // low 12 bits (a table's slot) under the fixed seed, as keys of the engine's maps. Under this
+  // process's seed they should spread like any keys: at most a few share a slot.
+  constexpr uint64_t kMask = (1 << 12) - 1;
+  std::vector<std::string> crafted;
+  for (uint64_t i = 0; crafted.size() < 32; ++i) {
+    std::string k = "3301960ZZZ|ATK" + std::to_string(1'000'000'000 + i);
+    if ((TableHashWithSeed(k, 0) & kMask) == 0) crafted.push_back(std::move(k));
+  }
+  std::map<uint64_t, int> per_slot;
+  int most = 0;
+  for (const std::string& k : crafted) most = std::max(most, ++per_slot[TableHash(k) & kMask]);
+  EXPECT_LE(most, 4) << "keys planned against the fixed seed still collide";
+}
+
 }  // namespace
 }  // namespace kuajing

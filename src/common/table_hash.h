@@ -9,14 +9,37 @@
 
 namespace kuajing {
 
+// This process's seed of TableHash: random, made once at first use (table_hash.cc).
+//
+// The tables' keys come from outside: an order's number, a waybill's, a message's guid, all
+// chosen by the enterprise that sends them. With a hash that is the same in every process, which
+// anyone can read in this source, keys that share a slot can be made offline (65,536 tries
+// each, on average, for the 16 low bits), and the engine's maps, probing linearly, then walk the
+// whole run of them at each insert and at each lookup that lands in it: 16,000 such order keys
+// took 200 times as long to insert and 100 times as long to look up as ordinary ones
+// (bench/README.md, "What changed"). With the seed unknown, a key's slot cannot be chosen in
+// advance. It is not a keyed hash in the cryptographic sense
+// (SipHash): the aim is that no table can be filled with collisions made ahead of time.
+//
+// Never stored: a hash a table keeps across processes is Hash64 (hash.h), with a fixed seed.
+namespace internal {
+uint64_t NewTableHashSeed();
+}  // namespace internal
+
+inline uint64_t TableHashSeed() {
+  static const uint64_t seed = internal::NewTableHashSeed();
+  return seed;
+}
+
 // A fast 64-bit hash of a short text for in-memory tables (never stored: Hash64, hash.h, is the
-// one whose values are kept). Eight bytes at a time, each mixed in by a multiply, then finished
-// with murmur3's fmix64 so that the low bits, which pick the slot, depend on every byte.
-inline uint64_t TableHash(std::string_view s) {
+// one whose values are kept), under `seed`. Eight bytes at a time, each mixed in by a multiply,
+// then finished with murmur3's fmix64 so that the low bits, which pick the slot, depend on every
+// byte. The seed is the starting state, mixed into every block after it.
+inline uint64_t TableHashWithSeed(std::string_view s, uint64_t seed) {
   constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
   const char* p = s.data();
   const size_t n = s.size();
-  uint64_t h = (n + 1) * kMul;
+  uint64_t h = ((n + 1) * kMul) ^ seed;
   const auto mix = [&h](uint64_t w) {
     h = (h ^ w) * kMul;
     h ^= h >> 32;
@@ -50,5 +73,8 @@ inline uint64_t TableHash(std::string_view s) {
   h ^= h >> 33;
   return h;
 }
+
+// TableHashWithSeed under this process's seed: what every in-memory table uses.
+inline uint64_t TableHash(std::string_view s) { return TableHashWithSeed(s, TableHashSeed()); }
 
 }  // namespace kuajing
