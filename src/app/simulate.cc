@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <regex>
 
 #include "clearance/rules.h"
 #include "common/civil_time.h"
@@ -315,12 +314,6 @@ void Simulator::OnReceipt(const std::string& receipt_type, const std::string& st
   follow_ups_.erase(f);
 }
 
-std::string InvtNoOf(const std::string& xml) {
-  static const std::regex kInvt("<(?:ceb:)?invtNo>([0-9A-Za-z]{1,18})</(?:ceb:)?invtNo>");
-  std::smatch m;
-  return std::regex_search(xml, m, kInvt) ? m[1].str() : "";
-}
-
 StatusOr<uint64_t> SimulateInto(Platform& p, Simulator& sim,
                                 const std::function<void(int64_t)>& progress) {
   constexpr size_t kGroup = 256;  // as the server's writer: one commit per group
@@ -334,7 +327,8 @@ StatusOr<uint64_t> SimulateInto(Platform& p, Simulator& sim,
     for (size_t i = 0; i < answers->size(); ++i) {
       for (const auto& r : (*answers)[i].receipts) {
         if (clearance::status::IsRefusal(r.status)) ++refused;
-        sim.OnReceipt(r.type, r.status, r.answers_guid, InvtNoOf(r.xml), times[i]);
+        sim.OnReceipt(r.type, r.status, r.answers_guid, std::string(storage::ReceiptInvtNo(r)),
+                      times[i]);
       }
     }
     if (progress) progress(times.back());

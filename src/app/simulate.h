@@ -117,7 +117,4 @@ class Simulator {
 StatusOr<uint64_t> SimulateInto(Platform& platform, Simulator& sim,
                                 const std::function<void(int64_t)>& progress = {});
 
-// The invtNo in a receipt's XML ("" if none).
-std::string InvtNoOf(const std::string& xml);
-
 }  // namespace kuajing::app

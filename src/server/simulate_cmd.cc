@@ -14,6 +14,7 @@
 #include "common/civil_time.h"
 #include "server/http_client.h"
 #include "server/loadgen.h"
+#include "storage/store.h"
 
 namespace kuajing::server {
 
@@ -151,7 +152,7 @@ int OverHttp(const app::Args& a, app::Simulator& sim) {
                                                           : std::string();
             };
             std::string invt_no = str("invtNo");
-            if (invt_no.empty()) invt_no = app::InvtNoOf(str("xml"));
+            if (invt_no.empty()) invt_no = storage::ReceiptXmlInvtNo(str("xml"));
             sim.OnReceipt(str("type"), str("status"), str("answers"), invt_no, e.at_ms);
           }
         }

@@ -60,12 +60,16 @@ StatusOr<std::vector<char>> Store::MessagesStored(const std::vector<std::string_
 
 std::string_view ReceiptInvtNo(const StoredReceipt& r) {
   if (!r.packed.empty()) return codec::PackedHeadText(r.packed, "invtNo").value_or("");
+  return ReceiptXmlInvtNo(r.xml);
+}
+
+std::string_view ReceiptXmlInvtNo(std::string_view xml) {
   constexpr std::string_view kOpen = "<ceb:invtNo>";
-  const size_t at = r.xml.find(kOpen);
-  if (at == std::string::npos) return {};
-  const size_t from = at + kOpen.size(), to = r.xml.find('<', from);
-  if (to == std::string::npos) return {};
-  return std::string_view(r.xml).substr(from, to - from);
+  const size_t at = xml.find(kOpen);
+  if (at == std::string_view::npos) return {};
+  const size_t from = at + kOpen.size(), to = xml.find('<', from);
+  if (to == std::string_view::npos) return {};
+  return xml.substr(from, to - from);
 }
 
 std::string_view ReceiptBody(const StoredReceipt& r) { return r.xml.empty() ? r.packed : r.xml; }

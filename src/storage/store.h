@@ -54,6 +54,8 @@ StatusOr<std::string> ReceiptXml(const StoredReceipt& r);
 // or into its XML (a message this platform wrote: the field as `<ceb:invtNo>`). The intake
 // answer's brief receipts carry it (docs/API.md, "Answers").
 std::string_view ReceiptInvtNo(const StoredReceipt& r);
+// The same out of a receipt's XML alone (as an intake answer's "xml" carries it), or empty.
+std::string_view ReceiptXmlInvtNo(std::string_view xml);
 // The message of a receipt kept only `packed`, appended to `out` as the text of a JSON string:
 // the bytes a JSON writer puts between the quotes for ReceiptXml(r), in one pass (the syncer
 // answers intake so). InvalidArgument if `r` is not packed, Internal if it is damaged.
