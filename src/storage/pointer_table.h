@@ -30,6 +30,7 @@ class PointerTable {
     while (slots_[i].p != nullptr) i = (i + 1) & mask_;
     slots_[i] = Slot{hash, p};
     ++size_;
+    CountCalm();
   }
 
   // The first entry of `hash` for which same(p) holds, or null.
@@ -72,9 +73,12 @@ class PointerTable {
     }
     slots_[i] = Slot{};
     --size_;
-    // A table an eighth full or less halves (to a quarter full or less, so that it does not grow
-    // again at once): a burst of frames held while the projector was behind leaves no room behind.
-    if (slots_.size() > kMinSlots && size_ * 8 <= slots_.size()) Rehash(slots_.size() / 2);
+    CountCalm();
+    if (Outgrown()) {
+      Rehash(Fit());
+    } else if (Underused()) {
+      Rehash(slots_.size() / 2);
+    }
     return true;
   }
 
@@ -82,16 +86,17 @@ class PointerTable {
   // The slots the table holds (its memory: 16 bytes each).
   size_t capacity() const { return slots_.size(); }
 
-  // Empties the table. It keeps its room unless it held an eighth of it or less: a table cleared
-  // for every transaction (the SQL store's) takes the size of its transactions again after a
-  // large one, and clearing it no longer writes the large one's room every time.
+  // Empties the table. It keeps its room unless what it held had outgrown or underused it (as
+  // Erase decides), and then takes the size of what it held: a table cleared for every
+  // transaction (the SQL store's) takes the size of its transactions again after a large one,
+  // and clearing it no longer writes the large one's room every time.
   void Clear() {
     if (size_ == 0) return;
-    if (slots_.size() > kMinSlots && size_ * 8 <= slots_.size()) {
-      size_t slots = kMinSlots;
-      while (slots < size_ * 4) slots *= 2;
+    if (Outgrown() || Underused()) {
+      const size_t slots = Fit();
       slots_.assign(slots, Slot{});
       mask_ = slots - 1;
+      calm_ = 0;
     } else {
       std::fill(slots_.begin(), slots_.end(), Slot{});
     }
@@ -117,6 +122,40 @@ class PointerTable {
 
   static constexpr size_t kMinSlots = 1024;
 
+  // When a table gives room back. The store's indexes fill as the writer appends frames and
+  // empty as the projector writes them to SQLite, every few tens of milliseconds; each
+  // transaction took them below an eighth full, so they halved, and the next frames grew them
+  // back: about 80 rebuilds each way per 100,000 clearances, under the store's lock
+  // (bench/README.md, "What changed"). Now a table gives room back only when
+  // - it is at most a 256th full: what is left of a burst (frames held while the projector was
+  //   behind) once it is written, so that the burst leaves no room behind (a transaction leaves
+  //   more than that of the table's usual fill: the frames appended while SQLite wrote it); it
+  //   then takes the size of what it holds (Fit); or
+  // - it is at most an eighth full, and has done as many inserts and erases as half its slots
+  //   without once being more than an eighth full: the load has fallen, for longer than a fill
+  //   and a drain of the table (which, rising above an eighth, starts the count again). It then
+  //   halves.
+  bool Outgrown() const { return slots_.size() > kMinSlots && size_ * 256 <= slots_.size(); }
+  bool Underused() const {
+    return slots_.size() > kMinSlots && size_ * 8 <= slots_.size() && calm_ * 2 >= slots_.size();
+  }
+
+  // Counts an insert or erase towards Underused.
+  void CountCalm() {
+    if (size_ * 8 > slots_.size()) {
+      calm_ = 0;
+    } else {
+      ++calm_;
+    }
+  }
+
+  // The slots for the entries held now: a quarter full or less, at least kMinSlots.
+  size_t Fit() const {
+    size_t slots = kMinSlots;
+    while (slots < size_ * 4) slots *= 2;
+    return slots;
+  }
+
   void Grow() { Rehash(slots_.empty() ? kMinSlots : slots_.size() * 2); }
 
   // Moves every entry into a table of `slots` slots (a power of two, more than twice the entries).
@@ -125,6 +164,7 @@ class PointerTable {
     old.swap(slots_);
     slots_.assign(slots, Slot{});
     mask_ = slots - 1;
+    calm_ = 0;
     for (const Slot& s : old) {
       if (s.p == nullptr) continue;
       size_t i = s.hash & mask_;
@@ -136,6 +176,7 @@ class PointerTable {
   std::vector<Slot> slots_;
   size_t mask_ = 0;
   size_t size_ = 0;
+  size_t calm_ = 0;  // inserts and erases since the table was last more than a quarter full
 };
 
 // The hashes of the keys the store's tables use (in memory only, never stored): a guid, and a
