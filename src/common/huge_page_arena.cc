@@ -25,7 +25,7 @@ void* HugePageArena::Take(size_t size, size_t alignment) {
     const uintptr_t tail = base + want + kHugePage;
     if (tail > start + want) ::munmap(reinterpret_cast<void*>(start + want), tail - (start + want));
     // Only a hint: where the kernel has no transparent huge pages, ordinary pages serve.
-    if (::madvise(reinterpret_cast<void*>(start), want, MADV_HUGEPAGE) != 0) hinted_ = false;
+    ::madvise(reinterpret_cast<void*>(start), want, MADV_HUGEPAGE);
     next_ = start;
     end_ = start + want;
     mapped_ += want;
@@ -38,11 +38,6 @@ void* HugePageArena::Take(size_t size, size_t alignment) {
 size_t HugePageArena::mapped() const {
   std::lock_guard<std::mutex> lock(mu_);
   return mapped_;
-}
-
-bool HugePageArena::hinted() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return hinted_;
 }
 
 }  // namespace kuajing

@@ -30,17 +30,14 @@ class HugePageArena {
   // anonymous memory is; null if the kernel gives no more address space.
   void* Take(size_t size, size_t alignment);
 
-  // Bytes of address space mapped so far, and whether the kernel accepted the hint for them
-  // (false where transparent huge pages are compiled out: the memory is then ordinary pages).
+  // Bytes of address space mapped so far.
   size_t mapped() const;
-  bool hinted() const;
 
  private:
   mutable std::mutex mu_;
   uintptr_t next_ = 0;  // the first free byte of the current region
   uintptr_t end_ = 0;   // the end of the current region
   size_t mapped_ = 0;
-  bool hinted_ = true;
 };
 
 }  // namespace kuajing
