@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
@@ -1343,8 +1345,8 @@ struct Engine::State {
         // each part made apart and appended was a copy and an allocation more per part.
         const InventoryRec& v = it->second;
         text.reserve(2048);
-        FieldWriter(text)
-            .Int("phase", static_cast<int>(v.phase))
+        FieldWriter w(text);
+        w.Int("phase", static_cast<int>(v.phase))
             .Text("pre_no", v.pre_no)
             .Text("invt_no", v.invt_no)
             .Text("hold_reason", v.hold_reason)
@@ -1365,12 +1367,10 @@ struct Engine::State {
             .Text("discredit_evidence", v.discredit_evidence)
             .Text("returned", JoinDecimals(v.returned_qty))
             .Text("payment_key", PaymentKeyOf(key))
-            .Flag("linked", v.linked)
-            .End();
+            .Flag("linked", v.linked);
+        if (!v.tax.lines.empty()) AppendTaxField(text, v.tax);
+        w.End();
         codec::AppendPackedOf(text, v.doc);
-        if (!v.tax.lines.empty()) {  // the tax bill follows the list (rows::SplitRecords)
-          codec::AppendPackedOf(text, MakeTaxBill(v.doc, v.tax, v.invt_no, "0", 0));
-        }
         return true;
       }
       case RowKind::kDelivery: {
@@ -1458,6 +1458,68 @@ struct Engine::State {
                       ToStr(f, "status_guid"), ToStr(f, "status_app_time")};
   }
 
+  // A list's tax assessment in its row (since 2026-12-08): "customs,vat,consumption" totals, then
+  // for each goods line, in the list's order, ";gnum,tax_price,customs,vat,consumption", all in
+  // 1e-5 yuan (Decimal::e5). Each line's gcode is the list's own (AssessTax copies it). Before,
+  // the row held a CEB816 tax bill made from the assessment at every write of the row (a record
+  // of some 30 fields, copied from the list) only for these numbers to be read back
+  // (bench/README.md).
+  static constexpr const char* kTaxField = "tax_e5";
+  static void AppendTaxField(std::string& out, const TaxAssessment& t) {
+    const size_t at = out.size();
+    out.resize(at + std::strlen(kTaxField) + 1 + 3 * 21 + t.lines.size() * 5 * 21 + 1);
+    char* p = std::copy_n(kTaxField, std::strlen(kTaxField), out.data() + at);
+    *p++ = '\t';
+    char* const end = out.data() + out.size();
+    const auto put = [&](int64_t n, char sep) {
+      if (sep != 0) *p++ = sep;
+      p = std::to_chars(p, end, n).ptr;
+    };
+    put(t.customs_tax.e5, 0);
+    put(t.value_added_tax.e5, ',');
+    put(t.consumption_tax.e5, ',');
+    for (const LineTax& l : t.lines) {
+      put(l.gnum, ';');
+      put(l.tax_price.e5, ',');
+      put(l.customs_tax.e5, ',');
+      put(l.value_added_tax.e5, ',');
+      put(l.consumption_tax.e5, ',');
+    }
+    *p++ = '\n';
+    out.resize(static_cast<size_t>(p - out.data()));
+  }
+  // The assessment AppendTaxField wrote for `list` into `t` (its lines appended); false if the
+  // text is not that or its lines are not the list's goods lines, one for one.
+  static bool ParseTaxField(std::string_view text, const Inventory& list, TaxAssessment* t) {
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    const auto get = [&](int64_t* n, char sep) {
+      if (sep != 0) {
+        if (p == end || *p != sep) return false;
+        ++p;
+      }
+      const auto [q, ec] = std::from_chars(p, end, *n);
+      if (ec != std::errc() || q == p) return false;
+      p = q;
+      return true;
+    };
+    if (!get(&t->customs_tax.e5, 0) || !get(&t->value_added_tax.e5, ',') ||
+        !get(&t->consumption_tax.e5, ',')) {
+      return false;
+    }
+    for (const InventoryList& item : list.lists) {
+      LineTax l{};
+      if (!get(&l.gnum, ';') || l.gnum != item.gnum || !get(&l.tax_price.e5, ',') ||
+          !get(&l.customs_tax.e5, ',') || !get(&l.value_added_tax.e5, ',') ||
+          !get(&l.consumption_tax.e5, ',')) {
+        return false;
+      }
+      l.gcode = item.gcode;
+      t->lines.push_back(std::move(l));
+    }
+    return p == end;
+  }
+
   // A stored inventory row; `payment_key` gets the key of the payment it was matched with ("" in
   // rows written before the field, or before the match).
   static StatusOr<InventoryRec> ParseInventory(const std::string& value, std::string* payment_key) {
@@ -1504,7 +1566,14 @@ struct Engine::State {
     v.linked = ToStr(f, "linked") == "1";
     v.counted_phase = -1;
     v.tax = TaxAssessment{};
-    if (!tax_part.empty()) {
+    if (const std::string_view tax = f.Get(kTaxField); !tax.empty()) {
+      v.tax.full_tax = ToStr(f, "full_tax") == "1";
+      if (!ParseTaxField(tax, v.doc, &v.tax)) {
+        return Internal("the stored tax of list " + v.doc.head.copNo +
+                        " does not match its goods: " + std::string(tax.substr(0, 80)));
+      }
+    } else if (!tax_part.empty()) {
+      // Rows written before 2026-12-08 hold the assessment as a tax bill after the list.
       // The tax bill read the same way, over the thread's last one.
       static thread_local Tax scratch;
       Tax* t = &scratch;
@@ -1523,6 +1592,10 @@ struct Engine::State {
       for (const TaxListRd& l : t->lists) {
         v.tax.lines.push_back(
             LineTax{l.gnum, l.gcode, l.taxPrice, l.customsTax, l.valueAddedTax, l.consumptionTax});
+      }
+      if (v.tax.lines.size() != v.doc.lists.size()) {  // KeptTax pairs them one for one
+        return Internal("the stored tax bill of list " + v.doc.head.copNo +
+                        " does not match its goods");
       }
     }
     return Status::Ok();

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "app/demo_batch.h"
+#include "clearance/receipts.h"
 #include "clearance/state_rows.h"
 #include "common/civil_time.h"
 #include "test_util.h"
@@ -56,6 +57,42 @@ std::string AsWrittenByOlderStores(const std::string& value) {
   return out;
 }
 
+// A list's row as stores wrote it before 2026-12-08: the assessment as a CEB816 tax bill after
+// the list (MakeTaxBill(list, tax, invtNo, "0", 0)) instead of the "tax_e5" field.
+std::string WithTaxBill(const std::string& value) {
+  std::string_view rest;
+  const FieldsView f(value, &rest);
+  const std::string_view tax = f.Get("tax_e5");
+  if (tax.empty()) return value;
+  auto list = codec::UnpackRecord(rest);
+  if (!list.ok() || !std::holds_alternative<model::Inventory>(*list)) return "damaged";
+  const auto& inv = std::get<model::Inventory>(*list);
+  std::vector<int64_t> n;  // the field's numbers in order: 3 totals, then 5 per line
+  for (size_t p = 0; p <= tax.size();) {
+    const size_t q = std::min(tax.find_first_of(",;", p), tax.size());
+    n.push_back(std::stoll(std::string(tax.substr(p, q - p))));
+    p = q + 1;
+  }
+  if (n.size() != 3 + 5 * inv.lists.size()) return "damaged";
+  TaxAssessment t;
+  t.full_tax = f.Get("full_tax") == "1";
+  t.customs_tax.e5 = n[0];
+  t.value_added_tax.e5 = n[1];
+  t.consumption_tax.e5 = n[2];
+  for (size_t i = 0; i < inv.lists.size(); ++i) {
+    const int64_t* l = &n[3 + 5 * i];
+    t.lines.push_back(LineTax{l[0], inv.lists[i].gcode, Decimal::FromE5(l[1]),
+                              Decimal::FromE5(l[2]), Decimal::FromE5(l[3]), Decimal::FromE5(l[4])});
+  }
+  std::string out;
+  for (const auto& [k, v] : f.all())
+    if (k != "tax_e5") AppendField(out, k, v);
+  out += '\n';
+  out += rest;
+  codec::AppendPackedOf(out, MakeTaxBill(inv, t, f.Get("invt_no"), "0", 0));
+  return out;
+}
+
 TEST(Engine, IsDeterministicAndRestoresToTheSameState) {
   auto ref = Reference();
   RulesConfig rules;
@@ -88,6 +125,13 @@ TEST(Engine, IsDeterministicAndRestoresToTheSameState) {
   };
   std::vector<std::string> first = run(a, &rows_a, &receipts_a, false);
   EXPECT_EQ(first, run(b, &rows_b, &receipts_b, true));
+  // A third with the same past: each of a, b and t is asked the next messages once, below.
+  Engine t(&ref, rules);
+  {
+    std::map<std::pair<std::string, std::string>, StateChange> rows_t;
+    std::vector<std::string> receipts_t;
+    EXPECT_EQ(first, run(t, &rows_t, &receipts_t, true));
+  }
   EXPECT_GT(first.size(), 40u);
   // Moving the documents in changes nothing the engine says or stores.
   EXPECT_TRUE(receipts_a == receipts_b);
@@ -101,26 +145,45 @@ TEST(Engine, IsDeterministicAndRestoresToTheSameState) {
       << "30 % inspection drew none";
 
   // A fresh engine fed the stored rows has the same state: same quota, same counts, and it
-  // answers the next message exactly as the original does; also from rows in the XML form of
-  // older stores.
-  for (bool older : {false, true}) {
-    SCOPED_TRACE(older ? "rows as older stores wrote them" : "packed rows");
+  // answers the next messages exactly as the original does, a return of a released list among
+  // them (its tax bill, voided, comes from the assessment read back); also from rows with the
+  // assessment as a tax bill (stores written before 2026-12-08) and from rows in the XML form of
+  // older stores still.
+  std::string returned_invt_no;
+  app::ClearanceSpec returned_spec;
+  for (const auto& [k, row] : rows_a) {
+    if (row.kind != "inventory" || row.erase || !returned_invt_no.empty()) continue;
+    std::string_view rest;
+    const FieldsView f(row.value, &rest);
+    if (ToInt(f, "released_ms") == 0 || f.Get("tax_e5").empty()) continue;
+    for (const app::ClearanceSpec& s : app::DemoClearances()) {
+      if (k.second.find(s.order_no) == std::string::npos) continue;
+      returned_invt_no = std::string(f.Get("invt_no"));
+      returned_spec = s;
+    }
+  }
+  ASSERT_FALSE(returned_invt_no.empty()) << "no released list with its tax to return";
+  for (int form : {0, 1, 2}) {
+    SCOPED_TRACE(form == 0   ? "packed rows"
+                 : form == 1 ? "rows with the tax bill"
+                             : "rows as older stores wrote them");
     Engine c(&ref, rules);
-    Engine& a_twin = older ? b : a;  // b has seen what a has: each is asked the next message once
+    Engine& a_twin = form == 0 ? a : form == 1 ? b : t;
     int taxed = 0;
     for (const auto& [k, row] : rows_a) {
       if (!row.erase) {
         StateChange stored = row;
-        if (older) stored.value = AsWrittenByOlderStores(row.value);
+        if (form >= 1) stored.value = WithTaxBill(row.value);
+        if (form == 2) stored.value = AsWrittenByOlderStores(stored.value);
         if (row.kind == "inventory") {
-          const auto [list, tax] = rows::SplitRecords(
-              std::string_view(stored.value).substr(stored.value.find(older ? '<' : '\x01')));
-          taxed += tax.empty() ? 0 : 1;
+          std::string_view rest;
+          const FieldsView f(stored.value, &rest);
+          taxed += form == 0 ? !f.Get("tax_e5").empty() : !rows::SplitRecords(rest).second.empty();
         }
         ASSERT_TRUE(c.Restore(stored).ok()) << stored.value;
       }
     }
-    EXPECT_GT(taxed, 0) << "some rows hold a list and its tax bill";
+    EXPECT_GT(taxed, 0) << "some rows hold a list's tax";
     for (const app::ClearanceSpec& s : app::DemoClearances()) {
       EXPECT_EQ(c.Quota(s.buyer_id, 2024).used, a_twin.Quota(s.buyer_id, 2024).used);
     }
@@ -130,16 +193,25 @@ TEST(Engine, IsDeterministicAndRestoresToTheSameState) {
     next.order_no = "HY-NEXT";
     next.logistics_no = "XN-NEXT";
     app::ClearanceMessages m = app::MakeClearance(next);
-    for (const std::string* xml : {&m.order, &m.payment, &m.waybill, &m.inventory}) {
+    const std::string returned =
+        app::MakeReturn(returned_spec, returned_invt_no, "20240611110000", "x");
+    bool voided = false;
+    for (const std::string* xml : std::initializer_list<const std::string*>{
+             &m.order, &m.payment, &m.waybill, &m.inventory, &returned}) {
       codec::DecodedMessage d = Decoded(*xml);
       StepResult ra = a_twin.Process(d, d.message.base_transfer->copCode, 1718100000000);
       StepResult rc = c.Process(d, d.message.base_transfer->copCode, 1718100000000);
       ASSERT_EQ(ra.receipts.size(), rc.receipts.size());
+      ASSERT_EQ(ra.changes.size(), rc.changes.size());
+      for (size_t i = 0; i < ra.changes.size(); ++i)
+        EXPECT_EQ(ra.changes[i].value, rc.changes[i].value) << ra.changes[i].key;
       for (size_t i = 0; i < ra.receipts.size(); ++i) {
+        voided = voided || ra.receipts[i].type == model::MessageType::kCEB818;
         EXPECT_EQ(ra.receipts[i].status, rc.receipts[i].status);
         EXPECT_EQ(ra.receipts[i].receipt, rc.receipts[i].receipt);
       }
     }
+    EXPECT_TRUE(voided) << "the return voids the released list's tax bill (CEB818)";
   }
 }
 
