@@ -163,13 +163,15 @@ struct Engine::State {
   void Answer(const R& decl, MessageType receipt_type, std::string status, std::string_view info,
               std::string_view pre_no = {}, std::string_view invt_no = {}) {
     const RecordRef d = &decl;
-    Record r = MakeReceipt(d, status, info, now, pre_no, invt_no);
     // Every refusal counts in the credit record of the enterprise answerable for the document.
     if (!status.empty() && status[0] == '-') {
       Charge(credit, *ref, d, sender, RejectionEvent(DeclarationTypeOf(d), status), now,
              status + " " + std::string(info.substr(0, 160)));
     }
-    Emit(receipt_type, d, std::move(status), std::move(r));
+    std::string packed;
+    AppendPackedReceipt(packed, d, status, info, now, pre_no, invt_no);
+    out->receipts.push_back(
+        Emitted{receipt_type, RecordGuid(d), std::move(status), std::move(packed), PartiesOf(d)});
   }
   void ChargeEvent(RecordRef decl, credit::Event e, std::string_view detail) {
     Charge(credit, *ref, decl, sender, e, now, detail);
@@ -1742,9 +1744,9 @@ std::optional<Emitted> FieldRejection(const codec::DecodedMessage& m, size_t i,
     }
   }
   if (info.empty()) return std::nullopt;
-  Record r = MakeReceipt(rec, code, "参数校验不通过，[" + info + "]", now_ms);
-  return Emitted{ReceiptTypeOf(m.message.type), RecordGuid(rec), code, codec::PackRecord(r),
-                 PartiesOf(rec)};
+  Emitted e{ReceiptTypeOf(m.message.type), RecordGuid(rec), code, {}, PartiesOf(rec)};
+  AppendPackedReceipt(e.receipt, RefOf(rec), code, "参数校验不通过，[" + info + "]", now_ms);
+  return e;
 }
 
 StepResult Engine::Process(const codec::DecodedMessage& m, std::string_view sender,

@@ -14,15 +14,45 @@ using namespace kuajing::model;
 namespace {
 constexpr std::string_view kNone = "无";
 
-std::string OrNone(std::string_view s) { return s.empty() ? std::string(kNone) : std::string(s); }
+// The receipts are filled by assigning into their members (AppendPackedReceipt keeps one receipt
+// of each type per thread, whose strings keep their room), not by making strings to move in.
+void AssignOrNone(std::string& m, std::string_view s) { m.assign(s.empty() ? kNone : s); }
 
 // preNo is exactly 18 characters in the receipts' XSD; a declaration without one gets a
 // placeholder from its guid until kuajing has assigned one.
-std::string PreNoOr(std::string_view pre_no, const std::string& guid) {
-  if (pre_no.size() == 18) return std::string(pre_no);
-  std::string out = "B" + std::to_string(Hash64(guid) % 100000000000000000ULL);
-  out.resize(18, '0');
-  return out;
+void AssignPreNoOr(std::string& m, std::string_view pre_no, const std::string& guid) {
+  if (pre_no.size() == 18) {
+    m.assign(pre_no);
+    return;
+  }
+  m = "B" + std::to_string(Hash64(guid) % 100000000000000000ULL);
+  m.resize(18, '0');
+}
+
+// The first `max_chars` characters of UTF-8 text, as a view into it.
+std::string_view CutUtf8View(std::string_view text, size_t max_chars) {
+  if (text.size() <= max_chars) return text;  // no more characters than bytes
+  size_t chars = 0, i = 0;
+  for (; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      if (chars == max_chars) break;
+      ++chars;
+    }
+  }
+  return text.substr(0, i);
+}
+
+// Every member to its empty value, the strings keeping their room.
+template <typename R>
+void Clear(R& r) {
+  VisitFields(r, [](const FieldSpec&, auto& m) {
+    using M = std::decay_t<decltype(m)>;
+    if constexpr (std::is_same_v<M, std::string>) {
+      m.clear();
+    } else {
+      m = M{};
+    }
+  });
 }
 
 // A receipt copies its keys from a declaration that may itself be wrong (too long, empty, a guid
@@ -41,7 +71,7 @@ void FitToSchema(R& r) {
       const bool bytes_decide = m.size() <= f.max_len && (m.size() < f.min_len || f.min_len <= 1);
       size_t len = bytes_decide ? m.size() : codec::Utf8Length(m);
       if (!fixed && len > f.max_len) {
-        m = CutUtf8(m, f.max_len);
+        m.resize(CutUtf8View(m, f.max_len).size());
         len = f.max_len;
       }
       if ((len >= f.min_len && len <= f.max_len) || (len == 0 && !f.required)) return;
@@ -58,7 +88,7 @@ void FitToSchema(R& r) {
 
 // The receipt's copNo (required, an..20): the enterprise's own, else its order number.
 template <typename H>
-std::string CopNo(const H& h) {
+const std::string& CopNo(const H& h) {
   return h.copNo.empty() ? h.orderNo : h.copNo;
 }
 
@@ -106,10 +136,113 @@ void CopyByName(const Src& src, Dst& dst) {
 
 template <typename R>
 void Fill(R& r, std::string_view status, std::string_view info, int64_t now_ms) {
-  r.returnStatus = std::string(status);
-  r.returnTime = FormatReturnTime(now_ms);
-  r.returnInfo = CutUtf8(info.empty() ? std::string_view("无") : info, 1000);
+  r.returnStatus.assign(status);
+  AssignReturnTime(r.returnTime, now_ms);
+  r.returnInfo.assign(CutUtf8View(info.empty() ? std::string_view("无") : info, 1000));
   FitToSchema(r);
+}
+
+// The receipt type answering each import declaration (XSD import-202205).
+template <typename D>
+struct ImportReceiptOf {
+  using type = void;
+};
+#define KJ_RECEIPT(D, R)      \
+  template <>                 \
+  struct ImportReceiptOf<D> { \
+    using type = R;           \
+  };
+KJ_RECEIPT(Order, OrderReturn)
+KJ_RECEIPT(Payment, PaymentReturn)
+KJ_RECEIPT(Logistics, LogisticsReturn)
+KJ_RECEIPT(LogisticsStatus, LogisticsStatusReturn)
+KJ_RECEIPT(Inventory, InventoryReturn)
+KJ_RECEIPT(InvtCancel, InvtCancelReturn)
+KJ_RECEIPT(InvtRefund, InvtRefundReturn)
+KJ_RECEIPT(Delivery, DeliveryReturn)
+#undef KJ_RECEIPT
+
+// The receipt answering a declaration of type D: void for the receipts themselves (never
+// answered).
+template <typename D>
+using ReceiptOf =
+    std::conditional_t<!std::is_void_v<typename ImportReceiptOf<D>::type>,
+                       typename ImportReceiptOf<D>::type, typename ExportReceiptOf<D>::type>;
+
+// Writes the receipt answering `d` into `r`, every member assigned.
+template <typename D, typename R>
+void FillReceipt(const D& d, R& r, std::string_view status, std::string_view info, int64_t now_ms,
+                 std::string_view pre_no, std::string_view invt_no) {
+  Clear(r);
+  if constexpr (std::is_same_v<D, Order>) {
+    r.guid = d.head.guid;
+    AssignOrNone(r.ebpCode, d.head.ebpCode);
+    AssignOrNone(r.ebcCode, d.head.ebcCode);
+    AssignOrNone(r.orderNo, d.head.orderNo);
+  } else if constexpr (std::is_same_v<D, Payment>) {
+    r.guid = d.head.guid;
+    AssignOrNone(r.payCode, d.head.payCode);
+    AssignOrNone(r.payTransactionId, d.head.payTransactionId);
+  } else if constexpr (std::is_same_v<D, Logistics>) {
+    r.guid = d.head.guid;
+    AssignOrNone(r.logisticsCode, d.head.logisticsCode);
+    AssignOrNone(r.logisticsNo, d.head.logisticsNo);
+  } else if constexpr (std::is_same_v<D, LogisticsStatus>) {
+    r.guid = d.guid;
+    AssignOrNone(r.logisticsCode, d.logisticsCode);
+    AssignOrNone(r.logisticsNo, d.logisticsNo);
+    r.logisticsStatus = "S";
+  } else if constexpr (std::is_same_v<D, Inventory>) {
+    const auto& h = d.head;
+    r.guid = h.guid;
+    r.customsCode = h.customsCode;
+    r.ebpCode = h.ebpCode;
+    r.ebcCode = h.ebcCode;
+    r.agentCode = h.agentCode;
+    r.copNo = CopNo(h);
+    AssignPreNoOr(r.preNo, pre_no, h.guid);
+    r.invtNo.assign(invt_no);
+  } else if constexpr (std::is_same_v<D, InvtCancel>) {
+    r.guid = d.guid;
+    r.customsCode = d.customsCode;
+    r.agentCode = d.agentCode;
+    r.ebpCode = d.ebpCode;
+    r.ebcCode = d.ebcCode;
+    r.copNo = CopNo(d);
+    AssignPreNoOr(r.preNo, pre_no, d.guid);
+    r.invtNo = d.invtNo;
+  } else if constexpr (std::is_same_v<D, InvtRefund>) {
+    const auto& h = d.head;
+    r.guid = h.guid;
+    r.customsCode = h.customsCode;
+    r.agentCode = h.agentCode;
+    r.ebpCode = h.ebpCode;
+    r.ebcCode = h.ebcCode;
+    r.copNo = CopNo(h);
+    AssignPreNoOr(r.preNo, pre_no, h.guid);
+    r.invtNo = h.invtNo;
+  } else if constexpr (std::is_same_v<D, Delivery>) {
+    const auto& h = d.head;
+    r.guid = h.guid;
+    r.customsCode = h.customsCode;
+    r.operatorCode = h.operatorCode;
+    r.copNo = h.copNo;
+    r.preNo.assign(pre_no);
+    r.rkdNo = h.rkdNo;
+  } else {  // an export declaration: its keys under the same element names
+    if constexpr (requires { d.head; }) {
+      CopyByName(d.head, r);
+    } else {
+      CopyByName(d, r);
+    }
+    if constexpr (requires { r.preNo; }) {
+      if (!pre_no.empty() || r.preNo.size() != 18) AssignPreNoOr(r.preNo, pre_no, r.guid);
+    }
+    if constexpr (requires { r.invtNo; }) {
+      if (!invt_no.empty()) r.invtNo.assign(invt_no);
+    }
+  }
+  Fill(r, status, info, now_ms);
 }
 }  // namespace
 
@@ -152,83 +285,43 @@ void AppendReceiptMessageJsonText(std::string& out, model::MessageType type,
 }
 
 std::string CutUtf8(std::string_view text, size_t max_chars) {
-  if (text.size() <= max_chars) return std::string(text);  // no more characters than bytes
-  size_t chars = 0, i = 0;
-  for (; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      if (chars == max_chars) break;
-      ++chars;
-    }
-  }
-  return std::string(text.substr(0, i));
+  return std::string(CutUtf8View(text, max_chars));
 }
 
 Record MakeReceipt(RecordRef declaration, std::string_view status, std::string_view info,
                    int64_t now_ms, std::string_view pre_no, std::string_view invt_no) {
   return VisitRecord(
       [&](const auto& d) -> Record {
-        using T = std::decay_t<decltype(d)>;
-        if constexpr (std::is_same_v<T, Order>) {
-          OrderReturn r{d.head.guid, OrNone(d.head.ebpCode), OrNone(d.head.ebcCode),
-                        OrNone(d.head.orderNo)};
-          Fill(r, status, info, now_ms);
-          return r;
-        } else if constexpr (std::is_same_v<T, Payment>) {
-          PaymentReturn r{d.head.guid, OrNone(d.head.payCode), OrNone(d.head.payTransactionId)};
-          Fill(r, status, info, now_ms);
-          return r;
-        } else if constexpr (std::is_same_v<T, Logistics>) {
-          LogisticsReturn r{d.head.guid, OrNone(d.head.logisticsCode), OrNone(d.head.logisticsNo)};
-          Fill(r, status, info, now_ms);
-          return r;
-        } else if constexpr (std::is_same_v<T, LogisticsStatus>) {
-          LogisticsStatusReturn r{d.guid, OrNone(d.logisticsCode), OrNone(d.logisticsNo), "S"};
-          Fill(r, status, info, now_ms);
-          return r;
-        } else if constexpr (std::is_same_v<T, Inventory>) {
-          const auto& h = d.head;
-          InventoryReturn r{
-              h.guid,   h.customsCode,           h.ebpCode,           h.ebcCode, h.agentCode,
-              CopNo(h), PreNoOr(pre_no, h.guid), std::string(invt_no)};
-          Fill(r, status, info, now_ms);
-          return r;
-        } else if constexpr (std::is_same_v<T, InvtCancel>) {
-          InvtCancelReturn r{d.guid,   d.customsCode,           d.agentCode, d.ebpCode, d.ebcCode,
-                             CopNo(d), PreNoOr(pre_no, d.guid), d.invtNo};
-          Fill(r, status, info, now_ms);
-          return r;
-        } else if constexpr (std::is_same_v<T, InvtRefund>) {
-          const auto& h = d.head;
-          InvtRefundReturn r{h.guid,   h.customsCode,           h.agentCode, h.ebpCode, h.ebcCode,
-                             CopNo(h), PreNoOr(pre_no, h.guid), h.invtNo};
-          Fill(r, status, info, now_ms);
-          return r;
-        } else if constexpr (std::is_same_v<T, Delivery>) {
-          const auto& h = d.head;
-          DeliveryReturn r{h.guid,  h.customsCode,       h.operatorCode,
-                           h.copNo, std::string(pre_no), h.rkdNo};
-          Fill(r, status, info, now_ms);
-          return r;
-        } else if constexpr (!std::is_void_v<typename ExportReceiptOf<T>::type>) {
-          typename ExportReceiptOf<T>::type r{};
-          if constexpr (requires { d.head; }) {
-            CopyByName(d.head, r);
-          } else {
-            CopyByName(d, r);
-          }
-          if constexpr (requires { r.preNo; }) {
-            if (!pre_no.empty() || r.preNo.size() != 18) r.preNo = PreNoOr(pre_no, r.guid);
-          }
-          if constexpr (requires { r.invtNo; }) {
-            if (!invt_no.empty()) r.invtNo = std::string(invt_no);
-          }
-          Fill(r, status, info, now_ms);
+        using R = ReceiptOf<std::decay_t<decltype(d)>>;
+        if constexpr (!std::is_void_v<R>) {
+          R r;
+          FillReceipt(d, r, status, info, now_ms, pre_no, invt_no);
           return r;
         } else {
-          // Receipts are never answered; the engine does not call this for them.
+          // Receipts are never answered; the engines do not call this for them.
           MessageReturn r{RecordGuid(declaration)};
           Fill(r, status, info, now_ms);
           return r;
+        }
+      },
+      declaration);
+}
+
+void AppendPackedReceipt(std::string& out, RecordRef declaration, std::string_view status,
+                         std::string_view info, int64_t now_ms, std::string_view pre_no,
+                         std::string_view invt_no) {
+  VisitRecord(
+      [&](const auto& d) {
+        using R = ReceiptOf<std::decay_t<decltype(d)>>;
+        if constexpr (!std::is_void_v<R>) {
+          // One receipt of each type per thread, refilled: its strings keep their room, where a
+          // receipt made for each answer allocated most of its fields (a guid, its times and
+          // numbers are longer than a string holds in place) and freed them after packing.
+          thread_local R r;
+          FillReceipt(d, r, status, info, now_ms, pre_no, invt_no);
+          codec::AppendPackedOf(out, r);
+        } else {
+          out += codec::PackRecord(MakeReceipt(declaration, status, info, now_ms, pre_no, invt_no));
         }
       },
       declaration);

@@ -28,6 +28,12 @@ inline model::Record MakeReceipt(const model::Record& declaration, std::string_v
   return MakeReceipt(model::RefOf(declaration), status, info, now_ms, pre_no, invt_no);
 }
 
+// MakeReceipt's receipt packed (codec::PackRecord), appended to `out`: the same bytes, made
+// without a Record (the engines' answers go straight into their packed form).
+void AppendPackedReceipt(std::string& out, model::RecordRef declaration, std::string_view status,
+                         std::string_view info, int64_t now_ms, std::string_view pre_no = {},
+                         std::string_view invt_no = {});
+
 // The complete message of a receipt the engines emitted (codec::Encode of one record), under a
 // guid of its own derived from its type, the guid it answers, its status and its time, so that a
 // replay, or rendering the record again later, writes the same bytes.

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "clearance/credit_events.h"
+#include "codec/codec.h"
 #include "test_util.h"
 
 namespace kuajing::clearance {
@@ -70,6 +72,60 @@ TEST(Parties, TheFirstAcceptedPartyIsFoundInPlace) {
 // lengths are characters): a multi-byte text within the maximum stays whole however many bytes it
 // has, one past it is cut on a character, a fixed-length field of the wrong character count is
 // dropped (not required) even when its bytes would fit, and an empty optional field stays empty.
+// The engines' receipts are packed from a receipt kept per thread and type (AppendPackedReceipt):
+// it must write exactly PackRecord(MakeReceipt(...)) for every kind of declaration, whatever the
+// receipt of the same type before it held. Each declaration of the official samples, as given,
+// with its head's texts emptied and with them too long (a guid of the wrong length, a copNo over
+// its 20 characters), in turn, with and without preNo and invtNo.
+TEST(Receipts, PackedInPlaceTheyAreTheBytesOfTheReceiptMade) {
+  std::vector<model::Record> declarations;
+  for (const char* dir : {"/spec/samples/import", "/spec/samples/export"}) {
+    for (const auto& f : std::filesystem::directory_iterator(std::string(KJ_SOURCE_DIR) + dir)) {
+      codec::DecodeResult res = codec::Decode(testing::ReadFile(f.path()));
+      const auto* m = std::get_if<codec::DecodedMessage>(&res);
+      if (m == nullptr) continue;
+      for (const model::Record& r : m->message.records) declarations.push_back(r);
+    }
+  }
+  ASSERT_GT(declarations.size(), 30u);
+  auto with_texts = [](model::Record r, const std::string& text) {
+    std::visit(
+        [&](auto& d) {
+          auto set = [&](const model::FieldSpec&, auto& m) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::string>) m = text;
+          };
+          using model::VisitFields;  // and model::exp's, found by the argument
+          if constexpr (requires { d.head; }) {
+            VisitFields(d.head, set);
+          } else {
+            VisitFields(d, set);
+          }
+        },
+        r);
+    return r;
+  };
+  const std::string too_long(30, 'X');
+  int compared = 0;
+  for (const model::Record& given : declarations) {
+    for (const model::Record& d : {given, with_texts(given, ""), with_texts(given, too_long)}) {
+      for (const auto& [pre_no, invt_no] : std::vector<std::pair<std::string, std::string>>{
+               {"", ""}, {"B20240611000000001", "43042024I000000001"}}) {
+        const std::string status = compared % 2 ? "-301010" : "2";
+        const std::string info = compared % 3 ? "" : "衡阳综试区 " + std::to_string(compared);
+        std::string packed = "before";
+        AppendPackedReceipt(packed, model::RefOf(d), status, info, 1718071800123 + compared, pre_no,
+                            invt_no);
+        EXPECT_EQ(packed,
+                  "before" + codec::PackRecord(MakeReceipt(
+                                 d, status, info, 1718071800123 + compared, pre_no, invt_no)))
+            << model::RecordGuid(d) << " " << compared;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 180);
+}
+
 TEST(Receipts, FieldsAreFittedByCharactersNotBytes) {
   auto chinese = [](size_t n) {
     std::string s;

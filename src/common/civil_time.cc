@@ -132,7 +132,7 @@ std::string FormatCivil(int64_t unix_ms, bool ms) {
 
 std::string FormatAppTime(int64_t unix_ms) { return FormatCivil(unix_ms, false); }
 
-std::string FormatReturnTime(int64_t unix_ms) {
+void AssignReturnTime(std::string& out, int64_t unix_ms) {
   // The receipts of one message all carry the time it was received: the last time written is
   // kept, per thread (the calendar arithmetic was 2.6 % of the engine's instructions).
   thread_local int64_t last_ms = INT64_MIN;
@@ -141,7 +141,13 @@ std::string FormatReturnTime(int64_t unix_ms) {
     last = FormatCivil(unix_ms, true);
     last_ms = unix_ms;
   }
-  return last;
+  out.assign(last);
+}
+
+std::string FormatReturnTime(int64_t unix_ms) {
+  std::string out;
+  AssignReturnTime(out, unix_ms);
+  return out;
 }
 
 std::string FormatDate8(int64_t unix_ms) { return FormatAppTime(unix_ms).substr(0, 8); }

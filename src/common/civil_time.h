@@ -20,7 +20,9 @@ std::optional<int64_t> ParseAppTime(std::string_view text);
 std::optional<int64_t> ParseDate8(std::string_view text);
 std::string FormatAppTime(int64_t unix_ms);     // yyyyMMddHHmmss
 std::string FormatReturnTime(int64_t unix_ms);  // yyyyMMddHHmmssSSS
-std::string FormatDate8(int64_t unix_ms);       // yyyyMMdd
+// The same assigned to `out` (its room kept: the receipts are filled this way).
+void AssignReturnTime(std::string& out, int64_t unix_ms);
+std::string FormatDate8(int64_t unix_ms);  // yyyyMMdd
 int CstYear(int64_t unix_ms);
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm), and back.
