@@ -1193,8 +1193,13 @@ struct Engine::State {
 
   void IssueTaxBill(InventoryRec& inv) {
     inv.tax_issued = true;
-    Emit(MessageType::kCEB816, &inv.doc, "1",
-         MakeTaxBill(inv.doc, inv.tax, inv.invt_no, TaxNo(inv), now));
+    EmitTaxBill(inv, inv.tax);
+  }
+  void EmitTaxBill(const InventoryRec& inv, const TaxAssessment& tax) {
+    std::string packed;
+    AppendPackedTaxBill(packed, inv.doc, tax, inv.invt_no, TaxNo(inv), now);
+    out->receipts.push_back(Emitted{MessageType::kCEB816, inv.doc.head.guid, "1", std::move(packed),
+                                    PartiesOf(&inv.doc)});
   }
   void VoidTaxBill(InventoryRec& inv) {
     if (!inv.tax_issued) return;
@@ -1208,8 +1213,7 @@ struct Engine::State {
     const TaxAssessment kept = KeptTax(inv);
     ++inv.tax_seq;
     inv.tax_issued = true;
-    Emit(MessageType::kCEB816, &inv.doc, "1",
-         MakeTaxBill(inv.doc, kept, inv.invt_no, TaxNo(inv), now));
+    EmitTaxBill(inv, kept);
   }
   static TaxAssessment KeptTax(const InventoryRec& inv) {
     TaxAssessment kept = inv.tax;

@@ -423,30 +423,54 @@ const std::string* FirstParty(RecordRef declaration,
   return first;
 }
 
+namespace {
+// Writes the bill into `t`, every member assigned (AppendPackedTaxBill refills one per thread).
+void FillTaxBill(Tax& t, const Inventory& inv, const TaxAssessment& tax, std::string_view invt_no,
+                 std::string_view tax_no, int64_t now_ms) {
+  const auto& h = inv.head;
+  TaxHeadRd& b = t.head;
+  b.guid = h.guid;
+  AssignReturnTime(b.returnTime, now_ms);
+  b.invtNo.assign(invt_no);
+  b.taxNo.assign(tax_no);
+  b.customsTax = tax.customs_tax;
+  b.valueAddedTax = tax.value_added_tax;
+  b.consumptionTax = tax.consumption_tax;
+  b.status = "1";  // 已生成
+  b.entDutyNo.clear();
+  b.note = tax.full_tax ? "general-trade full tax (财关税〔2018〕49号 §2)"
+                        : "retail-import rate: duty 0, VAT and consumption tax at 70 %";
+  b.assureCode = h.assureCode;
+  b.ebcCode = h.ebcCode;
+  b.logisticsCode = h.logisticsCode;
+  b.agentCode = h.agentCode;
+  b.customsCode.assign(h.customsCode.size() == 4 ? std::string_view(h.customsCode) : "");
+  t.lists.resize(tax.lines.size());
+  for (size_t i = 0; i < tax.lines.size(); ++i) {
+    const LineTax& l = tax.lines[i];
+    TaxListRd& r = t.lists[i];
+    r.gnum = l.gnum;
+    r.gcode = l.gcode;
+    r.taxPrice = l.tax_price;
+    r.customsTax = l.customs_tax;
+    r.valueAddedTax = l.value_added_tax;
+    r.consumptionTax = l.consumption_tax;
+  }
+}
+}  // namespace
+
 Tax MakeTaxBill(const Inventory& inv, const TaxAssessment& tax, std::string_view invt_no,
                 std::string_view tax_no, int64_t now_ms) {
   Tax t;
-  const auto& h = inv.head;
-  t.head.guid = h.guid;
-  t.head.returnTime = FormatReturnTime(now_ms);
-  t.head.invtNo = std::string(invt_no);
-  t.head.taxNo = std::string(tax_no);
-  t.head.customsTax = tax.customs_tax;
-  t.head.valueAddedTax = tax.value_added_tax;
-  t.head.consumptionTax = tax.consumption_tax;
-  t.head.status = "1";  // 已生成
-  t.head.note = tax.full_tax ? "general-trade full tax (财关税〔2018〕49号 §2)"
-                             : "retail-import rate: duty 0, VAT and consumption tax at 70 %";
-  t.head.assureCode = h.assureCode;
-  t.head.ebcCode = h.ebcCode;
-  t.head.logisticsCode = h.logisticsCode;
-  t.head.agentCode = h.agentCode;
-  t.head.customsCode = h.customsCode.size() == 4 ? h.customsCode : "";
-  for (const LineTax& l : tax.lines) {
-    t.lists.push_back(TaxListRd{l.gnum, l.gcode, l.tax_price, l.customs_tax, l.value_added_tax,
-                                l.consumption_tax});
-  }
+  FillTaxBill(t, inv, tax, invt_no, tax_no, now_ms);
   return t;
+}
+
+void AppendPackedTaxBill(std::string& out, const Inventory& inv, const TaxAssessment& tax,
+                         std::string_view invt_no, std::string_view tax_no, int64_t now_ms) {
+  thread_local Tax t;
+  FillTaxBill(t, inv, tax, invt_no, tax_no, now_ms);
+  codec::AppendPackedOf(out, t);
 }
 
 TaxStatus MakeTaxStatus(const Inventory& inv, std::string_view invt_no, std::string_view tax_no,

@@ -48,6 +48,10 @@ void AppendReceiptMessageJsonText(std::string& out, model::MessageType type,
 model::Tax MakeTaxBill(const model::Inventory& inv, const TaxAssessment& tax,
                        std::string_view invt_no, std::string_view tax_no, int64_t now_ms);
 
+// The same packed (codec::PackRecord), appended to `out`, made in a bill kept per thread.
+void AppendPackedTaxBill(std::string& out, const model::Inventory& inv, const TaxAssessment& tax,
+                         std::string_view invt_no, std::string_view tax_no, int64_t now_ms);
+
 // CEB818 tax bill status; status 3 = void (作废) after a cancellation or return.
 model::TaxStatus MakeTaxStatus(const model::Inventory& inv, std::string_view invt_no,
                                std::string_view tax_no, std::string_view status, int64_t now_ms);

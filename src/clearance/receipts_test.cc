@@ -126,6 +126,39 @@ TEST(Receipts, PackedInPlaceTheyAreTheBytesOfTheReceiptMade) {
   EXPECT_GT(compared, 180);
 }
 
+// The same for the tax bill (AppendPackedTaxBill): lists of three, one and two goods lines in turn,
+// general-trade and retail rates, a customs code kept and one dropped.
+TEST(Receipts, ATaxBillPackedInPlaceIsTheBytesOfTheBillMade) {
+  int compared = 0;
+  for (size_t lines : {3, 1, 2, 3}) {
+    model::Inventory inv;
+    inv.head.guid = "0A1B2C3D-0000-4000-8000-00000000000" + std::to_string(lines);
+    inv.head.customsCode = lines % 2 ? "4900" : "49001";
+    inv.head.ebcCode = "4304962001";
+    inv.head.agentCode = "4304963001";
+    inv.head.assureCode = lines == 2 ? "" : "4304961001";
+    TaxAssessment tax;
+    tax.full_tax = lines == 1;
+    for (size_t i = 0; i < lines; ++i) {
+      tax.lines.push_back(LineTax{static_cast<int64_t>(i + 1), "330499" + std::to_string(9000 + i),
+                                  Decimal::FromFen(10000 + 7 * static_cast<int64_t>(i)),
+                                  Decimal::FromFen(static_cast<int64_t>(i)), Decimal::FromFen(910),
+                                  Decimal::FromFen(1050)});
+      tax.customs_tax += tax.lines.back().customs_tax;
+      tax.value_added_tax += tax.lines.back().value_added_tax;
+      tax.consumption_tax += tax.lines.back().consumption_tax;
+    }
+    const std::string tax_no = "43042024I00000000" + std::to_string(lines) + "_1";
+    std::string packed = "x";
+    AppendPackedTaxBill(packed, inv, tax, "43042024I000000001", tax_no, 1718071800123 + lines);
+    EXPECT_EQ(packed, "x" + codec::PackRecord(MakeTaxBill(inv, tax, "43042024I000000001", tax_no,
+                                                          1718071800123 + lines)))
+        << lines;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 4);
+}
+
 TEST(Receipts, FieldsAreFittedByCharactersNotBytes) {
   auto chinese = [](size_t n) {
     std::string s;
