@@ -179,7 +179,8 @@ struct ExportEngine::State {
   void Answer(const R& decl, std::string status, std::string_view info,
               std::string_view pre_no = {}, std::string_view invt_no = {}) {
     const RecordRef d = &decl;  // answering never copies the declaration
-    Record r = MakeReceipt(d, status, info, now, pre_no, invt_no);
+    std::string packed;
+    AppendPackedReceipt(packed, d, status, info, now, pre_no, invt_no);
     const MessageType type = ReceiptTypeOf(DeclarationTypeOf(d));
     // Every refusal counts in the credit record of the enterprise answerable for the document.
     if (!status.empty() && status[0] == '-') {
@@ -187,7 +188,7 @@ struct ExportEngine::State {
                   status + " " + std::string(info.substr(0, 160)));
     }
     out->receipts.push_back(
-        Emitted{type, RecordGuid(d), std::move(status), codec::PackRecord(r), PartiesOf(d)});
+        Emitted{type, RecordGuid(d), std::move(status), std::move(packed), PartiesOf(d)});
   }
   void AnswerList(const ListRec& l, const char* status, const std::string& info) {
     Answer(l.doc, status, info, l.pre_no, l.invt_no);
