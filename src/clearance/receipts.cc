@@ -92,16 +92,24 @@ const std::string& CopNo(const H& h) {
   return h.copNo.empty() ? h.orderNo : h.copNo;
 }
 
-// The receipt type answering each export declaration (XSD export-202205).
+// The receipt type answering each declaration (XSDs import-202205 and export-202205).
 template <typename D>
-struct ExportReceiptOf {
+struct ReceiptTypeOf {
   using type = void;
 };
-#define KJ_RECEIPT(D, R)      \
-  template <>                 \
-  struct ExportReceiptOf<D> { \
-    using type = R;           \
+#define KJ_RECEIPT(D, R)    \
+  template <>               \
+  struct ReceiptTypeOf<D> { \
+    using type = R;         \
   };
+KJ_RECEIPT(Order, OrderReturn)
+KJ_RECEIPT(Payment, PaymentReturn)
+KJ_RECEIPT(Logistics, LogisticsReturn)
+KJ_RECEIPT(LogisticsStatus, LogisticsStatusReturn)
+KJ_RECEIPT(Inventory, InventoryReturn)
+KJ_RECEIPT(InvtCancel, InvtCancelReturn)
+KJ_RECEIPT(InvtRefund, InvtRefundReturn)
+KJ_RECEIPT(Delivery, DeliveryReturn)
 KJ_RECEIPT(exp::Order, exp::OrderReturn)
 KJ_RECEIPT(exp::Receipts, exp::ReceiptsReturn)
 KJ_RECEIPT(exp::Logistics, exp::LogisticsReturn)
@@ -142,32 +150,20 @@ void Fill(R& r, std::string_view status, std::string_view info, int64_t now_ms) 
   FitToSchema(r);
 }
 
-// The receipt type answering each import declaration (XSD import-202205).
-template <typename D>
-struct ImportReceiptOf {
-  using type = void;
-};
-#define KJ_RECEIPT(D, R)      \
-  template <>                 \
-  struct ImportReceiptOf<D> { \
-    using type = R;           \
-  };
-KJ_RECEIPT(Order, OrderReturn)
-KJ_RECEIPT(Payment, PaymentReturn)
-KJ_RECEIPT(Logistics, LogisticsReturn)
-KJ_RECEIPT(LogisticsStatus, LogisticsStatusReturn)
-KJ_RECEIPT(Inventory, InventoryReturn)
-KJ_RECEIPT(InvtCancel, InvtCancelReturn)
-KJ_RECEIPT(InvtRefund, InvtRefundReturn)
-KJ_RECEIPT(Delivery, DeliveryReturn)
-#undef KJ_RECEIPT
-
 // The receipt answering a declaration of type D: void for the receipts themselves (never
 // answered).
 template <typename D>
-using ReceiptOf =
-    std::conditional_t<!std::is_void_v<typename ImportReceiptOf<D>::type>,
-                       typename ImportReceiptOf<D>::type, typename ExportReceiptOf<D>::type>;
+using ReceiptOf = typename ReceiptTypeOf<D>::type;
+
+// A declaration's head, where its keys are; the declaration itself for those without one.
+template <typename D>
+const auto& HeadOf(const D& d) {
+  if constexpr (requires { d.head; }) {
+    return d.head;
+  } else {
+    return d;
+  }
+}
 
 // Writes the receipt answering `d` into `r`, every member assigned.
 template <typename D, typename R>
@@ -192,27 +188,9 @@ void FillReceipt(const D& d, R& r, std::string_view status, std::string_view inf
     AssignOrNone(r.logisticsCode, d.logisticsCode);
     AssignOrNone(r.logisticsNo, d.logisticsNo);
     r.logisticsStatus = "S";
-  } else if constexpr (std::is_same_v<D, Inventory>) {
-    const auto& h = d.head;
-    r.guid = h.guid;
-    r.customsCode = h.customsCode;
-    r.ebpCode = h.ebpCode;
-    r.ebcCode = h.ebcCode;
-    r.agentCode = h.agentCode;
-    r.copNo = CopNo(h);
-    AssignPreNoOr(r.preNo, pre_no, h.guid);
-    r.invtNo.assign(invt_no);
-  } else if constexpr (std::is_same_v<D, InvtCancel>) {
-    r.guid = d.guid;
-    r.customsCode = d.customsCode;
-    r.agentCode = d.agentCode;
-    r.ebpCode = d.ebpCode;
-    r.ebcCode = d.ebcCode;
-    r.copNo = CopNo(d);
-    AssignPreNoOr(r.preNo, pre_no, d.guid);
-    r.invtNo = d.invtNo;
-  } else if constexpr (std::is_same_v<D, InvtRefund>) {
-    const auto& h = d.head;
+  } else if constexpr (std::is_same_v<D, Inventory> || std::is_same_v<D, InvtCancel> ||
+                       std::is_same_v<D, InvtRefund>) {
+    const auto& h = HeadOf(d);  // a cancellation's keys are its own fields
     r.guid = h.guid;
     r.customsCode = h.customsCode;
     r.agentCode = h.agentCode;
@@ -220,7 +198,11 @@ void FillReceipt(const D& d, R& r, std::string_view status, std::string_view inf
     r.ebcCode = h.ebcCode;
     r.copNo = CopNo(h);
     AssignPreNoOr(r.preNo, pre_no, h.guid);
-    r.invtNo = h.invtNo;
+    if constexpr (std::is_same_v<D, Inventory>) {
+      r.invtNo.assign(invt_no);  // the list's, once numbered
+    } else {
+      r.invtNo = h.invtNo;  // the one the cancellation or return names
+    }
   } else if constexpr (std::is_same_v<D, Delivery>) {
     const auto& h = d.head;
     r.guid = h.guid;
@@ -230,11 +212,7 @@ void FillReceipt(const D& d, R& r, std::string_view status, std::string_view inf
     r.preNo.assign(pre_no);
     r.rkdNo = h.rkdNo;
   } else {  // an export declaration: its keys under the same element names
-    if constexpr (requires { d.head; }) {
-      CopyByName(d.head, r);
-    } else {
-      CopyByName(d, r);
-    }
+    CopyByName(HeadOf(d), r);
     if constexpr (requires { r.preNo; }) {
       if (!pre_no.empty() || r.preNo.size() != 18) AssignPreNoOr(r.preNo, pre_no, r.guid);
     }
