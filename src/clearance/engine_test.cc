@@ -215,6 +215,42 @@ TEST(Engine, IsDeterministicAndRestoresToTheSameState) {
   }
 }
 
+// A list's stored tax (tax_e5) that does not pair with its goods lines, or is not numbers, is an
+// error at reading, not a tax read wrong or an index past the lines (KeptTax pairs them).
+TEST(Engine, AListsStoredTaxThatDoesNotMatchItsGoodsIsAnError) {
+  auto ref = Reference();
+  Engine e(&ref, RulesConfig{});
+  app::ClearanceMessages m = app::MakeClearance(app::DemoClearances()[0]);
+  int64_t now = *ParseAppTime("20240611100000");
+  std::optional<StateChange> row;
+  for (const std::string* xml : {&m.order, &m.payment, &m.waybill, &m.inventory}) {
+    codec::DecodedMessage d = Decoded(*xml);
+    const std::string sender = d.message.base_transfer->copCode;
+    for (StateChange& c : e.Process(std::move(d), sender, now += 500).changes)
+      if (c.kind == "inventory" && !c.erase) row = std::move(c);
+  }
+  ASSERT_TRUE(row.has_value());
+  const size_t at = row->value.find("tax_e5\t");
+  ASSERT_NE(at, std::string::npos) << "the released list's row holds its tax";
+  const size_t end = row->value.find('\n', at);
+  {
+    Engine fresh(&ref, RulesConfig{});
+    EXPECT_TRUE(fresh.Restore(*row).ok()) << "the row as written reads";
+  }
+  const std::string field = row->value.substr(at, end - at);
+  for (const std::string& bad : {field + ";99,0,0,0,0",                       // a line too many
+                                 field.substr(0, field.rfind(';')),           // a line too few
+                                 std::string("tax_e5\t1,2"),                  // totals cut short
+                                 field.substr(0, field.size() - 1) + "x"}) {  // not a number
+    StateChange damaged = *row;
+    damaged.value.replace(at, end - at, bad);
+    Engine fresh(&ref, RulesConfig{});
+    const Status st = fresh.Restore(damaged);
+    EXPECT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.message().find("does not match its goods"), std::string::npos) << st.message();
+  }
+}
+
 // A list's row is written when it is declared and again when it changes or settles. A change
 // declared while the list waits (appType 2) must reach its row, and so must the changed list when
 // it is released (a row kept packed between writes, tried on 2026-12-04, must not go stale).
