@@ -155,9 +155,10 @@ struct Engine::State {
   rows::Touched dirty;
 
   // The declarations are passed by address (RecordRef): answering one never copies it.
-  void Emit(MessageType type, RecordRef decl, std::string status, Record receipt) {
-    out->receipts.push_back(Emitted{type, RecordGuid(decl), std::move(status),
-                                    codec::PackRecord(receipt), PartiesOf(decl)});
+  // `packed`: the receipt's record packed (codec::PackRecord).
+  void Emit(MessageType type, RecordRef decl, std::string status, std::string packed) {
+    out->receipts.push_back(
+        Emitted{type, RecordGuid(decl), std::move(status), std::move(packed), PartiesOf(decl)});
   }
   template <typename R>
   void Answer(const R& decl, MessageType receipt_type, std::string status, std::string_view info,
@@ -170,8 +171,7 @@ struct Engine::State {
     }
     std::string packed;
     AppendPackedReceipt(packed, d, status, info, now, pre_no, invt_no);
-    out->receipts.push_back(
-        Emitted{receipt_type, RecordGuid(d), std::move(status), std::move(packed), PartiesOf(d)});
+    Emit(receipt_type, d, std::move(status), std::move(packed));
   }
   void ChargeEvent(RecordRef decl, credit::Event e, std::string_view detail) {
     Charge(credit, *ref, decl, sender, e, now, detail);
@@ -1198,14 +1198,13 @@ struct Engine::State {
   void EmitTaxBill(const InventoryRec& inv, const TaxAssessment& tax) {
     std::string packed;
     AppendPackedTaxBill(packed, inv.doc, tax, inv.invt_no, TaxNo(inv), now);
-    out->receipts.push_back(Emitted{MessageType::kCEB816, inv.doc.head.guid, "1", std::move(packed),
-                                    PartiesOf(&inv.doc)});
+    Emit(MessageType::kCEB816, &inv.doc, "1", std::move(packed));
   }
   void VoidTaxBill(InventoryRec& inv) {
     if (!inv.tax_issued) return;
     inv.tax_issued = false;
     Emit(MessageType::kCEB818, &inv.doc, "3",
-         MakeTaxStatus(inv.doc, inv.invt_no, TaxNo(inv), "3", now));
+         codec::PackRecord(MakeTaxStatus(inv.doc, inv.invt_no, TaxNo(inv), "3", now)));
   }
   // After a partial return: a new bill for what is kept, each line's taxes in proportion to the
   // quantity kept, rounded to the fen.
